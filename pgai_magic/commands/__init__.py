@@ -1,0 +1,97 @@
+"""The %pgai sub-commands: a registry of small handlers over the session (no IPython here)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from pgai_magic.errors import ConfigError
+
+__all__ = ["Command", "Context", "Settings", "COMMANDS", "command", "ArgParser", "split_args"]
+
+
+@dataclass
+class Settings:
+    """What the magic's traitlets configure (mirrors `%config Pgai.*`)."""
+
+    display_limit: int = 10
+    max_result_mb: float = 2048.0
+    statement_timeout_s: float = 30.0
+
+
+@dataclass
+class Context:
+    """What a handler may use: the session, the notebook namespace, settings and output."""
+
+    get_session: Callable[[], Any]
+    set_session: Callable[[Any], None]
+    namespace: dict[str, Any]
+    settings: Settings
+    show_html: Callable[[str], None] = print
+    show: Callable[[Any], None] = print
+    say: Callable[[str], None] = print
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def session(self) -> Any:
+        return self.get_session()
+
+
+Handler = Callable[[Context, str, "str | None"], Any]
+
+
+@dataclass
+class Command:
+    """One `%pgai NAME …` sub-command: usage text and its handler (ctx, rest of line, cell body)."""
+
+    name: str
+    summary: str
+    usage: str
+    run: Handler
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, summary: str, usage: str) -> Callable[[Handler], Handler]:
+    """Register a handler as `%pgai NAME`."""
+
+    def decorate(fn: Handler) -> Handler:
+        COMMANDS[name] = Command(name, summary, usage.strip(), fn)
+        return fn
+
+    return decorate
+
+
+class ArgParser(argparse.ArgumentParser):
+    """argparse that raises ConfigError (with the usage) instead of exiting the kernel."""
+
+    def __init__(self, prog: str, **kwargs: Any) -> None:
+        super().__init__(prog=prog, add_help=False, exit_on_error=False, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{message}\nusage: {self.format_usage().removeprefix('usage: ').strip()}")
+
+    def parse(self, args: list[str]) -> argparse.Namespace:
+        try:
+            ns, extra = self.parse_known_args(args)
+        except argparse.ArgumentError as exc:
+            self.error(str(exc))
+        if extra:
+            self.error(f"unrecognized arguments: {' '.join(extra)}")
+        return ns
+
+
+def split_args(text: str) -> list[str]:
+    """Shell-like split of a magic line; an unbalanced quote is a clear error."""
+    try:
+        return shlex.split(text, posix=True)
+    except ValueError as exc:
+        raise ConfigError(f"cannot parse the arguments {text!r}: {exc}") from None
+
+
+# built-in commands register themselves on import; capabilities add theirs below
+from pgai_magic.commands import base  # noqa: E402,F401

@@ -1,0 +1,82 @@
+"""Rendering of results for notebooks: truncated HTML tables with a total-rows footer, status blocks."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["ResultFrame", "render_table_html", "render_status_html", "render_sql_html"]
+
+
+class ResultFrame(pd.DataFrame):
+    """A complete result DataFrame that displays only its first `display_limit` rows with a footer."""
+
+    _metadata = ["display_limit", "elapsed"]
+
+    @property
+    def _constructor(self) -> type[pd.DataFrame]:  # derived frames are plain DataFrames
+        return pd.DataFrame
+
+    @classmethod
+    def wrap(cls, frame: pd.DataFrame, *, display_limit: int, elapsed: float | None = None) -> ResultFrame:
+        out = cls(frame, copy=False)
+        out.attrs.update(frame.attrs)
+        out.display_limit = display_limit
+        out.elapsed = elapsed
+        return out
+
+    def _footer(self) -> str:
+        limit = getattr(self, "display_limit", 10)
+        total = len(self)
+        text = f"{total:,} row{'s' if total != 1 else ''}"
+        if total > limit:
+            text += f" (showing the first {limit:,}; the returned DataFrame is complete)"
+        elapsed = getattr(self, "elapsed", None)
+        if elapsed is not None:
+            text += f" · {elapsed:.3f} s"
+        return text
+
+    def _repr_html_(self) -> str:  # type: ignore[override]
+        return render_table_html(pd.DataFrame(self.head(getattr(self, "display_limit", 10))), self._footer())
+
+    def __repr__(self) -> str:
+        head = pd.DataFrame(self.head(getattr(self, "display_limit", 10)))
+        return head.to_string(max_colwidth=60) + "\n" + self._footer()
+
+
+def _cell(value: Any) -> str:
+    text = str(value)
+    if len(text) > 200:
+        text = text[:197] + "…"
+    return html.escape(text)
+
+
+def render_table_html(frame: pd.DataFrame, footer: str) -> str:
+    """An HTML table of `frame` (values escaped, long values cut) followed by `footer`."""
+    body = frame.to_html(max_cols=50, notebook=True, border=0, formatters=None, escape=True)
+    return f'<div class="pgai-result">{body}<p style="color:#666;font-size:90%">{html.escape(footer)}</p></div>'
+
+
+def render_status_html(info: dict[str, Any]) -> str:
+    """A two-column table of status lines."""
+    rows = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td style='text-align:left'>{_cell(v)}</td></tr>"
+        for k, v in info.items()
+    )
+    return f"<table class='pgai-status'>{rows}</table>"
+
+
+def render_sql_html(sql: str, source: str | None = None) -> str:
+    """SQL highlighted with pygments (when available), with an optional 'from …' caption."""
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PostgresLexer
+
+        code = highlight(sql, PostgresLexer(), HtmlFormatter(noclasses=True, nowrap=False))
+    except ImportError:  # pragma: no cover - pygments ships with IPython
+        code = f"<pre>{html.escape(sql)}</pre>"
+    caption = f"<div style='color:#666;font-size:90%'>{html.escape(source)}</div>" if source else ""
+    return caption + code

@@ -1,0 +1,94 @@
+"""The pgai_magic error tree: every error a user sees is a PgaiError with a lowercase message."""
+
+from __future__ import annotations
+
+__all__ = [
+    "PgaiError",
+    "ConfigError",
+    "ConnectionError",
+    "ServerError",
+    "SQLError",
+    "ParameterError",
+    "QueryCancelled",
+    "ResultTooLarge",
+    "GuardError",
+    "EmbeddingError",
+    "TranslationError",
+    "ModelError",
+    "InsightError",
+]
+
+
+class PgaiError(Exception):
+    """Base of every error raised by pgai_magic."""
+
+
+class ConfigError(PgaiError):
+    """A setting, option or argument is wrong."""
+
+
+class ConnectionError(PgaiError):  # noqa: A001 - deliberately shadows the builtin inside the tree
+    """The database cannot be reached."""
+
+
+class ServerError(PgaiError):
+    """The embedded PostgreSQL server could not be started or used."""
+
+
+class SQLError(PgaiError):
+    """The server rejected a statement. Carries SQLSTATE, position and the statement."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sqlstate: str | None = None,
+        position: int | None = None,
+        statement: str | None = None,
+        hint: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.sqlstate = sqlstate
+        self.position = position
+        self.statement = statement
+        self.hint = hint
+        self.detail = detail
+
+    def __str__(self) -> str:
+        from pgai_magic.errors_format import format_sql_error
+
+        return format_sql_error(self)
+
+
+class ParameterError(PgaiError):
+    """A `:name` parameter has no value in the namespace or cannot be bound."""
+
+
+class QueryCancelled(PgaiError):
+    """The query was cancelled (Ctrl-C or statement timeout)."""
+
+
+class ResultTooLarge(PgaiError):
+    """A result exceeded the configured fetch limit; the server query was cancelled."""
+
+
+class GuardError(PgaiError):
+    """Generated SQL was refused by the read-only guard."""
+
+
+class EmbeddingError(PgaiError):
+    """The embedding model or the embedding pipeline failed."""
+
+
+class TranslationError(PgaiError):
+    """A natural-language question could not be translated to SQL."""
+
+
+class ModelError(PgaiError):
+    """A model could not be compiled, deployed or found."""
+
+
+class InsightError(PgaiError):
+    """The insight engine could not analyse the requested data."""

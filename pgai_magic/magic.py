@@ -1,0 +1,105 @@
+"""%pgai / %%pgai: parse the line, call the session through the command registry, display."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.display import HTML, display
+from traitlets import Float, Int
+
+from pgai_magic.commands import COMMANDS, Context, Settings
+from pgai_magic.commands.base import help_text, run_sql
+from pgai_magic.errors import PgaiError
+
+__all__ = ["Pgai", "load", "unload"]
+
+
+@magics_class
+class Pgai(Magics):
+    """pgai_magic: SQL, embeddings, natural-language questions, in-database models and insights.
+
+    %%pgai [--out VAR] [--limit N] [--arrow | --polars]   SQL cell
+    %pgai SELECT ...                                      one-line SQL
+    %pgai help                                            every sub-command
+    """
+
+    display_limit = Int(10, help="rows shown in a result table (the DataFrame stays complete)").tag(config=True)
+    max_result_mb = Float(2048.0, help="stop fetching a result past this size (MiB)").tag(config=True)
+    statement_timeout_s = Float(30.0, help="statement timeout for generated SQL (seconds)").tag(config=True)
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self._session: Any = None
+
+    # -- session -------------------------------------------------------------------
+    def _get_session(self) -> Any:
+        if self._session is None:
+            from pgai_magic.session import Session
+
+            self._session = Session(announce=print)
+        self._session.db.max_result_bytes = int(self.max_result_mb * 2**20) if self.max_result_mb > 0 else None
+        return self._session
+
+    def _set_session(self, session: Any) -> None:
+        if self._session is not None:
+            self._session.close()
+        self._session = session
+
+    def context(self) -> Context:
+        return Context(
+            get_session=self._get_session,
+            set_session=self._set_session,
+            namespace=self.shell.user_ns,
+            settings=Settings(self.display_limit, self.max_result_mb, self.statement_timeout_s),
+            show_html=lambda markup: display(HTML(markup)),
+            show=display,
+            say=print,
+        )
+
+    # -- the magic -------------------------------------------------------------------
+    @line_cell_magic
+    def pgai(self, line: str = "", cell: str | None = None) -> Any:
+        """Run SQL (%%pgai cell or %pgai line) or a sub-command; `%pgai help` lists them."""
+        try:
+            return self._dispatch(line, cell)
+        except PgaiError as err:
+            # one clear message, no library traceback; the session stays usable
+            print(f"{type(err).__name__}: {err}" if not str(err).startswith("ERROR") else str(err), file=sys.stderr)
+            return None
+
+    def _dispatch(self, line: str, cell: str | None) -> Any:
+        ctx = self.context()
+        stripped = line.strip()
+        word, _, rest = stripped.partition(" ")
+        if word in ("-h", "--help", "help", "?") and cell is None:
+            print(help_text())
+            return None
+        if word in COMMANDS:
+            return COMMANDS[word].run(ctx, rest.strip(), cell)
+        if cell is None:
+            if not stripped:
+                print(help_text())
+                return None
+            return run_sql(ctx, "", stripped)  # %pgai SELECT ...
+        return run_sql(ctx, stripped, cell)
+
+
+def load(ipython: Any) -> None:
+    """Register the magics and open the session (starting the embedded server if no DSN is set)."""
+    magics = Pgai(ipython)
+    ipython.register_magics(magics)
+    if magics not in ipython.configurables:
+        ipython.configurables.append(magics)
+    ipython.user_ns.setdefault("_pgai_magics", magics)
+    try:
+        magics._get_session()
+    except PgaiError as err:
+        print(f"pgai: {err}", file=sys.stderr)
+
+
+def unload(ipython: Any) -> None:
+    magics = ipython.user_ns.pop("_pgai_magics", None)
+    if magics is not None and magics._session is not None:
+        magics._session.close()

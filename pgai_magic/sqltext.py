@@ -1,0 +1,126 @@
+"""SQL text handling with sqlglot's tokenizer: split cells into statements, bind `:name` parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.tokens import Token, TokenType
+
+from pgai_magic.errors import ParameterError
+
+__all__ = ["Statement", "split_statements", "bind_parameters", "tokenize"]
+
+_DIALECT = Postgres()
+_SLICE_LEFT = {TokenType.VAR, TokenType.NUMBER, TokenType.R_BRACKET, TokenType.R_PAREN, TokenType.NAME}
+
+
+@dataclass
+class Statement:
+    """One statement of a cell: its text, offset in the cell, and bound parameter values."""
+
+    text: str
+    offset: int = 0
+    params: list[Any] = field(default_factory=list)
+    # (position in text, length there, length in the original) for each substitution, in order
+    edits: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def original_position(self, position: int) -> int:
+        """Map a 1-based position in `text` back to the 1-based position in the original cell."""
+        shift = 0
+        for at, new_len, old_len in self.edits:
+            if position - 1 >= at + new_len:
+                shift += old_len - new_len
+            elif position - 1 >= at:
+                return at + shift + 1 + self.offset
+        return position + shift + self.offset
+
+
+def tokenize(sql: str) -> list[Token]:
+    """Tokens of `sql` in the PostgreSQL dialect (strings, comments and dollar quotes respected)."""
+    return list(_DIALECT.tokenize(sql))
+
+
+def split_statements(sql: str) -> list[Statement]:
+    """Split a cell on top-level semicolons; empty statements and comment-only tails are dropped."""
+    try:
+        tokens = tokenize(sql)
+    except Exception:  # noqa: BLE001 - text sqlglot cannot tokenize goes to the server whole
+        text = sql.strip().rstrip(";").strip()
+        return [Statement(text=text, offset=sql.find(text))] if text else []
+    statements: list[Statement] = []
+    start = 0
+    has_tokens = False
+    for tok in tokens:
+        if tok.token_type == TokenType.SEMICOLON:
+            if has_tokens:
+                statements.append(_slice(sql, start, tok.start))
+            start = tok.end + 1
+            has_tokens = False
+        else:
+            has_tokens = True
+    if has_tokens:
+        statements.append(_slice(sql, start, len(sql)))
+    return statements
+
+
+def _slice(sql: str, start: int, end: int) -> Statement:
+    raw = sql[start:end]
+    stripped = raw.lstrip()
+    offset = start + (len(raw) - len(stripped))
+    return Statement(text=stripped.rstrip(), offset=offset)
+
+
+def parameter_names(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each `:name` placeholder; casts, `:=`, slices, strings, comments skipped."""
+    try:
+        tokens = tokenize(text)
+    except Exception:  # noqa: BLE001
+        return []
+    found: list[tuple[int, int, str]] = []
+    for i, tok in enumerate(tokens[:-1]):
+        if tok.token_type != TokenType.COLON:
+            continue
+        nxt = tokens[i + 1]
+        if nxt.start != tok.end + 1 or not nxt.text.isidentifier():
+            continue
+        if nxt.token_type in (TokenType.STRING, TokenType.IDENTIFIER):
+            continue
+        prev = tokens[i - 1] if i else None
+        if prev is not None and prev.end + 1 == tok.start and prev.token_type in _SLICE_LEFT:
+            continue  # arr[a:b] is a slice, not a parameter
+        found.append((tok.start, nxt.end + 1, nxt.text))
+    return found
+
+
+def bind_parameters(stmt: Statement, namespace: Mapping[str, Any]) -> Statement:
+    """Replace each `:name` with `$n` and collect its value; the same name reuses its number."""
+    found = parameter_names(stmt.text)
+    if not found:
+        return stmt
+    numbers: dict[str, int] = {}
+    values: list[Any] = list(stmt.params)
+    pieces: list[str] = []
+    edits = list(stmt.edits)
+    last = 0
+    out_len = 0
+    for start, end, name in found:
+        if name not in namespace:
+            raise ParameterError(
+                f"parameter :{name} has no value: define a variable named {name!r} in the notebook "
+                f"(or write ::{name} for a cast)"
+            )
+        if name not in numbers:
+            values.append(namespace[name])
+            numbers[name] = len(values)
+        placeholder = f"${numbers[name]}"
+        pieces.append(stmt.text[last:start])
+        out_len += start - last
+        edits.append((out_len, len(placeholder), end - start))
+        pieces.append(placeholder)
+        out_len += len(placeholder)
+        last = end
+    pieces.append(stmt.text[last:])
+    return Statement(text="".join(pieces), offset=stmt.offset, params=values, edits=edits)
