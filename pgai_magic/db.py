@@ -256,6 +256,48 @@ class Database:
         return pa.Table.from_batches(batches, schema=reader.schema)
 
 
+    def run_readonly(self, stmt: Statement, *, timeout_s: float = 30.0) -> StatementResult:
+        """Run one (already validated) query in a READ ONLY transaction with a statement timeout.
+
+        Uses the session connection when no user transaction is open, else a short-lived one,
+        and always ends with ROLLBACK: nothing it runs can persist.
+        """
+        import adbc_driver_postgresql.dbapi as adbc
+
+        own = self.in_transaction
+        conn = adbc.connect(self.dsn, autocommit=True) if own else None
+        cursor = conn.cursor() if conn is not None else self._session_cursor()
+        start = time.perf_counter()
+
+        def work() -> tuple[pa.Table | None, int]:
+            cursor.execute("BEGIN READ ONLY")
+            try:
+                cursor.execute(f"SET LOCAL statement_timeout = {int(max(timeout_s, 0.001) * 1000)}")
+                cursor.execute(stmt.text, tuple(stmt.params) if stmt.params else None)
+                table = cursor.fetch_arrow_table() if cursor.description else None
+                return table, -1 if table is None else table.num_rows
+            finally:
+                cursor.execute("ROLLBACK")
+
+        try:
+            table, rowcount = interruptible(work, self.cancel)
+        except (QueryCancelled, ResultTooLarge):
+            raise
+        except Exception as exc:  # noqa: BLE001 - translated below
+            err = sql_error_from_adbc(exc, stmt)
+            if err is not None and err.sqlstate == "57014":
+                raise QueryCancelled(f"the query ran past the {timeout_s:g} s statement timeout and was cancelled") from None
+            if err is None:
+                self._drop_session()
+                raise ConnectionError(f"the connection to {self.display_dsn} was lost: {exc}") from None
+            raise err from None
+        finally:
+            if conn is not None:
+                cursor.close()
+                conn.close()
+        return StatementResult(stmt, table, rowcount, "SELECT", time.perf_counter() - start)
+
+
 def _is_read(text: str) -> bool:
     return _command_of(text) in ("SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN")
 
