@@ -7,7 +7,7 @@ from typing import Any
 from pgai_magic.errors import PgaiError
 from pgai_magic.session import CellResult, Session, connect
 
-__all__ = ["connect", "Session", "CellResult", "PgaiError", "load_ipython_extension", "__version__"]
+__all__ = ["CellResult", "PgaiError", "Session", "__version__", "connect", "load_ipython_extension"]
 __version__ = "0.1.0"
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["normalize_arrow", "to_pandas", "to_polars", "decode_vectors"]
+__all__ = ["decode_vectors", "normalize_arrow", "to_pandas", "to_polars"]
 
 
 def _pg_type(field: pa.Field) -> str:
@@ -58,9 +58,13 @@ def _normalize_column(field: pa.Field, column: pa.ChunkedArray) -> tuple[pa.Fiel
     if pg_type in ("vector", "halfvec") and isinstance(col_type, pa.BaseExtensionType):
         return pa.field(field.name, pa.list_(pa.float32())), decode_vectors(column)
     if pg_type == "numeric":
-        storage = pa.chunked_array(
-            [c.storage if isinstance(c, pa.ExtensionArray) else c for c in column.chunks], type=pa.string()
-        ) if isinstance(col_type, pa.BaseExtensionType) else column
+        storage = (
+            pa.chunked_array(
+                [c.storage if isinstance(c, pa.ExtensionArray) else c for c in column.chunks], type=pa.string()
+            )
+            if isinstance(col_type, pa.BaseExtensionType)
+            else column
+        )
         # 'NaN', 'Infinity' are valid numerics and parse as floats too
         return pa.field(field.name, pa.float64()), pc.cast(storage, pa.float64())
     if isinstance(col_type, pa.BaseExtensionType):
@@ -89,9 +93,7 @@ def _pandas_type(arrow_type: pa.DataType, has_nulls: bool) -> Any:
     if not has_nulls:
         return None
     if pa.types.is_integer(arrow_type):
-        return {8: pd.Int8Dtype(), 16: pd.Int16Dtype(), 32: pd.Int32Dtype(), 64: pd.Int64Dtype()}[
-            arrow_type.bit_width
-        ]
+        return {8: pd.Int8Dtype(), 16: pd.Int16Dtype(), 32: pd.Int32Dtype(), 64: pd.Int64Dtype()}[arrow_type.bit_width]
     if pa.types.is_boolean(arrow_type):
         return pd.BooleanDtype()
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from collections.abc import Callable
@@ -49,9 +50,11 @@ def _command_of(text: str) -> str:
 def sql_error_from_adbc(exc: Exception, stmt: Statement) -> SQLError | None:
     """Translate an ADBC driver error into SQLError; None when it is not a server error."""
     details = dict(getattr(exc, "details", None) or [])
+
     def field(key: str) -> str | None:
         value = details.get(key.encode())
         return value.decode(errors="replace") if isinstance(value, bytes) else value
+
     sqlstate = getattr(exc, "sqlstate", None) or field("PG_DIAG_SQLSTATE")
     message = field("PG_DIAG_MESSAGE_PRIMARY")
     if message is None:
@@ -87,6 +90,7 @@ class Database:
         self.transaction_failed = False
         self.max_result_bytes: int | None = None
         self.notices: list[str] = []
+        atexit.register(self.close)
 
     # -- connections ---------------------------------------------------------
     @property
@@ -139,6 +143,10 @@ class Database:
             self.in_transaction = False
             self.transaction_failed = False
         return self._cursor
+
+    def open_session(self) -> None:
+        """Open the session connection now (it is otherwise opened by the first statement)."""
+        self._session_cursor()
 
     def _drop_session(self) -> None:
         for obj in (self._cursor, self._adbc):
@@ -231,6 +239,7 @@ class Database:
                         f"the connection to {self.display_dsn} was lost: {str(exc).splitlines()[0]}; "
                         "run the cell again to reconnect"
                     ) from None
+                assert err is not None
                 raise err from None
 
     def _fetch(self, cursor: Any) -> pa.Table:
@@ -254,7 +263,6 @@ class Database:
                     "%config Pgai.max_result_mb"
                 )
         return pa.Table.from_batches(batches, schema=reader.schema)
-
 
     def run_readonly(self, stmt: Statement, *, timeout_s: float = 30.0) -> StatementResult:
         """Run one (already validated) query in a READ ONLY transaction with a statement timeout.
@@ -286,7 +294,9 @@ class Database:
         except Exception as exc:  # noqa: BLE001 - translated below
             err = sql_error_from_adbc(exc, stmt)
             if err is not None and err.sqlstate == "57014":
-                raise QueryCancelled(f"the query ran past the {timeout_s:g} s statement timeout and was cancelled") from None
+                raise QueryCancelled(
+                    f"the query ran past the {timeout_s:g} s statement timeout and was cancelled"
+                ) from None
             if err is None:
                 self._drop_session()
                 raise ConnectionError(f"the connection to {self.display_dsn} was lost: {exc}") from None

@@ -7,13 +7,15 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ResultFrame", "render_table_html", "render_status_html", "render_sql_html"]
+__all__ = ["ResultFrame", "render_sql_html", "render_status_html", "render_table_html"]
 
 
 class ResultFrame(pd.DataFrame):
     """A complete result DataFrame that displays only its first `display_limit` rows with a footer."""
 
     _metadata = ["display_limit", "elapsed"]
+    display_limit: int
+    elapsed: float | None
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:  # derived frames are plain DataFrames

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 __all__ = [
-    "PgaiError",
     "ConfigError",
     "ConnectionError",
-    "ServerError",
-    "SQLError",
+    "EmbeddingError",
+    "GuardError",
+    "InsightError",
+    "ModelError",
     "ParameterError",
+    "PgaiError",
     "QueryCancelled",
     "ResultTooLarge",
-    "GuardError",
-    "EmbeddingError",
+    "SQLError",
+    "ServerError",
     "TranslationError",
-    "ModelError",
-    "InsightError",
 ]
 
 
@@ -27,7 +27,7 @@ class ConfigError(PgaiError):
     """A setting, option or argument is wrong."""
 
 
-class ConnectionError(PgaiError):  # noqa: A001 - deliberately shadows the builtin inside the tree
+class ConnectionError(PgaiError):
     """The database cannot be reached."""
 
 

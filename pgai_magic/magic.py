@@ -51,7 +51,7 @@ class Pgai(Magics):
         return Context(
             get_session=self._get_session,
             set_session=self._set_session,
-            namespace=self.shell.user_ns,
+            namespace=self.shell.user_ns if self.shell is not None else {},
             settings=Settings(self.display_limit, self.max_result_mb, self.statement_timeout_s),
             show_html=lambda markup: display(HTML(markup)),
             show=display,

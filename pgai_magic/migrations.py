@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 
-__all__ = ["Migration", "sql_dir", "available", "apply_migrations"]
+__all__ = ["Migration", "apply_migrations", "available", "sql_dir"]
 
 _LOCK_KEY = 7_433_861_202  # advisory lock shared by every pgai_magic process
 

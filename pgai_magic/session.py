@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.sqltext import Statement, bind_parameters, split_statements
 from pgai_magic.suggest import add_suggestion
 
-__all__ = ["Session", "CellResult", "connect"]
+__all__ = ["CellResult", "Session", "connect"]
 
 Format = Literal["pandas", "arrow", "polars"]
 # A preprocessor rewrites one statement before parameters are bound (e.g. query-time embedding).
@@ -73,18 +72,19 @@ class Session:
     ) -> None:
         self._announce = announce or (lambda message: None)
         resolved = None if embedded else resolve_dsn(dsn)
-        embedded = None
+        server = None
         if resolved is None:
-            embedded = ensure_embedded(Path(data_dir) if data_dir else None)
-            resolved = embedded.dsn
-        self.db = Database(resolved, embedded=embedded)
+            server = ensure_embedded(Path(data_dir) if data_dir else None)
+            resolved = server.dsn
+        self.db = Database(resolved, embedded=server)
         self.extensions: dict[str, str | None] = {}
         self.setup_warnings: list[str] = []
         self._setup()
-        if embedded is not None:
+        if server is not None:
             self._announce(
-                f"pgai: embedded PostgreSQL {self.server_version} + pgvector {self.extensions.get('vector') or '(missing)'} "
-                f"ready in {embedded.started_in:.1f}s at {embedded.data_dir}"
+                f"pgai: embedded PostgreSQL {self.server_version} + pgvector "
+                f"{self.extensions.get('vector') or '(missing)'} "
+                f"ready in {server.started_in:.1f}s at {server.data_dir}"
             )
         else:
             self._announce(f"pgai: connected to {self.db.display_dsn} (PostgreSQL {self.server_version})")
@@ -98,7 +98,8 @@ class Session:
             except psycopg.Error as exc:
                 self.setup_warnings.append(f"extension {ext} is not available: {exc.diag.message_primary}")
         rows = conn.execute("SELECT extname, extversion FROM pg_extension WHERE extname = ANY(%s)", (list(EXTENSIONS),))
-        self.extensions = {ext: None for ext in EXTENSIONS} | dict(rows.fetchall())
+        self.extensions = {ext: None for ext in EXTENSIONS}
+        self.extensions.update(dict(rows.fetchall()))
         if self.extensions.get("vector"):
             self.db.register_vector()
         try:
@@ -106,6 +107,7 @@ class Session:
         except psycopg.Error as exc:
             raise PgaiError(f"could not install the pgai schema: {exc.diag.message_primary or exc}") from None
         self.server_version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        self.db.open_session()
 
     @property
     def dsn(self) -> str:
@@ -149,10 +151,9 @@ class Session:
                 results.append(self.db.run(stmt))
             except SQLError as err:
                 if err.position is not None:
-                    err.position = stmt.original_position(err.position) - stmt.offset
-                    # show the statement as typed (parameters as :name), caret at the original place
-                    end = _statement_end(query, stmt)
-                    err.statement = query[stmt.offset : end]
+                    # caret on the cell as typed (parameters as :name), line numbers of the cell
+                    err.position = stmt.original_position(err.position)
+                    err.statement = query
                 try:
                     add_suggestion(err, self.db.control)
                 except ConnectionError:
@@ -219,16 +220,6 @@ class Session:
     # -- insights --------------------------------------------------------------------
 
 
-def _statement_end(query: str, stmt: Statement) -> int:
-    """Where `stmt` ends in the original cell (its next top-level semicolon or the end)."""
-    for other in split_statements(query):
-        if other.offset == stmt.offset:
-            return other.offset + len(other.text)
-    return len(query)
-
-
 def connect(dsn: str | None = None, *, data_dir: str | Path | None = None, quiet: bool = False) -> Session:
     """Open a session: `dsn`, else PGAI_DSN / DATABASE_URL, else the embedded PostgreSQL."""
     return Session(dsn, data_dir=data_dir, announce=None if quiet else print)
-
-

@@ -11,7 +11,7 @@ from sqlglot.tokens import Token, TokenType
 
 from pgai_magic.errors import ParameterError
 
-__all__ = ["Statement", "split_statements", "bind_parameters", "tokenize"]
+__all__ = ["Statement", "bind_parameters", "split_statements", "tokenize"]
 
 _DIALECT = Postgres()
 _SLICE_LEFT = {TokenType.VAR, TokenType.NUMBER, TokenType.R_BRACKET, TokenType.R_PAREN, TokenType.NAME}

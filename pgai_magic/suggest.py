@@ -23,7 +23,12 @@ def _closest(word: str, candidates: list[str]) -> list[str]:
 
 def add_suggestion(err: SQLError, conn: psycopg.Connection) -> SQLError:
     """Fill err.hint with close names when the server reports an unknown table (42P01) or column (42703)."""
-    if err.sqlstate not in ("42P01", "42703") or err.hint:
+    if err.sqlstate not in ("42P01", "42703"):
+        return err
+    if err.hint and err.hint.startswith("Perhaps you meant to reference the column"):
+        err.hint = "did you mean" + err.hint.removeprefix("Perhaps you meant to reference")
+        return err
+    if err.hint:
         return err
     match = _QUOTED.search(err.message)
     if not match:

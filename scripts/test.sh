@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-echo "== ruff"; ruff check pgai_magic tests bench
+echo "== ruff"; ruff check pgai_magic tests bench; ruff format --check pgai_magic tests bench
 echo "== mypy"; mypy
 echo "== pytest"
 set +e

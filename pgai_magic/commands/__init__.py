@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from pgai_magic.errors import ConfigError
 
-__all__ = ["Command", "Context", "Settings", "COMMANDS", "command", "ArgParser", "split_args"]
+__all__ = ["COMMANDS", "ArgParser", "Command", "Context", "Settings", "command", "split_args"]
 
 
 @dataclass

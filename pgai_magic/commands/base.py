@@ -7,7 +7,7 @@ from typing import Any
 from pgai_magic.commands import COMMANDS, ArgParser, Context, command, split_args
 from pgai_magic.display import ResultFrame, render_status_html
 
-__all__ = ["sql_parser", "run_sql"]
+__all__ = ["run_sql", "sql_parser"]
 
 
 def sql_parser() -> ArgParser:
