@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ResultFrame", "render_sql_html", "render_status_html", "render_table_html"]
+__all__ = ["ResultFrame", "StatusInfo", "render_sql_html", "render_status_html", "render_table_html"]
 
 
 class ResultFrame(pd.DataFrame):
@@ -46,6 +46,17 @@ class ResultFrame(pd.DataFrame):
     def __repr__(self) -> str:
         head = pd.DataFrame(self.head(getattr(self, "display_limit", 10)))
         return head.to_string(max_colwidth=60) + "\n" + self._footer()
+
+
+class StatusInfo(dict):  # type: ignore[type-arg]
+    """`%pgai status` output: a plain dict that displays as a table in notebooks."""
+
+    def _repr_html_(self) -> str:
+        return render_status_html(self)
+
+    def __repr__(self) -> str:
+        width = max((len(str(k)) for k in self), default=0)
+        return "\n".join(f"{str(k).ljust(width)}  {v}" for k, v in self.items())
 
 
 def _cell(value: Any) -> str:

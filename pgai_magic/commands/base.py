@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pgai_magic.commands import COMMANDS, ArgParser, Context, command, split_args
-from pgai_magic.display import ResultFrame, render_status_html
+from pgai_magic.display import ResultFrame, StatusInfo
 
 __all__ = ["run_sql", "sql_parser"]
 
@@ -68,9 +68,7 @@ def _connect(ctx: Context, rest: str, cell: str | None) -> None:
 
 @command("status", "server, versions, pgvector, embedder and LLM backend", "%pgai status")
 def _status(ctx: Context, rest: str, cell: str | None) -> dict[str, Any]:
-    info = ctx.session.status()
-    ctx.show_html(render_status_html(info))
-    return info
+    return StatusInfo(ctx.session.status())
 
 
 def help_text() -> str:
