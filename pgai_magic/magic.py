@@ -32,6 +32,7 @@ class Pgai(Magics):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
         self._session: Any = None
+        self.last_traceback: str | None = None
 
     # -- session -------------------------------------------------------------------
     def _get_session(self) -> Any:
@@ -68,6 +69,16 @@ class Pgai(Magics):
             # one clear message, no library traceback; the session stays usable
             print(f"{type(err).__name__}: {err}" if not str(err).startswith("ERROR") else str(err), file=sys.stderr)
             return None
+        except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback kept for %pgai debug
+            import traceback
+
+            self.last_traceback = traceback.format_exc()
+            print(
+                f"pgai internal error ({type(exc).__name__}: {exc}); the session is still usable. "
+                "`%pgai debug` shows the traceback.",
+                file=sys.stderr,
+            )
+            return None
 
     def _dispatch(self, line: str, cell: str | None) -> Any:
         ctx = self.context()
@@ -75,6 +86,9 @@ class Pgai(Magics):
         word, _, rest = stripped.partition(" ")
         if word in ("-h", "--help", "help", "?") and cell is None:
             print(help_text())
+            return None
+        if word == "debug" and cell is None:
+            print(self.last_traceback or "no internal error so far")
             return None
         if word in COMMANDS:
             return COMMANDS[word].run(ctx, rest.strip(), cell)
@@ -88,6 +102,7 @@ class Pgai(Magics):
 
 def load(ipython: Any) -> None:
     """Register the magics and open the session (starting the embedded server if no DSN is set)."""
+    Pgai.pgai.__doc__ = help_text()  # `%pgai?` documents every sub-command
     magics = Pgai(ipython)
     ipython.register_magics(magics)
     if magics not in ipython.configurables:
