@@ -14,7 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from pgai_magic.commands import COMMANDS
 
 # connect would dial random hosts; every other sub-command is fuzzed
-WORDS = sorted(set(COMMANDS) - {"connect"}) + ["SELECT", "select", "WITH", "--out", "--limit", "--arrow", "--polars"]
+WORDS = [*sorted(set(COMMANDS) - {"connect"}), "SELECT", "select", "WITH", "--out", "--limit", "--arrow", "--polars"]
 PIECES = st.one_of(
     st.sampled_from(WORDS),
     st.sampled_from(
