@@ -92,6 +92,12 @@ class Pgai(Magics):
             return None
         if word in COMMANDS:
             return COMMANDS[word].run(ctx, rest.strip(), cell)
+        if word.isidentifier() and rest.lstrip().startswith("<<"):
+            # JupySQL's `VAR << SELECT ...` / `%%pgai VAR <<` spelling of --out VAR
+            after = rest.lstrip()[2:].strip()
+            if cell is None:
+                return run_sql(ctx, f"--out {word}", after)
+            return run_sql(ctx, f"--out {word} {after}", cell)
         if cell is None:
             if not stripped:
                 print(help_text())

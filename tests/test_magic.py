@@ -125,3 +125,10 @@ def test_connect_by_dsn_hides_password(ip: InteractiveShell, pg_dsn: str) -> Non
     assert info["mode"] == "external"
     assert "s3cret-pw" not in repr(info) and "***" in info["connection"]
     assert ip.run_line_magic("pgai", "SELECT 2 AS two")["two"][0] == 2
+
+
+def test_jupysql_style_assignment(ip: InteractiveShell) -> None:
+    ip.run_cell("%%pgai rows <<\nSELECT g FROM generate_series(1, 4) g")
+    assert len(ip.user_ns["rows"]) == 4
+    ip.run_cell("%pgai one << SELECT 1 AS a")
+    assert int(ip.user_ns["one"]["a"][0]) == 1
