@@ -27,7 +27,7 @@ def cancel_latency(session, reps: int) -> list[float]:  # type: ignore[no-untype
     for _ in range(reps):
         sent: dict[str, float] = {}
 
-        def interrupt() -> None:
+        def interrupt(sent: dict[str, float] = sent) -> None:
             sent["at"] = time.perf_counter()
             os.kill(os.getpid(), signal.SIGINT)
 
@@ -82,11 +82,17 @@ def main() -> None:
     os.chmod(root, 0o755)
     server = ensure_embedded(root / "pg", cleanup="delete")
     session = pgai_magic.connect(data_dir=root / "pg", quiet=True)
-    for name, fn in [("ctrl-c cancel latency", cancel_latency), ("restart after SIGKILL", restart_time),
-                     ("20M-row select stopped at 64 MiB", oversize_stop)]:
+    for name, fn in [
+        ("ctrl-c cancel latency", cancel_latency),
+        ("restart after SIGKILL", restart_time),
+        ("20M-row select stopped at 64 MiB", oversize_stop),
+    ]:
         values = fn(session, args.reps)
-        print(f"{name}: median {statistics.median(values):.3f} s (min {min(values):.3f}, max {max(values):.3f}, "
-              f"n={len(values)})", flush=True)
+        print(
+            f"{name}: median {statistics.median(values):.3f} s (min {min(values):.3f}, max {max(values):.3f}, "
+            f"n={len(values)})",
+            flush=True,
+        )
     session.close()
     server.handle.cleanup()  # type: ignore[attr-defined]
 
