@@ -35,11 +35,11 @@ CREATE TABLE IF NOT EXISTS pgai.model_monitoring (
 CREATE INDEX IF NOT EXISTS model_monitoring_name ON pgai.model_monitoring (name, checked_at);
 
 -- softmax of a score vector (multiclass probabilities); NULL when a score is NULL.
--- exp's argument is clamped at -700 so PostgreSQL's exp cannot underflow.
+-- exp's argument is clamped at -700 so PostgreSQL's exp cannot underflow (CASE, not GREATEST: NULL stays NULL).
 CREATE OR REPLACE FUNCTION pgai.softmax(scores float8[]) RETURNS float8[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT CASE WHEN count(e) = count(*) THEN array_agg(e / s ORDER BY i) END
     FROM (SELECT i, e, sum(e) OVER () AS s
-          FROM (SELECT i, exp(GREATEST(v - max(v) OVER (), -700)) AS e
+          FROM (SELECT i, exp(CASE WHEN v - max(v) OVER () < -700 THEN -700 ELSE v - max(v) OVER () END) AS e
                 FROM unnest(scores) WITH ORDINALITY AS u(v, i)) AS a) AS b
 $$;

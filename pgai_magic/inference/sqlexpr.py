@@ -102,11 +102,13 @@ def le32_split(threshold: float) -> tuple[str, float]:
     t = float(threshold)
     if math.isnan(t):
         raise ModelError("a tree threshold is NaN: the model looks corrupt")
+    if t == math.inf:
+        return "<=", math.inf
     with np.errstate(over="ignore"):
         f = np.float32(t)
-    if float(f) > t:
-        f = np.nextafter(f, np.float32(-np.inf))
-    g = np.nextafter(f, np.float32(np.inf))
+        if float(f) > t:
+            f = np.nextafter(f, np.float32(-np.inf))
+        g = np.nextafter(f, np.float32(np.inf))
     lo = float(f)
     hi = float(g) if math.isfinite(float(g)) else 2.0**128  # where float32 rounding overflows to inf
     if math.isinf(lo):  # threshold below -max float32: only values rounding to -inf pass
