@@ -94,7 +94,7 @@ def check_model(conn: psycopg.Connection, schema: str, est: Any, X: pd.DataFrame
         expected = [c.item() if hasattr(c, "item") else c for c in sk_pred]
         mismatches = [(i, a, b) for i, a, b in zip(kept, got, expected) if a != b]
         assert not mismatches, f"labels differ: {mismatches[:5]}"
-        assert proba is not None and sk_proba is not None or not kept
+        assert (proba is not None and sk_proba is not None) or not kept
         if kept:
             mine = [proba[i] for i in kept]  # type: ignore[index]
             if sk_proba.shape[1] == 2:

@@ -99,7 +99,12 @@ def test_linear_regressors_match(conn: psycopg.Connection, schema: str, params: 
     rng = np.random.default_rng(params["seed"])
     X = _numeric_frame(rng, params["n"], params["k"], min(params["scale"], 100.0), params["ties"])
     y = X.to_numpy() @ rng.normal(size=params["k"]) + rng.normal(size=params["n"])
-    model = {"ols": LinearRegression(), "ridge": Ridge(alpha=0.5), "lasso": Lasso(alpha=0.05), "enet": ElasticNet(alpha=0.1)}[kind]
+    model = {
+        "ols": LinearRegression(),
+        "ridge": Ridge(alpha=0.5),
+        "lasso": Lasso(alpha=0.05),
+        "enet": ElasticNet(alpha=0.1),
+    }[kind]
     steps = {"none": [], "std": [StandardScaler()], "minmax": [MinMaxScaler(clip=bool(params["seed"] % 2))]}[scaler]
     est = make_pipeline(*steps, model).fit(X, y)
     test = pd.concat([X, _numeric_frame(rng, 30, params["k"], 100.0, False)], ignore_index=True)
@@ -108,7 +113,12 @@ def test_linear_regressors_match(conn: psycopg.Connection, schema: str, params: 
     assert result["refused"] > 0
 
 
-@given(data_params(), st.sampled_from([2, 3, 4]), st.sampled_from(["int", "str", "bool"]), st.sampled_from([0.1, 1.0, 50.0]))
+@given(
+    data_params(),
+    st.sampled_from([2, 3, 4]),
+    st.sampled_from(["int", "str", "bool"]),
+    st.sampled_from([0.1, 1.0, 50.0]),
+)
 @PROPERTY
 def test_logistic_regression_matches(
     conn: psycopg.Connection, schema: str, params: dict, n_classes: int, labels: str, C: float
@@ -129,7 +139,9 @@ def test_logistic_regression_matches(
 # -- trees ---------------------------------------------------------------------------
 @given(data_params(), st.sampled_from(["dt", "rf", "gb"]), st.integers(1, 6), st.booleans())
 @PROPERTY
-def test_tree_regressors_match(conn: psycopg.Connection, schema: str, params: dict, kind: str, depth: int, nan: bool) -> None:
+def test_tree_regressors_match(
+    conn: psycopg.Connection, schema: str, params: dict, kind: str, depth: int, nan: bool
+) -> None:
     rng = np.random.default_rng(params["seed"])
     X = _numeric_frame(rng, params["n"], params["k"], params["scale"], params["ties"])
     y = np.sin(X.iloc[:, 0].to_numpy() / params["scale"] * 3) + rng.normal(size=params["n"]) * 0.1
@@ -247,7 +259,7 @@ def test_functions_are_inlined_immutable_parallel_safe(conn: psycopg.Connection,
     y = (X["a"] > 0).astype(int)
     prep = ColumnTransformer([("n", StandardScaler(), ["a"]), ("c", OneHotEncoder(handle_unknown="ignore"), ["b"])])
     est = make_pipeline(prep, GradientBoostingClassifier(n_estimators=3, max_depth=2)).fit(X, y)
-    labels, proba, cm = sql_scores(conn, schema, est, X)
+    labels, _, _ = sql_scores(conn, schema, est, X)
     assert labels == [int(v) for v in est.predict(X)]
     rows = conn.execute(
         """SELECT p.proname, p.provolatile, p.proparallel, l.lanname, p.proisstrict, p.proconfig
@@ -257,9 +269,13 @@ def test_functions_are_inlined_immutable_parallel_safe(conn: psycopg.Connection,
     ).fetchall()
     assert len(rows) == 2
     assert all(r[1:] == ("i", "s", "sql", False, None) for r in rows)
-    conn.execute(f'CREATE TABLE "{schema}".t AS SELECT random() AS a, (ARRAY[\'x\',\'y\'])[1 + (random() > 0.5)::int] AS b')
+    conn.execute(
+        f"CREATE TABLE \"{schema}\".t AS SELECT random() AS a, (ARRAY['x','y'])[1 + (random() > 0.5)::int] AS b"
+    )
     for name, *_ in rows:
-        plan = "\n".join(r[0] for r in conn.execute(f'EXPLAIN VERBOSE SELECT "{schema}"."{name}"(a, b) FROM "{schema}".t'))
+        plan = "\n".join(
+            r[0] for r in conn.execute(f'EXPLAIN VERBOSE SELECT "{schema}"."{name}"(a, b) FROM "{schema}".t')
+        )
         assert name not in plan, plan  # the call was replaced by its expression
         assert "CASE WHEN" in plan
 

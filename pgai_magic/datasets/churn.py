@@ -42,10 +42,11 @@ def frame(n: int = 5000, *, seed: int = 0, drift: float = 0.0) -> pd.DataFrame:
     age = np.clip(rng.normal(45, 14, n), 18, 90).round().astype(int)
     long_contract = contract != "month-to-month"
     tenure = np.clip(rng.gamma(2.0, 12 + 12 * long_contract, n), 0, 72).round().astype(int)
+    tenure[rng.random(n) < 0.03] = 0  # signed up this month
     base = np.where(internet == "fiber optic", 85.0, np.where(internet == "dsl", 60.0, 25.0))
     monthly = np.round(base + rng.normal(0, 12, n) + 25 * d, 2).clip(15, 150)
-    total = np.round(monthly * tenure * rng.uniform(0.95, 1.05, n), 2).astype(object)
-    total[tenure == 0] = None  # no bill yet
+    total = np.round(monthly * tenure * rng.uniform(0.95, 1.05, n), 2)
+    total[tenure == 0] = np.nan  # no bill yet
     calls = rng.poisson(1.2 + 1.5 * d + 0.8 * (internet == "fiber optic"), n)
     paperless = rng.random(n) < 0.6
     z = (

@@ -76,7 +76,7 @@ def prepare_frame(frame: pd.DataFrame, types: list[tuple[str, str]]) -> pd.DataF
     for name, sqltype in types:
         col = frame[name]
         if sqltype == "text":
-            data[name] = col.astype(object).where(col.notna(), np.nan).map(lambda v: v if v is np.nan else str(v))
+            data[name] = col.astype(object).map(lambda v: np.nan if pd.isna(v) else str(v))
         else:
             data[name] = pd.to_numeric(col.astype("Float64"), errors="coerce").astype(float)
     return pd.DataFrame(data, index=frame.index)
