@@ -47,7 +47,7 @@ def _boundary_rows(est_trees: list, X: pd.DataFrame, rng: np.random.Generator) -
     rows = []
     for tree in est_trees[:3]:
         t = tree.tree_
-        for node in np.flatnonzero(t.children_left != -1)[:6]:
+        for node in np.flatnonzero((t.children_left != -1) & np.isfinite(t.threshold))[:6]:
             _, bound = le32_split(float(t.threshold[node]))
             for value in (bound, math.nextafter(bound, math.inf), math.nextafter(bound, -math.inf), t.threshold[node]):
                 row = X.iloc[int(rng.integers(len(X)))].copy()
