@@ -56,6 +56,10 @@ def test_deploy_creates_versioned_functions_and_registry_row(session, conn, mode
     value = _one(conn, f"SELECT pgai.predict_{model_name}(30, 40.5)")
     assert value == pytest.approx(est.predict(pd.DataFrame({"age": [30.0], "income": [40.5]}))[0], abs=1e-9)
     assert _one(conn, f"SELECT pgai.predict_{model_name}_v1(30, 40.5)") == value
+    # the stable wrapper and the versioned function both inline: the plan holds the arithmetic itself
+    query = f"EXPLAIN VERBOSE SELECT pgai.predict_{model_name}(g, g) FROM generate_series(1, 3) AS g"
+    plan = "\n".join(r[0] for r in conn.execute(query))
+    assert "predict_" not in plan and "* '" in plan, plan
     assert session.load_model(model_name).coef_.tolist() == est.coef_.tolist()
 
 

@@ -164,3 +164,19 @@ def test_model_command(session, churn_tables, model_name) -> None:  # type: igno
         run(ctx, f"deploy nothing --name {model_name}", None)
     with pytest.raises(ConfigError, match="--name"):
         run(ctx, "deploy est", None)
+
+
+def test_magic_dispatches_model_command(session, capsys) -> None:  # type: ignore[no-untyped-def]
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from pgai_magic.magic import Pgai
+
+    shell = InteractiveShell.instance()
+    magics = Pgai(shell)
+    magics._session = session
+    listing = magics.pgai("model list")
+    assert list(listing.columns)[:3] == ["name", "version", "versions"]
+    assert magics.pgai("model show no_such_model_here") is None
+    assert "no model named 'no_such_model_here'" in capsys.readouterr().err
+    magics.pgai("help")
+    assert "%pgai model deploy VAR --name NAME" in capsys.readouterr().out

@@ -61,6 +61,9 @@ class ModelVersion:
         state = "active" if self.active else "inactive"
         return f"{self.name} v{self.version} ({state}): {self.algorithm}, {self.task}, features {self.feature_names}"
 
+    def __repr__(self) -> str:
+        return f"<ModelVersion {self.summary()}>"
+
 
 def validate_name(name: str) -> str:
     """A model name is part of SQL function names: lowercase letter, then letters, digits or _."""
