@@ -9,7 +9,8 @@ In-database forms (each writes a `scores` table with CREATE TABLE AS, or INSERT 
   float4      nested CASE comparing x::float4 with float4 thresholds (a cast per tree node)
   leaf-array  per tree: (ARRAY[leaf values])[nested CASE giving the leaf number]
 The anchor (python): ADBC fetch → numpy → sklearn predict_proba → ADBC ingest (COPY BINARY) into a table.
-Prints a markdown table: median of the runs, ratio to the python path, and the max |SQL - sklearn| score difference.
+Runs go round-robin over the paths. Prints a markdown table (median of the runs, ratio to the python path)
+and the max |SQL - sklearn| score difference.
 """
 
 from __future__ import annotations
@@ -161,10 +162,12 @@ def main() -> None:
         "in-db float4 form: x::float4 <= float4 threshold, parallel": ctas("bench.proba_float4", workers),
         "in-db leaf-array form: (ARRAY[leaves])[CASE → leaf no], parallel": ctas("bench.proba_leafarray", workers),
     }
-    results: dict[str, list[float]] = {}
-    for label, fn in forms.items():
+    results: dict[str, list[float]] = {label: [] for label in forms}
+    for fn in forms.values():
         fn()  # warm-up
-        results[label] = timed(fn, args.runs)
+    for _ in range(args.runs):  # round-robin, so load changes on a shared machine hit every path alike
+        for label, fn in forms.items():
+            results[label] += timed(fn, 1)
 
     diffs = {}
     python_path()

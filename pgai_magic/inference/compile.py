@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
@@ -45,7 +45,6 @@ class CompiledModel:
     proba_sql: str | None = None
     proba_type: str | None = None
     classes: list[Any] | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def signature(self) -> list[str]:
@@ -83,11 +82,12 @@ def _describe(est: Any) -> str:
     if name == "Pipeline":
         return " → ".join(_describe(step) for _, step in est.steps if step not in (None, "passthrough"))
     if name == "ColumnTransformer":
-        parts = [
-            f"{_describe(t)}({len(c) if hasattr(c, '__len__') else c})"
-            for _, t, c in est.transformers_
-            if not (isinstance(t, str) and t == "drop")
-        ]
+        parts = []
+        for _, trans, columns in est.transformers_:
+            if isinstance(trans, str) and trans == "drop":
+                continue
+            width = 1 if isinstance(columns, (str, int)) else len(columns) if hasattr(columns, "__len__") else "?"
+            parts.append(f"{_describe(trans)}({width})")
         return "ColumnTransformer[" + ", ".join(parts) + "]"
     if isinstance(est, str):
         return est
@@ -165,5 +165,4 @@ def compile_model(
         proba_sql=out.proba,
         proba_type=out.proba_type,
         classes=out.classes,
-        notes=ctx.notes,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,6 @@ class Context:
 
     names: list[str]
     kinds: list[str | None]
-    notes: list[str] = field(default_factory=list)
 
     def require(self, col: Col, kind: str, why: str) -> None:
         """Record that raw input `col.source` must be of `kind` ('num' or 'text')."""
