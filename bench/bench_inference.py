@@ -16,6 +16,7 @@ and the max |SQL - sklearn| score difference.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -162,6 +163,7 @@ def main() -> None:
         "in-db float4 form: x::float4 <= float4 threshold, parallel": ctas("bench.proba_float4", workers),
         "in-db leaf-array form: (ARRAY[leaves])[CASE → leaf no], parallel": ctas("bench.proba_leafarray", workers),
     }
+    load_before = os.getloadavg()[0]
     results: dict[str, list[float]] = {label: [] for label in forms}
     for fn in forms.values():
         fn()  # warm-up
@@ -185,6 +187,7 @@ def main() -> None:
     print(f"rows: {args.rows:,}; model: GradientBoostingClassifier(n_estimators=50, max_depth=3), 8 float8 features")
     shape = " / ".join(r[0].strip() for r in plan[:3])
     print(f"server: PostgreSQL {session.server_version}; runs: {args.runs} (median); plan: {shape}")
+    print(f"machine: {os.cpu_count()} cores, load average {load_before:.2f} before / {os.getloadavg()[0]:.2f} after")
     print()
     print("| path | median s | min s | ratio to python |")
     print("|---|---:|---:|---:|")
