@@ -171,6 +171,24 @@ def main() -> None:
         for label, fn in forms.items():
             results[label] += timed(fn, 1)
 
+    def compute(function: str) -> Callable[[], None]:
+        def run() -> None:
+            conn.execute("SET max_parallel_workers_per_gather = 0")
+            conn.execute(f"SELECT sum({function}({cols})) FROM t")
+            conn.execute("RESET max_parallel_workers_per_gather")
+
+        return run
+
+    kernels = {
+        "compute only, serial: default form (float8 midpoint)": compute(f"pgai.predict_proba_{NAME}"),
+        "compute only, serial: float4 form": compute("bench.proba_float4"),
+        "compute only, serial: leaf-array form": compute("bench.proba_leafarray"),
+    }
+    compute_times: dict[str, list[float]] = {label: [] for label in kernels}
+    for _ in range(args.runs):
+        for label, fn in kernels.items():
+            compute_times[label] += timed(fn, 1)
+
     diffs = {}
     python_path()
     for label, function in (("default", f"pgai.predict_proba_{NAME}"), ("float4", "bench.proba_float4"),
@@ -194,6 +212,10 @@ def main() -> None:
     for label, times in results.items():
         med = statistics.median(times)
         print(f"| {label} | {med:.3f} | {min(times):.3f} | {med / anchor:.2f}x |")
+    base = statistics.median(next(iter(compute_times.values())))
+    for label, times in compute_times.items():
+        med = statistics.median(times)
+        print(f"| {label} | {med:.3f} | {min(times):.3f} | ({med / base:.2f}x of the default form) |")
     print()
     for label, (diff, count) in diffs.items():
         print(f"exactness ({label}): max |SQL score - sklearn score| = {diff!r} over {count:,} rows")
