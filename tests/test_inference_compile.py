@@ -293,3 +293,36 @@ def test_null_semantics(conn: psycopg.Connection, schema: str) -> None:
     row = pd.DataFrame({"a": [np.nan], "b": [0.0]})
     labels, proba, _ = sql_scores(conn, schema, tree, row)
     assert labels[0] == int(tree.predict(row)[0]) and proba[0] == tree.predict_proba(row)[0, 1]
+
+
+@given(data_params(), st.booleans())
+@PROPERTY
+def test_ordinal_encoder_pipelines_match(conn: psycopg.Connection, schema: str, params: dict, missing: bool) -> None:
+    from sklearn.preprocessing import OrdinalEncoder
+
+    rng = np.random.default_rng(params["seed"])
+    n = params["n"]
+    X = _numeric_frame(rng, n, params["k"], params["scale"], params["ties"])
+    X["grade"] = rng.choice(["low", "mid", "high"], size=n).astype(object)
+    if missing:
+        X.loc[X.index[::6], "grade"] = np.nan  # a learnt category: encoded as NaN, routed like a missing value
+    y = (X["grade"] == "high").to_numpy() * 2.0 + X["f0"].to_numpy() / params["scale"]
+    encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    prep = ColumnTransformer([("ord", encoder, ["grade"])], remainder="passthrough")
+    est = make_pipeline(prep, DecisionTreeRegressor(max_depth=4, random_state=0)).fit(X, y)
+    test = X.copy()
+    test.loc[test.index[:4], "grade"] = "unheard-of"  # unknown: encoded -1
+    result = check_model(conn, schema, est, test)
+    assert dict(result["compiled"].features)["grade"] == "text"
+
+
+def test_one_hot_learnt_missing_category(conn: psycopg.Connection, schema: str) -> None:
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"c": rng.choice(["a", "b", None], size=120).astype(object), "x": rng.normal(size=120)})
+    y = (X["c"].isna() | (X["x"] > 1)).astype(int)
+    prep = ColumnTransformer([("c", OneHotEncoder(), ["c"])], remainder="passthrough")
+    est = make_pipeline(prep, LogisticRegression()).fit(X, y)
+    learnt = est[0].named_transformers_["c"].categories_[0]
+    assert any(v is None or (isinstance(v, float) and np.isnan(v)) for v in learnt)
+    result = check_model(conn, schema, est, X)
+    assert result["refused"] == 0  # a NULL category is a category: no NULL result

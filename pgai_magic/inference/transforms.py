@@ -168,7 +168,7 @@ def _ordinal(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
                 missing_code = "NULL" if _is_missing(enc_missing) else f8(float(enc_missing))
                 continue
             whens.append(f"WHEN {_category_test(col, cat, kind)} THEN {f8(float(k))}")
-        if missing_code is not None and missing_code != "NULL":
+        if missing_code is not None:  # the learnt missing category, before any other test
             whens.insert(0, f"WHEN {col.sql} IS NULL THEN {missing_code}")
         other = "NULL" if unknown is None or _is_missing(unknown) else f8(float(unknown))
         null_out = missing_code == "NULL" if missing_code is not None else other == "NULL"
