@@ -216,6 +216,79 @@ class Session:
     # -- natural-language questions -------------------------------------------------
 
     # -- in-database inference -------------------------------------------------------
+    def deploy(
+        self,
+        estimator: Any,
+        name: str,
+        features: list[str] | str | None = None,
+        *,
+        data: pd.DataFrame | None = None,
+        target: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        types: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Compile a fitted estimator/Pipeline to pgai.predict_NAME (+ predict_proba_NAME); a new version.
+
+        `features` default to the estimator's `feature_names_in_`; `data` (the training frame) adds a
+        drift snapshot and argument types, with `target` also the metrics on it.
+        """
+        from pgai_magic.inference import api
+
+        return api.deploy(self, estimator, name, features, data=data, target=target, metrics=metrics, types=types)
+
+    def train(
+        self,
+        name: str,
+        target: str,
+        query: str,
+        *,
+        algorithm: str | None = None,
+        test_size: float = 0.2,
+        task: str | None = None,
+        random_state: int = 0,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Train on `query`'s rows in the kernel (held-out split, metrics stored), then deploy as `name`."""
+        from pgai_magic.inference import api
+
+        return api.train(self, name, target, query, algorithm=algorithm, test_size=test_size, task=task,
+                         random_state=random_state, params=params)  # fmt: skip
+
+    def models(self) -> pd.DataFrame:
+        """Deployed models: active version, algorithm, features, headline metrics."""
+        from pgai_magic.inference import registry
+
+        return registry.list_models(self.db.control)
+
+    def model_info(self, name: str, version: int | None = None) -> dict[str, Any]:
+        """A model's registry record (active version unless `version`), its SQL functions and history."""
+        from pgai_magic.inference import api
+
+        return api.model_info(self, name, version)
+
+    def rollback(self, name: str, version: int | None = None) -> Any:
+        """Make an earlier version (default: the previous one) active again, atomically."""
+        from pgai_magic.inference import registry
+
+        return registry.rollback(self.db.control, name, version)
+
+    def monitor(self, name: str, actual: str, *, target: str = "actual", record: bool = True) -> Any:
+        """Score `actual` (a SELECT of the features and the outcome) in the database; metrics and drift."""
+        from pgai_magic.inference import api
+
+        return api.monitor(self, name, actual, actual=target, record=record)
+
+    def load_model(self, name: str, version: int | None = None) -> Any:
+        """The fitted estimator stored with a version (unpickled: only load models your team deployed)."""
+        from pgai_magic.inference import registry
+
+        return registry.load(self.db.control, name, version)
+
+    def drop_model(self, name: str) -> int:
+        """Remove every version of a model and its SQL functions; returns the number of versions removed."""
+        from pgai_magic.inference import registry
+
+        return registry.drop(self.db.control, name)
 
     # -- insights --------------------------------------------------------------------
 

@@ -1,0 +1,116 @@
+"""%pgai model deploy / train / list / show / rollback / monitor: in-database inference from the notebook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgai_magic.commands import ArgParser, Context, command, split_args
+from pgai_magic.errors import ConfigError
+
+__all__ = ["USAGE"]
+
+USAGE = """
+%pgai model deploy VAR --name NAME [--features a,b,c] [--data DF] [--target COL]
+%pgai model train NAME --target COL --from "SELECT ..." [--algorithm A] [--test-size 0.2] [--task T]
+%pgai model list  |  show NAME [--version V]  |  rollback NAME [--version V]
+%pgai model monitor NAME --actual "SELECT features..., actual FROM ..." [--target actual] [--no-record]
+"""
+ACTIONS = ("deploy", "train", "list", "show", "rollback", "monitor")
+
+
+def _variable(ctx: Context, name: str | None, what: str) -> Any:
+    if name is None:
+        return None
+    if name not in ctx.namespace:
+        raise ConfigError(f"no variable named {name!r} in the notebook ({what})")
+    return ctx.namespace[name]
+
+
+def _deploy(ctx: Context, args: list[str]) -> Any:
+    parser = ArgParser("%pgai model deploy")
+    parser.add_argument("var", help="the fitted estimator or Pipeline variable")
+    parser.add_argument("--name", required=True, help="model name: pgai.predict_NAME")
+    parser.add_argument("--features", help="comma-separated argument names (default: feature_names_in_)")
+    parser.add_argument("--data", help="training DataFrame variable: drift snapshot and argument types")
+    parser.add_argument("--target", help="outcome column of --data: metrics on it")
+    ns = parser.parse(args)
+    estimator = _variable(ctx, ns.var, "the estimator")
+    data = _variable(ctx, ns.data, "--data")
+    features = [f.strip() for f in ns.features.split(",") if f.strip()] if ns.features else None
+    mv = ctx.session.deploy(estimator, ns.name, features, data=data, target=ns.target)
+    _announce(ctx, mv)
+    return mv
+
+
+def _announce(ctx: Context, mv: Any) -> None:
+    ctx.say(f"deployed {mv.name} v{mv.version} ({mv.algorithm})")
+    for sig in mv.signatures().values():
+        ctx.say(f"  {sig}")
+    shown = {k: round(v, 4) for k, v in mv.metrics.items() if k in ("accuracy", "auc", "mae", "rmse", "r2")}
+    if shown:
+        ctx.say(f"  metrics: {shown}")
+
+
+def _train(ctx: Context, args: list[str]) -> Any:
+    parser = ArgParser("%pgai model train")
+    parser.add_argument("name")
+    parser.add_argument("--target", required=True, help="the outcome column")
+    parser.add_argument("--from", dest="query", required=True, help="SELECT returning features and the target")
+    parser.add_argument("--algorithm", help="gradient_boosting (default), random_forest, decision_tree, linear, ...")
+    parser.add_argument("--test-size", type=float, default=0.2)
+    parser.add_argument("--task", choices=["classification", "regression"])
+    ns = parser.parse(args)
+    mv = ctx.session.train(ns.name, ns.target, ns.query, algorithm=ns.algorithm, test_size=ns.test_size, task=ns.task)
+    _announce(ctx, mv)
+    return mv
+
+
+def _monitor(ctx: Context, args: list[str]) -> Any:
+    parser = ArgParser("%pgai model monitor")
+    parser.add_argument("name")
+    parser.add_argument("--actual", required=True, help="SELECT returning the features and the actual outcome")
+    parser.add_argument("--target", default="actual", help="the outcome column of --actual (default: actual)")
+    parser.add_argument("--no-record", action="store_true", help="do not keep this check in pgai.model_monitoring")
+    ns = parser.parse(args)
+    report = ctx.session.monitor(ns.name, ns.actual, target=ns.target, record=not ns.no_record)
+    ctx.say(report.summary())
+    for note in report.notes:
+        ctx.say(f"note: {note}")
+    ctx.show(report.chart())
+    return report
+
+
+def _show(ctx: Context, args: list[str]) -> Any:
+    parser = ArgParser("%pgai model show")
+    parser.add_argument("name")
+    parser.add_argument("--version", type=int)
+    ns = parser.parse(args)
+    return ctx.session.model_info(ns.name, ns.version)
+
+
+def _rollback(ctx: Context, args: list[str]) -> Any:
+    parser = ArgParser("%pgai model rollback")
+    parser.add_argument("name")
+    parser.add_argument("--version", type=int)
+    ns = parser.parse(args)
+    mv = ctx.session.rollback(ns.name, ns.version)
+    ctx.say(f"{mv.name} is now v{mv.version} ({mv.algorithm}); pgai.predict_{mv.name} calls it")
+    return mv
+
+
+@command("model", "deploy, train, list, show, roll back and monitor in-database models", USAGE)
+def _model(ctx: Context, rest: str, cell: str | None) -> Any:
+    args = split_args(rest)
+    if not args or args[0] not in ACTIONS:
+        given = f" {args[0]!r}" if args else ""
+        raise ConfigError(f"unknown model action{given}: use one of {', '.join(ACTIONS)}\n{USAGE.strip()}")
+    action, tail = args[0], args[1:]
+    if action in ("train", "monitor") and cell and cell.strip():
+        flag = "--from" if action == "train" else "--actual"
+        if flag not in tail:
+            tail += [flag, cell.strip()]  # the query may also be the cell body
+    if action == "list":
+        ArgParser("%pgai model list").parse(tail)
+        return ctx.session.models()
+    handlers = {"deploy": _deploy, "train": _train, "show": _show, "rollback": _rollback, "monitor": _monitor}
+    return handlers[action](ctx, tail)

@@ -1,0 +1,195 @@
+"""What the session's model methods do: deploy, train, monitor (the database work goes through the registry)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from pgai_magic import convert
+from pgai_magic.errors import ModelError
+from pgai_magic.inference import registry
+from pgai_magic.inference.compile import compile_model
+from pgai_magic.inference.monitor import (
+    MonitorReport,
+    align_labels,
+    classification_metrics,
+    compare_metrics,
+    feature_drift,
+    profile,
+    regression_metrics,
+)
+from pgai_magic.inference.train import evaluate, feature_types, fit
+from pgai_magic.sqltext import Statement, split_statements
+
+if TYPE_CHECKING:
+    from pgai_magic.session import Session
+
+__all__ = ["deploy", "model_info", "monitor", "train"]
+
+
+def _single_query(query: str, what: str) -> str:
+    statements = split_statements(query)
+    if len(statements) != 1:
+        raise ModelError(f"{what} must be one SELECT query, got {len(statements)} statements")
+    return statements[0].text
+
+
+def deploy(
+    session: Session,
+    estimator: Any,
+    name: str,
+    features: Sequence[str] | None = None,
+    *,
+    data: pd.DataFrame | None = None,
+    target: str | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    types: Mapping[str, str] | None = None,
+) -> registry.ModelVersion:
+    """Compile, register as the next version, and swap pgai.predict_NAME to it."""
+    registry.validate_name(name)
+    if isinstance(features, str):
+        features = [f.strip() for f in features.split(",") if f.strip()]
+    names = list(features) if features is not None else None
+    given = dict(types or {})
+    if data is not None:
+        cols = names or [str(c) for c in getattr(estimator, "feature_names_in_", [])]
+        missing = [c for c in cols if c not in data.columns]
+        if missing:
+            raise ModelError(f"the data has no column(s) {missing} (features of the model)")
+        inferred = dict(feature_types(data[cols])) if cols else {}
+        given = {**inferred, **given}
+    try:
+        compiled = compile_model(estimator, names, given or None)
+    except ModelError:
+        raise
+    except (AttributeError, TypeError, ValueError, IndexError) as exc:
+        raise ModelError(f"cannot compile {type(estimator).__name__}: {exc}") from None
+    snapshot = None
+    stored: dict[str, Any] = dict(metrics or {})
+    if data is not None:
+        feats = compiled.features
+        snapshot = profile(data, feats)
+        if target is not None:
+            if target not in data.columns:
+                raise ModelError(f"target column {target!r} is not in the data")
+            known = data[data[target].notna()]
+            fitted = getattr(estimator, "feature_names_in_", None)
+            X: Any = known[[str(f) for f in fitted]] if fitted is not None else known[[n for n, _ in feats]].to_numpy()
+            stored = {**evaluate(estimator, X, known[target], compiled.task), "split": "deploy data", **stored}
+    return registry.deploy(
+        session.db.control, compiled, estimator, name, target=target, metrics=stored, profile=snapshot
+    )
+
+
+def train(
+    session: Session,
+    name: str,
+    target: str,
+    query: str,
+    *,
+    algorithm: str | None = None,
+    test_size: float = 0.2,
+    task: str | None = None,
+    random_state: int = 0,
+    params: Mapping[str, Any] | None = None,
+) -> registry.ModelVersion:
+    """Fetch `query`, fit with a held-out split, store the metrics and the profile, deploy."""
+    registry.validate_name(name)
+    frame = session.sql(_single_query(query, "the training query"))
+    if frame.empty:
+        raise ModelError("the training query returned no rows")
+    result = fit(frame, target, algorithm=algorithm, task=task, test_size=test_size, random_state=random_state,
+                 params=dict(params or {}))  # fmt: skip
+    compiled = compile_model(result.estimator, None, dict(result.features))
+    snapshot = profile(frame.loc[result.train_frame.index], compiled.features)
+    return registry.deploy(
+        session.db.control, compiled, result.estimator, name, target=target, metrics=result.metrics, profile=snapshot
+    )
+
+
+def model_info(session: Session, name: str, version: int | None = None) -> dict[str, Any]:
+    """Everything the registry knows about a model, with the SQL to call it and its version history."""
+    conn = session.db.control
+    mv = registry.get(conn, name, version)
+    history = [
+        {"version": v.version, "active": v.active, "algorithm": v.algorithm, "created_at": v.created_at,
+         "metrics": {k: v.metrics[k] for k in ("accuracy", "auc", "mae", "rmse") if k in v.metrics}}
+        for v in registry.versions(conn, name)
+    ]  # fmt: skip
+    return {
+        "name": mv.name, "version": mv.version, "active": mv.active, "algorithm": mv.algorithm,
+        "pipeline": mv.pipeline, "task": mv.task, "features": mv.features, "target": mv.target,
+        "classes": mv.classes, "metrics": mv.metrics, "sql": mv.signatures(),
+        "functions": {k: f"pgai.{v}" for k, v in mv.functions.items()}, "sklearn_version": mv.sklearn_version,
+        "created_at": mv.created_at, "drift_snapshot": mv.profile is not None, "versions": history,
+    }  # fmt: skip
+
+
+def _monitor_sql(conn: psycopg.Connection, mv: registry.ModelVersion, query: str, actual: str) -> str:
+    columns = [
+        d.name
+        for d in conn.execute(sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(query))).description or []
+    ]
+    missing = [f for f in mv.feature_names if f not in columns]
+    if missing or actual not in columns:
+        need = missing + ([actual] if actual not in columns else [])
+        raise ModelError(f"the monitoring query lacks column(s) {need}; it returns {columns}; "
+                         f"it needs the features {mv.feature_names} and the outcome column {actual!r}")  # fmt: skip
+    args = sql.SQL(", ").join(sql.SQL("q.{}").format(sql.Identifier(f)) for f in mv.feature_names)
+    parts = [
+        sql.SQL("{}.{}({}) AS prediction").format(sql.Identifier("pgai"), sql.Identifier(f"predict_{mv.name}"), args)
+    ]
+    if mv.proba_type:
+        fn = sql.Identifier(f"predict_proba_{mv.name}")
+        parts.append(sql.SQL("{}.{}({}) AS score").format(sql.Identifier("pgai"), fn, args))
+    parts.append(sql.SQL("q.{} AS actual").format(sql.Identifier(actual)))
+    parts += [sql.SQL("q.{}").format(sql.Identifier(f)) for f in mv.feature_names]
+    statement = sql.SQL("SELECT {} FROM ({}) AS q").format(sql.SQL(", ").join(parts), sql.SQL(query))
+    return statement.as_string(conn)
+
+
+def monitor(session: Session, name: str, query: str, *, actual: str = "actual", record: bool = True) -> MonitorReport:
+    """Score `query` with the deployed SQL function in the database; compare metrics and distributions."""
+    conn = session.db.control
+    mv = registry.get(conn, name)
+    text = _monitor_sql(conn, mv, _single_query(query, "the monitoring query"), actual)
+    try:
+        result = session.db.run(Statement(text))
+    except Exception as exc:  # noqa: BLE001 - any SQL failure is reported as a model error with its message
+        raise ModelError(f"the monitoring query failed: {exc}") from None
+    frame = convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()
+    notes: list[str] = []
+    known = frame[frame["actual"].notna() & frame["prediction"].notna()] if len(frame) else frame
+    if len(known) < len(frame):
+        notes.append(
+            f"{len(frame) - len(known):,} rows without an actual outcome or a prediction (NULL features) "
+            "were left out of the metrics"
+        )
+    current: dict[str, Any] = {}
+    if len(known) == 0:
+        notes.append("no rows with an actual outcome: metrics cannot be computed")
+    elif mv.task == "regression":
+        current = regression_metrics(pd.to_numeric(known["actual"]), known["prediction"])
+    else:
+        truth = align_labels(known["actual"], mv.label_type)
+        scores = known["score"] if "score" in known.columns else None
+        current = classification_metrics(truth, known["prediction"], scores, mv.classes or [])
+    drift = feature_drift(mv.profile, frame)
+    if mv.profile is None:
+        notes.append("no training snapshot: deploy with data=... (or train) to get drift")
+    training = {k: v for k, v in mv.metrics.items() if isinstance(v, (int, float))}
+    table = compare_metrics(training, current, mv.task)
+    if record:
+        registry.record_check(
+            conn,
+            mv.name,
+            mv.version,
+            len(frame),
+            current,
+            [{str(k): v for k, v in r.items()} for r in drift.to_dict(orient="records")],
+        )
+    return MonitorReport(mv.name, mv.version, mv.task, len(frame), table, drift, frame, notes)

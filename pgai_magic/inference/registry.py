@@ -1,0 +1,331 @@
+"""The model registry in the pgai schema: versions, atomic swaps of pgai.predict_NAME, rollback."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from pgai_magic.errors import ModelError
+from pgai_magic.inference.compile import CompiledModel, function_ddl
+
+__all__ = ["ModelVersion", "deploy", "drop", "get", "list_models", "load", "rollback", "validate_name", "versions"]
+
+SCHEMA = "pgai"
+MAX_NAME = 40
+
+
+@dataclass
+class ModelVersion:
+    """One deployed version of a model, as the registry records it."""
+
+    name: str
+    version: int
+    algorithm: str
+    pipeline: str
+    task: str
+    features: list[dict[str, str]]
+    target: str | None
+    classes: list[Any] | None
+    label_type: str
+    proba_type: str | None
+    sklearn_version: str
+    metrics: dict[str, Any]
+    functions: dict[str, str]
+    created_at: datetime
+    active: bool
+    profile: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f["name"] for f in self.features]
+
+    def signatures(self) -> dict[str, str]:
+        """The stable SQL functions of this model, as a user calls them."""
+        args = ", ".join(f"{f['name']} {f['type']}" for f in self.features)
+        out = {"predict": f"pgai.predict_{self.name}({args}) → {self.label_type}"}
+        if self.proba_type:
+            out["predict_proba"] = f"pgai.predict_proba_{self.name}({args}) → {self.proba_type}"
+        return out
+
+    def summary(self) -> str:
+        state = "active" if self.active else "inactive"
+        return f"{self.name} v{self.version} ({state}): {self.algorithm}, {self.task}, features {self.feature_names}"
+
+    def __repr__(self) -> str:
+        return f"<ModelVersion {self.summary()}>"
+
+
+def validate_name(name: str) -> str:
+    """A model name is part of SQL function names: lowercase letter, then letters, digits or _."""
+    ok = (
+        isinstance(name, str)
+        and 0 < len(name) <= MAX_NAME
+        and name[0].isascii() and name[0].islower()
+        and all(ch.isascii() and (ch.islower() or ch.isdigit() or ch == "_") for ch in name)
+    )  # fmt: skip
+    if not ok:
+        hint = "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in str(name).lower())
+        hint = hint if hint[:1].isalpha() else f"m_{hint}"
+        raise ModelError(
+            f"model name {name!r} must be 1 to {MAX_NAME} lowercase letters, digits or _ starting with a letter "
+            f"(it becomes pgai.predict_NAME): try {hint[:MAX_NAME]!r}"
+        )
+    return name
+
+
+def _json(value: Any) -> Jsonb:
+    def default(obj: Any) -> Any:
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+        return str(obj)
+
+    def clean(obj: Any) -> Any:
+        if isinstance(obj, float) and not math.isfinite(obj):
+            return None
+        if isinstance(obj, dict):
+            return {str(k): clean(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [clean(v) for v in obj]
+        return obj
+
+    return Jsonb(clean(json.loads(json.dumps(value, default=default))))
+
+
+def serialize(estimator: Any) -> bytes:
+    """joblib bytes of a fitted estimator."""
+    import joblib
+
+    buffer = io.BytesIO()
+    joblib.dump(estimator, buffer)
+    return buffer.getvalue()
+
+
+_COLUMNS = (
+    "name, version, algorithm, pipeline, task, features, target, classes, label_type, proba_type, "
+    "sklearn_version, metrics, functions, created_at, active, profile"
+)
+
+
+def _row_to_version(row: tuple[Any, ...]) -> ModelVersion:
+    return ModelVersion(*row)
+
+
+def get(conn: psycopg.Connection, name: str, version: int | None = None) -> ModelVersion:
+    """The active version of `name` (or the given version)."""
+    if version is None:
+        query = f"SELECT {_COLUMNS} FROM pgai.models WHERE name = %s AND active"
+        row = conn.execute(query, (name,)).fetchone()
+    else:
+        query = f"SELECT {_COLUMNS} FROM pgai.models WHERE name = %s AND version = %s"
+        row = conn.execute(query, (name, int(version))).fetchone()
+    if row is None:
+        known = [r[0] for r in conn.execute("SELECT DISTINCT name FROM pgai.models ORDER BY 1")]
+        if name in known:
+            have = [r[0] for r in conn.execute("SELECT version FROM pgai.models WHERE name = %s ORDER BY 1", (name,))]
+            raise ModelError(f"model {name!r} has no version {version}: versions are {have}")
+        from difflib import get_close_matches
+
+        close = get_close_matches(name, known, n=1)
+        hint = f" — did you mean {close[0]!r}?" if close else (f"; deployed models: {known}" if known else "")
+        raise ModelError(f"no model named {name!r}{hint}")
+    return _row_to_version(row)
+
+
+def versions(conn: psycopg.Connection, name: str) -> list[ModelVersion]:
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM pgai.models WHERE name = %s ORDER BY version", (name,)).fetchall()
+    return [_row_to_version(r) for r in rows]
+
+
+def list_models(conn: psycopg.Connection) -> pd.DataFrame:
+    """One row per model: its active version, algorithm, features, main metric and version count."""
+    rows = conn.execute(
+        """SELECT m.name, m.version, m.algorithm, m.task, m.features, m.metrics, m.created_at,
+                  (SELECT count(*) FROM pgai.models v WHERE v.name = m.name) AS versions
+           FROM pgai.models m WHERE m.active ORDER BY m.name"""
+    ).fetchall()
+    records = []
+    for name, version, algorithm, task, feats, metrics, created, count in rows:
+        keys = ("accuracy", "auc") if task == "classification" else ("rmse", "mae")
+        shown = ", ".join(f"{k}={metrics[k]:.4g}" for k in keys if isinstance(metrics.get(k), (int, float)))
+        records.append({
+            "name": name, "version": version, "versions": count, "algorithm": algorithm, "task": task,
+            "features": ", ".join(f["name"] for f in feats), "metrics": shown, "created_at": created,
+            "function": f"pgai.predict_{name}",
+        })  # fmt: skip
+    columns = ["name", "version", "versions", "algorithm", "task", "features", "metrics", "created_at", "function"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _lock(conn: psycopg.Connection, name: str) -> None:
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"pgai.model:{name}",))
+
+
+def deploy(
+    conn: psycopg.Connection,
+    compiled: CompiledModel,
+    estimator: Any,
+    name: str,
+    *,
+    target: str | None = None,
+    metrics: dict[str, Any] | None = None,
+    profile: dict[str, Any] | None = None,
+) -> ModelVersion:
+    """Create the next version's functions and make it active, all in one transaction."""
+    import sklearn
+
+    validate_name(name)
+    blob = serialize(estimator)
+    features = [{"name": n, "type": t} for n, t in compiled.features]
+    with conn.transaction():
+        _lock(conn, name)
+        row = conn.execute("SELECT COALESCE(max(version), 0) + 1 FROM pgai.models WHERE name = %s", (name,)).fetchone()
+        version = int(row[0]) if row else 1
+        functions = {"predict": f"predict_{name}_v{version}"}
+        if compiled.proba_sql is not None:
+            functions["predict_proba"] = f"predict_proba_{name}_v{version}"
+        for which, fname in functions.items():
+            _execute(conn, compiled.create_function(SCHEMA, fname, which), f"pgai.{fname}")
+        conn.execute(
+            """INSERT INTO pgai.models (name, version, algorithm, pipeline, task, features, target, classes,
+                   label_type, proba_type, sklearn_version, metrics, profile, model, functions)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (
+                name, version, compiled.algorithm, compiled.pipeline, compiled.task, _json(features), target,
+                None if compiled.classes is None else _json(compiled.classes), compiled.predict_type,
+                compiled.proba_type, sklearn.__version__, _json(metrics or {}),
+                None if profile is None else _json(profile), blob, _json(functions),
+            ),
+        )  # fmt: skip
+        _activate(conn, name, version)
+    return get(conn, name, version)
+
+
+def _execute(conn: psycopg.Connection, statement: sql.Composed, what: str) -> None:
+    try:
+        conn.execute(statement)
+    except psycopg.errors.DependentObjectsStillExist as exc:
+        raise ModelError(
+            f"{what} cannot be replaced: {exc.diag.message_detail or exc.diag.message_primary}; the new version "
+            "has different arguments, so drop the objects that use it (or deploy with the same features)"
+        ) from None
+    except psycopg.Error as exc:
+        raise ModelError(f"could not create {what}: {exc.diag.message_primary or exc}") from None
+
+
+def _wrapper(conn: psycopg.Connection, stable: str, target: str | None, mv: ModelVersion, rettype: str | None) -> None:
+    """Point pgai.<stable> at pgai.<target>: CREATE OR REPLACE when the signature is unchanged, else drop and create."""
+    existing = conn.execute(
+        """SELECT p.oid::regprocedure::text, COALESCE(p.proargnames, '{}'), p.proargtypes::regtype[]::text[],
+                  format_type(p.prorettype, NULL)
+           FROM pg_proc p WHERE p.pronamespace = 'pgai'::regnamespace AND p.proname = %s""",
+        (stable,),
+    ).fetchall()
+    names = [f["name"] for f in mv.features]
+    types = [{"float8": "double precision"}.get(f["type"], f["type"]) for f in mv.features]
+    ret = {"float8": "double precision", "float8[]": "double precision[]"}.get(rettype or "", rettype)
+    same = (
+        target is not None
+        and len(existing) == 1
+        and list(existing[0][1]) == names
+        and list(existing[0][2]) == types
+        and existing[0][3] == ret
+    )
+    if not same:
+        for regproc, *_ in existing:
+            _execute(conn, sql.SQL("DROP FUNCTION {}").format(sql.SQL(regproc)), f"pgai.{stable}")
+    if target is None or rettype is None:
+        return
+    args = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(f["type"])) for n, f in zip(names, mv.features)
+    )
+    call = sql.SQL("SELECT {}.{}({})").format(
+        sql.Identifier(SCHEMA),
+        sql.Identifier(target),
+        sql.SQL(", ").join(sql.SQL(f"${i + 1}") for i in range(len(names))),
+    )
+    ddl = function_ddl(SCHEMA, stable, args, rettype, call.as_string(conn), replace=same)
+    _execute(conn, ddl, f"pgai.{stable}")
+    conn.execute(
+        sql.SQL("COMMENT ON FUNCTION {}.{}({}) IS {}").format(
+            sql.Identifier(SCHEMA),
+            sql.Identifier(stable),
+            sql.SQL(", ").join(sql.SQL(f["type"]) for f in mv.features),
+            sql.Literal(f"pgai_magic model {mv.name} v{mv.version} ({mv.algorithm}); calls pgai.{target}"),
+        )
+    )
+
+
+def _activate(conn: psycopg.Connection, name: str, version: int) -> None:
+    mv = get(conn, name, version)
+    _wrapper(conn, f"predict_{name}", mv.functions["predict"], mv, mv.label_type)
+    _wrapper(conn, f"predict_proba_{name}", mv.functions.get("predict_proba"), mv, mv.proba_type)
+    conn.execute("UPDATE pgai.models SET active = false WHERE name = %s AND active", (name,))
+    conn.execute("UPDATE pgai.models SET active = true WHERE name = %s AND version = %s", (name, version))
+
+
+def rollback(conn: psycopg.Connection, name: str, version: int | None = None) -> ModelVersion:
+    """Make `version` (default: the one before the active one) active again, atomically."""
+    with conn.transaction():
+        _lock(conn, name)
+        current = get(conn, name)
+        if version is None:
+            row = conn.execute(
+                "SELECT max(version) FROM pgai.models WHERE name = %s AND version < %s", (name, current.version)
+            ).fetchone()
+            if row is None or row[0] is None:
+                raise ModelError(f"model {name!r} has no version before v{current.version} to roll back to")
+            version = int(row[0])
+        get(conn, name, version)  # a clear error when it does not exist
+        _activate(conn, name, int(version))
+    return get(conn, name)
+
+
+def drop(conn: psycopg.Connection, name: str) -> int:
+    """Remove every version of `name` and its functions; returns how many versions were removed."""
+    validate_name(name)
+    with conn.transaction():
+        _lock(conn, name)
+        fnames = [f"predict_{name}", f"predict_proba_{name}"]
+        for mv in versions(conn, name):
+            fnames.extend(mv.functions.values())
+        procs = conn.execute(
+            "SELECT oid::regprocedure::text FROM pg_proc"
+            " WHERE pronamespace = 'pgai'::regnamespace AND proname = ANY(%s)",
+            (fnames,),
+        ).fetchall()
+        for (regproc,) in procs:
+            _execute(conn, sql.SQL("DROP FUNCTION {}").format(sql.SQL(regproc)), regproc)
+        cur = conn.execute("DELETE FROM pgai.models WHERE name = %s", (name,))
+        return cur.rowcount
+
+
+def load(conn: psycopg.Connection, name: str, version: int | None = None) -> Any:
+    """The fitted estimator of a version (unpickled: load only models your team deployed)."""
+    import joblib
+
+    mv = get(conn, name, version)
+    row = conn.execute("SELECT model FROM pgai.models WHERE name = %s AND version = %s", (name, mv.version)).fetchone()
+    assert row is not None
+    return joblib.load(io.BytesIO(bytes(row[0])))
+
+
+def record_check(
+    conn: psycopg.Connection, name: str, version: int, n_rows: int, metrics: dict[str, Any], drift: list[dict[str, Any]]
+) -> None:
+    """Keep a monitoring run in pgai.model_monitoring."""
+    conn.execute(
+        "INSERT INTO pgai.model_monitoring (name, version, n_rows, metrics, drift) VALUES (%s, %s, %s, %s, %s)",
+        (name, version, n_rows, _json(metrics), _json(drift)),
+    )

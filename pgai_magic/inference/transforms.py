@@ -1,0 +1,231 @@
+"""Preprocessing steps compiled to SQL: Pipeline, ColumnTransformer, scalers, imputer, encoders."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pgai_magic.errors import ModelError
+from pgai_magic.inference.sqlexpr import Col, f8, text_lit
+
+__all__ = ["SUPPORTED_TRANSFORMERS", "Context", "transform"]
+
+SUPPORTED_TRANSFORMERS = (
+    "StandardScaler, MinMaxScaler, SimpleImputer, OneHotEncoder, OrdinalEncoder, ColumnTransformer, "
+    "Pipeline, 'passthrough'"
+)
+
+
+@dataclass
+class Context:
+    """What the compiler learns while walking the model: the SQL kind each input needs."""
+
+    names: list[str]
+    kinds: list[str | None]
+
+    def require(self, col: Col, kind: str, why: str) -> None:
+        """Record that raw input `col.source` must be of `kind` ('num' or 'text')."""
+        if col.source is None:
+            if col.kind != kind:
+                raise ModelError(f"{why} needs {kind} input but gets a computed {col.kind} column")
+            return
+        known = self.kinds[col.source]
+        if known is None:
+            self.kinds[col.source] = kind
+        elif known != kind:
+            raise ModelError(
+                f"feature {self.names[col.source]!r} is used as {known} and as {kind} ({why}): give its type explicitly"
+            )
+
+
+def _name(obj: Any) -> str:
+    return type(obj).__name__
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _is_text_array(values: Any) -> bool:
+    arr = np.asarray(values)
+    if arr.dtype.kind in "OUS":
+        return any(isinstance(v, str) for v in arr.ravel())
+    return False
+
+
+def _numeric(ctx: Context, cols: list[Col], why: str) -> None:
+    for col in cols:
+        ctx.require(col, "num", why)
+
+
+def _standard_scaler(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    _numeric(ctx, cols, "StandardScaler")
+    out = []
+    for j, col in enumerate(cols):
+        expr = col.sql
+        # sklearn: X -= mean_; X /= scale_ (in this order, in float64)
+        if step.with_mean:
+            expr = f"({expr} - {f8(step.mean_[j])})"
+        if step.with_std and step.scale_ is not None:
+            expr = f"({expr} / {f8(step.scale_[j])})"
+        out.append(Col(expr, "num", None, col.nulls))
+    return out
+
+
+def _minmax_scaler(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    _numeric(ctx, cols, "MinMaxScaler")
+    out = []
+    lo, hi = step.feature_range
+    for j, col in enumerate(cols):
+        # sklearn: X *= scale_; X += min_; then optional clip
+        expr = f"(({col.sql} * {f8(step.scale_[j])}) + {f8(step.min_[j])})"
+        if getattr(step, "clip", False):
+            expr = f"(CASE WHEN {expr} < {f8(lo)} THEN {f8(lo)} WHEN {expr} > {f8(hi)} THEN {f8(hi)} ELSE {expr} END)"
+        out.append(Col(expr, "num", None, col.nulls))
+    return out
+
+
+def _simple_imputer(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    if getattr(step, "add_indicator", False):
+        raise ModelError("SimpleImputer(add_indicator=True) is not supported: add a MissingIndicator-free pipeline")
+    stats = step.statistics_
+    missing = step.missing_values
+    text = stats.dtype.kind in "OUS" and any(isinstance(s, str) for s in stats)
+    out = []
+    for j, col in enumerate(cols):
+        value = stats[j]
+        if _is_missing(value) and not getattr(step, "keep_empty_features", False):
+            continue  # sklearn drops features whose statistic could not be computed
+        if text:
+            ctx.require(col, "text", "SimpleImputer with text statistics")
+            fill = text_lit(str(value))
+            kind = "text"
+        else:
+            ctx.require(col, "num", "SimpleImputer")
+            fill = f8(0.0 if _is_missing(value) else float(value))
+            kind = "num"
+        expr = col.sql
+        if not _is_missing(missing):
+            expr = f"NULLIF({expr}, {text_lit(str(missing)) if kind == 'text' else f8(float(missing))})"
+        out.append(Col(f"COALESCE({expr}, {fill})", kind, col.source, frozenset()))
+    return out
+
+
+def _category_test(col: Col, category: Any, kind: str) -> str:
+    if _is_missing(category):
+        return f"({col.sql} IS NULL)"
+    if kind == "text":
+        return f"({col.sql} = {text_lit(str(category))})"
+    return f"({col.sql} = {f8(float(category))})"
+
+
+def _check_categories(ctx: Context, step: Any, col: Col, cats: Any) -> str:
+    kind = "text" if _is_text_array(cats) else "num"
+    ctx.require(col, kind, _name(step))
+    return kind
+
+
+def _one_hot(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    if getattr(step, "_infrequent_enabled", False):
+        raise ModelError("OneHotEncoder with min_frequency / max_categories (infrequent categories) is not supported")
+    drop_idx = getattr(step, "drop_idx_", None)
+    ignore = step.handle_unknown != "error"
+    out = []
+    for j, col in enumerate(cols):
+        cats = step.categories_[j]
+        kind = _check_categories(ctx, step, col, cats)
+        dropped = None if drop_idx is None or drop_idx[j] is None else int(drop_idx[j])
+        has_missing = any(_is_missing(c) for c in cats)
+        for k, cat in enumerate(cats):
+            if k == dropped:
+                continue
+            cond = _category_test(col, cat, kind)
+            if ignore or has_missing or not col.nulls:
+                sql = f"(CASE WHEN {cond} THEN {f8(1.0)} ELSE {f8(0.0)} END)"
+                out.append(Col(sql, "num", None, frozenset(), indicator=cond))
+            else:  # handle_unknown='error': sklearn refuses a missing value, so NULL stays NULL
+                out.append(Col(f"({cond}::integer::float8)", "num", None, col.nulls))
+    return out
+
+
+def _ordinal(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    if getattr(step, "_infrequent_enabled", False):
+        raise ModelError("OrdinalEncoder with infrequent categories is not supported")
+    unknown = step.unknown_value if step.handle_unknown == "use_encoded_value" else None
+    enc_missing = getattr(step, "encoded_missing_value", np.nan)
+    out = []
+    for j, col in enumerate(cols):
+        cats = step.categories_[j]
+        kind = _check_categories(ctx, step, col, cats)
+        whens = []
+        missing_code: str | None = None
+        for k, cat in enumerate(cats):
+            if _is_missing(cat):
+                missing_code = "NULL" if _is_missing(enc_missing) else f8(float(enc_missing))
+                continue
+            whens.append(f"WHEN {_category_test(col, cat, kind)} THEN {f8(float(k))}")
+        if missing_code is not None:  # the learnt missing category, before any other test
+            whens.insert(0, f"WHEN {col.sql} IS NULL THEN {missing_code}")
+        other = "NULL" if unknown is None or _is_missing(unknown) else f8(float(unknown))
+        null_out = missing_code == "NULL" if missing_code is not None else other == "NULL"
+        nulls = col.nulls if null_out else frozenset()
+        out.append(Col(f"(CASE {' '.join(whens)} ELSE {other} END)", "num", None, nulls))
+    return out
+
+
+def _passthrough(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    return cols
+
+
+def _function_transformer(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    if step.func is None and step.inverse_func is None:
+        return cols
+    raise ModelError("FunctionTransformer with a function cannot be compiled to SQL")
+
+
+def _pipeline(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    for _, sub in step.steps:
+        cols = transform(sub, cols, ctx)
+    return cols
+
+
+def _column_transformer(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    indices = getattr(step, "_transformer_to_input_indices", None)
+    if indices is None:
+        raise ModelError("this ColumnTransformer has no resolved column indices: refit it with scikit-learn >= 1.2")
+    out: list[Col] = []
+    for name, trans, _columns in step.transformers_:
+        idx = list(indices.get(name, []))
+        if trans == "drop" or not idx:
+            continue
+        part = [cols[i] for i in idx]
+        out.extend(part if trans == "passthrough" else transform(trans, part, ctx))
+    return out
+
+
+_STEPS: dict[str, Callable[[Any, list[Col], Context], list[Col]]] = {
+    "StandardScaler": _standard_scaler,
+    "MinMaxScaler": _minmax_scaler,
+    "SimpleImputer": _simple_imputer,
+    "OneHotEncoder": _one_hot,
+    "OrdinalEncoder": _ordinal,
+    "FunctionTransformer": _function_transformer,
+    "Pipeline": _pipeline,
+    "ColumnTransformer": _column_transformer,
+}
+
+
+def transform(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    """The SQL columns that `step` outputs for input columns `cols`."""
+    if step is None or (isinstance(step, str) and step == "passthrough"):
+        return cols
+    handler = _STEPS.get(_name(step))
+    if handler is None:
+        raise ModelError(
+            f"cannot compile the preprocessing step {_name(step)} to SQL; supported: {SUPPORTED_TRANSFORMERS}"
+        )
+    return handler(step, cols, ctx)
