@@ -1,0 +1,277 @@
+"""The insight engine: catalog, budgeted in-database scans (sampled when needed), rules, ranking."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import psycopg
+
+from pgai_magic.errors import ConfigError
+from pgai_magic.insights import catalog, profile, scoring
+from pgai_magic.insights.model import Frames, Insight
+from pgai_magic.insights.rules import run_rules
+from pgai_magic.insights.runner import OutOfBudget, Runner
+
+__all__ = ["COLUMNS", "analyse", "find_insights"]
+
+COLUMNS = [
+    "kind",
+    "subject",
+    "score",
+    "summary",
+    "impact",
+    "p_value",
+    "q_value",
+    "measure",
+    "columns",
+    "filters",
+    "focus",
+    "when",
+    "direction",
+    "evidence",
+]
+PROBE_MIN_ROWS = 200_000  # below this, scans run in full without a timing probe
+PROBE_ROWS = 30_000
+MIN_FRACTION = 0.002
+WEIGHTS = {"wide": 1.0, "cube": 0.8, "top": 0.25, "duplicates": 1.2}
+
+
+@dataclass
+class _Plan:
+    """Per-row cost learnt from the scans so far (seconds per row per unit of stage weight)."""
+
+    rows: float
+    unit: float | None = None
+
+    def fraction(self, weight: float, allowed: float) -> float:
+        if self.unit is None or self.rows <= 0:
+            return 1.0
+        full = self.unit * self.rows * weight
+        return 1.0 if full <= allowed else max(allowed / full, MIN_FRACTION)
+
+    def learn(self, seconds: float, fraction: float, weight: float) -> None:
+        if self.rows > 0 and fraction * self.rows * weight > 0:
+            self.unit = seconds / (fraction * self.rows * weight)
+
+
+def _split(value: str | Sequence[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    cleaned = [v.strip() for v in items if v and v.strip()]
+    return cleaned or None
+
+
+def analyse(
+    conn: psycopg.Connection,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    measure: str | Sequence[str] | None = None,
+    time_column: str | None = None,
+    dimensions: str | Sequence[str] | None = None,
+    top: int = 15,
+    budget: float = 20.0,
+    progress: bool = False,
+) -> tuple[list[Insight], Runner, Frames]:
+    """Find, score and rank insights on `conn` within `budget` seconds; the chosen insights and the run's log."""
+    if (table is None) == (query is None):
+        raise ConfigError("give a table or a query (--query), not both and not neither")
+    if top < 1:
+        raise ConfigError(f"--top must be at least 1, not {top}")
+    if not budget > 0:
+        raise ConfigError(f"--budget must be a positive number of seconds, not {budget}")
+    runner = Runner(conn, float(budget), reserve_s=min(0.3, 0.15 * float(budget)))
+    conn.execute("SET work_mem = '64MB'")  # hash the cube and the duplicate count in memory
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=5, desc="insights", disable=not progress, leave=False)
+    try:
+        frames = _scan(runner, bar, table, query, _split(measure), time_column, _split(dimensions))
+        bar.set_postfix_str("ranking")
+        candidates, tests = run_rules(frames)
+        chosen = scoring.rank(candidates, tests, top)
+        frames.cache["candidates"] = len(candidates)
+        frames.cache["tests"] = tests
+    finally:
+        bar.close()
+        try:
+            conn.execute("RESET statement_timeout")
+            conn.execute("RESET work_mem")
+            if query is not None:
+                conn.execute("DROP TABLE IF EXISTS pg_temp.pgai_insights_query")
+        except psycopg.Error:
+            pass
+    return chosen, runner, frames
+
+
+def _scan(
+    runner: Runner,
+    bar: Any,
+    table: str | None,
+    query: str | None,
+    measures: list[str] | None,
+    time_column: str | None,
+    dims: list[str] | None,
+) -> Frames:
+    started, before = time.perf_counter(), runner.rows_fetched
+    rel = catalog.resolve(runner, table) if table is not None else catalog.materialize(runner, query or "")
+    try:
+        columns, rel, analysed = catalog.read_columns(runner, rel)
+    except OutOfBudget:
+        columns, analysed = catalog.read_columns(runner, rel, analyze=False)[0], False
+    prof = catalog.choose_roles(
+        rel.label, columns, max(rel.reltuples, 0.0), measures=measures, time=time_column, dimensions=dims
+    )
+    runner.record("catalog", started, before, note="analysed" if analysed else "")
+    bar.update(1)
+    frames = Frames(prof)
+    plan = _Plan(max(rel.reltuples, 0.0))
+    stages: list[tuple[str, float]] = [("wide", WEIGHTS["wide"])]
+    if prof.dims or prof.time:
+        stages.append(("cube", WEIGHTS["cube"]))
+    stages += [(f"top:{d}", WEIGHTS["top"]) for d in prof.wide_dims]
+    dup_columns = [c.name for c in prof.columns if c.name not in prof.id_like and c.kind != "other"]
+    if dup_columns:
+        stages.append(("duplicates", WEIGHTS["duplicates"]))
+    if rel.can_sample and plan.rows > PROBE_MIN_ROWS:
+        started, before = time.perf_counter(), runner.rows_fetched
+        fraction = min(1.0, PROBE_ROWS / plan.rows)
+        try:
+            frames.wide = profile.wide_scan(runner, rel, prof, fraction)
+            entry = runner.record("probe", started, before, fraction)
+            plan.learn(entry.seconds, fraction, WEIGHTS["wide"])
+        except OutOfBudget as exc:
+            runner.record("probe", started, before, fraction, done=False, note=str(exc))
+    for i, (stage, weight) in enumerate(stages):
+        remaining = runner.remaining()
+        share = remaining * weight / sum(w for _, w in stages[i:])
+        fraction = plan.fraction(weight, share)
+        if stage == "duplicates" and fraction < 1.0:
+            runner.log.append(_skipped(stage, "a sample cannot count duplicates"))
+            continue
+        started, before = time.perf_counter(), runner.rows_fetched
+        try:
+            _run_stage(runner, rel, frames, stage, fraction)
+        except OutOfBudget as exc:
+            runner.record(stage, started, before, fraction, done=False, note=str(exc))
+            continue
+        entry = runner.record(stage, started, before, fraction)
+        plan.learn(entry.seconds, fraction, weight)
+        if fraction < 1.0:
+            frames.sampled[stage] = fraction
+        bar.update(1 if stage in ("wide", "cube", "duplicates") else 0)
+    return frames
+
+
+def _skipped(stage: str, why: str) -> Any:
+    from pgai_magic.insights.runner import StageLog
+
+    return StageLog(stage, 0.0, 0, 0.0, False, why)
+
+
+def _run_stage(runner: Runner, rel: catalog.Relation, frames: Frames, stage: str, fraction: float) -> None:
+    prof = frames.profile
+    if stage == "wide":
+        frames.wide = profile.wide_scan(runner, rel, prof, fraction)
+        if fraction >= 1.0:
+            prof.n_rows = frames.wide["n"]
+    elif stage == "cube":
+        wide = frames.wide or {}
+        if prof.time and wide.get("tmin") is not None and wide.get("tmax") is not None:
+            span = (pd.Timestamp(wide["tmax"]) - pd.Timestamp(wide["tmin"])).total_seconds() / 86400.0
+            prof.bucket = profile.choose_bucket(span)
+        if not prof.dims and not prof.bucket:
+            return
+        frames.sets = profile.cube_scan(runner, rel, prof, fraction)
+    elif stage.startswith("top:"):
+        dim = stage[4:]
+        frames.top_groups[dim] = profile.top_groups_scan(runner, rel, prof, dim, fraction)
+    elif stage == "duplicates":
+        cols = [c.name for c in prof.columns if c.name not in prof.id_like and c.kind != "other"]
+        frames.duplicates = profile.duplicates_scan(runner, rel, cols, fraction)
+
+
+def to_frame(chosen: list[Insight], runner: Runner, frames: Frames) -> pd.DataFrame:
+    """The ranked insights as a DataFrame, with the run's log in `attrs`."""
+    rows = [
+        {
+            "kind": c.kind,
+            "subject": c.subject,
+            "score": round(c.score, 4),
+            "summary": c.summary,
+            "impact": round(c.impact, 4),
+            "p_value": c.p_value,
+            "q_value": c.q_value,
+            "measure": c.measure,
+            "columns": c.columns,
+            "filters": c.filters,
+            "focus": c.focus,
+            "when": c.when,
+            "direction": c.direction,
+            "evidence": c.evidence,
+        }
+        for c in chosen
+    ]
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame.attrs.update(
+        {
+            "source": frames.profile.label,
+            "elapsed_s": round(runner.elapsed, 3),
+            "rows_fetched": runner.rows_fetched,
+            "statements": runner.statements,
+            "rows_analysed": frames.n_rows,
+            "sampled": dict(frames.sampled),
+            "stages": [vars(s) for s in runner.log],
+            "tests": frames.cache.get("tests", 0),
+            "candidates": frames.cache.get("candidates", 0),
+            "measures": [m.name for m in frames.profile.measures],
+            "primary": list(frames.profile.primary),
+            "time": frames.profile.time,
+            "bucket": frames.profile.bucket,
+            "dimensions": list(frames.profile.dims) + list(frames.profile.wide_dims),
+        }
+    )
+    return frame
+
+
+def find_insights(
+    target: Any,
+    table: str | None = None,
+    query: str | None = None,
+    measure: str | Sequence[str] | None = None,
+    time: str | None = None,
+    dimensions: str | Sequence[str] | None = None,
+    top: int = 15,
+    budget: float = 20.0,
+    *,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Ranked insights on a table or query as a DataFrame (kind, subject, score, summary, …).
+
+    `target` is a pgai `Database` (a private connection is opened for the run) or a psycopg connection.
+    """
+    own = not isinstance(target, psycopg.Connection)
+    conn: psycopg.Connection = target.connect(autocommit=True) if own else target
+    if not conn.autocommit:
+        raise ConfigError("the insight engine needs a connection in autocommit mode")
+    try:
+        chosen, runner, frames = analyse(
+            conn,
+            table=table,
+            query=query,
+            measure=measure,
+            time_column=time,
+            dimensions=dimensions,
+            top=top,
+            budget=budget,
+            progress=progress,
+        )
+    finally:
+        if own:
+            conn.close()
+    return to_frame(chosen, runner, frames)
