@@ -46,23 +46,27 @@ class PlantedFact:
 
     def matches(self, row: Mapping[str, Any]) -> bool:
         """True when an insight row (kind, columns, filters, focus, measure, direction, when) reports this fact."""
-        if row.get("kind") not in self.kinds:
+
+        def get(key: str) -> Any:
+            value = row.get(key)
+            return None if isinstance(value, float) and value != value else value  # NaN from a sparse frame
+
+        if get("kind") not in self.kinds:
             return False
-        if not set(self.columns) <= set(row.get("columns") or ()):
+        if not set(self.columns) <= set(get("columns") or ()):
             return False
-        named = {str(v) for v in (row.get("focus") or ())} | {str(v) for v in (row.get("filters") or {}).values()}
+        named = {str(v) for v in (get("focus") or ())} | {str(v) for v in (get("filters") or {}).values()}
         if not set(self.focus) <= named:
             return False
-        if self.measure is not None and row.get("measure") != self.measure:
+        if self.measure is not None and get("measure") != self.measure:
             return False
-        if self.direction is not None and row.get("direction") != self.direction:
+        if self.direction is not None and get("direction") != self.direction:
             return False
         if self.when is not None:
-            when = row.get("when")
+            when = get("when")
             if not when:
                 return False
-            delta = abs((dt.date.fromisoformat(str(when)[:10]) - self.when).days)
-            if delta > self.tolerance_days:
+            if abs((dt.date.fromisoformat(str(when)[:10]) - self.when).days) > self.tolerance_days:
                 return False
         return True
 
@@ -115,7 +119,7 @@ FACTS: tuple[PlantedFact, ...] = (
 
 def match_facts(frame: pd.DataFrame, facts: Iterable[PlantedFact] = FACTS) -> dict[str, int | None]:
     """For each fact, the 1-based rank of the first insight row that reports it (None: not found)."""
-    rows = frame.to_dict("records")
+    rows: list[Mapping[str, Any]] = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
     found: dict[str, int | None] = {}
     for fact in facts:
         found[fact.name] = next((i + 1 for i, row in enumerate(rows) if fact.matches(row)), None)

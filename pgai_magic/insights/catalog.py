@@ -6,14 +6,16 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
+import pandas as pd
 import sqlglot
 from psycopg import sql
 from sqlglot import exp
 
 from pgai_magic.errors import ConfigError, InsightError
 from pgai_magic.insights.model import ColumnInfo, Measure, Profile
-from pgai_magic.insights.runner import Runner
+from pgai_magic.insights.runner import OutOfBudget, Runner
 
 __all__ = ["CUBE_MAX", "WIDE_MAX", "Relation", "choose_roles", "materialize", "read_columns", "resolve"]
 
@@ -22,7 +24,7 @@ WIDE_MAX = 100_000  # up to which a dimension is scanned for its top groups
 MAX_CUBE_DIMS = 6
 NUMERIC = {"smallint", "integer", "bigint", "real", "double precision", "numeric"}
 TIME_TYPES = {"date", "timestamp without time zone", "timestamp with time zone"}
-_ID_NAME = re.compile(r"(^id$|_id$|_key$|_uuid$|_guid$|_no$|_number$|_code$|[a-z]Id$)")
+ID_NAME = re.compile(r"(^id$|_id$|_key$|_uuid$|_guid$|_no$|_number$|_code$|[a-z]Id$)")
 _AVG_NAME = re.compile(r"(price|rate|ratio|pct|percent|share|age|score|rating|avg|mean|temp|lat|lon|duration)")
 _PRIMARY = (
     "revenue",
@@ -62,11 +64,16 @@ class Relation:
         return self.relkind in ("r", "m", "p")
 
 
+CATALOG_S = 5.0  # catalog reads are tiny and always run, whatever is left of the budget
+ANALYZE_S = 1.0  # ANALYZE samples a bounded number of rows; everything else needs its statistics
+
+
 def _relation(runner: Runner, regclass: str, label: str) -> Relation | None:
     frame = runner.fetch(
         "SELECT c.oid::bigint AS oid, n.nspname, c.relname, c.relkind::text, c.reltuples::float8 "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)",
         (regclass,),
+        at_least_s=CATALOG_S,
     )
     if frame.empty:
         return None
@@ -89,7 +96,8 @@ def resolve(runner: Runner, table: str) -> Relation:
     if rel is None:
         names = runner.fetch(
             "SELECT table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', "
-            "'information_schema')"
+            "'information_schema')",
+            at_least_s=CATALOG_S,
         )["table_name"].tolist()
         close = difflib.get_close_matches(parts[-1], names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -109,14 +117,17 @@ def materialize(runner: Runner, query: str) -> Relation:
         raise ConfigError("--query takes one SELECT (or WITH … SELECT) statement")
     if any(statements[0].find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge)):
         raise ConfigError("--query must only read: it contains a data-modifying statement")
-    runner.execute("DROP TABLE IF EXISTS pg_temp.pgai_insights_query")
+    runner.execute("DROP TABLE IF EXISTS pg_temp.pgai_insights_query", at_least_s=CATALOG_S)
+    create = sql.SQL("CREATE TEMP TABLE pgai_insights_query AS {}").format(sql.SQL(query.strip().rstrip(";")))
     try:
-        runner.execute(
-            sql.SQL("CREATE TEMP TABLE pgai_insights_query AS {}").format(sql.SQL(query.strip().rstrip(";")))
-        )
+        runner.execute(create)
     except InsightError as exc:
         raise InsightError(str(exc).replace("the insight scan failed", "the query failed")) from None
-    runner.execute("ANALYZE pg_temp.pgai_insights_query")
+    except OutOfBudget:
+        raise InsightError(
+            f"the query did not finish within the {runner.budget_s:g} s budget: raise --budget or add a LIMIT"
+        ) from None
+    runner.execute("ANALYZE pg_temp.pgai_insights_query", at_least_s=ANALYZE_S)
     rel = _relation(runner, "pg_temp.pgai_insights_query", "the query")
     assert rel is not None
     return rel
@@ -153,33 +164,39 @@ def _kind(type_name: str, category: str) -> str:
     return "other"
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return cast(list[dict[str, Any]], frame.to_dict("records"))
+
+
 def read_columns(runner: Runner, rel: Relation, *, analyze: bool = True) -> tuple[list[ColumnInfo], Relation, bool]:
     """Columns with their pg_stats (ANALYZE first when the relation has none); True when it analysed."""
-    frame = runner.fetch(_COLUMNS, {"oid": rel.oid})
+    frame = runner.fetch(_COLUMNS, {"oid": rel.oid}, at_least_s=CATALOG_S)
     columns = [
-        ColumnInfo(r.attname, r.type, _kind(r.type, r.category), unique=bool(r.is_unique)) for r in frame.itertuples()
+        ColumnInfo(r["attname"], r["type"], _kind(r["type"], r["category"]), unique=bool(r["is_unique"]))
+        for r in _records(frame)
     ]
     params = {"oid": rel.oid, "schema": rel.schema, "name": rel.name, "inherited": rel.relkind == "p"}
-    stats = runner.fetch(_STATS, params) if rel.relkind != "v" else None
+    stats = runner.fetch(_STATS, params, at_least_s=CATALOG_S) if rel.relkind != "v" else None
     analysed = False
     if analyze and stats is not None and (stats.empty or rel.reltuples < 0) and rel.relkind in ("r", "m", "p"):
-        runner.execute(sql.SQL("ANALYZE {}").format(rel.ident))
+        runner.execute(sql.SQL("ANALYZE {}").format(rel.ident), at_least_s=ANALYZE_S)
         analysed = True
-        stats = runner.fetch(_STATS, params)
+        stats = runner.fetch(_STATS, params, at_least_s=CATALOG_S)
         refreshed = _relation(runner, _quoted(rel.schema, rel.name), rel.label)
         rel = refreshed or rel
     by_name = {c.name: c for c in columns}
-    for r in stats.itertuples() if stats is not None else ():
-        col = by_name.get(r.attname)
+    for r in _records(stats) if stats is not None else []:
+        col = by_name.get(r["attname"])
         if col is None:
             continue
-        col.null_frac = float(r.null_frac)
-        nd = float(r.n_distinct)
+        col.null_frac = float(r["null_frac"])
+        nd = float(r["n_distinct"])
         col.n_distinct = -nd * max(rel.reltuples, 0.0) if nd < 0 else nd
-        col.mcv = list(r.mcv or [])
-        col.mcf = [float(f) for f in (r.mcf or [])]
-        col.hist = [float(h) for h in (r.hist or [])]
-        col.correlation = None if r.correlation is None or r.correlation != r.correlation else float(r.correlation)
+        col.mcv = list(r["mcv"] or [])
+        col.mcf = [float(f) for f in (r["mcf"] or [])]
+        col.hist = [float(h) for h in (r["hist"] or [])]
+        corr = r["correlation"]
+        col.correlation = None if corr is None or corr != corr else float(corr)
     return columns, rel, analysed
 
 
@@ -196,7 +213,7 @@ def _check(names: Sequence[str], columns: list[ColumnInfo], what: str) -> list[C
 
 
 def _is_id_like(col: ColumnInfo, n_rows: float) -> bool:
-    if _ID_NAME.search(col.name):
+    if ID_NAME.search(col.name):
         return True
     unique = col.unique or (col.n_distinct is not None and n_rows > 50 and col.n_distinct >= 0.95 * n_rows)
     return unique and (col.kind == "text" or col.type in ("smallint", "integer", "bigint"))
@@ -248,7 +265,7 @@ def choose_roles(
     if dimensions:
         for col in _check(dimensions, columns, "dimension"):
             nd = col.n_distinct or 0
-            (profile.dims if nd <= 4 * CUBE_MAX else profile.wide_dims).append(col.name)
+            (profile.dims if nd <= CUBE_MAX else profile.wide_dims).append(col.name)
     else:
         measure_names = {m.name for m in profile.measures}
         for col in columns:

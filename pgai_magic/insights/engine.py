@@ -12,9 +12,9 @@ import psycopg
 
 from pgai_magic.errors import ConfigError
 from pgai_magic.insights import catalog, profile, scoring
-from pgai_magic.insights.model import Frames, Insight
+from pgai_magic.insights.model import Frames, Insight, Profile
 from pgai_magic.insights.rules import run_rules
-from pgai_magic.insights.runner import OutOfBudget, Runner
+from pgai_magic.insights.runner import OutOfBudget, Runner, StageLog
 
 __all__ = ["COLUMNS", "analyse", "find_insights"]
 
@@ -76,6 +76,7 @@ def analyse(
     dimensions: str | Sequence[str] | None = None,
     top: int = 15,
     budget: float = 20.0,
+    sample: float | None = None,
     progress: bool = False,
 ) -> tuple[list[Insight], Runner, Frames]:
     """Find, score and rank insights on `conn` within `budget` seconds; the chosen insights and the run's log."""
@@ -85,13 +86,15 @@ def analyse(
         raise ConfigError(f"--top must be at least 1, not {top}")
     if not budget > 0:
         raise ConfigError(f"--budget must be a positive number of seconds, not {budget}")
+    if sample is not None and not 0 < sample <= 1:
+        raise ConfigError(f"sample must be a fraction in (0, 1], not {sample}")
     runner = Runner(conn, float(budget), reserve_s=min(0.3, 0.15 * float(budget)))
     conn.execute("SET work_mem = '64MB'")  # hash the cube and the duplicate count in memory
     from tqdm.auto import tqdm
 
     bar = tqdm(total=5, desc="insights", disable=not progress, leave=False)
     try:
-        frames = _scan(runner, bar, table, query, _split(measure), time_column, _split(dimensions))
+        frames = _scan(runner, bar, table, query, _split(measure), time_column, _split(dimensions), sample)
         bar.set_postfix_str("ranking")
         candidates, tests = run_rules(frames)
         chosen = scoring.rank(candidates, tests, top)
@@ -117,6 +120,7 @@ def _scan(
     measures: list[str] | None,
     time_column: str | None,
     dims: list[str] | None,
+    sample: float | None,
 ) -> Frames:
     started, before = time.perf_counter(), runner.rows_fetched
     rel = catalog.resolve(runner, table) if table is not None else catalog.materialize(runner, query or "")
@@ -135,10 +139,10 @@ def _scan(
     if prof.dims or prof.time:
         stages.append(("cube", WEIGHTS["cube"]))
     stages += [(f"top:{d}", WEIGHTS["top"]) for d in prof.wide_dims]
-    dup_columns = [c.name for c in prof.columns if c.name not in prof.id_like and c.kind != "other"]
-    if dup_columns:
+    if duplicate_columns(prof)[0]:
         stages.append(("duplicates", WEIGHTS["duplicates"]))
-    if rel.can_sample and plan.rows > PROBE_MIN_ROWS:
+    if sample is None and rel.can_sample and plan.rows > PROBE_MIN_ROWS:
+        # time a small sample of the wide scan: its cost per row sizes every later stage
         started, before = time.perf_counter(), runner.rows_fetched
         fraction = min(1.0, PROBE_ROWS / plan.rows)
         try:
@@ -148,11 +152,11 @@ def _scan(
         except OutOfBudget as exc:
             runner.record("probe", started, before, fraction, done=False, note=str(exc))
     for i, (stage, weight) in enumerate(stages):
-        remaining = runner.remaining()
-        share = remaining * weight / sum(w for _, w in stages[i:])
-        fraction = plan.fraction(weight, share)
+        share = runner.remaining() * weight / sum(w for _, w in stages[i:])
+        fraction = sample if sample is not None else plan.fraction(weight, share)
+        fraction = fraction if rel.can_sample else 1.0
         if stage == "duplicates" and fraction < 1.0:
-            runner.log.append(_skipped(stage, "a sample cannot count duplicates"))
+            runner.log.append(StageLog(stage, 0.0, 0, fraction, False, "a sample cannot count duplicates"))
             continue
         started, before = time.perf_counter(), runner.rows_fetched
         try:
@@ -168,10 +172,15 @@ def _scan(
     return frames
 
 
-def _skipped(stage: str, why: str) -> Any:
-    from pgai_magic.insights.runner import StageLog
-
-    return StageLog(stage, 0.0, 0, 0.0, False, why)
+def duplicate_columns(prof: Profile) -> tuple[list[str], list[str]]:
+    """Columns compared for duplicate rows, and the surrogate keys left out (a row repeated under a new id
+    is still a duplicate); with fewer than three columns left, every column counts."""
+    comparable = [c for c in prof.columns if c.kind != "other"]
+    keys = [c.name for c in comparable if c.name in prof.id_like and catalog.ID_NAME.search(c.name)]
+    rest = [c.name for c in comparable if c.name not in keys]
+    if len(rest) < 3:
+        return [c.name for c in comparable], []
+    return rest, keys
 
 
 def _run_stage(runner: Runner, rel: catalog.Relation, frames: Frames, stage: str, fraction: float) -> None:
@@ -192,8 +201,9 @@ def _run_stage(runner: Runner, rel: catalog.Relation, frames: Frames, stage: str
         dim = stage[4:]
         frames.top_groups[dim] = profile.top_groups_scan(runner, rel, prof, dim, fraction)
     elif stage == "duplicates":
-        cols = [c.name for c in prof.columns if c.name not in prof.id_like and c.kind != "other"]
+        cols, ignored = duplicate_columns(prof)
         frames.duplicates = profile.duplicates_scan(runner, rel, cols, fraction)
+        frames.cache["duplicates_ignore"] = ignored
 
 
 def to_frame(chosen: list[Insight], runner: Runner, frames: Frames) -> pd.DataFrame:
@@ -227,6 +237,7 @@ def to_frame(chosen: list[Insight], runner: Runner, frames: Frames) -> pd.DataFr
             "rows_analysed": frames.n_rows,
             "sampled": dict(frames.sampled),
             "stages": [vars(s) for s in runner.log],
+            "sql": list(runner.queries),
             "tests": frames.cache.get("tests", 0),
             "candidates": frames.cache.get("candidates", 0),
             "measures": [m.name for m in frames.profile.measures],
@@ -249,6 +260,7 @@ def find_insights(
     top: int = 15,
     budget: float = 20.0,
     *,
+    sample: float | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Ranked insights on a table or query as a DataFrame (kind, subject, score, summary, …).
@@ -269,6 +281,7 @@ def find_insights(
             dimensions=dimensions,
             top=top,
             budget=budget,
+            sample=sample,
             progress=progress,
         )
     finally:

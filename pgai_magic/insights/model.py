@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +40,7 @@ class ColumnInfo:
         bounds = self.hist
         if len(bounds) >= 2:
             w = rest / (len(bounds) - 1)
-            points += [((a + b) / 2.0, w) for a, b in zip(bounds[:-1], bounds[1:])]
+            points += [((a + b) / 2.0, w) for a, b in itertools.pairwise(bounds)]
         if not points:
             return None
         points.sort()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -30,17 +31,22 @@ def choose_bucket(span_days: float, max_buckets: int = 60) -> str:
 
 
 def _source(rel: Relation, fraction: float) -> sql.Composable:
+    """The relation, or a repeatable sample of it: BERNOULLI (rows, unbiased even when rows are clustered
+    by time) down to 1%, SYSTEM (whole pages, reads less) for smaller fractions of very large tables."""
     if fraction >= 1.0 or not rel.can_sample:
         return rel.ident
-    pct = max(fraction * 100.0, 0.0001)
-    return sql.SQL("{} TABLESAMPLE SYSTEM ({}) REPEATABLE (7)").format(rel.ident, sql.Literal(round(pct, 4)))
+    method = sql.SQL("BERNOULLI" if fraction >= 0.01 else "SYSTEM")
+    pct = sql.Literal(round(max(fraction * 100.0, 0.0001), 4))
+    return sql.SQL("{} TABLESAMPLE {} ({}) REPEATABLE (7)").format(rel.ident, method, pct)
 
 
 def _f8(name: str) -> sql.Composable:
     return sql.SQL("{}::float8").format(sql.Identifier(name))
 
 
-def _values(profile: Profile, extra: list[sql.Composable]) -> tuple[list[sql.Composable], dict[str, sql.Identifier]]:
+def _values(
+    profile: Profile, extra: Sequence[sql.Composable]
+) -> tuple[list[sql.Composable], dict[str, sql.Identifier]]:
     """The inner select list: each measure cast to float8 and centred once (v0, v1, ...), plus `extra`."""
     out = list(extra)
     names: dict[str, sql.Identifier] = {}
@@ -147,7 +153,7 @@ def cube_scan(
     keys = [*dims, TIME] if with_time else dims
     gcols = [sql.Identifier(f"g{i}") for i in range(len(keys))]
     key_exprs: list[sql.Composable] = [sql.SQL("{}::text").format(sql.Identifier(d)) for d in dims]
-    if with_time:
+    if with_time and profile.time:
         key_exprs.append(
             sql.SQL("date_trunc({}, {}::timestamp)").format(sql.Literal(profile.bucket), sql.Identifier(profile.time))
         )
@@ -237,4 +243,4 @@ def duplicates_scan(runner: Runner, rel: Relation, columns: list[str], fraction:
         found = runner.fetch(query.format(sql.SQL("hash_record_extended({}, 0)").format(row), _source(rel, fraction)))
     except InsightError:  # a column type without an extended hash function: hash the row's text instead
         found = runner.fetch(query.format(sql.SQL("hashtextextended({}::text, 0)").format(row), _source(rel, fraction)))
-    return int(found.iloc[0, 0] or 0)
+    return int(found["dup"].iloc[0] or 0)

@@ -42,6 +42,7 @@ class Runner:
     rows_fetched: int = 0
     statements: int = 0
     log: list[StageLog] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)  # every statement sent, as text
     _timeout_ms: int | None = None
 
     @property
@@ -58,22 +59,26 @@ class Runner:
             self.conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(ms)))
             self._timeout_ms = ms
 
-    def execute(self, query: sql.Composable | str, params: Any = None, *, limit_s: float | None = None) -> None:
+    def execute(self, query: sql.Composable | str, params: Any = None, *, at_least_s: float = 0.0) -> None:
         """Run a statement that returns no rows (ANALYZE, CREATE TEMP TABLE) within the budget."""
-        self._run(query, params, limit_s, fetch=False)
+        self._run(query, params, at_least_s, fetch=False)
 
-    def fetch(self, query: sql.Composable | str, params: Any = None, *, limit_s: float | None = None) -> pd.DataFrame:
-        """Run a query within the budget (and `limit_s`); its rows as a DataFrame, counted in rows_fetched."""
-        frame = self._run(query, params, limit_s, fetch=True)
+    def fetch(self, query: sql.Composable | str, params: Any = None, *, at_least_s: float = 0.0) -> pd.DataFrame:
+        """Run a query within the budget; its rows as a DataFrame, counted in rows_fetched.
+
+        `at_least_s` lets a cheap, necessary statement (a catalog read) run even when the budget is spent.
+        """
+        frame = self._run(query, params, at_least_s, fetch=True)
         assert frame is not None
         return frame
 
-    def _run(self, query: Any, params: Any, limit_s: float | None, *, fetch: bool) -> pd.DataFrame | None:
-        allowed = self.remaining() if limit_s is None else min(limit_s, self.remaining())
+    def _run(self, query: Any, params: Any, at_least_s: float, *, fetch: bool) -> pd.DataFrame | None:
+        allowed = max(self.remaining(), at_least_s)
         if allowed <= 0.01:
             raise OutOfBudget("no time left in the budget")
         self._set_timeout(allowed)
         self.statements += 1
+        self.queries.append(query.as_string(self.conn) if isinstance(query, sql.Composable) else str(query))
         try:
             cur = self.conn.execute(query, params)
             if not fetch:

@@ -151,7 +151,7 @@ def welch_z(mean_a: float, var_a: float, n_a: float, mean_b: float, var_b: float
     return (mean_a - mean_b) / se
 
 
-def powerlaw_top_pvalue(values: Sequence[float]) -> float | None:
+def powerlaw_top_pvalue(values: Sequence[float] | np.ndarray) -> float | None:
     """Is the largest value outstanding? Fit log v ~ log rank on ranks 2.. and test the top's residual.
 
     This is the "outstanding No. 1" test of Top-K insights (Tang et al., SIGMOD 2017): the values

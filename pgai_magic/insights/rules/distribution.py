@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from scipy import stats as sst
@@ -16,17 +17,33 @@ NORMAL_OUTSIDE = 2.0 * float(sst.norm.sf(0.6745 + 3 * 1.349))  # share beyond 3 
 
 
 def histogram(col: ColumnInfo) -> dict[str, object]:
-    """Bars of an equal-depth pg_stats histogram as densities (what a skewed shape looks like)."""
+    """The shape of a column from pg_stats: its most common values as bars when they hold most rows,
+    else the equal-depth histogram as densities (log-scaled when it spans orders of magnitude)."""
+    if sum(col.mcf) >= 0.5:
+        try:
+            pairs = sorted((float(v), f) for v, f in zip(col.mcv, col.mcf))
+        except ValueError:
+            pairs = []
+        if pairs:
+            return {
+                "chart": "bars",
+                "x": [f"{v:g}" for v, _ in pairs],
+                "y": [f for _, f in pairs],
+                "ylabel": "share of rows",
+                "xlabel": col.name,
+            }
     b = col.hist
     if len(b) < 3:
         return {}
+    log = b[0] > 0 and b[-1] / b[0] > 100
     lo, hi, dens = [], [], []
-    for a, z in zip(b[:-1], b[1:]):
+    for a, z in itertools.pairwise(b):
         if z > a:
             lo.append(a)
             hi.append(z)
-            dens.append(1.0 / (len(b) - 1) / (z - a))
-    return {"chart": "histogram", "lo": lo, "hi": hi, "y": dens, "xlabel": col.name}
+            width = math.log10(z / a) if log else z - a  # density per unit of the axis drawn
+            dens.append(1.0 / (len(b) - 1) / width)
+    return {"chart": "histogram", "lo": lo, "hi": hi, "y": dens, "xlabel": col.name, "log": log}
 
 
 def _moments(mom: dict[str, float], n: float) -> tuple[float, float, float] | None:

@@ -126,7 +126,7 @@ def duplicates(frames: Frames) -> tuple[list[Insight], int]:
     if not frames.duplicates or frames.n_rows <= 0:
         return [], 0
     share = frames.duplicates / frames.n_rows
-    ignored = [c for c in frames.profile.id_like if frames.profile.column(c).unique or c in frames.profile.id_like]
+    ignored = frames.cache.get("duplicates_ignore") or []
     note = f" (ignoring {', '.join(ignored)})" if ignored else ""
     summary = f"{num(frames.duplicates)} rows ({pct(share, 1)}) repeat another row exactly{note}."
     return [Insight("duplicates", "rows", summary, impact=min(1.0, 3 * share), evidence={"effect": share})], 0

@@ -38,6 +38,12 @@ def _what(s: Series) -> str:
     return f"{name} for {where(s.filters)}" if s.filters else name
 
 
+def _start(s: Series) -> str:
+    """The sentence's opening words; column names keep their case."""
+    what = _what(s)
+    return what[0].upper() + what[1:] if s.measure == ROWS or s.agg == "avg" else what
+
+
 def _subject(s: Series) -> str:
     name = "rows" if s.measure == ROWS else s.measure
     return f"{name} where {where(s.filters)}" if s.filters else f"{name} over time"
@@ -95,7 +101,7 @@ def trend(frames: Frames) -> tuple[list[Insight], int]:
             Insight(
                 "trend",
                 _subject(s),
-                f"{_what(s).capitalize()} {_verb(s, 'grows' if up else 'declines')} steadily from about {num(start)} to "
+                f"{_start(s)} {_verb(s, 'grows' if up else 'declines')} steadily from about {num(start)} to "
                 f"{num(end)}{_per(s)} between {period(s.index[0], s.unit)} and {period(s.index[-1], s.unit)} "
                 f"({change}, R² = {fit.line.r2:.2f}, {pval(fit.line.pvalue)}).",
                 impact=effect * math.sqrt(s.coverage),
@@ -104,7 +110,9 @@ def trend(frames: Frames) -> tuple[list[Insight], int]:
                 measure=s.measure,
                 filters=dict(s.filters),
                 direction="up" if up else "down",
-                evidence=_evidence(s, effect, fit=[float(v) for v in fit.line.at(np.arange(n))], delta=end - start),
+                evidence=_evidence(
+                    s, effect, fit=(fit.line.intercept + fit.line.slope * np.arange(n)).tolist(), delta=end - start
+                ),
             )
         )
     return found, tests
@@ -128,7 +136,7 @@ def change_point(frames: Frames) -> tuple[list[Insight], int]:
             Insight(
                 "change_point",
                 _subject(s),
-                f"{_what(s).capitalize()} {_verb(s, 'jumps' if up else 'drops')} by {pct(effect)} from "
+                f"{_start(s)} {_verb(s, 'jumps' if up else 'drops')} by {pct(effect)} from "
                 f"{period(at, s.unit)}: about {num(step.before)}{_per(s)} before, {num(step.after)} after "
                 f"({pval(step.pvalue)}).",
                 impact=effect * math.sqrt(s.coverage),
@@ -186,7 +194,7 @@ def seasonality(frames: Frames) -> tuple[list[Insight], int]:
             Insight(
                 "seasonality",
                 _subject(s),
-                f"{_what(s).capitalize()} {_verb(s, 'follows')} a {len(groups)}-{s.unit} cycle: highest in {names[hi]} "
+                f"{_start(s)} {_verb(s, 'follows')} a {len(groups)}-{s.unit} cycle: highest in {names[hi]} "
                 f"({pct(means[hi] / level)} above the level), lowest in {names[lo]} ({pct(-means[lo] / level)} below); "
                 f"the cycle explains {pct(eta2)} of the variation ({pval(p)}).",
                 impact=effect * math.sqrt(s.coverage),
@@ -255,7 +263,7 @@ def spike(frames: Frames) -> tuple[list[Insight], int]:
             Insight(
                 "spike",
                 _subject(s),
-                f"{_what(s).capitalize()} {_verb(s, 'spikes' if up else 'dips')} in {period(at, s.unit)}: {num(s.y[i])} "
+                f"{_start(s)} {_verb(s, 'spikes' if up else 'dips')} in {period(at, s.unit)}: {num(s.y[i])} "
                 f"against about {num(base[i])} expected ({ratio}robust z = {z[i]:.1f}, {pval(p)}).",
                 impact=effect * math.sqrt(s.coverage),
                 p_value=p,
