@@ -118,7 +118,7 @@ def test_select_discounts_repeated_kinds_and_topics() -> None:
 
 
 def _frames_with_series(values: list[float], filters: dict[str, str] | None = None) -> Frames:
-    """Hand-made cube output: monthly rows of one dimension value, as cube_scan returns them."""
+    """Hand-made cube output: monthly rows of one dimension value, as profile_scan returns them."""
     months = pd.date_range("2023-01-01", periods=len(values), freq="MS")
     col = ColumnInfo("region", "text", "text", n_distinct=2)
     prof = Profile("t", [col, ColumnInfo("d", "date", "time")], 2000.0, time="d", bucket="month", dims=["region"])

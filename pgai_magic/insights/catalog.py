@@ -146,6 +146,8 @@ SELECT s.attname, s.null_frac::float8, s.n_distinct::float8, s.most_common_freqs
        CASE WHEN format_type(a.atttypid, NULL) IN ('smallint', 'integer', 'bigint', 'real', 'double precision',
                                                   'numeric')
             THEN s.histogram_bounds::text::float8[] END AS hist,
+       CASE WHEN format_type(a.atttypid, NULL) IN ('date', 'timestamp without time zone', 'timestamp with time zone')
+            THEN s.histogram_bounds::text::text[] END AS thist,
        s.correlation::float8
 FROM pg_stats s JOIN pg_attribute a ON a.attrelid = %(oid)s AND a.attname = s.attname
 WHERE s.schemaname = %(schema)s AND s.tablename = %(name)s AND s.inherited = %(inherited)s
@@ -195,6 +197,9 @@ def read_columns(runner: Runner, rel: Relation, *, analyze: bool = True) -> tupl
         col.mcv = list(r["mcv"] or [])
         col.mcf = [float(f) for f in (r["mcf"] or [])]
         col.hist = [float(h) for h in (r["hist"] or [])]
+        if col.kind == "time":
+            bounds = sorted([*(r["thist"] or []), *col.mcv])
+            col.span = (bounds[0], bounds[-1]) if bounds else None
         corr = r["correlation"]
         col.correlation = None if corr is None or corr != corr else float(corr)
     return columns, rel, analysed

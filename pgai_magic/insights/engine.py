@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,12 +10,13 @@ from typing import Any
 
 import pandas as pd
 import psycopg
+from psycopg import sql
 
 from pgai_magic.errors import ConfigError
 from pgai_magic.insights import catalog, profile, scoring
 from pgai_magic.insights.model import Frames, Insight, Profile
 from pgai_magic.insights.rules import run_rules
-from pgai_magic.insights.runner import OutOfBudget, Runner, StageLog
+from pgai_magic.insights.runner import OutOfBudget, Runner
 
 __all__ = ["COLUMNS", "analyse", "find_insights"]
 
@@ -35,9 +37,10 @@ COLUMNS = [
     "evidence",
 ]
 PROBE_MIN_ROWS = 200_000  # below this, scans run in full without a timing probe
-PROBE_ROWS = 30_000
+PROBE_ROWS = 10_000
 MIN_FRACTION = 0.002
-WEIGHTS = {"wide": 1.0, "cube": 0.8, "top": 0.25, "duplicates": 1.2}
+WEIGHTS = {"profile": 1.0, "top": 0.15, "duplicates": 0.5}  # relative cost per row of each stage
+DUPLICATE_ROWS = 100_000  # duplicates are counted on a sample of about this many rows (a lower bound)
 
 
 @dataclass
@@ -50,8 +53,9 @@ class _Plan:
     def fraction(self, weight: float, allowed: float) -> float:
         if self.unit is None or self.rows <= 0:
             return 1.0
-        full = self.unit * self.rows * weight
-        return 1.0 if full <= allowed else max(allowed / full, MIN_FRACTION)
+        share = allowed / (self.unit * self.rows * weight)
+        # close to the whole table: scan it all (the statement timeout still guards the budget)
+        return 1.0 if share >= 0.7 else max(share, MIN_FRACTION)
 
     def learn(self, seconds: float, fraction: float, weight: float) -> None:
         if self.rows > 0 and fraction * self.rows * weight > 0:
@@ -132,32 +136,31 @@ def _scan(
         rel.label, columns, max(rel.reltuples, 0.0), measures=measures, time=time_column, dimensions=dims
     )
     runner.record("catalog", started, before, note="analysed" if analysed else "")
+    _plan_cube(runner, rel, prof)
     bar.update(1)
     frames = Frames(prof)
     plan = _Plan(max(rel.reltuples, 0.0))
-    stages: list[tuple[str, float]] = [("wide", WEIGHTS["wide"])]
-    if prof.dims or prof.time:
-        stages.append(("cube", WEIGHTS["cube"]))
+    stages: list[tuple[str, float]] = [("profile", WEIGHTS["profile"])]
     stages += [(f"top:{d}", WEIGHTS["top"]) for d in prof.wide_dims]
     if duplicate_columns(prof)[0]:
         stages.append(("duplicates", WEIGHTS["duplicates"]))
     if sample is None and rel.can_sample and plan.rows > PROBE_MIN_ROWS:
-        # time a small sample of the wide scan: its cost per row sizes every later stage
+        # profile a small sample first: a provisional result, and its cost per row sizes every later stage
         started, before = time.perf_counter(), runner.rows_fetched
         fraction = min(1.0, PROBE_ROWS / plan.rows)
         try:
-            frames.wide = profile.wide_scan(runner, rel, prof, fraction)
+            frames.wide, frames.sets = profile.profile_scan(runner, rel, prof, fraction)
+            frames.sampled["profile"] = fraction
             entry = runner.record("probe", started, before, fraction)
-            plan.learn(entry.seconds, fraction, WEIGHTS["wide"])
+            plan.learn(entry.seconds, fraction, WEIGHTS["profile"])
         except OutOfBudget as exc:
             runner.record("probe", started, before, fraction, done=False, note=str(exc))
     for i, (stage, weight) in enumerate(stages):
         share = runner.remaining() * weight / sum(w for _, w in stages[i:])
         fraction = sample if sample is not None else plan.fraction(weight, share)
-        fraction = fraction if rel.can_sample else 1.0
-        if stage == "duplicates" and fraction < 1.0:
-            runner.log.append(StageLog(stage, 0.0, 0, fraction, False, "a sample cannot count duplicates"))
-            continue
+        if stage == "duplicates" and plan.rows > 0:
+            fraction = min(fraction, DUPLICATE_ROWS / plan.rows)
+        fraction = min(fraction, 1.0) if rel.can_sample else 1.0
         started, before = time.perf_counter(), runner.rows_fetched
         try:
             _run_stage(runner, rel, frames, stage, fraction)
@@ -168,8 +171,39 @@ def _scan(
         plan.learn(entry.seconds, fraction, weight)
         if fraction < 1.0:
             frames.sampled[stage] = fraction
-        bar.update(1 if stage in ("wide", "cube", "duplicates") else 0)
+        else:
+            frames.sampled.pop(stage, None)
+        bar.update(1 if stage in ("profile", "duplicates") else 0)
     return frames
+
+
+def _plan_cube(runner: Runner, rel: catalog.Relation, prof: Profile) -> None:
+    """The time bucket (from the time column's span in pg_stats, else its min and max), and a cube small
+    enough to aggregate in one pass: the highest-cardinality dimensions move to top-group scans."""
+    if prof.time:
+        col = prof.column(prof.time)
+        first, last = col.span or (None, None)
+        if first is None:  # no statistics (a view): one min/max pass
+            started, before = time.perf_counter(), runner.rows_fetched
+            query = sql.SQL("SELECT min({t})::timestamp AS lo, max({t})::timestamp AS hi FROM {r}")
+            try:
+                span = runner.fetch(query.format(t=sql.Identifier(prof.time), r=rel.ident))
+                first, last = span["lo"].iloc[0], span["hi"].iloc[0]
+                runner.record("time span", started, before)
+            except OutOfBudget as exc:
+                runner.record("time span", started, before, done=False, note=str(exc))
+        if first is not None and last is not None and not pd.isna(first) and not pd.isna(last):
+            days = (pd.Timestamp(last) - pd.Timestamp(first)).total_seconds() / 86400.0
+            prof.bucket = profile.choose_bucket(days)
+    buckets = 60 if prof.bucket else 1
+
+    def size() -> float:
+        return math.prod(max(prof.column(d).n_distinct or 1.0, 1.0) for d in prof.dims) * buckets
+
+    while prof.dims and size() > profile.BASE_LIMIT:
+        widest = max(prof.dims, key=lambda d: prof.column(d).n_distinct or 0.0)
+        prof.dims.remove(widest)
+        prof.wide_dims.insert(0, widest)
 
 
 def duplicate_columns(prof: Profile) -> tuple[list[str], list[str]]:
@@ -185,18 +219,10 @@ def duplicate_columns(prof: Profile) -> tuple[list[str], list[str]]:
 
 def _run_stage(runner: Runner, rel: catalog.Relation, frames: Frames, stage: str, fraction: float) -> None:
     prof = frames.profile
-    if stage == "wide":
-        frames.wide = profile.wide_scan(runner, rel, prof, fraction)
+    if stage == "profile":
+        frames.wide, frames.sets = profile.profile_scan(runner, rel, prof, fraction)
         if fraction >= 1.0:
             prof.n_rows = frames.wide["n"]
-    elif stage == "cube":
-        wide = frames.wide or {}
-        if prof.time and wide.get("tmin") is not None and wide.get("tmax") is not None:
-            span = (pd.Timestamp(wide["tmax"]) - pd.Timestamp(wide["tmin"])).total_seconds() / 86400.0
-            prof.bucket = profile.choose_bucket(span)
-        if not prof.dims and not prof.bucket:
-            return
-        frames.sets = profile.cube_scan(runner, rel, prof, fraction)
     elif stage.startswith("top:"):
         dim = stage[4:]
         frames.top_groups[dim] = profile.top_groups_scan(runner, rel, prof, dim, fraction)
@@ -204,6 +230,7 @@ def _run_stage(runner: Runner, rel: catalog.Relation, frames: Frames, stage: str
         cols, ignored = duplicate_columns(prof)
         frames.duplicates = profile.duplicates_scan(runner, rel, cols, fraction)
         frames.cache["duplicates_ignore"] = ignored
+        frames.cache["duplicates_fraction"] = fraction
 
 
 def to_frame(chosen: list[Insight], runner: Runner, frames: Frames) -> pd.DataFrame:

@@ -28,6 +28,7 @@ class ColumnInfo:
     hist: list[float] = field(default_factory=list)
     correlation: float | None = None
     unique: bool = False  # a unique index or constraint covers exactly this column
+    span: tuple[str, str] | None = None  # a time column's first and last value seen by pg_stats
 
     def quantile(self, q: float) -> float | None:
         """An approximate quantile of a numeric column from its pg_stats MCVs and histogram."""

@@ -1,10 +1,9 @@
-"""In-database scans: one wide aggregate pass, a GROUPING SETS cube, top groups and duplicates."""
+"""In-database scans: one pass for wide statistics and the GROUPING SETS cube, top groups, duplicates."""
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -15,10 +14,10 @@ from pgai_magic.insights.catalog import Relation
 from pgai_magic.insights.model import ROWS, TIME, Profile
 from pgai_magic.insights.runner import Runner
 
-__all__ = ["TOP_GROUPS", "choose_bucket", "cube_scan", "duplicates_scan", "top_groups_scan", "wide_scan"]
+__all__ = ["TOP_GROUPS", "choose_bucket", "cube_sets", "duplicates_scan", "profile_scan", "top_groups_scan"]
 
 TOP_GROUPS = 100  # groups fetched per ranking of a high-cardinality dimension
-BASE_LIMIT = 200_000  # pre-aggregate the cube's finest grouping when it has at most this many groups
+BASE_LIMIT = 200_000  # at most this many groups in the finest grouping (dimensions × time buckets)
 _UNITS = (("hour", 1 / 24), ("day", 1.0), ("week", 7.0), ("month", 30.44), ("quarter", 91.31), ("year", 365.25))
 
 
@@ -44,97 +43,19 @@ def _f8(name: str) -> sql.Composable:
     return sql.SQL("{}::float8").format(sql.Identifier(name))
 
 
-def _values(
-    profile: Profile, extra: Sequence[sql.Composable]
-) -> tuple[list[sql.Composable], dict[str, sql.Identifier]]:
-    """The inner select list: each measure cast to float8 and centred once (v0, v1, ...), plus `extra`."""
-    out = list(extra)
-    names: dict[str, sql.Identifier] = {}
-    for i, m in enumerate(profile.measures):
-        alias = sql.Identifier(f"v{i}")
-        out.append(sql.SQL("{}::float8 - {} AS {}").format(sql.Identifier(m.name), sql.Literal(float(m.center)), alias))
-        names[m.name] = alias
-    return out, names
-
-
-def wide_scan(runner: Runner, rel: Relation, profile: Profile, fraction: float = 1.0) -> dict[str, Any]:
-    """One pass over every column: counts, non-nulls, shifted moments, outlier counts, correlations, time span."""
-    items: list[sql.Composable] = [sql.SQL("count(*)::float8")]
-    keys: list[tuple[str, ...]] = [("n",)]
-
-    def add(expr: sql.Composable, *key: str) -> None:
-        items.append(expr)
-        keys.append(key)
-
-    measure_names = {m.name for m in profile.measures}
-    passthrough = [
-        sql.SQL("{} AS {}").format(sql.Identifier(c.name), sql.Identifier(f"k{i}"))
-        for i, c in enumerate(profile.columns)
-        if c.name not in measure_names
-    ]
-    inner, v = _values(profile, passthrough)
-    for i, col in enumerate(profile.columns):
-        ref = v.get(col.name) or sql.Identifier(f"k{i}")
-        add(sql.SQL("count({})::float8").format(ref), "nonnull", col.name)
-    fences: dict[str, tuple[float, float]] = {}
+def _fences(profile: Profile) -> dict[str, tuple[float, float]]:
+    """3 × IQR outlier fences per measure, from pg_stats quartiles (known before any scan)."""
+    fences = {}
     for m in profile.measures:
-        d = v[m.name]
-        add(sql.SQL("min({})").format(d), "min", m.name)
-        add(sql.SQL("max({})").format(d), "max", m.name)
-        add(sql.SQL("sum({})").format(d), "s1", m.name)
-        add(sql.SQL("sum({d} * {d})").format(d=d), "s2", m.name)
-        add(sql.SQL("sum({d} * {d} * {d})").format(d=d), "s3", m.name)
-        add(sql.SQL("count(*) FILTER (WHERE {} = {})::float8").format(d, sql.Literal(-m.center)), "zeros", m.name)
         col = profile.column(m.name)
         q1, q3 = col.quantile(0.25), col.quantile(0.75)
         if q1 is not None and q3 is not None and q3 > q1:
-            lo, hi = q1 - 3 * (q3 - q1), q3 + 3 * (q3 - q1)
-            fences[m.name] = (lo, hi)
-            cond = sql.SQL("{x} < {lo} OR {x} > {hi}").format(
-                x=d, lo=sql.Literal(lo - m.center), hi=sql.Literal(hi - m.center)
-            )
-            add(sql.SQL("count(*) FILTER (WHERE {})::float8").format(cond), "out", m.name)
-            add(sql.SQL("sum({}) FILTER (WHERE {})").format(d, cond), "outsum", m.name)
-    for a, b in itertools.combinations([m.name for m in profile.measures], 2):
-        add(sql.SQL("corr({}, {})").format(v[a], v[b]), "corr", a, b)
-        add(sql.SQL("regr_count({}, {})::float8").format(v[a], v[b]), "pairs", a, b)
-    if profile.time:
-        t = sql.Identifier(f"k{[c.name for c in profile.columns].index(profile.time)}")
-        add(sql.SQL("min({})::timestamp").format(t), "tmin")
-        add(sql.SQL("max({})::timestamp").format(t), "tmax")
-    select = sql.SQL(", ").join(sql.SQL("{} AS {}").format(e, sql.Identifier(f"c{i}")) for i, e in enumerate(items))
-    # OFFSET 0 keeps the subquery apart, so each value is cast and centred once per row, not once per aggregate
-    query = sql.SQL("SELECT {} FROM (SELECT {} FROM {} OFFSET 0) s").format(
-        select, sql.SQL(", ").join(inner), _source(rel, fraction)
-    )
-    row = runner.fetch(query).iloc[0].tolist()
-    out: dict[str, Any] = {"n": 0.0, "nonnull": {}, "moments": {}, "corr": {}, "fences": fences, "fraction": fraction}
-    for key, value in zip(keys, row):
-        value = None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-        if key == ("n",):
-            out["n"] = float(value or 0.0)
-        elif key[0] == "nonnull":
-            out["nonnull"][key[1]] = float(value or 0.0)
-        elif key[0] in ("corr", "pairs"):
-            out["corr"].setdefault((key[1], key[2]), {})[key[0]] = value
-        elif key[0] in ("tmin", "tmax"):
-            out[key[0]] = value
-        else:
-            out["moments"].setdefault(key[1], {})[key[0]] = value
-    for m in profile.measures:  # back from centred to raw values
-        mom = out["moments"].get(m.name, {})
-        nn = out["nonnull"].get(m.name, 0.0)
-        for k in ("min", "max"):
-            if mom.get(k) is not None:
-                mom[k] += m.center
-        if mom.get("s1") is not None:
-            mom["sum"] = mom["s1"] + nn * m.center
-        if mom.get("outsum") is not None:
-            mom["outsum"] += mom.get("out", 0.0) * m.center
-    return out
+            fences[m.name] = (q1 - 3 * (q3 - q1), q3 + 3 * (q3 - q1))
+    return fences
 
 
-def _cube_sets(dims: list[str], with_time: bool) -> list[tuple[str, ...]]:
+def cube_sets(dims: list[str], with_time: bool) -> list[tuple[str, ...]]:
+    """The grouping sets: (), (d), (t), (d, t) and (d1, d2)."""
     sets: list[tuple[str, ...]] = [()]
     sets += [(d,) for d in dims]
     if with_time:
@@ -144,67 +65,180 @@ def _cube_sets(dims: list[str], with_time: bool) -> list[tuple[str, ...]]:
     return sets
 
 
-def cube_scan(
+def profile_scan(
     runner: Runner, rel: Relation, profile: Profile, fraction: float = 1.0
-) -> dict[tuple[str, ...], pd.DataFrame]:
-    """GROUPING SETS over the dimensions and time buckets: (), (d), (t), (d, t), (d1, d2); aggregated rows only."""
+) -> tuple[dict[str, Any], dict[tuple[str, ...], pd.DataFrame]]:
+    """One pass over the table: every wide statistic and the GROUPING SETS cube, aggregated rows only.
+
+    The finest grouping (dimensions × time bucket) is aggregated first, in one hash pass where each
+    value is cast and centred once; its rows are then rolled up into the grouping sets. The grand
+    total set carries the wide statistics: non-NULL counts, centred power sums (moments, skewness),
+    min / max, outliers beyond the pg_stats fences, cross sums for every pair of measures (Pearson r,
+    over pairwise complete rows) and the time span.
+    """
     dims = list(profile.dims)
     with_time = bool(profile.time and profile.bucket)
     keys = [*dims, TIME] if with_time else dims
     gcols = [sql.Identifier(f"g{i}") for i in range(len(keys))]
-    key_exprs: list[sql.Composable] = [sql.SQL("{}::text").format(sql.Identifier(d)) for d in dims]
+    inner: list[sql.Composable] = [
+        sql.SQL("{}::text AS {}").format(sql.Identifier(d), g) for d, g in zip(dims, gcols, strict=False)
+    ]
     if with_time and profile.time:
-        key_exprs.append(
-            sql.SQL("date_trunc({}, {}::timestamp)").format(sql.Literal(profile.bucket), sql.Identifier(profile.time))
+        inner.append(
+            sql.SQL("date_trunc({}, {}::timestamp) AS {}").format(
+                sql.Literal(profile.bucket), sql.Identifier(profile.time), gcols[-1]
+            )
         )
-    inner, v = _values(profile, [sql.SQL("{} AS {}").format(e, g) for e, g in zip(key_exprs, gcols)])
-    aggs: list[sql.Composable] = [sql.SQL("count(*)::float8")]
-    names = ["n"]
+    measure_names = {m.name for m in profile.measures}
+    others = [c.name for c in profile.columns if c.name not in measure_names]
+    for i, name in enumerate(others):
+        inner.append(sql.SQL("{} AS {}").format(sql.Identifier(name), sql.Identifier(f"k{i}")))
+    v: dict[str, sql.Identifier] = {}
+    for i, m in enumerate(profile.measures):
+        v[m.name] = sql.Identifier(f"v{i}")
+        inner.append(sql.SQL("{}::float8 - {} AS {}").format(sql.Identifier(m.name), sql.Literal(m.center), v[m.name]))
+
+    aggs: list[tuple[sql.Composable, str, str]] = [(sql.SQL("count(*)::float8"), "n", "sum")]
+    for i, name in enumerate(others):
+        aggs.append((sql.SQL("count({})::float8").format(sql.Identifier(f"k{i}")), f"nonnull:{name}", "sum"))
+    fences = _fences(profile)
     for m in profile.measures:
         d = v[m.name]
         aggs += [
-            sql.SQL("count({})::float8").format(d),
-            sql.SQL("sum({})").format(d),
-            sql.SQL("sum({d} * {d})").format(d=d),
+            (sql.SQL("count({})::float8").format(d), f"nn:{m.name}", "sum"),
+            (sql.SQL("sum({})").format(d), f"s1:{m.name}", "sum"),
+            (sql.SQL("sum({d} * {d})").format(d=d), f"q:{m.name}", "sum"),
+            (sql.SQL("sum({d} * {d} * {d})").format(d=d), f"s3:{m.name}", "sum"),
+            (sql.SQL("min({})").format(d), f"min:{m.name}", "min"),
+            (sql.SQL("max({})").format(d), f"max:{m.name}", "max"),
         ]
-        names += [f"nn:{m.name}", f"s:{m.name}", f"q:{m.name}"]
-    aliases = [sql.Identifier(f"a{i}") for i in range(len(names))]
-    sets = _cube_sets(dims, with_time)
-    grouping = sql.SQL(", ").join(
-        sql.SQL("({})").format(sql.SQL(", ").join(gcols[keys.index(k)] for k in s)) for s in sets
-    )
-    gid = sql.SQL("GROUPING({})").format(sql.SQL(", ").join(gcols))
-    # OFFSET 0: each value is cast and centred once per row (see wide_scan)
+        if m.name in fences:
+            lo, hi = fences[m.name]
+            cond = sql.SQL("{x} < {lo} OR {x} > {hi}").format(
+                x=d, lo=sql.Literal(lo - m.center), hi=sql.Literal(hi - m.center)
+            )
+            aggs += [
+                (sql.SQL("count(*) FILTER (WHERE {})::float8").format(cond), f"out:{m.name}", "sum"),
+                (sql.SQL("sum({}) FILTER (WHERE {})").format(d, cond), f"outsum:{m.name}", "sum"),
+            ]
+    nullable = {m.name for m in profile.measures if profile.column(m.name).null_frac != 0.0}
+    pairs = list(itertools.combinations([m.name for m in profile.measures], 2))
+    for a, b in pairs:
+        va, vb = v[a], v[b]
+        aggs.append((sql.SQL("sum({} * {})").format(va, vb), f"sab:{a}|{b}", "sum"))
+        if a in nullable or b in nullable:  # sums over the rows where both are present: x + 0 * y is NULL with y
+            aggs += [
+                (sql.SQL("count({} * {})::float8").format(va, vb), f"nab:{a}|{b}", "sum"),
+                (sql.SQL("sum({} + 0 * {})").format(va, vb), f"sa:{a}|{b}", "sum"),
+                (sql.SQL("sum({} + 0 * {})").format(vb, va), f"sb:{a}|{b}", "sum"),
+                (sql.SQL("sum({a} * {a} + 0 * {b})").format(a=va, b=vb), f"saa:{a}|{b}", "sum"),
+                (sql.SQL("sum({b} * {b} + 0 * {a})").format(a=va, b=vb), f"sbb:{a}|{b}", "sum"),
+            ]
+    if profile.time:
+        t = sql.Identifier(f"k{others.index(profile.time)}")
+        aggs += [
+            (sql.SQL("min({})::timestamp").format(t), "tmin", "min"),
+            (sql.SQL("max({})::timestamp").format(t), "tmax", "max"),
+        ]
+
+    aliases = [sql.Identifier(f"a{i}") for i in range(len(aggs))]
+    # OFFSET 0 keeps the inner select apart: each value is cast and centred once per row, not per aggregate
     src = sql.SQL("(SELECT {} FROM {} OFFSET 0) s").format(sql.SQL(", ").join(inner), _source(rel, fraction))
-    base_groups = math.prod(max(profile.column(d).n_distinct or 1, 1) for d in dims) * (60 if with_time else 1)
-    if base_groups <= BASE_LIMIT:
-        # aggregate the finest grouping first (one hash pass), then roll it up into the grouping sets
-        base = sql.SQL("SELECT {g}, {aggs} FROM {src} GROUP BY {g}").format(
-            g=sql.SQL(", ").join(gcols),
-            aggs=sql.SQL(", ").join(sql.SQL("{} AS {}").format(e, a) for e, a in zip(aggs, aliases)),
-            src=src,
+    base_list = sql.SQL(", ").join(sql.SQL("{} AS {}").format(e, a) for (e, _, _), a in zip(aggs, aliases, strict=True))
+    if keys:
+        sets = cube_sets(dims, with_time)
+        g = sql.SQL(", ").join(gcols)
+        rollup = sql.SQL(", ").join(
+            sql.SQL("{}({})").format(sql.SQL(r), a) for (_, _, r), a in zip(aggs, aliases, strict=True)
         )
-        outer = sql.SQL(", ").join(sql.SQL("sum({})").format(a) for a in aliases)
-        query = sql.SQL("SELECT {gid} AS gid, {g}, {outer} FROM ({base}) b GROUP BY GROUPING SETS ({sets})").format(
-            gid=gid, g=sql.SQL(", ").join(gcols), outer=outer, base=base, sets=grouping
+        grouping = sql.SQL(", ").join(
+            sql.SQL("({})").format(sql.SQL(", ").join(gcols[keys.index(k)] for k in s)) for s in sets
         )
+        query = sql.SQL(
+            "SELECT GROUPING({g}) AS gid, {g}, {rollup} FROM (SELECT {g}, {base} FROM {src} GROUP BY {g}) b "
+            "GROUP BY GROUPING SETS ({sets})"
+        ).format(g=g, rollup=rollup, base=base_list, src=src, sets=grouping)
     else:
-        query = sql.SQL("SELECT {gid} AS gid, {g}, {aggs} FROM {src} GROUP BY GROUPING SETS ({sets})").format(
-            gid=gid, g=sql.SQL(", ").join(gcols), aggs=sql.SQL(", ").join(aggs), src=src, sets=grouping
-        )
+        sets = [()]
+        query = sql.SQL("SELECT 0 AS gid, {} FROM {}").format(base_list, src)
     frame = runner.fetch(query)
-    frame.columns = ["gid", *keys, *names]
-    out: dict[tuple[str, ...], pd.DataFrame] = {}
+    frame.columns = ["gid", *keys, *(name for _, name, _ in aggs)]
+    for m in profile.measures:  # centred sums back to raw sums
+        frame[f"s:{m.name}"] = frame[f"s1:{m.name}"] + frame[f"nn:{m.name}"] * m.center
     width = len(keys)
+    out: dict[tuple[str, ...], pd.DataFrame] = {}
+    cube_cols = ["n", *(f"{k}:{m.name}" for m in profile.measures for k in ("nn", "s", "q"))]
     for s in sets:
         mask = sum(1 << (width - 1 - i) for i, k in enumerate(keys) if k not in s)
-        part = frame.loc[frame["gid"] == mask, [*s, *names]].reset_index(drop=True)
+        part = frame.loc[frame["gid"] == mask].reset_index(drop=True)
         if TIME in s:
             part[TIME] = pd.to_datetime(part[TIME])
-        for m in profile.measures:  # centred sums back to raw sums
-            part[f"s:{m.name}"] = part[f"s:{m.name}"] + part[f"nn:{m.name}"] * m.center
-        out[s] = part
-    return out
+        out[s] = part[[*s, *cube_cols]]
+        if s == ():
+            total = part
+    wide = _wide(profile, total, others, pairs, fences, fraction)
+    return wide, out
+
+
+def _wide(
+    profile: Profile,
+    total: pd.DataFrame,
+    others: list[str],
+    pairs: list[tuple[str, str]],
+    fences: dict[str, tuple[float, float]],
+    fraction: float,
+) -> dict[str, Any]:
+    """The grand-total row as the wide statistics the rules read."""
+    row = (
+        {
+            k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v)
+            for k, v in total.iloc[0].to_dict().items()
+        }
+        if len(total)
+        else {}
+    )
+    n = float(row.get("n") or 0.0)
+    wide: dict[str, Any] = {
+        "n": n,
+        "nonnull": {},
+        "moments": {},
+        "corr": {},
+        "fences": fences,
+        "fraction": fraction,
+        "tmin": row.get("tmin"),
+        "tmax": row.get("tmax"),
+    }
+    for name in others:
+        wide["nonnull"][name] = float(row.get(f"nonnull:{name}") or 0.0)
+    for m in profile.measures:
+        nn = float(row.get(f"nn:{m.name}") or 0.0)
+        wide["nonnull"][m.name] = nn
+        mom: dict[str, Any] = {k: row.get(f"{k}:{m.name}") for k in ("s1", "s3", "min", "max", "out", "outsum")}
+        mom["s2"] = row.get(f"q:{m.name}")
+        for k in ("min", "max"):
+            if mom[k] is not None:
+                mom[k] += m.center
+        mom["sum"] = None if mom["s1"] is None else mom["s1"] + nn * m.center
+        if mom["outsum"] is not None:
+            mom["outsum"] += (mom["out"] or 0.0) * m.center
+        wide["moments"][m.name] = mom
+    for a, b in pairs:
+        key = f"{a}|{b}"
+        if f"nab:{key}" in row:
+            n_ab, sa, sb, saa, sbb = (row.get(f"{k}:{key}") for k in ("nab", "sa", "sb", "saa", "sbb"))
+        else:
+            n_ab, sa, sb = row.get(f"nn:{a}"), row.get(f"s1:{a}"), row.get(f"s1:{b}")
+            saa, sbb = row.get(f"q:{a}"), row.get(f"q:{b}")
+        sab = row.get(f"sab:{key}")
+        r = None
+        sums = (n_ab, sa, sb, saa, sbb, sab)
+        if all(x is not None for x in sums) and float(n_ab or 0) > 2:
+            n_, a_, b_, aa, bb, ab = (float(x) for x in sums)  # type: ignore[arg-type]
+            var_a, var_b = n_ * aa - a_ * a_, n_ * bb - b_ * b_
+            if var_a > 0 and var_b > 0:
+                r = max(-1.0, min(1.0, (n_ * ab - a_ * b_) / math.sqrt(var_a * var_b)))
+        wide["corr"][(a, b)] = {"corr": r, "pairs": n_ab}
+    return wide
 
 
 def top_groups_scan(runner: Runner, rel: Relation, profile: Profile, dim: str, fraction: float = 1.0) -> pd.DataFrame:

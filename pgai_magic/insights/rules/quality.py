@@ -125,8 +125,17 @@ def high_cardinality(frames: Frames) -> tuple[list[Insight], int]:
 def duplicates(frames: Frames) -> tuple[list[Insight], int]:
     if not frames.duplicates or frames.n_rows <= 0:
         return [], 0
-    share = frames.duplicates / frames.n_rows
+    fraction = float(frames.cache.get("duplicates_fraction", 1.0))
+    # in a sample of fraction f, a duplicate pair survives with f², a large group nearly with f:
+    # d / f is a lower bound of the table's duplicates
+    found = frames.duplicates / fraction
+    share = min(found / frames.n_rows, 1.0)
     ignored = frames.cache.get("duplicates_ignore") or []
     note = f" (ignoring {', '.join(ignored)})" if ignored else ""
-    summary = f"{num(frames.duplicates)} rows ({pct(share, 1)}) repeat another row exactly{note}."
+    summary = (
+        f"{num(found)} rows ({pct(share, 1)}) repeat another row exactly{note}."
+        if fraction >= 1.0
+        else f"At least about {num(found)} rows ({pct(share, 1)}) repeat another row exactly{note} "
+        f"(estimated from a {pct(fraction)} sample)."
+    )
     return [Insight("duplicates", "rows", summary, impact=min(1.0, 3 * share), evidence={"effect": share})], 0
