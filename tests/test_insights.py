@@ -270,3 +270,53 @@ def test_the_magic_dispatches_to_the_insights_command(session: Any, sales: str) 
     shell.register_magics(magics)
     frame = shell.run_line_magic("pgai", f"insights {sales} --top 2 --no-charts")
     assert isinstance(frame, pd.DataFrame) and len(frame) == 2 and frame["score"].iloc[0] > 0
+
+
+def test_each_kind_of_insight_on_a_table_built_for_it(pconn: psycopg.Connection, sales: str) -> None:
+    """Constant, duplicates, high cardinality, seasonality, concentration, category outlier, segment deviation."""
+    table = f"{sales.split('.')[0]}.shop"
+    pconn.execute(f"""
+        CREATE TABLE {table} AS
+        WITH r AS (
+            SELECT g, (hashint4(g) & 65535) / 65536.0 AS u1, (hashint4(g + 7919) & 65535) / 65536.0 AS u2,
+                   (hashint4(g + 104729) & 65535) / 65536.0 AS u3, (hashint4(g + 15485863) & 65535) / 65536.0 AS u4
+            FROM generate_series(1, 20000) g
+        ), s AS (
+            SELECT g, DATE '2023-01-01' + (g % 730) AS day, 'S' || (1 + floor(u2 * 5))::int AS store, u3, u4,
+                   CASE WHEN u1 < 0.8 THEN floor(u1 / 0.08) ELSE 10 + floor((u1 - 0.8) / 0.2 * 90) END AS c
+            FROM r
+        )
+        SELECT g AS id, day, store, 'ok'::text AS status, 'c' || c AS customer, 'u' || (g % 14000) AS email,
+               CASE WHEN u3 < CASE WHEN store = 'S2' THEN 0.9 ELSE 0.5 END THEN 'web' ELSE 'shop' END AS channel,
+               round((50 * (1 + 0.6 * sin(2 * pi() * (extract(month FROM day) - 1) / 12))
+                      * CASE WHEN store = 'S5' THEN 3 ELSE 1 END * (0.8 + 0.4 * u4))::numeric, 2) AS amount
+        FROM s
+    """)
+    pconn.execute(
+        f"INSERT INTO {table} SELECT id + 100000, day, store, status, customer, email, channel, amount "
+        f"FROM {table} WHERE id <= 500"
+    )
+    pconn.execute(f"ANALYZE {table}")
+    frame = find_insights(pconn, table=table, top=60)
+    kinds = set(frame["kind"])
+    expected = {
+        "constant",
+        "duplicates",
+        "high_cardinality",
+        "seasonality",
+        "concentration",
+        "category_outlier",
+        "segment_deviation",
+        "id_like",
+    }
+    assert expected <= kinds, (expected - kinds, frame[["kind", "summary"]])
+    row = frame[frame["kind"] == "duplicates"].iloc[0]
+    assert "500 rows" in row["summary"] and "ignoring id" in row["summary"]
+    season = frame[frame["kind"] == "seasonality"].iloc[0]
+    assert "April" in season["summary"] and season["measure"] == "amount"
+    outlier = frame[(frame["kind"] == "category_outlier") & (frame["measure"] == "amount")].iloc[0]
+    assert outlier["focus"] == ("S5",) and outlier["direction"] == "up"
+    deviation = frame[frame["kind"] == "segment_deviation"].iloc[0]
+    assert set(deviation["columns"]) == {"store", "channel"} and "S2" in deviation["focus"]
+    concentration = frame[frame["kind"] == "concentration"].iloc[0]
+    assert concentration["columns"] == ("customer",)

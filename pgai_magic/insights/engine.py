@@ -37,7 +37,8 @@ COLUMNS = [
     "evidence",
 ]
 PROBE_MIN_ROWS = 200_000  # below this, scans run in full without a timing probe
-PROBE_ROWS = 10_000
+PROBE_ROWS = 50_000  # large enough that the probe's fixed costs do not dominate its time per row
+PRIOR_S_PER_ROW = 5e-6  # a pessimistic cost per row and unit of weight (about twice a 2-core laptop's)
 MIN_FRACTION = 0.002
 WEIGHTS = {"profile": 1.0, "top": 0.15, "duplicates": 0.5}  # relative cost per row of each stage
 DUPLICATE_ROWS = 100_000  # duplicates are counted on a sample of about this many rows (a lower bound)
@@ -144,7 +145,8 @@ def _scan(
     stages += [(f"top:{d}", WEIGHTS["top"]) for d in prof.wide_dims]
     if duplicate_columns(prof)[0]:
         stages.append(("duplicates", WEIGHTS["duplicates"]))
-    if sample is None and rel.can_sample and plan.rows > PROBE_MIN_ROWS:
+    pessimistic = PRIOR_S_PER_ROW * plan.rows * sum(w for _, w in stages)
+    if sample is None and rel.can_sample and plan.rows > PROBE_MIN_ROWS and pessimistic > 0.5 * runner.remaining():
         # profile a small sample first: a provisional result, and its cost per row sizes every later stage
         started, before = time.perf_counter(), runner.rows_fetched
         fraction = min(1.0, PROBE_ROWS / plan.rows)

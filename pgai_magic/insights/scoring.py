@@ -64,6 +64,8 @@ def merge_events(kept: list[Insight]) -> list[Insight]:
     Spikes and change points at the same bucket and direction are one event, reported once by the most
     specific series (the largest relative effect, usually the subspace that caused it) with the group's
     best score. An overall trend is folded into a subspace trend that accounts for at least half of it.
+    A subspace cycle peaking within one period of the overall cycle's peak is dropped: no news there.
+    Segment deviations over the same pair of columns are one finding.
     """
     groups: dict[tuple[object, ...], list[Insight]] = defaultdict(list)
     others: list[Insight] = []
@@ -72,6 +74,8 @@ def merge_events(kept: list[Insight]) -> list[Insight]:
             groups[(c.kind, c.when, c.direction)].append(c)
         elif c.kind in ("trend", "seasonality"):
             groups[(c.kind, tuple(sorted(c.filters.items())), c.direction)].append(c)
+        elif c.kind == "segment_deviation":  # A's mix over B and B's mix over A tell one story
+            groups[(c.kind, frozenset(c.columns))].append(c)
         else:
             others.append(c)
     merged: list[Insight] = []
@@ -96,6 +100,15 @@ def merge_events(kept: list[Insight]) -> list[Insight]:
         if explaining:
             _explain(max(explaining, key=_effect), parent)
             merged.remove(parent)
+    # a cycle the whole series has is no news in each subspace: keep those that peak elsewhere
+    peaks = {c.measure: int(c.evidence.get("peak", -99)) for c in merged if c.kind == "seasonality" and not c.filters}
+
+    def echoes(c: Insight) -> bool:
+        period = int(c.evidence.get("period", 0)) or 1
+        gap = abs(int(c.evidence.get("peak", 99)) - peaks.get(c.measure, -99)) % period
+        return c.kind == "seasonality" and bool(c.filters) and c.measure in peaks and min(gap, period - gap) <= 1
+
+    merged = [c for c in merged if not echoes(c)]
     return others + merged
 
 

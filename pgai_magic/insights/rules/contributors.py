@@ -116,7 +116,7 @@ def concentration(frames: Frames) -> tuple[list[Insight], int]:
             Insight(
                 "concentration",
                 f"{_label(m)} by {dim}",
-                f"{pct(0.8)} of {_label(m)} comes from {g80} of {num(k)} {dim} values ({pct(g80 / k, 1)}), "
+                f"{g80} of {num(k)} {dim} values ({pct(g80 / k, 1)}) account for {pct(0.8)} of {_label(m)}, "
                 f"led by {quote(values.index[0])} ({pct(float(values.iloc[0]) / total, 1)}).",
                 impact=effect,
                 columns=(dim,),

@@ -203,7 +203,7 @@ def seasonality(frames: Frames) -> tuple[list[Insight], int]:
                 measure=s.measure,
                 filters=dict(s.filters),
                 focus=(names[hi],),
-                evidence=_evidence(s, effect),
+                evidence=_evidence(s, effect, peak=hi, period=period_len),
             )
         )
     return found, tests
