@@ -136,7 +136,7 @@ def materialize(runner: Runner, query: str) -> Relation:
 _COLUMNS = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory::text AS category,
        EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique
-               AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum) AS is_unique
+               AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum) AS is_unique, a.attnotnull
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 WHERE a.attrelid = %(oid)s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
 """
@@ -174,7 +174,13 @@ def read_columns(runner: Runner, rel: Relation, *, analyze: bool = True) -> tupl
     """Columns with their pg_stats (ANALYZE first when the relation has none); True when it analysed."""
     frame = runner.fetch(_COLUMNS, {"oid": rel.oid}, at_least_s=CATALOG_S)
     columns = [
-        ColumnInfo(r["attname"], r["type"], _kind(r["type"], r["category"]), unique=bool(r["is_unique"]))
+        ColumnInfo(
+            r["attname"],
+            r["type"],
+            _kind(r["type"], r["category"]),
+            unique=bool(r["is_unique"]),
+            not_null=bool(r["attnotnull"]),
+        )
         for r in _records(frame)
     ]
     params = {"oid": rel.oid, "schema": rel.schema, "name": rel.name, "inherited": rel.relkind == "p"}

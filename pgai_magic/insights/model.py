@@ -28,6 +28,7 @@ class ColumnInfo:
     hist: list[float] = field(default_factory=list)
     correlation: float | None = None
     unique: bool = False  # a unique index or constraint covers exactly this column
+    not_null: bool = False  # declared NOT NULL: its non-NULL count is the row count
     span: tuple[str, str] | None = None  # a time column's first and last value seen by pg_stats
 
     def quantile(self, q: float) -> float | None:

@@ -98,14 +98,17 @@ def profile_scan(
         v[m.name] = sql.Identifier(f"v{i}")
         inner.append(sql.SQL("{}::float8 - {} AS {}").format(sql.Identifier(m.name), sql.Literal(m.center), v[m.name]))
 
+    # NOT NULL columns need no non-NULL count (it is n): every aggregate dropped is work saved on every row
     aggs: list[tuple[sql.Composable, str, str]] = [(sql.SQL("count(*)::float8"), "n", "sum")]
     for i, name in enumerate(others):
-        aggs.append((sql.SQL("count({})::float8").format(sql.Identifier(f"k{i}")), f"nonnull:{name}", "sum"))
+        if not profile.column(name).not_null:
+            aggs.append((sql.SQL("count({})::float8").format(sql.Identifier(f"k{i}")), f"nonnull:{name}", "sum"))
     fences = _fences(profile)
     for m in profile.measures:
         d = v[m.name]
+        if not profile.column(m.name).not_null:
+            aggs.append((sql.SQL("count({})::float8").format(d), f"nn:{m.name}", "sum"))
         aggs += [
-            (sql.SQL("count({})::float8").format(d), f"nn:{m.name}", "sum"),
             (sql.SQL("sum({})").format(d), f"s1:{m.name}", "sum"),
             (sql.SQL("sum({d} * {d})").format(d=d), f"q:{m.name}", "sum"),
             (sql.SQL("sum({d} * {d} * {d})").format(d=d), f"s3:{m.name}", "sum"),
@@ -121,18 +124,26 @@ def profile_scan(
                 (sql.SQL("count(*) FILTER (WHERE {})::float8").format(cond), f"out:{m.name}", "sum"),
                 (sql.SQL("sum({}) FILTER (WHERE {})").format(d, cond), f"outsum:{m.name}", "sum"),
             ]
-    nullable = {m.name for m in profile.measures if profile.column(m.name).null_frac != 0.0}
     pairs = list(itertools.combinations([m.name for m in profile.measures], 2))
     for a, b in pairs:
         va, vb = v[a], v[b]
         aggs.append((sql.SQL("sum({} * {})").format(va, vb), f"sab:{a}|{b}", "sum"))
-        if a in nullable or b in nullable:  # sums over the rows where both are present: x + 0 * y is NULL with y
+        # Pearson r over the rows where both are present; x + 0 * y is NULL where y is
+        a_null, b_null = not profile.column(a).not_null, not profile.column(b).not_null
+        if a_null and b_null:
             aggs += [
                 (sql.SQL("count({} * {})::float8").format(va, vb), f"nab:{a}|{b}", "sum"),
                 (sql.SQL("sum({} + 0 * {})").format(va, vb), f"sa:{a}|{b}", "sum"),
                 (sql.SQL("sum({} + 0 * {})").format(vb, va), f"sb:{a}|{b}", "sum"),
                 (sql.SQL("sum({a} * {a} + 0 * {b})").format(a=va, b=vb), f"saa:{a}|{b}", "sum"),
                 (sql.SQL("sum({b} * {b} + 0 * {a})").format(a=va, b=vb), f"sbb:{a}|{b}", "sum"),
+            ]
+        elif a_null or b_null:  # only one side can be NULL: the other side's sums over its rows
+            full_col, part_col = (b, a) if a_null else (a, b)
+            vf, vp = v[full_col], v[part_col]
+            aggs += [
+                (sql.SQL("sum({} + 0 * {})").format(vf, vp), f"sf:{a}|{b}", "sum"),
+                (sql.SQL("sum({f} * {f} + 0 * {p})").format(f=vf, p=vp), f"sff:{a}|{b}", "sum"),
             ]
     if profile.time:
         t = sql.Identifier(f"k{others.index(profile.time)}")
@@ -163,6 +174,12 @@ def profile_scan(
         query = sql.SQL("SELECT 0 AS gid, {} FROM {}").format(base_list, src)
     frame = runner.fetch(query)
     frame.columns = ["gid", *keys, *(name for _, name, _ in aggs)]
+    for name in others:
+        if profile.column(name).not_null:
+            frame[f"nonnull:{name}"] = frame["n"]
+    for m in profile.measures:
+        if profile.column(m.name).not_null:
+            frame[f"nn:{m.name}"] = frame["n"]
     for m in profile.measures:  # centred sums back to raw sums
         frame[f"s:{m.name}"] = frame[f"s1:{m.name}"] + frame[f"nn:{m.name}"] * m.center
     width = len(keys)
@@ -170,12 +187,12 @@ def profile_scan(
     cube_cols = ["n", *(f"{k}:{m.name}" for m in profile.measures for k in ("nn", "s", "q"))]
     for s in sets:
         mask = sum(1 << (width - 1 - i) for i, k in enumerate(keys) if k not in s)
-        part = frame.loc[frame["gid"] == mask].reset_index(drop=True)
+        rows = frame.loc[frame["gid"] == mask].reset_index(drop=True)
         if TIME in s:
-            part[TIME] = pd.to_datetime(part[TIME])
-        out[s] = part[[*s, *cube_cols]]
+            rows[TIME] = pd.to_datetime(rows[TIME])
+        out[s] = rows[[*s, *cube_cols]]
         if s == ():
-            total = part
+            total = rows
     wide = _wide(profile, total, others, pairs, fences, fraction)
     return wide, out
 
@@ -226,6 +243,12 @@ def _wide(
         key = f"{a}|{b}"
         if f"nab:{key}" in row:
             n_ab, sa, sb, saa, sbb = (row.get(f"{k}:{key}") for k in ("nab", "sa", "sb", "saa", "sbb"))
+        elif f"sf:{key}" in row:  # one side nullable: its own sums are already over the pairwise rows
+            a_part = not profile.column(a).not_null
+            part = a if a_part else b
+            n_ab, sp, spp = row.get(f"nn:{part}"), row.get(f"s1:{part}"), row.get(f"q:{part}")
+            sf, sff = row.get(f"sf:{key}"), row.get(f"sff:{key}")
+            sa, saa, sb, sbb = (sp, spp, sf, sff) if a_part else (sf, sff, sp, spp)
         else:
             n_ab, sa, sb = row.get(f"nn:{a}"), row.get(f"s1:{a}"), row.get(f"s1:{b}")
             saa, sbb = row.get(f"q:{a}"), row.get(f"q:{b}")
