@@ -320,3 +320,31 @@ def test_each_kind_of_insight_on_a_table_built_for_it(pconn: psycopg.Connection,
     assert set(deviation["columns"]) == {"store", "channel"} and "S2" in deviation["focus"]
     concentration = frame[frame["kind"] == "concentration"].iloc[0]
     assert concentration["columns"] == ("customer",)
+
+
+def test_statistics_rolled_up_in_the_database_match_pandas(pconn: psycopg.Connection, sales: str) -> None:
+    """Moments and Pearson r from centred sums (NULL-aware pairs) equal what pandas computes on the rows."""
+    from pgai_magic.insights import analyse
+
+    _, _, frames = analyse(pconn, table=sales)
+    wide = frames.wide
+    assert wide is not None
+    rows = pconn.execute(
+        f"SELECT units::float8, unit_price::float8, revenue::float8, customer_age::float8, weight_kg, "
+        f"shipping_cost::float8 FROM {sales}"
+    ).fetchall()
+    df = pd.DataFrame(rows, columns=["units", "unit_price", "revenue", "customer_age", "weight_kg", "shipping_cost"])
+    for (a, b), got in wide["corr"].items():
+        pair = df[[a, b]].dropna()
+        assert got["pairs"] == len(pair)
+        assert got["corr"] == pytest.approx(pair[a].corr(pair[b]), abs=1e-9), (a, b)
+    for m in df.columns:
+        mom = wide["moments"][m]
+        assert mom["sum"] == pytest.approx(df[m].sum(), rel=1e-9)
+        assert (mom["min"], mom["max"]) == pytest.approx((df[m].min(), df[m].max()))
+    assert wide["nonnull"]["customer_age"] == df["customer_age"].notna().sum()
+    from pgai_magic.insights.rules.distribution import _moments
+
+    for m in ("revenue", "customer_age"):
+        got = _moments(wide["moments"][m], wide["nonnull"][m])
+        assert got is not None and got[2] == pytest.approx(df[m].skew(), rel=1e-3)
