@@ -114,6 +114,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5, help="pgai insights runs (median reported)")
     parser.add_argument("--budget", type=float, default=20.0)
+    parser.add_argument("--small-budgets", default="5,2", help="one extra run at each of these budgets")
     parser.add_argument("--minimal-runs", type=int, default=3)
     parser.add_argument("--full-runs", type=int, default=1)
     parser.add_argument("--ydata-python", default="/work/venv-ydata/bin/python")
@@ -133,7 +134,21 @@ def main() -> None:
         "load_s": load_s,
         "budget_s": args.budget,
         "pgai": run_pgai(session, table, args.runs, args.budget),
+        "small_budgets": [],
     }
+    for budget in [float(b) for b in args.small_budgets.split(",") if b.strip()]:
+        started = time.perf_counter()
+        frame = session.insights(table, budget=budget)
+        elapsed = time.perf_counter() - started
+        ranks = planted.match_facts(frame)
+        result["small_budgets"].append(
+            {"budget_s": budget, "seconds": elapsed, "sampled": frame.attrs["sampled"], "ranks": ranks}
+        )
+        print(
+            f"budget {budget:g} s: {elapsed:.2f} s, sampled {frame.attrs['sampled']}, "
+            f"facts in top 15: {len(found(ranks, 15))}/6",
+            flush=True,
+        )
     if args.minimal_runs or args.full_runs:
         result["ydata"] = run_ydata(args.ydata_python, session.dsn, table, args.minimal_runs, args.full_runs)
     session.close()
