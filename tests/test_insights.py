@@ -215,6 +215,14 @@ def test_bad_input_gets_a_clear_error(
         session.insights(**args)
 
 
+def test_table_names_follow_postgres_case_rules(pconn: psycopg.Connection, sales: str) -> None:
+    schema = sales.split(".")[0]
+    pconn.execute(f'CREATE TABLE "{schema}"."Mixed Case" AS SELECT * FROM {sales} LIMIT 2000')
+    pconn.execute(f'CREATE TABLE "{schema}".lowered AS SELECT * FROM {sales} LIMIT 2000')
+    assert find_insights(pconn, table=f'{schema}."Mixed Case"', top=3).attrs["rows_analysed"] == 2000
+    assert find_insights(pconn, table=f"{schema}.LOWERED", top=3).attrs["rows_analysed"] == 2000
+
+
 def _context(session: Any) -> tuple[Any, list[str]]:
     from pgai_magic.commands import Context, Settings
 

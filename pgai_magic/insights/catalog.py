@@ -91,7 +91,8 @@ def resolve(runner: Runner, table: str) -> Relation:
         parsed = exp.to_table(table, dialect="postgres")
     except sqlglot.errors.ParseError:
         raise ConfigError(f"{table!r} is not a table name") from None
-    parts = [p.name for p in (parsed.args.get("db"), parsed.this) if p is not None]
+    # PostgreSQL folds unquoted names to lower case; quoted ones keep theirs
+    parts = [p.name if p.args.get("quoted") else p.name.lower() for p in (parsed.args.get("db"), parsed.this) if p]
     rel = _relation(runner, _quoted(*parts), table)
     if rel is None:
         names = runner.fetch(

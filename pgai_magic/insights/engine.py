@@ -12,7 +12,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from pgai_magic.errors import ConfigError
+from pgai_magic.errors import ConfigError, QueryCancelled
 from pgai_magic.insights import catalog, profile, scoring
 from pgai_magic.insights.model import Frames, Insight, Profile
 from pgai_magic.insights.rules import run_rules
@@ -313,6 +313,8 @@ def find_insights(
             sample=sample,
             progress=progress,
         )
+    except KeyboardInterrupt:  # psycopg has already cancelled the running statement on the server
+        raise QueryCancelled("insights cancelled (interrupted); the server query was cancelled") from None
     finally:
         if own:
             conn.close()
