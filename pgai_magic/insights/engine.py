@@ -97,7 +97,7 @@ def analyse(
     conn.execute("SET work_mem = '64MB'")  # hash the cube and the duplicate count in memory
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=5, desc="insights", disable=not progress, leave=False)
+    bar = tqdm(total=2, desc="insights", disable=not progress, leave=False)
     try:
         frames = _scan(runner, bar, table, query, _split(measure), time_column, _split(dimensions), sample)
         bar.set_postfix_str("ranking")
@@ -145,6 +145,8 @@ def _scan(
     stages += [(f"top:{d}", WEIGHTS["top"]) for d in prof.wide_dims]
     if duplicate_columns(prof)[0]:
         stages.append(("duplicates", WEIGHTS["duplicates"]))
+    bar.total = 1 + len(stages)
+    bar.refresh()
     pessimistic = PRIOR_S_PER_ROW * plan.rows * sum(w for _, w in stages)
     if sample is None and rel.can_sample and plan.rows > PROBE_MIN_ROWS and pessimistic > 0.5 * runner.remaining():
         # profile a small sample first: a provisional result, and its cost per row sizes every later stage
@@ -168,6 +170,7 @@ def _scan(
             _run_stage(runner, rel, frames, stage, fraction)
         except OutOfBudget as exc:
             runner.record(stage, started, before, fraction, done=False, note=str(exc))
+            bar.update(1)
             continue
         entry = runner.record(stage, started, before, fraction)
         plan.learn(entry.seconds, fraction, weight)
@@ -175,7 +178,7 @@ def _scan(
             frames.sampled[stage] = fraction
         else:
             frames.sampled.pop(stage, None)
-        bar.update(1 if stage in ("profile", "duplicates") else 0)
+        bar.update(1)
     return frames
 
 
