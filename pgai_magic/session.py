@@ -291,6 +291,41 @@ class Session:
         return registry.drop(self.db.control, name)
 
     # -- insights --------------------------------------------------------------------
+    def insights(
+        self,
+        table: str | None = None,
+        query: str | None = None,
+        measure: str | list[str] | None = None,
+        time: str | None = None,
+        dimensions: str | list[str] | None = None,
+        top: int = 15,
+        budget: float = 20.0,
+        *,
+        sample: float | None = None,
+        progress: bool = False,
+    ) -> pd.DataFrame:
+        """Ranked, explained findings on a table or a query, computed by aggregate scans inside PostgreSQL.
+
+        Returns a DataFrame ranked by score (kind, subject, score, summary, impact, p_value, q_value, …);
+        `measure`, `time` and `dimensions` default to columns chosen from types, pg_stats and names, and
+        the scans stay within `budget` seconds (sampling the table when they must; `sample` fixes the
+        sampled fraction instead).
+        """
+        from pgai_magic.insights import find_insights
+
+        self.db.ensure_alive()
+        return find_insights(
+            self.db,
+            table=table,
+            query=query,
+            measure=measure,
+            time=time,
+            dimensions=dimensions,
+            top=top,
+            budget=budget,
+            sample=sample,
+            progress=progress,
+        )
 
 
 def connect(dsn: str | None = None, *, data_dir: str | Path | None = None, quiet: bool = False) -> Session:

@@ -95,4 +95,5 @@ def split_args(text: str) -> list[str]:
 
 # built-in commands register themselves on import; capabilities add theirs below
 from pgai_magic.commands import base  # noqa: E402,F401,I001
-from pgai_magic.commands import model  # noqa: E402,F401,I001
+from pgai_magic.commands import model  # noqa: E402, F401
+from pgai_magic.commands import insights  # noqa: E402, F401

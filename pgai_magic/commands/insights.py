@@ -1,0 +1,59 @@
+"""%pgai insights: ranked, explained findings on a table or query, shown as cards with small charts."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pgai_magic.commands import ArgParser, Context, command, split_args
+from pgai_magic.errors import ConfigError
+
+__all__ = ["insights_parser"]
+
+USAGE = (
+    "%pgai insights TABLE | --query SQL [--measure M[,M2]] [--time T] [--dimensions a,b] [--top K] "
+    "[--budget SECONDS] [--out VAR] [--no-charts]   (or %%pgai insights with the query in the cell)"
+)
+
+
+def insights_parser() -> ArgParser:
+    parser = ArgParser("%pgai insights")
+    parser.add_argument("table", nargs="?", help="table or view to analyse (schema.table allowed)")
+    parser.add_argument("--query", "-q", help="analyse the result of this SELECT instead of a table")
+    parser.add_argument("--measure", "-m", help="numeric column(s) to analyse, comma-separated")
+    parser.add_argument("--time", "-t", help="date or timestamp column for trends, change points and spikes")
+    parser.add_argument("--dimensions", "-d", help="columns to group by, comma-separated")
+    parser.add_argument("--top", "-k", type=int, default=15, help="how many insights to return (15)")
+    parser.add_argument("--budget", "-b", type=float, default=20.0, help="time budget in seconds (20)")
+    parser.add_argument("--out", "-o", metavar="VAR", help="also store the DataFrame in this variable")
+    parser.add_argument("--no-charts", action="store_true", help="cards without charts")
+    return parser
+
+
+@command("insights", "ranked, explained findings on a table or query, computed inside PostgreSQL", USAGE)
+def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
+    args = insights_parser().parse(split_args(rest))
+    query = args.query
+    if cell is not None and cell.strip():
+        if query or args.table:
+            raise ConfigError("give the query either in the cell or as a table / --query, not both")
+        query = cell.strip()
+    if not query and not args.table:
+        raise ConfigError(f"name a table or give --query\nusage: {USAGE}")
+    if args.out is not None and not args.out.isidentifier():
+        raise ConfigError(f"--out needs a python variable name, not {args.out!r}")
+    frame: pd.DataFrame = ctx.session.insights(
+        table=None if query else args.table,
+        query=query,
+        measure=args.measure,
+        time=args.time,
+        dimensions=args.dimensions,
+        top=args.top,
+        budget=args.budget,
+        progress=True,
+    )
+    from pgai_magic.insights.render import cards_html
+
+    ctx.show_html(cards_html(frame, with_charts=not args.no_charts))
+    if args.out:
+        ctx.namespace[args.out] = frame
+    return frame

@@ -1,0 +1,297 @@
+"""The relation under analysis: resolve it, read pg_stats (ANALYZE when missing), and choose column roles."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pandas as pd
+import sqlglot
+from psycopg import sql
+from sqlglot import exp
+
+from pgai_magic.errors import ConfigError, InsightError
+from pgai_magic.insights.model import ColumnInfo, Measure, Profile
+from pgai_magic.insights.runner import OutOfBudget, Runner
+
+__all__ = ["CUBE_MAX", "WIDE_MAX", "Relation", "choose_roles", "materialize", "read_columns", "resolve"]
+
+CUBE_MAX = 50  # distinct values up to which a dimension joins the grouping-sets cube
+WIDE_MAX = 100_000  # up to which a dimension is scanned for its top groups
+MAX_CUBE_DIMS = 6
+NUMERIC = {"smallint", "integer", "bigint", "real", "double precision", "numeric"}
+TIME_TYPES = {"date", "timestamp without time zone", "timestamp with time zone"}
+ID_NAME = re.compile(r"(^id$|_id$|_key$|_uuid$|_guid$|_no$|_number$|_code$|[a-z]Id$)")
+_AVG_NAME = re.compile(r"(price|rate|ratio|pct|percent|share|age|score|rating|avg|mean|temp|lat|lon|duration)")
+_PRIMARY = (
+    "revenue",
+    "sales",
+    "amount",
+    "total",
+    "profit",
+    "turnover",
+    "spend",
+    "value",
+    "cost",
+    "quantity",
+    "qty",
+    "units",
+    "volume",
+)
+_TIME_NAME = re.compile(r"(date|time|_at$|_on$|ts$|day|month|created|updated|period)")
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A table-like relation: its oid, schema, name, kind and estimated row count."""
+
+    oid: int
+    schema: str
+    name: str
+    relkind: str
+    reltuples: float
+    label: str
+
+    @property
+    def ident(self) -> sql.Composable:
+        return sql.Identifier(self.schema, self.name)
+
+    @property
+    def can_sample(self) -> bool:
+        return self.relkind in ("r", "m", "p")
+
+
+CATALOG_S = 5.0  # catalog reads are tiny and always run, whatever is left of the budget
+ANALYZE_S = 1.0  # ANALYZE samples a bounded number of rows; everything else needs its statistics
+
+
+def _relation(runner: Runner, regclass: str, label: str) -> Relation | None:
+    frame = runner.fetch(
+        "SELECT c.oid::bigint AS oid, n.nspname, c.relname, c.relkind::text, c.reltuples::float8 "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)",
+        (regclass,),
+        at_least_s=CATALOG_S,
+    )
+    if frame.empty:
+        return None
+    row = frame.iloc[0]
+    return Relation(int(row["oid"]), row["nspname"], row["relname"], row["relkind"], float(row["reltuples"]), label)
+
+
+def _quoted(*parts: str) -> str:
+    return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
+
+
+def resolve(runner: Runner, table: str) -> Relation:
+    """The relation named `table` (schema-qualified or on the search_path), or a clear error."""
+    try:
+        parsed = exp.to_table(table, dialect="postgres")
+    except sqlglot.errors.ParseError:
+        raise ConfigError(f"{table!r} is not a table name") from None
+    # PostgreSQL folds unquoted names to lower case; quoted ones keep theirs
+    parts = [p.name if p.args.get("quoted") else p.name.lower() for p in (parsed.args.get("db"), parsed.this) if p]
+    rel = _relation(runner, _quoted(*parts), table)
+    if rel is None:
+        names = runner.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', "
+            "'information_schema')",
+            at_least_s=CATALOG_S,
+        )["table_name"].tolist()
+        close = difflib.get_close_matches(parts[-1], names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InsightError(f"table {table!r} does not exist{hint}")
+    if rel.relkind not in ("r", "m", "p", "v", "f"):
+        raise InsightError(f"{table!r} is not a table or view")
+    return rel
+
+
+def materialize(runner: Runner, query: str) -> Relation:
+    """Run a read query once into a temporary table, so every scan reads its result (and can sample it)."""
+    try:
+        statements = [s for s in sqlglot.parse(query, dialect="postgres") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise ConfigError(f"cannot parse the query: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise ConfigError("--query takes one SELECT (or WITH … SELECT) statement")
+    if any(statements[0].find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge)):
+        raise ConfigError("--query must only read: it contains a data-modifying statement")
+    runner.execute("DROP TABLE IF EXISTS pg_temp.pgai_insights_query", at_least_s=CATALOG_S)
+    create = sql.SQL("CREATE TEMP TABLE pgai_insights_query AS {}").format(sql.SQL(query.strip().rstrip(";")))
+    try:
+        runner.execute(create)
+    except InsightError as exc:
+        raise InsightError(str(exc).replace("the insight scan failed", "the query failed")) from None
+    except OutOfBudget:
+        raise InsightError(
+            f"the query did not finish within the {runner.budget_s:g} s budget: raise --budget or add a LIMIT"
+        ) from None
+    runner.execute("ANALYZE pg_temp.pgai_insights_query", at_least_s=ANALYZE_S)
+    rel = _relation(runner, "pg_temp.pgai_insights_query", "the query")
+    assert rel is not None
+    return rel
+
+
+_COLUMNS = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory::text AS category,
+       EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique
+               AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum) AS is_unique, a.attnotnull
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+WHERE a.attrelid = %(oid)s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+"""
+_STATS = """
+SELECT s.attname, s.null_frac::float8, s.n_distinct::float8, s.most_common_freqs::float8[] AS mcf,
+       s.most_common_vals::text::text[] AS mcv,
+       CASE WHEN format_type(a.atttypid, NULL) IN ('smallint', 'integer', 'bigint', 'real', 'double precision',
+                                                  'numeric')
+            THEN s.histogram_bounds::text::float8[] END AS hist,
+       CASE WHEN format_type(a.atttypid, NULL) IN ('date', 'timestamp without time zone', 'timestamp with time zone')
+            THEN s.histogram_bounds::text::text[] END AS thist,
+       s.correlation::float8
+FROM pg_stats s JOIN pg_attribute a ON a.attrelid = %(oid)s AND a.attname = s.attname
+WHERE s.schemaname = %(schema)s AND s.tablename = %(name)s AND s.inherited = %(inherited)s
+"""
+
+
+def _kind(type_name: str, category: str) -> str:
+    if type_name in NUMERIC or type_name.startswith("numeric("):
+        return "numeric"
+    if type_name in TIME_TYPES or type_name.startswith(("timestamp(", "timestamp with", "timestamp without")):
+        return "time"
+    if category == "B":
+        return "bool"
+    if category in ("S", "E"):
+        return "text"
+    return "other"
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return cast(list[dict[str, Any]], frame.to_dict("records"))
+
+
+def read_columns(runner: Runner, rel: Relation, *, analyze: bool = True) -> tuple[list[ColumnInfo], Relation, bool]:
+    """Columns with their pg_stats (ANALYZE first when the relation has none); True when it analysed."""
+    frame = runner.fetch(_COLUMNS, {"oid": rel.oid}, at_least_s=CATALOG_S)
+    columns = [
+        ColumnInfo(
+            r["attname"],
+            r["type"],
+            _kind(r["type"], r["category"]),
+            unique=bool(r["is_unique"]),
+            not_null=bool(r["attnotnull"]),
+        )
+        for r in _records(frame)
+    ]
+    params = {"oid": rel.oid, "schema": rel.schema, "name": rel.name, "inherited": rel.relkind == "p"}
+    stats = runner.fetch(_STATS, params, at_least_s=CATALOG_S) if rel.relkind != "v" else None
+    analysed = False
+    if analyze and stats is not None and (stats.empty or rel.reltuples < 0) and rel.relkind in ("r", "m", "p"):
+        runner.execute(sql.SQL("ANALYZE {}").format(rel.ident), at_least_s=ANALYZE_S)
+        analysed = True
+        stats = runner.fetch(_STATS, params, at_least_s=CATALOG_S)
+        refreshed = _relation(runner, _quoted(rel.schema, rel.name), rel.label)
+        rel = refreshed or rel
+    by_name = {c.name: c for c in columns}
+    for r in _records(stats) if stats is not None else []:
+        col = by_name.get(r["attname"])
+        if col is None:
+            continue
+        col.null_frac = float(r["null_frac"])
+        nd = float(r["n_distinct"])
+        col.n_distinct = -nd * max(rel.reltuples, 0.0) if nd < 0 else nd
+        col.mcv = list(r["mcv"] or [])
+        col.mcf = [float(f) for f in (r["mcf"] or [])]
+        col.hist = [float(h) for h in (r["hist"] or [])]
+        if col.kind == "time":
+            bounds = sorted([*(r["thist"] or []), *col.mcv])
+            col.span = (bounds[0], bounds[-1]) if bounds else None
+        corr = r["correlation"]
+        col.correlation = None if corr is None or corr != corr else float(corr)
+    return columns, rel, analysed
+
+
+def _check(names: Sequence[str], columns: list[ColumnInfo], what: str) -> list[ColumnInfo]:
+    by_name = {c.name: c for c in columns}
+    found = []
+    for name in names:
+        if name not in by_name:
+            close = difflib.get_close_matches(name, list(by_name), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{what} {name!r} is not a column{hint}")
+        found.append(by_name[name])
+    return found
+
+
+def _is_id_like(col: ColumnInfo, n_rows: float) -> bool:
+    if ID_NAME.search(col.name):
+        return True
+    unique = col.unique or (col.n_distinct is not None and n_rows > 50 and col.n_distinct >= 0.95 * n_rows)
+    return unique and (col.kind == "text" or col.type in ("smallint", "integer", "bigint"))
+
+
+def choose_roles(
+    label: str,
+    columns: list[ColumnInfo],
+    n_rows: float,
+    *,
+    measures: Sequence[str] | None = None,
+    time: str | None = None,
+    dimensions: Sequence[str] | None = None,
+) -> Profile:
+    """Pick measures, the time column and dimensions from types, pg_stats n_distinct and names."""
+    profile = Profile(label=label, columns=columns, n_rows=n_rows)
+    profile.id_like = [c.name for c in columns if c.kind in ("numeric", "text") and _is_id_like(c, n_rows)]
+    if measures:
+        chosen = _check(measures, columns, "measure")
+        for col in chosen:
+            if col.kind != "numeric":
+                raise ConfigError(f"measure {col.name!r} is {col.type}, not a number")
+        numeric = chosen
+    else:
+        numeric = [
+            c
+            for c in columns
+            if c.kind == "numeric" and c.name not in profile.id_like and (c.n_distinct is None or c.n_distinct > 2)
+        ]
+    for col in numeric:
+        center = col.quantile(0.5) or 0.0
+        agg = "avg" if _AVG_NAME.search(col.name.lower()) else "sum"
+        profile.measures.append(Measure(col.name, agg, center))
+    if measures:
+        profile.primary = [m.name for m in profile.measures]
+    else:
+        additive = [m for m in profile.measures if m.agg == "sum"]
+        ranked = sorted(additive, key=lambda m: next((i for i, k in enumerate(_PRIMARY) if k in m.name.lower()), 99))
+        profile.primary = [ranked[0].name] if ranked else []
+    if time:
+        col = _check([time], columns, "time column")[0]
+        if col.kind != "time":
+            raise ConfigError(f"time column {time!r} is {col.type}, not a date or timestamp")
+        profile.time = col.name
+    else:
+        times = [c for c in columns if c.kind == "time" and (c.n_distinct is None or c.n_distinct > 1)]
+        times.sort(key=lambda c: (not _TIME_NAME.search(c.name.lower()), -(c.n_distinct or 0)))
+        profile.time = times[0].name if times else None
+    if dimensions:
+        for col in _check(dimensions, columns, "dimension"):
+            nd = col.n_distinct or 0
+            (profile.dims if nd <= CUBE_MAX else profile.wide_dims).append(col.name)
+    else:
+        measure_names = {m.name for m in profile.measures}
+        for col in columns:
+            if col.kind not in ("text", "bool", "numeric") or col.name in measure_names or col.n_distinct is None:
+                continue
+            nd = col.n_distinct
+            if nd < 2 or (col.kind == "numeric" and col.name not in profile.id_like and nd > 2):
+                continue
+            if nd <= CUBE_MAX:
+                profile.dims.append(col.name)
+            elif nd <= WIDE_MAX and nd <= 0.5 * n_rows:
+                profile.wide_dims.append(col.name)
+        if len(profile.dims) > MAX_CUBE_DIMS:
+            profile.dims.sort(key=lambda name: profile.column(name).n_distinct or 0)
+            profile.dims = profile.dims[:MAX_CUBE_DIMS]
+        profile.wide_dims = profile.wide_dims[:3]
+    return profile

@@ -1,0 +1,324 @@
+"""The insight engine: catalog, budgeted in-database scans (sampled when needed), rules, ranking."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from pgai_magic.errors import ConfigError, QueryCancelled
+from pgai_magic.insights import catalog, profile, scoring
+from pgai_magic.insights.model import Frames, Insight, Profile
+from pgai_magic.insights.rules import run_rules
+from pgai_magic.insights.runner import OutOfBudget, Runner
+
+__all__ = ["COLUMNS", "analyse", "find_insights"]
+
+COLUMNS = [
+    "kind",
+    "subject",
+    "score",
+    "summary",
+    "impact",
+    "p_value",
+    "q_value",
+    "measure",
+    "columns",
+    "filters",
+    "focus",
+    "when",
+    "direction",
+    "evidence",
+]
+PROBE_MIN_ROWS = 200_000  # below this, scans run in full without a timing probe
+PROBE_ROWS = 50_000  # large enough that the probe's fixed costs do not dominate its time per row
+PRIOR_S_PER_ROW = 5e-6  # a pessimistic cost per row and unit of weight (about twice a 2-core laptop's)
+MIN_FRACTION = 0.002
+WEIGHTS = {"profile": 1.0, "top": 0.15, "duplicates": 0.5}  # relative cost per row of each stage
+DUPLICATE_ROWS = 100_000  # duplicates are counted on a sample of about this many rows (a lower bound)
+
+
+@dataclass
+class _Plan:
+    """Per-row cost learnt from the scans so far (seconds per row per unit of stage weight)."""
+
+    rows: float
+    unit: float | None = None
+
+    def fraction(self, weight: float, allowed: float) -> float:
+        if self.unit is None or self.rows <= 0:
+            return 1.0
+        share = allowed / (self.unit * self.rows * weight)
+        # close to the whole table: scan it all (the statement timeout still guards the budget)
+        return 1.0 if share >= 0.7 else max(share, MIN_FRACTION)
+
+    def learn(self, seconds: float, fraction: float, weight: float) -> None:
+        if self.rows > 0 and fraction * self.rows * weight > 0:
+            self.unit = seconds / (fraction * self.rows * weight)
+
+
+def _split(value: str | Sequence[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    cleaned = [v.strip() for v in items if v and v.strip()]
+    return cleaned or None
+
+
+def analyse(
+    conn: psycopg.Connection,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    measure: str | Sequence[str] | None = None,
+    time_column: str | None = None,
+    dimensions: str | Sequence[str] | None = None,
+    top: int = 15,
+    budget: float = 20.0,
+    sample: float | None = None,
+    progress: bool = False,
+) -> tuple[list[Insight], Runner, Frames]:
+    """Find, score and rank insights on `conn` within `budget` seconds; the chosen insights and the run's log."""
+    if (table is None) == (query is None):
+        raise ConfigError("give a table or a query (--query), not both and not neither")
+    if top < 1:
+        raise ConfigError(f"--top must be at least 1, not {top}")
+    if not budget > 0:
+        raise ConfigError(f"--budget must be a positive number of seconds, not {budget}")
+    if sample is not None and not 0 < sample <= 1:
+        raise ConfigError(f"sample must be a fraction in (0, 1], not {sample}")
+    runner = Runner(conn, float(budget), reserve_s=min(0.3, 0.15 * float(budget)))
+    conn.execute("SET work_mem = '64MB'")  # hash the cube and the duplicate count in memory
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=2, desc="insights", disable=not progress, leave=False)
+    try:
+        frames = _scan(runner, bar, table, query, _split(measure), time_column, _split(dimensions), sample)
+        bar.set_postfix_str("ranking")
+        candidates, tests = run_rules(frames)
+        chosen = scoring.rank(candidates, tests, top)
+        frames.cache["candidates"] = len(candidates)
+        frames.cache["tests"] = tests
+    finally:
+        bar.close()
+        try:
+            conn.execute("RESET statement_timeout")
+            conn.execute("RESET work_mem")
+            if query is not None:
+                conn.execute("DROP TABLE IF EXISTS pg_temp.pgai_insights_query")
+        except psycopg.Error:
+            pass
+    return chosen, runner, frames
+
+
+def _scan(
+    runner: Runner,
+    bar: Any,
+    table: str | None,
+    query: str | None,
+    measures: list[str] | None,
+    time_column: str | None,
+    dims: list[str] | None,
+    sample: float | None,
+) -> Frames:
+    started, before = time.perf_counter(), runner.rows_fetched
+    rel = catalog.resolve(runner, table) if table is not None else catalog.materialize(runner, query or "")
+    try:
+        columns, rel, analysed = catalog.read_columns(runner, rel)
+    except OutOfBudget:
+        columns, analysed = catalog.read_columns(runner, rel, analyze=False)[0], False
+    prof = catalog.choose_roles(
+        rel.label, columns, max(rel.reltuples, 0.0), measures=measures, time=time_column, dimensions=dims
+    )
+    runner.record("catalog", started, before, note="analysed" if analysed else "")
+    _plan_cube(runner, rel, prof)
+    bar.update(1)
+    frames = Frames(prof)
+    plan = _Plan(max(rel.reltuples, 0.0))
+    stages: list[tuple[str, float]] = [("profile", WEIGHTS["profile"])]
+    stages += [(f"top:{d}", WEIGHTS["top"]) for d in prof.wide_dims]
+    if duplicate_columns(prof)[0]:
+        stages.append(("duplicates", WEIGHTS["duplicates"]))
+    bar.total = 1 + len(stages)
+    bar.refresh()
+    pessimistic = PRIOR_S_PER_ROW * plan.rows * sum(w for _, w in stages)
+    if sample is None and rel.can_sample and plan.rows > PROBE_MIN_ROWS and pessimistic > 0.5 * runner.remaining():
+        # profile a small sample first: a provisional result, and its cost per row sizes every later stage
+        started, before = time.perf_counter(), runner.rows_fetched
+        fraction = min(1.0, PROBE_ROWS / plan.rows)
+        try:
+            frames.wide, frames.sets = profile.profile_scan(runner, rel, prof, fraction)
+            frames.sampled["profile"] = fraction
+            entry = runner.record("probe", started, before, fraction)
+            plan.learn(entry.seconds, fraction, WEIGHTS["profile"])
+        except OutOfBudget as exc:
+            runner.record("probe", started, before, fraction, done=False, note=str(exc))
+    for i, (stage, weight) in enumerate(stages):
+        share = runner.remaining() * weight / sum(w for _, w in stages[i:])
+        fraction = sample if sample is not None else plan.fraction(weight, share)
+        if stage == "duplicates" and plan.rows > 0:
+            fraction = min(fraction, DUPLICATE_ROWS / plan.rows)
+        fraction = min(fraction, 1.0) if rel.can_sample else 1.0
+        started, before = time.perf_counter(), runner.rows_fetched
+        try:
+            _run_stage(runner, rel, frames, stage, fraction)
+        except OutOfBudget as exc:
+            runner.record(stage, started, before, fraction, done=False, note=str(exc))
+            bar.update(1)
+            continue
+        entry = runner.record(stage, started, before, fraction)
+        plan.learn(entry.seconds, fraction, weight)
+        if fraction < 1.0:
+            frames.sampled[stage] = fraction
+        else:
+            frames.sampled.pop(stage, None)
+        bar.update(1)
+    return frames
+
+
+def _plan_cube(runner: Runner, rel: catalog.Relation, prof: Profile) -> None:
+    """The time bucket (from the time column's span in pg_stats, else its min and max), and a cube small
+    enough to aggregate in one pass: the highest-cardinality dimensions move to top-group scans."""
+    if prof.time:
+        col = prof.column(prof.time)
+        first, last = col.span or (None, None)
+        if first is None:  # no statistics (a view): one min/max pass
+            started, before = time.perf_counter(), runner.rows_fetched
+            query = sql.SQL("SELECT min({t})::timestamp AS lo, max({t})::timestamp AS hi FROM {r}")
+            try:
+                span = runner.fetch(query.format(t=sql.Identifier(prof.time), r=rel.ident))
+                first, last = span["lo"].iloc[0], span["hi"].iloc[0]
+                runner.record("time span", started, before)
+            except OutOfBudget as exc:
+                runner.record("time span", started, before, done=False, note=str(exc))
+        if first is not None and last is not None and not pd.isna(first) and not pd.isna(last):
+            days = (pd.Timestamp(last) - pd.Timestamp(first)).total_seconds() / 86400.0
+            prof.bucket = profile.choose_bucket(days)
+    buckets = 60 if prof.bucket else 1
+
+    def size() -> float:
+        return math.prod(max(prof.column(d).n_distinct or 1.0, 1.0) for d in prof.dims) * buckets
+
+    while prof.dims and size() > profile.BASE_LIMIT:
+        widest = max(prof.dims, key=lambda d: prof.column(d).n_distinct or 0.0)
+        prof.dims.remove(widest)
+        prof.wide_dims.insert(0, widest)
+
+
+def duplicate_columns(prof: Profile) -> tuple[list[str], list[str]]:
+    """Columns compared for duplicate rows, and the surrogate keys left out (a row repeated under a new id
+    is still a duplicate); with fewer than three columns left, every column counts."""
+    comparable = [c for c in prof.columns if c.kind != "other"]
+    keys = [c.name for c in comparable if c.name in prof.id_like and catalog.ID_NAME.search(c.name)]
+    rest = [c.name for c in comparable if c.name not in keys]
+    if len(rest) < 3:
+        return [c.name for c in comparable], []
+    return rest, keys
+
+
+def _run_stage(runner: Runner, rel: catalog.Relation, frames: Frames, stage: str, fraction: float) -> None:
+    prof = frames.profile
+    if stage == "profile":
+        frames.wide, frames.sets = profile.profile_scan(runner, rel, prof, fraction)
+        if fraction >= 1.0:
+            prof.n_rows = frames.wide["n"]
+    elif stage.startswith("top:"):
+        dim = stage[4:]
+        frames.top_groups[dim] = profile.top_groups_scan(runner, rel, prof, dim, fraction)
+    elif stage == "duplicates":
+        cols, ignored = duplicate_columns(prof)
+        frames.duplicates = profile.duplicates_scan(runner, rel, cols, fraction)
+        frames.cache["duplicates_ignore"] = ignored
+        frames.cache["duplicates_fraction"] = fraction
+
+
+def to_frame(chosen: list[Insight], runner: Runner, frames: Frames) -> pd.DataFrame:
+    """The ranked insights as a DataFrame, with the run's log in `attrs`."""
+    rows = [
+        {
+            "kind": c.kind,
+            "subject": c.subject,
+            "score": round(c.score, 4),
+            "summary": c.summary,
+            "impact": round(c.impact, 4),
+            "p_value": c.p_value,
+            "q_value": c.q_value,
+            "measure": c.measure,
+            "columns": c.columns,
+            "filters": c.filters,
+            "focus": c.focus,
+            "when": c.when,
+            "direction": c.direction,
+            "evidence": c.evidence,
+        }
+        for c in chosen
+    ]
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame.attrs.update(
+        {
+            "source": frames.profile.label,
+            "elapsed_s": round(runner.elapsed, 3),
+            "rows_fetched": runner.rows_fetched,
+            "statements": runner.statements,
+            "rows_analysed": frames.n_rows,
+            "sampled": dict(frames.sampled),
+            "stages": [vars(s) for s in runner.log],
+            "sql": list(runner.queries),
+            "tests": frames.cache.get("tests", 0),
+            "candidates": frames.cache.get("candidates", 0),
+            "measures": [m.name for m in frames.profile.measures],
+            "primary": list(frames.profile.primary),
+            "time": frames.profile.time,
+            "bucket": frames.profile.bucket,
+            "dimensions": list(frames.profile.dims) + list(frames.profile.wide_dims),
+        }
+    )
+    return frame
+
+
+def find_insights(
+    target: Any,
+    table: str | None = None,
+    query: str | None = None,
+    measure: str | Sequence[str] | None = None,
+    time: str | None = None,
+    dimensions: str | Sequence[str] | None = None,
+    top: int = 15,
+    budget: float = 20.0,
+    *,
+    sample: float | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Ranked insights on a table or query as a DataFrame (kind, subject, score, summary, …).
+
+    `target` is a pgai `Database` (a private connection is opened for the run) or a psycopg connection.
+    """
+    own = not isinstance(target, psycopg.Connection)
+    conn: psycopg.Connection = target.connect(autocommit=True) if own else target
+    if not conn.autocommit:
+        raise ConfigError("the insight engine needs a connection in autocommit mode")
+    try:
+        chosen, runner, frames = analyse(
+            conn,
+            table=table,
+            query=query,
+            measure=measure,
+            time_column=time,
+            dimensions=dimensions,
+            top=top,
+            budget=budget,
+            sample=sample,
+            progress=progress,
+        )
+    except KeyboardInterrupt:  # psycopg has already cancelled the running statement on the server
+        raise QueryCancelled("insights cancelled (interrupted); the server query was cancelled") from None
+    finally:
+        if own:
+            conn.close()
+    return to_frame(chosen, runner, frames)

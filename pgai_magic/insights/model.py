@@ -1,0 +1,126 @@
+"""The insight engine's data: column profiles, the aggregated frames rules read, and insights."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["ROWS", "TIME", "ColumnInfo", "Frames", "Insight", "Measure", "Profile"]
+
+TIME = "__time__"  # the time bucket's key in grouping sets
+ROWS = "rows"  # the pseudo-measure "number of rows"
+
+
+@dataclass
+class ColumnInfo:
+    """One column with its type class and what pg_stats knows about it."""
+
+    name: str
+    type: str
+    kind: str  # numeric | text | bool | time | other
+    null_frac: float | None = None
+    n_distinct: float | None = None  # estimated number of distinct values (absolute)
+    mcv: list[str] = field(default_factory=list)
+    mcf: list[float] = field(default_factory=list)
+    hist: list[float] = field(default_factory=list)
+    correlation: float | None = None
+    unique: bool = False  # a unique index or constraint covers exactly this column
+    not_null: bool = False  # declared NOT NULL: its non-NULL count is the row count
+    span: tuple[str, str] | None = None  # a time column's first and last value seen by pg_stats
+
+    def quantile(self, q: float) -> float | None:
+        """An approximate quantile of a numeric column from its pg_stats MCVs and histogram."""
+        points: list[tuple[float, float]] = []
+        rest = 1.0 - sum(self.mcf)
+        try:
+            points += [(float(v), f) for v, f in zip(self.mcv, self.mcf)]
+        except ValueError:
+            return None
+        bounds = self.hist
+        if len(bounds) >= 2:
+            w = rest / (len(bounds) - 1)
+            points += [((a + b) / 2.0, w) for a, b in itertools.pairwise(bounds)]
+        if not points:
+            return None
+        points.sort()
+        total = sum(f for _, f in points)
+        acc = 0.0
+        for value, f in points:
+            acc += f / total
+            if acc >= q:
+                return value
+        return points[-1][0]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A numeric column analysed as a measure, with how it aggregates over groups (sum or avg)."""
+
+    name: str
+    agg: str  # sum | avg
+    center: float = 0.0  # subtracted before squaring, for numerically safe moments
+
+
+@dataclass
+class Profile:
+    """The relation under analysis and the roles chosen for its columns."""
+
+    label: str  # how summaries name the data (the table name, or "the query")
+    columns: list[ColumnInfo]
+    n_rows: float  # estimated rows (pg_class.reltuples until a scan counts them)
+    measures: list[Measure] = field(default_factory=list)
+    primary: list[str] = field(default_factory=list)  # measures analysed over time and by group
+    time: str | None = None
+    bucket: str | None = None  # date_trunc unit for the time column
+    dims: list[str] = field(default_factory=list)  # low-cardinality: in the grouping-sets cube
+    wide_dims: list[str] = field(default_factory=list)  # high-cardinality: top groups only
+    id_like: list[str] = field(default_factory=list)
+
+    def column(self, name: str) -> ColumnInfo:
+        return next(c for c in self.columns if c.name == name)
+
+    def measure(self, name: str) -> Measure:
+        return next(m for m in self.measures if m.name == name)
+
+
+@dataclass
+class Frames:
+    """Everything the rules read: the profile plus aggregated rows (never raw rows)."""
+
+    profile: Profile
+    wide: dict[str, Any] | None = None  # one-pass aggregates: n, nonnull, moments, correlations
+    sets: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)  # grouping set → groups
+    top_groups: dict[str, pd.DataFrame] = field(default_factory=dict)  # high-cardinality dim → top groups
+    duplicates: int | None = None
+    sampled: dict[str, float] = field(default_factory=dict)  # stage → sampled fraction (< 1)
+    cache: dict[Any, Any] = field(default_factory=dict)  # derived values shared by rules (time series, fits)
+
+    @property
+    def n_rows(self) -> float:
+        if self.wide is not None:
+            return float(self.wide["n"])
+        return self.profile.n_rows
+
+
+@dataclass
+class Insight:
+    """One finding: what, about which columns and values, how big and how surprising, and its evidence."""
+
+    kind: str
+    subject: str
+    summary: str
+    impact: float  # effect size in [0, 1], weighted by how much of the data it covers
+    p_value: float | None = None  # None: an observed fact, not a test
+    columns: tuple[str, ...] = ()
+    measure: str | None = None
+    filters: dict[str, str] = field(default_factory=dict)  # the subspace, e.g. {"region": "west"}
+    focus: tuple[str, ...] = ()  # the values singled out, e.g. ("P-0007",)
+    when: str | None = None  # ISO date of the point or the change
+    direction: str | None = None  # up | down
+    evidence: dict[str, Any] = field(default_factory=dict)  # what the chart draws
+    q_value: float | None = None
+    score: float = 0.0
+    explains: list[str] = field(default_factory=list)  # summaries of parent insights this one explains

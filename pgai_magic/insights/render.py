@@ -1,0 +1,173 @@
+"""Insight cards: one small altair chart per insight (from its aggregated evidence) and the cards as HTML."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["card_html", "cards_html", "chart", "chart_svg"]
+
+WIDTH, HEIGHT = 280, 110
+ACCENT, MUTED = "#d6604d", "#4393c3"
+FAMILY_COLOURS = {
+    "missing": "#8c510a",
+    "constant": "#8c510a",
+    "id_like": "#8c510a",
+    "high_cardinality": "#8c510a",
+    "duplicates": "#8c510a",
+    "skew": "#5e3c99",
+    "outliers": "#5e3c99",
+    "correlation": "#1b7837",
+    "top_contributor": "#b2182b",
+    "concentration": "#b2182b",
+    "category_outlier": "#2166ac",
+    "segment_deviation": "#2166ac",
+    "trend": "#e08214",
+    "change_point": "#e08214",
+    "seasonality": "#e08214",
+    "spike": "#e08214",
+}
+
+
+def _evidence(item: Mapping[str, Any] | pd.Series) -> dict[str, Any]:
+    ev = item.get("evidence") if "evidence" in item else item
+    return dict(ev) if isinstance(ev, Mapping) else {}
+
+
+def chart(item: Mapping[str, Any] | pd.Series) -> Any:
+    """The altair chart of an insight row (or of its evidence dict); None when it has nothing to draw."""
+    import altair as alt
+
+    ev = _evidence(item)
+    kind = ev.get("chart")
+    ylabel = str(ev.get("ylabel", ""))
+    if kind == "series":
+        data = pd.DataFrame({"t": pd.to_datetime(ev["x"]), "value": ev["y"]})
+        layers = [
+            alt.Chart(data)
+            .mark_line(color=MUTED, point=alt.OverlayMarkDef(size=12, color=MUTED))
+            .encode(
+                x=alt.X("t:T", title=None),
+                y=alt.Y("value:Q", title=ylabel[:40]),
+                tooltip=[alt.Tooltip("t:T"), alt.Tooltip("value:Q", format=",.4~g")],
+            )
+        ]
+        if ev.get("fit"):
+            data["fit"] = ev["fit"]
+            layers.append(alt.Chart(data).mark_line(color="#999", strokeDash=[4, 3]).encode(x="t:T", y="fit:Q"))
+        if ev.get("mark"):
+            marked = data[data["t"] == pd.Timestamp(ev["mark"])]
+            layers.append(alt.Chart(marked).mark_point(color=ACCENT, size=90, filled=True).encode(x="t:T", y="value:Q"))
+        return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+    if kind == "bars":
+        data = pd.DataFrame({"label": [str(x) for x in ev["x"]], "value": ev["y"]})
+        highlight = str(ev.get("highlight", ""))
+        data["hit"] = data["label"] == highlight
+        return (
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=90, labelAngle=-40)),
+                y=alt.Y("value:Q", title=ylabel[:40]),
+                color=alt.condition("datum.hit", alt.value(ACCENT), alt.value(MUTED)),
+                tooltip=["label:N", alt.Tooltip("value:Q", format=",.4~g")],
+            )
+            .properties(width=WIDTH, height=HEIGHT)
+        )
+    if kind == "histogram":
+        data = pd.DataFrame({"lo": ev["lo"], "hi": ev["hi"], "density": ev["y"]})
+        scale = alt.Scale(type="log") if ev.get("log") else alt.Scale()
+        return (
+            alt.Chart(data)
+            .mark_rect(color=MUTED)
+            .encode(
+                x=alt.X("lo:Q", title=str(ev.get("xlabel", "")), scale=scale),
+                x2="hi:Q",
+                y=alt.Y("density:Q", title="density", scale=alt.Scale(type="sqrt")),
+            )
+            .properties(width=WIDTH, height=HEIGHT)
+        )
+    if kind == "grouped":
+        labels = ev.get("labels", ["segment", "others"])
+        rows = [{"x": str(x), "who": labels[0], "share": a} for x, a in zip(ev["x"], ev["y"])]
+        rows += [{"x": str(x), "who": labels[1], "share": b} for x, b in zip(ev["x"], ev["y2"])]
+        return (
+            alt.Chart(pd.DataFrame(rows))
+            .mark_bar()
+            .encode(
+                x=alt.X("x:N", title=None, sort=None),
+                xOffset="who:N",
+                y=alt.Y("share:Q", title="share"),
+                color=alt.Color("who:N", scale=alt.Scale(range=[ACCENT, MUTED]), legend=alt.Legend(title=None)),
+            )
+            .properties(width=WIDTH, height=HEIGHT)
+        )
+    return None
+
+
+def chart_svg(item: Mapping[str, Any] | pd.Series) -> str | None:
+    """The chart as inline SVG (vl-convert, offline); None when there is no chart or no converter."""
+    spec = chart(item)
+    if spec is None:
+        return None
+    try:
+        import vl_convert as vlc
+    except ImportError:
+        return None
+    return str(vlc.vegalite_to_svg(spec.to_json()))
+
+
+_CSS = """
+<style>
+.pgai-insights{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:10px;font-family:sans-serif}
+.pgai-card{border:1px solid #ddd;border-radius:6px;padding:8px 10px;background:#fff}
+.pgai-card .head{display:flex;justify-content:space-between;font-size:11px;color:#666}
+.pgai-card .kind{color:#fff;border-radius:3px;padding:0 5px}
+.pgai-card .subject{font-weight:600;margin:4px 0 2px 0;font-size:13px}
+.pgai-card .summary{font-size:12px;line-height:1.35;margin-bottom:4px}
+.pgai-card svg{max-width:100%;height:auto}
+</style>
+"""
+
+
+def card_html(rank: int, row: Mapping[str, Any] | pd.Series, *, with_chart: bool = True) -> str:
+    """One insight as a card: kind, score, subject, the summary sentence and its chart."""
+    kind = str(row.get("kind", ""))
+    colour = FAMILY_COLOURS.get(kind, "#555")
+    svg = chart_svg(row) if with_chart else None
+    figure = f"<div class='chart'>{svg}</div>" if svg else ""
+    q = row.get("q_value")
+    sig = f" · q {q:.1e}" if isinstance(q, float) and q == q else ""
+    return (
+        "<div class='pgai-card'>"
+        f"<div class='head'><span>#{rank} <span class='kind' style='background:{colour}'>"
+        f"{html.escape(kind.replace('_', ' '))}</span></span>"
+        f"<span>score {float(row.get('score', 0.0)):.3f}{sig}</span></div>"
+        f"<div class='subject'>{html.escape(str(row.get('subject', '')))}</div>"
+        f"<div class='summary'>{html.escape(str(row.get('summary', '')))}</div>{figure}</div>"
+    )
+
+
+def cards_html(frame: pd.DataFrame, *, with_charts: bool = True) -> str:
+    """All insights of a frame as a grid of cards, with a footer on how they were computed."""
+    cards = "".join(card_html(i + 1, row, with_chart=with_charts) for i, (_, row) in enumerate(frame.iterrows()))
+    attrs = frame.attrs
+    parts = []
+    if "elapsed_s" in attrs:
+        parts.append(
+            f"{len(frame)} insights from {attrs.get('candidates', '?')} candidates and "
+            f"{attrs.get('tests', '?')} tests on {attrs.get('source', 'the data')} in {attrs['elapsed_s']:.1f} s"
+        )
+        parts.append(f"{attrs.get('rows_fetched', 0):,} aggregated rows fetched")
+    if attrs.get("sampled"):
+        parts.append("sampled: " + ", ".join(f"{k} {v:.1%}" for k, v in attrs["sampled"].items()))
+    skipped = [s["stage"] for s in attrs.get("stages", []) if not s.get("done", True)]
+    if skipped:
+        parts.append("not finished within the budget: " + ", ".join(skipped))
+    footer = f"<p style='color:#666;font-size:90%'>{html.escape(' · '.join(parts))}</p>" if parts else ""
+    if frame.empty:
+        cards = "<p>no insight passed the significance and size thresholds</p>"
+    return f"{_CSS}<div class='pgai-insights'>{cards}</div>{footer}"

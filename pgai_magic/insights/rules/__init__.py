@@ -1,0 +1,47 @@
+"""Insight rules: one small pure function per kind, from aggregated frames to candidate insights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pgai_magic.insights.model import Frames, Insight
+
+__all__ = ["RULES", "Rule", "rule", "run_rules"]
+
+# a rule returns its candidates (each with a p-value, or None for an observed fact) and how many
+# hypotheses it tested, so that the ranking can correct for all of them, reported or not
+Rule = Callable[[Frames], tuple[list[Insight], int]]
+RULES: dict[str, Rule] = {}
+
+
+def rule(kind: str) -> Callable[[Rule], Rule]:
+    """Register a rule for one insight kind."""
+
+    def register(fn: Rule) -> Rule:
+        RULES[kind] = fn
+        return fn
+
+    return register
+
+
+def run_rules(frames: Frames, kinds: list[str] | None = None) -> tuple[list[Insight], int]:
+    """Every registered rule (or those in `kinds`) over the frames: all candidates and the number of tests."""
+    candidates: list[Insight] = []
+    tests = 0
+    for kind, fn in RULES.items():
+        if kinds is not None and kind not in kinds:
+            continue
+        found, tested = fn(frames)
+        candidates += found
+        tests += tested
+    return candidates, tests
+
+
+from pgai_magic.insights.rules import (  # noqa: E402,F401  (rules register themselves)
+    categories,
+    contributors,
+    correlation,
+    distribution,
+    quality,
+    timeseries,
+)

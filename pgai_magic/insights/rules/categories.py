@@ -1,0 +1,146 @@
+"""Group rules: a category whose average stands out, and segments whose mix deviates from the rest (SeeDB)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pgai_magic.insights.model import ROWS, Frames, Insight
+from pgai_magic.insights.rules import rule
+from pgai_magic.insights.stats import chi2_pvalue, norm_sf2, welch_z
+from pgai_magic.insights.words import num, pct, pval, quote
+
+MIN_SHARE = 0.02
+MIN_EFFECT = 0.1
+MIN_TVD = 0.1
+
+
+@rule("category_outlier")
+def category_outlier(frames: Frames) -> tuple[list[Insight], int]:
+    grand = frames.sets.get(())
+    if grand is None or grand.empty:
+        return [], 0
+    found, tests = [], 0
+    prof = frames.profile
+    for dim in prof.dims:
+        part = frames.sets.get((dim,))
+        if part is None or len(part) < 3:
+            continue
+        for m in prof.measures:
+            nn, s, q = (part[f"{k}:{m.name}"].to_numpy(float) for k in ("nn", "s", "q"))
+            tn, ts, tq = (float(grand[f"{k}:{m.name}"].iloc[0]) for k in ("nn", "s", "q"))
+            if tn < 10:
+                continue
+            tests += 1
+            best: tuple[float, int, float, float, float] | None = None
+            for i in range(len(part)):
+                rn = tn - nn[i]
+                if nn[i] < 2 or rn < 2 or nn[i] / tn < MIN_SHARE:
+                    continue
+                mg, mr = s[i] / nn[i], (ts - s[i]) / rn
+                vg = q[i] / nn[i] - (mg - m.center) ** 2
+                vr = (tq - q[i]) / rn - (mr - m.center) ** 2
+                z = welch_z(mg, vg, nn[i], mr, vr, rn)
+                scale = max(abs(mg), abs(mr))
+                effect = abs(mg - mr) / scale if scale > 0 else 0.0
+                impact = effect * math.sqrt(nn[i] / tn)
+                if best is None or impact > best[0]:
+                    best = (impact, i, z, mg, mr)
+            if best is None:
+                continue
+            impact, i, z, mg, mr = best
+            p = min(1.0, norm_sf2(z) * len(part))
+            if abs(mg - mr) / max(abs(mg), abs(mr), 1e-300) < MIN_EFFECT:
+                continue
+            value = str(part[dim].iloc[i])
+            ratio = f"{mg / mr:.1f}×" if mr > 0 and mg > 0 else "against"
+            found.append(
+                Insight(
+                    "category_outlier",
+                    f"avg {m.name} by {dim}",
+                    f"Average {m.name} for {dim} = {quote(value)} is {num(mg)}, {ratio} the {num(mr)} of the other "
+                    f"{dim} values (z = {z:.1f}, {pval(p)}).",
+                    impact=impact,
+                    p_value=p,
+                    columns=(dim, m.name),
+                    measure=m.name,
+                    focus=(value,),
+                    direction="up" if mg > mr else "down",
+                    evidence={
+                        "chart": "bars",
+                        "x": part[dim].astype(str).tolist(),
+                        "y": (s / np.maximum(nn, 1)).tolist(),
+                        "ylabel": f"avg {m.name}",
+                        "highlight": value,
+                        "effect": impact / math.sqrt(nn[i] / tn),
+                    },
+                )
+            )
+    return found, tests
+
+
+@rule("segment_deviation")
+def segment_deviation(frames: Frames) -> tuple[list[Insight], int]:
+    found, tests = [], 0
+    prof = frames.profile
+    measures = [ROWS] + [m for m in prof.primary if prof.measure(m).agg == "sum"]
+    for key, part in frames.sets.items():
+        if len(key) != 2 or "__time__" in key or part.empty:
+            continue
+        for a, b in (key, key[::-1]):
+            counts = part.pivot_table(index=a, columns=b, values="n", aggfunc="sum", fill_value=0.0)
+            if counts.shape[0] < 2 or counts.shape[1] < 2:
+                continue
+            for m in measures:
+                table = (
+                    counts
+                    if m == ROWS
+                    else part.pivot_table(index=a, columns=b, values=f"s:{m}", aggfunc="sum", fill_value=0.0)
+                )
+                if (table.to_numpy() < 0).any() or table.to_numpy().sum() <= 0:
+                    continue
+                tests += 1
+                total = table.to_numpy().sum()
+                best: tuple[float, str, float, np.ndarray, np.ndarray] | None = None
+                for value in table.index:
+                    row, rest = table.loc[value].to_numpy(float), table.drop(index=value).sum().to_numpy(float)
+                    if row.sum() <= 0 or rest.sum() <= 0 or row.sum() / total < MIN_SHARE:
+                        continue
+                    pa, pb = row / row.sum(), rest / rest.sum()
+                    tvd = 0.5 * float(np.abs(pa - pb).sum())
+                    score = tvd * math.sqrt(row.sum() / total)
+                    if best is None or score > best[0]:
+                        best = (score, str(value), tvd, pa, pb)
+                if best is None or best[2] < MIN_TVD:
+                    continue
+                score, value, tvd, pa, pb = best
+                c = counts.loc[value].to_numpy(float) if value in counts.index else np.zeros(counts.shape[1])
+                p = min(1.0, chi2_pvalue(np.vstack([c, counts.drop(index=value).sum().to_numpy(float)])) * len(table))
+                j = int(np.argmax(np.abs(pa - pb)))
+                col = str(table.columns[j])
+                label = "rows" if m == ROWS else m
+                found.append(
+                    Insight(
+                        "segment_deviation",
+                        f"{label} over {b} where {a} = {quote(value)}",
+                        f"For {a} = {quote(value)}, {label} spread over {b} unlike the other {a} values "
+                        f"(total variation {tvd:.2f}, {pval(p)}): {b} = {quote(col)} takes {pct(pa[j])} "
+                        f"against {pct(pb[j])} elsewhere.",
+                        impact=score,
+                        p_value=p,
+                        columns=(a, b),
+                        measure=m,
+                        filters={a: value},
+                        focus=(value, col),
+                        evidence={
+                            "chart": "grouped",
+                            "x": [str(x) for x in table.columns],
+                            "y": pa.tolist(),
+                            "y2": pb.tolist(),
+                            "labels": [f"{a} = {value}", "others"],
+                            "effect": tvd,
+                        },
+                    )
+                )
+    return found, tests

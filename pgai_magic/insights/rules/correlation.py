@@ -1,0 +1,50 @@
+"""Correlation rule: pairs of measures that move together, with the t-test on Pearson's r."""
+
+from __future__ import annotations
+
+from pgai_magic.insights.model import Frames, Insight
+from pgai_magic.insights.rules import rule
+from pgai_magic.insights.stats import corr_pvalue
+from pgai_magic.insights.words import num, pval
+
+MIN_R = 0.3
+
+
+def _strength(r: float) -> str:
+    a = abs(r)
+    return "very strongly" if a >= 0.8 else "strongly" if a >= 0.6 else "moderately"
+
+
+@rule("correlation")
+def correlation(frames: Frames) -> tuple[list[Insight], int]:
+    if frames.wide is None:
+        return [], 0
+    pairs = {k: v for k, v in frames.wide["corr"].items() if v.get("corr") is not None}
+    ranked = sorted(pairs.items(), key=lambda kv: -abs(kv[1]["corr"]))[:12]
+    chart = {
+        "chart": "bars",
+        "x": [f"{a} ~ {b}" for (a, b), _ in ranked],
+        "y": [v["corr"] for _, v in ranked],
+        "ylabel": "Pearson r",
+    }
+    found = []
+    for (a, b), v in pairs.items():
+        r, n = float(v["corr"]), float(v.get("pairs") or 0)
+        if abs(r) < MIN_R:
+            continue
+        p = corr_pvalue(r, n)
+        sign = "higher" if r > 0 else "lower"
+        found.append(
+            Insight(
+                "correlation",
+                f"{a} ~ {b}",
+                f"{a} and {b} are {_strength(r)} {'' if r > 0 else 'negatively '}correlated "
+                f"(r = {r:.2f} over {num(n)} rows, {pval(p)}): higher {a} goes with {sign} {b}.",
+                impact=abs(r),
+                p_value=p,
+                columns=(a, b),
+                direction="up" if r > 0 else "down",
+                evidence={**chart, "highlight": f"{a} ~ {b}", "effect": abs(r)},
+            )
+        )
+    return found, len(pairs)

@@ -1,0 +1,141 @@
+"""Ranking: impact × significance after Benjamini-Hochberg over every test, events merged, diverse top K."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pgai_magic.insights.model import Insight
+from pgai_magic.insights.stats import bh_qvalues
+from pgai_magic.insights.words import pct
+
+__all__ = ["ALPHA", "merge_events", "rank", "score", "select"]
+
+ALPHA = 0.05  # false discovery rate over all the tests of one run
+MIN_SCORE = 0.02
+SAME_KIND_DECAY = 0.85  # each further insight of a kind already shown counts a little less
+SAME_COLUMNS_DECAY = 0.7  # and so does a further insight about exactly the same columns
+# shape facts (a skewed column, its outliers, a group's mean) matter less than events and structure
+KIND_WEIGHT = {"skew": 0.7, "outliers": 0.7, "category_outlier": 0.8, "segment_deviation": 0.8}
+FAMILY = {
+    "skew": "distribution",
+    "outliers": "distribution",
+    "trend": "time",
+    "change_point": "time",
+    "spike": "time",
+    "seasonality": "time",
+    "top_contributor": "contribution",
+    "concentration": "contribution",
+}
+
+
+def score(candidates: list[Insight], tests: int, alpha: float = ALPHA) -> list[Insight]:
+    """q-values (BH over `tests` hypotheses, unreported ones counted as p = 1) and score = impact × (1 − q)."""
+    tested = [c for c in candidates if c.p_value is not None]
+    qs = bh_qvalues([float(c.p_value) for c in tested], extra_tests=tests - len(tested))  # type: ignore[arg-type]
+    for c, q in zip(tested, qs):
+        c.q_value = float(q)
+    kept = []
+    for c in candidates:
+        significance = 1.0 if c.q_value is None else 1.0 - c.q_value
+        c.score = max(c.impact, 0.0) * significance * KIND_WEIGHT.get(c.kind, 1.0)
+        if (c.q_value is None or c.q_value <= alpha) and c.score >= MIN_SCORE:
+            kept.append(c)
+    return kept
+
+
+def _effect(c: Insight) -> float:
+    return float(c.evidence.get("effect", c.impact))
+
+
+def _explain(child: Insight, parent: Insight) -> None:
+    """Fold an overall finding into the subspace that explains it: the child keeps the higher score."""
+    share = None
+    if child.measure == parent.measure and parent.evidence.get("delta"):
+        share = float(child.evidence.get("delta", 0.0)) / float(parent.evidence["delta"])
+    if share is not None and share > 0:
+        child.summary = child.summary.rstrip(".") + f", accounting for {pct(min(share, 1.0))} of the overall change."
+    child.explains.append(parent.summary)
+    child.score = max(child.score, parent.score)
+
+
+def merge_events(kept: list[Insight]) -> list[Insight]:
+    """One insight per event: the same spike or change seen overall, in several measures or subspaces.
+
+    Spikes and change points at the same bucket and direction are one event, reported once by the most
+    specific series (the largest relative effect, usually the subspace that caused it) with the group's
+    best score. An overall trend is folded into a subspace trend that accounts for at least half of it.
+    A subspace cycle peaking within one period of the overall cycle's peak is dropped: no news there.
+    Segment deviations over the same pair of columns are one finding.
+    """
+    groups: dict[tuple[object, ...], list[Insight]] = defaultdict(list)
+    others: list[Insight] = []
+    for c in kept:
+        if c.kind in ("spike", "change_point"):
+            groups[(c.kind, c.when, c.direction)].append(c)
+        elif c.kind in ("trend", "seasonality"):
+            groups[(c.kind, tuple(sorted(c.filters.items())), c.direction)].append(c)
+        elif c.kind == "segment_deviation":  # A's mix over B and B's mix over A tell one story
+            groups[(c.kind, frozenset(c.columns))].append(c)
+        else:
+            others.append(c)
+    merged: list[Insight] = []
+    for members in groups.values():
+        best = max(members, key=lambda c: (_effect(c), c.score))
+        for other in members:
+            if other is best:
+                continue
+            if not other.filters and best.filters:
+                _explain(best, other)
+            best.score = max(best.score, other.score)
+        merged.append(best)
+    overall_trends = [c for c in merged if c.kind == "trend" and not c.filters]
+    for parent in overall_trends:
+        children = [
+            c
+            for c in merged
+            if c.kind == "trend" and c.filters and c.measure == parent.measure and c.direction == parent.direction
+        ]
+        pd_ = float(parent.evidence.get("delta") or 0.0)
+        explaining = [c for c in children if pd_ and float(c.evidence.get("delta", 0.0)) / pd_ >= 0.5]
+        if explaining:
+            _explain(max(explaining, key=_effect), parent)
+            merged.remove(parent)
+    # a cycle the whole series has is no news in each subspace: keep those that peak elsewhere
+    peaks = {c.measure: int(c.evidence.get("peak", -99)) for c in merged if c.kind == "seasonality" and not c.filters}
+
+    def echoes(c: Insight) -> bool:
+        period = int(c.evidence.get("period", 0)) or 1
+        gap = abs(int(c.evidence.get("peak", 99)) - peaks.get(c.measure, -99)) % period
+        return c.kind == "seasonality" and bool(c.filters) and c.measure in peaks and min(gap, period - gap) <= 1
+
+    merged = [c for c in merged if not echoes(c)]
+    return others + merged
+
+
+def select(candidates: list[Insight], top: int) -> list[Insight]:
+    """Greedy top K by score, discounting kinds and column sets already chosen; the score becomes the discounted one."""
+    pool = sorted(candidates, key=lambda c: -c.score)
+    chosen: list[Insight] = []
+    per_kind: dict[str, int] = defaultdict(int)
+    per_topic: dict[tuple[object, ...], int] = defaultdict(int)
+
+    def topic(c: Insight) -> tuple[object, ...]:
+        """What an insight is about: its family of kinds, its columns and its subspace."""
+        return FAMILY.get(c.kind, c.kind), frozenset(c.columns), tuple(sorted(c.filters.items()))
+
+    def adjusted(c: Insight) -> float:
+        return c.score * SAME_KIND_DECAY ** per_kind[c.kind] * SAME_COLUMNS_DECAY ** per_topic[topic(c)]
+
+    while pool and len(chosen) < top:
+        best = max(pool, key=adjusted)
+        pool.remove(best)
+        best.score = adjusted(best)
+        chosen.append(best)
+        per_kind[best.kind] += 1
+        per_topic[topic(best)] += 1
+    return chosen
+
+
+def rank(candidates: list[Insight], tests: int, top: int, alpha: float = ALPHA) -> list[Insight]:
+    """Score, merge duplicate events, and choose the top K."""
+    return select(merge_events(score(candidates, tests, alpha)), top)

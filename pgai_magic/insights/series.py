@@ -1,0 +1,157 @@
+"""Time series out of the cube: overall and per subspace (dimension = value), on a complete bucket grid."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pgai_magic.insights.model import ROWS, TIME, Frames
+from pgai_magic.insights.stats import LineFit, StepFit, fit_line, fit_step, theil_sen
+
+__all__ = ["MIN_SUBSPACE_SHARE", "PERIODS", "Models", "Series", "all_series", "models"]
+
+FREQ = {"hour": "h", "day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
+PERIODS = {"month": 12, "quarter": 4, "day": 7, "hour": 24}
+MIN_SUBSPACE_SHARE = 0.02
+MAX_VALUES_PER_DIM = 30
+
+
+@dataclass
+class Series:
+    """One measure over time buckets, for all rows or a subspace; `coverage` is its share of the whole."""
+
+    measure: str
+    agg: str
+    filters: dict[str, str]
+    index: pd.DatetimeIndex
+    y: np.ndarray
+    var: np.ndarray  # sampling variance of each bucket's value: a floor for what counts as noise
+    coverage: float
+    unit: str
+    models_: Models | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Models:
+    """The two fits the rules compare: a straight line and a single level shift, and which the BIC prefers."""
+
+    line: LineFit
+    step: StepFit | None
+    step_wins: bool
+    robust: np.ndarray  # a spike-resistant baseline of the preferred model
+
+
+def _grid(frames: Frames, observed: pd.Series) -> pd.DatetimeIndex:
+    """Every bucket from the first to the last observed, without partial edge buckets."""
+    unit = frames.profile.bucket or "month"
+    idx = pd.date_range(observed.min(), observed.max(), freq=FREQ[unit])
+    wide = frames.wide or {}
+    tmin, tmax = wide.get("tmin"), wide.get("tmax")
+    if len(idx) >= 3 and tmin is not None and tmax is not None:
+        step_first = idx[1] - idx[0]
+        extra = (
+            pd.Timedelta(days=1)
+            if frames.profile.time and frames.profile.column(frames.profile.time).type == "date"
+            else pd.Timedelta(0)
+        )
+        first_cover = (idx[1] - pd.Timestamp(tmin)) / step_first
+        last_end = idx[-1] + (idx[-1] - idx[-2])
+        last_cover = (pd.Timestamp(tmax) + extra - idx[-1]) / (last_end - idx[-1])
+        if first_cover < 0.9:
+            idx = idx[1:]
+        if last_cover < 0.9:
+            idx = idx[:-1]
+    return idx
+
+
+def _calendar(grid: pd.DatetimeIndex, unit: str) -> np.ndarray:
+    """Per-bucket factors that put months, quarters and years of unequal length on an average footing."""
+    if unit not in ("month", "quarter", "year") or len(grid) == 0:
+        return np.ones(len(grid))
+    ends = grid + pd.tseries.frequencies.to_offset(FREQ[unit])
+    days = np.asarray((ends - grid).days, dtype=float)
+    return days.mean() / days
+
+
+def _values(
+    part: pd.DataFrame, measure: str, agg: str, center: float, grid: pd.DatetimeIndex, unit: str
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Bucket values and their sampling variances (counts: Poisson; sums: Σx²; means: s²/n)."""
+    by_t = part.set_index(TIME)
+    cal = _calendar(grid, unit)
+    n = by_t["n"].reindex(grid, fill_value=0.0).to_numpy(float)
+    if measure == ROWS:
+        return n * cal, n * cal * cal
+    s = by_t[f"s:{measure}"].reindex(grid, fill_value=0.0).to_numpy(float)
+    q = by_t[f"q:{measure}"].reindex(grid, fill_value=0.0).to_numpy(float)
+    nn = by_t[f"nn:{measure}"].reindex(grid, fill_value=0.0).to_numpy(float)
+    squares = np.maximum(q + 2.0 * center * s - nn * center * center, 0.0)  # Σx² from Σ(x − c)²
+    if agg == "sum":
+        return s * cal, squares * cal * cal
+    if (nn == 0).mean() > 0.2:
+        return None
+    mean = np.where(nn > 0, s / np.maximum(nn, 1), np.nan)
+    var = np.where(nn > 1, np.maximum(squares / np.maximum(nn, 1) - mean**2, 0.0) / np.maximum(nn, 1), np.nan)
+    fill = pd.DataFrame({"y": mean, "v": var}).interpolate(limit_direction="both")
+    return fill["y"].to_numpy(float), fill["v"].fillna(0.0).to_numpy(float)
+
+
+def all_series(frames: Frames) -> list[Series]:
+    """Rows and each primary measure over time, overall and for every sizeable dimension value (cached)."""
+    if "series" in frames.cache:
+        return frames.cache["series"]  # type: ignore[no-any-return]
+    out: list[Series] = []
+    prof = frames.profile
+    overall = frames.sets.get((TIME,))
+    grand = frames.sets.get(())
+    if overall is None or overall.empty or grand is None or grand.empty or prof.bucket is None:
+        frames.cache["series"] = out
+        return out
+    grid = _grid(frames, overall[TIME])
+    measures = [(ROWS, "count")] + [(m, prof.measure(m).agg) for m in prof.primary]
+    for measure, agg in measures:
+        col = "n" if measure == ROWS or agg == "avg" else f"s:{measure}"
+        total = float(grand[col].iloc[0])
+        center = 0.0 if measure == ROWS else prof.measure(measure).center
+        got = _values(overall, measure, agg, center, grid, prof.bucket)
+        if got is not None:
+            out.append(Series(measure, agg, {}, grid, got[0], got[1], 1.0, prof.bucket))
+        for dim in prof.dims:
+            part = frames.sets.get((dim, TIME))
+            shares = frames.sets.get((dim,))
+            if part is None or shares is None or total <= 0:
+                continue
+            sizes = shares.set_index(dim)[col].sort_values(ascending=False).head(MAX_VALUES_PER_DIM)
+            for value, size in sizes.items():
+                share = float(size) / total
+                if value is None or share < MIN_SUBSPACE_SHARE or share > 0.98:
+                    continue
+                got = _values(part[part[dim] == value], measure, agg, center, grid, prof.bucket)
+                if got is not None:
+                    out.append(Series(measure, agg, {dim: str(value)}, grid, got[0], got[1], share, prof.bucket))
+    frames.cache["series"] = out
+    return out
+
+
+def _bic(rss: float, n: int, k: int) -> float:
+    return n * math.log(max(rss, 1e-12) / n) + k * math.log(n)
+
+
+def models(s: Series) -> Models:
+    """The line and step fits of a series (computed once), and the preferred model's robust baseline."""
+    if s.models_ is not None:
+        return s.models_
+    y, n = s.y, len(s.y)
+    line = fit_line(y)
+    step = fit_step(y, max(3, n // 6))
+    step_wins = step is not None and _bic(step.rss, n, 3) < _bic(line.rss, n, 2) - 2.0
+    if step_wins and step is not None:
+        robust = np.where(np.arange(n) < step.index, np.median(y[: step.index]), np.median(y[step.index :]))
+    else:
+        a, b = theil_sen(y)
+        robust = a + b * np.arange(n)
+    s.models_ = Models(line, step, step_wins, robust.astype(float))
+    return s.models_
