@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 
 __all__ = ["Migration", "apply_migrations", "available", "sql_dir"]
 
@@ -43,6 +44,20 @@ def available(folder: Path | None = None) -> list[Migration]:
         if number.isdigit():
             found.append(Migration(int(number), name, path.read_text(encoding="utf-8")))
     return sorted(found, key=lambda m: m.version)
+
+
+def install_extensions(conn: psycopg.Connection, names: tuple[str, ...]) -> list[str]:
+    """CREATE EXTENSION IF NOT EXISTS each name, serialised across processes; returns warnings."""
+    warnings = []
+    for name in names:
+        try:
+            with conn.transaction():
+                # two kernels starting together would otherwise race on pg_extension's unique index
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                conn.execute(psycopg.sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(psycopg.sql.Identifier(name)))
+        except psycopg.Error as exc:
+            warnings.append(f"extension {name} is not available: {exc.diag.message_primary or exc}")
+    return warnings
 
 
 def apply_migrations(conn: psycopg.Connection, folder: Path | None = None) -> list[Migration]:

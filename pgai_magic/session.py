@@ -14,7 +14,7 @@ import pyarrow as pa
 from pgai_magic import convert
 from pgai_magic.db import Database, StatementResult
 from pgai_magic.errors import ConfigError, ConnectionError, PgaiError, SQLError
-from pgai_magic.migrations import apply_migrations
+from pgai_magic.migrations import apply_migrations, install_extensions
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.sqltext import Statement, bind_parameters, split_statements
 from pgai_magic.suggest import add_suggestion
@@ -92,11 +92,7 @@ class Session:
     # -- set-up ------------------------------------------------------------------
     def _setup(self) -> None:
         conn = self.db.control
-        for ext in EXTENSIONS:
-            try:
-                conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")  # names from a fixed tuple
-            except psycopg.Error as exc:
-                self.setup_warnings.append(f"extension {ext} is not available: {exc.diag.message_primary}")
+        self.setup_warnings.extend(install_extensions(conn, EXTENSIONS))
         rows = conn.execute("SELECT extname, extversion FROM pg_extension WHERE extname = ANY(%s)", (list(EXTENSIONS),))
         self.extensions = {ext: None for ext in EXTENSIONS}
         self.extensions.update(dict(rows.fetchall()))

@@ -26,7 +26,8 @@ sys.path.insert(0, sys.argv[1])
 import pgai_magic
 s = pgai_magic.connect(quiet=True)
 pid = s.sql("SELECT pg_backend_pid() AS p")["p"][0]
-s.sql("CREATE TABLE IF NOT EXISTS shared_t (who int); INSERT INTO shared_t VALUES (:me)", me=os.getpid())
+s.sql("BEGIN; SELECT pg_advisory_xact_lock(42); CREATE TABLE IF NOT EXISTS shared_t (who int); "
+      "INSERT INTO shared_t VALUES (:me); COMMIT", me=os.getpid())
 info = s.sql("SELECT setting AS dir FROM pg_settings WHERE name = 'data_directory'")["dir"][0]
 time.sleep(float(sys.argv[2]))
 n = int(s.sql("SELECT count(*) AS n FROM shared_t")["n"][0])
@@ -51,8 +52,8 @@ def test_two_kernels_share_one_embedded_server() -> None:
         for delay in ("1.5", "0.5")
     ]
     outs = [p.communicate(timeout=120) for p in procs]
-    for p, (_out, err) in zip(procs, outs):
-        assert p.returncode == 0, err
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, out + err
     results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
     assert results[0]["dir"] == results[1]["dir"] == str(data.resolve())
     assert results[0]["rows"] == 2  # the slower kernel saw the other kernel's row: one server
