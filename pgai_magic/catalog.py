@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-__all__ = ["Column", "ForeignKey", "Table", "Catalog", "load_catalog", "CatalogCache", "default_schemas", "words"]
+__all__ = ["Catalog", "CatalogCache", "Column", "ForeignKey", "Table", "default_schemas", "load_catalog", "words"]
 
 _KIND = {"N": "number", "S": "text", "D": "date", "B": "boolean"}
 _WORD = re.compile(r"[a-z]+|[0-9]+")
@@ -45,6 +45,7 @@ class Column:
     position: int = 0
     n_distinct: float | None = None
     values: list[str] | None = None
+    categorical: bool = False
     samples: list[str] = field(default_factory=list)
     primary_key: bool = False
     foreign_key: ForeignKey | None = None
@@ -134,7 +135,7 @@ class Catalog:
                     bits.append(f"REFERENCES {ref_name}({c.foreign_key.ref_columns[0]})")
                 line = " ".join(bits) + ("," if i < len(t.columns) - 1 else "")
                 notes = [c.comment] if c.comment else []
-                if c.values:
+                if c.values and c.categorical:
                     shown = ", ".join(repr(v) for v in c.values[:values])
                     notes.append(f"values: {shown}{', ...' if len(c.values) > values else ''}")
                 elif c.samples and not c.is_key:
@@ -203,9 +204,7 @@ def _kind(category: str, typname: str) -> str:
     return _KIND.get(category, "other")
 
 
-def load_catalog(
-    conn: psycopg.Connection, schemas: Sequence[str] | None = None, *, max_values: int = 300
-) -> Catalog:
+def load_catalog(conn: psycopg.Connection, schemas: Sequence[str] | None = None, *, max_values: int = 300) -> Catalog:
     """Introspect `schemas` (default: the search path): one catalog of tables, keys and values."""
     search_path = default_schemas(conn)
     chosen = tuple(schemas) if schemas else search_path
@@ -258,10 +257,12 @@ def _fill_values(conn: psycopg.Connection, t: Table, max_values: int) -> None:
     for col in t.columns:
         if col.kind != "text" or col.is_key or (col.n_distinct is not None and col.n_distinct > max_values):
             continue
-        sample = sql.SQL("")
+        sample: sql.Composable = sql.SQL("")
         if t.rows > 1_000_000:
             sample = sql.SQL(" TABLESAMPLE SYSTEM ({})").format(sql.Literal(max(0.01, 100 * 1_000_000 / t.rows)))
-        query = sql.SQL("SELECT {c}::text FROM {t}{s} WHERE {c} IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT {n}")
+        query = sql.SQL(
+            "SELECT {c}::text, count(*) FROM {t}{s} WHERE {c} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {n}"
+        )
         try:
             rows = conn.execute(
                 query.format(c=sql.Identifier(col.name), t=ident, s=sample, n=sql.Literal(max_values + 1))
@@ -270,6 +271,8 @@ def _fill_values(conn: psycopg.Connection, t: Table, max_values: int) -> None:
             continue
         if len(rows) <= max_values:
             col.values = [r[0] for r in rows]
+            col.n_distinct = float(len(rows))
+            col.categorical = any(r[1] > 1 for r in rows)
 
 
 def _short(value: Any) -> str:

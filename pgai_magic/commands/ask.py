@@ -8,7 +8,7 @@ from pgai_magic.commands import Context, command
 from pgai_magic.display import ResultFrame, render_sql_html
 from pgai_magic.errors import ConfigError
 
-__all__ = ["split_flags", "USAGE"]
+__all__ = ["USAGE", "split_flags"]
 
 USAGE = """
 %pgai ask [--dry-run] [--accept] [--no-memory] [--schema S] [--generator auto|translator|llm] [--out VAR]
@@ -21,8 +21,16 @@ USAGE = """
 
 # option -> takes a value
 _FLAGS = {
-    "--dry-run": False, "--accept": False, "--history": False, "--no-memory": False, "--teach": True,
-    "--schema": True, "--generator": True, "--out": True, "--limit": True, "--forget": True,
+    "--dry-run": False,
+    "--accept": False,
+    "--history": False,
+    "--no-memory": False,
+    "--teach": True,
+    "--schema": True,
+    "--generator": True,
+    "--out": True,
+    "--limit": True,
+    "--forget": True,
 }
 
 
@@ -47,7 +55,7 @@ def _read_value(line: str, pos: int) -> tuple[str, int]:
             return "".join(out), k + 1
         out.append(ch)
         k += 1
-    raise ConfigError(f"the quoted value starting at {line[pos:pos + 30]!r} has no closing {quote}")
+    raise ConfigError(f"the quoted value starting at {line[pos : pos + 30]!r} has no closing {quote}")
 
 
 def split_flags(line: str) -> tuple[dict[str, Any], str]:

@@ -14,7 +14,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-__all__ = ["load", "TABLES", "START_DATE"]
+__all__ = ["START_DATE", "TABLES", "load"]
 
 START_DATE = dt.date(2023, 1, 1)
 TABLES = ("order_items", "orders", "products", "customers")
@@ -163,15 +163,17 @@ def _customers(rng: np.random.Generator, n: int, today: dt.date) -> list[tuple[A
         cities = _COUNTRIES[country][1]
         first, last = _FIRST[rng.integers(len(_FIRST))], _LAST[rng.integers(len(_LAST))]
         signup = dt.date(2022, 1, 1) + dt.timedelta(days=int(rng.integers(0, max(span - 30, 1))))
-        rows.append((
-            i,
-            f"{first} {last}",
-            f"{first}.{last}.{i}@example.com".lower(),
-            country,
-            cities[rng.integers(len(cities))],
-            rng.choice(_SEGMENTS[0], p=_SEGMENTS[1]),
-            signup,
-        ))
+        rows.append(
+            (
+                i,
+                f"{first} {last}",
+                f"{first}.{last}.{i}@example.com".lower(),
+                country,
+                cities[rng.integers(len(cities))],
+                rng.choice(_SEGMENTS[0], p=_SEGMENTS[1]),
+                signup,
+            )
+        )
     return rows
 
 
@@ -216,7 +218,8 @@ def load(
     products = _products(rng, n_products)
     popularity = rng.zipf(1.6, n_products).astype(float)
     popularity /= popularity.sum()
-    orders, items = [], []
+    orders: list[tuple[Any, ...]] = []
+    items: list[tuple[Any, ...]] = []
     day = START_DATE
     item_id = 0
     while day <= today:
@@ -225,7 +228,9 @@ def load(
             status = rng.choice(_STATUSES, p=_RECENT_STATUS_P if (today - day).days < 10 else _STATUS_P)
             order_id = len(orders) + 1
             orders.append((order_id, cust[0], day, status, rng.choice(_CHANNELS[0], p=_CHANNELS[1])))
-            for pid in rng.choice(n_products, size=min(int(rng.integers(1, 5)), n_products), replace=False, p=popularity):
+            for pid in rng.choice(
+                n_products, size=min(int(rng.integers(1, 5)), n_products), replace=False, p=popularity
+            ):
                 product = products[int(pid)]
                 quantity = int(min(rng.geometric(0.55), 8))
                 unit_price = round(float(product[4]) * (0.9 if rng.random() < 0.15 else 1.0), 2)
@@ -240,7 +245,12 @@ def load(
         for stmt in _DDL.split(";"):
             if stmt.strip():
                 conn.execute(sql.SQL(stmt).format(s=s))  # type: ignore[arg-type]
-        for table, rows in (("customers", customers), ("products", products), ("orders", orders), ("order_items", items)):
+        for table, rows in (
+            ("customers", customers),
+            ("products", products),
+            ("orders", orders),
+            ("order_items", items),
+        ):
             with conn.cursor().copy(sql.SQL("COPY {}.{} FROM STDIN").format(s, sql.Identifier(table))) as copy:
                 for row in rows:
                     copy.write_row(row)

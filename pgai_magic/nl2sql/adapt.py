@@ -38,14 +38,16 @@ def _shift_year(text: str, old: int, new: int) -> str | None:
     return moved.isoformat() + text[10:]
 
 
-def _matches(tree: exp.Expression, kind: str, old: Any, new: Any, claimed: set[int]) -> list[tuple[exp.Literal, exp.Literal]]:
+def _matches(
+    tree: exp.Expr, kind: str, old: Any, new: Any, claimed: set[int]
+) -> list[tuple[exp.Expr, exp.Expr]]:
     """The literals of `tree` that carry `old`, each with its replacement (unclaimed nodes only)."""
-    found: list[tuple[exp.Literal, exp.Literal]] = []
+    found: list[tuple[exp.Expr, exp.Expr]] = []
     old_num = _as_number(old)
     for node in tree.find_all(exp.Literal):
         if id(node) in claimed:
             continue
-        replacement: exp.Literal | None = None
+        replacement: exp.Expr | None = None
         if node.is_number:
             if kind in ("number", "year") and old_num is not None and float(node.this) == old_num:
                 replacement = exp.Literal.number(new)
@@ -74,7 +76,7 @@ def adapt_sql(sql: str, old: list[tuple[str, Any]], new: list[tuple[str, Any]]) 
     except sqlglot.errors.ParseError:
         return None
     claimed: set[int] = set()
-    edits: list[tuple[exp.Literal, exp.Literal]] = []
+    edits: list[tuple[exp.Expr, exp.Expr]] = []
     for (kind, before), (_, after) in zip(old, new):
         if before == after:
             continue

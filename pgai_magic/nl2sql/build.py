@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlglot import exp
@@ -14,7 +14,7 @@ from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.text import lemma
 from pgai_magic.nl2sql.timeexpr import Bound
 
-__all__ = ["Measure", "Dim", "Filter", "Plan", "JoinTree", "join_tree", "build"]
+__all__ = ["Dim", "Filter", "JoinTree", "Measure", "Plan", "build", "join_tree"]
 
 
 @dataclass
@@ -70,6 +70,7 @@ class Plan:
     columns: list[Column] = field(default_factory=list)
     distinct: bool = False
     context: set[str] = field(default_factory=set)
+    per_entity: str | None = None  # average, over this table's rows, of each row's measure
 
     def tables(self) -> set[str]:
         needed = {m.home for m in self.measures} | {d.home for d in self.dims if d.column or d.table}
@@ -78,6 +79,8 @@ class Plan:
         needed |= {c.table for c in self.columns} | set(self.context)
         if self.subject:
             needed.add(self.subject)
+        if self.per_entity:
+            needed.add(self.per_entity)
         if self.time_column is not None:
             needed.add(self.time_column.table)
         if self.order is not None and isinstance(self.order[0], Column):
@@ -105,7 +108,9 @@ def _edges(catalog: Catalog) -> dict[str, list[tuple[ForeignKey, str, bool]]]:
     return graph
 
 
-def _paths(graph: dict[str, list[tuple[ForeignKey, str, bool]]], root: str, upward_only: bool) -> dict[str, list[tuple[ForeignKey, str]]]:
+def _paths(
+    graph: dict[str, list[tuple[ForeignKey, str, bool]]], root: str, upward_only: bool
+) -> dict[str, list[tuple[ForeignKey, str]]]:
     paths: dict[str, list[tuple[ForeignKey, str]]] = {root: []}
     queue = deque([root])
     while queue:
@@ -179,7 +184,7 @@ class _Names:
         return exp.column(name, table=self.alias.get(table or "") or None)
 
 
-def _bound(b: Bound) -> exp.Expression:
+def _bound(b: Bound) -> exp.Expr:
     if b.kind == "date":
         assert b.date is not None
         return exp.cast(exp.Literal.string(b.date.isoformat()), "date")
@@ -195,7 +200,7 @@ def _bound(b: Bound) -> exp.Expression:
     return op(this=start, expression=exp.Interval(this=exp.Literal.string(f"{abs(b.n)} {b.unit}")))
 
 
-def _literal(value: Any) -> exp.Expression:
+def _literal(value: Any) -> exp.Expr:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, (int, float)):
@@ -205,10 +210,17 @@ def _literal(value: Any) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
-_OPS: dict[str, type[exp.Expression]] = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE, "=": exp.EQ, "!=": exp.NEQ}
+_OPS: dict[str, type[exp.Expression]] = {
+    ">": exp.GT,
+    ">=": exp.GTE,
+    "<": exp.LT,
+    "<=": exp.LTE,
+    "=": exp.EQ,
+    "!=": exp.NEQ,
+}
 
 
-def _compare(left: exp.Expression, op: str, values: list[Any], negate: bool) -> exp.Expression:
+def _compare(left: exp.Expr, op: str, values: list[Any], negate: bool) -> exp.Expr:
     if op == "=" and len(values) > 1:
         cond: exp.Expression = exp.In(this=left, expressions=[_literal(v) for v in values])
         return exp.Not(this=cond) if negate else cond
@@ -230,27 +242,36 @@ def measure_alias(m: Measure, catalog: Catalog) -> str:
 
 def build(plan: Plan, catalog: Catalog) -> exp.Select:
     """The SELECT for `plan`: joins along foreign keys, filters, grouping, order and limit."""
+    if plan.per_entity:
+        return _nested_average(plan, catalog)
     needed = plan.tables()
     if not needed:
         raise TranslationError("the question names no table")
-    prefer = [m.home for m in plan.measures] + ([plan.subject] if plan.subject else []) + [d.home for d in plan.dims if d.column or d.table]
+    prefer = (
+        [m.home for m in plan.measures]
+        + ([plan.subject] if plan.subject else [])
+        + [d.home for d in plan.dims if d.column or d.table]
+    )
     tree = join_tree(catalog, needed, prefer)
     names = _Names(catalog, tree.tables())
     query = exp.select().from_(names.table(tree.root))
     for fk, target in tree.joins:
         child, parent = fk.table, fk.ref_table
-        on = exp.and_(*[
-            exp.EQ(this=names.col(c, child), expression=names.col(r, parent)) for c, r in zip(fk.columns, fk.ref_columns)
-        ])
+        on = exp.and_(
+            *[
+                exp.EQ(this=names.col(c, child), expression=names.col(r, parent))
+                for c, r in zip(fk.columns, fk.ref_columns)
+            ]
+        )
         query = query.join(names.table(target), on=on, join_type="inner")
     grain_safe = not tree.fans_out
 
-    def agg_expr(m: Measure) -> exp.Expression:
+    def agg_expr(m: Measure) -> exp.Expr:
         if m.agg == "count" and m.column is None:
             table = catalog.tables[str(m.table)]
             if m.table == tree.root and grain_safe and not _child_joins(tree, str(m.table)):
                 return exp.Count(this=exp.Star())
-            keys = [names.col(k, table.key) for k in table.primary_key] or [exp.Star()]
+            keys: list[exp.Expr] = [names.col(k, table.key) for k in table.primary_key] or [exp.Star()]
             return exp.Count(this=exp.Distinct(expressions=keys[:1]))
         assert m.column is not None
         col = names.col(m.column)
@@ -259,7 +280,7 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
         cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[m.agg]
         return cls(this=col)
 
-    where: list[exp.Expression] = []
+    where: list[exp.Expr] = []
     for f in plan.filters:
         if f.measure is None and f.column is not None:
             where.append(_compare(names.col(f.column), f.op, f.values, f.negate))
@@ -271,8 +292,8 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
     if where:
         query = query.where(exp.and_(*where) if len(where) > 1 else where[0])
 
-    selects: list[exp.Expression] = []
-    groups: list[exp.Expression] = []
+    selects: list[exp.Expr] = []
+    groups: list[exp.Expr] = []
     for d in plan.dims:
         if d.bucket:
             assert d.column is not None
@@ -311,13 +332,15 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
     else:
         query = _projection(query, plan, catalog, names, tree)
     if plan.order is not None:
-        target, direction = plan.order
-        key: exp.Expression
-        if isinstance(target, Measure):
-            key = exp.column(aliases[id(target)]) if id(target) in aliases else agg_expr(target)
+        by, direction = plan.order
+        order_key: exp.Expr
+        if isinstance(by, Measure):
+            order_key = exp.column(aliases[id(by)]) if id(by) in aliases else agg_expr(by)
         else:
-            key = names.col(target)
-        query = query.order_by(exp.Ordered(this=key, desc=direction == "desc", nulls_first=False))
+            if (plan.measures or having) and not any(d.column is by for d in plan.dims):
+                raise TranslationError(f"cannot order totals by {by.name}: it is not one of the groups")
+            order_key = names.col(by)
+        query = query.order_by(exp.Ordered(this=order_key, desc=direction == "desc", nulls_first=False))
     elif groups and not plan.limit:
         query = query.order_by(*[exp.Ordered(this=g.copy()) for g in groups])
     if plan.limit:
@@ -344,4 +367,25 @@ def _projection(query: exp.Select, plan: Plan, catalog: Catalog, names: _Names, 
         query = query.distinct()
     if plan.columns and plan.order is None and not plan.limit:
         query = query.order_by(*[names.col(c) for c in plan.columns])
+    return query
+
+
+def _nested_average(plan: Plan, catalog: Catalog) -> exp.Select:
+    """AVG over a subquery that computes the measure per row of `plan.per_entity` (and per outer group)."""
+    entity = str(plan.per_entity)
+    inner_plan = replace(plan, dims=[Dim(table=entity), *plan.dims], order=None, limit=None, per_entity=None)
+    inner = build(inner_plan, catalog)
+    inner.set("order", None)
+    value = measure_alias(plan.measures[0], catalog)
+    outer_dims: list[exp.Expr] = []
+    for d in plan.dims:
+        if d.column is None:
+            raise TranslationError("an average per row can only be grouped further by columns or time")
+        name = d.bucket if d.bucket and d.bucket != "day" else d.column.name
+        outer_dims.append(exp.column(name))
+    name = catalog.tables[entity].name
+    avg = exp.alias_(exp.Avg(this=exp.column(value)), f"avg_{value}_per_{lemma(name.split('_')[-1])}")
+    query = exp.select(*outer_dims, avg).from_(inner.subquery(f"per_{name}"))
+    if outer_dims:
+        query = query.group_by(*outer_dims).order_by(*[d.copy() for d in outer_dims])
     return query

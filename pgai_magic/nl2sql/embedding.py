@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["embedder_for", "MiniLMFallback", "LazyEmbedder"]
+__all__ = ["LazyEmbedder", "MiniLMFallback", "embedder_for"]
 
 _FALLBACK: MiniLMFallback | None = None
 

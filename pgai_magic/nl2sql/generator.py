@@ -13,7 +13,7 @@ from pgai_magic.nl2sql.build import join_tree
 from pgai_magic.nl2sql.llm import LLMBackend, Message
 from pgai_magic.nl2sql.translator import Analysis, Translator
 
-__all__ = ["Request", "Generated", "Generator", "TranslatorGenerator", "LLMGenerator", "extract_sql", "linked_tables"]
+__all__ = ["Generated", "Generator", "LLMGenerator", "Request", "TranslatorGenerator", "extract_sql", "linked_tables"]
 
 
 @dataclass
@@ -132,10 +132,14 @@ class LLMGenerator:
             except (GuardError, SQLError) as exc:
                 message = exc.message if isinstance(exc, SQLError) else str(exc)
                 errors.append(message)
-                messages = messages + [
+                messages = [
+                    *messages,
                     {"role": "assistant", "content": reply},
-                    {"role": "user", "content": f"That query was rejected: {message}\n"
-                                                "Reply with a corrected single SELECT query in a ```sql block."},
+                    {
+                        "role": "user",
+                        "content": f"That query was rejected: {message}\n"
+                        "Reply with a corrected single SELECT query in a ```sql block.",
+                    },
                 ]
                 continue
             except PgaiError as exc:

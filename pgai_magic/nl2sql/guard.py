@@ -15,7 +15,7 @@ from pgai_magic.db import Database
 from pgai_magic.errors import GuardError, SQLError
 from pgai_magic.sqltext import Statement
 
-__all__ = ["check", "explain", "run_read_only", "DENIED_FUNCTIONS"]
+__all__ = ["DENIED_FUNCTIONS", "check", "explain", "run_read_only"]
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -32,14 +32,42 @@ DENIED_FUNCTIONS = frozenset(
     pg_ls_tmpdir pg_ls_archive_statusdir pg_file_write pg_file_rename pg_file_unlink pg_logdir_ls
     pg_walfile_name_offset pg_log_standby_snapshot pg_drop_replication_slot pg_advisory_lock""".split()
 )
-_DENIED_PREFIXES = ("lo_", "dblink", "pg_advisory", "pg_try_advisory", "pg_create_", "pg_drop_", "pg_replication_",
-                    "pg_stat_reset", "pg_logical_", "pg_file_", "pg_read_", "pg_ls_")
-_WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.Command,
-           exp.TruncateTable, exp.Copy, exp.Grant, exp.Transaction, exp.Commit, exp.Rollback, exp.Set, exp.Use)
+_DENIED_PREFIXES = (
+    "lo_",
+    "dblink",
+    "pg_advisory",
+    "pg_try_advisory",
+    "pg_create_",
+    "pg_drop_",
+    "pg_replication_",
+    "pg_stat_reset",
+    "pg_logical_",
+    "pg_file_",
+    "pg_read_",
+    "pg_ls_",
+)
+_WRITES = (
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.Command,
+    exp.TruncateTable,
+    exp.Copy,
+    exp.Grant,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+    exp.Set,
+    exp.Use,
+)
 _MAX_SLEEP_S = 1.0
 
 
-def _function_name(node: exp.Expression) -> str | None:
+def _function_name(node: exp.Expr) -> str | None:
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
     if isinstance(node, exp.Func):
@@ -47,7 +75,7 @@ def _function_name(node: exp.Expression) -> str | None:
     return None
 
 
-def check(sql: str) -> exp.Expression:
+def check(sql: str) -> exp.Expr:
     """The parsed query when `sql` is a single read query; GuardError (saying why) otherwise."""
     text = sql.strip()
     while text.endswith(";"):
@@ -105,8 +133,12 @@ def explain(db: Database, sql: str, *, timeout_s: float = 30.0) -> None:
         diag = exc.diag
         position = int(diag.statement_position) - len(prefix) if diag.statement_position else None
         raise SQLError(
-            diag.message_primary or str(exc).splitlines()[0], sqlstate=diag.sqlstate, position=position,
-            statement=text, hint=diag.message_hint, detail=diag.message_detail,
+            diag.message_primary or str(exc).splitlines()[0],
+            sqlstate=diag.sqlstate,
+            position=position,
+            statement=text,
+            hint=diag.message_hint,
+            detail=diag.message_detail,
         ) from None
 
 

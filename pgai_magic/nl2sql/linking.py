@@ -15,7 +15,7 @@ from pgai_magic.catalog import Catalog, Column, words
 from pgai_magic.nl2sql.lexicon import CONCEPTS, COUNTRY_ALIASES, STOPWORDS, SYNONYMS
 from pgai_magic.nl2sql.text import Tok, lemma
 
-__all__ = ["Mention", "SchemaIndex", "link_values", "EmbeddingLinker"]
+__all__ = ["EmbeddingLinker", "Mention", "SchemaIndex", "link_values"]
 
 _GENERIC = {"id", "date", "name", "at", "is", "has", "number", "code", "type", "no", "num", "key", "value", "time"}
 
@@ -76,7 +76,7 @@ class SchemaIndex:
                     for w in {cw[0], cw[-1]} if len(cw) > 1 else set():
                         weight = 0.55 if w in _GENERIC else 0.75
                         self.partial.setdefault(w, []).append((c, weight))
-        for concept, (triggers, col_words, _agg) in CONCEPTS.items():
+        for concept, (triggers, _words, _agg) in CONCEPTS.items():
             cands = self.concept_columns(concept)
             if not cands:
                 continue
@@ -148,14 +148,17 @@ class SchemaIndex:
                 return Mention(i, i + 1, "column", None, [c for c, _ in cols], score=0.75, via="synonym", text=tok.text)
         if tok.lemma in self.partial:
             cols = sorted(self.partial[tok.lemma], key=lambda cs: -cs[1])
-            return Mention(i, i + 1, "column", None, [c for c, _ in cols], score=cols[0][1], via="partial", text=tok.text)
+            return Mention(
+                i, i + 1, "column", None, [c for c, _ in cols], score=cols[0][1], via="partial", text=tok.text
+            )
         hits = self.comment_words.get(tok.lemma)
         if hits:
             table, col = hits[0]
             if col is None:
                 return Mention(i, i + 1, "table", table, score=0.7, via="comment", text=tok.text)
-            return Mention(i, i + 1, "column", None, [c for _, c in hits if c is not None], score=0.7,
-                           via="comment", text=tok.text)
+            return Mention(
+                i, i + 1, "column", None, [c for _, c in hits if c is not None], score=0.7, via="comment", text=tok.text
+            )
         return None
 
 
@@ -204,7 +207,9 @@ def link_values(
         i, j, text = grams[gi]
         if taken & set(range(i, j)):
             # the same span may name one value in several columns (a city and a store, say)
-            same = [m for m in found if m.start == i and m.end == j and m.value and m.value.lower() == values[vi][1].lower()]
+            same = [
+                m for m in found if m.start == i and m.end == j and m.value and m.value.lower() == values[vi][1].lower()
+            ]
             if same and values[vi][0] not in same[0].columns:
                 same[0].columns.append(values[vi][0])
             continue
@@ -270,6 +275,16 @@ class EmbeddingLinker:
                 continue
             table, col = self.targets[best]
             kind = "table" if col is None else "column"
-            found.append(Mention(i, i + 1, kind, table if col is None else None, [col] if col else [],
-                                 score=float(row[best]), via="embedding", text=toks[i].text))
+            found.append(
+                Mention(
+                    i,
+                    i + 1,
+                    kind,
+                    table if col is None else None,
+                    [col] if col else [],
+                    score=float(row[best]),
+                    via="embedding",
+                    text=toks[i].text,
+                )
+            )
         return found

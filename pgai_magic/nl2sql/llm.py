@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pgai_magic.errors import ConfigError, TranslationError
 
-__all__ = ["Message", "LLMBackend", "OpenAIChatBackend", "TransformersBackend", "FakeBackend", "backend_from_env"]
+__all__ = ["FakeBackend", "LLMBackend", "Message", "OpenAIChatBackend", "TransformersBackend", "backend_from_env"]
 
 Message = dict[str, str]
 
@@ -45,14 +45,20 @@ class OpenAIChatBackend:
         self.name = f"{model} at {shown.scheme}://{host}{f':{shown.port}' if shown.port else ''}{shown.path}"
 
     def complete(self, messages: Sequence[Message]) -> str:
-        body = json.dumps({
-            "model": self.model, "messages": list(messages), "temperature": 0, "max_tokens": self.max_tokens,
-            "stream": False,
-        }).encode()
+        body = json.dumps(
+            {
+                "model": self.model,
+                "messages": list(messages),
+                "temperature": 0,
+                "max_tokens": self.max_tokens,
+                "stream": False,
+            }
+        ).encode()
         headers = {"Content-Type": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        request = urllib.request.Request(f"{self.base_url}/chat/completions", data=body, headers=headers, method="POST")
+        url = f"{self.base_url}/chat/completions"  # the scheme is http(s): checked in __init__
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310 - http(s) checked
                 payload = json.loads(response.read().decode())
@@ -92,7 +98,8 @@ class TransformersBackend:
         device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
         dtype = torch.float16 if device == "cuda" else torch.float32
-        self._model = AutoModelForCausalLM.from_pretrained(self.path, local_files_only=True, dtype=dtype).to(device)
+        model: Any = AutoModelForCausalLM.from_pretrained(self.path, local_files_only=True, dtype=dtype)
+        self._model = model.to(device)
         self._model.eval()
         self._device = device
 
@@ -114,15 +121,26 @@ class TransformersBackend:
             text = self.prompt_text(messages)
             inputs = self._tokenizer(text, return_tensors="pt")
             ids = inputs["input_ids"]
-            limit = int(getattr(self._model.config, "max_position_embeddings", 0) or getattr(self._model.config, "n_positions", 0) or 0)
+            limit = int(
+                getattr(self._model.config, "max_position_embeddings", 0)
+                or getattr(self._model.config, "n_positions", 0)
+                or 0
+            )
             if limit and ids.shape[1] + self.max_new_tokens > limit:
                 keep = max(limit - self.max_new_tokens, 1)
                 ids = ids[:, -keep:]
             ids = ids.to(self._device)
-            pad = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else self._tokenizer.eos_token_id
+            pad = (
+                self._tokenizer.pad_token_id
+                if self._tokenizer.pad_token_id is not None
+                else self._tokenizer.eos_token_id
+            )
             with torch.no_grad():
                 out = self._model.generate(
-                    ids, attention_mask=torch.ones_like(ids), max_new_tokens=self.max_new_tokens, do_sample=False,
+                    ids,
+                    attention_mask=torch.ones_like(ids),
+                    max_new_tokens=self.max_new_tokens,
+                    do_sample=False,
                     pad_token_id=pad,
                 )
             return str(self._tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True))

@@ -16,7 +16,7 @@ from pgai_magic.db import Database
 from pgai_magic.errors import ConfigError
 from pgai_magic.nl2sql.translator import Analysis, literals
 
-__all__ = ["Memo", "QuestionMemory", "template_of", "cue_signature", "SOURCES"]
+__all__ = ["SOURCES", "Memo", "QuestionMemory", "cue_signature", "template_of"]
 
 # where an answer came from, as stored and as shown
 SOURCES = {"memory": "question memory", "translator": "built-in translator", "llm": "LLM", "teach": "taught"}
@@ -64,7 +64,12 @@ def cue_signature(analysis: Analysis) -> list[str]:
     for it in analysis.items:
         if it.kind in _NOT_CUES:
             if it.kind == "time":
-                sig.append("time:" + ",".join(f"{op}{b.kind}{b.unit if b.kind != 'date' else ''}{b.n}" for op, b in it.value.conditions))
+                sig.append(
+                    "time:"
+                    + ",".join(
+                        f"{op}{b.kind}{b.unit if b.kind != 'date' else ''}{b.n}" for op, b in it.value.conditions
+                    )
+                )
             continue
         sig.append(f"{it.kind}:{it.arg}")
     return sorted(sig)
@@ -91,8 +96,8 @@ class QuestionMemory:
         name = sql.Identifier(f"questions_hnsw_{int(dim)}")
         self.conn.execute(
             sql.SQL(
-                "CREATE INDEX IF NOT EXISTS {} ON pgai.questions USING hnsw ((embedding::vector({d})) vector_cosine_ops) "
-                "WHERE dim = {d}"
+                "CREATE INDEX IF NOT EXISTS {} ON pgai.questions "
+                "USING hnsw ((embedding::vector({d})) vector_cosine_ops) WHERE dim = {d}"
             ).format(name, d=sql.Literal(int(dim)))
         )
         self._indexed.add(dim)
@@ -116,7 +121,8 @@ class QuestionMemory:
         self._ensure_index(dim)
         row = self.conn.execute(
             """UPDATE pgai.questions SET times_asked = times_asked + 1, asked_at = now(),
-                      verified = verified OR %(v)s, verified_at = CASE WHEN %(v)s AND NOT verified THEN now() ELSE verified_at END
+                      verified = verified OR %(v)s,
+                      verified_at = CASE WHEN %(v)s AND NOT verified THEN now() ELSE verified_at END
                WHERE id = (SELECT id FROM pgai.questions WHERE scope = %(scope)s AND question = %(q)s AND sql = %(sql)s
                            ORDER BY id LIMIT 1)
                RETURNING id""",
@@ -129,8 +135,20 @@ class QuestionMemory:
                                            dim, embedding, verified_at)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END)
                RETURNING id""",
-            (question, template, Jsonb(_jsonable(literals)), cues, sql_text, source, verified, scope, embedder, dim,
-             vector, verified),
+            (
+                question,
+                template,
+                Jsonb(_jsonable(literals)),
+                cues,
+                sql_text,
+                source,
+                verified,
+                scope,
+                embedder,
+                dim,
+                vector,
+                verified,
+            ),
         ).fetchone()
         assert row is not None
         return int(row[0])
@@ -165,8 +183,17 @@ class QuestionMemory:
         ).format(t=typed, only=sql.SQL("AND verified") if verified_only else sql.SQL(""))
         rows = self.conn.execute(query, {"v": vector, "dim": dim, "e": embedder, "scope": scope, "k": k}).fetchall()
         return [
-            Memo(int(r[0]), r[1], r[2], [tuple(x) for x in (r[3] or [])], list(r[4] or []), r[5], r[6], bool(r[7]),
-                 float(r[8]))
+            Memo(
+                int(r[0]),
+                r[1],
+                r[2],
+                [tuple(x) for x in (r[3] or [])],
+                list(r[4] or []),
+                r[5],
+                r[6],
+                bool(r[7]),
+                float(r[8]),
+            )
             for r in rows
         ]
 

@@ -11,7 +11,7 @@ from pgai_magic.nl2sql.lexicon import CONCEPTS
 from pgai_magic.nl2sql.linking import Mention, SchemaIndex
 
 if TYPE_CHECKING:
-    from pgai_magic.nl2sql.translator import Analysis, Item
+    from pgai_magic.nl2sql.translator import Analysis
 
 __all__ = ["assemble"]
 
@@ -22,7 +22,9 @@ _SKIP = {"distinct", "which", "list", "agg", "not", "dir"}
 def _measure_like(m: Mention | None) -> bool:
     if m is None:
         return False
-    return m.kind == "concept" or (m.kind == "column" and bool(m.columns) and m.columns[0].is_numeric and not m.columns[0].is_key)
+    return m.kind == "concept" or (
+        m.kind == "column" and bool(m.columns) and m.columns[0].is_numeric and not m.columns[0].is_key
+    )
 
 
 def _dim_like(m: Mention | None) -> bool:
@@ -40,6 +42,7 @@ class _Assembler:
         self.measure_at: dict[int, Measure] = {}
         self.choices: dict[int, tuple[Any, list[Column]]] = {}
         self.subject_item: int | None = None
+        self.avg_of: list[str] = []
 
     # -- helpers ----------------------------------------------------------------------
     def mention(self, k: int) -> Mention | None:
@@ -127,6 +130,19 @@ class _Assembler:
                 continue
             m = self.mention(t)
             assert m is not None
+            if it.arg == "avg" and m.kind == "table":
+                # 'average order value', 'average order amount': an average over that table's rows of a total
+                self.avg_of.append(str(m.table))
+                self.use(k, t)
+                after = self.mention(t + 1)
+                if after is not None and _measure_like(after) and not self.items[t + 1].used:
+                    inner = self.implicit(after)
+                    inner = Measure(_default_agg(inner, "desc"), inner) if isinstance(inner, Column) else inner
+                    if inner is not None:
+                        self.plan.measures.append(inner)
+                        self.measure_at[k] = self.measure_at[t + 1] = inner
+                        self.use(t + 1)
+                continue
             distinct = any(self.kind(j) == "distinct" for j in range(max(0, k - 1), t))
             measure = self.measure_from(it.arg, m, distinct)
             if measure is None:
@@ -201,11 +217,15 @@ class _Assembler:
             if m is not None and not self.items[c].used and _measure_like(m):
                 self.use(c)
                 return self.implicit(m)
-        m = self.mention(k + 1)
-        if m is not None and m.kind == "table" and not self.items[k + 1].used:
-            self.use(k + 1)
-            measure = Measure("count", table=m.table)
-            return measure
+        # 'the most customers' / '客户最多': a count of that table, when something else is being ranked
+        for c in (k + 1, k - 1):
+            m = self.mention(c)
+            if m is None or m.kind != "table" or self.items[c].used:
+                continue
+            others = [j for j, it in enumerate(self.items) if j != c and not it.used and _dim_like(it.mention)]
+            if others:
+                self.use(c)
+                return Measure("count", table=m.table)
         return None
 
     def find_subject(self, first: int) -> int | None:
@@ -261,16 +281,17 @@ class _Assembler:
                         p.measures.remove(measure)
                     measure = own[0]
             if isinstance(measure, Column) and measure.table == table.key:
-                p.columns = [c for c in [table.label] if c is not None and c != measure] + [measure]
+                # the row's name and the measure; a table without a name column shows whole rows
+                p.columns = [table.label, measure] if table.label is not None and table.label != measure else []
                 p.order = (measure, direction)
                 p.limit = limit
                 return
             if isinstance(measure, Column):
-                measure = Measure(_default_agg(measure), measure)
+                measure = Measure(_default_agg(measure, direction), measure)
             p.dims.append(Dim(table=table.key))
         else:
             if isinstance(measure, Column):
-                measure = Measure(_default_agg(measure), measure)
+                measure = Measure(_default_agg(measure, direction), measure)
             dim = Dim(column=m.columns[0])
             self.choose(dim, m.columns)
             p.dims.append(dim)
@@ -288,7 +309,7 @@ class _Assembler:
             j = k + 1
             if j in self.measure_at:
                 self.plan.order = (self.measure_at[j], "desc" if direction == "desc" else "asc")
-            elif self.mention(j) is not None and self.mention(j).columns:  # type: ignore[union-attr]
+            elif self.mention(j) is not None and self.mention(j).kind == "column":  # type: ignore[union-attr]
                 self.plan.order = (self.mention(j).columns[0], direction)  # type: ignore[union-attr]
                 self.use(j)
 
@@ -385,7 +406,12 @@ class _Assembler:
         self.plan.filters.append(f)
 
 
-def _default_agg(col: Column) -> str:
+def _default_agg(col: Column, direction: str) -> str:
+    """How a column ranks groups: latest/earliest date, average price, total of other numbers."""
+    if col.is_temporal:
+        return "max" if direction == "desc" else "min"
+    if not col.is_numeric:
+        raise TranslationError(f"cannot rank by the text column {col.name}")
     return "avg" if "price" in col.name or "cost" in col.name else "sum"
 
 
@@ -400,11 +426,21 @@ def assemble(a: Analysis, catalog: Catalog, index: SchemaIndex) -> tuple[Plan, l
     return s.plan, s.notes
 
 
-def _finish(s: _Assembler, missing: list[str]) -> None:  # noqa: C901 - the defaults, one per branch
+def _finish(s: _Assembler, missing: list[str]) -> None:
     p, items = s.plan, s.items
     # explicit date column (time filter on 'signup date', buckets)
-    explicit = next((it for it in items if not it.used and it.mention is not None and it.mention.kind == "column"
-                     and it.mention.columns and it.mention.columns[0].is_temporal), None)
+    explicit = next(
+        (
+            it
+            for it in items
+            if not it.used
+            and it.mention is not None
+            and it.mention.kind == "column"
+            and it.mention.columns
+            and it.mention.columns[0].is_temporal
+        ),
+        None,
+    )
     if explicit is not None and (p.time or any(d.bucket for d in p.dims)):
         p.time_column = explicit.mention.columns[0]  # type: ignore[union-attr]
         explicit.used = True
@@ -440,14 +476,17 @@ def _finish(s: _Assembler, missing: list[str]) -> None:  # noqa: C901 - the defa
             if home is None:
                 raise TranslationError("the question groups by time but names nothing to count or sum")
             p.measures.append(Measure("count", table=home))
+    _nested_average(s)
     # a whole-table dim at the measure's own grain is no grouping ('average quantity per order line')
     if len(p.measures) == 1 and p.measures[0].column is not None:
         p.dims = [d for d in p.dims if not (d.table and d.table == p.measures[0].home)]
-    having = [f for f in p.filters if f.measure is not None]
+    having = [f.measure for f in p.filters if f.measure is not None]
     if having and not p.dims:
-        subject = next((items[k].mention for k in range(len(items)) if items[k].mention is not None
-                        and items[k].mention.kind == "table" and items[k].mention.table != having[0].measure.home),  # type: ignore[union-attr]
-                       None)
+        tables = [it.mention for it in items if it.mention is not None and it.mention.kind == "table"]
+        subject = next(
+            (m for m in tables if m.table != having[0].home),
+            None,
+        )
         if subject is None:
             raise TranslationError("a count or total condition needs something to group by")
         p.dims.append(Dim(table=subject.table))
@@ -457,8 +496,14 @@ def _finish(s: _Assembler, missing: list[str]) -> None:  # noqa: C901 - the defa
                 s.use(k)
     if not p.measures and not p.dims and p.order is None:
         _listing(s)
+    direction = next((it.arg for it in items if it.kind == "dir"), None)
+    if direction is not None and p.order is None:  # 'highest first', 'in ascending order'
+        if p.measures:
+            p.order = (p.measures[0], direction)
+        elif p.columns:
+            p.order = (p.columns[0], direction)
     # the remaining table mentions join in as context ('orders from customers in Germany')
-    for k, it in enumerate(items):
+    for it in items:
         if not it.used and it.mention is not None and it.mention.kind == "table":
             p.context.add(str(it.mention.table))
             it.used = True
@@ -473,6 +518,40 @@ def _finish(s: _Assembler, missing: list[str]) -> None:  # noqa: C901 - the defa
             raise TranslationError("the question names a time range but none of its tables has a date column")
 
 
+def _nested_average(s: _Assembler) -> None:
+    """'average order value', 'average quantity per order', 'average number of orders per customer':
+    a total per row of an entity table, averaged over those rows."""
+    p = s.plan
+    entity_dims = [d for d in p.dims if d.table]
+    if s.avg_of and len(p.measures) <= 1:
+        entity = str(entity_dims[0].table) if entity_dims else s.avg_of[0]
+        if not p.measures:
+            revenue = s.concept_measure("revenue")
+            if revenue is None:
+                raise TranslationError(f"cannot tell what to average per row of {entity}")
+            p.measures = [revenue]
+    elif (
+        len(p.measures) == 1
+        and p.measures[0].agg == "avg"
+        and p.measures[0].column is not None
+        and entity_dims
+        and entity_dims[0].table != p.measures[0].home
+        and _default_agg(p.measures[0].column, "desc") == "sum"
+    ):
+        entity = str(entity_dims[0].table)
+        p.measures = [Measure("sum", p.measures[0].column)]
+    else:
+        return
+    if p.measures[0].home == entity and p.measures[0].column is not None:
+        p.measures[0].agg = "avg"  # the entity is the measure's own table: a plain average
+        p.dims = [d for d in p.dims if d.table != entity]
+        return
+    p.dims = [d for d in p.dims if d.table != entity]
+    if any(d.table for d in p.dims):
+        raise TranslationError("cannot average per row of one table and also group by another table")
+    p.per_entity = entity
+
+
 def _listing(s: _Assembler) -> None:
     p, items = s.plan, s.items
     cols: list[Column] = []
@@ -485,15 +564,20 @@ def _listing(s: _Assembler) -> None:
             subject = m.table
             s.use(k)
         elif m.kind in ("column", "concept") and m.columns:
-            cols.append(m.columns[0])
+            cols.append(m)  # type: ignore[arg-type]
             s.use(k)
+    if subject is None:
+        subject = next((it.mention.table for it in items if it.mention is not None and it.mention.kind == "table"), None)
+        subject = None if subject is None or not any(subject == c.table for m in cols for c in m.columns) else subject
+    # a name shared by several tables ('name') means the subject's own column
+    cols = [next((c for c in m.columns if c.table == subject), m.columns[0]) for m in cols]  # type: ignore[attr-defined]
     if subject is not None:
         cols = [c for c in cols if c.table == subject] or ([] if any(c.table != subject for c in cols) else cols)
         if not cols:
             p.subject = subject
     if cols:
         p.columns = list(dict.fromkeys(cols))
-        p.distinct = any(it.kind == "distinct" for it in items) or all(c.values is not None for c in p.columns)
+        p.distinct = any(it.kind == "distinct" for it in items) or all(c.categorical for c in p.columns)
         p.subject = p.subject or p.columns[0].table
     if p.subject is None and not p.columns:
         tables = {f.column.table for f in p.filters if f.column is not None}

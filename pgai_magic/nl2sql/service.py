@@ -19,7 +19,7 @@ from pgai_magic.nl2sql.llm import LLMBackend, backend_from_env
 from pgai_magic.nl2sql.memory import SOURCES, Memo, QuestionMemory, cue_signature, template_of
 from pgai_magic.nl2sql.translator import Analysis, Translator
 
-__all__ = ["Answer", "Asker", "GENERATORS"]
+__all__ = ["GENERATORS", "Answer", "Asker"]
 
 GENERATORS = ("auto", "translator", "llm")
 
@@ -58,7 +58,7 @@ class Answer:
 class Asker:
     """The question pipeline of one session: catalogs, translator, LLM backend and question memory."""
 
-    def __init__(self, session: Any, *, llm: LLMBackend | None | str = "env", reuse_threshold: float = 0.92) -> None:
+    def __init__(self, session: Any, *, llm: LLMBackend | str | None = "env", reuse_threshold: float = 0.92) -> None:
         self.session = session
         self.db = session.db
         self.catalogs = CatalogCache()
@@ -72,7 +72,7 @@ class Asker:
         self.use_llm(llm)
 
     # -- configuration ----------------------------------------------------------------
-    def use_llm(self, backend: LLMBackend | None | str) -> None:
+    def use_llm(self, backend: LLMBackend | str | None) -> None:
         """Set the LLM backend: an LLMBackend, None for none, or 'env' for what the environment configures."""
         self.llm_error = None
         if backend == "env":
@@ -148,8 +148,15 @@ class Asker:
             answer = self._generate(question, catalog, translator, analysis, generator, validate, vector, scope)
         if vector is not None and remember:
             answer.question_id = self.memory.add(
-                question=question, template=template, literals=lits, cues=cues, sql_text=answer.sql,
-                source=answer.source, scope=scope, embedder=self.embedder.name, vector=vector,
+                question=question,
+                template=template,
+                literals=lits,
+                cues=cues,
+                sql_text=answer.sql,
+                source=answer.source,
+                scope=scope,
+                embedder=self.embedder.name,
+                vector=vector,
             )
             self.last_id = answer.question_id
         return answer
@@ -159,7 +166,12 @@ class Asker:
         return row[0] if row else dt.date.today()  # type: ignore[no-any-return]
 
     def _from_memory(
-        self, question: str, vector: Any, scope: str, cues: list[str], lits: list[tuple[str, Any]],
+        self,
+        question: str,
+        vector: Any,
+        scope: str,
+        cues: list[str],
+        lits: list[tuple[str, Any]],
         validate: Callable[[str], None],
     ) -> Answer | None:
         for memo in self.memory.nearest(vector, scope=scope, embedder=self.embedder.name, k=3):
@@ -178,8 +190,15 @@ class Asker:
         return None
 
     def _generate(
-        self, question: str, catalog: Catalog, translator: Translator, analysis: Analysis, generator: str,
-        validate: Callable[[str], None], vector: Any, scope: str,
+        self,
+        question: str,
+        catalog: Catalog,
+        translator: Translator,
+        analysis: Analysis,
+        generator: str,
+        validate: Callable[[str], None],
+        vector: Any,
+        scope: str,
     ) -> Answer:
         chain: list[Generator] = []
         if generator in ("auto", "translator"):
@@ -187,8 +206,11 @@ class Asker:
         if generator in ("auto", "llm") and self.llm is not None:
             chain.append(LLMGenerator(self.llm))
         if generator == "llm" and self.llm is None:
-            raise ConfigError(self.llm_error or "no LLM is configured: set PGAI_LLM_BASE_URL and PGAI_LLM_MODEL, "
-                              "or PGAI_LLM_PATH, or call session.use_llm(backend)")
+            raise ConfigError(
+                self.llm_error
+                or "no LLM is configured: set PGAI_LLM_BASE_URL and PGAI_LLM_MODEL, "
+                "or PGAI_LLM_PATH, or call session.use_llm(backend)"
+            )
         examples: list[tuple[str, str]] = []
         if vector is not None and any(isinstance(g, LLMGenerator) for g in chain):
             memos = self.memory.nearest(vector, scope=scope, embedder=self.embedder.name, k=3)
@@ -204,16 +226,20 @@ class Asker:
             except SQLError as exc:
                 problems.append(f"the {gen.name} wrote SQL the server rejected: {exc.message}")
                 continue
-            return Answer(question, got.sql, got.source, got.confidence, got.notes, attempts=got.attempts,
-                          generator=gen.name)
+            return Answer(
+                question, got.sql, got.source, got.confidence, got.notes, attempts=got.attempts, generator=gen.name
+            )
         raise TranslationError(" — and ".join(problems) if problems else f"cannot translate {question!r}")
 
     def run(self, answer: Answer, *, timeout_s: float = 30.0) -> pd.DataFrame:
         """Run the answer's SQL read-only; the DataFrame carries the SQL and its source in `attrs`."""
         frame, elapsed = run_read_only(self.db, answer.sql, timeout_s=timeout_s)
         frame.attrs.update(
-            sql=answer.sql, source=SOURCES.get(answer.source, answer.source), question=answer.question,
-            question_id=answer.question_id, elapsed=elapsed,
+            sql=answer.sql,
+            source=SOURCES.get(answer.source, answer.source),
+            question=answer.question,
+            question_id=answer.question_id,
+            elapsed=elapsed,
         )
         return frame
 
@@ -231,7 +257,9 @@ class Asker:
         self.memory.verify(target)
         return target
 
-    def teach(self, question: str, sql: str, *, schema: str | Sequence[str] | None = None, timeout_s: float = 30.0) -> int:
+    def teach(
+        self, question: str, sql: str, *, schema: str | Sequence[str] | None = None, timeout_s: float = 30.0
+    ) -> int:
         """Remember `sql` as the verified answer to `question` (checked by the guard and the server first)."""
         self._require_memory()
         if not question.strip() or not sql.strip():
@@ -243,9 +271,16 @@ class Asker:
         template, lits = template_of(analysis)
         vector = self.embedder.embed_batch([template])[0]
         qid = self.memory.add(
-            question=question.strip(), template=template, literals=lits, cues=cue_signature(analysis),
-            sql_text=sql.strip().rstrip(";").strip(), source="teach", scope=",".join(catalog.schemas),
-            embedder=self.embedder.name, vector=vector, verified=True,
+            question=question.strip(),
+            template=template,
+            literals=lits,
+            cues=cue_signature(analysis),
+            sql_text=sql.strip().rstrip(";").strip(),
+            source="teach",
+            scope=",".join(catalog.schemas),
+            embedder=self.embedder.name,
+            vector=vector,
+            verified=True,
         )
         self.last_id = qid
         return qid

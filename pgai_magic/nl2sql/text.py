@@ -9,21 +9,54 @@ from typing import Any
 
 from pgai_magic.nl2sql.lexicon import MONTHS, NUMBER_WORDS, ZH_DIGITS, ZH_PHRASES
 
-__all__ = ["Tok", "has_cjk", "to_english", "tokenize", "lemma", "zh_number"]
+__all__ = ["Tok", "has_cjk", "lemma", "to_english", "tokenize", "zh_number"]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _ZH_NUM = "[0-9一二两三四五六七八九十]+"
-_ZH_UNITS = {"天": "days", "日": "days", "周": "weeks", "星期": "weeks", "礼拜": "weeks", "月": "months",
-             "季度": "quarters", "年": "years"}
-_ZH_FIXED = {
-    "上周": " last week ", "上星期": " last week ", "上个月": " last month ", "上月": " last month ",
-    "本周": " this week ", "这周": " this week ", "本星期": " this week ", "本月": " this month ",
-    "这个月": " this month ", "今年": " this year ", "去年": " last year ", "今天": " today ", "昨天": " yesterday ",
-    "本季度": " this quarter ", "近期": " recent ",
+_ZH_UNITS = {
+    "天": "days",
+    "日": "days",
+    "周": "weeks",
+    "星期": "weeks",
+    "礼拜": "weeks",
+    "月": "months",
+    "季度": "quarters",
+    "年": "years",
 }
-_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                "november", "december"]
-_PUNCT = str.maketrans({c: " " for c in "？?，,。！!、；;：:（）()【】[]《》“”\"「」"}) | {0xFF10 + i: str(i) for i in range(10)}
+_ZH_FIXED = {
+    "上周": " last week ",
+    "上星期": " last week ",
+    "上个月": " last month ",
+    "上月": " last month ",
+    "本周": " this week ",
+    "这周": " this week ",
+    "本星期": " this week ",
+    "本月": " this month ",
+    "这个月": " this month ",
+    "今年": " this year ",
+    "去年": " last year ",
+    "今天": " today ",
+    "昨天": " yesterday ",
+    "本季度": " this quarter ",
+    "近期": " recent ",
+}
+_MONTH_NAMES = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_PUNCT = str.maketrans({c: " " for c in '？?，,。！!、；;：:（）()【】[]《》“”"「」'}) | {
+    0xFF10 + i: str(i) for i in range(10)
+}
 _MAX_PHRASE = max(len(p) for p in ZH_PHRASES)
 
 _TOKEN = re.compile(
@@ -31,7 +64,7 @@ _TOKEN = re.compile(
       |(?P<date>\d{4}-\d{1,2}-\d{1,2})
       |(?P<num>[$€£]?\d+(?:,\d{3})*(?:\.\d+)?(?:k\b|m\b)?)
       |(?P<sym>>=|<=|<>|!=|>|<|=)
-      |(?P<word>q[1-4]\b|[a-z]+(?:[-.'][a-z]+)*\.?|&|'s)
+      |(?P<word>q[1-4]\b|[a-z]+(?:[-.'][a-z]+)*\.?|&|'s|[\u3400-\u9fff])
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -92,9 +125,9 @@ def to_english(question: str) -> str:
             i += 1
             continue
         for size in range(min(_MAX_PHRASE, len(text) - i), 0, -1):
-            english = ZH_PHRASES.get(text[i : i + size])
-            if english is not None:
-                out.append(f" {english} ")
+            mapped = ZH_PHRASES.get(text[i : i + size])
+            if mapped is not None:
+                out.append(f" {mapped} ")
                 i += size
                 break
         else:
@@ -103,8 +136,18 @@ def to_english(question: str) -> str:
     return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
-_IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman", "data": "data",
-              "sales": "sales", "goods": "goods", "news": "news", "analyses": "analysis", "series": "series"}
+_IRREGULAR = {
+    "people": "person",
+    "children": "child",
+    "men": "man",
+    "women": "woman",
+    "data": "data",
+    "sales": "sales",
+    "goods": "goods",
+    "news": "news",
+    "analyses": "analysis",
+    "series": "series",
+}
 
 
 def lemma(word: str) -> str:

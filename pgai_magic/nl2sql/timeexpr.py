@@ -113,7 +113,7 @@ def find_time_ranges(toks: list[Tok], today: dt.date | None = None) -> list[Time
     return found
 
 
-def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:  # noqa: C901 - one rule per branch
+def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
     tok = toks[i]
     w = tok.lemma if tok.kind == "word" else ""
     nxt = toks[i + 1] if i + 1 < len(toks) else None
@@ -129,7 +129,9 @@ def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:  # noqa
             return TimeRange(i, i + 2, [(">=", Bound("ago", n=1, unit=unit))])
     if w in ("this", "current") and _unit(nxt):
         return TimeRange(i, i + 2, [(">=", Bound("trunc", unit=_unit(nxt) or "day"))])
-    if w in ("ytd",) or (w == "year" and nxt is not None and nxt.text == "to" and nxt2 is not None and nxt2.text == "date"):
+    if w in ("ytd",) or (
+        w == "year" and nxt is not None and nxt.text == "to" and nxt2 is not None and nxt2.text == "date"
+    ):
         return TimeRange(i, i + (1 if w == "ytd" else 3), [(">=", Bound("trunc", unit="year"))])
     if w == "today":
         return TimeRange(i, i + 1, [(">=", Bound("ago", n=0))])
@@ -153,12 +155,17 @@ def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:  # noqa
             if w == "from" and end < len(toks) and toks[end].text in ("to", "until", "through"):
                 upto = _date_at(toks, end + 1)
                 if upto is not None:
-                    return TimeRange(i, end + 1 + upto[1], [(">=", Bound("date", date)),
-                                                            ("<", Bound("date", _end_of(upto[0], upto[2])))])
+                    return TimeRange(
+                        i,
+                        end + 1 + upto[1],
+                        [(">=", Bound("date", date)), ("<", Bound("date", _end_of(upto[0], upto[2])))],
+                    )
             if w in ("after", "later") and precision != "day":
                 return TimeRange(i, end, [(">=", Bound("date", _end_of(date, precision)))])
             return TimeRange(i, end, [(">" if w in ("after", "later") else ">=", Bound("date", date))])
-    if w in ("before", "until", "till", "through", "earlier") or (w == "prior" and nxt is not None and nxt.text == "to"):
+    if w in ("before", "until", "till", "through", "earlier") or (
+        w == "prior" and nxt is not None and nxt.text == "to"
+    ):
         skip = 2 if w in ("prior", "earlier") else 1
         got = _date_at(toks, i + skip)
         if got is not None:
@@ -167,14 +174,19 @@ def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:  # noqa
                 return TimeRange(i, i + skip + used, [("<", Bound("date", _end_of(date, precision)))])
             return TimeRange(i, i + skip + used, [("<", Bound("date", date))])
     if w == "between":
-        lo = _date_at(toks, i + 1)
-        if lo is not None and i + 1 + lo[1] < len(toks) and toks[i + 1 + lo[1]].text == "and":
-            hi = _date_at(toks, i + 2 + lo[1])
-            if hi is not None:
-                return TimeRange(i, i + 2 + lo[1] + hi[1], [(">=", Bound("date", lo[0])),
-                                                             ("<", Bound("date", _end_of(hi[0], hi[2])))])
+        first = _date_at(toks, i + 1)
+        if first is not None and i + 1 + first[1] < len(toks) and toks[i + 1 + first[1]].text == "and":
+            last = _date_at(toks, i + 2 + first[1])
+            if last is not None:
+                return TimeRange(
+                    i,
+                    i + 2 + first[1] + last[1],
+                    [(">=", Bound("date", first[0])), ("<", Bound("date", _end_of(last[0], last[2])))],
+                )
     # a month (with or without a year), an ISO date, a year
-    if tok.kind == "word" and tok.text in MONTHS and tok.text != "may" or (tok.text == "may" and nxt is not None and _year(nxt)):
+    if (tok.kind == "word" and tok.text in MONTHS and tok.text != "may") or (
+        tok.text == "may" and nxt is not None and _year(nxt)
+    ):
         got = _date_at(toks, i)
         if got is not None:
             date, used, precision = got
@@ -185,9 +197,9 @@ def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:  # noqa
         return TimeRange(i, i + 1, [(">=", Bound("date", date)), ("<", Bound("date", _end_of(date, "month")))])
     if tok.kind == "date":
         return TimeRange(i, i + 1, [(">=", Bound("date", tok.value)), ("<", Bound("date", _end_of(tok.value, "day")))])
-    year = _year(tok)
+    bare = _year(tok)
     prev = toks[i - 1] if i > 0 else None
-    if year is not None and (prev is None or (prev.kind == "word" and prev.lemma in _YEAR_LEAD)):
-        lo = dt.date(year, 1, 1)
-        return TimeRange(i, i + 1, [(">=", Bound("date", lo)), ("<", Bound("date", dt.date(year + 1, 1, 1)))])
+    if bare is not None and (prev is None or (prev.kind == "word" and prev.lemma in _YEAR_LEAD)):
+        start = dt.date(bare, 1, 1)
+        return TimeRange(i, i + 1, [(">=", Bound("date", start)), ("<", Bound("date", dt.date(bare + 1, 1, 1)))])
     return None

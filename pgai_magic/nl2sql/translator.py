@@ -18,11 +18,38 @@ from pgai_magic.nl2sql.plan import assemble
 from pgai_magic.nl2sql.text import Tok, has_cjk, to_english, tokenize
 from pgai_magic.nl2sql.timeexpr import TimeRange, find_time_ranges
 
-__all__ = ["Item", "Analysis", "Translation", "Translator", "literals"]
+__all__ = ["Analysis", "Item", "Translation", "Translator", "literals"]
 
 _UNITS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
-_POLITE = {"please", "can", "could", "would", "will", "you", "i", "want", "to", "let", "us", "let's", "lets", "kindly",
-           "go", "ahead", "and", "now", "just", "we", "need", "should", "must", "show", "me", "how", "do"}
+_POLITE = {
+    "please",
+    "can",
+    "could",
+    "would",
+    "will",
+    "you",
+    "i",
+    "want",
+    "to",
+    "let",
+    "us",
+    "let's",
+    "lets",
+    "kindly",
+    "go",
+    "ahead",
+    "and",
+    "now",
+    "just",
+    "we",
+    "need",
+    "should",
+    "must",
+    "show",
+    "me",
+    "how",
+    "do",
+}
 _ALWAYS_WRITE = {"delete", "drop", "truncate", "insert"}
 
 
@@ -78,7 +105,7 @@ class Translation:
     """SQL for a question, with the plan behind it and how sure the translator is."""
 
     sql: str
-    expression: exp.Expression
+    expression: exp.Expr
     confidence: float
     plan: Plan
     analysis: Analysis
@@ -154,11 +181,14 @@ class Translator:
         for i, tok in enumerate(toks):
             if taken[i] or tok.kind != "word" or not _content(tok):
                 continue
-            m = self.index.fuzzy(toks, i)
-            if m is not None:
-                take(Item(i, i + 1, "mention", mention=m), m.score)
-        rest = [i for i, t in enumerate(toks) if not taken[i] and t.kind == "word" and _content(t) and len(t.text) > 2
-                and t.text.isascii()]
+            fuzzy = self.index.fuzzy(toks, i)
+            if fuzzy is not None:
+                take(Item(i, i + 1, "mention", mention=fuzzy), fuzzy.score)
+        rest = [
+            i
+            for i, t in enumerate(toks)
+            if not taken[i] and t.kind == "word" and _content(t) and len(t.text) > 2 and t.text.isascii()
+        ]
         if rest and self.embedder is not None:
             if self._embedding_linker is None:
                 self._embedding_linker = EmbeddingLinker(self.catalog, self.embedder)
@@ -168,6 +198,7 @@ class Translator:
             if not taken[i] and tok.kind == "num":
                 items.append(Item(i, i + 1, "num", value=tok.value, arg="money" if tok.money else ""))
                 taken[i] = True
+                weight[i] = 1.0  # until the plan finds it no role
         items.sort(key=lambda it: it.start)
         return Analysis(question, english, toks, items, weight)
 
@@ -210,7 +241,7 @@ class Translator:
         lemmas = [t.lemma for t in toks[start:end]]
         for k, word in enumerate(lemmas):
             for alt in SYNONYMS.get(word, ()):
-                key = tuple(lemmas[:k] + [alt] + lemmas[k + 1 :])
+                key = (*lemmas[:k], alt, *lemmas[k + 1 :])
                 entry = self.index.exact.get(key)
                 if entry is not None:
                     m = self.index._mention(entry, start, end, toks, 0.9, "synonym")
@@ -234,13 +265,24 @@ class Translator:
         unsupported = [it for it in analysis.items if it.kind == "unsupported"]
         if unsupported:
             phrase = " ".join(t.text for t in analysis.toks[unsupported[0].start : unsupported[0].end])
-            raise TranslationError(
-                f"the built-in translator cannot express {phrase!r} in {question!r}; " + _ADVICE
-            )
-        plan, notes = assemble(analysis, self.catalog, self.index)
-        for it in analysis.items:
-            if it.kind == "num":
-                analysis.weight[it.start] = 1.0 if it.used else 0.0
+            raise TranslationError(f"the built-in translator cannot express {phrase!r} in {question!r}; " + _ADVICE)
+        self._check_confidence(question, analysis)
+        try:
+            plan, notes = assemble(analysis, self.catalog, self.index)
+            for it in analysis.items:
+                if it.kind == "num":  # a number that found no role was not understood
+                    analysis.weight[it.start] = 1.0 if it.used else 0.0
+            confidence = self._check_confidence(question, analysis)
+            expression = build(plan, self.catalog)
+        except TranslationError as exc:
+            if "built-in translator" in str(exc):
+                raise
+            raise TranslationError(f"the built-in translator cannot answer {question!r}: {exc}; {_ADVICE}") from None
+        return Translation(
+            expression.sql(dialect="postgres", pretty=True), expression, confidence, plan, analysis, notes
+        )
+
+    def _check_confidence(self, question: str, analysis: Analysis) -> float:
         confidence = analysis.confidence()
         if confidence < self.min_confidence:
             missing = ", ".join(repr(w) for w in analysis.unexplained()) or "the question"
@@ -248,13 +290,12 @@ class Translator:
                 f"the built-in translator is not confident enough ({confidence:.2f}) about {question!r}: "
                 f"it did not understand {missing}; " + _ADVICE
             )
-        expression = build(plan, self.catalog)
-        return Translation(expression.sql(dialect="postgres", pretty=True), expression, confidence, plan, analysis, notes)
+        return confidence
 
 
 _ADVICE = (
     "rephrase it, configure an LLM (PGAI_LLM_BASE_URL or PGAI_LLM_PATH), "
-    "or teach the SQL with %%pgai ask --teach \"question\""
+    'or teach the SQL with %%pgai ask --teach "question"'
 )
 
 
