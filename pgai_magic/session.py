@@ -281,7 +281,7 @@ class Session:
         """Remove question #id from the question memory."""
         self._questions().memory.forget(question_id)
 
-    def use_llm(self, backend: LLMBackend | None | str) -> None:
+    def use_llm(self, backend: LLMBackend | str | None) -> None:
         """Use this LLM backend for questions the translator cannot answer (None: none; 'env': from the environment)."""
         self._questions().use_llm(backend)
 

@@ -8,12 +8,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pgai_magic.commands import COMMANDS, Context, Settings
 from pgai_magic.commands.ask import split_flags
 from pgai_magic.datasets import sales
 from pgai_magic.display import ResultFrame
-from pgai_magic.errors import ConfigError
+from pgai_magic.errors import ConfigError, PgaiError
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +119,55 @@ def test_through_the_ipython_magic(session, shop: str) -> None:  # type: ignore[
     assert isinstance(sql, str) and f"city = '{city}'" in sql
     frame = shell.run_cell_magic("pgai", f"ask --schema {shop}", "Total sales by channel")
     assert "channel" in frame.columns and "SUM(" in frame.attrs["sql"]
+
+
+PIECES = st.one_of(
+    st.sampled_from(
+        [
+            "--dry-run",
+            "--accept",
+            "--history",
+            "--no-memory",
+            "--teach",
+            "--schema",
+            "--generator",
+            "--out",
+            "--limit",
+            "--forget",
+            "--",
+            "-",
+            "=",
+            "'",
+            '"',
+            "\\",
+            "1",
+            "-5",
+            "1e309",
+            "nan",
+            "llm",
+            "translator",
+            "how many",
+            "orders",
+            "top 3",
+            "in 2024",
+            "delete",
+            "每个国家",
+            "customers",
+            "Germany",
+            "SELECT 1",
+            "DROP TABLE x",
+        ]
+    ),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(words=st.lists(PIECES, max_size=8), body=st.one_of(st.none(), st.text(max_size=20)))
+def test_fuzzed_ask_lines_give_answers_or_clear_errors(session, shop: str, words: list[str], body: str | None) -> None:  # type: ignore[no-untyped-def]
+    # --schema points at this test's data; --forget at no real question (other tests' questions stay)
+    line = " ".join(words).replace("--schema", f"--schema {shop}").replace("--forget", "--forget 987654321")
+    try:
+        ask(session, line, body)
+    except PgaiError as err:
+        assert str(err)

@@ -17,12 +17,54 @@ from pgai_magic.nl2sql.guard import check
 from pgai_magic.nl2sql.lexicon import CUES, ZH_PHRASES
 from pgai_magic.nl2sql.translator import Translator
 
-WORDS = sorted(CUES) + sorted(ZH_PHRASES)[:80] + [
-    "orders", "customers", "products", "order items", "price", "amount", "quantity", "country", "city", "brand",
-    "category", "status", "channel", "segment", "signup date", "order date", "Germany", "cancelled", "online",
-    "'Berlin'", "\"Contoso\"", "2024", "2024-06-30", "10", "$500", "ten", "past week", "last 3 months", "in 2023",
-    "after", "before", "between", "and", "or", "of", "the", "?", ",", "'", "per month", "q1", "by",
-]
+WORDS = (
+    sorted(CUES)
+    + sorted(ZH_PHRASES)[:80]
+    + [
+        "orders",
+        "customers",
+        "products",
+        "order items",
+        "price",
+        "amount",
+        "quantity",
+        "country",
+        "city",
+        "brand",
+        "category",
+        "status",
+        "channel",
+        "segment",
+        "signup date",
+        "order date",
+        "Germany",
+        "cancelled",
+        "online",
+        "'Berlin'",
+        '"Contoso"',
+        "2024",
+        "2024-06-30",
+        "10",
+        "$500",
+        "ten",
+        "past week",
+        "last 3 months",
+        "in 2023",
+        "after",
+        "before",
+        "between",
+        "and",
+        "or",
+        "of",
+        "the",
+        "?",
+        ",",
+        "'",
+        "per month",
+        "q1",
+        "by",
+    ]
+)
 QUESTIONS = st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=8)), min_size=0, max_size=12).map(" ".join)
 
 

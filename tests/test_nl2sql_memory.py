@@ -117,3 +117,14 @@ def test_adapt_sql_pairs_literals_by_kind() -> None:
     assert adapt_sql(sql, [("number", 5)], [("year", 2024)]) is None  # kinds differ
     leap = adapt_sql("SELECT 1 WHERE d >= '2024-02-29'", [("year", 2024)], [("year", 2023)])
     assert leap is not None and "'2023-02-28'" in leap
+
+
+def test_questions_work_without_a_memory(session, shop: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from pgai_magic.nl2sql.memory import QuestionMemory
+
+    monkeypatch.setattr(QuestionMemory, "available", lambda self: False)
+    frame = session.ask("how many products are there?", schema=shop)
+    assert frame.attrs["question_id"] is None and int(frame.iloc[0, 0]) > 0
+    assert session.status()["question memory"].startswith("unavailable")
+    with pytest.raises(ConfigError, match="pgvector"):
+        session.accept_answer()

@@ -38,9 +38,7 @@ def _shift_year(text: str, old: int, new: int) -> str | None:
     return moved.isoformat() + text[10:]
 
 
-def _matches(
-    tree: exp.Expr, kind: str, old: Any, new: Any, claimed: set[int]
-) -> list[tuple[exp.Expr, exp.Expr]]:
+def _matches(tree: exp.Expr, kind: str, old: Any, new: Any, claimed: set[int]) -> list[tuple[exp.Expr, exp.Expr]]:
     """The literals of `tree` that carry `old`, each with its replacement (unclaimed nodes only)."""
     found: list[tuple[exp.Expr, exp.Expr]] = []
     old_num = _as_number(old)

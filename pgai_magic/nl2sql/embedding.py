@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,4 +66,14 @@ class LazyEmbedder:
         return int(self.resolved.dim)
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.resolved.embed_batch(texts), dtype=np.float32)
+        """Question-sized batches run on one CPU thread: a few short texts gain nothing from more, and
+        on a busy machine torch's thread pool makes a 10 ms encode take hundreds of milliseconds."""
+        torch = sys.modules.get("torch")
+        if torch is None or len(texts) > 16:
+            return np.asarray(self.resolved.embed_batch(texts), dtype=np.float32)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return np.asarray(self.resolved.embed_batch(texts), dtype=np.float32)
+        finally:
+            torch.set_num_threads(threads)

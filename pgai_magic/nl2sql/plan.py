@@ -554,7 +554,7 @@ def _nested_average(s: _Assembler) -> None:
 
 def _listing(s: _Assembler) -> None:
     p, items = s.plan, s.items
-    cols: list[Column] = []
+    named: list[Mention] = []
     subject: str | None = None
     for k, it in enumerate(items):
         m = it.mention
@@ -564,13 +564,15 @@ def _listing(s: _Assembler) -> None:
             subject = m.table
             s.use(k)
         elif m.kind in ("column", "concept") and m.columns:
-            cols.append(m)  # type: ignore[arg-type]
+            named.append(m)
             s.use(k)
     if subject is None:
-        subject = next((it.mention.table for it in items if it.mention is not None and it.mention.kind == "table"), None)
-        subject = None if subject is None or not any(subject == c.table for m in cols for c in m.columns) else subject
+        subject = next(
+            (it.mention.table for it in items if it.mention is not None and it.mention.kind == "table"), None
+        )
+        subject = None if subject is None or not any(subject == c.table for m in named for c in m.columns) else subject
     # a name shared by several tables ('name') means the subject's own column
-    cols = [next((c for c in m.columns if c.table == subject), m.columns[0]) for m in cols]  # type: ignore[attr-defined]
+    cols = [next((c for c in m.columns if c.table == subject), m.columns[0]) for m in named]
     if subject is not None:
         cols = [c for c in cols if c.table == subject] or ([] if any(c.table != subject for c in cols) else cols)
         if not cols:
