@@ -123,6 +123,14 @@ def _paths(
     return paths
 
 
+def column_distance(catalog: Catalog, col: Column, anchors: set[str]) -> int:
+    """Joins between `col`'s table and the nearest anchor table (0 when it is one)."""
+    if not anchors or col.table in anchors:
+        return 0
+    paths = _paths(_edges(catalog), col.table, upward_only=False)
+    return min((len(paths[a]) for a in anchors if a in paths), default=99)
+
+
 def join_tree(catalog: Catalog, needed: set[str], prefer: list[str]) -> JoinTree:
     """The root from which every needed table is reached along many-to-one FKs (fewest joins)."""
     graph = _edges(catalog)

@@ -9,14 +9,14 @@ from typing import Any
 import psycopg
 from sqlglot import exp
 
-from pgai_magic.catalog import Catalog, Column
+from pgai_magic.catalog import Catalog
 from pgai_magic.errors import GuardError, TranslationError
 from pgai_magic.nl2sql.build import Plan, build
 from pgai_magic.nl2sql.lexicon import CUES, STOPWORDS, SYNONYMS
 from pgai_magic.nl2sql.linking import EmbeddingLinker, Mention, SchemaIndex, link_values
-from pgai_magic.nl2sql.plan import assemble
+from pgai_magic.nl2sql.resolve import assemble
 from pgai_magic.nl2sql.text import Tok, has_cjk, to_english, tokenize
-from pgai_magic.nl2sql.timeexpr import TimeRange, find_time_ranges
+from pgai_magic.nl2sql.timeexpr import find_time_ranges
 
 __all__ = ["Analysis", "Item", "Translation", "Translator", "literals"]
 
@@ -311,21 +311,3 @@ def _refuse_writes(toks: list[Tok]) -> None:
             f"questions may only read data: {' '.join(t.text for t in toks)!r} asks to {verbs[0]}; "
             "nothing was run (write SQL yourself in a %%pgai cell to change data)"
         )
-
-
-def _unused(items: list[Item]) -> list[Item]:
-    return [it for it in items if not it.used]
-
-
-def column_distance(catalog: Catalog, col: Column, anchors: set[str]) -> int:
-    """Joins between `col`'s table and the nearest anchor table (0 when it is one)."""
-    from pgai_magic.nl2sql.build import _edges, _paths
-
-    if not anchors or col.table in anchors:
-        return 0
-    paths = _paths(_edges(catalog), col.table, upward_only=False)
-    return min((len(paths[a]) for a in anchors if a in paths), default=99)
-
-
-def time_range_conditions(tr: TimeRange) -> list[tuple[str, Any]]:
-    return list(tr.conditions)
