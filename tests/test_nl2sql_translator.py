@@ -169,3 +169,24 @@ def test_write_requests_are_refused_before_any_sql(shop, question: str) -> None:
     _conn, translator = shop
     with pytest.raises(GuardError, match="only read data"):
         translator.translate(question)
+
+
+def test_awkward_identifiers_are_quoted(conn: psycopg.Connection, schema: str) -> None:
+    conn.execute(f'CREATE TABLE "{schema}"."Stores" ("StoreID" int PRIMARY KEY, "Region" text)')
+    conn.execute(
+        f'''CREATE TABLE "{schema}"."order" ("OrderID" int PRIMARY KEY, "StoreID" int REFERENCES "{schema}"."Stores",
+            "Total Amount" numeric, "Date" date)'''
+    )
+    conn.execute(f"""INSERT INTO "{schema}"."Stores" VALUES (1, 'North'), (2, 'South'), (3, 'North')""")
+    conn.execute(
+        f"""INSERT INTO "{schema}"."order" VALUES (1, 1, 10, '2024-03-01'), (2, 2, 5, '2024-05-01'),
+            (3, 3, 7, '2023-01-01'), (4, 1, 1, '2024-12-31')"""
+    )
+    conn.execute(f'ANALYZE "{schema}"."Stores"')
+    translator = Translator(load_catalog(conn, [schema]), conn=conn)
+    per_region = translator.translate("total amount per region")
+    assert '"Total Amount"' in per_region.sql and '"Region"' in per_region.sql
+    assert sorted(conn.execute(per_region.sql).fetchall()) == [("North", 18), ("South", 5)]
+    orders = translator.translate("how many orders were placed in 2024 in the North region?")
+    assert f'{schema}."order"' in orders.sql
+    assert conn.execute(orders.sql).fetchall() == [(2,)]

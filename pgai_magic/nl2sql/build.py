@@ -160,6 +160,27 @@ def join_tree(catalog: Catalog, needed: set[str], prefer: list[str]) -> JoinTree
     return JoinTree(root, joins, fans_out)
 
 
+# PostgreSQL's reserved key words: as identifiers they need quotes
+_RESERVED = frozenset(
+    """all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create
+    current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc
+    distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral
+    leading limit localtime localtimestamp not null offset on only or order placing primary references returning
+    select session_user some symmetric system_user table then to trailing true union unique user using variadic when
+    where window with""".split()
+)
+
+
+def ident(name: str) -> exp.Identifier:
+    """An identifier that means `name` exactly: quoted unless it is lowercase, plain and not reserved."""
+    plain = name.isascii() and (name[:1].isalpha() or name[:1] == "_") and all(c.isalnum() or c in "_$" for c in name)
+    return exp.to_identifier(name, quoted=not (plain and name == name.lower() and name not in _RESERVED))
+
+
+def col_ref(name: str, table: str | None = None) -> exp.Column:
+    return exp.Column(this=ident(name), table=ident(table) if table else None)
+
+
 class _Names:
     """Table references and aliases for one query (no alias when there is a single table)."""
 
@@ -172,24 +193,28 @@ class _Names:
             if len(tables) == 1:
                 self.alias[key] = None
                 continue
-            base = "".join(w[0] for w in table.name.split("_") if w) or "t"
+            base = "".join(w[0] for w in table.name.lower().split("_") if w[:1].isalpha()) or "t"
             name, n = base, 2
-            while name in used:
+            while name in used or name in _RESERVED:
                 name, n = f"{base}{n}", n + 1
             used.add(name)
             self.alias[key] = name
 
     def table(self, key: str) -> exp.Table:
         t: Table = self.catalog.tables[key]
-        ref = exp.table_(t.name, db=t.schema if self.catalog.qualify else None, alias=self.alias.get(key))
-        return ref
+        alias = self.alias.get(key)
+        return exp.Table(
+            this=ident(t.name),
+            db=ident(t.schema) if self.catalog.qualify else None,
+            alias=exp.TableAlias(this=ident(alias)) if alias else None,
+        )
 
     def col(self, column: Column | str, table: str | None = None) -> exp.Column:
         if isinstance(column, Column):
             table, name = column.table, column.name
         else:
             name = column
-        return exp.column(name, table=self.alias.get(table or "") or None)
+        return col_ref(name, self.alias.get(table or "") or None)
 
 
 def _bound(b: Bound) -> exp.Expr:
@@ -307,7 +332,7 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
             assert d.column is not None
             trunc = exp.cast(exp.func("date_trunc", exp.Literal.string(d.bucket), names.col(d.column)), "date")
             bucket = names.col(d.column) if d.bucket == "day" and d.column.kind == "date" else trunc
-            selects.append(bucket if bucket is not trunc else exp.alias_(bucket, d.bucket))
+            selects.append(bucket if bucket is not trunc else exp.alias_(bucket, ident(d.bucket)))
             groups.append(bucket)
         elif d.column is not None:
             selects.append(names.col(d.column))
@@ -326,7 +351,7 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
     for m in plan.measures:
         alias = measure_alias(m, catalog)
         aliases[id(m)] = alias
-        selects.append(exp.alias_(agg_expr(m), alias))
+        selects.append(exp.alias_(agg_expr(m), ident(alias)))
     having = [f for f in plan.filters if f.measure is not None]
     if plan.measures or having:
         if not selects:
@@ -343,7 +368,7 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
         by, direction = plan.order
         order_key: exp.Expr
         if isinstance(by, Measure):
-            order_key = exp.column(aliases[id(by)]) if id(by) in aliases else agg_expr(by)
+            order_key = col_ref(aliases[id(by)]) if id(by) in aliases else agg_expr(by)
         else:
             if (plan.measures or having) and not any(d.column is by for d in plan.dims):
                 raise TranslationError(f"cannot order totals by {by.name}: it is not one of the groups")
@@ -369,7 +394,7 @@ def _projection(query: exp.Select, plan: Plan, catalog: Catalog, names: _Names, 
     else:
         subject = plan.subject or tree.root
         alias = names.alias.get(subject)
-        query = query.select(exp.Column(this=exp.Star(), table=exp.to_identifier(alias)) if alias else exp.Star())
+        query = query.select(exp.Column(this=exp.Star(), table=ident(alias)) if alias else exp.Star())
         distinct = subject != tree.root or fans
     if distinct:
         query = query.distinct()
@@ -390,10 +415,10 @@ def _nested_average(plan: Plan, catalog: Catalog) -> exp.Select:
         if d.column is None:
             raise TranslationError("an average per row can only be grouped further by columns or time")
         name = d.bucket if d.bucket and d.bucket != "day" else d.column.name
-        outer_dims.append(exp.column(name))
+        outer_dims.append(col_ref(name))
     name = catalog.tables[entity].name
-    avg = exp.alias_(exp.Avg(this=exp.column(value)), f"avg_{value}_per_{lemma(name.split('_')[-1])}")
-    query = exp.select(*outer_dims, avg).from_(inner.subquery(f"per_{name}"))
+    avg = exp.alias_(exp.Avg(this=col_ref(value)), ident(f"avg_{value}_per_{lemma(name.split('_')[-1])}"))
+    query = exp.select(*outer_dims, avg).from_(inner.subquery(ident(f"per_{name}")))
     if outer_dims:
         query = query.group_by(*outer_dims).order_by(*[d.copy() for d in outer_dims])
     return query

@@ -9,7 +9,7 @@ from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Dim, Measure, Plan, column_distance
 from pgai_magic.nl2sql.lexicon import CONCEPTS
 from pgai_magic.nl2sql.linking import Mention, SchemaIndex
-from pgai_magic.nl2sql.plan import Assembler, default_agg
+from pgai_magic.nl2sql.plan import Assembler, default_agg, measure_like
 
 if TYPE_CHECKING:
     from pgai_magic.nl2sql.translator import Analysis
@@ -57,6 +57,14 @@ def _finish(s: Assembler, missing: list[str]) -> None:
                     p.measures.append(measure)
                     s.use(k)
                     break
+    if not p.measures and p.dims:  # 'amount per region': a numeric column totalled per group
+        for k in unused:
+            m = items[k].mention
+            if m is not None and m.kind == "column" and measure_like(m) and not items[k].used:
+                col = m.columns[0]
+                p.measures.append(Measure(default_agg(col, "desc"), col))
+                s.use(k)
+                break
     for agg in missing:
         if p.measures:
             break
