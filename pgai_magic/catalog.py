@@ -85,11 +85,12 @@ class Table:
 
     @property
     def label(self) -> Column | None:
-        """The column that names a row: 'name', 'title', 'label' or '*_name' (None when there is none)."""
+        """The column that names a row: 'name', '*_name', 'title', 'label' (None when there is none)."""
         texts = [c for c in self.columns if c.kind == "text" and not c.is_key]
         for pick in (
-            lambda c: c.name in ("name", "title", "label"),
-            lambda c: c.name.endswith(("_name", "_title")),
+            lambda c: c.name.lower() == "name",
+            lambda c: c.name.lower().endswith("_name") or c.name.lower() in ("fullname", "full name"),
+            lambda c: c.name.lower() in ("title", "label") or c.name.lower().endswith("_title"),
         ):
             found = next((c for c in texts if pick(c)), None)
             if found is not None:

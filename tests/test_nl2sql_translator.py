@@ -190,3 +190,54 @@ def test_awkward_identifiers_are_quoted(conn: psycopg.Connection, schema: str) -
     orders = translator.translate("how many orders were placed in 2024 in the North region?")
     assert f'{schema}."order"' in orders.sql
     assert conn.execute(orders.sql).fetchall() == [(2,)]
+
+
+HR_CASES = [
+    (
+        "average salary per department",
+        """SELECT d.name, avg(salary) FROM employees JOIN departments d USING (department_id)
+           GROUP BY d.department_id, 1""",
+    ),
+    (
+        "how many employees were hired in 2023?",
+        "SELECT count(*) FROM employees WHERE hire_date >= '2023-01-01' AND hire_date < '2024-01-01'",
+    ),
+    ("who is the highest paid employee?", "SELECT full_name, salary FROM employees ORDER BY salary DESC LIMIT 1"),
+    ("list all job titles", "SELECT DISTINCT title FROM employees"),
+    (
+        "which department has the most managers?",
+        """SELECT d.name, count(*) AS n FROM employees JOIN departments d USING (department_id)
+        WHERE title = 'Manager' GROUP BY d.department_id, d.name ORDER BY n DESC LIMIT 1""",
+    ),
+    (
+        "average number of employees per department",
+        "SELECT avg(n) FROM (SELECT department_id, count(*) AS n FROM employees GROUP BY 1) t",
+    ),
+    (
+        "how many staff work in Berlin?",
+        "SELECT count(*) FROM employees JOIN departments USING (department_id) WHERE location = 'Berlin'",
+    ),
+    (
+        "total salary by location",
+        "SELECT location, sum(salary) FROM employees JOIN departments USING (department_id) GROUP BY 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "gold"), HR_CASES, ids=[c[0][:40] for c in HR_CASES])
+def test_another_schema_needs_no_changes(conn: psycopg.Connection, schema: str, question: str, gold: str) -> None:
+    conn.execute(f"""SET search_path TO "{schema}";
+        CREATE TABLE departments (department_id int PRIMARY KEY, name text, location text);
+        CREATE TABLE employees (employee_id int PRIMARY KEY, full_name text,
+                                department_id int REFERENCES departments, title text, salary numeric, hire_date date);
+        INSERT INTO departments VALUES (1, 'Engineering', 'Berlin'), (2, 'Sales', 'Paris'), (3, 'Support', 'Berlin');
+        INSERT INTO employees SELECT g, 'Person ' || g, 1 + g % 3,
+               (ARRAY['Engineer', 'Manager', 'Analyst'])[1 + g % 4 % 3], 40000 + g * 1000,
+               DATE '2020-01-01' + g * 30 FROM generate_series(1, 60) g;
+        ANALYZE departments; ANALYZE employees""")
+    translator = Translator(load_catalog(conn, [schema]), conn=conn)
+    result = translator.translate(question)
+    assert results_match(
+        conn.execute(gold).fetchall(), conn.execute(result.sql).fetchall(), ordered=gold_is_ordered(gold)
+    ), result.sql
+    conn.execute("RESET search_path")

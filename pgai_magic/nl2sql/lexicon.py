@@ -24,7 +24,7 @@ STOPWORDS = frozenset(
     kind sort much many make made made thing things value values data record records row rows entry entries
     ever currently current overall respective respectively whole entire both only same other own
     placed came come comes coming bought purchased sold ordered buy sell live lives living located based belong belongs
-    generate generated generating make made bring brought earn earned produce produced
+    generate generated generating make made bring brought earn earned produce produced work works working worked
     'm 's 're 've 'd 'll n't s""".split()
 )
 
@@ -123,6 +123,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "sign-up": ("signup",), "joined": ("signup",), "registered": ("signup",), "registration": ("signup",),
     "register": ("signup",), "join": ("signup",), "signed": ("signup",), "sign": ("signup",), "enrolled": ("signup",),
     "units": ("quantity",), "unit": ("unit",), "qty": ("quantity",), "pieces": ("quantity",),
+    "paid": ("salary", "pay", "wage"), "pay": ("salary", "wage"), "wage": ("salary", "pay"), "wages": ("salary", "pay"),
+    "job": ("title", "role", "position"), "position": ("title", "role"), "role": ("title", "position"),
+    "staff": ("employee",), "worker": ("employee",), "personnel": ("employee",),
 }
 
 # measures people name without naming a column: concept -> (trigger phrases, column words, default aggregate)

@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from psycopg import sql
 
 from pgai_magic.catalog import Catalog, Column, words
 from pgai_magic.nl2sql.lexicon import CONCEPTS, COUNTRY_ALIASES, STOPWORDS, SYNONYMS
 from pgai_magic.nl2sql.text import Tok, lemma
 
-__all__ = ["EmbeddingLinker", "Mention", "SchemaIndex", "link_values"]
+__all__ = ["EmbeddingLinker", "Mention", "SchemaIndex", "link_values", "trgm_schema"]
 
 _GENERIC = {"id", "date", "name", "at", "is", "has", "number", "code", "type", "no", "num", "key", "value", "time"}
 
@@ -146,11 +147,12 @@ class SchemaIndex:
             if word in self.partial:
                 cols = sorted(self.partial[word], key=lambda cs: -cs[1])
                 return Mention(i, i + 1, "column", None, [c for c, _ in cols], score=0.75, via="synonym", text=tok.text)
-        if tok.lemma in self.partial:
-            cols = sorted(self.partial[tok.lemma], key=lambda cs: -cs[1])
-            return Mention(
-                i, i + 1, "column", None, [c for c, _ in cols], score=cols[0][1], via="partial", text=tok.text
-            )
+        for stem in (tok.lemma, *_stems(tok.text)):
+            if stem in self.partial:
+                cols = sorted(self.partial[stem], key=lambda cs: -cs[1])
+                return Mention(
+                    i, i + 1, "column", None, [c for c, _ in cols], score=cols[0][1], via="partial", text=tok.text
+                )
         hits = self.comment_words.get(tok.lemma)
         if hits:
             table, col = hits[0]
@@ -160,6 +162,18 @@ class SchemaIndex:
                 i, i + 1, "column", None, [c for _, c in hits if c is not None], score=0.7, via="comment", text=tok.text
             )
         return None
+
+
+def _stems(word: str) -> list[str]:
+    """Verb forms back to a name's word: 'hired' -> 'hire', 'shipped' -> 'ship', 'joining' -> 'join'."""
+    found = []
+    for suffix, add in (("ed", ""), ("d", ""), ("ing", ""), ("ing", "e"), ("ied", "y"), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)] + add
+            found.append(stem)
+            if not add and len(stem) > 3 and stem[-1] == stem[-2]:
+                found.append(stem[:-1])
+    return found
 
 
 def _ngrams(toks: Sequence[Tok], free: Sequence[bool], longest: int = 4) -> list[tuple[int, int, str]]:
@@ -178,6 +192,19 @@ def _ngrams(toks: Sequence[Tok], free: Sequence[bool], longest: int = 4) -> list
     return grams
 
 
+def trgm_schema(conn: psycopg.Connection | None) -> str | None:
+    """The schema pg_trgm is installed in (its functions are called qualified), or None without it."""
+    if conn is None:
+        return None
+    try:
+        row = conn.execute(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+        ).fetchone()
+    except psycopg.Error:
+        return None
+    return None if row is None else str(row[0]).strip('"')
+
+
 def link_values(
     conn: psycopg.Connection | None,
     catalog: Catalog,
@@ -185,13 +212,14 @@ def link_values(
     free: Sequence[bool],
     *,
     threshold: float = 0.5,
+    trgm: str | None = None,
 ) -> list[Mention]:
     """Stored values named in the question (pg_trgm similarity over the catalog's distinct text values)."""
     grams = _ngrams(toks, free)
     values = [(c, v) for t in catalog.tables.values() for c in t.columns if c.values for v in c.values]
     if not grams or not values:
         return []
-    scores = _similarities(conn, [g[2] for g in grams], [v.lower() for _, v in values])
+    scores = _similarities(conn if trgm else None, trgm or "", [g[2] for g in grams], [v.lower() for _, v in values])
     best: list[tuple[float, int, int, int]] = []
     for gi, vi, score in scores:
         i, j, text = grams[gi]
@@ -219,25 +247,27 @@ def link_values(
     return found
 
 
-def _similarities(conn: psycopg.Connection | None, grams: list[str], values: list[str]) -> list[tuple[int, int, float]]:
+def _similarities(
+    conn: psycopg.Connection | None, trgm: str, grams: list[str], values: list[str]
+) -> list[tuple[int, int, float]]:
     """(gram index, value index, similarity) for pairs above pg_trgm's similarity threshold."""
     if conn is not None:
+        query = sql.SQL(
+            """SELECT g.i - 1, v.j - 1, {s}.similarity(g.t, v.t)
+               FROM unnest(%s::text[]) WITH ORDINALITY AS g(t, i),
+                    unnest(%s::text[]) WITH ORDINALITY AS v(t, j)
+               WHERE g.t OPERATOR({s}.%%) v.t"""
+        ).format(s=sql.Identifier(trgm))
         try:
-            rows = conn.execute(
-                """SELECT g.i - 1, v.j - 1, similarity(g.t, v.t)
-                   FROM unnest(%s::text[]) WITH ORDINALITY AS g(t, i),
-                        unnest(%s::text[]) WITH ORDINALITY AS v(t, j)
-                   WHERE g.t %% v.t""",
-                (grams, values),
-            ).fetchall()
+            rows = conn.execute(query, (grams, values)).fetchall()
             return [(int(a), int(b), float(s)) for a, b, s in rows]
         except psycopg.Error:
-            pass  # no pg_trgm on this server: the Python matcher below
+            pass  # pg_trgm unusable here: the stricter Python matcher below
     out = []
     for gi, g in enumerate(grams):
         for vi, v in enumerate(values):
             ratio = difflib.SequenceMatcher(None, g, v).ratio()
-            if ratio >= 0.5:
+            if ratio >= 0.8:
                 out.append((gi, vi, ratio))
     return out
 

@@ -144,12 +144,21 @@ class Assembler:
                         self.use(t + 1)
                 continue
             distinct = any(self.kind(j) == "distinct" for j in range(max(0, k - 1), t))
+            if it.arg == "count" and m.kind == "column" and m.columns and m.columns[0].is_temporal:
+                # 'number of engineers hired after …': the rows are counted, the date is a filter's column
+                m = Mention(m.start, m.end, "table", m.columns[0].table)
+                t_used = False
+            else:
+                t_used = True
             measure = self.measure_from(it.arg, m, distinct)
             if measure is None:
                 continue
             self.plan.measures.append(measure)
-            self.measure_at[k] = self.measure_at[t] = measure
-            self.use(k, t)
+            self.measure_at[k] = measure
+            self.use(k)
+            if t_used:
+                self.measure_at[t] = measure
+                self.use(t)
         return missing
 
     def ranking(self) -> None:
@@ -217,10 +226,13 @@ class Assembler:
             if m is not None and not self.items[c].used and measure_like(m):
                 self.use(c)
                 return self.implicit(m)
-        # 'the most customers' / '客户最多': a count of that table, when something else is being ranked
+        # 'the most customers' / '客户最多' / 'the most managers' (a stored value): a count of that table's rows,
+        # when something else is being ranked
         for c in (k + 1, k - 1):
             m = self.mention(c)
-            if m is None or m.kind != "table" or self.items[c].used:
+            if m is not None and m.kind == "value" and m.columns and c == k + 1:
+                m = Mention(m.start, m.end, "table", m.columns[0].table)
+            elif m is None or m.kind != "table" or self.items[c].used:
                 continue
             others = [j for j, it in enumerate(self.items) if j != c and not it.used and dim_like(it.mention)]
             if others:

@@ -146,8 +146,10 @@ def _nested_average(s: Assembler) -> None:
         and p.measures[0].column is not None
         and entity_dims
         and entity_dims[0].table != p.measures[0].home
-        and default_agg(p.measures[0].column, "desc") == "sum"
+        and any(p.measures[0].column is c for c in _additive(s))
     ):
+        # 'average revenue per customer' is a total per customer, averaged; 'average salary per department'
+        # (a row attribute, not a transaction amount) stays a grouped average
         entity = str(entity_dims[0].table)
         p.measures = [Measure("sum", p.measures[0].column)]
     else:
@@ -160,6 +162,11 @@ def _nested_average(s: Assembler) -> None:
     if any(d.table for d in p.dims):
         raise TranslationError("cannot average per row of one table and also group by another table")
     p.per_entity = entity
+
+
+def _additive(s: Assembler) -> list[Column]:
+    """Columns that are transaction amounts (revenue, quantities): summed per entity before averaging."""
+    return [c for concept in ("revenue", "quantity") for c, _ in s.index.concept_columns(concept)]
 
 
 def _listing(s: Assembler) -> None:

@@ -13,7 +13,7 @@ from pgai_magic.catalog import Catalog
 from pgai_magic.errors import GuardError, TranslationError
 from pgai_magic.nl2sql.build import Plan, build
 from pgai_magic.nl2sql.lexicon import CUES, STOPWORDS, SYNONYMS
-from pgai_magic.nl2sql.linking import EmbeddingLinker, Mention, SchemaIndex, link_values
+from pgai_magic.nl2sql.linking import EmbeddingLinker, Mention, SchemaIndex, link_values, trgm_schema
 from pgai_magic.nl2sql.resolve import assemble
 from pgai_magic.nl2sql.text import Tok, has_cjk, to_english, tokenize
 from pgai_magic.nl2sql.timeexpr import find_time_ranges
@@ -146,6 +146,7 @@ class Translator:
         self.catalog = catalog
         self.conn = conn
         self.index = SchemaIndex(catalog)
+        self.trgm = trgm_schema(conn)
         self.embedder = embedder
         self._embedding_linker: EmbeddingLinker | None = None
         self.today = today
@@ -176,7 +177,7 @@ class Translator:
                 if found is not None:
                     take(Item(i, i + 1, "mention", mention=found), found.score)
         self._scan(toks, taken, take)
-        for m in link_values(self.conn, self.catalog, toks, [not t for t in taken]):
+        for m in link_values(self.conn, self.catalog, toks, [not t for t in taken], trgm=self.trgm):
             take(Item(m.start, m.end, "mention", mention=m), m.score)
         for i, tok in enumerate(toks):
             if taken[i] or tok.kind != "word" or not _content(tok):
