@@ -241,3 +241,17 @@ def test_another_schema_needs_no_changes(conn: psycopg.Connection, schema: str, 
         conn.execute(gold).fetchall(), conn.execute(result.sql).fetchall(), ordered=gold_is_ordered(gold)
     ), result.sql
     conn.execute("RESET search_path")
+
+
+def test_embedding_similarity_links_words_no_list_knows(shop, session) -> None:  # type: ignore[no-untyped-def]
+    from pgai_magic.nl2sql.embedding import embedder_for
+
+    conn, plain = shop
+    with pytest.raises(TranslationError, match="municipality"):
+        plain.translate("number of customers per municipality")  # no name, synonym or comment says 'city'
+    translator = Translator(plain.catalog, conn=conn, embedder=embedder_for(session))  # the local MiniLM model
+    result = translator.translate("number of customers per municipality")
+    linked = [it.mention for it in result.analysis.items if it.mention is not None and it.mention.via == "embedding"]
+    assert [m.columns[0].name for m in linked] == ["city"]
+    gold = "SELECT city, count(*) FROM customers GROUP BY city"
+    assert results_match(conn.execute(gold).fetchall(), conn.execute(result.sql).fetchall())
