@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -33,6 +34,7 @@ for var in ("PGAI_DSN", "DATABASE_URL", "PGAI_LLM_BASE_URL", "PGAI_LLM_PATH"):
 from pgai_magic.datasets import sales  # noqa: E402
 from pgai_magic.errors import PgaiError  # noqa: E402
 from pgai_magic.nl2sql.evaluate import gold_is_ordered, results_match  # noqa: E402
+from pgai_magic.server import ensure_embedded  # noqa: E402
 from pgai_magic.session import Session  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -56,50 +58,54 @@ def main() -> None:
     args = parser.parse_args()
     questions = yaml.safe_load(Path(args.questions).read_text(encoding="utf-8"))["questions"]
 
-    with tempfile.TemporaryDirectory(prefix="pgai-bench-nl2sql-") as tmp:
-        session = Session(data_dir=Path(tmp) / "pg")
-        counts = sales.load(session, schema="public", seed=0, scale=args.scale)
-        conn = session.db.control
-        start = time.perf_counter()
-        session.ask("how many customers do we have?")  # loads the embedding model: reported apart
-        first_ask = time.perf_counter() - start
-        rows = []
-        asker = session._questions()
-        for q in questions:
-            gold = conn.execute(q["gold"]).fetchall()
-            # the anchor: the hand-written SQL run the way a %%pgai cell runs it (DataFrame out)
-            gold_s, _ = timed(lambda q=q: session.sql(q["gold"]), args.runs)
-            ordered = gold_is_ordered(q["gold"])
-            entry: dict[str, Any] = {
-                "id": q["id"],
-                "lang": q["lang"],
-                "question": q["question"],
-                "gold_s": gold_s,
-                "gold_rows": len(gold),
-            }
-            try:
-                translate_s, _ = timed(
-                    lambda q=q: asker.translate(q["question"], remember=False, use_memory=False), args.runs
-                )
-                ask_s, frame = timed(lambda q=q: session.ask(q["question"]), args.runs)
-                predicted = [tuple(r) for r in frame.itertuples(index=False, name=None)]
-                entry.update(
-                    correct=results_match(gold, predicted, ordered=ordered),
-                    ask_s=ask_s,
-                    translate_s=translate_s,
-                    source=frame.attrs["source"],
-                    sql=frame.attrs["sql"],
-                )
-            except PgaiError as err:
-                entry.update(
-                    correct=False, ask_s=None, translate_s=None, source="refused", error=f"{type(err).__name__}: {err}"
-                )
-            rows.append(entry)
-        # a question answered from the memory: a verified pair reused with a changed literal
-        session.ask("How many orders were placed in 2024?", accept=True)
-        memory_s, reused = timed(lambda: session.ask("How many orders were placed in 2023?"), args.runs)
-        memory_hit = f"{memory_s * 1000:.1f} ms (source: {reused.attrs['source']})"
-        session.close()
+    # a fresh embedded server, deleted afterwards: an empty question memory
+    data_dir = Path(tempfile.mkdtemp(prefix="pgai-bench-nl2sql-")) / "pg"
+    server = ensure_embedded(data_dir, cleanup="delete")
+    session = Session(data_dir=data_dir)
+    counts = sales.load(session, schema="public", seed=0, scale=args.scale)
+    conn = session.db.control
+    start = time.perf_counter()
+    session.ask("how many customers do we have?")  # loads the embedding model: reported apart
+    first_ask = time.perf_counter() - start
+    rows = []
+    asker = session._questions()
+    for q in questions:
+        gold = conn.execute(q["gold"]).fetchall()
+        # the anchor: the hand-written SQL run the way a %%pgai cell runs it (DataFrame out)
+        gold_s, _ = timed(lambda q=q: session.sql(q["gold"]), args.runs)
+        ordered = gold_is_ordered(q["gold"])
+        entry: dict[str, Any] = {
+            "id": q["id"],
+            "lang": q["lang"],
+            "question": q["question"],
+            "gold_s": gold_s,
+            "gold_rows": len(gold),
+        }
+        try:
+            translate_s, _ = timed(
+                lambda q=q: asker.translate(q["question"], remember=False, use_memory=False), args.runs
+            )
+            ask_s, frame = timed(lambda q=q: session.ask(q["question"]), args.runs)
+            predicted = [tuple(r) for r in frame.itertuples(index=False, name=None)]
+            entry.update(
+                correct=results_match(gold, predicted, ordered=ordered),
+                ask_s=ask_s,
+                translate_s=translate_s,
+                source=frame.attrs["source"],
+                sql=frame.attrs["sql"],
+            )
+        except PgaiError as err:
+            entry.update(
+                correct=False, ask_s=None, translate_s=None, source="refused", error=f"{type(err).__name__}: {err}"
+            )
+        rows.append(entry)
+    # a question answered from the memory: a verified pair reused with a changed literal
+    session.ask("How many orders were placed in 2024?", accept=True)
+    memory_s, reused = timed(lambda: session.ask("How many orders were placed in 2023?"), args.runs)
+    memory_hit = f"{memory_s * 1000:.1f} ms (source: {reused.attrs['source']})"
+    session.close()
+    server.handle.cleanup()  # type: ignore[attr-defined]
+    shutil.rmtree(data_dir.parent, ignore_errors=True)
 
     def pct(items: list[dict[str, Any]]) -> str:
         ok = sum(r["correct"] for r in items)

@@ -20,6 +20,7 @@ _SKIP = {"distinct", "which", "list", "agg", "not", "dir"}
 
 
 def measure_like(m: Mention | None) -> bool:
+    """A word that can be summed or averaged: a measure concept or a numeric, non-key column."""
     if m is None:
         return False
     return m.kind == "concept" or (
@@ -28,10 +29,13 @@ def measure_like(m: Mention | None) -> bool:
 
 
 def dim_like(m: Mention | None) -> bool:
+    """A word that can be grouped by or listed: a table, or a column that is not a measure."""
     return m is not None and (m.kind == "table" or (m.kind == "column" and not measure_like(m)))
 
 
 class Assembler:
+    """One question's items, walked in passes that fill its Plan (aggregates, filters, ranking, groups)."""
+
     def __init__(self, a: Analysis, catalog: Catalog, index: SchemaIndex) -> None:
         self.a = a
         self.items = a.items
@@ -41,7 +45,6 @@ class Assembler:
         self.notes: list[str] = []
         self.measure_at: dict[int, Measure] = {}
         self.choices: dict[int, tuple[Any, list[Column]]] = {}
-        self.subject_item: int | None = None
         self.avg_of: list[str] = []
 
     # -- helpers ----------------------------------------------------------------------
@@ -269,7 +272,6 @@ class Assembler:
         m = self.mention(subject) if subject is not None else None
         if subject is not None:
             self.use(subject)
-            self.subject_item = subject
         if measure is None:
             measure = self.concept_measure("revenue")
             if measure is None:

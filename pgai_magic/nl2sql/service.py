@@ -285,7 +285,8 @@ class Asker:
         self.last_id = qid
         return qid
 
-    def history(self, *, limit: int = 50, verified: bool | None = None, all_scopes: bool = True) -> pd.DataFrame:
+    def history(self, *, limit: int = 50, verified: bool | None = None) -> pd.DataFrame:
+        """Remembered questions of every schema, newest first."""
         self._require_memory()
         return self.memory.history(limit=limit, verified=verified)
 
