@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import psycopg
@@ -18,6 +18,11 @@ from pgai_magic.migrations import apply_migrations, install_extensions
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.sqltext import Statement, bind_parameters, split_statements
 from pgai_magic.suggest import add_suggestion
+
+if TYPE_CHECKING:
+    from pgai_magic.catalog import Catalog
+    from pgai_magic.nl2sql.llm import LLMBackend
+    from pgai_magic.nl2sql.service import Answer, Asker
 
 __all__ = ["CellResult", "Session", "connect"]
 
@@ -210,6 +215,91 @@ class Session:
     # -- embeddings ---------------------------------------------------------------
 
     # -- natural-language questions -------------------------------------------------
+    def _questions(self) -> Asker:
+        """The question pipeline (catalog, translator, LLM backend, question memory), made on first use."""
+        asker: Asker | None = getattr(self, "_asker", None)
+        if asker is None:
+            from pgai_magic.nl2sql.service import Asker
+
+            asker = self._asker = Asker(self)
+        return asker
+
+    def ask(
+        self,
+        question: str,
+        *,
+        dry_run: bool = False,
+        accept: bool = False,
+        schema: str | list[str] | None = None,
+        generator: str = "auto",
+        timeout_s: float = 30.0,
+        remember: bool = True,
+        use_memory: bool = True,
+        on_answer: Callable[[Answer], None] | None = None,
+    ) -> pd.DataFrame | str:
+        """Answer a question in English or Chinese: the result as a DataFrame (SQL in `df.attrs["sql"]`).
+
+        The SQL comes from the question memory (a verified similar question), else the built-in
+        translator, else the LLM when one is configured; it runs read-only with a statement timeout.
+        `dry_run` returns the SQL without running it; `accept` marks the answer verified;
+        `on_answer` sees the answer (SQL and source) before it runs; `remember=False` keeps the
+        question out of the memory and `use_memory=False` does not reuse remembered SQL.
+        """
+        asker = self._questions()
+        answer = asker.translate(
+            question,
+            schema=schema,
+            generator=generator,
+            remember=remember or accept,
+            use_memory=use_memory,
+            timeout_s=timeout_s,
+        )
+        if accept:
+            asker.accept(answer.question_id)
+        if on_answer is not None:
+            on_answer(answer)
+        if dry_run:
+            return answer.sql
+        return asker.run(answer, timeout_s=timeout_s)
+
+    def translate(
+        self, question: str, *, schema: str | list[str] | None = None, generator: str = "auto", remember: bool = True
+    ) -> Answer:
+        """The SQL for a question (and where it came from) without running it."""
+        return self._questions().translate(question, schema=schema, generator=generator, remember=remember)
+
+    def accept_answer(self, question_id: int | None = None) -> int:
+        """Mark the last answer (or question #id) verified: similar questions will reuse its SQL."""
+        return self._questions().accept(question_id)
+
+    def teach(self, question: str, sql: str, *, schema: str | list[str] | None = None) -> int:
+        """Remember `sql` (guarded and planned first) as the verified answer to `question`; returns its id."""
+        return self._questions().teach(question, sql, schema=schema)
+
+    def question_history(self, *, limit: int = 50, verified: bool | None = None) -> pd.DataFrame:
+        """The remembered questions, newest first."""
+        return self._questions().history(limit=limit, verified=verified)
+
+    def forget_question(self, question_id: int) -> None:
+        """Remove question #id from the question memory."""
+        self._questions().memory.forget(question_id)
+
+    def use_llm(self, backend: LLMBackend | str | None) -> None:
+        """Use this LLM backend for questions the translator cannot answer (None: none; 'env': from the environment)."""
+        self._questions().use_llm(backend)
+
+    @property
+    def llm(self) -> LLMBackend | None:
+        return self._questions().llm
+
+    def catalog(self, schema: str | list[str] | None = None, *, refresh: bool = False) -> Catalog:
+        """Tables, columns, keys, comments and values of `schema` (default: the search path)."""
+        return self._questions().catalog(schema, refresh=refresh)
+
+    def _question_status(self) -> dict[str, Any]:
+        return self._questions().status()
+
+    status_sections.append(_question_status)
 
     # -- in-database inference -------------------------------------------------------
     def deploy(

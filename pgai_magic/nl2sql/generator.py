@@ -1,0 +1,152 @@
+"""The SQL generator seam: the offline translator and the LLM generator (prompt, extraction, bounded repair)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from pgai_magic.catalog import Catalog
+from pgai_magic.errors import GuardError, PgaiError, SQLError, TranslationError
+from pgai_magic.nl2sql.build import join_tree
+from pgai_magic.nl2sql.llm import LLMBackend, Message
+from pgai_magic.nl2sql.translator import Analysis, Translator
+
+__all__ = ["Generated", "Generator", "LLMGenerator", "Request", "TranslatorGenerator", "extract_sql", "linked_tables"]
+
+
+@dataclass
+class Request:
+    """What a generator gets: the question, the schema, what linking found, verified examples, a validator."""
+
+    question: str
+    catalog: Catalog
+    validate: Callable[[str], None]
+    analysis: Analysis | None = None
+    examples: list[tuple[str, str]] = field(default_factory=list)
+    today: dt.date | None = None
+
+
+@dataclass
+class Generated:
+    """SQL from a generator, with where it came from and how it got there."""
+
+    sql: str
+    source: str
+    confidence: float | None = None
+    notes: list[str] = field(default_factory=list)
+    attempts: int = 1
+    messages: list[Message] = field(default_factory=list)
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Turns a question into SQL, or raises TranslationError."""
+
+    name: str
+
+    def generate(self, request: Request) -> Generated: ...
+
+
+class TranslatorGenerator:
+    """The built-in, rule-based translator behind the generator seam."""
+
+    name = "built-in translator"
+
+    def __init__(self, translator: Translator) -> None:
+        self.translator = translator
+
+    def generate(self, request: Request) -> Generated:
+        t = self.translator.translate(request.question)
+        request.validate(t.sql)
+        return Generated(t.sql, "translator", t.confidence, t.notes)
+
+
+def linked_tables(catalog: Catalog, analysis: Analysis | None, *, most: int = 25) -> list[str]:
+    """The tables a question names plus those that join them; every table when it names none."""
+    named = analysis.tables() if analysis is not None else []
+    if not named:
+        return list(catalog.tables)[:most]
+    try:
+        tree = join_tree(catalog, set(named), named)
+        tables = list(dict.fromkeys(named + tree.tables()))
+    except TranslationError:
+        tables = named
+    for key in list(tables):  # the tables they reference, for names and labels
+        for fk in catalog.tables[key].foreign_keys:
+            if fk.ref_table in catalog.tables and fk.ref_table not in tables:
+                tables.append(fk.ref_table)
+    return tables[:most]
+
+
+_SYSTEM = """You translate questions about a PostgreSQL database into one SQL query.
+Rules: answer with a single read-only PostgreSQL SELECT (WITH ... SELECT allowed) in a ```sql code block and
+nothing else; use only the tables and columns below; never modify data; compare text values exactly as
+listed; use current_date for relative dates."""
+
+
+def extract_sql(reply: str) -> str:
+    """The SQL in a model's reply: a ```sql block, else any ``` block, else from the first SELECT/WITH line."""
+    for fence in ("```sql", "```SQL", "```postgresql", "```"):
+        start = reply.find(fence)
+        if start >= 0:
+            body = reply[start + len(fence) :]
+            end = body.find("```")
+            return (body if end < 0 else body[:end]).strip().rstrip(";").strip()
+    lines = reply.strip().splitlines()
+    for k, line in enumerate(lines):
+        if line.strip().upper().startswith(("SELECT", "WITH")):
+            return "\n".join(lines[k:]).strip().rstrip(";").strip()
+    return reply.strip().rstrip(";").strip()
+
+
+class LLMGenerator:
+    """Asks an LLM for SQL with the linked schema, sample values and verified examples; repairs a few times."""
+
+    def __init__(self, backend: LLMBackend, *, max_repairs: int = 2) -> None:
+        if max_repairs < 0:
+            raise ValueError("max_repairs must be zero or more")
+        self.backend = backend
+        self.max_repairs = max_repairs
+        self.name = f"LLM ({backend.name})"
+
+    def messages(self, request: Request) -> list[Message]:
+        tables = linked_tables(request.catalog, request.analysis)
+        parts = ["Schema:\n" + request.catalog.describe(tables)]
+        if request.examples:
+            shots = "\n\n".join(f"Question: {q}\nSQL:\n```sql\n{s}\n```" for q, s in request.examples)
+            parts.append("Verified examples:\n" + shots)
+        today = request.today or dt.date.today()
+        user = f"Today is {today.isoformat()}.\nQuestion: {request.question}\nSQL:"
+        return [{"role": "system", "content": _SYSTEM + "\n\n" + "\n\n".join(parts)}, {"role": "user", "content": user}]
+
+    def generate(self, request: Request) -> Generated:
+        messages = self.messages(request)
+        errors: list[str] = []
+        for attempt in range(1, self.max_repairs + 2):
+            reply = self.backend.complete(messages)
+            sql = extract_sql(reply)
+            try:
+                request.validate(sql)
+            except (GuardError, SQLError) as exc:
+                message = exc.message if isinstance(exc, SQLError) else str(exc)
+                errors.append(message)
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": reply},
+                    {
+                        "role": "user",
+                        "content": f"That query was rejected: {message}\n"
+                        "Reply with a corrected single SELECT query in a ```sql block.",
+                    },
+                ]
+                continue
+            except PgaiError as exc:
+                errors.append(str(exc))
+                break
+            return Generated(sql, "llm", None, [f"{attempt} attempt{'s' if attempt > 1 else ''}"], attempt, messages)
+        raise TranslationError(
+            f"the LLM ({self.backend.name}) gave no acceptable SQL for {request.question!r} after "
+            f"{len(errors)} attempt{'s' if len(errors) != 1 else ''}; last problem: {errors[-1] if errors else 'none'}"
+        )

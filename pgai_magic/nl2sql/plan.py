@@ -1,0 +1,429 @@
+"""Role assignment: which linked words are measures, groups, filters, ranking and subject of the question."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pgai_magic.catalog import Catalog, Column
+from pgai_magic.errors import TranslationError
+from pgai_magic.nl2sql.build import Dim, Filter, Measure, Plan
+from pgai_magic.nl2sql.lexicon import CONCEPTS
+from pgai_magic.nl2sql.linking import Mention, SchemaIndex
+
+if TYPE_CHECKING:
+    from pgai_magic.nl2sql.translator import Analysis
+
+__all__ = ["Assembler", "default_agg", "dim_like", "measure_like"]
+
+_STOP_AT = {"group", "by", "top", "super", "cmp", "sort", "bucket"}
+_SKIP = {"distinct", "which", "list", "agg", "not", "dir"}
+
+
+def measure_like(m: Mention | None) -> bool:
+    """A word that can be summed or averaged: a measure concept or a numeric, non-key column."""
+    if m is None:
+        return False
+    return m.kind == "concept" or (
+        m.kind == "column" and bool(m.columns) and m.columns[0].is_numeric and not m.columns[0].is_key
+    )
+
+
+def dim_like(m: Mention | None) -> bool:
+    """A word that can be grouped by or listed: a table, or a column that is not a measure."""
+    return m is not None and (m.kind == "table" or (m.kind == "column" and not measure_like(m)))
+
+
+class Assembler:
+    """One question's items, walked in passes that fill its Plan (aggregates, filters, ranking, groups)."""
+
+    def __init__(self, a: Analysis, catalog: Catalog, index: SchemaIndex) -> None:
+        self.a = a
+        self.items = a.items
+        self.catalog = catalog
+        self.index = index
+        self.plan = Plan()
+        self.notes: list[str] = []
+        self.measure_at: dict[int, Measure] = {}
+        self.choices: dict[int, tuple[Any, list[Column]]] = {}
+        self.avg_of: list[str] = []
+
+    # -- helpers ----------------------------------------------------------------------
+    def mention(self, k: int) -> Mention | None:
+        return self.items[k].mention if 0 <= k < len(self.items) else None
+
+    def kind(self, k: int) -> str:
+        return self.items[k].kind if 0 <= k < len(self.items) else ""
+
+    def use(self, *ks: int) -> None:
+        for k in ks:
+            if 0 <= k < len(self.items):
+                self.items[k].used = True
+
+    def choose(self, obj: Any, candidates: list[Column]) -> None:
+        """Record that `obj.column` may be any of `candidates` (settled once the other tables are known)."""
+        if len(candidates) > 1:
+            self.choices[id(obj)] = (obj, candidates)
+
+    def singular(self, k: int) -> bool:
+        it = self.items[k]
+        tok = self.a.toks[it.end - 1]
+        return tok.text == tok.lemma
+
+    def measure_from(self, agg: str, m: Mention, distinct: bool = False) -> Measure | None:
+        if m.kind == "table":
+            return Measure("count", table=m.table) if agg in ("count", "sum") else None
+        if not m.columns:
+            return None
+        if m.kind == "concept":
+            default = CONCEPTS[str(m.concept)][2]
+            measure = Measure(default if agg == "count" else agg, m.columns[0])
+            self.choose(measure, m.columns)
+            return measure
+        col = m.columns[0]
+        if col.is_numeric and not col.is_key:
+            measure = Measure(agg, col, distinct=agg == "count")
+        elif agg == "count":
+            measure = Measure("count", col, distinct=True)
+        elif agg in ("min", "max") and col.is_temporal:
+            measure = Measure(agg, col)
+        else:
+            return None
+        self.choose(measure, m.columns)
+        return measure
+
+    def concept_measure(self, concept: str) -> Measure | None:
+        cols = [c for c, _ in self.index.concept_columns(concept)]
+        if not cols:
+            return None
+        measure = Measure(CONCEPTS[concept][2], cols[0])
+        self.choose(measure, cols)
+        return measure
+
+    def target(self, k: int, forward: int = 4, back: int = 2) -> int | None:
+        for j in range(k + 1, min(len(self.items), k + 1 + forward)):
+            kind, m = self.kind(j), self.mention(j)
+            if kind in _STOP_AT or kind == "time":
+                break
+            if m is not None and m.kind != "value":
+                return j
+            if kind not in _SKIP and kind not in ("num", "mention"):
+                break
+        for j in range(k - 1, max(-1, k - 1 - back), -1):
+            m = self.mention(j)
+            if m is not None and m.kind != "value":
+                return j
+            if self.kind(j) not in _SKIP:
+                break
+        return None
+
+    # -- passes ---------------------------------------------------------------------------
+    def aggregates(self) -> list[str]:
+        missing = []
+        for k, it in enumerate(self.items):
+            if it.kind != "agg":
+                continue
+            t = self.target(k)
+            if t is None:
+                missing.append(it.arg)
+                it.used = True
+                continue
+            if t in self.measure_at:
+                self.measure_at[k] = self.measure_at[t]
+                self.use(k)
+                continue
+            m = self.mention(t)
+            assert m is not None
+            if it.arg == "avg" and m.kind == "table":
+                # 'average order value', 'average order amount': an average over that table's rows of a total
+                self.avg_of.append(str(m.table))
+                self.use(k, t)
+                after = self.mention(t + 1)
+                if after is not None and measure_like(after) and not self.items[t + 1].used:
+                    inner = self.implicit(after)
+                    inner = Measure(default_agg(inner, "desc"), inner) if isinstance(inner, Column) else inner
+                    if inner is not None:
+                        self.plan.measures.append(inner)
+                        self.measure_at[k] = self.measure_at[t + 1] = inner
+                        self.use(t + 1)
+                continue
+            distinct = any(self.kind(j) == "distinct" for j in range(max(0, k - 1), t))
+            if it.arg == "count" and m.kind == "column" and m.columns and m.columns[0].is_temporal:
+                # 'number of engineers hired after …': the rows are counted, the date is a filter's column
+                m = Mention(m.start, m.end, "table", m.columns[0].table)
+                t_used = False
+            else:
+                t_used = True
+            measure = self.measure_from(it.arg, m, distinct)
+            if measure is None:
+                continue
+            self.plan.measures.append(measure)
+            self.measure_at[k] = measure
+            self.use(k)
+            if t_used:
+                self.measure_at[t] = measure
+                self.use(t)
+        return missing
+
+    def ranking(self) -> None:
+        first = next((k for k, it in enumerate(self.items) if it.kind in ("top", "super")), None)
+        if first is None:
+            self.sort()
+            return
+        cues = [k for k, it in enumerate(self.items) if it.kind in ("top", "super")]
+        direction = self.items[first].arg.split(":")[0]
+        limit: int | None = None
+        measure: Measure | Column | None = None
+        concept: str | None = None
+        for k in cues:
+            it = self.items[k]
+            self.use(k)
+            if ":" in it.arg:
+                direction, concept = it.arg.split(":")
+            elif it.kind == "super" and self.items[first].kind == "top":
+                direction = it.arg
+            for j in (k + 1, k - 1):
+                if self.kind(j) == "num" and not self.items[j].used and isinstance(self.items[j].value, int):
+                    limit = int(self.items[j].value)
+                    self.use(j)
+                    break
+            if measure is None and concept is None and it.kind == "super":
+                measure = self.adjacent_measure(k)
+        for k, it in enumerate(self.items):
+            if it.kind == "by" and not it.used:
+                j, mj = k + 1, self.mention(k + 1)
+                if j in self.measure_at:
+                    measure = self.measure_at[j]
+                    self.use(k)
+                elif mj is not None and measure_like(mj):
+                    measure = self.implicit(mj)
+                    self.use(k, j)
+        subject = self.find_subject(first)
+        if limit is None and subject is not None:
+            before = subject - 1
+            if self.kind(before) == "num" and not self.items[before].used:
+                limit = int(self.items[before].value)
+                self.use(before)
+        if limit is None:
+            limit = 1 if subject is None or self.singular(subject) else 10
+        if concept == "time":
+            measure = self.date_column(subject)
+        elif concept is not None:
+            measure = self.concept_measure(concept)
+        self.apply_ranking(subject, measure, direction, limit)
+
+    def implicit(self, m: Mention) -> Measure | Column | None:
+        """What a measure word means without an aggregate word: a concept's usual total, or a plain column."""
+        if m.kind == "concept":
+            return self.measure_from("count", m)  # 'count' picks the concept's default aggregate
+        return m.column if measure_like(m) else None
+
+    def adjacent_measure(self, k: int) -> Measure | Column | None:
+        """The measure a superlative is about: the measure word after it, else before it, else 'most <table>'."""
+        j = k + 1
+        while self.kind(j) in ("num", "top"):
+            j += 1
+        for c in (j, k - 1):
+            if c in self.measure_at:
+                return self.measure_at[c]
+            m = self.mention(c)
+            if m is not None and not self.items[c].used and measure_like(m):
+                self.use(c)
+                return self.implicit(m)
+        # 'the most customers' / '客户最多' / 'the most managers' (a stored value): a count of that table's rows,
+        # when something else is being ranked
+        for c in (k + 1, k - 1):
+            m = self.mention(c)
+            if m is not None and m.kind == "value" and m.columns and c == k + 1:
+                m = Mention(m.start, m.end, "table", m.columns[0].table)
+            elif m is None or m.kind != "table" or self.items[c].used:
+                continue
+            others = [j for j, it in enumerate(self.items) if j != c and not it.used and dim_like(it.mention)]
+            if others:
+                self.use(c)
+                return Measure("count", table=m.table)
+        return None
+
+    def find_subject(self, first: int) -> int | None:
+        for j in range(first + 1, len(self.items)):
+            m = self.mention(j)
+            if self.kind(j) in ("num", "top", "super"):
+                continue
+            if m is not None and not self.items[j].used and dim_like(m):
+                return j
+            if m is None and self.kind(j) not in ("which", "list", "agg"):
+                break
+        for k, it in enumerate(self.items):
+            if it.kind == "which" and dim_like(self.mention(k + 1)) and not self.items[k + 1].used:
+                return k + 1
+        return next((k for k, it in enumerate(self.items) if not it.used and dim_like(it.mention)), None)
+
+    def date_column(self, subject: int | None) -> Column | None:
+        for it in self.items:
+            m = it.mention
+            if m is not None and m.kind == "column" and m.columns and m.columns[0].is_temporal and not it.used:
+                it.used = True
+                return m.columns[0]
+        m = self.mention(subject) if subject is not None else None
+        table = self.catalog.tables.get(str(m.table or (m.columns[0].table if m.columns else ""))) if m else None
+        return next((c for c in table.columns if c.is_temporal), None) if table else None
+
+    def apply_ranking(self, subject: int | None, measure: Measure | Column | None, direction: str, limit: int) -> None:
+        p = self.plan
+        m = self.mention(subject) if subject is not None else None
+        if subject is not None:
+            self.use(subject)
+        if measure is None:
+            measure = self.concept_measure("revenue")
+            if measure is None:
+                raise TranslationError("the question ranks something but names no measure to rank by")
+            self.notes.append("ranked by revenue (no measure named)")
+        if m is None:
+            if isinstance(measure, Column):
+                measure = Measure("max" if direction == "desc" else "min", measure)
+            else:
+                return  # a plain aggregate: nothing to rank
+            p.measures = [measure]
+            return
+        if m.kind == "table":
+            table = self.catalog.tables[str(m.table)]
+            p.subject = table.key
+            if isinstance(measure, Measure) and measure.column is not None and measure.agg != "count":
+                own = [c for c in self.choices.get(id(measure), (None, [measure.column]))[1] if c.table == table.key]
+                if own:  # 'most expensive product': the product's own price, no aggregate
+                    self.choices.pop(id(measure), None)
+                    if measure in p.measures:
+                        p.measures.remove(measure)
+                    measure = own[0]
+            if isinstance(measure, Column) and measure.table == table.key:
+                # the row's name and the measure; a table without a name column shows whole rows
+                p.columns = [table.label, measure] if table.label is not None and table.label != measure else []
+                p.order = (measure, direction)
+                p.limit = limit
+                return
+            if isinstance(measure, Column):
+                measure = Measure(default_agg(measure, direction), measure)
+            p.dims.append(Dim(table=table.key))
+        else:
+            if isinstance(measure, Column):
+                measure = Measure(default_agg(measure, direction), measure)
+            dim = Dim(column=m.columns[0])
+            self.choose(dim, m.columns)
+            p.dims.append(dim)
+        if measure not in p.measures:
+            p.measures.append(measure)
+        p.order = (measure, direction)
+        p.limit = limit
+
+    def sort(self) -> None:
+        for k, it in enumerate(self.items):
+            if it.kind != "sort":
+                continue
+            self.use(k)
+            direction = next((x.arg for x in self.items if x.kind == "dir"), "asc")
+            j = k + 1
+            if j in self.measure_at:
+                self.plan.order = (self.measure_at[j], "desc" if direction == "desc" else "asc")
+            elif self.mention(j) is not None and self.mention(j).kind == "column":  # type: ignore[union-attr]
+                self.plan.order = (self.mention(j).columns[0], direction)  # type: ignore[union-attr]
+                self.use(j)
+
+    def groups(self) -> None:
+        for k, it in enumerate(self.items):
+            if it.kind == "bucket":
+                self.plan.dims.append(Dim(bucket=it.arg))
+                self.use(k)
+                continue
+            if it.kind not in ("group", "by") or it.used:
+                continue
+            j = k + 1
+            while j < len(self.items):
+                m = self.mention(j)
+                if m is None or m.kind == "value" or self.items[j].used or not dim_like(m):
+                    break
+                if m.kind == "table":
+                    dim = Dim(table=m.table)
+                else:
+                    dim = Dim(column=m.columns[0])
+                    self.choose(dim, m.columns)
+                self.plan.dims.append(dim)
+                self.use(k, j)
+                j += 1
+                if self.kind(j) in ("group", "by"):
+                    self.use(j)
+                    j += 1
+
+    def filters(self) -> None:
+        by_column: dict[tuple[int, bool], Filter] = {}
+        for k, it in enumerate(self.items):
+            m = it.mention
+            if m is None or m.kind != "value" or not m.columns:
+                continue
+            negate = self.kind(k - 1) == "not"
+            self.use(k, k - 1 if negate else k)
+            key = (id(m.columns[0]), negate)
+            if key in by_column:
+                by_column[key].values.append(m.value)
+                continue
+            f = Filter(m.columns[0], "=", [m.value], negate=negate)
+            self.choose(f, m.columns)
+            by_column[key] = f
+            self.plan.filters.append(f)
+            for j in (k - 1, k + 1, k - 2):  # 'the Sports category', 'status cancelled'
+                other = self.mention(j)
+                if other is not None and other.kind == "column" and m.columns[0] in other.columns:
+                    self.use(j)
+        for k, it in enumerate(self.items):
+            if it.kind == "cmp":
+                self.comparison(k)
+        for it in self.items:
+            if it.kind == "time":
+                self.plan.time.extend(it.value.conditions)
+                it.used = True
+
+    def comparison(self, k: int) -> None:
+        it = self.items[k]
+        op, _, concept = it.arg.partition(":")
+        j = k + 1
+        if self.kind(j) != "num":
+            return
+        number = self.items[j].value
+        self.use(k, j)
+        target: Mention | None = None
+        if not concept:
+            for b in (k - 1, k - 2):
+                if measure_like(self.mention(b)):
+                    target = self.mention(b)
+                    self.use(b)
+                    break
+            after = self.mention(j + 1)
+            if target is None and after is not None and (after.kind == "table" or measure_like(after)):
+                target = after
+                self.use(j + 1)
+        if target is None:
+            cols = [c for c, _ in self.index.concept_columns(concept or "price")]
+            if not cols:
+                raise TranslationError(f"cannot tell what must be {op} {number}")
+            target = Mention(k, j, "concept", columns=cols, concept=concept or "price")
+        if target.kind == "table":
+            measure = Measure("count", table=target.table)
+            self.plan.filters.append(Filter(None, op, [number], measure=measure))
+            self.plan.measures.append(measure)
+            return
+        if target.kind == "concept" and CONCEPTS[str(target.concept)][2] == "sum":
+            measure = Measure("sum", target.columns[0])
+            self.choose(measure, target.columns)
+            self.plan.filters.append(Filter(None, op, [number], measure=measure))
+            self.plan.measures.append(measure)
+            return
+        f = Filter(target.columns[0], op, [number])
+        self.choose(f, target.columns)
+        self.plan.filters.append(f)
+
+
+def default_agg(col: Column, direction: str) -> str:
+    """How a column ranks groups: latest/earliest date, average price, total of other numbers."""
+    if col.is_temporal:
+        return "max" if direction == "desc" else "min"
+    if not col.is_numeric:
+        raise TranslationError(f"cannot rank by the text column {col.name}")
+    return "avg" if "price" in col.name or "cost" in col.name else "sum"

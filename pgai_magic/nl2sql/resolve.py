@@ -1,0 +1,230 @@
+"""After roles are assigned: implicit measures, nested averages, row listings, column choice, the date column."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pgai_magic.catalog import Catalog, Column
+from pgai_magic.errors import TranslationError
+from pgai_magic.nl2sql.build import Dim, Measure, Plan, column_distance
+from pgai_magic.nl2sql.lexicon import CONCEPTS
+from pgai_magic.nl2sql.linking import Mention, SchemaIndex
+from pgai_magic.nl2sql.plan import Assembler, default_agg, measure_like
+
+if TYPE_CHECKING:
+    from pgai_magic.nl2sql.translator import Analysis
+
+__all__ = ["assemble"]
+
+
+def assemble(a: Analysis, catalog: Catalog, index: SchemaIndex) -> tuple[Plan, list[str]]:
+    """The plan of an analysed question; TranslationError when its parts do not fit together."""
+    s = Assembler(a, catalog, index)
+    missing = s.aggregates()
+    s.filters()
+    s.ranking()
+    s.groups()
+    _finish(s, missing)
+    return s.plan, s.notes
+
+
+def _finish(s: Assembler, missing: list[str]) -> None:
+    p, items = s.plan, s.items
+    # explicit date column (time filter on 'signup date', buckets)
+    explicit = next(
+        (
+            it
+            for it in items
+            if not it.used
+            and it.mention is not None
+            and it.mention.kind == "column"
+            and it.mention.columns
+            and it.mention.columns[0].is_temporal
+        ),
+        None,
+    )
+    if explicit is not None and (p.time or any(d.bucket for d in p.dims)):
+        p.time_column = explicit.mention.columns[0]  # type: ignore[union-attr]
+        explicit.used = True
+    unused = [k for k, it in enumerate(items) if not it.used and it.mention is not None]
+    # measures named without an aggregate word ('sales by country', 'revenue from online orders')
+    if not p.measures:
+        for k in unused:
+            m = items[k].mention
+            if m is not None and m.kind == "concept" and CONCEPTS[str(m.concept)][2] == "sum":
+                measure = s.measure_from("sum", m)
+                if measure is not None:
+                    p.measures.append(measure)
+                    s.use(k)
+                    break
+    if not p.measures and p.dims:  # 'amount per region': a numeric column totalled per group
+        for k in unused:
+            m = items[k].mention
+            if m is not None and m.kind == "column" and measure_like(m) and not items[k].used:
+                col = m.columns[0]
+                p.measures.append(Measure(default_agg(col, "desc"), col))
+                s.use(k)
+                break
+    for agg in missing:
+        if p.measures:
+            break
+        if agg == "sum":
+            measure = s.concept_measure("revenue")
+        else:
+            table = next((items[k].mention.table for k in unused if items[k].mention.kind == "table"), None)  # type: ignore[union-attr]
+            table = table or next((f.column.table for f in p.filters if f.column is not None), None)
+            measure = Measure("count", table=table) if table else None
+        if measure is not None:
+            p.measures.append(measure)
+    if p.dims and not p.measures:
+        table_k = next((k for k in unused if not items[k].used and items[k].mention.kind == "table"), None)  # type: ignore[union-attr]
+        if table_k is not None:
+            p.measures.append(Measure("count", table=items[table_k].mention.table))  # type: ignore[union-attr]
+            s.use(table_k)
+        else:
+            home = next((d.home for d in p.dims if d.column or d.table), None)
+            if home is None:
+                raise TranslationError("the question groups by time but names nothing to count or sum")
+            p.measures.append(Measure("count", table=home))
+    _nested_average(s)
+    # a whole-table dim at the measure's own grain is no grouping ('average quantity per order line')
+    if len(p.measures) == 1 and p.measures[0].column is not None:
+        p.dims = [d for d in p.dims if not (d.table and d.table == p.measures[0].home)]
+    having = [f.measure for f in p.filters if f.measure is not None]
+    if having and not p.dims:
+        tables = [it.mention for it in items if it.mention is not None and it.mention.kind == "table"]
+        subject = next(
+            (m for m in tables if m.table != having[0].home),
+            None,
+        )
+        if subject is None:
+            raise TranslationError("a count or total condition needs something to group by")
+        p.dims.append(Dim(table=subject.table))
+        p.subject = subject.table
+        for k in range(len(items)):
+            if items[k].mention is subject:
+                s.use(k)
+    if not p.measures and not p.dims and p.order is None:
+        _listing(s)
+    direction = next((it.arg for it in items if it.kind == "dir"), None)
+    if direction is not None and p.order is None:  # 'highest first', 'in ascending order'
+        if p.measures:
+            p.order = (p.measures[0], direction)
+        elif p.columns:
+            p.order = (p.columns[0], direction)
+    # the remaining table mentions join in as context ('orders from customers in Germany')
+    for it in items:
+        if not it.used and it.mention is not None and it.mention.kind == "table":
+            p.context.add(str(it.mention.table))
+            it.used = True
+    _settle_columns(s)
+    if p.time or any(d.bucket for d in p.dims):
+        if p.time_column is None:
+            p.time_column = _time_column(s)
+        for d in p.dims:
+            if d.bucket:
+                d.column = p.time_column
+        if p.time_column is None:
+            raise TranslationError("the question names a time range but none of its tables has a date column")
+
+
+def _nested_average(s: Assembler) -> None:
+    """'average order value', 'average quantity per order', 'average number of orders per customer':
+    a total per row of an entity table, averaged over those rows."""
+    p = s.plan
+    entity_dims = [d for d in p.dims if d.table]
+    if s.avg_of and len(p.measures) <= 1:
+        entity = str(entity_dims[0].table) if entity_dims else s.avg_of[0]
+        if not p.measures:
+            revenue = s.concept_measure("revenue")
+            if revenue is None:
+                raise TranslationError(f"cannot tell what to average per row of {entity}")
+            p.measures = [revenue]
+    elif (
+        len(p.measures) == 1
+        and p.measures[0].agg == "avg"
+        and p.measures[0].column is not None
+        and entity_dims
+        and entity_dims[0].table != p.measures[0].home
+        and any(p.measures[0].column is c for c in _additive(s))
+    ):
+        # 'average revenue per customer' is a total per customer, averaged; 'average salary per department'
+        # (a row attribute, not a transaction amount) stays a grouped average
+        entity = str(entity_dims[0].table)
+        p.measures = [Measure("sum", p.measures[0].column)]
+    else:
+        return
+    if p.measures[0].home == entity and p.measures[0].column is not None:
+        p.measures[0].agg = "avg"  # the entity is the measure's own table: a plain average
+        p.dims = [d for d in p.dims if d.table != entity]
+        return
+    p.dims = [d for d in p.dims if d.table != entity]
+    if any(d.table for d in p.dims):
+        raise TranslationError("cannot average per row of one table and also group by another table")
+    p.per_entity = entity
+
+
+def _additive(s: Assembler) -> list[Column]:
+    """Columns that are transaction amounts (revenue, quantities): summed per entity before averaging."""
+    return [c for concept in ("revenue", "quantity") for c, _ in s.index.concept_columns(concept)]
+
+
+def _listing(s: Assembler) -> None:
+    p, items = s.plan, s.items
+    named: list[Mention] = []
+    subject: str | None = None
+    for k, it in enumerate(items):
+        m = it.mention
+        if m is None or it.used:
+            continue
+        if m.kind == "table" and subject is None:
+            subject = m.table
+            s.use(k)
+        elif m.kind in ("column", "concept") and m.columns:
+            named.append(m)
+            s.use(k)
+    if subject is None:
+        subject = next(
+            (it.mention.table for it in items if it.mention is not None and it.mention.kind == "table"), None
+        )
+        subject = None if subject is None or not any(subject == c.table for m in named for c in m.columns) else subject
+    # a name shared by several tables ('name') means the subject's own column
+    cols = [next((c for c in m.columns if c.table == subject), m.columns[0]) for m in named]
+    if subject is not None:
+        cols = [c for c in cols if c.table == subject] or ([] if any(c.table != subject for c in cols) else cols)
+        if not cols:
+            p.subject = subject
+    if cols:
+        p.columns = list(dict.fromkeys(cols))
+        p.distinct = any(it.kind == "distinct" for it in items) or all(c.categorical for c in p.columns)
+        p.subject = p.subject or p.columns[0].table
+    if p.subject is None and not p.columns:
+        tables = {f.column.table for f in p.filters if f.column is not None}
+        if len(tables) == 1:
+            p.subject = tables.pop()
+        else:
+            raise TranslationError("the question names no table or column to show")
+
+
+def _anchors(p: Plan, exclude: int) -> set[str]:
+    anchors = {m.home for m in p.measures if id(m) != exclude and (m.column is not None or m.table)}
+    anchors |= {d.home for d in p.dims if id(d) != exclude and (d.column is not None or d.table)}
+    anchors |= {f.column.table for f in p.filters if id(f) != exclude and f.column is not None}
+    anchors |= set(p.context) | ({p.subject} if p.subject else set())
+    return anchors
+
+
+def _settle_columns(s: Assembler) -> None:
+    """Pick among candidate columns the one nearest (in joins) to the other tables of the question."""
+    for key, (obj, candidates) in s.choices.items():
+        anchors = _anchors(s.plan, key)
+        obj.column = min(candidates, key=lambda c: (column_distance(s.catalog, c, anchors), candidates.index(c)))
+
+
+def _time_column(s: Assembler) -> Column | None:
+    p = s.plan
+    anchors = {m.home for m in p.measures if m.column is not None or m.table} or _anchors(p, 0)
+    dates = [c for t in s.catalog.tables.values() for c in t.columns if c.is_temporal]
+    if not dates:
+        return None
+    return min(dates, key=lambda c: (column_distance(s.catalog, c, anchors), c.nullable, dates.index(c)))

@@ -1,0 +1,304 @@
+"""Asking questions: question memory first, then the built-in translator, then the LLM; guarded, read-only runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pgai_magic.catalog import Catalog, CatalogCache
+from pgai_magic.errors import ConfigError, GuardError, PgaiError, SQLError, TranslationError
+from pgai_magic.nl2sql.adapt import adapt_sql
+from pgai_magic.nl2sql.embedding import LazyEmbedder
+from pgai_magic.nl2sql.generator import Generated, Generator, LLMGenerator, Request, TranslatorGenerator
+from pgai_magic.nl2sql.guard import explain, run_read_only
+from pgai_magic.nl2sql.llm import LLMBackend, backend_from_env
+from pgai_magic.nl2sql.memory import SOURCES, Memo, QuestionMemory, cue_signature, template_of
+from pgai_magic.nl2sql.translator import Analysis, Translator
+
+__all__ = ["GENERATORS", "Answer", "Asker"]
+
+GENERATORS = ("auto", "translator", "llm")
+
+
+@dataclass
+class Answer:
+    """The SQL for a question, where it came from, and its id in the question memory."""
+
+    question: str
+    sql: str
+    source: str
+    confidence: float | None = None
+    notes: list[str] = field(default_factory=list)
+    question_id: int | None = None
+    reused: Memo | None = None
+    attempts: int = 1
+    generator: str = ""
+
+    def caption(self) -> str:
+        """'from question memory (like "top 5 products in 2023", similarity 0.97)' and the like."""
+        text = f"from {SOURCES.get(self.source, self.source)}"
+        if self.source == "llm" and self.generator:
+            text = f"from {self.generator}"
+        bits = []
+        if self.reused is not None:
+            bits.append(f"like {self.reused.question!r}, similarity {self.reused.similarity:.2f}")
+        if self.confidence is not None and self.source == "translator":
+            bits.append(f"confidence {self.confidence:.2f}")
+        if self.source == "llm":
+            bits.append(f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}")
+        if self.question_id is not None:
+            bits.append(f"question #{self.question_id}")
+        return text + (f" ({'; '.join(bits)})" if bits else "")
+
+
+class Asker:
+    """The question pipeline of one session: catalogs, translator, LLM backend and question memory."""
+
+    def __init__(self, session: Any, *, llm: LLMBackend | str | None = "env", reuse_threshold: float = 0.92) -> None:
+        self.session = session
+        self.db = session.db
+        self.catalogs = CatalogCache()
+        self.memory = QuestionMemory(self.db)
+        self.embedder = LazyEmbedder(session)
+        self.reuse_threshold = reuse_threshold
+        self.last_id: int | None = None
+        self.llm_error: str | None = None
+        self._translators: dict[str, Translator] = {}
+        self.llm: LLMBackend | None = None
+        self.use_llm(llm)
+
+    # -- configuration ----------------------------------------------------------------
+    def use_llm(self, backend: LLMBackend | str | None) -> None:
+        """Set the LLM backend: an LLMBackend, None for none, or 'env' for what the environment configures."""
+        self.llm_error = None
+        if backend == "env":
+            try:
+                self.llm = backend_from_env()
+            except ConfigError as exc:
+                self.llm, self.llm_error = None, str(exc)
+        elif backend is None or isinstance(backend, str):
+            if isinstance(backend, str):
+                raise ConfigError(f"use_llm takes an LLM backend, None or 'env', not {backend!r}")
+            self.llm = None
+        else:
+            self.llm = backend
+
+    def catalog(self, schema: str | Sequence[str] | None = None, *, refresh: bool = False) -> Catalog:
+        schemas = [schema] if isinstance(schema, str) else list(schema) if schema else None
+        return self.catalogs.get(self.db.control, schemas, refresh=refresh)
+
+    def translator(self, catalog: Catalog) -> Translator:
+        key = ",".join(catalog.schemas) + ":" + catalog.fingerprint
+        found = self._translators.get(key)
+        if found is None or found.catalog is not catalog:
+            found = Translator(catalog, conn=self.db.control, embedder=self.embedder)
+            self._translators[key] = found
+        return found
+
+    def memory_ready(self) -> bool:
+        try:
+            return self.memory.available()
+        except PgaiError:
+            return False
+
+    # -- asking -------------------------------------------------------------------------
+    def translate(
+        self,
+        question: str,
+        *,
+        schema: str | Sequence[str] | None = None,
+        generator: str = "auto",
+        remember: bool = True,
+        use_memory: bool = True,
+        timeout_s: float = 30.0,
+    ) -> Answer:
+        """SQL for `question`: reused from memory, else from the translator, else from the LLM."""
+        question = question.strip()
+        if not question:
+            raise ConfigError("ask needs a question, e.g. %pgai ask how many orders were placed in 2024?")
+        if generator not in GENERATORS:
+            raise ConfigError(f"unknown generator {generator!r}: use one of {', '.join(GENERATORS)}")
+        catalog = self.catalog(schema)
+        if not catalog.tables:
+            where = ", ".join(catalog.schemas) or "the search path"
+            raise TranslationError(
+                f"there are no tables in {where} to ask about: load some data first "
+                "(e.g. pgai_magic.datasets.sales.load(session))"
+            )
+        translator = self.translator(catalog)
+        translator.today = self._today()
+        analysis = translator.analyze(question)  # a request to change data is refused here
+        template, lits = template_of(analysis)
+        cues = cue_signature(analysis)
+        scope = ",".join(catalog.schemas)
+        memory_on = remember or use_memory
+        vector = self.embedder.embed_batch([template])[0] if memory_on and self.memory_ready() else None
+
+        def validate(sql: str) -> None:
+            explain(self.db, sql, timeout_s=timeout_s)
+
+        answer = None
+        if vector is not None and use_memory:
+            answer = self._from_memory(question, vector, scope, cues, lits, validate)
+        if answer is None:
+            answer = self._generate(question, catalog, translator, analysis, generator, validate, vector, scope)
+        if vector is not None and remember:
+            answer.question_id = self.memory.add(
+                question=question,
+                template=template,
+                literals=lits,
+                cues=cues,
+                sql_text=answer.sql,
+                source=answer.source,
+                scope=scope,
+                embedder=self.embedder.name,
+                vector=vector,
+            )
+            self.last_id = answer.question_id
+        return answer
+
+    def _today(self) -> dt.date:
+        row = self.db.control.execute("SELECT current_date").fetchone()
+        return row[0] if row else dt.date.today()  # type: ignore[no-any-return]
+
+    def _from_memory(
+        self,
+        question: str,
+        vector: Any,
+        scope: str,
+        cues: list[str],
+        lits: list[tuple[str, Any]],
+        validate: Callable[[str], None],
+    ) -> Answer | None:
+        for memo in self.memory.nearest(vector, scope=scope, embedder=self.embedder.name, k=3):
+            if memo.similarity < self.reuse_threshold:
+                break
+            if sorted(memo.cues) != cues:
+                continue  # 'top' and 'bottom', 'count' and 'sum' read alike but ask different things
+            sql = adapt_sql(memo.sql, memo.literals, lits)
+            if sql is None:
+                continue
+            try:
+                validate(sql)
+            except (GuardError, SQLError):
+                continue
+            return Answer(question, sql, "memory", memo.similarity, reused=memo)
+        return None
+
+    def _generate(
+        self,
+        question: str,
+        catalog: Catalog,
+        translator: Translator,
+        analysis: Analysis,
+        generator: str,
+        validate: Callable[[str], None],
+        vector: Any,
+        scope: str,
+    ) -> Answer:
+        chain: list[Generator] = []
+        if generator in ("auto", "translator"):
+            chain.append(TranslatorGenerator(translator))
+        if generator in ("auto", "llm") and self.llm is not None:
+            chain.append(LLMGenerator(self.llm))
+        if generator == "llm" and self.llm is None:
+            raise ConfigError(
+                self.llm_error
+                or "no LLM is configured: set PGAI_LLM_BASE_URL and PGAI_LLM_MODEL, "
+                "or PGAI_LLM_PATH, or call session.use_llm(backend)"
+            )
+        examples: list[tuple[str, str]] = []
+        if vector is not None and any(isinstance(g, LLMGenerator) for g in chain):
+            memos = self.memory.nearest(vector, scope=scope, embedder=self.embedder.name, k=3)
+            examples = [(m.question, m.sql) for m in memos]
+        request = Request(question, catalog, validate, analysis, examples, translator.today)
+        problems: list[str] = []
+        for gen in chain:
+            try:
+                got: Generated = gen.generate(request)
+            except TranslationError as exc:
+                problems.append(str(exc))
+                continue
+            except SQLError as exc:
+                problems.append(f"the {gen.name} wrote SQL the server rejected: {exc.message}")
+                continue
+            return Answer(
+                question, got.sql, got.source, got.confidence, got.notes, attempts=got.attempts, generator=gen.name
+            )
+        raise TranslationError(" — and ".join(problems) if problems else f"cannot translate {question!r}")
+
+    def run(self, answer: Answer, *, timeout_s: float = 30.0) -> pd.DataFrame:
+        """Run the answer's SQL read-only; the DataFrame carries the SQL and its source in `attrs`."""
+        frame, elapsed = run_read_only(self.db, answer.sql, timeout_s=timeout_s)
+        frame.attrs.update(
+            sql=answer.sql,
+            source=SOURCES.get(answer.source, answer.source),
+            question=answer.question,
+            question_id=answer.question_id,
+            elapsed=elapsed,
+        )
+        return frame
+
+    # -- memory ---------------------------------------------------------------------------
+    def _require_memory(self) -> None:
+        if not self.memory_ready():
+            raise ConfigError("the question memory needs pgvector (CREATE EXTENSION vector) and the pgai schema")
+
+    def accept(self, question_id: int | None = None) -> int:
+        """Mark an answer (the last one by default) as verified, so similar questions reuse it."""
+        self._require_memory()
+        target = question_id if question_id is not None else self.last_id
+        if target is None:
+            raise ConfigError("there is no answer to accept yet: ask a question first")
+        self.memory.verify(target)
+        return target
+
+    def teach(
+        self, question: str, sql: str, *, schema: str | Sequence[str] | None = None, timeout_s: float = 30.0
+    ) -> int:
+        """Remember `sql` as the verified answer to `question` (checked by the guard and the server first)."""
+        self._require_memory()
+        if not question.strip() or not sql.strip():
+            raise ConfigError("teach needs a question and its SQL")
+        catalog = self.catalog(schema)
+        translator = self.translator(catalog)
+        analysis = translator.analyze(question.strip())
+        explain(self.db, sql, timeout_s=timeout_s)
+        template, lits = template_of(analysis)
+        vector = self.embedder.embed_batch([template])[0]
+        qid = self.memory.add(
+            question=question.strip(),
+            template=template,
+            literals=lits,
+            cues=cue_signature(analysis),
+            sql_text=sql.strip().rstrip(";").strip(),
+            source="teach",
+            scope=",".join(catalog.schemas),
+            embedder=self.embedder.name,
+            vector=vector,
+            verified=True,
+        )
+        self.last_id = qid
+        return qid
+
+    def history(self, *, limit: int = 50, verified: bool | None = None) -> pd.DataFrame:
+        """Remembered questions of every schema, newest first."""
+        self._require_memory()
+        return self.memory.history(limit=limit, verified=verified)
+
+    def status(self) -> dict[str, Any]:
+        if self.llm is not None:
+            llm = self.llm.name
+        else:
+            llm = f"none ({self.llm_error})" if self.llm_error else "none (built-in translator only)"
+        info: dict[str, Any] = {"LLM backend": llm}
+        if self.memory_ready():
+            total, verified = self.memory.counts()
+            info["question memory"] = f"{total} question{'s' if total != 1 else ''}, {verified} verified"
+        else:
+            info["question memory"] = "unavailable (needs pgvector)"
+        return info
