@@ -119,14 +119,14 @@ def _check(ip: InteractiveShell, capsys: pytest.CaptureFixture[str], code: str) 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(line=LINES)
 def test_random_magic_lines(shell: InteractiveShell, capsys: pytest.CaptureFixture[str], line: str) -> None:
-    line = line.replace("\n", " ")
+    line = " ".join(line.splitlines())  # one line: \x1e, \u2028 … end lines for IPython too
     _check(shell, capsys, f"%pgai {line}")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(options=LINES, body=CELLS)
 def test_random_sql_cells(shell: InteractiveShell, capsys: pytest.CaptureFixture[str], options: str, body: str) -> None:
-    options = options.replace("\n", " ")
+    options = " ".join(options.splitlines())
     first = options.split(" ", 1)[0]
     if first in COMMANDS:
         options = "--limit 3 " + options  # keep this test on the SQL path; sub-commands are fuzzed above

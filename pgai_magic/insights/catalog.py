@@ -89,7 +89,7 @@ def resolve(runner: Runner, table: str) -> Relation:
     """The relation named `table` (schema-qualified or on the search_path), or a clear error."""
     try:
         parsed = exp.to_table(table, dialect="postgres")
-    except sqlglot.errors.ParseError:
+    except sqlglot.errors.SqlglotError:
         raise ConfigError(f"{table!r} is not a table name") from None
     # PostgreSQL folds unquoted names to lower case; quoted ones keep theirs
     parts = [p.name if p.args.get("quoted") else p.name.lower() for p in (parsed.args.get("db"), parsed.this) if p]
@@ -112,7 +112,7 @@ def materialize(runner: Runner, query: str) -> Relation:
     """Run a read query once into a temporary table, so every scan reads its result (and can sample it)."""
     try:
         statements = [s for s in sqlglot.parse(query, dialect="postgres") if s is not None]
-    except sqlglot.errors.ParseError as exc:
+    except sqlglot.errors.SqlglotError as exc:
         raise ConfigError(f"cannot parse the query: {str(exc).splitlines()[0]}") from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise ConfigError("--query takes one SELECT (or WITH … SELECT) statement")

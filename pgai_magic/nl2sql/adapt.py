@@ -71,7 +71,7 @@ def adapt_sql(sql: str, old: list[tuple[str, Any]], new: list[tuple[str, Any]]) 
         return sql
     try:
         tree = sqlglot.parse_one(sql, dialect="postgres")
-    except sqlglot.errors.ParseError:
+    except sqlglot.errors.SqlglotError:
         return None
     claimed: set[int] = set()
     edits: list[tuple[exp.Expr, exp.Expr]] = []
