@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ResultFrame", "StatusInfo", "render_sql_html", "render_status_html", "render_table_html"]
+__all__ = ["ResultFrame", "StatusInfo", "altair_svg", "render_sql_html", "render_status_html", "render_table_html"]
 
 
 class ResultFrame(pd.DataFrame):
@@ -93,3 +93,14 @@ def render_sql_html(sql: str, source: str | None = None) -> str:
         code = f"<pre>{html.escape(sql)}</pre>"
     caption = f"<div style='color:#666;font-size:90%'>{html.escape(source)}</div>" if source else ""
     return caption + code
+
+
+def altair_svg(chart: Any) -> str | None:
+    """An altair chart as inline SVG, rendered offline by vl-convert (None without a chart or converter)."""
+    if chart is None:
+        return None
+    try:
+        import vl_convert as vlc
+    except ImportError:
+        return None
+    return str(vlc.vegalite_to_svg(chart.to_json()))

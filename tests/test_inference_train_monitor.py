@@ -128,7 +128,15 @@ def test_psi_and_profile_units() -> None:
 def _ctx(session, namespace):  # type: ignore[no-untyped-def]
     said: list[str] = []
     shown: list[object] = []
-    ctx = Context(lambda: session, lambda s: None, namespace, Settings(), say=said.append, show=shown.append)
+    ctx = Context(
+        lambda: session,
+        lambda s: None,
+        namespace,
+        Settings(),
+        say=said.append,
+        show=shown.append,
+        show_html=shown.append,
+    )
     return ctx, said, shown
 
 
@@ -157,7 +165,8 @@ def test_model_command(session, churn_tables, model_name) -> None:  # type: igno
     assert run(ctx, f"show {model_name} --version 1", None)["algorithm"] == "LogisticRegression"
     assert run(ctx, f"rollback {model_name}", None).version == 1
     report = run(ctx, f"monitor {model_name} --no-record", f"SELECT {FEATURES}, churned AS actual FROM {drifted}")
-    assert report.version == 1 and shown and "accuracy" in said[-1] + " ".join(said)
+    assert report.version == 1 and "accuracy" in said[-1] + " ".join(said)
+    assert any("<svg" in str(item) for item in shown)  # the monitor chart, as static SVG
     with pytest.raises(ConfigError, match="unknown model action 'fly'"):
         run(ctx, "fly", None)
     with pytest.raises(ConfigError, match="no variable named 'nothing'"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pgai_magic.commands import ArgParser, Context, command, split_args
+from pgai_magic.display import altair_svg
 from pgai_magic.errors import ConfigError
 
 __all__ = ["USAGE"]
@@ -76,7 +77,11 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
     ctx.say(report.summary())
     for note in report.notes:
         ctx.say(f"note: {note}")
-    ctx.show(report.chart())
+    svg = altair_svg(report.chart())  # static SVG: renders offline and on GitHub
+    if svg:
+        ctx.show_html(f"<div class='pgai-chart'>{svg}</div>")
+    else:
+        ctx.show(report.chart())
     return report
 
 

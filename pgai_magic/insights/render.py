@@ -110,14 +110,9 @@ def chart(item: Mapping[str, Any] | pd.Series) -> Any:
 
 def chart_svg(item: Mapping[str, Any] | pd.Series) -> str | None:
     """The chart as inline SVG (vl-convert, offline); None when there is no chart or no converter."""
-    spec = chart(item)
-    if spec is None:
-        return None
-    try:
-        import vl_convert as vlc
-    except ImportError:
-        return None
-    return str(vlc.vegalite_to_svg(spec.to_json()))
+    from pgai_magic.display import altair_svg
+
+    return altair_svg(chart(item))
 
 
 _CSS = """
