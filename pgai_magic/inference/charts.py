@@ -69,4 +69,5 @@ def monitor_chart(report: MonitorReport) -> Any:
         return alt.Chart(pd.DataFrame()).mark_text().properties(title=f"{report.name}: nothing to chart")
     if len(charts) == 1:
         return charts[0]
-    return alt.hconcat(*charts).properties(title=f"{report.name} v{report.version}")
+    # each chart keeps its own colour scale: training/current and stable/moderate/drift are different legends
+    return alt.hconcat(*charts).resolve_scale(color="independent").properties(title=f"{report.name} v{report.version}")
