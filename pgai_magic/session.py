@@ -14,13 +14,13 @@ import pyarrow as pa
 
 from pgai_magic import convert
 from pgai_magic.db import Database, StatementResult
+from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError, ConnectionError, PgaiError, SQLError
 from pgai_magic.migrations import apply_migrations
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.sqltext import Statement, bind_parameters, split_statements
 from pgai_magic.suggest import add_suggestion
-from pgai_magic.embed.base import Embedder
-from pgai_magic.vectors.service import EmbedResult, Embeddings, embedding_status, query_embedding
+from pgai_magic.vectors.service import Embeddings, EmbedResult, embedding_status, query_embedding
 
 __all__ = ["Session", "CellResult", "connect"]
 

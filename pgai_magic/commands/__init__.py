@@ -95,3 +95,4 @@ def split_args(text: str) -> list[str]:
 
 # built-in commands register themselves on import; capabilities add theirs below
 from pgai_magic.commands import base  # noqa: E402,F401
+from pgai_magic.commands import embed  # noqa: E402,F401

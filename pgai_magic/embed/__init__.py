@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from pgai_magic.embed.base import Embedder, FakeEmbedder
 
-__all__ = ["Embedder", "FakeEmbedder", "DEFAULT_MODEL", "load_embedder", "pick_device"]
+__all__ = ["DEFAULT_MODEL", "Embedder", "FakeEmbedder", "load_embedder", "pick_device"]
 
-from pgai_magic.embed.sentence import DEFAULT_MODEL, load_embedder, pick_device  # noqa: E402
+from pgai_magic.embed.sentence import DEFAULT_MODEL, load_embedder, pick_device

@@ -125,7 +125,9 @@ def load_embedder(name: str | None = None, device: str | None = None) -> Sentenc
                 warnings.simplefilter("ignore")
                 model = SentenceTransformer(source, device=dev, local_files_only=True)
         except ImportError as exc:
-            raise EmbeddingError(f"sentence-transformers is not installed ({exc}): pip install sentence-transformers")
+            raise EmbeddingError(
+                f"sentence-transformers is not installed ({exc}): pip install sentence-transformers"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - hub, torch and file errors have no common base
             raise EmbeddingError(
                 f"cannot load embedding model {canonical!r}: it is not a local folder and not in the Hugging Face "

@@ -15,7 +15,7 @@ from pgai_magic.sqltext import tokenize
 from pgai_magic.vectors.sync import key_match
 from pgai_magic.vectors.target import Target
 
-__all__ = ["validate_where", "search"]
+__all__ = ["search", "validate_where"]
 
 _WRITES = (
     exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.TruncateTable,

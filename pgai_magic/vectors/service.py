@@ -24,7 +24,7 @@ from pgai_magic.vectors.worker import BackgroundWorker, Drainer
 if TYPE_CHECKING:
     from pgai_magic.session import Session
 
-__all__ = ["EmbedResult", "Embeddings", "query_embedding", "embedding_status", "DEFAULT_BATCH_SIZE"]
+__all__ = ["DEFAULT_BATCH_SIZE", "EmbedResult", "Embeddings", "embedding_status", "query_embedding"]
 
 DEFAULT_BATCH_SIZE = 256
 
@@ -141,7 +141,9 @@ class Embeddings:
             target, _ = sync.install(conn, source, embedder.name, embedder.dim)
             sync.enqueue_missing(conn, target)
             pending = sync.queue_length(conn, target)
-            bar = tqdm(total=pending, unit="rows", desc=f"embedding {source.label}", disable=not progress or not pending)
+            bar = tqdm(
+                total=pending, unit="rows", desc=f"embedding {source.label}", disable=not progress or not pending
+            )
             drainer = Drainer(self.session.dsn, application_name="pgai_magic embed")
             try:
                 rows = drainer.drain(target, embedder, batch_size=size, progress=bar.update)
@@ -166,7 +168,8 @@ class Embeddings:
         try:
             with self.gate:
                 for target in targets:
-                    total += drainer.drain(target, self.for_model(target.model), batch_size=batch_size or self.batch_size)
+                    embedder = self.for_model(target.model)
+                    total += drainer.drain(target, embedder, batch_size=batch_size or self.batch_size)
         finally:
             drainer.close()
         return total
@@ -249,7 +252,8 @@ def embedding_status(session: Session) -> dict[str, Any]:
         columns = pd.DataFrame()
     if len(columns):
         info["embedded columns"] = "; ".join(
-            f"{r.column} ({r.pending} pending)" if r.pending else str(r.column) for r in columns.itertuples()
+            f"{column} ({int(pending)} pending)" if pending and not pd.isna(pending) else str(column)
+            for column, pending in zip(columns["column"], columns["pending"])
         )
     worker = service.worker
     if worker is not None:

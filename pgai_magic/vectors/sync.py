@@ -9,7 +9,7 @@ from psycopg import sql
 
 from pgai_magic.vectors.target import Source, Target, get_target, register
 
-__all__ = ["install", "enqueue_missing", "create_index", "index_name", "queue_length", "drop"]
+__all__ = ["create_index", "drop", "enqueue_missing", "index_name", "install", "queue_length"]
 
 _EVENTS = {"ins": "INSERT", "upd": "UPDATE", "del": "DELETE", "trunc": "TRUNCATE"}
 
@@ -157,7 +157,10 @@ def create_index(conn: psycopg.Connection, target: Target, *, rows: int = 0) -> 
 def drop(conn: psycopg.Connection, target: Target) -> None:
     """Remove an embedded column: triggers, side tables and registry entry (the source table stays)."""
     with conn.transaction():
-        for event in _EVENTS:
+        present = conn.execute(
+            "SELECT to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) IS NOT NULL", (target.schema, target.table)
+        ).fetchone()[0]  # type: ignore[index]
+        for event in _EVENTS if present else ():
             conn.execute(
                 sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
                     sql.Identifier(trigger_name(target, event)), target.table_ident

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from pgai_magic.errors import ConfigError
 
-__all__ = ["Source", "Target", "parse_table_column", "resolve_source", "get_target", "list_targets", "register"]
+__all__ = ["Source", "Target", "get_target", "list_targets", "parse_table_column", "register", "resolve_source"]
 
 _MAX_IDENT = 63
 _STRING_CATEGORY = "S"  # pg_type.typcategory of text, varchar, char, name, citext
@@ -85,7 +85,7 @@ def parse_table_column(text: str) -> tuple[str | None, str, str]:
             f"expected TABLE.COLUMN or SCHEMA.TABLE.COLUMN, not {text!r} (quote names with capitals or spaces: "
             '"My Table"."Question")'
         )
-    names = [p.name if p.quoted else p.name.lower() for p in parts]
+    names = [p.name if p.args.get("quoted") else p.name.lower() for p in parts]
     if len(names) == 2:
         return None, names[0], names[1]
     return names[0], names[1], names[2]
@@ -149,7 +149,8 @@ def _side_names(source: Source, taken: set[str]) -> tuple[str, str]:
     """Predictable names of the store and queue tables: `<table>_<column>_embedding` (schema first if not public)."""
     parts = [source.table, source.column] if source.schema == "public" else [source.schema, source.table, source.column]
     base = "_".join(parts)
-    digest = hashlib.sha1("\x00".join((source.schema, source.table, source.column)).encode()).hexdigest()[:8]
+    whole = "\x00".join((source.schema, source.table, source.column)).encode()
+    digest = hashlib.blake2b(whole, digest_size=4).hexdigest()
     room = _MAX_IDENT - len("_embedding")
     if len(base.encode()) > room or f"{base}_embedding" in taken:
         base = base.encode()[: room - 9].decode(errors="ignore") + "_" + digest

@@ -25,7 +25,7 @@ from pgai_magic.errors import EmbeddingError
 from pgai_magic.vectors.sync import key_match
 from pgai_magic.vectors.target import Target, list_targets
 
-__all__ = ["Drainer", "serve", "BackgroundWorker", "CHANNEL"]
+__all__ = ["CHANNEL", "BackgroundWorker", "Drainer", "serve"]
 
 CHANNEL = "pgai_embedding"
 _STAGE = "pgai_stage"
@@ -226,7 +226,9 @@ class Drainer:
                 failures.append(exc)
                 halt.set()
 
-        threads = [threading.Thread(target=fn, name=f"pgai-embed-{fn.__name__}", daemon=True) for fn in (reader, writer)]
+        threads = [
+            threading.Thread(target=fn, name=f"pgai-embed-{fn.__name__}", daemon=True) for fn in (reader, writer)
+        ]
         for thread in threads:
             thread.start()
         try:
@@ -234,7 +236,7 @@ class Drainer:
                 if batch.texts:
                     self._encode(batch, embedder, target.dim)
                 _put(write_q, batch, halt)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - Ctrl-C too: roll back, then re-raise below
             failures.append(exc)
             halt.set()
         finally:
@@ -372,7 +374,8 @@ class BackgroundWorker:
                 )
                 delay = 1.0
             except Exception as exc:  # noqa: BLE001 - recorded for status, then retried
-                self.errors = [*self.errors[-4:], f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"]
+                first = str(exc).splitlines()[0] if str(exc) else ""
+                self.errors = [*self.errors[-4:], f"{type(exc).__name__}: {first}"]
                 self.stop_event.wait(delay)
                 delay = min(delay * 2, 60.0)
 
