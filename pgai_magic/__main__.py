@@ -83,7 +83,7 @@ def run_worker(args: argparse.Namespace) -> int:
         print(f"pgai worker: --batch-size must be at least 1, not {args.batch_size}", file=sys.stderr)
         return 2
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the batches in flight, then exit
     say = (lambda message: None) if args.quiet else (lambda message: print(f"pgai worker: {message}", flush=True))
     say(f"pid {os.getpid()} on {redact_dsn(dsn)}" + (" (until the queues are empty)" if args.once else ""))
     started = time.perf_counter()
@@ -102,6 +102,8 @@ def run_worker(args: argparse.Namespace) -> int:
     except PgaiError as err:
         print(f"pgai worker: {err}", file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     say(f"done: {total:,} rows in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from pgai_magic.commands import ArgParser, Context, command, split_args
@@ -37,13 +38,19 @@ def _similar(ctx: Context, rest: str, cell: str | None) -> Any:
     parser.add_argument("--k", "-k", type=int, default=5, metavar="N", help="how many rows (default 5)")
     parser.add_argument("--where", metavar="SQL", help="a condition on the table's columns, e.g. \"lang = 'en'\"")
     parser.add_argument("--out", "-o", metavar="VAR", help="also store the result in this variable")
-    args = parser.parse(split_args(rest))
+    try:  # the words of the text may come before or after the options
+        args, extra = parser.parse_known_intermixed_args(split_args(rest))
+    except argparse.ArgumentError as exc:
+        parser.error(str(exc))
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     text = " ".join(args.text) or (cell or "").strip()
     if not text:
         parser.error('give the text to search for: %pgai similar faq.question "where is my parcel"')
+    if args.out and not args.out.isidentifier():
+        parser.error(f"--out needs a python variable name, not {args.out!r}")
     frame = ctx.session.similar(args.column, text, k=args.k, where=args.where)
+    value = ResultFrame.wrap(frame, display_limit=max(ctx.settings.display_limit, args.k))
     if args.out:
-        if not args.out.isidentifier():
-            parser.error(f"--out needs a python variable name, not {args.out!r}")
-        ctx.namespace[args.out] = frame
-    return ResultFrame.wrap(frame, display_limit=max(ctx.settings.display_limit, args.k))
+        ctx.namespace[args.out] = value
+    return value

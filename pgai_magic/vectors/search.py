@@ -96,7 +96,8 @@ def search(
         cur.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(min(max(40, k), 1000))))
         cur.execute(_query(target, clause, exact=False), params)
         rows = cur.fetchall()
-        if len(rows) < k:
+        exact = len(rows) < k
+        if exact:
             cur.execute(_query(target, clause, exact=True), params)
             rows = cur.fetchall()
         names = [d.name for d in cur.description or []]
@@ -104,4 +105,5 @@ def search(
     distance = frame.pop(_DISTANCE).astype("float64")
     score = "similarity" if "similarity" not in frame.columns else "pgai_similarity"
     frame[score] = 1.0 - distance
+    frame.attrs["search"] = "exact" if exact else "hnsw"  # exact: the index scan ran short, a full scan answered
     return frame

@@ -38,6 +38,7 @@ class EmbedResult:
     seconds: float
     index_built: bool
     device: str
+    index_seconds: float = 0.0
 
     @property
     def rows_per_second(self) -> float:
@@ -151,10 +152,12 @@ class Embeddings:
                 drainer.close()
                 bar.close()
             stored = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target.store_ident)).fetchone()[0]  # type: ignore[index]
+            indexing = time.perf_counter()
             built = sync.create_index(conn, target, rows=int(stored))
+            indexing = time.perf_counter() - indexing
         self.batch_size = size
         self.start_worker()
-        return EmbedResult(target, rows, time.perf_counter() - started, built, embedder.device)
+        return EmbedResult(target, rows, time.perf_counter() - started, built, embedder.device, indexing)
 
     def sync(self, table_column: str | None = None, batch_size: int | None = None) -> int:
         """Embed what is queued now, in the foreground (one column, or all); returns rows handled."""

@@ -113,11 +113,15 @@ def _create_triggers(conn: psycopg.Connection, target: Target) -> None:
 
 
 def enqueue_missing(conn: psycopg.Connection, target: Target) -> int:
-    """Queue every row with text and no vector yet (the backfill); returns how many rows were queued."""
+    """Queue every row with text and no vector yet (the backfill); returns how many rows were queued.
+
+    Rows are queued shortest text first (`enqueued_at` is the clock at each insert and workers claim
+    in that order), so each claimed batch holds texts of similar length: little padding in the model.
+    """
     cur = conn.execute(
         sql.SQL(
             "INSERT INTO {queue} ({keys}) SELECT {t_keys} FROM {source} t WHERE btrim(t.{col}) <> '' "
-            "AND NOT EXISTS (SELECT FROM {store} s WHERE {match}) "
+            "AND NOT EXISTS (SELECT FROM {store} s WHERE {match}) ORDER BY octet_length(t.{col}) "
             "ON CONFLICT ({keys}) DO NOTHING"
         ).format(
             queue=target.queue_ident,
