@@ -10,7 +10,7 @@ from psycopg import sql
 
 from pgai_magic.datasets import faq
 
-__all__ = ["texts", "load"]
+__all__ = ["load", "texts"]
 
 _OPENERS = ["", "", "Hi,", "Hello,", "Good morning,", "Hey there,", "Dear support team,", "Quick question:",
             "Sorry to bother you again,", "I hope you can help me."]
@@ -39,7 +39,7 @@ _WHO = ["daughter", "son", "wife", "husband", "mother", "friend", "colleague"]
 
 def texts(n: int, seed: int = 0) -> list[str]:
     """`n` ticket texts of 5 to about 80 words, the same for the same `seed`."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     cores = [q for _, q, _, _ in faq.ENTRIES] + [p for p, _ in faq.paraphrases()]
     out = []
     for _ in range(n):

@@ -148,7 +148,7 @@ def test_bad_targets_are_clear_errors(esession, conn, schema, ddl: str, column: 
 
 @pytest.mark.parametrize("text", ["faq", "a.b.c.d", "faq.question extra", "faq.*", ""])
 def test_malformed_table_column(esession, text: str) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ConfigError, match="TABLE.COLUMN"):
+    with pytest.raises(ConfigError, match=r"TABLE\.COLUMN"):
         esession.embed(text, progress=False)
 
 

@@ -139,7 +139,9 @@ def test_several_workers_share_one_queue(conn, schema, drop_targets, pg_dsn, min
     assert counts(conn, target) == (240, 0, 1)  # SKIP LOCKED: no row claimed by both
 
 
-def test_cli_worker_once_drains_and_exits(conn, schema, drop_targets, pg_dsn, minilm, quiet_kernel_worker, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_worker_once_drains_and_exits(  # type: ignore[no-untyped-def]
+    conn, schema, drop_targets, pg_dsn, minilm, quiet_kernel_worker, capsys
+) -> None:
     target = make_queued_table(conn, schema, 30, minilm)
     assert main(["worker", "--dsn", pg_dsn, "--once", "--batch-size", "7"]) == 0
     assert counts(conn, target) == (30, 0, 1)

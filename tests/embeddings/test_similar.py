@@ -106,7 +106,7 @@ def test_similar_errors(esession, faq_table, schema) -> None:  # type: ignore[no
         esession.similar(f"{table}.question", "  ")
     with pytest.raises(ConfigError, match="without ';'"):
         esession.similar(f"{table}.question", "refund", where="true; DROP TABLE faq")
-    with pytest.raises(ConfigError, match="only read|not a valid"):
+    with pytest.raises(ConfigError, match=r"only read|not a valid"):
         esession.similar(f"{table}.question", "refund", where="id IN (DELETE FROM x RETURNING id)")
     from pgai_magic.errors import PgaiError
 
