@@ -37,6 +37,8 @@ def _is_name(tok: Token, name: str) -> bool:
 
 def find_embed_calls(text: str, namespace: Mapping[str, Any]) -> list[EmbedCall]:
     """Every `pgai.embed(<literal or :name>)` in `text` (found with sqlglot's tokenizer)."""
+    if "embed" not in text.lower():  # most statements: no need to tokenize
+        return []
     try:
         tokens = tokenize(text)
     except Exception:  # noqa: BLE001 - text sqlglot cannot tokenize goes to the server as typed

@@ -79,11 +79,13 @@ def search(
     k: int = 5,
     where: str | None = None,
     timeout_s: float = 30.0,
+    ef_search: int = 100,
 ) -> pd.DataFrame:
     """The `k` rows nearest to `vector` (all the table's columns plus `similarity`), best first.
 
     Uses the HNSW index with pgvector's iterative scan (relaxed order, re-sorted), so a selective
     filter still fills `k` rows; if the scan stops short, an exact search answers instead.
+    `ef_search` (at least `k`) trades speed for recall.
     """
     if k < 1:
         raise ConfigError(f"--k must be at least 1, not {k}")
@@ -93,7 +95,7 @@ def search(
         cur.execute("SET TRANSACTION READ ONLY")
         cur.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(int(max(timeout_s, 0.001) * 1000))))
         cur.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cur.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(min(max(40, k), 1000))))
+        cur.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(min(max(ef_search, k), 1000))))
         cur.execute(_query(target, clause, exact=False), params)
         rows = cur.fetchall()
         exact = len(rows) < k

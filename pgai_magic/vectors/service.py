@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BATCH_SIZE", "EmbedResult", "Embeddings", "embedding_status", "query_embedding"]
 
 DEFAULT_BATCH_SIZE = 256
+DEFAULT_EF_SEARCH = 100
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Embeddings:
         self.gate = threading.Lock()  # the kernel worker pauses while a foreground backfill runs
         self.worker: BackgroundWorker | None = None
         self.batch_size = DEFAULT_BATCH_SIZE
+        self.ef_search = DEFAULT_EF_SEARCH  # HNSW candidates per search: more is slower, with better recall
 
     # -- embedders -------------------------------------------------------------------------
     @property
@@ -207,7 +209,7 @@ class Embeddings:
             raise ConfigError("similar needs a non-empty text to search for")
         target = self.target(table_column)
         vector = self.for_model(target.model).embed_batch([text])[0]
-        return _search.search(self.session.db.control, target, vector, k=k, where=where)
+        return _search.search(self.session.db.control, target, vector, k=k, where=where, ef_search=self.ef_search)
 
     # -- the kernel worker --------------------------------------------------------------------------
     def _embedder_for(self, target: Target) -> Embedder | None:
