@@ -13,11 +13,13 @@ import pyarrow as pa
 
 from pgai_magic import convert
 from pgai_magic.db import Database, StatementResult
+from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError, ConnectionError, PgaiError, SQLError
 from pgai_magic.migrations import apply_migrations, install_extensions
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.sqltext import Statement, bind_parameters, split_statements
 from pgai_magic.suggest import add_suggestion
+from pgai_magic.vectors.service import Embeddings, EmbedResult, embedding_status, query_embedding
 
 if TYPE_CHECKING:
     from pgai_magic.catalog import Catalog
@@ -120,6 +122,7 @@ class Session:
         return redact_dsn(self.db.dsn)
 
     def close(self) -> None:
+        self._stop_embedding_worker()
         self.db.close()
 
     def __enter__(self) -> Session:
@@ -213,6 +216,53 @@ class Session:
     status_sections: list[Callable[[Session], dict[str, Any]]] = []
 
     # -- embeddings ---------------------------------------------------------------
+    preprocessors.append(query_embedding)  # pgai.embed('text') in SQL -> a bound vector
+    status_sections.append(embedding_status)  # model, dimension, device, embedded columns, worker
+
+    @property
+    def embeddings(self) -> Embeddings:
+        """The embedding capability of this session (created on first use)."""
+        service = self.__dict__.get("_embeddings")
+        if service is None:
+            service = self.__dict__["_embeddings"] = Embeddings(self)
+        return service
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model in use (the packaged all-MiniLM-L6-v2 unless set), loaded on first use."""
+        return self.embeddings.embedder
+
+    def set_embedder(self, embedder: Embedder | str | None = None, *, device: str | None = None) -> Embedder:
+        """Use another embedder: an `Embedder`, a local model folder or a model in the HF cache (None: default)."""
+        return self.embeddings.set_embedder(embedder, device=device)
+
+    def embed(
+        self,
+        table_column: str,
+        model: Embedder | str | None = None,
+        batch_size: int | None = None,
+        *,
+        progress: bool = True,
+    ) -> EmbedResult:
+        """Embed TABLE.COLUMN into pgvector (side table pgai.<table>_<column>_embedding), index it, keep it in sync."""
+        return self.embeddings.embed(table_column, model, batch_size, progress=progress)
+
+    def similar(self, table_column: str, text: str, k: int = 5, where: str | None = None) -> pd.DataFrame:
+        """The k rows of an embedded column most similar to `text`, with a `similarity` column, best first."""
+        return self.embeddings.similar(table_column, text, k=k, where=where)
+
+    def sync_embeddings(self, table_column: str | None = None) -> int:
+        """Embed the rows queued by changes now, in the foreground; returns how many were handled."""
+        return self.embeddings.sync(table_column)
+
+    def embedded_columns(self) -> pd.DataFrame:
+        """The embedded columns: model, dimension, vector table, key and rows pending."""
+        return self.embeddings.columns()
+
+    def _stop_embedding_worker(self) -> None:
+        service = self.__dict__.get("_embeddings")
+        if service is not None:
+            service.stop_worker()
 
     # -- natural-language questions -------------------------------------------------
     def _questions(self) -> Asker:
