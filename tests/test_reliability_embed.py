@@ -138,7 +138,7 @@ def test_two_kernels_query_and_embed_concurrently(conn, schema, pg_data_dir, ses
         for offset in (0, 100_000)
     ]
     outs = [p.communicate(timeout=600) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
     synced = sum(json.loads(out.strip().splitlines()[-1])["synced"] for out, _ in outs)
     stored, queued, low, high = _state(conn, target)
