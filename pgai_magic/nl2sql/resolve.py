@@ -76,6 +76,10 @@ def _finish(s: Assembler, missing: list[str]) -> None:
             measure = Measure("count", table=table) if table else None
         if measure is not None:
             p.measures.append(measure)
+    taken = next((agg for agg in missing if agg in ("avg", "min", "max")), None)
+    if taken is not None and not p.measures:
+        word = {"avg": "average", "min": "minimum", "max": "maximum"}[taken]
+        raise TranslationError(f"the question asks for an {word} but names nothing to take it of")
     if p.dims and not p.measures:
         table_k = next((k for k in unused if not items[k].used and items[k].mention.kind == "table"), None)  # type: ignore[union-attr]
         if table_k is not None:

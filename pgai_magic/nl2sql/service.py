@@ -39,7 +39,7 @@ class Answer:
     generator: str = ""
 
     def caption(self) -> str:
-        """'from question memory (like "top 5 products in 2023", similarity 0.97)' and the like."""
+        """'from question memory (like "top 5 products in 2023", similarity 0.97)' and the like, with the notes."""
         text = f"from {SOURCES.get(self.source, self.source)}"
         if self.source == "llm" and self.generator:
             text = f"from {self.generator}"
@@ -52,7 +52,8 @@ class Answer:
             bits.append(f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}")
         if self.question_id is not None:
             bits.append(f"question #{self.question_id}")
-        return text + (f" ({'; '.join(bits)})" if bits else "")
+        text += f" ({'; '.join(bits)})" if bits else ""
+        return text + "".join(f"; note: {note}" for note in self.notes if self.source == "translator")
 
 
 class Asker:

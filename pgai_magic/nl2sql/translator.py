@@ -353,6 +353,7 @@ class Translator:
         self._ranked.pop((question, self.today), None)
         errors: list[TranslationError] = []
         chosen: Translation | None = None
+        others: list[str] = []
         for part, analysis in ranked:
             if chosen is not None:
                 if round(analysis.confidence(), 6) < round(chosen.analysis.confidence(), 6):
@@ -361,17 +362,21 @@ class Translator:
                     part._translate(question, _copy(analysis))
                 except TranslationError:
                     continue
-                names = ", ".join(sorted(part.catalog.tables[k].name for k in part.catalog.tables)[:4])
-                chosen.notes.append(
-                    f"the question could also be about other tables ({names}); name one of them to ask there"
-                )
+                others.append(", ".join(sorted(t.name for t in part.catalog.tables.values())[:4]))
                 continue
+            _refuse_mixed(question, part, analysis, ranked)
             try:
                 chosen = part._translate(question, _copy(analysis))
             except TranslationError as exc:
                 errors.append(exc)
         if chosen is None:
             raise errors[0]
+        if others:
+            tables = ", ".join(sorted(self.catalog.tables[k].name for k in chosen.plan.tables()))
+            chosen.notes.append(
+                f"answered from {tables}; the question could also be about {'; '.join(others)} "
+                "(name one of those tables to ask about it)"
+            )
         return chosen
 
     def _translate(self, question: str, analysis: Analysis) -> Translation:
@@ -407,6 +412,39 @@ class Translator:
 
 
 _FULL_READS = 4  # table groups read in full; with more, the likeliest by names and values
+_STRONG = 0.85  # a column, measure or value link this sure in another table group means the question spans groups
+
+
+def _refuse_mixed(
+    question: str, part: Translator, analysis: Analysis, ranked: list[tuple[Translator, Analysis]]
+) -> None:
+    """A word this group of tables does not know but another group names as a column or value: the question
+    spans tables no foreign key joins, and is refused rather than answered without that word."""
+    for i, (tok, w) in enumerate(zip(analysis.toks, analysis.weight)):
+        if w > 0 or not _content(tok) or tok.kind not in ("word", "quoted"):
+            continue
+        for other, read in ranked:
+            hit = next(
+                (
+                    it.mention
+                    for it in read.items
+                    if it.mention is not None
+                    and it.start <= i < it.end
+                    and it.mention.kind in ("column", "concept", "value")
+                    and it.mention.score >= _STRONG
+                ),
+                None,
+            )
+            if other is part or hit is None:
+                continue
+            where = hit.columns[0].table if hit.columns else str(hit.table)
+            here = ", ".join(sorted(t.name for t in part.catalog.tables.values())[:4])
+            raise TranslationError(
+                f"the built-in translator cannot answer {question!r}: {tok.text!r} names "
+                f"{other.catalog.tables[where].name if where in other.catalog.tables else where}, "
+                f"which no foreign key joins to the tables the rest of the question is about ({here}); "
+                "ask about one of them at a time, or configure an LLM"
+            )
 
 
 def _copy(analysis: Analysis) -> Analysis:
