@@ -52,7 +52,7 @@ REPORTED = [
 
 
 def test_the_tables_form_groups_joined_by_foreign_keys(crowded) -> None:  # type: ignore[no-untyped-def]
-    _conn, translator, name = crowded
+    _conn, translator, _name = crowded
     groups = translator.catalog.components()
     assert [sorted(k.split(".")[1] for k in g) for g in groups] == [
         ["customers", "order_items", "orders", "products"],
