@@ -10,8 +10,9 @@ import psycopg
 from sqlglot import exp
 
 from pgai_magic.catalog import Catalog
-from pgai_magic.errors import GuardError, TranslationError
+from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Plan, build
+from pgai_magic.nl2sql.intent import refuse_writes
 from pgai_magic.nl2sql.lexicon import CUES, STOPWORDS, SYNONYMS
 from pgai_magic.nl2sql.linking import (
     CachedEmbedder,
@@ -23,42 +24,12 @@ from pgai_magic.nl2sql.linking import (
     trgm_schema,
 )
 from pgai_magic.nl2sql.resolve import assemble
-from pgai_magic.nl2sql.text import Tok, has_cjk, to_english, tokenize
+from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, Tok, has_cjk, to_english, tokenize
 from pgai_magic.nl2sql.timeexpr import find_time_ranges
 
 __all__ = ["Analysis", "Item", "Translation", "Translator", "literals"]
 
 _UNITS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
-_POLITE = {
-    "please",
-    "can",
-    "could",
-    "would",
-    "will",
-    "you",
-    "i",
-    "want",
-    "to",
-    "let",
-    "us",
-    "let's",
-    "lets",
-    "kindly",
-    "go",
-    "ahead",
-    "and",
-    "now",
-    "just",
-    "we",
-    "need",
-    "should",
-    "must",
-    "show",
-    "me",
-    "how",
-    "do",
-}
-_ALWAYS_WRITE = {"delete", "drop", "truncate", "insert"}
 
 
 @dataclass
@@ -238,9 +209,15 @@ class Translator:
 
     def _analyze(self, question: str, *, light: bool = False) -> Analysis:
         """The analysis within this translator's own catalog; `light` skips value and embedding links."""
+        if len(question) > MAX_QUESTION_CHARS:
+            raise TranslationError(
+                f"the question is {len(question):,} characters long; questions are limited to {MAX_QUESTION_CHARS:,}"
+            )
+        refuse_writes(question)
         english = to_english(question) if has_cjk(question) else question
+        if english is not question:
+            refuse_writes(english)
         toks = tokenize(english)
-        _refuse_writes(toks)
         n = len(toks)
         weight = [1.0 if not _content(t) else 0.0 for t in toks]
         taken = [False] * n
@@ -385,6 +362,12 @@ class Translator:
             phrase = " ".join(t.text for t in analysis.toks[unsupported[0].start : unsupported[0].end])
             raise TranslationError(f"the built-in translator cannot express {phrase!r} in {question!r}; " + _ADVICE)
         self._check_confidence(question, analysis)
+        for tok, w in zip(analysis.toks, analysis.weight):
+            if tok.kind == "quoted" and w <= 0:
+                raise TranslationError(
+                    f"the built-in translator cannot answer {question!r}: {tok.value!r} is not a value stored in "
+                    "any column of these tables (quoted text must match a stored value; check spelling and case)"
+                )
         try:
             plan, notes = assemble(analysis, self.catalog, self.index)
             for it in analysis.items:
@@ -457,17 +440,3 @@ _ADVICE = (
     "rephrase it, configure an LLM (PGAI_LLM_BASE_URL or PGAI_LLM_PATH), "
     'or teach the SQL with %%pgai ask --teach "question"'
 )
-
-
-def _refuse_writes(toks: list[Tok]) -> None:
-    """A question that asks to change data is refused before anything is built."""
-    words = [t for t in toks if t.kind == "word"]
-    head = next((t for t in words if t.text not in _POLITE), None)
-    verbs = [t.text for t in words if t.text in _ALWAYS_WRITE]
-    if head is not None and CUES.get(head.text, ("",))[0] == "write":
-        verbs.insert(0, head.text)
-    if verbs:
-        raise GuardError(
-            f"questions may only read data: {' '.join(t.text for t in toks)!r} asks to {verbs[0]}; "
-            "nothing was run (write SQL yourself in a %%pgai cell to change data)"
-        )
