@@ -179,18 +179,17 @@ class Translator:
         key = (question, self.today)
         found = self._ranked.get(key)  # the reading of the question being asked is reused once, by translate
         if found is None:
-            candidates = self._likely_parts(question)
-            read = [(part, part._analyze(question)) for part in candidates]
+            text = _read(question)
+            found = [(part, part._analyze(question, read=text)) for part in self._likely_parts(question, text)]
             order = {id(part): k for k, part in enumerate(self.parts)}
-            read.sort(key=lambda pa: (-round(pa[1].confidence(), 6), -len(pa[0].catalog.tables), order[id(pa[0])]))
-            self._ranked = {key: read}
-            found = read
+            found.sort(key=lambda pa: (-round(pa[1].confidence(), 6), -len(pa[0].catalog.tables), order[id(pa[0])]))
+            self._ranked = {key: found}
         return found
 
-    def _likely_parts(self, question: str) -> list[Translator]:
+    def _likely_parts(self, question: str, read: tuple[str, list[Tok]]) -> list[Translator]:
         """The few table groups whose names or stored values the question uses most (read in full next)."""
-        light = [(part, part._analyze(question, light=True)) for part in self.parts]
-        toks = light[0][1].toks
+        light = [(part, part._analyze(question, light=True, read=read)) for part in self.parts]
+        toks = read[1]
         score = {
             id(part): sum((it.end - it.start) * it.mention.score for it in a.items if it.mention) for part, a in light
         }
@@ -207,17 +206,10 @@ class Translator:
         order = sorted(self.parts, key=lambda p: (-round(score[id(p)], 6), -len(p.catalog.tables)))
         return [p for p in order if score[id(p)] > 0][:_FULL_READS] or order[:1]
 
-    def _analyze(self, question: str, *, light: bool = False) -> Analysis:
-        """The analysis within this translator's own catalog; `light` skips value and embedding links."""
-        if len(question) > MAX_QUESTION_CHARS:
-            raise TranslationError(
-                f"the question is {len(question):,} characters long; questions are limited to {MAX_QUESTION_CHARS:,}"
-            )
-        refuse_writes(question)
-        english = to_english(question) if has_cjk(question) else question
-        if english is not question:
-            refuse_writes(english)
-        toks = tokenize(english)
+    def _analyze(self, question: str, *, light: bool = False, read: tuple[str, list[Tok]] | None = None) -> Analysis:
+        """The analysis within this translator's own catalog; `light` skips value and embedding links;
+        `read` is the question's English text and tokens when already known."""
+        english, toks = read if read is not None else _read(question)
         n = len(toks)
         weight = [1.0 if not _content(t) else 0.0 for t in toks]
         taken = [False] * n
@@ -396,6 +388,19 @@ class Translator:
 
 _FULL_READS = 4  # table groups read in full; with more, the likeliest by names and values
 _STRONG = 0.85  # a column, measure or value link this sure in another table group means the question spans groups
+
+
+def _read(question: str) -> tuple[str, list[Tok]]:
+    """The question's English text and tokens; GuardError when it asks to change data."""
+    if len(question) > MAX_QUESTION_CHARS:
+        raise TranslationError(
+            f"the question is {len(question):,} characters long; questions are limited to {MAX_QUESTION_CHARS:,}"
+        )
+    refuse_writes(question)
+    english = to_english(question) if has_cjk(question) else question
+    if english is not question:
+        refuse_writes(english)
+    return english, tokenize(english)
 
 
 def _refuse_mixed(
