@@ -302,8 +302,9 @@ def ask_all(session: Any, schema: str) -> tuple[Counter[str], list[str], dict[st
     for category, question in QUESTIONS:
         try:
             result = session.ask(question, schema=schema, timeout_s=5.0)
-        except PgaiError:
+        except PgaiError as err:
             outcome = "refused"
+            per_category.setdefault(category + " errors", Counter())[type(err).__name__] += 1
         except Exception as exc:  # what the test looks for: anything but a PgaiError is a crash
             outcome = "error"
             crashes.append(f"{category}: {question[:80]!r}: {type(exc).__name__}: {exc}")
@@ -331,6 +332,8 @@ def test_hostile_questions_write_nothing_and_never_crash(session, pg_dsn: str, s
         assert not crashes, "\n".join(crashes)
         for category in _REFUSED_CATEGORIES:
             assert set(per_category[category]) == {"refused"}, (category, per_category[category])
+        assert set(per_category["destructive errors"]) == {"GuardError"}  # English and Chinese alike
+        assert set(per_category["multi-statement errors"]) == {"GuardError"}
         with capsys.disabled():
             print(f"\nhostile ask: {dict(outcomes)}; per category: { {k: dict(v) for k, v in per_category.items()} }")
         _through_the_magic(session, shop, capsys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pgai_magic.errors import GuardError
-from pgai_magic.nl2sql.lexicon import CUES
+from pgai_magic.nl2sql.lexicon import CUES, ZH_PHRASES
 from pgai_magic.nl2sql.text import tokenize
 
 __all__ = ["refuse_writes"]
@@ -28,6 +28,8 @@ _CREATED = frozenset(
     column""".split()
 )
 _NOT_AN_ORDER = frozenset({"a", "an", "me", "us", "the"})  # 'make a list of…' reads; 'make customer 4 a…' writes
+# Chinese verbs that change data ('删除', '设置', '添加'): in a Chinese question they always mean a write
+_ZH_WRITES = {zh: en for zh, en in ZH_PHRASES.items() if en in _ALWAYS or CUES.get(en, ("",))[0] == "write"}
 # clause boundaries: statement separators, line breaks, SQL comments and string concatenation
 _CLAUSES = re.compile(r";|\n|\r|--|/\*|\*/|\|\|")
 
@@ -59,9 +61,10 @@ def _verb(words: list[str]) -> str | None:
 
 def refuse_writes(question: str) -> None:
     """GuardError when any clause of `question` asks to change data (English words; map Chinese first)."""
+    zh = next((en for word, en in _ZH_WRITES.items() if word in question), None)
     for clause in _CLAUSES.split(question):
         words = [t.text for t in tokenize(clause) if t.kind == "word"]
-        verb = _verb(words)
+        verb = zh or _verb(words)
         if verb is not None:
             shown = question if len(question) <= 160 else question[:157] + "..."
             raise GuardError(
