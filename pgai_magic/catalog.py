@@ -119,6 +119,28 @@ class Catalog:
     def foreign_keys(self) -> list[ForeignKey]:
         return [fk for t in self.tables.values() for fk in t.foreign_keys if fk.ref_table in self.tables]
 
+    def components(self) -> list[list[str]]:
+        """The tables in groups joined by foreign keys (in either direction), largest group first."""
+        parent = {k: k for k in self.tables}
+
+        def root(k: str) -> str:
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+
+        for fk in self.foreign_keys():
+            parent[root(fk.table)] = root(fk.ref_table)
+        groups: dict[str, list[str]] = {}
+        for k in self.tables:
+            groups.setdefault(root(k), []).append(k)
+        return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+
+    def subset(self, keys: Iterable[str]) -> Catalog:
+        """The same catalog restricted to `keys` (the tables and columns are shared, not copied)."""
+        chosen = {k: self.tables[k] for k in keys if k in self.tables}
+        return Catalog(self.schemas, chosen, qualify=self.qualify, fingerprint=self.fingerprint)
+
     def describe(self, tables: Iterable[str] | None = None, *, values: int = 8) -> str:
         """The chosen tables as commented CREATE TABLE text with sample values (for an LLM prompt)."""
         chosen = [self.tables[k] for k in (tables if tables is not None else self.tables) if k in self.tables]

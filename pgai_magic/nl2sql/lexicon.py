@@ -192,7 +192,7 @@ ZH_PHRASES: dict[str, str] = {
     # verbs of asking
     "显示": "show", "展示": "show", "列出": "list", "列举": "list", "给我看": "show", "给出": "show", "给我": "show",
     "查询": "show", "查看": "show", "找出": "show", "告诉我": "show", "统计": "show", "看看": "show", "请": "",
-    "帮我": "", "一下": "",
+    "帮我": "", "一下": "", "马上": "", "立即": "", "立刻": "",
     # measures
     "总销售额": "total revenue", "销售总额": "total revenue", "销售额": "revenue", "销售金额": "revenue",
     "营业额": "revenue", "营收": "revenue", "收入": "revenue", "销售收入": "revenue", "销售": "sales",

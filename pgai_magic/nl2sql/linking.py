@@ -16,7 +16,7 @@ from pgai_magic.catalog import Catalog, Column, words
 from pgai_magic.nl2sql.lexicon import CONCEPTS, COUNTRY_ALIASES, STOPWORDS, SYNONYMS
 from pgai_magic.nl2sql.text import Tok, lemma
 
-__all__ = ["EmbeddingLinker", "Mention", "SchemaIndex", "link_values", "trgm_schema"]
+__all__ = ["CachedEmbedder", "EmbeddingLinker", "Mention", "SchemaIndex", "link_values", "ngrams", "trgm_schema"]
 
 _GENERIC = {"id", "date", "name", "at", "is", "has", "number", "code", "type", "no", "num", "key", "value", "time"}
 
@@ -176,7 +176,8 @@ def _stems(word: str) -> list[str]:
     return found
 
 
-def _ngrams(toks: Sequence[Tok], free: Sequence[bool], longest: int = 4) -> list[tuple[int, int, str]]:
+def ngrams(toks: Sequence[Tok], free: Sequence[bool], longest: int = 4) -> list[tuple[int, int, str]]:
+    """(start, end, lowercase text) of the runs of up to `longest` free tokens that may name a stored value."""
     grams = []
     for i in range(len(toks)):
         if not free[i] or toks[i].kind not in ("word", "quoted") or toks[i].text in STOPWORDS:
@@ -215,7 +216,7 @@ def link_values(
     trgm: str | None = None,
 ) -> list[Mention]:
     """Stored values named in the question (pg_trgm similarity over the catalog's distinct text values)."""
-    grams = _ngrams(toks, free)
+    grams = ngrams(toks, free)
     values = [(c, v) for t in catalog.tables.values() for c in t.columns if c.values for v in c.values]
     if not grams or not values:
         return []
@@ -318,3 +319,23 @@ class EmbeddingLinker:
                 )
             )
         return found
+
+
+class CachedEmbedder:
+    """An embedder that remembers the vectors of recent texts (several table groups embed the same words)."""
+
+    def __init__(self, embedder: Any, *, size: int = 4096) -> None:
+        self.embedder = embedder
+        self.name = getattr(embedder, "name", "embedder")
+        self.size = size
+        self._seen: dict[str, np.ndarray] = {}
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed_batch(missing)):
+                self._seen[text] = np.asarray(vector, dtype=np.float32)
+        out = np.stack([self._seen[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+        while len(self._seen) > self.size:
+            self._seen.pop(next(iter(self._seen)))
+        return out

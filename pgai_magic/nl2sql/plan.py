@@ -147,8 +147,10 @@ class Assembler:
                         self.use(t + 1)
                 continue
             distinct = any(self.kind(j) == "distinct" for j in range(max(0, k - 1), t))
-            if it.arg == "count" and m.kind == "column" and m.columns and m.columns[0].is_temporal:
-                # 'number of engineers hired after …': the rows are counted, the date is a filter's column
+            flag_or_date = bool(m.columns) and m.columns[0].kind in ("date", "timestamp", "boolean")
+            if it.arg == "count" and m.kind == "column" and flag_or_date:
+                # 'number of engineers hired after …', 'how many trips were disputed': the rows are counted,
+                # the date or flag is a filter's column
                 m = Mention(m.start, m.end, "table", m.columns[0].table)
                 t_used = False
             else:
@@ -372,6 +374,15 @@ class Assembler:
                 other = self.mention(j)
                 if other is not None and other.kind == "column" and m.columns[0] in other.columns:
                     self.use(j)
+        for k, it in enumerate(self.items):
+            m = it.mention
+            if it.used or m is None or m.kind != "column" or not m.columns or m.columns[0].kind != "boolean":
+                continue
+            if self.kind(k - 1) in ("group", "by"):
+                continue  # 'by paperless billing' groups by the flag
+            negate = self.kind(k - 1) == "not"  # 'trips that were not disputed'
+            self.use(k, k - 1 if negate else k)
+            self.plan.filters.append(Filter(m.columns[0], "=", [True], negate=negate))
         for k, it in enumerate(self.items):
             if it.kind == "cmp":
                 self.comparison(k)

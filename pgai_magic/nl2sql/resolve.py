@@ -76,6 +76,10 @@ def _finish(s: Assembler, missing: list[str]) -> None:
             measure = Measure("count", table=table) if table else None
         if measure is not None:
             p.measures.append(measure)
+    taken = next((agg for agg in missing if agg in ("avg", "min", "max")), None)
+    if taken is not None and not p.measures:
+        word = {"avg": "average", "min": "minimum", "max": "maximum"}[taken]
+        raise TranslationError(f"the question asks for an {word} but names nothing to take it of")
     if p.dims and not p.measures:
         table_k = next((k for k in unused if not items[k].used and items[k].mention.kind == "table"), None)  # type: ignore[union-attr]
         if table_k is not None:
@@ -222,9 +226,40 @@ def _settle_columns(s: Assembler) -> None:
 
 
 def _time_column(s: Assembler) -> Column | None:
+    """The date column a time range or bucket applies to.
+
+    First the table named right before the time phrase ('customers who placed orders in the last 3
+    months': orders); then the measure's table or the nearest table with a date; among equally near
+    tables, one that references another table of the question (an event: an order references its
+    customer), then the larger one.
+    """
     p = s.plan
+    attached = _attached_table(s)
+    if attached is not None:
+        return attached
     anchors = {m.home for m in p.measures if m.column is not None or m.table} or _anchors(p, 0)
     dates = [c for t in s.catalog.tables.values() for c in t.columns if c.is_temporal]
     if not dates:
         return None
-    return min(dates, key=lambda c: (column_distance(s.catalog, c, anchors), c.nullable, dates.index(c)))
+    every = _anchors(p, 0)
+
+    def key(c: Column) -> tuple[int, bool, bool, int, int]:
+        table = s.catalog.tables[c.table]
+        event = any(fk.ref_table in every for fk in table.foreign_keys)
+        return (column_distance(s.catalog, c, anchors), not event, c.nullable, -table.rows, dates.index(c))
+
+    return min(dates, key=key)
+
+
+def _attached_table(s: Assembler) -> Column | None:
+    """The date column of a table named just before a time phrase or bucket ('orders in 2024')."""
+    for k, it in enumerate(s.items):
+        if it.kind not in ("time", "bucket") or k == 0:
+            continue
+        m = s.items[k - 1].mention
+        if m is None or m.kind != "table" or m.table not in s.catalog.tables:
+            continue
+        own = [c for c in s.catalog.tables[str(m.table)].columns if c.is_temporal]
+        if own:
+            return min(own, key=lambda c: (c.nullable, own.index(c)))
+    return None

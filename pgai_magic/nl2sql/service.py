@@ -17,6 +17,7 @@ from pgai_magic.nl2sql.generator import Generated, Generator, LLMGenerator, Requ
 from pgai_magic.nl2sql.guard import explain, run_read_only
 from pgai_magic.nl2sql.llm import LLMBackend, backend_from_env
 from pgai_magic.nl2sql.memory import SOURCES, Memo, QuestionMemory, cue_signature, template_of
+from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, clean_question
 from pgai_magic.nl2sql.translator import Analysis, Translator
 
 __all__ = ["GENERATORS", "Answer", "Asker"]
@@ -39,7 +40,7 @@ class Answer:
     generator: str = ""
 
     def caption(self) -> str:
-        """'from question memory (like "top 5 products in 2023", similarity 0.97)' and the like."""
+        """'from question memory (like "top 5 products in 2023", similarity 0.97)' and the like, with the notes."""
         text = f"from {SOURCES.get(self.source, self.source)}"
         if self.source == "llm" and self.generator:
             text = f"from {self.generator}"
@@ -52,7 +53,21 @@ class Answer:
             bits.append(f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}")
         if self.question_id is not None:
             bits.append(f"question #{self.question_id}")
-        return text + (f" ({'; '.join(bits)})" if bits else "")
+        text += f" ({'; '.join(bits)})" if bits else ""
+        return text + "".join(f"; note: {note}" for note in self.notes if self.source == "translator")
+
+
+def _checked(question: str) -> str:
+    """The question without invisible characters and surrounding space; ConfigError when empty or too long."""
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ConfigError(
+            f"the question is {len(question):,} characters long; questions are limited to "
+            f"{MAX_QUESTION_CHARS:,} characters (write long SQL in a %%pgai cell instead)"
+        )
+    question = clean_question(question).strip()
+    if not question:
+        raise ConfigError("ask needs a question, e.g. %pgai ask how many orders were placed in 2024?")
+    return question
 
 
 class Asker:
@@ -117,9 +132,7 @@ class Asker:
         timeout_s: float = 30.0,
     ) -> Answer:
         """SQL for `question`: reused from memory, else from the translator, else from the LLM."""
-        question = question.strip()
-        if not question:
-            raise ConfigError("ask needs a question, e.g. %pgai ask how many orders were placed in 2024?")
+        question = _checked(question)
         if generator not in GENERATORS:
             raise ConfigError(f"unknown generator {generator!r}: use one of {', '.join(GENERATORS)}")
         catalog = self.catalog(schema)
@@ -264,14 +277,15 @@ class Asker:
         self._require_memory()
         if not question.strip() or not sql.strip():
             raise ConfigError("teach needs a question and its SQL")
+        question = _checked(question)
         catalog = self.catalog(schema)
         translator = self.translator(catalog)
-        analysis = translator.analyze(question.strip())
+        analysis = translator.analyze(question)
         explain(self.db, sql, timeout_s=timeout_s)
         template, lits = template_of(analysis)
         vector = self.embedder.embed_batch([template])[0]
         qid = self.memory.add(
-            question=question.strip(),
+            question=question,
             template=template,
             literals=lits,
             cues=cue_signature(analysis),

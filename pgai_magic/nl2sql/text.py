@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from pgai_magic.nl2sql.lexicon import MONTHS, NUMBER_WORDS, ZH_DIGITS, ZH_PHRASES
 
-__all__ = ["Tok", "has_cjk", "lemma", "to_english", "tokenize", "zh_number"]
+__all__ = ["MAX_QUESTION_CHARS", "Tok", "clean_question", "has_cjk", "lemma", "to_english", "tokenize", "zh_number"]
 
+MAX_QUESTION_CHARS = 2000  # a question, not a document: longer text is refused before it is read
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _ZH_NUM = "[0-9一二两三四五六七八九十]+"
 _ZH_UNITS = {
@@ -80,6 +82,13 @@ class Tok:
     kind: str = "word"
     value: Any = None
     money: bool = False
+
+
+def clean_question(text: str) -> str:
+    """`text` with control, invisible-format and surrogate characters as spaces (PostgreSQL text holds no NUL)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs") else " " for ch in text)
 
 
 def has_cjk(text: str) -> bool:

@@ -3,54 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import psycopg
 from sqlglot import exp
 
 from pgai_magic.catalog import Catalog
-from pgai_magic.errors import GuardError, TranslationError
+from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Plan, build
+from pgai_magic.nl2sql.intent import refuse_writes
 from pgai_magic.nl2sql.lexicon import CUES, STOPWORDS, SYNONYMS
-from pgai_magic.nl2sql.linking import EmbeddingLinker, Mention, SchemaIndex, link_values, trgm_schema
+from pgai_magic.nl2sql.linking import (
+    CachedEmbedder,
+    EmbeddingLinker,
+    Mention,
+    SchemaIndex,
+    link_values,
+    ngrams,
+    trgm_schema,
+)
 from pgai_magic.nl2sql.resolve import assemble
-from pgai_magic.nl2sql.text import Tok, has_cjk, to_english, tokenize
+from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, Tok, has_cjk, to_english, tokenize
 from pgai_magic.nl2sql.timeexpr import find_time_ranges
 
 __all__ = ["Analysis", "Item", "Translation", "Translator", "literals"]
 
 _UNITS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
-_POLITE = {
-    "please",
-    "can",
-    "could",
-    "would",
-    "will",
-    "you",
-    "i",
-    "want",
-    "to",
-    "let",
-    "us",
-    "let's",
-    "lets",
-    "kindly",
-    "go",
-    "ahead",
-    "and",
-    "now",
-    "just",
-    "we",
-    "need",
-    "should",
-    "must",
-    "show",
-    "me",
-    "how",
-    "do",
-}
-_ALWAYS_WRITE = {"delete", "drop", "truncate", "insert"}
 
 
 @dataclass
@@ -132,7 +111,13 @@ def literals(analysis: Analysis) -> list[tuple[str, Any, int, int]]:
 
 
 class Translator:
-    """Question -> SQL without a language model, for the schemas of one catalog."""
+    """Question -> SQL without a language model, for the schemas of one catalog.
+
+    The catalog's tables are split into groups joined by foreign keys; each group is read as if it were
+    the whole database, and the question goes to the group that understands most of its words (ties: the
+    group with more tables). So words that also name an unrelated table elsewhere do not pull it in.
+    `split=False` reads the whole catalog as one group; `trgm` is pg_trgm's schema when known (False: look it up).
+    """
 
     def __init__(
         self,
@@ -142,22 +127,89 @@ class Translator:
         embedder: Any = None,
         today: dt.date | None = None,
         min_confidence: float = 0.75,
+        split: bool = True,
+        trgm: str | Literal[False] | None = False,
     ) -> None:
         self.catalog = catalog
         self.conn = conn
         self.index = SchemaIndex(catalog)
-        self.trgm = trgm_schema(conn)
-        self.embedder = embedder
+        self.trgm = trgm_schema(conn) if trgm is False else trgm
+        self.embedder = CachedEmbedder(embedder) if embedder is not None and split else embedder
         self._embedding_linker: EmbeddingLinker | None = None
-        self.today = today
         self.min_confidence = min_confidence
+        groups = catalog.components() if split else []
+        self.parts: list[Translator] = []
+        if len(groups) > 1:
+            self.parts = [
+                Translator(
+                    catalog.subset(g),
+                    conn=conn,
+                    embedder=self.embedder,
+                    min_confidence=min_confidence,
+                    split=False,
+                    trgm=self.trgm or None,
+                )
+                for g in groups
+            ]
+        self._ranked: dict[tuple[str, dt.date | None], list[tuple[Translator, Analysis]]] = {}
+        self._values: dict[str, set[int]] | None = None
+        self.today = today
+
+    @property
+    def today(self) -> dt.date | None:
+        return self._today
+
+    @today.setter
+    def today(self, value: dt.date | None) -> None:
+        self._today = value
+        for part in getattr(self, "parts", []):
+            part.today = value
 
     # -- reading the question ------------------------------------------------------------
     def analyze(self, question: str) -> Analysis:
-        """Tokens, cues and links of `question` (no SQL yet)."""
-        english = to_english(question) if has_cjk(question) else question
-        toks = tokenize(english)
-        _refuse_writes(toks)
+        """Tokens, cues and links of `question` (no SQL yet), in the table group that understands it best."""
+        if not self.parts:
+            return self._analyze(question)
+        return _copy(self.ranked(question)[0][1])
+
+    def ranked(self, question: str) -> list[tuple[Translator, Analysis]]:
+        """The table groups that may answer `question`, best first, each with its reading of the question."""
+        if not self.parts:
+            return [(self, self._analyze(question))]
+        key = (question, self.today)
+        found = self._ranked.get(key)  # the reading of the question being asked is reused once, by translate
+        if found is None:
+            text = _read(question)
+            found = [(part, part._analyze(question, read=text)) for part in self._likely_parts(question, text)]
+            order = {id(part): k for k, part in enumerate(self.parts)}
+            found.sort(key=lambda pa: (-round(pa[1].confidence(), 6), -len(pa[0].catalog.tables), order[id(pa[0])]))
+            self._ranked = {key: found}
+        return found
+
+    def _likely_parts(self, question: str, read: tuple[str, list[Tok]]) -> list[Translator]:
+        """The few table groups whose names or stored values the question uses most (read in full next)."""
+        light = [(part, part._analyze(question, light=True, read=read)) for part in self.parts]
+        toks = read[1]
+        score = {
+            id(part): sum((it.end - it.start) * it.mention.score for it in a.items if it.mention) for part, a in light
+        }
+        if self._values is None:
+            self._values = {}
+            for part in self.parts:
+                for t in part.catalog.tables.values():
+                    for c in t.columns:
+                        for v in c.values or []:
+                            self._values.setdefault(v.lower(), set()).add(id(part))
+        for i, j, text in ngrams(toks, [True] * len(toks)):
+            for part_id in self._values.get(text, ()):
+                score[part_id] += j - i
+        order = sorted(self.parts, key=lambda p: (-round(score[id(p)], 6), -len(p.catalog.tables)))
+        return [p for p in order if score[id(p)] > 0][:_FULL_READS] or order[:1]
+
+    def _analyze(self, question: str, *, light: bool = False, read: tuple[str, list[Tok]] | None = None) -> Analysis:
+        """The analysis within this translator's own catalog; `light` skips value and embedding links;
+        `read` is the question's English text and tokens when already known."""
+        english, toks = read if read is not None else _read(question)
         n = len(toks)
         weight = [1.0 if not _content(t) else 0.0 for t in toks]
         taken = [False] * n
@@ -177,8 +229,9 @@ class Translator:
                 if found is not None:
                     take(Item(i, i + 1, "mention", mention=found), found.score)
         self._scan(toks, taken, take)
-        for m in link_values(self.conn, self.catalog, toks, [not t for t in taken], trgm=self.trgm):
-            take(Item(m.start, m.end, "mention", mention=m), m.score)
+        if not light:
+            for m in link_values(self.conn, self.catalog, toks, [not t for t in taken], trgm=self.trgm):
+                take(Item(m.start, m.end, "mention", mention=m), m.score)
         for i, tok in enumerate(toks):
             if taken[i] or tok.kind != "word" or not _content(tok):
                 continue
@@ -190,7 +243,7 @@ class Translator:
             for i, t in enumerate(toks)
             if not taken[i] and t.kind == "word" and _content(t) and len(t.text) > 2 and t.text.isascii()
         ]
-        if rest and self.embedder is not None:
+        if rest and self.embedder is not None and not light:
             if self._embedding_linker is None:
                 self._embedding_linker = EmbeddingLinker(self.catalog, self.embedder)
             for m in self._embedding_linker.link(toks, rest):
@@ -244,7 +297,8 @@ class Translator:
             for alt in SYNONYMS.get(word, ()):
                 key = (*lemmas[:k], alt, *lemmas[k + 1 :])
                 entry = self.index.exact.get(key)
-                if entry is not None:
+                if entry is not None and not any(word in (v.lower() for v in c.values or ()) for c, _ in entry.columns):
+                    # ('consumer segment' is the segment 'consumer', not 'customer segment')
                     m = self.index._mention(entry, start, end, toks, 0.9, "synonym")
                     return m
         return None
@@ -262,12 +316,50 @@ class Translator:
     # -- the SQL --------------------------------------------------------------------------
     def translate(self, question: str) -> Translation:
         """SQL for `question`, or TranslationError when the translator is not confident enough."""
-        analysis = self.analyze(question)
+        if not self.parts:
+            return self._translate(question, self._analyze(question))
+        ranked = self.ranked(question)
+        self._ranked.pop((question, self.today), None)
+        errors: list[TranslationError] = []
+        chosen: Translation | None = None
+        others: list[str] = []
+        for part, analysis in ranked:
+            if chosen is not None:
+                if round(analysis.confidence(), 6) < round(chosen.analysis.confidence(), 6):
+                    break
+                try:  # as good a reading elsewhere: said, not used
+                    part._translate(question, _copy(analysis))
+                except TranslationError:
+                    continue
+                others.append(", ".join(sorted(t.name for t in part.catalog.tables.values())[:4]))
+                continue
+            _refuse_mixed(question, part, analysis, ranked)
+            try:
+                chosen = part._translate(question, _copy(analysis))
+            except TranslationError as exc:
+                errors.append(exc)
+        if chosen is None:
+            raise errors[0]
+        if others:
+            tables = ", ".join(sorted(self.catalog.tables[k].name for k in chosen.plan.tables()))
+            chosen.notes.append(
+                f"answered from {tables}; the question could also be about {'; '.join(others)} "
+                "(name one of those tables to ask about it)"
+            )
+        return chosen
+
+    def _translate(self, question: str, analysis: Analysis) -> Translation:
         unsupported = [it for it in analysis.items if it.kind == "unsupported"]
         if unsupported:
             phrase = " ".join(t.text for t in analysis.toks[unsupported[0].start : unsupported[0].end])
             raise TranslationError(f"the built-in translator cannot express {phrase!r} in {question!r}; " + _ADVICE)
         self._check_confidence(question, analysis)
+        for tok, w in zip(analysis.toks, analysis.weight):
+            if tok.kind == "quoted" and w <= 0:
+                raise TranslationError(
+                    f"the built-in translator cannot answer {question!r}: {tok.value!r} is not a value stored in "
+                    "any column of these tables (quoted text must match a stored value; check spelling and case)"
+                )
         try:
             plan, notes = assemble(analysis, self.catalog, self.index)
             for it in analysis.items:
@@ -294,21 +386,62 @@ class Translator:
         return confidence
 
 
+_FULL_READS = 4  # table groups read in full; with more, the likeliest by names and values
+_STRONG = 0.85  # a column, measure or value link this sure in another table group means the question spans groups
+
+
+def _read(question: str) -> tuple[str, list[Tok]]:
+    """The question's English text and tokens; GuardError when it asks to change data."""
+    if len(question) > MAX_QUESTION_CHARS:
+        raise TranslationError(
+            f"the question is {len(question):,} characters long; questions are limited to {MAX_QUESTION_CHARS:,}"
+        )
+    refuse_writes(question)
+    english = to_english(question) if has_cjk(question) else question
+    if english is not question:
+        refuse_writes(english)
+    return english, tokenize(english)
+
+
+def _refuse_mixed(
+    question: str, part: Translator, analysis: Analysis, ranked: list[tuple[Translator, Analysis]]
+) -> None:
+    """A word this group of tables does not know but another group names as a column or value: the question
+    spans tables no foreign key joins, and is refused rather than answered without that word."""
+    for i, (tok, w) in enumerate(zip(analysis.toks, analysis.weight)):
+        if w > 0 or not _content(tok) or tok.kind not in ("word", "quoted"):
+            continue
+        for other, read in ranked:
+            hit = next(
+                (
+                    it.mention
+                    for it in read.items
+                    if it.mention is not None
+                    and it.start <= i < it.end
+                    and it.mention.kind in ("column", "concept", "value")
+                    and it.mention.score >= _STRONG
+                ),
+                None,
+            )
+            if other is part or hit is None:
+                continue
+            where = hit.columns[0].table if hit.columns else str(hit.table)
+            here = ", ".join(sorted(t.name for t in part.catalog.tables.values())[:4])
+            raise TranslationError(
+                f"the built-in translator cannot answer {question!r}: {tok.text!r} names "
+                f"{other.catalog.tables[where].name if where in other.catalog.tables else where}, "
+                f"which no foreign key joins to the tables the rest of the question is about ({here}); "
+                "ask about one of them at a time, or configure an LLM"
+            )
+
+
+def _copy(analysis: Analysis) -> Analysis:
+    """A copy whose items and weights a plan may mark without touching the original."""
+    items = [replace(it) for it in analysis.items]
+    return Analysis(analysis.question, analysis.english, analysis.toks, items, list(analysis.weight))
+
+
 _ADVICE = (
     "rephrase it, configure an LLM (PGAI_LLM_BASE_URL or PGAI_LLM_PATH), "
     'or teach the SQL with %%pgai ask --teach "question"'
 )
-
-
-def _refuse_writes(toks: list[Tok]) -> None:
-    """A question that asks to change data is refused before anything is built."""
-    words = [t for t in toks if t.kind == "word"]
-    head = next((t for t in words if t.text not in _POLITE), None)
-    verbs = [t.text for t in words if t.text in _ALWAYS_WRITE]
-    if head is not None and CUES.get(head.text, ("",))[0] == "write":
-        verbs.insert(0, head.text)
-    if verbs:
-        raise GuardError(
-            f"questions may only read data: {' '.join(t.text for t in toks)!r} asks to {verbs[0]}; "
-            "nothing was run (write SQL yourself in a %%pgai cell to change data)"
-        )
