@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.display import HTML, display
 from traitlets import Float, Int
 
@@ -60,6 +60,7 @@ class Pgai(Magics):
         )
 
     # -- the magic -------------------------------------------------------------------
+    @no_var_expand  # `{x}` and `$x` stay as typed: values come in as :name parameters
     @line_cell_magic
     def pgai(self, line: str = "", cell: str | None = None) -> Any:
         """Run SQL (%%pgai cell or %pgai line) or a sub-command; `%pgai help` lists them."""

@@ -132,3 +132,9 @@ def test_jupysql_style_assignment(ip: InteractiveShell) -> None:
     assert len(ip.user_ns["rows"]) == 4
     ip.run_cell("%pgai one << SELECT 1 AS a")
     assert int(ip.user_ns["one"]["a"][0]) == 1
+
+
+def test_line_is_not_expanded_by_ipython(ip: InteractiveShell) -> None:
+    ip.user_ns["secret"] = "expanded"
+    df = ip.run_cell("%pgai SELECT '{secret}' AS braces, '$secret' AS dollar").result
+    assert df["braces"][0] == "{secret}" and df["dollar"][0] == "$secret"
