@@ -117,7 +117,8 @@ def resolve_source(conn: psycopg.Connection, text: str) -> Source:
         names = [
             r[0]
             for r in conn.execute(
-                "SELECT attname FROM pg_attribute WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                "SELECT attname FROM pg_attribute WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped "
+                "ORDER BY attnum",
                 (oid,),
             )
         ]
