@@ -70,10 +70,12 @@ class ArgParser(argparse.ArgumentParser):
     """argparse that raises ConfigError (with the usage) instead of exiting the kernel."""
 
     def __init__(self, prog: str, **kwargs: Any) -> None:
-        super().__init__(prog=prog, add_help=False, exit_on_error=False, **kwargs)
+        # argparse %-formats its usage text: a literal % in the name (`%pgai similar`) must be doubled
+        super().__init__(prog=prog.replace("%", "%%"), add_help=False, exit_on_error=False, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        raise ConfigError(f"{message}\nusage: {self.format_usage().removeprefix('usage: ').strip()}")
+        usage = self.format_usage().removeprefix("usage: ").strip().replace("%%", "%")
+        raise ConfigError(f"{message}\nusage: {usage}")
 
     def parse(self, args: list[str]) -> argparse.Namespace:
         try:
