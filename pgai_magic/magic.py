@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -107,11 +108,35 @@ class Pgai(Magics):
         return run_sql(ctx, stripped, cell)
 
 
+# a line magic, optionally assigned (`df = %pgai ask …`): matched on notebook source lines, not on SQL
+_LINE_MAGIC = re.compile(r"^(?P<indent>\s*)(?:(?P<target>[A-Za-z_][\w.]*)\s*=\s*)?%pgai(?P<rest>\s.*)?$")
+
+
+def protect_question_marks(lines: list[str]) -> list[str]:
+    """Keep IPython from reading `%pgai ask … what?` as a help request (`obj?`) for the last word.
+
+    Runs first among IPython's input transformers: a `%pgai` line ending in `?` becomes the explicit
+    `get_ipython().run_line_magic('pgai', …)` call, which the help syntax does not touch.
+    """
+    out = []
+    for line in lines:
+        match = _LINE_MAGIC.match(line.rstrip("\n"))
+        if match and line.rstrip().endswith("?"):
+            call = f"get_ipython().run_line_magic('pgai', {(match['rest'] or '').strip()!r})"
+            target = f"{match['target']} = " if match["target"] else ""
+            line = f"{match['indent']}{target}{call}\n"
+        out.append(line)
+    return out
+
+
 def load(ipython: Any) -> None:
     """Register the magics and open the session (starting the embedded server if no DSN is set)."""
     Pgai.pgai.__doc__ = help_text()  # `%pgai?` documents every sub-command
     magics = Pgai(ipython)
     ipython.register_magics(magics)
+    cleanup = ipython.input_transformers_cleanup
+    if protect_question_marks not in cleanup:
+        cleanup.insert(0, protect_question_marks)
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)
     ipython.user_ns.setdefault("_pgai_magics", magics)
@@ -122,6 +147,8 @@ def load(ipython: Any) -> None:
 
 
 def unload(ipython: Any) -> None:
+    if protect_question_marks in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(protect_question_marks)
     magics = ipython.user_ns.pop("_pgai_magics", None)
     if magics is not None and magics._session is not None:
         magics._session.close()

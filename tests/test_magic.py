@@ -138,3 +138,21 @@ def test_line_is_not_expanded_by_ipython(ip: InteractiveShell) -> None:
     ip.user_ns["secret"] = "expanded"
     df = ip.run_cell("%pgai SELECT '{secret}' AS braces, '$secret' AS dollar").result
     assert df["braces"][0] == "{secret}" and df["dollar"][0] == "$secret"
+
+
+def test_questions_ending_in_a_question_mark_reach_the_magic(ip: InteractiveShell) -> None:
+    seen: list[str] = []
+    from pgai_magic.commands import COMMANDS, Command
+
+    COMMANDS["echo_test"] = Command("echo_test", "test", "%pgai echo_test", lambda ctx, rest, cell: seen.append(rest))
+    try:
+        ip.run_cell("%pgai echo_test how many orders were cancelled in 2024?")
+        ip.run_cell("answer = %pgai echo_test what's the meaning of life?")
+        ip.run_cell("if True:\n    %pgai echo_test indented, with 'quotes'?")
+    finally:
+        del COMMANDS["echo_test"]
+    assert seen == [
+        "how many orders were cancelled in 2024?",
+        "what's the meaning of life?",
+        "indented, with 'quotes'?",
+    ]
