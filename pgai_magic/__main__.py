@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         "its dimension must match",
     )
     worker.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best available)")
+    worker.add_argument("--threads", type=int, metavar="N", help="torch CPU threads (default: torch's choice)")
     worker.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
 
@@ -82,6 +83,10 @@ def run_worker(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print(f"pgai worker: --batch-size must be at least 1, not {args.batch_size}", file=sys.stderr)
         return 2
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(max(1, args.threads))
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the batches in flight, then exit
     say = (lambda message: None) if args.quiet else (lambda message: print(f"pgai worker: {message}", flush=True))

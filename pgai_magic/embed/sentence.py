@@ -69,17 +69,19 @@ class SentenceTransformerEmbedder:
         self.dim = int(dim_of())
         self.precision = "fp16" if device.startswith("cuda") else "fp32"
         self.encode_batch_size = encode_batch_size or (128 if device != "cpu" else 32)
+        self._lock = threading.Lock()  # the tokenizer is not safe to share between threads
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
-        out = self.model.encode(
-            list(texts),
-            batch_size=self.encode_batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._lock:
+            out = self.model.encode(
+                list(texts),
+                batch_size=self.encode_batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.ascontiguousarray(out, dtype=np.float32)
 
     def __repr__(self) -> str:

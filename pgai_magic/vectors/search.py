@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import psycopg
@@ -10,7 +12,7 @@ from psycopg import sql
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
-from pgai_magic.errors import ConfigError
+from pgai_magic.errors import ConfigError, QueryCancelled, SQLError
 from pgai_magic.sqltext import tokenize
 from pgai_magic.vectors.sync import key_match
 from pgai_magic.vectors.target import Target
@@ -105,6 +107,34 @@ def search(
         raise ConfigError(f"--k must be at least 1, not {k}")
     clause = validate_where(where) if where is not None else None
     params = {"q": np.asarray(vector, dtype=np.float32), "k": k}
+    try:
+        rows, names, exact = _run(conn, target, clause, params, k, timeout_s, ef_search)
+    except psycopg.errors.QueryCanceled:
+        raise QueryCancelled(f"the search ran past the {timeout_s:g} s statement timeout and was cancelled") from None
+    except psycopg.Error as exc:
+        diag = exc.diag
+        where_note = " (in --where)" if clause is not None else ""
+        raise SQLError(
+            f"{diag.message_primary or exc}{where_note}", sqlstate=diag.sqlstate, hint=diag.message_hint
+        ) from None
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    distance = frame.pop(_DISTANCE).astype("float64")
+    score = "similarity" if "similarity" not in frame.columns else "pgai_similarity"
+    frame[score] = 1.0 - distance
+    frame.attrs["search"] = "exact" if exact else "hnsw"  # exact: the index scan ran short, a full scan answered
+    return frame
+
+
+def _run(
+    conn: psycopg.Connection,
+    target: Target,
+    clause: str | None,
+    params: dict[str, Any],
+    k: int,
+    timeout_s: float,
+    ef_search: int,
+) -> tuple[list[tuple[Any, ...]], list[str], bool]:
+    """Run the search in a read-only transaction; (rows, column names, whether the exact fallback ran)."""
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SET TRANSACTION READ ONLY")
         cur.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(int(max(timeout_s, 0.001) * 1000))))
@@ -117,9 +147,4 @@ def search(
             cur.execute(_query(target, clause, exact=True), params)
             rows = cur.fetchall()
         names = [d.name for d in cur.description or []]
-    frame = pd.DataFrame.from_records(rows, columns=names)
-    distance = frame.pop(_DISTANCE).astype("float64")
-    score = "similarity" if "similarity" not in frame.columns else "pgai_similarity"
-    frame[score] = 1.0 - distance
-    frame.attrs["search"] = "exact" if exact else "hnsw"  # exact: the index scan ran short, a full scan answered
-    return frame
+    return rows, names, exact

@@ -13,7 +13,7 @@ import pandas as pd
 from psycopg import sql
 
 from pgai_magic.embed.base import Embedder
-from pgai_magic.errors import ConfigError, EmbeddingError
+from pgai_magic.errors import ConfigError, EmbeddingError, QueryCancelled
 from pgai_magic.sqltext import Statement
 from pgai_magic.vectors import search as _search
 from pgai_magic.vectors import sync
@@ -68,6 +68,7 @@ class Embeddings:
         self.session = session
         self._default: Embedder | None = None
         self._known: dict[str, Embedder] = {}
+        self.unavailable: dict[str, str] = {}  # models the kernel worker could not load, with why
         self.gate = threading.Lock()  # the kernel worker pauses while a foreground backfill runs
         self.worker: BackgroundWorker | None = None
         self.batch_size = DEFAULT_BATCH_SIZE
@@ -150,6 +151,11 @@ class Embeddings:
             drainer = Drainer(self.session.dsn, application_name="pgai_magic embed")
             try:
                 rows = drainer.drain(target, embedder, batch_size=size, progress=bar.update)
+            except KeyboardInterrupt:
+                raise QueryCancelled(
+                    f"embedding interrupted after {bar.n:,} of {pending:,} rows; the rest stays queued: run "
+                    f"%pgai embed {source.table}.{source.column} again to continue"
+                ) from None
             finally:
                 drainer.close()
                 bar.close()
@@ -221,10 +227,13 @@ class Embeddings:
 
     # -- the kernel worker --------------------------------------------------------------------------
     def _embedder_for(self, target: Target) -> Embedder | None:
+        if target.model in self.unavailable:
+            return None
         try:
             return self.for_model(target.model)
-        except EmbeddingError:
-            return None  # a model this kernel cannot load: left to a worker that can
+        except EmbeddingError as err:
+            self.unavailable[target.model] = str(err)  # left to a worker that can load it
+            return None
 
     def start_worker(self) -> BackgroundWorker:
         if self.worker is None or self.worker.dsn != self.session.dsn:
@@ -269,6 +278,8 @@ def embedding_status(session: Session) -> dict[str, Any]:
             for column, pending in zip(columns["column"], columns["pending"])
         )
     worker = service.worker
+    for model, why in service.unavailable.items():
+        info.setdefault("warnings", []).append(f"the embedding worker skips columns of {model}: {why}")
     if worker is not None:
         state = "running" if worker.running else "stopped"
         info["embedding worker"] = f"{state}, {worker.rows:,} rows synced" + (

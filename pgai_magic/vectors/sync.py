@@ -7,6 +7,7 @@ import json
 import psycopg
 from psycopg import sql
 
+from pgai_magic.errors import EmbeddingError
 from pgai_magic.vectors.target import Source, Target, get_target, register
 
 __all__ = ["create_index", "drop", "enqueue_missing", "index_name", "install", "queue_length"]
@@ -47,7 +48,18 @@ def install(conn: psycopg.Connection, source: Source, model: str, dim: int) -> t
     Runs in one transaction, so rows written concurrently are either seen by the backfill or queued
     by the trigger. A different model, dimension or key, or a table created anew, drops the old vectors.
     """
+    try:
+        return _install(conn, source, model, dim)
+    except psycopg.errors.LockNotAvailable:
+        raise EmbeddingError(
+            f"{source.label} is locked by another transaction (an open BEGIN in this notebook?): "
+            "COMMIT or ROLLBACK it, then run embed again"
+        ) from None
+
+
+def _install(conn: psycopg.Connection, source: Source, model: str, dim: int) -> tuple[Target, bool]:
     with conn.transaction():
+        conn.execute("SET LOCAL lock_timeout = '10s'")
         previous = get_target(conn, source)
         target = register(conn, source, model, dim)
         reset = previous is not None and (

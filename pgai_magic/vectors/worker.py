@@ -292,7 +292,7 @@ def serve(
     batch_size: int = 256,
     once: bool = False,
     stop: threading.Event | None = None,
-    idle_s: float = 2.0,
+    idle_s: float = 10.0,
     gate: threading.Lock | None = None,
     log: Callable[[str], None] = lambda message: None,
     progress: Callable[[int], Any] | None = None,
@@ -321,12 +321,19 @@ def serve(
                 continue
             if once:
                 break
-            for _ in listener.notifies(timeout=idle_s, stop_after=1):
-                pass
+            _wait(listener, stop, idle_s)
     finally:
         drainer.close()
         listener.close()
     return total
+
+
+def _wait(listener: psycopg.Connection, stop: threading.Event, idle_s: float) -> None:
+    """Until a trigger notifies a change, `stop` is set, or `idle_s` passes (a poll, should one be missed)."""
+    deadline = time.monotonic() + idle_s
+    while not stop.is_set() and time.monotonic() < deadline:
+        if any(True for _ in listener.notifies(timeout=0.2, stop_after=1)):
+            return
 
 
 class BackgroundWorker:

@@ -107,3 +107,28 @@ def test_help_lists_the_commands() -> None:
     text = help_text()
     assert "%pgai embed TABLE.COLUMN [--model M] [--batch-size N]" in text
     assert '%pgai similar TABLE.COLUMN "text" [--k 5] [--where SQL]' in text
+
+
+def test_through_ipython(esession, faq_table) -> None:  # type: ignore[no-untyped-def]
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from pgai_magic.magic import Pgai
+
+    table = faq_table()
+    shell = InteractiveShell.instance()
+    magics = Pgai(shell)
+    shell.register_magics(magics)
+    magics._session = esession
+    try:
+        shell.user_ns["q"] = "my parcel was delivered damaged"
+        frame = shell.run_cell_magic(
+            "pgai",
+            "",
+            f"SELECT id FROM {table} JOIN pgai.{table.replace('.', '_')}_question_embedding USING (id) "
+            "ORDER BY question_embedding <=> pgai.embed(:q) LIMIT 1",
+        )
+        assert list(frame["id"]) == [6]
+        hits = shell.run_line_magic("pgai", f'similar {table}.question "I want my money back." --k 1')
+        assert hits.iloc[0]["question"] == "How do I get a refund?"
+    finally:
+        magics._session = None
