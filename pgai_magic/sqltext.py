@@ -6,14 +6,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.tokens import Token, TokenType
 
 from pgai_magic.errors import ParameterError
 
-__all__ = ["Statement", "bind_parameters", "split_statements", "tokenize"]
+__all__ = ["WRITE_NODES", "Statement", "bind_parameters", "split_statements", "tokenize"]
 
 _DIALECT = Postgres()
+# sqlglot nodes that write, change the session or leave the read-only world: never allowed where only a
+# read is (generated SQL, a --where filter)
+WRITE_NODES: tuple[type[exp.Expr], ...] = (
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.TruncateTable,
+    exp.Command,
+    exp.Copy,
+    exp.Grant,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+    exp.Set,
+    exp.Use,
+    exp.Block,
+    exp.Into,
+)
 _SLICE_LEFT = {TokenType.VAR, TokenType.NUMBER, TokenType.R_BRACKET, TokenType.R_PAREN, TokenType.NAME}
 
 

@@ -13,7 +13,7 @@ from sqlglot.errors import ParseError, TokenError
 from pgai_magic import convert
 from pgai_magic.db import Database
 from pgai_magic.errors import GuardError, SQLError
-from pgai_magic.sqltext import Statement
+from pgai_magic.sqltext import WRITE_NODES, Statement
 
 __all__ = ["DENIED_FUNCTIONS", "check", "explain", "run_read_only"]
 
@@ -46,24 +46,6 @@ _DENIED_PREFIXES = (
     "pg_read_",
     "pg_ls_",
 )
-_WRITES = (
-    exp.Insert,
-    exp.Update,
-    exp.Delete,
-    exp.Merge,
-    exp.Create,
-    exp.Drop,
-    exp.Alter,
-    exp.Command,
-    exp.TruncateTable,
-    exp.Copy,
-    exp.Grant,
-    exp.Transaction,
-    exp.Commit,
-    exp.Rollback,
-    exp.Set,
-    exp.Use,
-)
 _MAX_SLEEP_S = 1.0
 
 
@@ -95,7 +77,7 @@ def check(sql: str) -> exp.Expr:
         kind = root.key.upper() if not isinstance(root, exp.Command) else str(root.this).upper()
         raise GuardError(f"only a read query (SELECT or WITH … SELECT) may run, not {kind}")
     for node in tree.walk():
-        if isinstance(node, _WRITES):
+        if isinstance(node, WRITE_NODES):
             what = str(node.this).upper() if isinstance(node, exp.Command) else node.key.upper()
             raise GuardError(f"the query would change data or settings ({what}); only read queries may run")
         if isinstance(node, exp.Into):

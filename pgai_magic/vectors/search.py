@@ -13,30 +13,12 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from pgai_magic.errors import ConfigError, QueryCancelled, SQLError
-from pgai_magic.sqltext import tokenize
+from pgai_magic.sqltext import WRITE_NODES, tokenize
 from pgai_magic.vectors.sync import key_match
 from pgai_magic.vectors.target import Target
 
 __all__ = ["search", "validate_where"]
 
-_WRITES = (
-    exp.Insert,
-    exp.Update,
-    exp.Delete,
-    exp.Merge,
-    exp.Create,
-    exp.Drop,
-    exp.Alter,
-    exp.TruncateTable,
-    exp.Command,
-    exp.Block,
-    exp.Into,
-    exp.Set,
-    exp.Transaction,
-    exp.Commit,
-    exp.Rollback,
-    exp.Copy,
-)
 _NOT_BOOLEAN = (exp.Literal, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.Query, exp.Star, exp.Null)
 _DISTANCE = "pgai_distance"
 
@@ -57,7 +39,7 @@ def validate_where(where: str) -> str:
     except sqlglot.errors.ParseError as exc:
         first = str(exc).splitlines()[0]
         raise ConfigError(f"--where {where!r} is not a valid SQL condition: {first}") from None
-    bad = next((n for n in node.walk() if isinstance(n, _WRITES)), None)
+    bad = next((n for n in node.walk() if isinstance(n, WRITE_NODES)), None)
     if bad is not None:
         raise ConfigError(f"--where may only read data; it contains {type(bad).__name__.upper()}: {where!r}")
     root = node.unnest() if isinstance(node, exp.Paren) else node
