@@ -89,7 +89,6 @@ class Database:
         self.in_transaction = False
         self.transaction_failed = False
         self.max_result_bytes: int | None = None
-        self.notices: list[str] = []
         atexit.register(self.close)
 
     # -- connections ---------------------------------------------------------
@@ -138,7 +137,7 @@ class Database:
             except Exception as exc:  # noqa: BLE001 - driver errors have no common base here
                 raise ConnectionError(f"cannot connect to {self.display_dsn}: {exc}") from None
             self._cursor = self._adbc.cursor()
-            self._cursor.execute("SELECT pg_backend_pid(), current_setting('application_name')")
+            self._cursor.execute("SELECT pg_backend_pid()")
             self.backend_pid = int(self._cursor.fetchone()[0])
             self.in_transaction = False
             self.transaction_failed = False
