@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import psycopg
 from psycopg import sql
+
+from pgai_magic.datasets import connection_of
 
 __all__ = ["COLUMNS", "FEATURES", "TARGET", "frame", "load"]
 
@@ -62,15 +63,6 @@ def frame(n: int = 5000, *, seed: int = 0, drift: float = 0.0) -> pd.DataFrame:
     })  # fmt: skip
 
 
-def _connection(target: Any) -> psycopg.Connection:
-    if isinstance(target, psycopg.Connection):
-        return target
-    db = getattr(target, "db", None)
-    if db is not None:
-        return db.control  # type: ignore[no-any-return]
-    raise TypeError(f"load() needs a pgai_magic session or a psycopg connection, not {type(target).__name__}")
-
-
 def load(
     conn_or_session: Any,
     table: str = "churn",
@@ -81,7 +73,7 @@ def load(
     schema: str | None = None,
 ) -> str:
     """(Re)create `table` with `n` customers; returns the qualified table name."""
-    conn = _connection(conn_or_session)
+    conn = connection_of(conn_or_session)
     data = frame(n, seed=seed, drift=drift)
     ident = sql.Identifier(schema, table) if schema else sql.Identifier(table)
     columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in COLUMNS.items())

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
-from pgai_magic.datasets import churn, planted
+from pgai_magic.datasets import churn, connection_of, planted
 
 __all__ = ["TABLES", "load"]
 
@@ -36,20 +35,11 @@ _FAQ_QUESTIONS = [
 ]
 
 
-def _connection(conn_or_session: Any) -> psycopg.Connection:
-    if isinstance(conn_or_session, psycopg.Connection):
-        return conn_or_session
-    db = getattr(conn_or_session, "db", None)
-    if db is not None:
-        return db.control  # type: ignore[no-any-return]
-    raise TypeError(f"load() needs a psycopg connection or a pgai_magic session, not {type(conn_or_session).__name__}")
-
-
 def load(
     conn_or_session: Any, schema: str = "public", *, facts: int = 50_000, customers: int = 2000, trips: int = 2000
 ) -> dict[str, int]:
     """(Re)create the four unrelated tables in `schema`; returns the row count of each."""
-    conn = _connection(conn_or_session)
+    conn = connection_of(conn_or_session)
     s = sql.Identifier(schema)
     conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s))
     planted.load(conn, table=f"{schema}.sales_facts", n=facts)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 from psycopg import sql
+
+from pgai_magic.datasets import connection_of
 
 __all__ = ["ENTRIES", "load", "paraphrases", "rows"]
 
@@ -520,7 +521,7 @@ def load(session_or_conn: Any, table: str = "faq", *, schema: str | None = None,
     Accepts a pgai_magic Session or a psycopg connection. With `replace`, an existing table is dropped
     first (with its embedding triggers); otherwise rows are added to it.
     """
-    conn: psycopg.Connection = getattr(getattr(session_or_conn, "db", None), "control", None) or session_or_conn
+    conn = connection_of(session_or_conn)
     name = sql.Identifier(schema, table) if schema else sql.Identifier(table)
     with conn.transaction():
         if replace:

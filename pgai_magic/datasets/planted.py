@@ -10,11 +10,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
+
+from pgai_magic.datasets import connection_of
 
 __all__ = ["FACTS", "PlantedFact", "generate", "load", "match_facts"]
 
@@ -222,7 +223,7 @@ def load(
     conn_or_session: Any, table: str = "sales_facts", n: int = 1_000_000, seed: int = 0, *, analyze: bool = True
 ) -> tuple[PlantedFact, ...]:
     """(Re)create `table` with `n` planted sales rows (COPY from generated CSV); returns the planted facts."""
-    conn: psycopg.Connection = getattr(getattr(conn_or_session, "db", None), "control", None) or conn_or_session
+    conn = connection_of(conn_or_session)
     data = generate(n, seed)
     buffer = io.BytesIO()
     pacsv.write_csv(data, buffer, pacsv.WriteOptions(include_header=False))

@@ -11,8 +11,9 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
-import psycopg
 from psycopg import sql
+
+from pgai_magic.datasets import connection_of
 
 __all__ = ["START_DATE", "TABLES", "load"]
 
@@ -144,15 +145,6 @@ _COMMENTS = {
 }
 
 
-def _connection(conn_or_session: Any) -> psycopg.Connection:
-    if isinstance(conn_or_session, psycopg.Connection):
-        return conn_or_session
-    db = getattr(conn_or_session, "db", None)
-    if db is not None:
-        return db.control  # type: ignore[no-any-return]
-    raise TypeError(f"load() needs a psycopg connection or a pgai_magic session, not {type(conn_or_session).__name__}")
-
-
 def _customers(rng: np.random.Generator, n: int, today: dt.date) -> list[tuple[Any, ...]]:
     countries = list(_COUNTRIES)
     weights = np.array([_COUNTRIES[c][0] for c in countries])
@@ -209,7 +201,7 @@ def load(
     """
     if scale <= 0:
         raise ValueError(f"scale must be positive, not {scale}")
-    conn = _connection(conn_or_session)
+    conn = connection_of(conn_or_session)
     rng = np.random.default_rng(seed)
     today: dt.date = conn.execute("SELECT current_date").fetchone()[0]  # type: ignore[index]
     s = sql.Identifier(schema)

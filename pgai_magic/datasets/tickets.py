@@ -5,10 +5,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
-from pgai_magic.datasets import faq
+from pgai_magic.datasets import connection_of, faq
 
 __all__ = ["load", "texts"]
 
@@ -84,7 +83,7 @@ def texts(n: int, seed: int = 0) -> list[str]:
 
 def load(session_or_conn: Any, n: int, table: str = "tickets", *, schema: str | None = None, seed: int = 0) -> int:
     """Create `table` (id primary key, body) with `n` generated tickets, replacing an existing one."""
-    conn: psycopg.Connection = getattr(getattr(session_or_conn, "db", None), "control", None) or session_or_conn
+    conn = connection_of(session_or_conn)
     name = sql.Identifier(schema, table) if schema else sql.Identifier(table)
     with conn.transaction():
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(name))
