@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 __all__ = ["decode_vectors", "normalize_arrow", "to_pandas", "to_polars"]
 
@@ -52,73 +51,62 @@ def decode_vectors(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pa.array(items, type=pa.list_(pa.float32()))
 
 
-def _normalize_column(field: pa.Field, column: pa.ChunkedArray) -> tuple[pa.Field, pa.ChunkedArray | pa.Array]:
-    pg_type = _pg_type(field)
-    col_type = column.type
-    if pg_type in ("vector", "halfvec") and isinstance(col_type, pa.BaseExtensionType):
-        return pa.field(field.name, pa.list_(pa.float32())), decode_vectors(column)
-    if pg_type == "numeric":
-        storage = (
-            pa.chunked_array(
-                [c.storage if isinstance(c, pa.ExtensionArray) else c for c in column.chunks], type=pa.string()
-            )
-            if isinstance(col_type, pa.BaseExtensionType)
-            else column
-        )
-        # 'NaN', 'Infinity' are valid numerics and parse as floats too
-        return pa.field(field.name, pa.float64()), pc.cast(storage, pa.float64())
-    if isinstance(col_type, pa.BaseExtensionType):
-        storage_type = col_type.storage_type
-        chunks = [c.storage for c in column.chunks]
-        return pa.field(field.name, storage_type, metadata=field.metadata), pa.chunked_array(chunks, type=storage_type)
-    return field, column
+def _post(field: pa.Field) -> str:
+    return ((field.metadata or {}).get(b"pgai:post") or b"none").decode()
 
 
 def normalize_arrow(table: pa.Table) -> pa.Table:
-    """Replace driver extension types: vector → list<float32>, numeric → float64, json → string."""
-    fields = []
-    columns = []
-    changed = False
-    for field, column in zip(table.schema, table.columns, strict=True):
-        new_field, new_column = _normalize_column(field, column)
-        changed = changed or new_field is not field
-        fields.append(new_field)
-        columns.append(new_column)
-    if not changed:
-        return table
-    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+    """The Arrow result as it is returned by `--arrow` (the runner's tables are already in the type map)."""
+    return table
 
 
 def _pandas_type(arrow_type: pa.DataType, has_nulls: bool) -> Any:
     if not has_nulls:
         return None
     if pa.types.is_integer(arrow_type):
-        return {8: pd.Int8Dtype(), 16: pd.Int16Dtype(), 32: pd.Int32Dtype(), 64: pd.Int64Dtype()}[arrow_type.bit_width]
+        signed = {8: pd.Int8Dtype(), 16: pd.Int16Dtype(), 32: pd.Int32Dtype(), 64: pd.Int64Dtype()}
+        unsigned = {8: pd.UInt8Dtype(), 16: pd.UInt16Dtype(), 32: pd.UInt32Dtype(), 64: pd.UInt64Dtype()}
+        return (signed if pa.types.is_signed_integer(arrow_type) else unsigned)[arrow_type.bit_width]
     if pa.types.is_boolean(arrow_type):
         return pd.BooleanDtype()
     return None
 
 
-def to_pandas(raw: pa.Table) -> pd.DataFrame:
-    """A DataFrame with numpy dtypes (nullable Int/boolean where NULLs occur), parsed json, vectors as arrays."""
-    table = normalize_arrow(raw)
-    json_cols = [f.name for f in raw.schema if _pg_type(f) in ("json", "jsonb")]
-    vector_cols = [f.name for f in raw.schema if _pg_type(f) in ("vector", "halfvec")]
+def _loader(oid: int) -> Any:
+    """psycopg's text loader for `oid` (its Python value for uuid, inet, ranges, arrays…), None if it has none."""
+    import psycopg
+    from psycopg import pq
+
+    cls = psycopg.adapters.get_loader(oid, pq.Format.TEXT)
+    return cls(oid) if cls is not None else None
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """A DataFrame: numpy dtypes (nullable Int/boolean where NULLs occur), parsed json, vectors as arrays,
+    and psycopg's Python values for the types that travel as text (pgtypes' map)."""
     df = table.to_pandas(date_as_object=False, split_blocks=True)
     for i, f in enumerate(table.schema):
-        # integers and booleans with NULLs become nullable dtypes instead of float/object
-        dtype = _pandas_type(f.type, table.column(i).null_count > 0)
+        column = table.column(i)
+        dtype = _pandas_type(f.type, column.null_count > 0)
         if dtype is not None:
-            df.isetitem(i, table.column(i).to_pandas(types_mapper={f.type: dtype}.get))
-    for name in json_cols:
-        df[name] = df[name].map(lambda v: json.loads(v) if isinstance(v, str) else v).astype(object)
-    for name in vector_cols:
-        df[name] = df[name].astype(object)
+            df.isetitem(i, column.to_pandas(types_mapper={f.type: dtype}.get))
+        post = _post(f)
+        if post == "json":
+            df.isetitem(i, df.iloc[:, i].map(lambda v: json.loads(v) if isinstance(v, str) else v).astype(object))
+        elif post == "vector":
+            df.isetitem(i, df.iloc[:, i].astype(object))
+        elif post == "load" and pa.types.is_string(f.type):
+            oid = int((f.metadata or {}).get(b"pgai:oid", b"0"))
+            loader = _loader(oid)
+            if loader is not None:
+                df.isetitem(
+                    i, df.iloc[:, i].map(lambda v, ld=loader: ld.load(v.encode()) if isinstance(v, str) else v).astype(object)
+                )
     return df
 
 
-def to_polars(raw: pa.Table) -> Any:
-    """A polars DataFrame (vectors as List(Float32), numerics as Float64)."""
+def to_polars(table: pa.Table) -> Any:
+    """A polars DataFrame (vectors as List(Float32), the other types per pgtypes' map)."""
     import polars as pl
 
-    return pl.from_arrow(normalize_arrow(raw))
+    return pl.from_arrow(table)

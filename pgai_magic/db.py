@@ -1,97 +1,99 @@
-"""The connection: ADBC (Arrow) for the user's statements, psycopg 3 for control, COPY and pgvector."""
+"""The database seam: the session's psycopg connection and the statement runner.
+
+Every statement of a cell runs on one psycopg 3 connection (autocommit: BEGIN/COMMIT are the user's), through
+libpq's extended protocol, so the result is what psql shows: the server's command tag and row count, its
+notices in order, its transaction state. Queries take the fast path (`fetch.py`: binary COPY into Arrow);
+everything else runs as is. Ctrl-C cancels on the server until the statement has ended (see `interrupt.py`).
+"""
 
 from __future__ import annotations
 
 import atexit
-import threading
+import select
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import psycopg
 import pyarrow as pa
+from psycopg import pq
+from psycopg.adapt import PyFormat, Transformer
 
-from pgai_magic.errors import ConnectionError, QueryCancelled, ResultTooLarge, SQLError
+from pgai_magic.errors import ConnectionError, ParameterError, QueryCancelled, ResultTooLarge, SQLError
+from pgai_magic.fetch import LimitReached, copy_query, decode_columns, rows_to_table, stream_copy
+from pgai_magic.interrupt import interruptible
+from pgai_magic.pgtypes import Column, TypeInfo, column_spec, session_timezone
 from pgai_magic.server import EmbeddedServer, redact_dsn
-from pgai_magic.sqltext import Statement
+from pgai_magic.sqltext import Statement, inline_placeholders
+from pgai_magic.statements import Route, route
 
-__all__ = ["Database", "StatementResult"]
+__all__ = ["Database", "StatementResult", "sql_error"]
 
-T = TypeVar("T")
 _CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
+_TS = pq.TransactionStatus
+_EXEC = pq.ExecStatus
+BINDABLE = (
+    "None, bool, int, float, Decimal, str, bytes, date/time/datetime/timedelta, UUID, lists, tuples, "
+    "numpy arrays and scalars"
+)
 
 
 @dataclass
 class StatementResult:
-    """What one statement produced: rows as Arrow (or None) and the affected row count."""
+    """What one statement produced: rows as Arrow (or None), the server's command tag and row count, notices."""
 
     statement: Statement
     table: pa.Table | None
     rowcount: int
     command: str
     elapsed: float
+    status: str = ""  # the command tag, e.g. "DELETE 3", "ROLLBACK"
+    notices: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # pgai's own one-line notes (numeric kept exact, ...)
 
     @property
     def returns_rows(self) -> bool:
         return self.table is not None
 
 
-def _command_of(text: str) -> str:
-    words = text.split(None, 2)
-    head = words[0].upper() if words else ""
-    if head in ("START", "END", "ABORT"):
-        return {"START": "BEGIN", "END": "COMMIT", "ABORT": "ROLLBACK"}[head]
-    if head == "ROLLBACK" and len(words) > 1 and words[1].upper() in ("TO", "PREPARED"):
-        return "ROLLBACK TO"
-    return head
+def sql_error(exc: psycopg.Error, stmt: Statement | None = None, *, shift: int = 0) -> SQLError:
+    """The SQLError for a psycopg error: SQLSTATE, message, hint, detail, and the position in the cell.
 
-
-def sql_error_from_adbc(exc: Exception, stmt: Statement) -> SQLError | None:
-    """Translate an ADBC driver error into SQLError; None when it is not a server error."""
-    details = dict(getattr(exc, "details", None) or [])
-
-    def field(key: str) -> str | None:
-        value = details.get(key.encode())
-        return value.decode(errors="replace") if isinstance(value, bytes) else value
-
-    sqlstate = getattr(exc, "sqlstate", None) or field("PG_DIAG_SQLSTATE")
-    message = field("PG_DIAG_MESSAGE_PRIMARY")
-    if message is None:
-        text = str(exc)
-        if "ERROR:" in text:
-            message = text.split("ERROR:", 1)[1].split("\n", 1)[0].strip()
-        elif sqlstate is None:
-            return None
-        else:
-            message = text.split("\n", 1)[0]
-    position = field("PG_DIAG_STATEMENT_POSITION")
+    `shift` is how many characters the sent text had in front of `stmt.text` (a COPY wrapper).
+    """
+    diag = exc.diag
+    position = diag.statement_position
+    pos = int(position) - shift if position and position.isdigit() else None
+    if pos is not None and pos <= 0:
+        pos = None
+    if pos is not None and stmt is not None:
+        pos = stmt.original_position(pos)
     return SQLError(
-        message,
-        sqlstate=sqlstate,
-        position=int(position) if position and position.isdigit() else None,
-        statement=stmt.text,
-        hint=field("PG_DIAG_MESSAGE_HINT"),
-        detail=field("PG_DIAG_MESSAGE_DETAIL"),
+        diag.message_primary or str(exc).split("\n", 1)[0],
+        sqlstate=diag.sqlstate,
+        position=pos,
+        statement=stmt.text if stmt is not None else None,
+        hint=diag.message_hint,
+        detail=diag.message_detail,
     )
 
 
 class Database:
-    """One user session on one server: an ADBC connection for statements, psycopg for control."""
+    """One user session on one server: a psycopg connection for statements, another for pgai's own work."""
 
     def __init__(self, dsn: str, *, embedded: EmbeddedServer | None = None) -> None:
         self.dsn = dsn
         self.embedded = embedded
         self._control: psycopg.Connection | None = None
-        self._adbc: Any = None
-        self._cursor: Any = None
-        self.backend_pid: int | None = None
-        self.in_transaction = False
-        self.transaction_failed = False
+        self._session: psycopg.Connection | None = None
+        self._types: dict[int, TypeInfo] = {}
+        self._notices: list[str] = []
         self.max_result_bytes: int | None = None
         atexit.register(self.close)
 
-    # -- connections ---------------------------------------------------------
+    # -- connections -----------------------------------------------------------------------------------------
     @property
     def display_dsn(self) -> str:
         return redact_dsn(self.dsn)
@@ -100,74 +102,81 @@ class Database:
     def control(self) -> psycopg.Connection:
         """An autocommit psycopg connection for the package's own work (reconnects when closed)."""
         if self._control is None or self._control.closed or self._control.broken:
-            try:
-                self._control = psycopg.connect(self.dsn, autocommit=True, application_name="pgai_magic")
-            except psycopg.OperationalError as exc:
-                raise ConnectionError(f"cannot connect to {self.display_dsn}: {exc}".strip()) from None
-            try:
-                from pgvector.psycopg import register_vector
-
-                register_vector(self._control)
-            except (psycopg.ProgrammingError, ImportError):
-                pass  # extension not installed yet; register after CREATE EXTENSION
+            self._control = self.connect(autocommit=True)
         return self._control
 
     def register_vector(self) -> None:
+        """Register pgvector's types on both connections (after CREATE EXTENSION vector)."""
         from pgvector.psycopg import register_vector
 
         register_vector(self.control)
+        if self._session is not None and not self._session.closed:
+            register_vector(self._session)
 
     def connect(self, **kwargs: Any) -> psycopg.Connection:
-        """A new psycopg connection to the same server (for workers and long jobs)."""
-        conn = psycopg.connect(self.dsn, **kwargs)
+        """A new psycopg connection to the same server (pgvector registered when installed)."""
+        kwargs.setdefault("application_name", "pgai_magic")
+        try:
+            conn = psycopg.connect(self.dsn, **kwargs)
+        except psycopg.OperationalError as exc:
+            raise ConnectionError(f"cannot connect to {self.display_dsn}: {str(exc).strip()}") from None
         try:
             from pgvector.psycopg import register_vector
 
             register_vector(conn)
         except (psycopg.ProgrammingError, ImportError):
-            pass
+            pass  # extension not installed yet; register after CREATE EXTENSION
         return conn
 
-    def _session_cursor(self) -> Any:
-        if self._cursor is None:
-            import adbc_driver_postgresql.dbapi as adbc
+    @property
+    def session(self) -> psycopg.Connection:
+        """The connection the user's statements run on (opened on first use)."""
+        if self._session is None or self._session.closed:
+            conn = self.connect(autocommit=True, prepare_threshold=None)
+            conn.add_notice_handler(self._on_notice)
+            self._session = conn
+            self._types.clear()
+        return self._session
 
-            try:
-                self._adbc = adbc.connect(self.dsn, autocommit=True)
-            except Exception as exc:  # noqa: BLE001 - driver errors have no common base here
-                raise ConnectionError(f"cannot connect to {self.display_dsn}: {exc}") from None
-            self._cursor = self._adbc.cursor()
-            self._cursor.execute("SELECT pg_backend_pid()")
-            self.backend_pid = int(self._cursor.fetchone()[0])
-            self.in_transaction = False
-            self.transaction_failed = False
-        return self._cursor
+    @property
+    def backend_pid(self) -> int | None:
+        return self._session.info.backend_pid if self._session is not None and not self._session.closed else None
+
+    @property
+    def transaction_status(self) -> pq.TransactionStatus:
+        if self._session is None or self._session.closed:
+            return _TS.IDLE
+        return self._session.info.transaction_status
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.transaction_status in (_TS.INTRANS, _TS.INERROR)
+
+    @property
+    def transaction_failed(self) -> bool:
+        return self.transaction_status == _TS.INERROR
 
     def open_session(self) -> None:
         """Open the session connection now (it is otherwise opened by the first statement)."""
-        self._session_cursor()
+        _ = self.session
 
     def _drop_session(self) -> None:
-        for obj in (self._cursor, self._adbc):
+        if self._session is not None:
             try:
-                if obj is not None:
-                    obj.close()
-            except Exception:  # noqa: BLE001, S110 - closing a broken connection may fail
+                self._session.close()
+            except psycopg.Error:
                 pass
-        self._cursor = None
-        self._adbc = None
-        self.backend_pid = None
+        self._session = None
 
     def ensure_alive(self) -> str | None:
-        """Restart a dead embedded server / drop a dead connection; a one-line notice if it did."""
-        notice = None
+        """Restart a dead embedded server; a one-line notice if it did."""
         if self.embedded is not None and self.embedded.ensure_running():
             self.dsn = self.embedded.dsn
             self._drop_session()
             if self._control is not None:
                 self._control.close()
-            notice = f"pgai: the embedded server had stopped; restarted it ({self.embedded.data_dir})"
-        return notice
+            return f"pgai: the embedded server had stopped; restarted it ({self.embedded.data_dir})"
+        return None
 
     def close(self) -> None:
         self._drop_session()
@@ -175,169 +184,387 @@ class Database:
             self._control.close()
             self._control = None
 
-    # -- statements ------------------------------------------------------------
+    # -- cancellation ------------------------------------------------------------------------------------------
     def cancel(self) -> None:
-        """Cancel the statement running on the session connection (server-side)."""
-        if self._cursor is not None:
+        """Ask the server to cancel the statement running on the session connection."""
+        if self._session is not None and not self._session.closed:
             try:
-                self._cursor.adbc_cancel()
-            except Exception:  # noqa: BLE001, S110 - fall back to pg_cancel_backend below
+                self._session.cancel_safe(timeout=5.0)
+            except (psycopg.Error, OSError):
                 pass
-        if self.backend_pid is not None:
+
+    def terminate(self) -> None:
+        """End the session's backend (the last resort when cancels do not stop it)."""
+        pid = self.backend_pid
+        if pid is not None:
             try:
-                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute("SELECT pg_cancel_backend(%s)", (self.backend_pid,))
-            except psycopg.Error:
+                with self.connect(autocommit=True, connect_timeout=5) as conn:
+                    conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            except (psycopg.Error, ConnectionError):
                 pass
+
+    # -- statements ------------------------------------------------------------------------------------------
+    def _on_notice(self, diag: psycopg.errors.Diagnostic) -> None:
+        self._notices.append(f"{diag.severity or 'NOTICE'}:  {diag.message_primary or ''}")
 
     def run(self, stmt: Statement) -> StatementResult:
-        """Run one statement on the session connection; Ctrl-C cancels it on the server."""
-        command = _command_of(stmt.text)
+        """Run one statement on the session connection; Ctrl-C cancels it on the server.
+
+        Raises SQLError (server error), QueryCancelled, ResultTooLarge, ParameterError, ConnectionError.
+        """
+        conn = self.session
+        before = conn.info.transaction_status
+        self._notices = []
         start = time.perf_counter()
-        try:
-            table, rowcount = interruptible(lambda: self._execute(stmt), self.cancel)
-        except Exception as exc:
-            if self.in_transaction and not isinstance(exc, ConnectionError):
-                self.transaction_failed = True
-            raise
-        self._track_transaction(command)
-        return StatementResult(stmt, table, rowcount, command, time.perf_counter() - start)
+        result = interruptible(
+            partial(self._execute, conn, stmt),
+            cancel=self.cancel,
+            terminate=self.terminate,
+        )
+        if result.cancelled:
+            self._after_cancel(conn, before)
+            raise QueryCancelled(
+                "query cancelled (interrupted); the connection is still usable"
+                + ("" if not self.transaction_failed else ": the transaction is aborted, run ROLLBACK to continue")
+            )
+        if result.error is not None:
+            raise self._translate(result.error, conn, stmt)
+        out: StatementResult = result.value
+        out.elapsed = time.perf_counter() - start
+        out.notices = self._notices + _notifications(conn)
+        return out
 
-    def _track_transaction(self, command: str) -> None:
-        if command == "BEGIN":
-            self.in_transaction = True
-        elif command in ("COMMIT", "ROLLBACK"):
-            self.in_transaction = False
-            self.transaction_failed = False
+    def _after_cancel(self, conn: psycopg.Connection, before: pq.TransactionStatus) -> None:
+        """After an interrupt: never leave a transaction the user did not open, nor a broken connection."""
+        if conn.broken or conn.closed:
+            self._drop_session()
+            return
+        if before == _TS.IDLE and conn.info.transaction_status != _TS.IDLE:
+            conn.pgconn.exec_(b"ROLLBACK")
 
-    def _execute(self, stmt: Statement) -> tuple[pa.Table | None, int]:
-        retried = False
-        while True:
-            cursor = self._session_cursor()
-            try:
-                cursor.execute(stmt.text, tuple(stmt.params) if stmt.params else None)
-                if not cursor.description:
-                    return None, int(cursor.rowcount if cursor.rowcount is not None else -1)
-                return self._fetch(cursor), int(cursor.rowcount or -1)
-            except (ResultTooLarge, QueryCancelled):
-                raise
-            except Exception as exc:  # noqa: BLE001 - translated below
-                err = sql_error_from_adbc(exc, stmt)
-                state = err.sqlstate if err else None
-                lost = err is None or (state or "").startswith(_CONNECTION_STATES)
-                if state == "57014":
-                    raise QueryCancelled("query cancelled on the server") from None
-                if lost:
-                    self._drop_session()
-                    if not retried and not self.in_transaction and _is_read(stmt.text):
-                        retried = True
-                        self.ensure_alive()
-                        continue
-                    self.in_transaction = False
-                    raise ConnectionError(
-                        f"the connection to {self.display_dsn} was lost: {str(exc).splitlines()[0]}; "
-                        "run the cell again to reconnect"
-                    ) from None
-                assert err is not None
-                raise err from None
-
-    def _fetch(self, cursor: Any) -> pa.Table:
-        limit = self.max_result_bytes
-        if limit is None:
-            return cursor.fetch_arrow_table()
-        reader = cursor.fetch_record_batch()
-        batches = []
-        total = 0
-        rows = 0
-        for batch in reader:
-            batches.append(batch)
-            total += batch.nbytes
-            rows += batch.num_rows
-            if total > limit:
-                self.cancel()
-                self._drain(reader)
-                raise ResultTooLarge(
-                    f"the result passed {limit / 2**20:.0f} MiB after {rows:,} rows and was stopped "
-                    "(the server query was cancelled): add a LIMIT, use --arrow, or raise "
-                    "%config Pgai.max_result_mb"
+    def _translate(self, exc: BaseException, conn: psycopg.Connection, stmt: Statement) -> BaseException:
+        if isinstance(exc, (SQLError, ParameterError, QueryCancelled, ResultTooLarge, ConnectionError)):
+            return exc
+        if isinstance(exc, psycopg.Error) and getattr(exc, "sqlstate", None) == "57014":
+            return QueryCancelled("query cancelled on the server (statement timeout or pg_cancel_backend)")
+        if isinstance(exc, psycopg.Error) and not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+            return sql_error(exc, stmt)
+        if isinstance(exc, psycopg.Error):
+            state = getattr(exc, "sqlstate", None) or ""
+            if conn.broken or conn.closed or state.startswith(_CONNECTION_STATES):
+                self._drop_session()
+                return ConnectionError(
+                    f"the connection to {self.display_dsn} was lost: {str(exc).splitlines()[0] if str(exc) else exc}; "
+                    "run the cell again to reconnect"
                 )
-        return pa.Table.from_batches(batches, schema=reader.schema)
+            return sql_error(exc, stmt)
+        return exc
+
+    def _execute(self, conn: psycopg.Connection, stmt: Statement) -> StatementResult:
+        how = route(stmt.text)
+        if how.path == "copy_in":
+            raise ParameterError(
+                "COPY … FROM STDIN reads from the client, which a notebook cell has no stream for: load a file "
+                "with `%pgai load PATH --table T`, a DataFrame with `%pgai persist DF --table T`, or run "
+                "COPY … FROM '/server/path' (a file on the server)"
+            )
+        with conn.lock:
+            if how.path in ("query", "copy_out"):
+                text = stmt.text if how.path == "query" else how.query or ""
+                result = self._query(conn, stmt, text, how)
+                if result is not None:
+                    return result
+            return self._plain(conn, stmt, how)
+
+    # -- the fast path ---------------------------------------------------------------------------------------------
+    def _query(self, conn: psycopg.Connection, stmt: Statement, text: str, how: Route) -> StatementResult | None:
+        """A query through binary COPY; None when it returns no rows (then it runs as a plain statement)."""
+        pg = conn.pgconn
+        sent = _inline(conn, stmt) if how.path == "query" else Statement(text, stmt.offset)
+        if sent is None:
+            return None
+        literal = sent.text
+        enc = conn.info.encoding
+        pg.send_prepare(b"", literal.encode(enc))
+        _check(_last_result(conn), conn, sent)
+        pg.send_describe_prepared(b"")
+        desc = _last_result(conn)
+        _check(desc, conn, sent)
+        if desc is None or desc.nfields == 0:
+            return None
+        columns = self._columns(conn, desc)
+        copy_sql = copy_query(literal, columns)
+        shift = len(copy_sql.split(literal, 1)[0])
+        pg.send_query(copy_sql.encode(enc))
+        _flush(conn)
+        first = _next_result(conn)
+        if first is None or first.status != _EXEC.COPY_OUT:
+            _drain(conn)
+            _check(first, conn, sent, shift=shift)
+            raise psycopg.OperationalError("the server did not start the COPY")
+        try:
+            rows, buffers = stream_copy(pg, "".join(c.kind for c in columns), limit=self.max_result_bytes)
+        except LimitReached as stop:
+            self._stop_copy(conn)
+            raise ResultTooLarge(self._too_large(f"after {stop.rows:,} rows")) from None
+        final = _last_result(conn)
+        _check(final, conn, sent, shift=shift)
+        table = decode_columns(columns, rows, buffers)
+        self._check_size(table)
+        command = "COPY" if how.path == "copy_out" else "SELECT"
+        return StatementResult(stmt, table, rows, command, 0.0, status=f"{command} {rows}", notes=_notes(table))
+
+    def _columns(self, conn: psycopg.Connection, res: pq.abc.PGresult) -> list[Column]:
+        tz = session_timezone(conn.info.timezone)
+        enc = conn.info.encoding
+        oids = [res.ftype(i) for i in range(res.nfields)]
+        self._load_types(conn, [o for o in oids if o not in self._types])
+        return [
+            column_spec((res.fname(i) or b"?").decode(enc), oid, self._types[oid].name, self._types.__getitem__, tz)
+            for i, oid in enumerate(oids)
+        ]
+
+    def _load_types(self, conn: psycopg.Connection, oids: Sequence[int]) -> None:
+        """Fetch type facts for `oids` (and domain bases) once per connection, on the control connection."""
+        todo = list(oids)
+        while todo:
+            rows = self.control.execute(
+                "SELECT oid::int8, format_type(oid, NULL), typtype, typcategory, typbasetype::int8 "
+                "FROM pg_type WHERE oid = ANY(%s::oid[])",
+                (todo,),
+            ).fetchall()
+            for oid, name, typtype, category, base in rows:
+                self._types[int(oid)] = TypeInfo(str(name), str(typtype), str(category), int(base))
+            missing = [o for o in todo if o not in self._types]
+            for oid in missing:  # not in this database's catalog (cannot happen for a described column)
+                self._types[oid] = TypeInfo(f"oid {oid}", "b", "U", 0)
+            todo = [t.base_oid for t in self._types.values() if t.base_oid and t.base_oid not in self._types]
+
+    def _check_size(self, table: pa.Table) -> None:
+        if self.max_result_bytes is not None and table.nbytes > self.max_result_bytes:
+            raise ResultTooLarge(self._too_large(f"at {table.num_rows:,} rows"))
+
+    def _too_large(self, where: str) -> str:
+        limit = (self.max_result_bytes or 0) / 2**20
+        return (
+            f"the result passed {limit:,.0f} MiB {where} and was stopped (the server query was cancelled): "
+            "add a LIMIT, use --arrow, or raise %config Pgai.max_result_mb"
+        )
+
+    def _stop_copy(self, conn: psycopg.Connection) -> None:
+        """Cancel a COPY mid-stream and read what the server had already sent, so the connection stays usable."""
+        self.cancel()
+        pg = conn.pgconn
+        while pg.get_copy_data(0)[0] >= 0:
+            pass
+        _drain(conn)
+
+    # -- everything else -------------------------------------------------------------------------------------------
+    def _plain(self, conn: psycopg.Connection, stmt: Statement, how: Route) -> StatementResult:
+        """Run the statement as typed (parameters bound server-side); rows, if any, in text form."""
+        pg = conn.pgconn
+        params, types, formats = _dump(conn, stmt)
+        pg.send_query_params(stmt.text.encode(conn.info.encoding), params, types, formats, pq.Format.TEXT)
+        _flush(conn)
+        res = _next_result(conn)
+        if res is not None and res.status in (_EXEC.COPY_OUT, _EXEC.COPY_IN, _EXEC.COPY_BOTH):
+            _abort_copy(conn, res)
+            raise ParameterError(f"{how.command}: this COPY form cannot run in a cell; use COPY … TO STDOUT")
+        _drain(conn)
+        _check(res, conn, stmt)
+        assert res is not None
+        status = (res.command_status or b"").decode()
+        table = None
+        if res.status == _EXEC.TUPLES_OK and res.nfields:
+            columns = self._columns(conn, res)
+            rows = [[res.get_value(r, c) for c in range(res.nfields)] for r in range(res.ntuples)]
+            table = rows_to_table(columns, rows)
+        count = res.command_tuples
+        return StatementResult(
+            stmt,
+            table,
+            count if count is not None else -1,
+            status.split(" ", 1)[0] if status else how.command,
+            0.0,
+            status=status,
+            notes=_notes(table) if table is not None else [],
+        )
 
     def run_readonly(self, stmt: Statement, *, timeout_s: float = 30.0) -> StatementResult:
         """Run one (already validated) query in a READ ONLY transaction with a statement timeout.
 
-        Uses the session connection when no user transaction is open, else a short-lived one,
-        and always ends with ROLLBACK: nothing it runs can persist.
+        Uses the session connection when no user transaction is open, else a short-lived one, and always ends
+        with ROLLBACK: nothing it runs can persist.
         """
-        import adbc_driver_postgresql.dbapi as adbc
-
         own = self.in_transaction
-        conn = adbc.connect(self.dsn, autocommit=True) if own else None
-        cursor = conn.cursor() if conn is not None else self._session_cursor()
-        start = time.perf_counter()
-
-        def work() -> tuple[pa.Table | None, int]:
-            cursor.execute("BEGIN READ ONLY")
+        conn = self.connect(autocommit=True, prepare_threshold=None) if own else self.session
+        ms = int(max(timeout_s, 0.001) * 1000)
+        try:
+            with conn.lock:
+                conn.pgconn.exec_(f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}".encode())
             try:
-                cursor.execute(f"SET LOCAL statement_timeout = {int(max(timeout_s, 0.001) * 1000)}")
-                cursor.execute(stmt.text, tuple(stmt.params) if stmt.params else None)
-                table = cursor.fetch_arrow_table() if cursor.description else None
-                return table, -1 if table is None else table.num_rows
+                result = interruptible(
+                    partial(self._execute, conn, stmt),
+                    cancel=conn.cancel_safe,
+                    terminate=self.terminate,
+                )
             finally:
-                cursor.execute("ROLLBACK")
-
-        try:
-            table, rowcount = interruptible(work, self.cancel)
-        except (QueryCancelled, ResultTooLarge):
-            raise
-        except Exception as exc:  # noqa: BLE001 - translated below
-            err = sql_error_from_adbc(exc, stmt)
-            if err is not None and err.sqlstate == "57014":
-                raise QueryCancelled(
-                    f"the query ran past the {timeout_s:g} s statement timeout and was cancelled"
-                ) from None
-            if err is None:
-                self._drop_session()
-                raise ConnectionError(f"the connection to {self.display_dsn} was lost: {exc}") from None
-            raise err from None
+                if not conn.closed and not conn.broken:
+                    with conn.lock:
+                        conn.pgconn.exec_(b"ROLLBACK")
+            if result.cancelled:
+                raise QueryCancelled("query cancelled (interrupted); the connection is still usable")
+            if result.error is not None:
+                err = self._translate(result.error, conn, stmt)
+                if isinstance(err, QueryCancelled):
+                    raise QueryCancelled(
+                        f"the query ran past the {timeout_s:g} s statement timeout and was cancelled"
+                    ) from None
+                raise err
+            return result.value  # type: ignore[no-any-return]
         finally:
-            if conn is not None:
-                cursor.close()
+            if own:
                 conn.close()
-        return StatementResult(stmt, table, rowcount, "SELECT", time.perf_counter() - start)
 
-    def _drain(self, reader: Any) -> None:
-        """Read what the server sent before it saw the cancel, so the connection stays usable."""
-        try:
-            for _ in reader:
-                pass
-        except Exception:  # noqa: BLE001, S110 - the cancel error is the expected end of the stream
+
+# -- protocol helpers --------------------------------------------------------------------------------------------
+def _flush(conn: psycopg.Connection) -> None:
+    pg = conn.pgconn
+    while pg.flush():
+        select.select([], [pg.socket], [], 1.0)
+
+
+def _next_result(conn: psycopg.Connection) -> pq.abc.PGresult | None:
+    """The next result, waiting on the socket (GIL released) instead of blocking inside libpq."""
+    pg = conn.pgconn
+    while True:
+        pg.consume_input()
+        if not pg.is_busy():
+            return pg.get_result()
+        select.select([pg.socket], [], [], 0.5)
+
+
+def _drain(conn: psycopg.Connection) -> None:
+    while _next_result(conn) is not None:
+        pass
+
+
+def _last_result(conn: psycopg.Connection) -> pq.abc.PGresult | None:
+    """The statement's result, after waiting for libpq to finish it (errors win over earlier results)."""
+    _flush(conn)
+    first = _next_result(conn)
+    while True:
+        more = _next_result(conn)
+        if more is None:
+            return first
+        if first is None or first.status != _EXEC.FATAL_ERROR:
+            first = more
+
+
+def _check(res: pq.abc.PGresult | None, conn: psycopg.Connection, stmt: Statement, *, shift: int = 0) -> None:
+    if res is not None and res.status == _EXEC.FATAL_ERROR:
+        exc = psycopg.errors.error_from_result(res, encoding=conn.info.encoding)
+        if getattr(exc, "sqlstate", None) == "57014":
+            raise exc
+        raise sql_error(exc, stmt, shift=shift) from None
+    if res is None and conn.pgconn.status != pq.ConnStatus.OK:
+        raise psycopg.OperationalError(str(conn.pgconn.get_error_message()).strip() or "connection lost")
+
+
+def _abort_copy(conn: psycopg.Connection, res: pq.abc.PGresult) -> None:
+    pg = conn.pgconn
+    if res.status == _EXEC.COPY_IN:
+        pg.put_copy_end(b"COPY FROM STDIN is not supported in a cell")
+    else:
+        while pg.get_copy_data(0)[0] >= 0:
             pass
+    _drain(conn)
 
 
-def _is_read(text: str) -> bool:
-    return _command_of(text) in ("SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN")
-
-
-def interruptible(work: Callable[[], T], cancel: Callable[[], None]) -> T:
-    """Run `work` in a thread; on KeyboardInterrupt call `cancel` and raise QueryCancelled."""
-    result: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            result["value"] = work()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            result["error"] = exc
-
-    thread = threading.Thread(target=target, name="pgai-query", daemon=True)
-    thread.start()
+def _dump(conn: psycopg.Connection, stmt: Statement) -> tuple[list[Any] | None, Any, Any]:
+    """psycopg's dump of the statement's parameters (server-side binding); ParameterError for what cannot bind."""
+    if not stmt.params:
+        return None, None, None
+    tx = Transformer(conn)
+    values = [_bindable(v, name) for v, name in zip(stmt.params, _names(stmt))]
     try:
-        while thread.is_alive():
-            thread.join(0.05)
-    except KeyboardInterrupt:
-        cancel()
-        thread.join(10)
-        raise QueryCancelled("query cancelled (interrupted); the connection is still usable") from None
-    if "error" in result:
-        raise result["error"]
-    return result["value"]  # type: ignore[no-any-return]
+        dumped = tx.dump_sequence(values, [PyFormat.AUTO] * len(values))
+    except (psycopg.ProgrammingError, psycopg.DataError, TypeError, ValueError) as exc:
+        raise _unbindable(stmt, values, exc) from None
+    return list(dumped), tx.types, tx.formats
+
+
+def _names(stmt: Statement) -> list[str]:
+    names = list(stmt.param_names)
+    return names + [f"${i + 1}" for i in range(len(names), len(stmt.params))]
+
+
+def _bindable(value: Any, name: str) -> Any:
+    """Lists for tuples and non-float numpy arrays (PostgreSQL arrays); float vectors stay (pgvector)."""
+    import numpy as np
+
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, np.ndarray) and (value.ndim != 1 or value.dtype.kind not in "f"):
+        return value.tolist()
+    return value
+
+
+def _unbindable(stmt: Statement, values: list[Any], exc: Exception) -> ParameterError:
+    for value, name in zip(values, _names(stmt)):
+        try:
+            Transformer().dump_sequence([value], [PyFormat.AUTO])
+        except Exception:  # noqa: BLE001 - find the culprit
+            kind = type(value).__name__
+            extra = " (for JSON wrap it: psycopg.types.json.Jsonb(value), or bind json.dumps(value) with ::jsonb)"
+            return ParameterError(
+                f"parameter :{name} cannot be bound: a {kind} has no PostgreSQL form{extra if kind == 'dict' else ''}; "
+                f"values that bind are {BINDABLE}"
+            )
+    return ParameterError(f"a parameter cannot be bound ({exc}); values that bind are {BINDABLE}")
+
+
+def _inline(conn: psycopg.Connection, stmt: Statement) -> Statement | None:
+    """The query with each `$n` replaced by psycopg's literal for its value (COPY takes no bound parameters).
+
+    None when the placeholders cannot be found safely (the statement then binds server-side).
+    """
+    if not stmt.params:
+        return stmt
+    from psycopg import sql
+
+    names = _names(stmt)
+    values = [_bindable(v, n) for v, n in zip(stmt.params, names)]
+    literals = []
+    for value in values:
+        try:
+            literals.append(sql.Literal(value).as_string(conn))
+        except (psycopg.ProgrammingError, psycopg.DataError, TypeError, ValueError) as exc:
+            raise _unbindable(stmt, values, exc) from None
+    return inline_placeholders(stmt, literals)
+
+
+def _notes(table: pa.Table | None) -> list[str]:
+    if table is None:
+        return []
+    exact = [f.name for f in table.schema if pa.types.is_decimal(f.type)]
+    if not exact:
+        return []
+    plural = "s" if len(exact) > 1 else ""
+    return [f"numeric column{plural} {', '.join(exact)} kept as exact decimals (float64 would lose digits)"]
+
+
+def _notifications(conn: psycopg.Connection) -> list[str]:
+    out = []
+    pg = conn.pgconn
+    while True:
+        n = pg.notifies()
+        if n is None:
+            break
+        channel, payload = n.relname.decode(), n.extra.decode()
+        out.append(
+            f'Asynchronous notification "{channel}"'
+            + (f' with payload "{payload}"' if payload else "")
+            + f" received from server process with PID {n.be_pid}."
+        )
+    return out

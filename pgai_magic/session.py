@@ -55,13 +55,11 @@ class CellResult:
         return None
 
     def summary(self) -> str:
-        """psql-like status of the last statement: 'CREATE TABLE', 'INSERT: 3 rows'."""
+        """The server's command tag of the last statement, as psql prints it ('UPDATE 1', 'CREATE TABLE')."""
         if not self.results:
             return "no statement to run"
         last = self.results[-1]
-        if last.rowcount >= 0 and last.command in ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY"):
-            return f"{last.command}: {last.rowcount} row{'s' if last.rowcount != 1 else ''} affected"
-        return " ".join(last.statement.text.split()[:2]).upper() if last.command != "SELECT" else last.command
+        return last.status or last.command
 
 
 class Session:
@@ -152,12 +150,9 @@ class Session:
         results: list[StatementResult] = []
         for stmt in statements:
             try:
-                results.append(self.db.run(stmt))
+                result = self.db.run(stmt)
             except SQLError as err:
-                if err.position is not None:
-                    # caret on the cell as typed (parameters as :name), line numbers of the cell
-                    err.position = stmt.original_position(err.position)
-                    err.statement = query
+                err.statement = query  # positions are the cell's: the caret goes under what was typed
                 try:
                     add_suggestion(err, self.db.control)
                 except ConnectionError:
@@ -167,8 +162,12 @@ class Session:
                         "the transaction is aborted: run ROLLBACK to continue"
                     )
                 raise
+            results.append(result)
+            notices.extend(result.notices)
         last = next((r for r in reversed(results) if r.table is not None), None)
         value = None if last is None else self._convert(last.table, fmt)  # type: ignore[arg-type]
+        if last is not None:
+            notices.extend(last.notes)
         return CellResult(value=value, results=results, notices=notices)
 
     @staticmethod

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,15 @@ from sqlglot.tokens import Token, TokenType
 
 from pgai_magic.errors import ParameterError
 
-__all__ = ["WRITE_NODES", "Statement", "bind_parameters", "split_statements", "tokenize"]
+__all__ = [
+    "WRITE_NODES",
+    "Statement",
+    "bind_parameters",
+    "inline_placeholders",
+    "replace_spans",
+    "split_statements",
+    "tokenize",
+]
 
 _DIALECT = Postgres()
 # sqlglot nodes that write, change the session or leave the read-only world: never allowed where only a
@@ -49,6 +58,8 @@ class Statement:
     params: list[Any] = field(default_factory=list)
     # (position in text, length there, length in the original) for each substitution, in order
     edits: list[tuple[int, int, int]] = field(default_factory=list)
+    # the notebook variable behind each parameter, where one is (for error messages)
+    param_names: list[str] = field(default_factory=list)
 
     def original_position(self, position: int) -> int:
         """Map a 1-based position in `text` back to the 1-based position in the original cell."""
@@ -114,6 +125,8 @@ def parameter_names(text: str) -> list[tuple[int, int, str]]:
         prev = tokens[i - 1] if i else None
         if prev is not None and prev.end + 1 == tok.start and prev.token_type in _SLICE_LEFT:
             continue  # arr[a:b] is a slice, not a parameter
+        if prev is not None and prev.token_type == TokenType.L_BRACKET:
+            continue  # arr[:hi] is a slice with no lower bound (write arr[(:i)] for a parameter index)
         found.append((tok.start, nxt.end + 1, nxt.text))
     return found
 
@@ -125,6 +138,7 @@ def bind_parameters(stmt: Statement, namespace: Mapping[str, Any]) -> Statement:
         return stmt
     numbers: dict[str, int] = {}
     values: list[Any] = list(stmt.params)
+    names = list(stmt.param_names) + [""] * (len(values) - len(stmt.param_names))
     pieces: list[str] = []
     edits = list(stmt.edits)
     last = 0
@@ -137,6 +151,7 @@ def bind_parameters(stmt: Statement, namespace: Mapping[str, Any]) -> Statement:
             )
         if name not in numbers:
             values.append(namespace[name])
+            names.append(name)
             numbers[name] = len(values)
         placeholder = f"${numbers[name]}"
         pieces.append(stmt.text[last:start])
@@ -146,4 +161,55 @@ def bind_parameters(stmt: Statement, namespace: Mapping[str, Any]) -> Statement:
         out_len += len(placeholder)
         last = end
     pieces.append(stmt.text[last:])
-    return Statement(text="".join(pieces), offset=stmt.offset, params=values, edits=edits)
+    return Statement(text="".join(pieces), offset=stmt.offset, params=values, edits=edits, param_names=names)
+
+
+def replace_spans(stmt: Statement, spans: Sequence[tuple[int, int, str]], params: list[Any]) -> Statement:
+    """Replace (start, end, new text) spans of `stmt.text`, keeping `edits` mapped to the original cell.
+
+    Earlier edits that touch a replaced span are folded into it; the others move with the text.
+    """
+    old = sorted(stmt.edits)
+    widened: list[tuple[int, int, str]] = []
+    for start, end, new in sorted(spans):
+        for at, new_len, _ in old:
+            if at < end and start < at + new_len:  # overlaps: cover the whole earlier edit
+                if at < start:
+                    new, start = stmt.text[at:start] + new, at
+                if at + new_len > end:
+                    new, end = new + stmt.text[end : at + new_len], at + new_len
+        widened.append((start, end, new))
+    pieces: list[str] = []
+    edits: list[tuple[int, int, int]] = []
+    last = shift = 0
+    for start, end, new in widened:
+        absorbed = sum(o - n for at, n, o in old if start <= at and at + n <= end)
+        pieces.append(stmt.text[last:start])
+        edits.append((start + shift, len(new), end - start + absorbed))
+        pieces.append(new)
+        shift += len(new) - (end - start)
+        last = end
+    pieces.append(stmt.text[last:])
+    for at, n, o in old:
+        if any(start <= at and at + n <= end for start, end, _ in widened):
+            continue
+        moved = sum(len(new) - (end - start) for start, end, new in widened if end <= at)
+        edits.append((at + moved, n, o))
+    return Statement(text="".join(pieces), offset=stmt.offset, params=params, edits=sorted(edits))
+
+
+def inline_placeholders(stmt: Statement, literals: Sequence[str]) -> Statement | None:
+    """`stmt` with each `$n` placeholder replaced by `literals[n-1]` (positions still map to the cell).
+
+    None when the text cannot be tokenized (the caller then binds server-side instead).
+    """
+    try:
+        tokens = tokenize(stmt.text)
+    except Exception:  # noqa: BLE001
+        return None
+    spans = []
+    for tok, nxt in itertools.pairwise(tokens):
+        if tok.token_type == TokenType.PARAMETER and tok.text == "$" and nxt.token_type == TokenType.NUMBER:
+            if nxt.start == tok.end + 1 and nxt.text.isdigit() and 0 < int(nxt.text) <= len(literals):
+                spans.append((tok.start, nxt.end + 1, literals[int(nxt.text) - 1]))
+    return replace_spans(stmt, spans, [])

@@ -73,7 +73,7 @@ def test_ddl_reports_status_and_returns_nothing(
 ) -> None:
     result = ip.run_cell(f"%%pgai\nCREATE TABLE {schema}.x (a int);\nINSERT INTO {schema}.x VALUES (1), (2)")
     assert result.result is None
-    assert "INSERT: 2 rows affected" in capsys.readouterr().out
+    assert "INSERT 0 2" in capsys.readouterr().out
 
 
 def test_errors_are_one_clear_message(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:

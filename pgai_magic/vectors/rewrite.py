@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +10,7 @@ import numpy as np
 from sqlglot.tokens import Token, TokenType
 
 from pgai_magic.errors import ParameterError
-from pgai_magic.sqltext import Statement, bind_parameters, tokenize
+from pgai_magic.sqltext import Statement, bind_parameters, replace_spans, tokenize
 
 __all__ = ["EmbedCall", "find_embed_calls", "replace_spans", "rewrite_embed_calls", "vector_literal"]
 
@@ -109,40 +109,6 @@ def _argument(args: list[Token], call: str, text: str, namespace: Mapping[str, A
 def vector_literal(vector: np.ndarray) -> str:
     """pgvector's text form, exact for float32 ('[0.1,0.2,...]')."""
     return "[" + ",".join(format(float(x), ".9g") for x in np.asarray(vector, dtype=np.float32)) + "]"
-
-
-def replace_spans(stmt: Statement, spans: Sequence[tuple[int, int, str]], params: list[Any]) -> Statement:
-    """Replace (start, end, new text) spans of `stmt.text`, keeping `edits` mapped to the original cell.
-
-    Earlier edits that touch a replaced span are folded into it; the others move with the text.
-    """
-    old = sorted(stmt.edits)
-    widened: list[tuple[int, int, str]] = []
-    for start, end, new in sorted(spans):
-        for at, new_len, _ in old:
-            if at < end and start < at + new_len:  # overlaps: cover the whole earlier edit
-                if at < start:
-                    new, start = stmt.text[at:start] + new, at
-                if at + new_len > end:
-                    new, end = new + stmt.text[end : at + new_len], at + new_len
-        widened.append((start, end, new))
-    pieces: list[str] = []
-    edits: list[tuple[int, int, int]] = []
-    last = shift = 0
-    for start, end, new in widened:
-        absorbed = sum(o - n for at, n, o in old if start <= at and at + n <= end)
-        pieces.append(stmt.text[last:start])
-        edits.append((start + shift, len(new), end - start + absorbed))
-        pieces.append(new)
-        shift += len(new) - (end - start)
-        last = end
-    pieces.append(stmt.text[last:])
-    for at, n, o in old:
-        if any(start <= at and at + n <= end for start, end, _ in widened):
-            continue
-        moved = sum(len(new) - (end - start) for start, end, new in widened if end <= at)
-        edits.append((at + moved, n, o))
-    return Statement(text="".join(pieces), offset=stmt.offset, params=params, edits=sorted(edits))
 
 
 def _edits_as_spans(bound: Statement, before: str) -> list[tuple[int, int, str]]:

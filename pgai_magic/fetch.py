@@ -1,0 +1,304 @@
+"""The query fast path: `COPY (query) TO STDOUT (FORMAT binary)` on the session's psycopg connection, drained
+into Arrow column buffers by a C reader (`_copyfetch`, pure Python when it is not built), exact per pgtypes."""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import numpy as np
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+from psycopg import pq
+
+from pgai_magic.pgtypes import Column
+
+__all__ = [
+    "LimitReached",
+    "copy_query", "decode_columns", "numeric_column", "rows_to_table", "stream_copy"]
+
+_PG_EPOCH_DAYS = 10957  # 2000-01-01 - 1970-01-01
+_PG_EPOCH_US = _PG_EPOCH_DAYS * 86_400_000_000
+_DAY_US = 86_400_000_000
+
+
+def copy_query(text: str, columns: Sequence[Column]) -> str:
+    """The COPY statement that sends `text`'s rows in binary, casting columns that travel as text.
+
+    The query is closed by a newline so a trailing `--` comment cannot swallow the parenthesis.
+    """
+    if not any(c.cast for c in columns):
+        return f"COPY ({text}\n) TO STDOUT (FORMAT binary)"
+    aliases = [f"c{i}" for i in range(len(columns))]
+    select = ", ".join(f"_q.{a}::{c.cast}" if c.cast else f"_q.{a}" for a, c in zip(aliases, columns))
+    return f"COPY (SELECT {select} FROM ({text}\n) AS _q({', '.join(aliases)})) TO STDOUT (FORMAT binary)"
+
+
+# -- reading the stream ---------------------------------------------------------------------------------------
+@cache
+def _libpq_functions() -> tuple[int, int, Any] | None:
+    """Addresses of PQgetCopyData / PQfreemem in the libpq psycopg uses (None: not found)."""
+    lib = None
+    try:
+        if pq.__impl__ == "python":
+            import importlib
+
+            lib = importlib.import_module("psycopg.pq._pq_ctypes").pq
+        else:
+            want = "psycopg_binary" if pq.__impl__ == "binary" else ""
+            with open("/proc/self/maps") as fh:
+                paths = {line.split()[-1] for line in fh if "libpq" in line and "/" in line}
+            paths = {p for p in paths if want in p} or paths
+            if len(paths) != 1:
+                return None
+            lib = ctypes.CDLL(paths.pop())
+    except (OSError, ImportError, AttributeError):
+        return None
+    get = ctypes.cast(lib.PQgetCopyData, ctypes.c_void_p).value
+    free = ctypes.cast(lib.PQfreemem, ctypes.c_void_p).value
+    pid = lib.PQbackendPID
+    pid.argtypes, pid.restype = [ctypes.c_void_p], ctypes.c_int
+    return (get, free, pid) if get and free else None
+
+
+def _native(pgconn: Any) -> tuple[Any, int, int] | None:
+    try:
+        from pgai_magic import _copyfetch  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    found = _libpq_functions()
+    if found is None:
+        return None
+    get, free, pid = found
+    # the same libpq owns this connection: it answers with the same backend pid
+    if pid(pgconn.pgconn_ptr) != pgconn.backend_pid:
+        return None
+    return _copyfetch, get, free
+
+
+class LimitReached(Exception):
+    """The buffers passed the byte limit after `rows` rows; the COPY is still running (cancel, then drain)."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(rows)
+        self.rows = rows
+
+
+def stream_copy(
+    pgconn: Any, kinds: str, *, limit: int | None = None, native: bool = True
+) -> tuple[int, list[tuple[Any, ...]]]:
+    """Drain a started binary COPY OUT into column buffers: (rows, [(values, validity, offsets, nulls)]).
+
+    Buffers are pyarrow Buffers. Raises LimitReached past `limit` bytes, psycopg.OperationalError when the stream
+    is not what was described.
+    """
+    found = _native(pgconn) if native else None
+    if found is not None:
+        module, get, free = found
+        status, rows, cols, why = module.fetch(pgconn.pgconn_ptr, get, free, kinds.encode(), limit or 0)
+        if status == -4:
+            raise LimitReached(rows)
+        if status == -3:
+            raise psycopg.OperationalError(f"the binary COPY stream could not be read: {why}")
+        return rows, [
+            (*tuple(pa.foreign_buffer(b[0], b[1], base=b[2]) if b is not None else None for b in c[:3]), c[3])
+            for c in cols
+        ]
+    return _py_stream(pgconn, kinds, limit)
+
+
+_FIXED_FORMAT = {"b": ("?", 1), "h": (">h", 2), "i": (">I", 4), "q": (">q", 8), "f": (">f", 4), "d": (">d", 8)}
+_NATIVE = {"b": "<B", "h": "<h", "i": "<I", "q": "<q", "f": "<f", "d": "<d"}
+
+
+def _py_stream(pgconn: Any, kinds: str, limit: int | None) -> tuple[int, list[tuple[Any, ...]]]:
+    """The pure-Python reader (same buffers as the C one; for builds without a C compiler)."""
+    values: list[list[Any]] = [[] for _ in kinds]
+    first = True
+    rows = 0
+    received = 0
+    while True:
+        n, data = pgconn.get_copy_data(0)
+        if n < 0:
+            break
+        received += n
+        if limit and received > limit:
+            raise LimitReached(rows)
+        buf = bytes(data)
+        at = 19 + struct.unpack_from(">I", buf, 15)[0] if first else 0
+        first = False
+        (count,) = struct.unpack_from(">h", buf, at)
+        if count == -1:
+            continue
+        at += 2
+        for i, kind in enumerate(kinds):
+            (length,) = struct.unpack_from(">i", buf, at)
+            at += 4
+            if length < 0:
+                values[i].append(None)
+                continue
+            chunk = buf[at : at + length]
+            at += length
+            if kind == "v":
+                values[i].append(chunk)
+            elif kind == "n":
+                values[i].append(struct.unpack(">qii", chunk))
+            else:
+                values[i].append(struct.unpack(_FIXED_FORMAT[kind][0], chunk)[0])
+        rows += 1
+    return rows, [_py_buffers(kind, vals) for kind, vals in zip(kinds, values)]
+
+
+def _py_buffers(kind: str, vals: list[Any]) -> tuple[Any, ...]:
+    valid = np.array([v is not None for v in vals], dtype=bool)
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
+    nulls = int((~valid).sum())
+    if kind == "v":
+        lengths = np.array([len(v) if v is not None else 0 for v in vals], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        data = b"".join(v for v in vals if v is not None)
+        return pa.py_buffer(data), validity, pa.py_buffer(offsets.tobytes()), nulls
+    if kind == "n":
+        arr = np.zeros(len(vals), dtype=[("us", "<i8"), ("d", "<i4"), ("m", "<i4")])
+        for i, v in enumerate(vals):
+            if v is not None:
+                arr[i] = v
+        return pa.py_buffer(arr.tobytes()), validity, None, nulls
+    filled = [0 if v is None else v for v in vals]
+    arr_fixed = np.array(filled, dtype=_NATIVE[kind])
+    return pa.py_buffer(arr_fixed.tobytes()), validity, None, nulls
+
+
+# -- buffers → Arrow ----------------------------------------------------------------------------------------------
+def _fixed(col: Column, rows: int, values: Any, validity: Any, nulls: int) -> pa.Array:
+    mask = validity if nulls else None
+    kind, arrow = col.kind, col.arrow
+    if kind == "b":
+        return pa.Array.from_buffers(pa.uint8(), rows, [mask, values], null_count=nulls).cast(pa.bool_())
+    if kind == "n":
+        raw = np.frombuffer(values, dtype=[("us", "<i8"), ("d", "<i4"), ("m", "<i4")], count=rows)
+        months = raw["m"].astype(np.int64)
+        sign = np.sign(months)
+        days = raw["d"].astype(np.int64) + sign * (365 * (np.abs(months) // 12) + 30 * (np.abs(months) % 12))
+        total = raw["us"] + days * _DAY_US
+        return pa.Array.from_buffers(arrow, rows, [mask, pa.py_buffer(total)], null_count=nulls)
+    if pa.types.is_date32(arrow) or pa.types.is_timestamp(arrow):
+        width, shift = (np.int32, _PG_EPOCH_DAYS) if pa.types.is_date32(arrow) else (np.int64, _PG_EPOCH_US)
+        raw = np.frombuffer(values, dtype=width, count=rows)
+        info = np.iinfo(width)
+        finite = (raw != info.max) & (raw != info.min)  # 'infinity' / '-infinity' keep their extreme value
+        moved = np.where(finite, raw + np.where(finite, shift, 0), raw).astype(width)
+        return pa.Array.from_buffers(arrow, rows, [mask, pa.py_buffer(moved)], null_count=nulls)
+    return pa.Array.from_buffers(arrow, rows, [mask, values], null_count=nulls)
+
+
+def decode_columns(columns: Sequence[Column], rows: int, buffers: Sequence[tuple[Any, ...]]) -> pa.Table:
+    """The Arrow table for the reader's buffers (numerics resolved, vectors decoded)."""
+    arrays = []
+    for col, (values, validity, offsets, nulls) in zip(columns, buffers):
+        if col.kind == "v":
+            storage = pa.large_binary() if col.arrow == pa.binary() else pa.large_string()
+            array = pa.Array.from_buffers(
+                storage, rows, [validity if nulls else None, offsets, values], null_count=nulls
+            )
+            if col.post == "vector":
+                from pgai_magic.convert import decode_vectors
+
+                arrays.append(decode_vectors(array.cast(pa.binary())))
+                continue
+            array = _small_offsets(array)
+            if col.post == "numeric":
+                array = numeric_column(array)
+        else:
+            array = _fixed(col, rows, values, validity, nulls)
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, schema=pa.schema([_field(c, a) for c, a in zip(columns, arrays)]))
+
+
+def _small_offsets(array: pa.Array) -> pa.Array:
+    """string/binary (32-bit offsets) when the data fits, as pandas and polars expect."""
+    if array.nbytes < 2**31 - 1:
+        return array.cast(pa.string() if pa.types.is_large_string(array.type) else pa.binary())
+    return array
+
+
+def _field(col: Column, array: pa.Array) -> pa.Field:
+    field = col.field()
+    return field.with_type(array.type)
+
+
+def numeric_column(text: pa.Array) -> pa.Array:
+    """numeric text → int64 / float64 when exact for every value, else decimal (no digit is ever lost)."""
+    valid = pc.drop_null(text)
+    if len(valid) == 0:
+        return pa.nulls(len(text), pa.float64())
+    specials = pc.is_in(valid, pa.array(["NaN", "Infinity", "-Infinity"]))
+    has_special = pc.any(specials).as_py()
+    if not has_special and not pc.any(pc.match_substring(valid, ".")).as_py():
+        try:
+            return pc.cast(text, pa.int64())
+        except pa.ArrowInvalid:
+            pass  # past int64
+    as_float = pc.cast(text, pa.float64())
+    finite = pc.filter(valid, pc.invert(specials)) if has_special else valid
+    if _float_exact(finite):
+        return as_float
+    if has_special:
+        return text  # NaN/Infinity have no decimal form: PostgreSQL's text, exact
+    return _decimal(text)
+
+
+def _float_exact(finite: pa.Array) -> bool:
+    """True when float64 prints every value back as the same decimal number."""
+    if len(finite) == 0:
+        return True
+    floats = pc.cast(finite, pa.float64()).to_numpy(zero_copy_only=False)
+    texts = finite.to_pylist()
+    return all(Decimal(repr(float(f))) == Decimal(t) for f, t in zip(floats, texts))
+
+
+def _decimal(text: pa.Array) -> pa.Array:
+    values = [None if v is None else Decimal(v) for v in text.to_pylist()]
+    digits = [(len(d.as_tuple().digits), -int(d.as_tuple().exponent)) for d in values if d is not None]
+    scale = max(0, max(s for _, s in digits))
+    whole = max(n - s for n, s in digits)
+    precision = max(1, whole + scale)
+    if precision <= 38:
+        return pa.array(values, type=pa.decimal128(precision, scale))
+    if precision <= 76:
+        return pa.array(values, type=pa.decimal256(precision, scale))
+    return text  # past 76 digits: PostgreSQL's text, exact
+
+
+def rows_to_table(columns: Sequence[Column], rows: Sequence[Sequence[bytes | None]]) -> pa.Table:
+    """The Arrow table for a text-format result (SHOW, EXPLAIN, FETCH, RETURNING…), same map as the fast path."""
+    arrays = []
+    for i, col in enumerate(columns):
+        raw = [row[i] for row in rows]
+        arrays.append(_text_column(col, raw))
+    return pa.Table.from_arrays(arrays, schema=pa.schema([_field(c, a) for c, a in zip(columns, arrays)]))
+
+
+def _text_column(col: Column, raw: list[bytes | None]) -> pa.Array:
+    if col.kind == "v" and col.arrow == pa.binary():
+        from psycopg.types.string import ByteaLoader
+
+        bytea = ByteaLoader(17)
+        return pa.array([None if v is None else bytes(bytea.load(v)) for v in raw], type=pa.binary())
+    if col.post == "vector":
+        parsed = [None if v is None else [float(x) for x in v.decode().strip("[]").split(",") if x] for v in raw]
+        return pa.array(parsed, type=pa.list_(pa.float32()))
+    if col.kind == "v":
+        text = pa.array([None if v is None else v.decode() for v in raw], type=pa.string())
+        return numeric_column(text) if col.post == "numeric" else text
+    cls = psycopg.adapters.get_loader(col.oid, pq.Format.TEXT)
+    load = cls(col.oid).load if cls is not None else (lambda v: bytes(v).decode())
+    values = [None if v is None else load(v) for v in raw]
+    if col.kind == "n":
+        return pa.array(values, type=pa.duration("us"))
+    return pa.array(values, type=col.arrow)

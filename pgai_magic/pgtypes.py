@@ -1,0 +1,126 @@
+"""The result type map: each PostgreSQL column type → how it travels (binary or text) and its Arrow type.
+
+The map, with what each type becomes in pandas, is documented in docs/types.md (one test per row in
+tests/sql/test_types.py). Values are exact: nothing is rounded, truncated or left as wire bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+__all__ = ["Column", "TypeInfo", "column_spec", "session_timezone"]
+
+# builtin type OIDs (pg_type.dat)
+_FIXED: dict[int, tuple[str, pa.DataType]] = {
+    16: ("b", pa.bool_()),
+    21: ("h", pa.int16()),
+    23: ("i", pa.int32()),
+    20: ("q", pa.int64()),
+    26: ("i", pa.uint32()),  # oid
+    28: ("i", pa.uint32()),  # xid
+    24: ("i", pa.uint32()),  # regproc
+    2205: ("i", pa.uint32()),  # regclass
+    2206: ("i", pa.uint32()),  # regtype
+    700: ("f", pa.float32()),
+    701: ("d", pa.float64()),
+    1082: ("i", pa.date32()),
+    1083: ("q", pa.time64("us")),
+    1114: ("q", pa.timestamp("us")),
+    1184: ("q", pa.timestamp("us")),  # the zone is the session's, set in column_spec
+    1186: ("n", pa.duration("us")),
+}
+_STRINGS = {25, 1043, 1042, 19, 18, 142, 705}  # text, varchar, bpchar, name, "char", xml, unknown
+_BYTEA = 17
+_JSON = {114, 3802}
+_NUMERIC = 1700
+_TIMESTAMPTZ = 1184
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """What the catalog says of a type the map does not know by OID."""
+
+    name: str  # format_type(oid, NULL)
+    typtype: str  # b base, d domain, e enum, c composite, r range, m multirange, p pseudo
+    category: str  # pg_type.typcategory: A array, S string, ...
+    base_oid: int  # the base type of a domain, else 0
+
+
+TypeLookup = Callable[[int], TypeInfo]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One result column: its name, type, how it travels and what it becomes.
+
+    kind: the binary reader's code ('b','h','i','q','f','d','n' fixed widths, 'v' variable bytes).
+    cast: a server-side cast applied before the value travels (None: as is).
+    post: what happens on the client: 'none', 'numeric', 'json', 'vector', 'load' (psycopg text loader).
+    """
+
+    name: str
+    oid: int
+    typname: str
+    kind: str
+    arrow: pa.DataType
+    cast: str | None = None
+    post: str = "none"
+
+    def field(self) -> pa.Field:
+        return pa.field(
+            self.name,
+            self.arrow,
+            metadata={
+                b"pgai:type": self.typname.encode(),
+                b"pgai:oid": str(self.oid).encode(),
+                b"pgai:post": self.post.encode(),
+            },
+        )
+
+
+def column_spec(name: str, oid: int, typname: str, lookup: TypeLookup, tz: str) -> Column:
+    """The Column for a result column of type `oid` (`lookup` answers for OIDs not built in)."""
+    if oid in _FIXED:
+        kind, arrow = _FIXED[oid]
+        if oid == _TIMESTAMPTZ:
+            arrow = pa.timestamp("us", tz=tz)
+        return Column(name, oid, typname, kind, arrow)
+    if oid in _STRINGS:
+        return Column(name, oid, typname, "v", pa.string(), cast="text" if oid == 18 else None)
+    if oid == _BYTEA:
+        return Column(name, oid, typname, "v", pa.binary())
+    if oid in _JSON:
+        return Column(name, oid, typname, "v", pa.string(), cast="text", post="json")
+    if oid == _NUMERIC:
+        return Column(name, oid, typname, "v", pa.string(), cast="text", post="numeric")
+    info = lookup(oid)
+    if info.typtype == "d" and info.base_oid:
+        base = column_spec(name, info.base_oid, lookup(info.base_oid).name, lookup, tz)
+        cast = base.cast if base.cast is not None else lookup(info.base_oid).name
+        return Column(name, oid, info.name, base.kind, base.arrow, cast=cast, post=base.post)
+    if info.name in ("vector", "halfvec"):
+        return Column(
+            name, oid, info.name, "v", pa.binary(), cast="vector" if info.name == "halfvec" else None, post="vector"
+        )
+    if info.name == "citext" or info.typtype == "e":
+        return Column(name, oid, info.name, "v", pa.string(), cast="text")
+    return Column(name, oid, info.name, "v", pa.string(), cast="text", post="load")
+
+
+def session_timezone(tzinfo: Any) -> str:
+    """An Arrow time zone name for the session's TimeZone (IANA key, else a fixed ±HH:MM offset)."""
+    key = getattr(tzinfo, "key", None)
+    if key:
+        return str(key)
+    import datetime as dt
+
+    offset = tzinfo.utcoffset(dt.datetime(2000, 1, 1)) if tzinfo is not None else None
+    if offset is None:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
