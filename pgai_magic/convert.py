@@ -91,17 +91,17 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
         if dtype is not None:
             df.isetitem(i, column.to_pandas(types_mapper={f.type: dtype}.get))
         post = _post(f)
+        parse = None
         if post == "json":
-            df.isetitem(i, df.iloc[:, i].map(lambda v: json.loads(v) if isinstance(v, str) else v).astype(object))
+            parse = json.loads
+        elif post == "load" and pa.types.is_string(f.type):
+            loader = _loader(int((f.metadata or {}).get(b"pgai:oid", b"0")))
+            parse = (lambda text, ld=loader: ld.load(text.encode())) if loader is not None else None
+        if parse is not None:
+            values = [None if v is None else parse(v) for v in column.to_pylist()]
+            df.isetitem(i, pd.Series(values, index=df.index, dtype=object))
         elif post == "vector":
             df.isetitem(i, df.iloc[:, i].astype(object))
-        elif post == "load" and pa.types.is_string(f.type):
-            oid = int((f.metadata or {}).get(b"pgai:oid", b"0"))
-            loader = _loader(oid)
-            if loader is not None:
-                df.isetitem(
-                    i, df.iloc[:, i].map(lambda v, ld=loader: ld.load(v.encode()) if isinstance(v, str) else v).astype(object)
-                )
     return df
 
 

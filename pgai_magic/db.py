@@ -315,7 +315,7 @@ class Database:
         return StatementResult(stmt, table, rows, command, 0.0, status=f"{command} {rows}", notes=_notes(table))
 
     def _columns(self, conn: psycopg.Connection, res: pq.abc.PGresult) -> list[Column]:
-        tz = session_timezone(conn.info.timezone)
+        tz = self._timezone(conn)
         enc = conn.info.encoding
         oids = [res.ftype(i) for i in range(res.nfields)]
         self._load_types(conn, [o for o in oids if o not in self._types])
@@ -323,6 +323,17 @@ class Database:
             column_spec((res.fname(i) or b"?").decode(enc), oid, self._types[oid].name, self._types.__getitem__, tz)
             for i, oid in enumerate(oids)
         ]
+
+    def _timezone(self, conn: psycopg.Connection) -> str:
+        """The session's TimeZone as Arrow names it: the IANA name, else the offset the server applies now."""
+        setting = conn.info.parameter_status("TimeZone") or "UTC"
+        named = session_timezone(conn.info.timezone)
+        if named == setting or named.endswith(setting):
+            return named
+        res = conn.pgconn.exec_(b"SELECT EXTRACT(TIMEZONE FROM now())::int")
+        seconds = int(res.get_value(0, 0) or 0) if res.status == _EXEC.TUPLES_OK else 0
+        sign = "+" if seconds >= 0 else "-"
+        return f"{sign}{abs(seconds) // 3600:02d}:{abs(seconds) % 3600 // 60:02d}"
 
     def _load_types(self, conn: psycopg.Connection, oids: Sequence[int]) -> None:
         """Fetch type facts for `oids` (and domain bases) once per connection, on the control connection."""
@@ -500,14 +511,34 @@ def _names(stmt: Statement) -> list[str]:
 
 
 def _bindable(value: Any, name: str) -> Any:
-    """Lists for tuples and non-float numpy arrays (PostgreSQL arrays); float vectors stay (pgvector)."""
+    """The value as psycopg should bind it: integers typed as PostgreSQL types an integer literal (int4, else
+    int8, else numeric), tuples and non-float numpy arrays as lists (PostgreSQL arrays); float vectors stay
+    numpy (pgvector's `vector`)."""
     import numpy as np
 
+    if isinstance(value, np.generic) and not isinstance(value, np.floating | np.bool_):
+        value = value.item()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _integer(value)
     if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, np.ndarray) and (value.ndim != 1 or value.dtype.kind not in "f"):
-        return value.tolist()
+        value = list(value)
+    if isinstance(value, np.ndarray) and (value.ndim != 1 or value.dtype.kind != "f"):
+        value = value.tolist()
+    if isinstance(value, list):
+        return [_bindable(v, name) for v in value]
     return value
+
+
+def _integer(value: int) -> Any:
+    from decimal import Decimal
+
+    from psycopg.types.numeric import Int4, Int8
+
+    if -(2**31) <= value < 2**31:
+        return Int4(value)
+    if -(2**63) <= value < 2**63:
+        return Int8(value)
+    return Decimal(value)
 
 
 def _unbindable(stmt: Statement, values: list[Any], exc: Exception) -> ParameterError:

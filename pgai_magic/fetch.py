@@ -18,9 +18,7 @@ from psycopg import pq
 
 from pgai_magic.pgtypes import Column
 
-__all__ = [
-    "LimitReached",
-    "copy_query", "decode_columns", "numeric_column", "rows_to_table", "stream_copy"]
+__all__ = ["LimitReached", "copy_query", "decode_columns", "numeric_column", "rows_to_table", "stream_copy"]
 
 _PG_EPOCH_DAYS = 10957  # 2000-01-01 - 1970-01-01
 _PG_EPOCH_US = _PG_EPOCH_DAYS * 86_400_000_000
@@ -285,14 +283,14 @@ def rows_to_table(columns: Sequence[Column], rows: Sequence[Sequence[bytes | Non
 
 
 def _text_column(col: Column, raw: list[bytes | None]) -> pa.Array:
+    if col.post == "vector":
+        parsed = [None if v is None else [float(x) for x in v.decode().strip("[]").split(",") if x] for v in raw]
+        return pa.array(parsed, type=pa.list_(pa.float32()))
     if col.kind == "v" and col.arrow == pa.binary():
         from psycopg.types.string import ByteaLoader
 
         bytea = ByteaLoader(17)
         return pa.array([None if v is None else bytes(bytea.load(v)) for v in raw], type=pa.binary())
-    if col.post == "vector":
-        parsed = [None if v is None else [float(x) for x in v.decode().strip("[]").split(",") if x] for v in raw]
-        return pa.array(parsed, type=pa.list_(pa.float32()))
     if col.kind == "v":
         text = pa.array([None if v is None else v.decode() for v in raw], type=pa.string())
         return numeric_column(text) if col.post == "numeric" else text

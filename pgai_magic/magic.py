@@ -11,7 +11,7 @@ from IPython.display import HTML, display
 from traitlets import Float, Int
 
 from pgai_magic.commands import COMMANDS, Context, Settings
-from pgai_magic.commands.base import help_text, run_sql
+from pgai_magic.commands.base import help_text, run_sql, split_line
 from pgai_magic.errors import PgaiError
 
 __all__ = ["Pgai", "load", "unload"]
@@ -104,7 +104,8 @@ class Pgai(Magics):
             if not stripped:
                 print(help_text())
                 return None
-            return run_sql(ctx, "", stripped)  # %pgai SELECT ...
+            options, sql = split_line(stripped)  # %pgai [--out x] [--polars] SELECT ...
+            return run_sql(ctx, options, sql)
         return run_sql(ctx, stripped, cell)
 
 

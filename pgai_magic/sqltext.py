@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ __all__ = [
     "WRITE_NODES",
     "Statement",
     "bind_parameters",
+    "check_templates",
     "inline_placeholders",
     "replace_spans",
     "split_statements",
@@ -129,6 +131,31 @@ def parameter_names(text: str) -> list[tuple[int, int, str]]:
             continue  # arr[:hi] is a slice with no lower bound (write arr[(:i)] for a parameter index)
         found.append((tok.start, nxt.end + 1, nxt.text))
     return found
+
+
+_DOUBLE_BRACES = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
+_SINGLE_BRACES = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)\}(?!\})")
+
+
+def check_templates(text: str, namespace: Mapping[str, Any]) -> None:
+    """Refuse JupySQL/IPython templates (`{{x}}`, `{x}` naming a notebook variable): they are never expanded.
+
+    pgai_magic binds values server-side with `:x`; a template left in the SQL would silently be literal text.
+    Raises ParameterError naming the template and the `:name` to write instead.
+    """
+    found = _DOUBLE_BRACES.search(text)
+    if found is None:
+        found = next((m for m in _SINGLE_BRACES.finditer(text) if m.group(1) in namespace), None)
+        if found is None:
+            return
+        extra = " (for a PostgreSQL array literal naming the same word, write ARRAY['x'] or '{\"x\"}')"
+    else:
+        extra = ""
+    name = found.group(1)
+    raise ParameterError(
+        f"{found.group(0)} is a template, and pgai_magic does not expand templates into SQL text: write :{name} "
+        f"to bind the notebook variable {name!r} as a server-side parameter{extra.replace('x', name)}"
+    )
 
 
 def bind_parameters(stmt: Statement, namespace: Mapping[str, Any]) -> Statement:

@@ -7,9 +7,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -71,4 +73,17 @@ def schema(conn: psycopg.Connection) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex[:10]}"
     conn.execute(f'CREATE SCHEMA "{name}"')
     yield name
+    # a session left holding a lock fails the test here instead of hanging the suite
+    conn.execute("SET lock_timeout = '30s'")
     conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@pytest.fixture()
+def ip(pg_data_dir: Path, session: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    """A shell with pgai_magic loaded on the embedded default (the test's data directory)."""
+    monkeypatch.setenv("PGAI_DATA_DIR", str(pg_data_dir))
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "pgai_magic")
+    yield shell
+    shell.run_line_magic("unload_ext", "pgai_magic")
+    InteractiveShell.clear_instance()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,17 +10,6 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from pgai_magic.display import ResultFrame
-
-
-@pytest.fixture()
-def ip(pg_data_dir: Path, session: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    """A shell with pgai_magic loaded on the embedded default (the test's data directory)."""
-    monkeypatch.setenv("PGAI_DATA_DIR", str(pg_data_dir))
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "pgai_magic")
-    yield shell
-    shell.run_line_magic("unload_ext", "pgai_magic")
-    InteractiveShell.clear_instance()
 
 
 def test_load_announces_embedded_server(

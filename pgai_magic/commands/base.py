@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pgai_magic.commands import COMMANDS, ArgParser, Context, command, split_args
 from pgai_magic.display import ResultFrame, StatusInfo
 
-__all__ = ["run_sql", "sql_parser"]
+__all__ = ["run_sql", "split_line", "sql_parser"]
+
+_VALUE_OPTIONS = ("--out", "-o", "--limit")
+_OPTION = re.compile(r"\s*(--?[A-Za-z][\w-]*)(=\S*)?(?=\s|$)")
+
+
+def split_line(line: str) -> tuple[str, str]:
+    """A line magic's leading options and its SQL: `--out x --limit 5 SELECT …` → ("--out x --limit 5", "SELECT …").
+
+    Options are read as in cell mode (an option the magic does not know is an error there); `-- comment` (a dash
+    pair and a space) is SQL.
+    """
+    at = 0
+    while True:
+        match = _OPTION.match(line, at)
+        if match is None:
+            break
+        at = match.end()
+        if match.group(1) in _VALUE_OPTIONS and not match.group(2):
+            value = re.match(r"\s*\S+", line[at:])
+            if value is None:
+                break
+            at += value.end()
+    return line[:at].strip(), line[at:].strip()
 
 
 def sql_parser() -> ArgParser:
@@ -34,8 +58,7 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
         ctx.say(notice)
     value = result.value
     if value is None:
-        if result.results:
-            ctx.say(result.summary())
+        ctx.say(result.summary() if result.results else "nothing to run: the cell has no SQL statement")
         return None
     if fmt == "pandas":
         last = result.last_rows
