@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -91,7 +92,7 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
         if dtype is not None:
             df.isetitem(i, column.to_pandas(types_mapper={f.type: dtype}.get))
         post = _post(f)
-        parse = None
+        parse: Callable[[str], Any] | None = None
         if post == "json":
             parse = json.loads
         elif post == "load" and pa.types.is_string(f.type):
