@@ -104,6 +104,44 @@ def child(method: str, dsn: str) -> None:
     )
 
 
+def latency(dsn: str, n: int = 300) -> dict[str, float]:
+    """Median milliseconds for a 1-row SELECT: the %%pgai magic, the Session API, raw psycopg, raw ADBC."""
+    import adbc_driver_postgresql.dbapi as adbc
+    import psycopg
+    from IPython.testing.globalipapp import start_ipython
+
+    os.environ["PGAI_DSN"] = dsn
+    ip = start_ipython()
+    ip.run_line_magic("load_ext", "pgai_magic")
+    session = ip.user_ns["_pgai_magics"]._get_session()
+    pconn = psycopg.connect(dsn, autocommit=True)
+    aconn = adbc.connect(dsn, autocommit=True)
+    cur = aconn.cursor()
+
+    def adbc_one() -> None:
+        cur.execute("SELECT 1 AS a")
+        cur.fetch_arrow_table().to_pandas()
+
+    paths = {
+        "magic": lambda: ip.run_cell_magic("pgai", "", "SELECT 1 AS a"),
+        "session": lambda: session.execute("SELECT 1 AS a"),
+        "psycopg": lambda: pconn.execute("SELECT 1 AS a").fetchall(),
+        "adbc": adbc_one,
+    }
+    out = {}
+    for name, fn in paths.items():
+        fn()
+        samples = []
+        for _ in range(n):
+            start = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - start) * 1000)
+        out[name] = statistics.median(samples)
+    cur.close()
+    aconn.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -111,6 +149,9 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--dsn")
     args = parser.parse_args()
+    if args.child == "latency":
+        print(json.dumps(latency(args.dsn)))
+        return
     if args.child:
         child(args.child, args.dsn)
         return
@@ -173,6 +214,16 @@ def main() -> None:
         f"%%pgai / raw ADBC: {med['pgai'] / med['adbc']:.2f}x"
     )
     print("pgai dtypes:", dtypes["pgai"])
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", "latency", "--dsn", server.dsn],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    lat = json.loads([ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1])
+    print("1-row SELECT, median ms: " + ", ".join(f"{k} {v:.3f}" for k, v in lat.items()))
+    print(f"routing + conversion over raw psycopg (Session API): {lat['session'] - lat['psycopg']:.3f} ms")
     server.handle.cleanup()  # type: ignore[attr-defined]
 
 

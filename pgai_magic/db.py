@@ -212,15 +212,19 @@ class Database:
 
         Raises SQLError (server error), QueryCancelled, ResultTooLarge, ParameterError, ConnectionError.
         """
-        conn = self.session
-        before = conn.info.transaction_status
-        self._notices = []
         start = time.perf_counter()
-        result = interruptible(
-            partial(self._execute, conn, stmt),
-            cancel=self.cancel,
-            terminate=self.terminate,
-        )
+        for attempt in (1, 2):
+            conn = self.session
+            before = conn.info.transaction_status
+            self._notices = []
+            result = interruptible(partial(self._execute, conn, stmt), cancel=self.cancel, terminate=self.terminate)
+            lost = result.error is not None and not result.cancelled and (conn.broken or conn.closed)
+            # a read outside a transaction on a connection that died (server restarted): reconnect, run it again
+            if lost and attempt == 1 and before == _TS.IDLE and route(stmt.text).path == "query":
+                self._drop_session()
+                self.ensure_alive()
+                continue
+            break
         if result.cancelled:
             self._after_cancel(conn, before)
             raise QueryCancelled(

@@ -122,10 +122,13 @@ def test_jupysql_style_assignment(ip: InteractiveShell) -> None:
     assert int(ip.user_ns["one"]["a"][0]) == 1
 
 
-def test_line_is_not_expanded_by_ipython(ip: InteractiveShell) -> None:
+def test_line_is_not_expanded_by_ipython(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
     ip.user_ns["secret"] = "expanded"
-    df = ip.run_cell("%pgai SELECT '{secret}' AS braces, '$secret' AS dollar").result
-    assert df["braces"][0] == "{secret}" and df["dollar"][0] == "$secret"
+    df = ip.run_cell("%pgai SELECT '{unknown_name}' AS braces, '$secret' AS dollar").result
+    assert df["braces"][0] == "{unknown_name}" and df["dollar"][0] == "$secret"
+    # a {name} template naming a notebook variable is never expanded, and never kept silently: refused
+    assert ip.run_cell("%pgai SELECT '{secret}' AS braces").result is None
+    assert "write :secret" in capsys.readouterr().err
 
 
 def test_questions_ending_in_a_question_mark_reach_the_magic(ip: InteractiveShell) -> None:

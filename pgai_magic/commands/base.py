@@ -99,9 +99,10 @@ def help_text() -> str:
         "pgai_magic — SQL, embeddings, questions, models and insights on PostgreSQL",
         "",
         "%%pgai [--out VAR] [--limit N] [--arrow | --polars]",
-        "    SQL cell: several statements allowed; the last result is returned as a DataFrame.",
+        "    SQL cell: any statement psql runs, several per cell; the last result is returned as a DataFrame;",
+        "    the server's command tag, NOTICEs and WARNINGs are shown as psql shows them (docs/types.md).",
         "    :name binds a notebook variable server-side; pgai.embed('text') embeds at query time.",
-        "%pgai SELECT ...            one-line SQL",
+        "%pgai [--out VAR] [--limit N] [--arrow | --polars] SELECT ...     one-line SQL, same options",
         "",
     ]
     for cmd in COMMANDS.values():
