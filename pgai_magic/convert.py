@@ -1,4 +1,4 @@
-"""Arrow results from the ADBC driver → clean Arrow, pandas or polars with analyst-friendly types."""
+"""The runner's Arrow results → pandas or polars (json parsed, vectors as arrays, psycopg values for text types)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ import pandas as pd
 import pyarrow as pa
 
 __all__ = ["decode_vectors", "normalize_arrow", "to_pandas", "to_polars"]
-
-
-def _pg_type(field: pa.Field) -> str:
-    meta = field.metadata or {}
-    return (meta.get(b"POSTGRESQL:type") or meta.get(b"ADBC:postgresql:typname") or b"").decode()
 
 
 def decode_vectors(column: pa.Array | pa.ChunkedArray) -> pa.Array:

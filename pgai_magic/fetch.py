@@ -130,6 +130,8 @@ def _py_stream(pgconn: Any, kinds: str, limit: int | None) -> tuple[int, list[tu
         buf = bytes(data)
         at = 19 + struct.unpack_from(">I", buf, 15)[0] if first else 0
         first = False
+        if at >= len(buf):
+            continue  # the header came alone
         (count,) = struct.unpack_from(">h", buf, at)
         if count == -1:
             continue

@@ -179,7 +179,9 @@ def test_pure_python_reader_gives_the_same_table(session: Session, monkeypatch: 
         "g * interval '1 day 1 month' AS iv, CASE WHEN g % 3 = 0 THEN NULL ELSE g END AS maybe "
         "FROM generate_series(1, 50) g"
     )
-    native = session.execute(sql, fmt="arrow").value
+    empty = sql + " LIMIT 0"
+    native = [session.execute(q, fmt="arrow").value for q in (sql, empty)]
     monkeypatch.setattr(fetch, "_native", lambda pgconn: None)
-    python = session.execute(sql, fmt="arrow").value
-    assert python.equals(native)
+    python = [session.execute(q, fmt="arrow").value for q in (sql, empty)]
+    assert python[0].equals(native[0]) and python[1].equals(native[1])
+    assert native[0].num_rows == 50 and native[1].num_rows == 0 and native[1].schema.equals(native[0].schema)
