@@ -9,7 +9,6 @@ everything else runs as is. Ctrl-C cancels on the server until the statement has
 from __future__ import annotations
 
 import atexit
-import select
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,25 +18,22 @@ from typing import Any
 import psycopg
 import pyarrow as pa
 from psycopg import pq
-from psycopg.adapt import PyFormat, Transformer
 
+from pgai_magic.binding import dump, inline
 from pgai_magic.errors import ConnectionError, ParameterError, QueryCancelled, ResultTooLarge, SQLError
 from pgai_magic.fetch import LimitReached, copy_query, decode_columns, rows_to_table, stream_copy
 from pgai_magic.interrupt import interruptible
 from pgai_magic.pgtypes import Column, TypeInfo, column_spec, session_timezone
+from pgai_magic.protocol import abort_copy, check, drain, flush, last_result, next_result, sql_error
 from pgai_magic.server import EmbeddedServer, redact_dsn
-from pgai_magic.sqltext import Statement, inline_placeholders
+from pgai_magic.sqltext import Statement
 from pgai_magic.statements import Route, route
 
-__all__ = ["Database", "StatementResult", "sql_error"]
+__all__ = ["Database", "StatementResult"]
 
 _CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
 _TS = pq.TransactionStatus
 _EXEC = pq.ExecStatus
-BINDABLE = (
-    "None, bool, int, float, Decimal, str, bytes, date/time/datetime/timedelta, UUID, lists, tuples, "
-    "numpy arrays and scalars"
-)
 
 
 @dataclass
@@ -56,28 +52,6 @@ class StatementResult:
     @property
     def returns_rows(self) -> bool:
         return self.table is not None
-
-
-def sql_error(exc: psycopg.Error, stmt: Statement | None = None, *, shift: int = 0) -> SQLError:
-    """The SQLError for a psycopg error: SQLSTATE, message, hint, detail, and the position in the cell.
-
-    `shift` is how many characters the sent text had in front of `stmt.text` (a COPY wrapper).
-    """
-    diag = exc.diag
-    position = diag.statement_position
-    pos = int(position) - shift if position and position.isdigit() else None
-    if pos is not None and pos <= 0:
-        pos = None
-    if pos is not None and stmt is not None:
-        pos = stmt.original_position(pos)
-    return SQLError(
-        diag.message_primary or str(exc).split("\n", 1)[0],
-        sqlstate=diag.sqlstate,
-        position=pos,
-        statement=stmt.text if stmt is not None else None,
-        hint=diag.message_hint,
-        detail=diag.message_detail,
-    )
 
 
 class Database:
@@ -284,35 +258,35 @@ class Database:
     def _query(self, conn: psycopg.Connection, stmt: Statement, text: str, how: Route) -> StatementResult | None:
         """A query through binary COPY; None when it returns no rows (then it runs as a plain statement)."""
         pg = conn.pgconn
-        sent = _inline(conn, stmt) if how.path == "query" else Statement(text, stmt.offset)
+        sent = inline(conn, stmt) if how.path == "query" else Statement(text, stmt.offset)
         if sent is None:
             return None
         literal = sent.text
         enc = conn.info.encoding
         pg.send_prepare(b"", literal.encode(enc))
-        _check(_last_result(conn), conn, sent)
+        check(last_result(conn), conn, sent)
         pg.send_describe_prepared(b"")
-        desc = _last_result(conn)
-        _check(desc, conn, sent)
+        desc = last_result(conn)
+        check(desc, conn, sent)
         if desc is None or desc.nfields == 0:
             return None
         columns = self._columns(conn, desc)
         copy_sql = copy_query(literal, columns)
         shift = len(copy_sql.split(literal, 1)[0])
         pg.send_query(copy_sql.encode(enc))
-        _flush(conn)
-        first = _next_result(conn)
+        flush(conn)
+        first = next_result(conn)
         if first is None or first.status != _EXEC.COPY_OUT:
-            _drain(conn)
-            _check(first, conn, sent, shift=shift)
+            drain(conn)
+            check(first, conn, sent, shift=shift)
             raise psycopg.OperationalError("the server did not start the COPY")
         try:
             rows, buffers = stream_copy(pg, "".join(c.kind for c in columns), limit=self.max_result_bytes)
         except LimitReached as stop:
             self._stop_copy(conn)
             raise ResultTooLarge(self._too_large(f"after {stop.rows:,} rows")) from None
-        final = _last_result(conn)
-        _check(final, conn, sent, shift=shift)
+        final = last_result(conn)
+        check(final, conn, sent, shift=shift)
         table = decode_columns(columns, rows, buffers)
         self._check_size(table)
         command = "COPY" if how.path == "copy_out" else "SELECT"
@@ -372,21 +346,21 @@ class Database:
         pg = conn.pgconn
         while pg.get_copy_data(0)[0] >= 0:
             pass
-        _drain(conn)
+        drain(conn)
 
     # -- everything else -------------------------------------------------------------------------------------------
     def _plain(self, conn: psycopg.Connection, stmt: Statement, how: Route) -> StatementResult:
         """Run the statement as typed (parameters bound server-side); rows, if any, in text form."""
         pg = conn.pgconn
-        params, types, formats = _dump(conn, stmt)
+        params, types, formats = dump(conn, stmt)
         pg.send_query_params(stmt.text.encode(conn.info.encoding), params, types, formats, pq.Format.TEXT)
-        _flush(conn)
-        res = _next_result(conn)
+        flush(conn)
+        res = next_result(conn)
         if res is not None and res.status in (_EXEC.COPY_OUT, _EXEC.COPY_IN, _EXEC.COPY_BOTH):
-            _abort_copy(conn, res)
+            abort_copy(conn, res)
             raise ParameterError(f"{how.command}: this COPY form cannot run in a cell; use COPY … TO STDOUT")
-        _drain(conn)
-        _check(res, conn, stmt)
+        drain(conn)
+        check(res, conn, stmt)
         assert res is not None
         status = (res.command_status or b"").decode()
         table = None
@@ -440,143 +414,6 @@ class Database:
         finally:
             if own:
                 conn.close()
-
-
-# -- protocol helpers --------------------------------------------------------------------------------------------
-def _flush(conn: psycopg.Connection) -> None:
-    pg = conn.pgconn
-    while pg.flush():
-        select.select([], [pg.socket], [], 1.0)
-
-
-def _next_result(conn: psycopg.Connection) -> pq.abc.PGresult | None:
-    """The next result, waiting on the socket (GIL released) instead of blocking inside libpq."""
-    pg = conn.pgconn
-    while True:
-        pg.consume_input()
-        if not pg.is_busy():
-            return pg.get_result()
-        select.select([pg.socket], [], [], 0.5)
-
-
-def _drain(conn: psycopg.Connection) -> None:
-    while _next_result(conn) is not None:
-        pass
-
-
-def _last_result(conn: psycopg.Connection) -> pq.abc.PGresult | None:
-    """The statement's result, after waiting for libpq to finish it (errors win over earlier results)."""
-    _flush(conn)
-    first = _next_result(conn)
-    while True:
-        more = _next_result(conn)
-        if more is None:
-            return first
-        if first is None or first.status != _EXEC.FATAL_ERROR:
-            first = more
-
-
-def _check(res: pq.abc.PGresult | None, conn: psycopg.Connection, stmt: Statement, *, shift: int = 0) -> None:
-    if res is not None and res.status == _EXEC.FATAL_ERROR:
-        exc = psycopg.errors.error_from_result(res, encoding=conn.info.encoding)
-        if getattr(exc, "sqlstate", None) == "57014":
-            raise exc
-        raise sql_error(exc, stmt, shift=shift) from None
-    if res is None and conn.pgconn.status != pq.ConnStatus.OK:
-        raise psycopg.OperationalError(str(conn.pgconn.get_error_message()).strip() or "connection lost")
-
-
-def _abort_copy(conn: psycopg.Connection, res: pq.abc.PGresult) -> None:
-    pg = conn.pgconn
-    if res.status == _EXEC.COPY_IN:
-        pg.put_copy_end(b"COPY FROM STDIN is not supported in a cell")
-    else:
-        while pg.get_copy_data(0)[0] >= 0:
-            pass
-    _drain(conn)
-
-
-def _dump(conn: psycopg.Connection, stmt: Statement) -> tuple[list[Any] | None, Any, Any]:
-    """psycopg's dump of the statement's parameters (server-side binding); ParameterError for what cannot bind."""
-    if not stmt.params:
-        return None, None, None
-    tx = Transformer(conn)
-    values = [_bindable(v, name) for v, name in zip(stmt.params, _names(stmt))]
-    try:
-        dumped = tx.dump_sequence(values, [PyFormat.AUTO] * len(values))
-    except (psycopg.ProgrammingError, psycopg.DataError, TypeError, ValueError) as exc:
-        raise _unbindable(stmt, values, exc) from None
-    return list(dumped), tx.types, tx.formats
-
-
-def _names(stmt: Statement) -> list[str]:
-    names = list(stmt.param_names)
-    return names + [f"${i + 1}" for i in range(len(names), len(stmt.params))]
-
-
-def _bindable(value: Any, name: str) -> Any:
-    """The value as psycopg should bind it: integers typed as PostgreSQL types an integer literal (int4, else
-    int8, else numeric), tuples and non-float numpy arrays as lists (PostgreSQL arrays); float vectors stay
-    numpy (pgvector's `vector`)."""
-    import numpy as np
-
-    if isinstance(value, np.generic) and not isinstance(value, np.floating | np.bool_):
-        value = value.item()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return _integer(value)
-    if isinstance(value, tuple):
-        value = list(value)
-    if isinstance(value, np.ndarray) and (value.ndim != 1 or value.dtype.kind != "f"):
-        value = value.tolist()
-    if isinstance(value, list):
-        return [_bindable(v, name) for v in value]
-    return value
-
-
-def _integer(value: int) -> Any:
-    from decimal import Decimal
-
-    from psycopg.types.numeric import Int4, Int8
-
-    if -(2**31) <= value < 2**31:
-        return Int4(value)
-    if -(2**63) <= value < 2**63:
-        return Int8(value)
-    return Decimal(value)
-
-
-def _unbindable(stmt: Statement, values: list[Any], exc: Exception) -> ParameterError:
-    for value, name in zip(values, _names(stmt)):
-        try:
-            Transformer().dump_sequence([value], [PyFormat.AUTO])
-        except Exception:  # noqa: BLE001 - find the culprit
-            kind = type(value).__name__
-            extra = " (for JSON wrap it: psycopg.types.json.Jsonb(value), or bind json.dumps(value) with ::jsonb)"
-            return ParameterError(
-                f"parameter :{name} cannot be bound: a {kind} has no PostgreSQL form{extra if kind == 'dict' else ''}; "
-                f"values that bind are {BINDABLE}"
-            )
-    return ParameterError(f"a parameter cannot be bound ({exc}); values that bind are {BINDABLE}")
-
-
-def _inline(conn: psycopg.Connection, stmt: Statement) -> Statement | None:
-    """The query with each `$n` replaced by psycopg's literal for its value (COPY takes no bound parameters).
-
-    None when the placeholders cannot be found safely (the statement then binds server-side).
-    """
-    if not stmt.params:
-        return stmt
-    from psycopg import sql
-
-    names = _names(stmt)
-    values = [_bindable(v, n) for v, n in zip(stmt.params, names)]
-    literals = []
-    for value in values:
-        try:
-            literals.append(sql.Literal(value).as_string(conn))
-        except (psycopg.ProgrammingError, psycopg.DataError, TypeError, ValueError) as exc:
-            raise _unbindable(stmt, values, exc) from None
-    return inline_placeholders(stmt, literals)
 
 
 def _notes(table: pa.Table | None) -> list[str]:

@@ -1,0 +1,91 @@
+"""libpq result plumbing for the runner: waiting on the socket (GIL released), draining, and turning an error
+result into the pgai error tree with the caret mapped to the cell."""
+
+from __future__ import annotations
+
+import select
+
+import psycopg
+from psycopg import pq
+
+from pgai_magic.errors import SQLError
+from pgai_magic.sqltext import Statement
+
+__all__ = ["abort_copy", "check", "drain", "flush", "last_result", "next_result", "sql_error"]
+
+_EXEC = pq.ExecStatus
+
+
+def sql_error(exc: psycopg.Error, stmt: Statement | None = None, *, shift: int = 0) -> SQLError:
+    """The SQLError for a psycopg error: SQLSTATE, message, hint, detail, and the position in the cell.
+
+    `shift` is how many characters the sent text had in front of `stmt.text` (a COPY wrapper).
+    """
+    diag = exc.diag
+    position = diag.statement_position
+    pos = int(position) - shift if position and position.isdigit() else None
+    if pos is not None and pos <= 0:
+        pos = None
+    if pos is not None and stmt is not None:
+        pos = stmt.original_position(pos)
+    return SQLError(
+        diag.message_primary or str(exc).split("\n", 1)[0],
+        sqlstate=diag.sqlstate,
+        position=pos,
+        statement=stmt.text if stmt is not None else None,
+        hint=diag.message_hint,
+        detail=diag.message_detail,
+    )
+
+
+def flush(conn: psycopg.Connection) -> None:
+    pg = conn.pgconn
+    while pg.flush():
+        select.select([], [pg.socket], [], 1.0)
+
+
+def next_result(conn: psycopg.Connection) -> pq.abc.PGresult | None:
+    """The next result, waiting on the socket (GIL released) instead of blocking inside libpq."""
+    pg = conn.pgconn
+    while True:
+        pg.consume_input()
+        if not pg.is_busy():
+            return pg.get_result()
+        select.select([pg.socket], [], [], 0.5)
+
+
+def drain(conn: psycopg.Connection) -> None:
+    while next_result(conn) is not None:
+        pass
+
+
+def last_result(conn: psycopg.Connection) -> pq.abc.PGresult | None:
+    """The statement's result, after waiting for libpq to finish it (errors win over earlier results)."""
+    flush(conn)
+    first = next_result(conn)
+    while True:
+        more = next_result(conn)
+        if more is None:
+            return first
+        if first is None or first.status != _EXEC.FATAL_ERROR:
+            first = more
+
+
+def check(res: pq.abc.PGresult | None, conn: psycopg.Connection, stmt: Statement, *, shift: int = 0) -> None:
+    if res is not None and res.status == _EXEC.FATAL_ERROR:
+        exc = psycopg.errors.error_from_result(res, encoding=conn.info.encoding)
+        if getattr(exc, "sqlstate", None) == "57014":
+            raise exc
+        raise sql_error(exc, stmt, shift=shift) from None
+    if res is None and conn.pgconn.status != pq.ConnStatus.OK:
+        raise psycopg.OperationalError(str(conn.pgconn.get_error_message()).strip() or "connection lost")
+
+
+def abort_copy(conn: psycopg.Connection, res: pq.abc.PGresult) -> None:
+    pg = conn.pgconn
+    if res.status == _EXEC.COPY_IN:
+        pg.put_copy_end(b"COPY FROM STDIN is not supported in a cell")
+    else:
+        while pg.get_copy_data(0)[0] >= 0:
+            pass
+    drain(conn)
