@@ -26,7 +26,7 @@ from pgai_magic.interrupt import interruptible
 from pgai_magic.pgtypes import Column, TypeInfo, column_spec, session_timezone
 from pgai_magic.protocol import abort_copy, check, drain, flush, last_result, next_result, sql_error
 from pgai_magic.server import EmbeddedServer, redact_dsn
-from pgai_magic.sqltext import Statement
+from pgai_magic.sqltext import Statement, replace_spans
 from pgai_magic.statements import Route, route
 
 __all__ = ["Database", "StatementResult"]
@@ -248,17 +248,16 @@ class Database:
             )
         with conn.lock:
             if how.path in ("query", "copy_out"):
-                text = stmt.text if how.path == "query" else how.query or ""
-                result = self._query(conn, stmt, text, how)
+                result = self._query(conn, _inner(stmt, how), how)
                 if result is not None:
                     return result
             return self._plain(conn, stmt, how)
 
     # -- the fast path ---------------------------------------------------------------------------------------------
-    def _query(self, conn: psycopg.Connection, stmt: Statement, text: str, how: Route) -> StatementResult | None:
+    def _query(self, conn: psycopg.Connection, stmt: Statement, how: Route) -> StatementResult | None:
         """A query through binary COPY; None when it returns no rows (then it runs as a plain statement)."""
         pg = conn.pgconn
-        sent = inline(conn, stmt) if how.path == "query" else Statement(text, stmt.offset)
+        sent = inline(conn, stmt)
         if sent is None:
             return None
         literal = sent.text
@@ -414,6 +413,19 @@ class Database:
         finally:
             if own:
                 conn.close()
+
+
+def _inner(stmt: Statement, how: Route) -> Statement:
+    """The query a statement reads: itself, or for COPY … TO STDOUT its query (positions still map to the cell)."""
+    if how.path != "copy_out" or how.query is None:
+        return stmt
+    if how.span is not None:
+        spans = [(0, how.span[0], ""), (how.span[1], len(stmt.text), "")]
+    else:
+        spans = [(0, len(stmt.text), how.query)]
+    inner = replace_spans(stmt, [s for s in spans if s[0] < s[1] or s[2]], list(stmt.params))
+    inner.param_names = list(stmt.param_names)
+    return inner
 
 
 def _notes(table: pa.Table | None) -> list[str]:

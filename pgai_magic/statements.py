@@ -26,6 +26,7 @@ class Route:
     path: str  # "query" | "copy_out" | "copy_in" | "plain"
     command: str  # the first keyword, upper case ("SELECT", "EXPLAIN", "COPY", ...)
     query: str | None = None  # copy_out: the rows to read, as a query
+    span: tuple[int, int] | None = None  # copy_out: where that query stands in the text (None: synthesized)
 
 
 def route(text: str) -> Route:
@@ -80,7 +81,8 @@ def _copy_route(text: str, tokens: list[Token]) -> Route:
         if close is None:
             return Route("plain", "COPY")
         after = words[close + 1 :]
-        query = text[tokens[1].end + 1 : tokens[close].start].strip()
+        span: tuple[int, int] | None = (tokens[1].end + 1, tokens[close].start)
+        query = text[tokens[1].end + 1 : tokens[close].start]
     else:
         # COPY table [(columns)] TO …
         i = 1
@@ -95,9 +97,10 @@ def _copy_route(text: str, tokens: list[Token]) -> Route:
             columns = text[tokens[i].end + 1 : tokens[close].start].strip()
             i = close + 1
         after = words[i:]
-        query = f"SELECT {columns} FROM {table}"
+        query = f"SELECT {columns} FROM ONLY {table}"  # COPY reads the table itself, not its children
+        span = None
     if len(after) >= 2 and after[0] == "TO" and after[1] == "STDOUT":
-        return Route("copy_out", "COPY", query)
+        return Route("copy_out", "COPY", query, span)
     if len(after) >= 2 and after[0] == "FROM" and after[1] == "STDIN":
         return Route("copy_in", "COPY")
     return Route("plain", "COPY")

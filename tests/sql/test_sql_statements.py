@@ -140,6 +140,12 @@ def test_copy_to_stdout_returns_the_rows(session: Session, schema: str) -> None:
     assert result.summary() == "COPY 3" and result.value["n"].tolist() == [2, 3, 4]
     result = session.execute(f"COPY {schema}.c (label) TO STDOUT WITH (FORMAT csv)")
     assert result.summary() == "COPY 4" and sorted(result.value["label"]) == ["r1", "r2", "r3", "r4"]
+    result = session.execute(f"COPY (SELECT n FROM {schema}.c WHERE n > :lo ORDER BY n) TO STDOUT", {"lo": 3})
+    assert result.summary() == "COPY 1" and result.value["n"].tolist() == [4]
+    cell = f"SELECT 1;\nCOPY (SELECT nosuch\n FROM {schema}.c) TO STDOUT"
+    with pytest.raises(SQLError) as info:
+        session.execute(cell)
+    assert info.value.position is not None and cell[info.value.position - 1 :].startswith("nosuch")
 
 
 def test_copy_to_stdout_inside_a_transaction_keeps_it(session: Session, schema: str) -> None:
