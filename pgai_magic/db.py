@@ -429,13 +429,19 @@ def _inner(stmt: Statement, how: Route) -> Statement:
 
 
 def _notes(table: pa.Table | None) -> list[str]:
+    """pgai's one-line notes on a result: numerics kept as decimals, values a type cannot show."""
     if table is None:
         return []
+    notes = []
     exact = [f.name for f in table.schema if pa.types.is_decimal(f.type)]
-    if not exact:
-        return []
-    plural = "s" if len(exact) > 1 else ""
-    return [f"numeric column{plural} {', '.join(exact)} kept as exact decimals (float64 would lose digits)"]
+    if exact:
+        plural = "s" if len(exact) > 1 else ""
+        notes.append(f"numeric column{plural} {', '.join(exact)} kept as exact decimals (float64 would lose digits)")
+    for f in table.schema:
+        note = (f.metadata or {}).get(b"pgai:note")
+        if note:
+            notes.append(f"column {f.name} {note.decode()}")
+    return notes
 
 
 def _notifications(conn: psycopg.Connection) -> list[str]:

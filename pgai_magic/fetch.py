@@ -181,20 +181,65 @@ def _fixed(col: Column, rows: int, values: Any, validity: Any, nulls: int) -> pa
     if kind == "b":
         return pa.Array.from_buffers(pa.uint8(), rows, [mask, values], null_count=nulls).cast(pa.bool_())
     if kind == "n":
-        raw = np.frombuffer(values, dtype=[("us", "<i8"), ("d", "<i4"), ("m", "<i4")], count=rows)
-        months = raw["m"].astype(np.int64)
-        sign = np.sign(months)
-        days = raw["d"].astype(np.int64) + sign * (365 * (np.abs(months) // 12) + 30 * (np.abs(months) % 12))
-        total = raw["us"] + days * _DAY_US
-        return pa.Array.from_buffers(arrow, rows, [mask, pa.py_buffer(total)], null_count=nulls)
+        return _interval(rows, values, mask, nulls)
     if pa.types.is_date32(arrow) or pa.types.is_timestamp(arrow):
-        width, shift = (np.int32, _PG_EPOCH_DAYS) if pa.types.is_date32(arrow) else (np.int64, _PG_EPOCH_US)
+        date = pa.types.is_date32(arrow)
+        width, shift = (np.int32, _PG_EPOCH_DAYS) if date else (np.int64, _PG_EPOCH_US)
         raw = np.frombuffer(values, dtype=width, count=rows)
         info = np.iinfo(width)
-        finite = (raw != info.max) & (raw != info.min)  # 'infinity' / '-infinity' keep their extreme value
-        moved = np.where(finite, raw + np.where(finite, shift, 0), raw).astype(width)
-        return pa.Array.from_buffers(arrow, rows, [mask, pa.py_buffer(moved)], null_count=nulls)
+        high, low = raw == info.max, raw == info.min  # 'infinity', '-infinity'
+        moved = (raw.astype(np.int64) + shift).astype(width)
+        infinite = bool(high.any() or low.any())
+        if infinite:
+            moved = np.where(high, _LAST[date], np.where(low, _FIRST[date], moved)).astype(width)
+        array = pa.Array.from_buffers(arrow, rows, [mask, pa.py_buffer(moved)], null_count=nulls)
+        return (array, INFINITE_NOTE) if infinite else array
     return pa.Array.from_buffers(arrow, rows, [mask, values], null_count=nulls)
+
+
+# 'infinity' / '-infinity' have no datetime: they become the last / first instant Python can show
+_LAST = {True: 2932896, False: 253402300799999999}  # 9999-12-31 (days), 9999-12-31 23:59:59.999999 (us)
+_FIRST = {True: -719162, False: -62135596800000000}  # 0001-01-01
+INFINITE_NOTE = "holds ±infinity, which pandas cannot hold: shown as 9999-12-31 (the last instant) and 0001-01-01"
+INTERVAL_NOTE = "holds intervals past the ±292,000 years of a time delta: kept as PostgreSQL's text"
+
+
+def _interval(rows: int, values: Any, mask: Any, nulls: int) -> Any:
+    """interval → duration[us] (a month is 30 days, a year 365, as psycopg); text when it does not fit."""
+    raw = np.frombuffer(values, dtype=[("us", "<i8"), ("d", "<i4"), ("m", "<i4")], count=rows)
+    months = raw["m"].astype(np.int64)
+    sign = np.sign(months)
+    days = raw["d"].astype(np.int64) + sign * (365 * (np.abs(months) // 12) + 30 * (np.abs(months) % 12))
+    exact = raw["us"].astype(np.float64) + days.astype(np.float64) * _DAY_US
+    if np.abs(exact).max(initial=0.0) < 2**63 - 2**11:
+        total = raw["us"] + days * _DAY_US
+        return pa.Array.from_buffers(pa.duration("us"), rows, [mask, pa.py_buffer(total)], null_count=nulls)
+    valid = (
+        np.ones(rows, dtype=bool) if mask is None else np.asarray(pa.Array.from_buffers(pa.bool_(), rows, [None, mask]))
+    )
+    text = [
+        _interval_text(int(m), int(d), int(u)) if ok else None
+        for m, d, u, ok in zip(raw["m"], raw["d"], raw["us"], valid)
+    ]
+    return pa.array(text, type=pa.string()), INTERVAL_NOTE
+
+
+def _interval_text(months: int, days: int, us: int) -> str:
+    """PostgreSQL's text for an interval (IntervalStyle 'postgres', EncodeInterval in datetime.c)."""
+    years, mons = int(months / 12), months - int(months / 12) * 12  # C division: toward zero
+    out: list[str] = []
+    before = False
+    for value, unit in ((years, "year"), (mons, "mon"), (days, "day")):
+        if value:
+            out.append(f"{'+' if before and value > 0 else ''}{value} {unit}{'s' if value != 1 else ''}")
+            before = value < 0
+    if us or not out:
+        seconds, micros = divmod(abs(us), 1_000_000)
+        hours, rest = divmod(seconds, 3600)
+        sign = "-" if us < 0 else "+" if before else ""
+        frac = f".{micros:06d}".rstrip("0") if micros else ""
+        out.append(f"{sign}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}{frac}")
+    return " ".join(out)
 
 
 def decode_columns(columns: Sequence[Column], rows: int, buffers: Sequence[tuple[Any, ...]]) -> pa.Table:
@@ -217,7 +262,21 @@ def decode_columns(columns: Sequence[Column], rows: int, buffers: Sequence[tuple
         else:
             array = _fixed(col, rows, values, validity, nulls)
         arrays.append(array)
-    return pa.Table.from_arrays(arrays, schema=pa.schema([_field(c, a) for c, a in zip(columns, arrays)]))
+    return _table(columns, arrays)
+
+
+def _table(columns: Sequence[Column], arrays: list[Any]) -> pa.Table:
+    """The table; an (array, note) pair puts the note in that column's metadata (pgai:note)."""
+    fields = []
+    plain = []
+    for col, item in zip(columns, arrays):
+        array, note = item if isinstance(item, tuple) else (item, None)
+        field = _field(col, array)
+        if note:
+            field = field.with_metadata({**(field.metadata or {}), b"pgai:note": note.encode()})
+        fields.append(field)
+        plain.append(array)
+    return pa.Table.from_arrays(plain, schema=pa.schema(fields))
 
 
 def _small_offsets(array: pa.Array) -> pa.Array:
@@ -281,10 +340,10 @@ def rows_to_table(columns: Sequence[Column], rows: Sequence[Sequence[bytes | Non
     for i, col in enumerate(columns):
         raw = [row[i] for row in rows]
         arrays.append(_text_column(col, raw))
-    return pa.Table.from_arrays(arrays, schema=pa.schema([_field(c, a) for c, a in zip(columns, arrays)]))
+    return _table(columns, arrays)
 
 
-def _text_column(col: Column, raw: list[bytes | None]) -> pa.Array:
+def _text_column(col: Column, raw: list[bytes | None]) -> Any:
     if col.post == "vector":
         parsed = [None if v is None else [float(x) for x in v.decode().strip("[]").split(",") if x] for v in raw]
         return pa.array(parsed, type=pa.list_(pa.float32()))
@@ -298,7 +357,25 @@ def _text_column(col: Column, raw: list[bytes | None]) -> pa.Array:
         return numeric_column(text) if col.post == "numeric" else text
     cls = psycopg.adapters.get_loader(col.oid, pq.Format.TEXT)
     load = cls(col.oid).load if cls is not None else (lambda v: bytes(v).decode())
-    values = [None if v is None else load(v) for v in raw]
-    if col.kind == "n":
-        return pa.array(values, type=pa.duration("us"))
-    return pa.array(values, type=col.arrow)
+    infinite = pa.types.is_date32(col.arrow) or pa.types.is_timestamp(col.arrow)
+    if infinite and any(v in (b"infinity", b"-infinity") for v in raw):
+        return _infinite_text(col, raw, load), INFINITE_NOTE
+    try:
+        values = [None if v is None else load(v) for v in raw]
+        return pa.array(values, type=col.arrow)
+    except (psycopg.DataError, OverflowError, pa.ArrowInvalid):
+        if col.kind != "n":
+            raise
+        return pa.array([None if v is None else bytes(v).decode() for v in raw], type=pa.string()), INTERVAL_NOTE
+
+
+def _infinite_text(col: Column, raw: list[bytes | None], load: Any) -> pa.Array:
+    import datetime as dt
+
+    date = pa.types.is_date32(col.arrow)
+    last: Any = dt.date.max if date else dt.datetime.max
+    first: Any = dt.date.min if date else dt.datetime.min
+    if not date and col.arrow.tz is not None:
+        last, first = last.replace(tzinfo=dt.timezone.utc), first.replace(tzinfo=dt.timezone.utc)
+    out = [None if v is None else last if v == b"infinity" else first if v == b"-infinity" else load(v) for v in raw]
+    return pa.array(out, type=col.arrow)

@@ -185,3 +185,23 @@ def test_pure_python_reader_gives_the_same_table(session: Session, monkeypatch: 
     python = [session.execute(q, fmt="arrow").value for q in (sql, empty)]
     assert python[0].equals(native[0]) and python[1].equals(native[1])
     assert native[0].num_rows == 50 and native[1].num_rows == 0 and native[1].schema.equals(native[0].schema)
+
+
+@pytest.mark.parametrize("via_cursor", [False, True])
+def test_values_a_type_cannot_hold_are_shown_with_a_note(session: Session, via_cursor: bool) -> None:
+    sql = (
+        "SELECT t, d, iv FROM (VALUES ('infinity'::timestamptz, '-infinity'::date, '1 year'::interval * 1000000),"
+        " ('2024-01-01', '2024-01-01', '-3 mons 2 days -00:00:01.5')) v(t, d, iv)"
+    )
+    if via_cursor:  # the text path (FETCH) gives the same
+        session.sql(f"BEGIN; DECLARE inf CURSOR FOR {sql}")
+        result = session.execute("FETCH ALL FROM inf")
+        session.sql("COMMIT")
+    else:
+        result = session.execute(sql)
+    df = result.value
+    assert df["t"][0].year == 9999 and df["d"][0] == pd.Timestamp("0001-01-01")
+    assert df["t"][1] == pd.Timestamp("2024-01-01", tz="UTC")
+    assert df["iv"].tolist() == ["1000000 years", "-3 mons +2 days -00:00:01.5"]  # PostgreSQL's own text
+    notes = " ".join(result.notices)
+    assert "column t holds ±infinity" in notes and "column d holds ±infinity" in notes and "column iv" in notes
