@@ -52,8 +52,21 @@ def _bindable(value: Any, name: str) -> Any:
     if isinstance(value, np.ndarray) and (value.ndim != 1 or value.dtype.kind != "f"):
         value = value.tolist()
     if isinstance(value, list):
-        return [_bindable(v, name) for v in value]
+        return _bindable_list(value, name)
     return value
+
+
+def _bindable_list(values: list[Any], name: str) -> list[Any]:
+    """Elements bound alike: integers all int4, else all int8, else all numeric (one array element type)."""
+    import numpy as np
+
+    plain = [v.item() if isinstance(v, np.generic) else v for v in values]
+    ints = [v for v in plain if isinstance(v, int) and not isinstance(v, bool)]
+    if ints and len(ints) == sum(v is not None for v in plain):
+        widest = max(ints, key=lambda v: abs(v) + (v < 0))
+        kind = type(_integer(widest))
+        return [None if v is None else kind(v) for v in plain]
+    return [_bindable(v, name) for v in plain]
 
 
 def _integer(value: int) -> Any:

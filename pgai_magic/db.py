@@ -247,7 +247,18 @@ class Database:
                 "COPY … FROM '/server/path' (a file on the server)"
             )
         with conn.lock:
-            if how.path in ("query", "copy_out"):
+            if how.path == "copy_out" and how.table is not None:
+                # COPY table TO STDOUT reads a plain table only: anything else (a view, a partitioned table, a
+                # missing table or column) runs as typed, so the server says what is wrong, caret and all
+                if _relkind(conn, how.table) != "r":
+                    return self._plain(conn, stmt, how)
+                try:
+                    result = self._query(conn, _inner(stmt, how), how)
+                except SQLError:
+                    return self._plain(conn, stmt, how)
+                if result is not None:
+                    return result
+            elif how.path in ("query", "copy_out"):
                 result = self._query(conn, _inner(stmt, how), how)
                 if result is not None:
                     return result
@@ -286,7 +297,7 @@ class Database:
             raise ResultTooLarge(self._too_large(f"after {stop.rows:,} rows")) from None
         final = last_result(conn)
         check(final, conn, sent, shift=shift)
-        table = decode_columns(columns, rows, buffers)
+        table = decode_columns(columns, rows, buffers, conn.info.encoding)
         self._check_size(table)
         command = "COPY" if how.path == "copy_out" else "SELECT"
         return StatementResult(stmt, table, rows, command, 0.0, status=f"{command} {rows}", notes=_notes(table))
@@ -366,7 +377,7 @@ class Database:
         if res.status == _EXEC.TUPLES_OK and res.nfields:
             columns = self._columns(conn, res)
             rows = [[res.get_value(r, c) for c in range(res.nfields)] for r in range(res.ntuples)]
-            table = rows_to_table(columns, rows)
+            table = rows_to_table(columns, rows, conn.info.encoding)
         count = res.command_tuples
         return StatementResult(
             stmt,
@@ -413,6 +424,17 @@ class Database:
         finally:
             if own:
                 conn.close()
+
+
+def _relkind(conn: psycopg.Connection, table: str) -> str | None:
+    """pg_class.relkind of `table` as the session resolves it (search_path, temporary tables)."""
+    res = conn.pgconn.exec_params(
+        b"SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass($1)", [table.encode(conn.info.encoding)]
+    )
+    if res.status != _EXEC.TUPLES_OK or res.ntuples == 0:
+        return None
+    value = res.get_value(0, 0)
+    return bytes(value).decode() if value is not None else None
 
 
 def _inner(stmt: Statement, how: Route) -> Statement:

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import pq
 
+from pgai_magic.pgtext import date_text, interval_text, time_text, timestamp_text
 from pgai_magic.pgtypes import Column
 
 __all__ = ["LimitReached", "copy_query", "decode_columns", "numeric_column", "rows_to_table", "stream_copy"]
@@ -183,25 +184,54 @@ def _fixed(col: Column, rows: int, values: Any, validity: Any, nulls: int) -> pa
     if kind == "n":
         return _interval(rows, values, mask, nulls)
     if pa.types.is_date32(arrow) or pa.types.is_timestamp(arrow):
-        date = pa.types.is_date32(arrow)
-        width, shift = (np.int32, _PG_EPOCH_DAYS) if date else (np.int64, _PG_EPOCH_US)
-        raw = np.frombuffer(values, dtype=width, count=rows)
-        info = np.iinfo(width)
-        high, low = raw == info.max, raw == info.min  # 'infinity', '-infinity'
-        moved = (raw.astype(np.int64) + shift).astype(width)
-        infinite = bool(high.any() or low.any())
-        if infinite:
-            moved = np.where(high, _LAST[date], np.where(low, _FIRST[date], moved)).astype(width)
-        array = pa.Array.from_buffers(arrow, rows, [mask, pa.py_buffer(moved)], null_count=nulls)
-        return (array, INFINITE_NOTE) if infinite else array
+        return _datetime(arrow, rows, values, mask, nulls)
+    if pa.types.is_time64(arrow):
+        raw = np.frombuffer(values, dtype=np.int64, count=rows)
+        if (raw >= 86_400_000_000).any():  # 24:00:00 is a PostgreSQL time, not a Python one
+            return _as_text(rows, mask, raw, time_text), OUT_OF_RANGE_NOTE
     return pa.Array.from_buffers(arrow, rows, [mask, values], null_count=nulls)
+
+
+def _datetime(arrow: pa.DataType, rows: int, values: Any, mask: Any, nulls: int) -> Any:
+    """date / timestamp[tz] from PostgreSQL's 2000-based counts; ±infinity clamped, years outside 1–9999 as text."""
+    date = pa.types.is_date32(arrow)
+    width, shift = (np.int32, _PG_EPOCH_DAYS) if date else (np.int64, _PG_EPOCH_US)
+    raw = np.frombuffer(values, dtype=width, count=rows)
+    info = np.iinfo(width)
+    high, low = raw == info.max, raw == info.min  # 'infinity', '-infinity'
+    wide = raw.astype(np.float64) + shift
+    outside = ~(high | low) & ((wide > _LAST[date]) | (wide < _FIRST[date]))
+    if mask is not None:
+        outside &= np.asarray(pa.Array.from_buffers(pa.bool_(), rows, [None, mask]))
+    if outside.any():
+        utc = pa.types.is_timestamp(arrow) and arrow.tz is not None
+        fmt = date_text if date else (lambda v: timestamp_text(v, utc=utc))
+        return _as_text(rows, mask, raw, fmt), OUT_OF_RANGE_NOTE
+    moved = (raw.astype(np.int64) + shift).astype(width)
+    infinite = bool(high.any() or low.any())
+    if infinite:
+        moved = np.where(high, _LAST[date], np.where(low, _FIRST[date], moved)).astype(width)
+    array = pa.Array.from_buffers(arrow, rows, [mask, pa.py_buffer(moved)], null_count=nulls)
+    return (array, INFINITE_NOTE) if infinite else array
+
+
+def _as_text(rows: int, mask: Any, raw: Any, fmt: Any) -> pa.Array:
+    valid = (
+        np.ones(rows, dtype=bool) if mask is None else np.asarray(pa.Array.from_buffers(pa.bool_(), rows, [None, mask]))
+    )
+    return pa.array([fmt(int(v)) if ok else None for v, ok in zip(raw, valid)], type=pa.string())
 
 
 # 'infinity' / '-infinity' have no datetime: they become the last / first instant Python can show
 _LAST = {True: 2932896, False: 253402300799999999}  # 9999-12-31 (days), 9999-12-31 23:59:59.999999 (us)
 _FIRST = {True: -719162, False: -62135596800000000}  # 0001-01-01
-INFINITE_NOTE = "holds ±infinity, which pandas cannot hold: shown as 9999-12-31 (the last instant) and 0001-01-01"
-INTERVAL_NOTE = "holds intervals past the ±292,000 years of a time delta: kept as PostgreSQL's text"
+INFINITE_NOTE = (
+    "holds ±infinity, which Python's datetime cannot hold: shown as 9999-12-31 (the last instant) and 0001-01-01"
+)
+INTERVAL_NOTE = "holds intervals a time delta cannot hold (infinite, or past ±292,000 years): kept as PostgreSQL's text"
+OUT_OF_RANGE_NOTE = (
+    "holds values Python's datetime cannot hold (years outside 1–9999, 24:00:00): kept as PostgreSQL's text"
+)
 
 
 def _interval(rows: int, values: Any, mask: Any, nulls: int) -> Any:
@@ -218,32 +248,16 @@ def _interval(rows: int, values: Any, mask: Any, nulls: int) -> Any:
         np.ones(rows, dtype=bool) if mask is None else np.asarray(pa.Array.from_buffers(pa.bool_(), rows, [None, mask]))
     )
     text = [
-        _interval_text(int(m), int(d), int(u)) if ok else None
+        interval_text(int(m), int(d), int(u)) if ok else None
         for m, d, u, ok in zip(raw["m"], raw["d"], raw["us"], valid)
     ]
     return pa.array(text, type=pa.string()), INTERVAL_NOTE
 
 
-def _interval_text(months: int, days: int, us: int) -> str:
-    """PostgreSQL's text for an interval (IntervalStyle 'postgres', EncodeInterval in datetime.c)."""
-    years, mons = int(months / 12), months - int(months / 12) * 12  # C division: toward zero
-    out: list[str] = []
-    before = False
-    for value, unit in ((years, "year"), (mons, "mon"), (days, "day")):
-        if value:
-            out.append(f"{'+' if before and value > 0 else ''}{value} {unit}{'s' if value != 1 else ''}")
-            before = value < 0
-    if us or not out:
-        seconds, micros = divmod(abs(us), 1_000_000)
-        hours, rest = divmod(seconds, 3600)
-        sign = "-" if us < 0 else "+" if before else ""
-        frac = f".{micros:06d}".rstrip("0") if micros else ""
-        out.append(f"{sign}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}{frac}")
-    return " ".join(out)
-
-
-def decode_columns(columns: Sequence[Column], rows: int, buffers: Sequence[tuple[Any, ...]]) -> pa.Table:
-    """The Arrow table for the reader's buffers (numerics resolved, vectors decoded)."""
+def decode_columns(
+    columns: Sequence[Column], rows: int, buffers: Sequence[tuple[Any, ...]], encoding: str = "utf-8"
+) -> pa.Table:
+    """The Arrow table for the reader's buffers (numerics resolved, vectors decoded; text in `encoding`)."""
     arrays = []
     for col, (values, validity, offsets, nulls) in zip(columns, buffers):
         if col.kind == "v":
@@ -256,6 +270,9 @@ def decode_columns(columns: Sequence[Column], rows: int, buffers: Sequence[tuple
 
                 arrays.append(decode_vectors(array.cast(pa.binary())))
                 continue
+            if storage == pa.large_string() and encoding.replace("-", "").lower() not in ("utf8", "ascii"):
+                raw = array.view(pa.large_binary()).to_pylist()
+                array = pa.array([None if b is None else b.decode(encoding) for b in raw], type=pa.large_string())
             array = _small_offsets(array)
             if col.post == "numeric":
                 array = numeric_column(array)
@@ -334,18 +351,26 @@ def _decimal(text: pa.Array) -> pa.Array:
     return text  # past 76 digits: PostgreSQL's text, exact
 
 
-def rows_to_table(columns: Sequence[Column], rows: Sequence[Sequence[bytes | None]]) -> pa.Table:
+def rows_to_table(
+    columns: Sequence[Column], rows: Sequence[Sequence[bytes | None]], encoding: str = "utf-8"
+) -> pa.Table:
     """The Arrow table for a text-format result (SHOW, EXPLAIN, FETCH, RETURNING…), same map as the fast path."""
     arrays = []
     for i, col in enumerate(columns):
         raw = [row[i] for row in rows]
-        arrays.append(_text_column(col, raw))
+        arrays.append(_text_column(col, raw, encoding))
     return _table(columns, arrays)
 
 
-def _text_column(col: Column, raw: list[bytes | None]) -> Any:
+_INFINITY = (b"infinity", b"-infinity")
+
+
+def _text_column(col: Column, raw: list[bytes | None], encoding: str) -> Any:
+    def text(v: bytes | None) -> str | None:
+        return None if v is None else bytes(v).decode(encoding)
+
     if col.post == "vector":
-        parsed = [None if v is None else [float(x) for x in v.decode().strip("[]").split(",") if x] for v in raw]
+        parsed = [None if v is None else [float(x) for x in bytes(v).decode().strip("[]").split(",") if x] for v in raw]
         return pa.array(parsed, type=pa.list_(pa.float32()))
     if col.kind == "v" and col.arrow == pa.binary():
         from psycopg.types.string import ByteaLoader
@@ -353,20 +378,20 @@ def _text_column(col: Column, raw: list[bytes | None]) -> Any:
         bytea = ByteaLoader(17)
         return pa.array([None if v is None else bytes(bytea.load(v)) for v in raw], type=pa.binary())
     if col.kind == "v":
-        text = pa.array([None if v is None else v.decode() for v in raw], type=pa.string())
-        return numeric_column(text) if col.post == "numeric" else text
+        strings = pa.array([text(v) for v in raw], type=pa.string())
+        return numeric_column(strings) if col.post == "numeric" else strings
+    if col.kind == "n" and any(v in _INFINITY for v in raw):
+        return pa.array([text(v) for v in raw], type=pa.string()), INTERVAL_NOTE
     cls = psycopg.adapters.get_loader(col.oid, pq.Format.TEXT)
-    load = cls(col.oid).load if cls is not None else (lambda v: bytes(v).decode())
-    infinite = pa.types.is_date32(col.arrow) or pa.types.is_timestamp(col.arrow)
-    if infinite and any(v in (b"infinity", b"-infinity") for v in raw):
-        return _infinite_text(col, raw, load), INFINITE_NOTE
+    load = cls(col.oid).load if cls is not None else text
     try:
-        values = [None if v is None else load(v) for v in raw]
-        return pa.array(values, type=col.arrow)
-    except (psycopg.DataError, OverflowError, pa.ArrowInvalid):
-        if col.kind != "n":
-            raise
-        return pa.array([None if v is None else bytes(v).decode() for v in raw], type=pa.string()), INTERVAL_NOTE
+        if (pa.types.is_date32(col.arrow) or pa.types.is_timestamp(col.arrow)) and any(v in _INFINITY for v in raw):
+            return _infinite_text(col, raw, load), INFINITE_NOTE
+        return pa.array([None if v is None else load(v) for v in raw], type=col.arrow)
+    except (psycopg.DataError, ValueError, OverflowError, pa.ArrowInvalid):
+        # a value Python cannot hold (24:00:00, a BC date, year 10000…): PostgreSQL's own text, with a note
+        note = INTERVAL_NOTE if col.kind == "n" else OUT_OF_RANGE_NOTE
+        return pa.array([text(v) for v in raw], type=pa.string()), note
 
 
 def _infinite_text(col: Column, raw: list[bytes | None], load: Any) -> pa.Array:

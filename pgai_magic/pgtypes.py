@@ -22,9 +22,6 @@ _FIXED: dict[int, tuple[str, pa.DataType]] = {
     20: ("q", pa.int64()),
     26: ("i", pa.uint32()),  # oid
     28: ("i", pa.uint32()),  # xid
-    24: ("i", pa.uint32()),  # regproc
-    2205: ("i", pa.uint32()),  # regclass
-    2206: ("i", pa.uint32()),  # regtype
     700: ("f", pa.float32()),
     701: ("d", pa.float64()),
     1082: ("i", pa.date32()),

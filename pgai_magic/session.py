@@ -17,7 +17,7 @@ from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError, ConnectionError, PgaiError, SQLError
 from pgai_magic.migrations import apply_migrations, install_extensions
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
-from pgai_magic.sqltext import Statement, bind_parameters, check_templates, split_statements
+from pgai_magic.sqltext import Statement, bind_parameters, check_positional, check_templates, split_statements
 from pgai_magic.suggest import add_suggestion
 from pgai_magic.vectors.service import Embeddings, EmbedResult, embedding_status, query_embedding
 
@@ -136,6 +136,7 @@ class Session:
         prepared = []
         for stmt in split_statements(query):
             check_templates(stmt.text, ns)
+            check_positional(stmt.text)
             for pre in self.preprocessors:
                 stmt = pre(self, stmt, ns)
             prepared.append(bind_parameters(stmt, ns))

@@ -18,6 +18,7 @@ __all__ = [
     "WRITE_NODES",
     "Statement",
     "bind_parameters",
+    "check_positional",
     "check_templates",
     "inline_placeholders",
     "replace_spans",
@@ -156,6 +157,25 @@ def check_templates(text: str, namespace: Mapping[str, Any]) -> None:
         f"{found.group(0)} is a template, and pgai_magic does not expand templates into SQL text: write :{name} "
         f"to bind the notebook variable {name!r} as a server-side parameter{extra.replace('x', name)}"
     )
+
+
+def check_positional(text: str) -> None:
+    """Refuse `$1`-style placeholders typed beside `:name` parameters (the cell numbers its own parameters).
+
+    Raises ParameterError; `$n` alone (PREPARE, a function body) is left to the server.
+    """
+    if not parameter_names(text):
+        return
+    try:
+        tokens = tokenize(text)
+    except Exception:  # noqa: BLE001
+        return
+    for tok, nxt in itertools.pairwise(tokens):
+        if tok.token_type == TokenType.PARAMETER and nxt.token_type == TokenType.NUMBER and nxt.start == tok.end + 1:
+            raise ParameterError(
+                f"${nxt.text} is a positional placeholder, which a cell does not bind beside :name parameters: "
+                f"bind every value as :name (a notebook variable)"
+            )
 
 
 def bind_parameters(stmt: Statement, namespace: Mapping[str, Any]) -> Statement:

@@ -27,6 +27,7 @@ class Route:
     command: str  # the first keyword, upper case ("SELECT", "EXPLAIN", "COPY", ...)
     query: str | None = None  # copy_out: the rows to read, as a query
     span: tuple[int, int] | None = None  # copy_out: where that query stands in the text (None: synthesized)
+    table: str | None = None  # copy_out of a table: its name as typed (checked on the session before reading)
 
 
 def route(text: str) -> Route:
@@ -81,8 +82,10 @@ def _copy_route(text: str, tokens: list[Token]) -> Route:
         if close is None:
             return Route("plain", "COPY")
         after = words[close + 1 :]
+        tail = tokens[close + 3 :]
         span: tuple[int, int] | None = (tokens[1].end + 1, tokens[close].start)
         query = text[tokens[1].end + 1 : tokens[close].start]
+        table = None
     else:
         # COPY table [(columns)] TO …
         i = 1
@@ -97,13 +100,28 @@ def _copy_route(text: str, tokens: list[Token]) -> Route:
             columns = text[tokens[i].end + 1 : tokens[close].start].strip()
             i = close + 1
         after = words[i:]
+        tail = tokens[i + 2 :]
         query = f"SELECT {columns} FROM ONLY {table}"  # COPY reads the table itself, not its children
         span = None
     if len(after) >= 2 and after[0] == "TO" and after[1] == "STDOUT":
-        return Route("copy_out", "COPY", query, span)
+        if not _only_options(tail):
+            return Route("plain", "COPY")  # e.g. a WHERE: the server says what is wrong with it
+        return Route("copy_out", "COPY", query, span, table)
     if len(after) >= 2 and after[0] == "FROM" and after[1] == "STDIN":
         return Route("copy_in", "COPY")
     return Route("plain", "COPY")
+
+
+# what may follow `COPY … TO STDOUT`: the options list (PostgreSQL's COPY grammar, new and legacy forms)
+_OPTION_WORDS = {
+    "WITH", "FORMAT", "CSV", "TEXT", "BINARY", "HEADER", "DELIMITER", "NULL", "QUOTE", "ESCAPE", "FORCE",
+    "FORCE_QUOTE", "ENCODING", "AS", "TRUE", "FALSE", "ON", "OFF", "DEFAULT", "(", ")", ",", "*", "1", "0",
+}  # fmt: skip
+
+
+def _only_options(tail: list[Token]) -> bool:
+    """True when the tokens after TO STDOUT are COPY options (their quoted values and numbers included)."""
+    return all(t.token_type in (TokenType.STRING, TokenType.NUMBER) or t.text.upper() in _OPTION_WORDS for t in tail)
 
 
 def _matching(tokens: list[Token], open_at: int) -> int | None:
