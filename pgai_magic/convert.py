@@ -101,8 +101,41 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
     return df
 
 
+def for_polars(table: pa.Table) -> tuple[pa.Table, list[str]]:
+    """The table polars can take, and a note for each change: duplicate column names get a suffix, numerics past
+    38 digits (polars' widest decimal) become their exact text, fixed-offset time zones (polars takes IANA names
+    only) become UTC. The instants and digits stay the same."""
+    notes: list[str] = []
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    fields = []
+    columns = []
+    for field, column in zip(table.schema, table.columns):
+        name = field.name
+        if name in seen:
+            seen[name] += 1
+            new = f"{name}_{seen[name]}"
+            notes.append(f"duplicate column name {name!r} renamed {new!r} (polars needs unique names)")
+            name = new
+        seen.setdefault(name, 1)
+        names.append(name)
+        kind = field.type
+        if pa.types.is_decimal(kind) and kind.precision > 38:
+            column, kind = column.cast(pa.string()), pa.string()
+            notes.append(f"column {name}: numerics past 38 digits kept as exact text (polars' decimals stop at 38)")
+        elif pa.types.is_timestamp(kind) and kind.tz and kind.tz[:1] in "+-":
+            kind = pa.timestamp(kind.unit, tz="UTC")
+            column = column.cast(kind)
+            notes.append(f"column {name}: shown in UTC (polars takes IANA time zone names, not {field.type.tz})")
+        fields.append(pa.field(name, kind, metadata=field.metadata))
+        columns.append(column)
+    if not notes:
+        return table, []
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields)), notes
+
+
 def to_polars(table: pa.Table) -> Any:
-    """A polars DataFrame (vectors as List(Float32), the other types per pgtypes' map)."""
+    """A polars DataFrame (vectors as List(Float32), the other types per pgtypes' map; see `for_polars`)."""
     import polars as pl
 
-    return pl.from_arrow(table)
+    return pl.from_arrow(for_polars(table)[0])

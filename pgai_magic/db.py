@@ -23,7 +23,7 @@ from pgai_magic.binding import dump, inline
 from pgai_magic.errors import ConnectionError, ParameterError, QueryCancelled, ResultTooLarge, SQLError
 from pgai_magic.fetch import LimitReached, copy_query, decode_columns, rows_to_table, stream_copy
 from pgai_magic.interrupt import interruptible
-from pgai_magic.pgtypes import Column, TypeInfo, column_spec, session_timezone
+from pgai_magic.pgtypes import Column, TypeInfo, column_spec
 from pgai_magic.protocol import abort_copy, check, drain, flush, last_result, next_result, sql_error
 from pgai_magic.server import EmbeddedServer, redact_dsn
 from pgai_magic.sqltext import Statement, replace_spans
@@ -63,6 +63,8 @@ class Database:
         self._control: psycopg.Connection | None = None
         self._session: psycopg.Connection | None = None
         self._types: dict[int, TypeInfo] = {}
+        self._zones: dict[str, tuple[str, str | None]] = {}
+        self._tz_note: str | None = None
         self._notices: list[str] = []
         self.max_result_bytes: int | None = None
         atexit.register(self.close)
@@ -300,10 +302,12 @@ class Database:
         table = decode_columns(columns, rows, buffers, conn.info.encoding)
         self._check_size(table)
         command = "COPY" if how.path == "copy_out" else "SELECT"
-        return StatementResult(stmt, table, rows, command, 0.0, status=f"{command} {rows}", notes=_notes(table))
+        return StatementResult(
+            stmt, table, rows, command, 0.0, status=f"{command} {rows}", notes=_notes(table, self._tz_note)
+        )
 
     def _columns(self, conn: psycopg.Connection, res: pq.abc.PGresult) -> list[Column]:
-        tz = self._timezone(conn)
+        tz, self._tz_note = self._timezone(conn)
         enc = conn.info.encoding
         oids = [res.ftype(i) for i in range(res.nfields)]
         self._load_types(conn, [o for o in oids if o not in self._types])
@@ -312,16 +316,34 @@ class Database:
             for i, oid in enumerate(oids)
         ]
 
-    def _timezone(self, conn: psycopg.Connection) -> str:
-        """The session's TimeZone as Arrow names it: the IANA name, else the offset the server applies now."""
+    def _timezone(self, conn: psycopg.Connection) -> tuple[str, str | None]:
+        """The session's TimeZone as Arrow names it, and a note when it cannot be named.
+
+        An IANA name is used as is; a POSIX-style setting with one offset all year becomes that fixed offset (as the
+        server applies it); one with daylight-saving rules has no Arrow name: UTC, with a note.
+        """
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
         setting = conn.info.parameter_status("TimeZone") or "UTC"
-        named = session_timezone(conn.info.timezone)
-        if named == setting or named.endswith(setting):
-            return named
-        res = conn.pgconn.exec_(b"SELECT EXTRACT(TIMEZONE FROM now())::int")
-        seconds = int(res.get_value(0, 0) or 0) if res.status == _EXEC.TUPLES_OK else 0
-        sign = "+" if seconds >= 0 else "-"
-        return f"{sign}{abs(seconds) // 3600:02d}:{abs(seconds) % 3600 // 60:02d}"
+        known = self._zones.get(setting)
+        if known is not None:
+            return known
+        try:
+            ZoneInfo(setting)
+            found: tuple[str, str | None] = (setting, None)
+        except (ZoneInfoNotFoundError, ValueError):
+            res = conn.pgconn.exec_(
+                b"SELECT EXTRACT(TIMEZONE FROM '2001-01-15 12:00'::timestamptz)::int, "
+                b"EXTRACT(TIMEZONE FROM '2001-07-15 12:00'::timestamptz)::int"
+            )
+            winter, summer = (int(res.get_value(0, i) or 0) for i in (0, 1))
+            if winter == summer:
+                sign = "+" if winter >= 0 else "-"
+                found = (f"{sign}{abs(winter) // 3600:02d}:{abs(winter) % 3600 // 60:02d}", None)
+            else:
+                found = ("UTC", f"TimeZone {setting!r} has daylight-saving rules but no IANA name: shown in UTC")
+        self._zones[setting] = found
+        return found
 
     def _load_types(self, conn: psycopg.Connection, oids: Sequence[int]) -> None:
         """Fetch type facts for `oids` (and domain bases) once per connection, on the control connection."""
@@ -386,7 +408,7 @@ class Database:
             status.split(" ", 1)[0] if status else how.command,
             0.0,
             status=status,
-            notes=_notes(table) if table is not None else [],
+            notes=_notes(table, self._tz_note),
         )
 
     def run_readonly(self, stmt: Statement, *, timeout_s: float = 30.0) -> StatementResult:
@@ -450,11 +472,14 @@ def _inner(stmt: Statement, how: Route) -> Statement:
     return inner
 
 
-def _notes(table: pa.Table | None) -> list[str]:
-    """pgai's one-line notes on a result: numerics kept as decimals, values a type cannot show."""
+def _notes(table: pa.Table | None, tz_note: str | None = None) -> list[str]:
+    """pgai's one-line notes on a result: numerics kept as decimals, values a type cannot show, the time zone."""
     if table is None:
         return []
     notes = []
+    zoned = [f.name for f in table.schema if pa.types.is_timestamp(f.type) and f.type.tz is not None]
+    if tz_note and zoned:
+        notes.append(f"{', '.join(zoned)}: {tz_note}")
     exact = [f.name for f in table.schema if pa.types.is_decimal(f.type)]
     if exact:
         plural = "s" if len(exact) > 1 else ""

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["Column", "TypeInfo", "column_spec", "session_timezone"]
+__all__ = ["Column", "TypeInfo", "column_spec"]
 
 # builtin type OIDs (pg_type.dat)
 _FIXED: dict[int, tuple[str, pa.DataType]] = {
@@ -106,18 +105,3 @@ def column_spec(name: str, oid: int, typname: str, lookup: TypeLookup, tz: str) 
     if info.name == "citext" or info.typtype == "e":
         return Column(name, oid, info.name, "v", pa.string(), cast="text")
     return Column(name, oid, info.name, "v", pa.string(), cast="text", post="load")
-
-
-def session_timezone(tzinfo: Any) -> str:
-    """An Arrow time zone name for the session's TimeZone (IANA key, else a fixed ±HH:MM offset)."""
-    key = getattr(tzinfo, "key", None)
-    if key:
-        return str(key)
-    import datetime as dt
-
-    offset = tzinfo.utcoffset(dt.datetime(2000, 1, 1)) if tzinfo is not None else None
-    if offset is None:
-        return "UTC"
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

@@ -168,6 +168,8 @@ class Session:
             notices.extend(result.notices)
         last = next((r for r in reversed(results) if r.table is not None), None)
         value = None if last is None else self._convert(last.table, fmt)  # type: ignore[arg-type]
+        if last is not None and fmt == "polars":
+            notices.extend(convert.for_polars(last.table)[1])  # type: ignore[arg-type]
         if last is not None:
             notices.extend(last.notes)
         return CellResult(value=value, results=results, notices=notices)
