@@ -20,7 +20,7 @@ import pyarrow as pa
 from psycopg import pq
 
 from pgai_magic.binding import dump, inline
-from pgai_magic.errors import ConnectionError, ParameterError, QueryCancelled, ResultTooLarge, SQLError
+from pgai_magic.errors import ConnectionError, ParameterError, PgaiError, QueryCancelled, ResultTooLarge, SQLError
 from pgai_magic.fetch import LimitReached, copy_query, decode_columns, rows_to_table, stream_copy
 from pgai_magic.interrupt import interruptible
 from pgai_magic.pgtypes import Column, TypeInfo, column_spec
@@ -32,6 +32,20 @@ from pgai_magic.statements import Route, route
 __all__ = ["Database", "StatementResult"]
 
 _CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
+# statements whose parse analysis takes bound parameters (the others are utility statements)
+_BINDS_PARAMETERS = {
+    "SELECT",
+    "WITH",
+    "VALUES",
+    "TABLE",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "MERGE",
+    "EXPLAIN",
+    "DECLARE",
+    "CALL",
+}
 _TS = pq.TransactionStatus
 _EXEC = pq.ExecStatus
 
@@ -203,12 +217,21 @@ class Database:
             break
         if result.cancelled:
             self._after_cancel(conn, before)
+            if result.terminated:
+                raise QueryCancelled(
+                    f"the statement did not stop after {10:g} s of cancel requests, so its server process was "
+                    "terminated: the next statement opens a new session (temporary tables, SET values and prepared "
+                    "statements of the old one are gone; an open transaction was rolled back)"
+                )
             raise QueryCancelled(
                 "query cancelled (interrupted); the connection is still usable"
                 + ("" if not self.transaction_failed else ": the transaction is aborted, run ROLLBACK to continue")
             )
         if result.error is not None:
-            raise self._translate(result.error, conn, stmt)
+            err = self._translate(result.error, conn, stmt)
+            if isinstance(err, PgaiError) and not conn.closed:
+                err.notices = self._notices + _notifications(conn)
+            raise err
         out: StatementResult = result.value
         out.elapsed = time.perf_counter() - start
         out.notices = self._notices + _notifications(conn)
@@ -275,6 +298,7 @@ class Database:
             return None
         literal = sent.text
         enc = conn.info.encoding
+        seen = len(self._notices)
         pg.send_prepare(b"", literal.encode(enc))
         check(last_result(conn), conn, sent)
         pg.send_describe_prepared(b"")
@@ -282,8 +306,10 @@ class Database:
         check(desc, conn, sent)
         if desc is None or desc.nfields == 0:
             return None
+        parse_notices = self._notices[seen:]
         columns = self._columns(conn, desc)
         copy_sql = copy_query(literal, columns)
+        seen = len(self._notices)
         shift = len(copy_sql.split(literal, 1)[0])
         pg.send_query(copy_sql.encode(enc))
         flush(conn)
@@ -298,6 +324,7 @@ class Database:
             self._stop_copy(conn)
             raise ResultTooLarge(self._too_large(f"after {stop.rows:,} rows")) from None
         final = last_result(conn)
+        _drop_repeats(self._notices, seen, parse_notices)  # the COPY parses the query again
         check(final, conn, sent, shift=shift)
         table = decode_columns(columns, rows, buffers, conn.info.encoding)
         self._check_size(table)
@@ -369,7 +396,7 @@ class Database:
         limit = (self.max_result_bytes or 0) / 2**20
         return (
             f"the result passed {limit:,.0f} MiB {where} and was stopped (the server query was cancelled): "
-            "add a LIMIT, use --arrow, or raise %config Pgai.max_result_mb"
+            "add a LIMIT, or raise %config Pgai.max_result_mb (0: no limit)"
         )
 
     def _stop_copy(self, conn: psycopg.Connection) -> None:
@@ -382,8 +409,14 @@ class Database:
 
     # -- everything else -------------------------------------------------------------------------------------------
     def _plain(self, conn: psycopg.Connection, stmt: Statement, how: Route) -> StatementResult:
-        """Run the statement as typed (parameters bound server-side); rows, if any, in text form."""
+        """Run the statement as typed (parameters bound server-side); rows, if any, in text form.
+
+        Utility statements take no bound parameters in PostgreSQL (EXECUTE, SET, NOTIFY, DDL…): their values are
+        written in as psycopg's quoted literals, as psycopg's client-side binding does.
+        """
         pg = conn.pgconn
+        if stmt.params and how.command not in _BINDS_PARAMETERS:
+            stmt = inline(conn, stmt) or stmt
         params, types, formats = dump(conn, stmt)
         pg.send_query_params(stmt.text.encode(conn.info.encoding), params, types, formats, pq.Format.TEXT)
         flush(conn)
@@ -400,6 +433,12 @@ class Database:
             columns = self._columns(conn, res)
             rows = [[res.get_value(r, c) for c in range(res.nfields)] for r in range(res.ntuples)]
             table = rows_to_table(columns, rows, conn.info.encoding)
+            if self.max_result_bytes is not None and table.nbytes > self.max_result_bytes:
+                raise ResultTooLarge(
+                    f"{status} ran, but its {table.nbytes / 2**20:,.0f} MiB result is past the "
+                    f"{self.max_result_bytes / 2**20:,.0f} MiB limit and was not kept: FETCH fewer rows, add a "
+                    "LIMIT, or raise %config Pgai.max_result_mb (0: no limit)"
+                )
         count = res.command_tuples
         return StatementResult(
             stmt,
@@ -446,6 +485,15 @@ class Database:
         finally:
             if own:
                 conn.close()
+
+
+def _drop_repeats(notices: list[str], start: int, repeated: list[str]) -> None:
+    """Remove from notices[start:] one occurrence of each of `repeated` (said again by a second parse)."""
+    for line in repeated:
+        for i in range(start, len(notices)):
+            if notices[i] == line:
+                del notices[i]
+                break
 
 
 def _relkind(conn: psycopg.Connection, table: str) -> str | None:

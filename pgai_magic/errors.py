@@ -20,7 +20,13 @@ __all__ = [
 
 
 class PgaiError(Exception):
-    """Base of every error raised by pgai_magic."""
+    """Base of every error raised by pgai_magic.
+
+    `notices`: what the server said before the error (NOTICE/WARNING lines, the command tags of the statements of the
+    cell that ran before it), shown above the error as psql shows them.
+    """
+
+    notices: list[str] = []
 
 
 class ConfigError(PgaiError):
@@ -47,6 +53,7 @@ class SQLError(PgaiError):
         statement: str | None = None,
         hint: str | None = None,
         detail: str | None = None,
+        context: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -55,6 +62,7 @@ class SQLError(PgaiError):
         self.statement = statement
         self.hint = hint
         self.detail = detail
+        self.context = context  # where in a function or DO block it happened (the server's CONTEXT)
 
     def __str__(self) -> str:
         from pgai_magic.errors_format import format_sql_error

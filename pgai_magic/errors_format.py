@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,7 +19,12 @@ def caret_lines(statement: str, position: int) -> list[str]:
     line_no = statement.count("\n", 0, offset) + 1
     prefix = f"LINE {line_no}: "
     line = statement[start:end]
-    return [prefix + line, " " * (len(prefix) + offset - start) + "^"]
+    # the caret line copies tabs and counts wide (CJK) characters twice, so it stays under the character
+    pad = "".join(
+        "\t" if ch == "\t" else "  " if unicodedata.east_asian_width(ch) in "WF" else " "
+        for ch in line[: offset - start]
+    )
+    return [prefix + line, " " * len(prefix) + pad + "^"]
 
 
 def format_sql_error(err: SQLError) -> str:
@@ -33,4 +39,6 @@ def format_sql_error(err: SQLError) -> str:
         lines.append(f"DETAIL: {err.detail}")
     if err.hint:
         lines.append(f"HINT: {err.hint}")
+    if err.context:
+        lines.append(f"CONTEXT: {err.context}")
     return "\n".join(lines)

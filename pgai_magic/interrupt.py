@@ -25,6 +25,7 @@ class Outcome:
     value: Any = None
     error: BaseException | None = None
     cancelled: bool = False
+    terminated: bool = False  # cancels did not end it: the backend was terminated
 
 
 def interruptible(
@@ -69,4 +70,5 @@ def interruptible(
                 interrupted_at = time.monotonic()
     thread.join()
     outcome.cancelled = interrupted_at is not None and outcome.error is not None
+    outcome.terminated = terminated
     return outcome

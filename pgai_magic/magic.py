@@ -68,7 +68,9 @@ class Pgai(Magics):
         try:
             return self._dispatch(line, cell)
         except PgaiError as err:
-            # one clear message, no library traceback; the session stays usable
+            # one clear message, no library traceback; the session stays usable; what ran before it first
+            for line in err.notices:
+                print(line)
             print(f"{type(err).__name__}: {err}" if not str(err).startswith("ERROR") else str(err), file=sys.stderr)
             return None
         except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback kept for %pgai debug

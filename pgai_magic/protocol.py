@@ -35,6 +35,7 @@ def sql_error(exc: psycopg.Error, stmt: Statement | None = None, *, shift: int =
         statement=stmt.text if stmt is not None else None,
         hint=diag.message_hint,
         detail=diag.message_detail,
+        context=diag.context,
     )
 
 

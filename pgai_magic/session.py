@@ -153,16 +153,12 @@ class Session:
         for stmt in statements:
             try:
                 result = self.db.run(stmt)
-            except SQLError as err:
-                err.statement = query  # positions are the cell's: the caret goes under what was typed
-                try:
-                    add_suggestion(err, self.db.control)
-                except ConnectionError:
-                    pass
-                if self.db.transaction_failed:
-                    err.hint = ((err.hint + "\n") if err.hint else "") + (
-                        "the transaction is aborted: run ROLLBACK to continue"
-                    )
+            except PgaiError as err:
+                ran = [r.status or r.command for r in results]
+                before = notices + ([f"ran before the error: {'; '.join(ran)}"] if ran else [])
+                err.notices = before + list(err.notices)
+                if isinstance(err, SQLError):
+                    self._explain_sql_error(err, query, namespace or {})
                 raise
             results.append(result)
             notices.extend(result.notices)
@@ -173,6 +169,21 @@ class Session:
         if last is not None:
             notices.extend(last.notes)
         return CellResult(value=value, results=results, notices=notices)
+
+    def _explain_sql_error(self, err: SQLError, query: str, namespace: Mapping[str, Any]) -> None:
+        """The cell as typed for the caret, "did you mean", and hints for the usual slips."""
+        err.statement = query  # positions are the cell's: the caret goes under what was typed
+        try:
+            add_suggestion(err, self.db.control)
+        except ConnectionError:
+            pass
+        hints = [err.hint] if err.hint else []
+        listed = _in_list_parameter(query, namespace)
+        if listed and err.sqlstate == "42601":
+            hints.append(f"a list binds as one array value: write = ANY(:{listed}) instead of IN :{listed}")
+        if self.db.transaction_failed:
+            hints.append("the transaction is aborted: run ROLLBACK to continue")
+        err.hint = "\n".join(hints) if hints else None
 
     @staticmethod
     def _convert(table: pa.Table, fmt: Format) -> Any:
@@ -465,6 +476,19 @@ class Session:
             sample=sample,
             progress=progress,
         )
+
+
+def _in_list_parameter(query: str, namespace: Mapping[str, Any]) -> str | None:
+    """The name in `IN :name` / `IN (:name)` when that variable is a sequence (it binds as one array)."""
+    import re
+
+    import numpy as np
+
+    for match in re.finditer(r"\bIN\s*\(?\s*:([A-Za-z_]\w*)", query, flags=re.IGNORECASE):
+        value = namespace.get(match.group(1))
+        if isinstance(value, list | tuple | set | np.ndarray):
+            return match.group(1)
+    return None
 
 
 def connect(dsn: str | None = None, *, data_dir: str | Path | None = None, quiet: bool = False) -> Session:

@@ -110,6 +110,36 @@ def _slice(sql: str, start: int, end: int) -> Statement:
     return Statement(text=stripped.rstrip(), offset=offset)
 
 
+def _raw_strings(text: str, tokens: list[Token]) -> list[tuple[int, str]]:
+    """(offset, text) of the raw STRING tokens in which sqlglot keeps the rest of a statement it does not parse
+    (EXECUTE …): their positions are not reliable, so they are found after the token before them."""
+    out = []
+    for before, tok in itertools.pairwise(tokens):
+        if tok.token_type == TokenType.STRING:
+            rest = text[before.end + 1 :]
+            at = before.end + 1 + len(rest) - len(rest.lstrip())
+            if text.startswith(tok.text, at) and not text.startswith(("'", "$"), at):
+                out.append((at, tok.text))
+    return out
+
+
+def _placeholders(text: str) -> list[tuple[int, int, int]] | None:
+    """(start, end, n) of each `$n` placeholder outside strings and comments; None when it cannot be tokenized."""
+    try:
+        tokens = tokenize(text)
+    except Exception:  # noqa: BLE001
+        return None
+    found = []
+    for tok, nxt in itertools.pairwise(tokens):
+        if tok.token_type == TokenType.PARAMETER and nxt.token_type == TokenType.NUMBER and nxt.start == tok.end + 1:
+            if nxt.text.isdigit():
+                found.append((tok.start, nxt.end + 1, int(nxt.text)))
+    for at, raw in _raw_strings(text, tokens):
+        inner = _placeholders(raw) or []
+        found.extend((at + a, at + b, n) for a, b, n in inner)
+    return sorted(found)
+
+
 def parameter_names(text: str) -> list[tuple[int, int, str]]:
     """(start, end, name) of each `:name` placeholder; casts, `:=`, slices, strings, comments skipped."""
     try:
@@ -117,6 +147,8 @@ def parameter_names(text: str) -> list[tuple[int, int, str]]:
     except Exception:  # noqa: BLE001
         return []
     found: list[tuple[int, int, str]] = []
+    for at, raw in _raw_strings(text, tokens):
+        found.extend((at + a, at + b, n) for a, b, n in parameter_names(raw))
     for i, tok in enumerate(tokens[:-1]):
         if tok.token_type != TokenType.COLON:
             continue
@@ -131,7 +163,7 @@ def parameter_names(text: str) -> list[tuple[int, int, str]]:
         if prev is not None and prev.token_type == TokenType.L_BRACKET:
             continue  # arr[:hi] is a slice with no lower bound (write arr[(:i)] for a parameter index)
         found.append((tok.start, nxt.end + 1, nxt.text))
-    return found
+    return sorted(found)
 
 
 _DOUBLE_BRACES = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
@@ -166,16 +198,12 @@ def check_positional(text: str) -> None:
     """
     if not parameter_names(text):
         return
-    try:
-        tokens = tokenize(text)
-    except Exception:  # noqa: BLE001
-        return
-    for tok, nxt in itertools.pairwise(tokens):
-        if tok.token_type == TokenType.PARAMETER and nxt.token_type == TokenType.NUMBER and nxt.start == tok.end + 1:
-            raise ParameterError(
-                f"${nxt.text} is a positional placeholder, which a cell does not bind beside :name parameters: "
-                f"bind every value as :name (a notebook variable)"
-            )
+    found = _placeholders(text) or []
+    if found:
+        raise ParameterError(
+            f"${found[0][2]} is a positional placeholder, which a cell does not bind beside :name parameters: "
+            f"bind every value as :name (a notebook variable)"
+        )
 
 
 def bind_parameters(stmt: Statement, namespace: Mapping[str, Any]) -> Statement:
@@ -250,13 +278,8 @@ def inline_placeholders(stmt: Statement, literals: Sequence[str]) -> Statement |
 
     None when the text cannot be tokenized (the caller then binds server-side instead).
     """
-    try:
-        tokens = tokenize(stmt.text)
-    except Exception:  # noqa: BLE001
+    found = _placeholders(stmt.text)
+    if found is None:
         return None
-    spans = []
-    for tok, nxt in itertools.pairwise(tokens):
-        if tok.token_type == TokenType.PARAMETER and tok.text == "$" and nxt.token_type == TokenType.NUMBER:
-            if nxt.start == tok.end + 1 and nxt.text.isdigit() and 0 < int(nxt.text) <= len(literals):
-                spans.append((tok.start, nxt.end + 1, literals[int(nxt.text) - 1]))
+    spans = [(a, b, literals[n - 1]) for a, b, n in found if 0 < n <= len(literals)]
     return replace_spans(stmt, spans, [])

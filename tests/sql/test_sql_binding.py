@@ -89,3 +89,16 @@ def test_templates_are_refused_with_the_parameter_to_write(session: Session) -> 
         session.execute("SELECT g FROM generate_series(1, 5) g LIMIT {limit_n}", {"limit_n": 2})
     # an array literal that names no notebook variable is SQL, not a template
     assert session.execute("SELECT '{a,b}'::text[] AS v", {}).value["v"][0] == ["a", "b"]
+
+
+def test_positional_placeholders_beside_names_are_refused(session: Session) -> None:
+    with pytest.raises(ParameterError, match=r"\$1 is a positional placeholder"):
+        session.execute("SELECT $1::int + :a AS x", {"a": 1})
+    session.sql("PREPARE twice(int) AS SELECT $1 * 2 AS d")  # $n alone is the server's business
+    assert session.sql("EXECUTE twice(:n)", n=4)["d"][0] == 8
+    session.sql("DEALLOCATE twice")
+
+
+def test_integer_lists_of_mixed_width_bind_as_one_array(session: Session) -> None:
+    df = session.sql("SELECT :ids AS v, pg_typeof(:ids)::text AS t", ids=[1, 5_000_000_000, None])
+    assert df["v"][0] == [1, 5_000_000_000, None] and df["t"][0] == "bigint[]"

@@ -206,3 +206,76 @@ def test_caret_under_the_right_character(session: Session, cell: str, caret_line
 def test_an_empty_cell_says_nothing_to_run(session: Session) -> None:
     result = session.execute("-- only a comment\n/* and this */")
     assert result.results == [] and result.summary() == "no statement to run"
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("COPY {s}.b TO STDOUT WHERE id = 1", "WHERE clause not allowed with COPY TO"),
+        ("COPY {s}.pt TO STDOUT", "cannot copy from partitioned table"),
+        ("COPY {s}.bv TO STDOUT", "cannot copy from view"),
+        ("COPY {s}.b (nosuch) TO STDOUT", 'column "nosuch" of relation "b" does not exist'),
+        ("COPY {s}.nosuch TO STDOUT", "does not exist"),
+    ],
+)
+def test_copy_that_the_server_refuses_gets_its_error(session: Session, schema: str, sql: str, message: str) -> None:
+    session.sql(
+        f"CREATE TABLE {schema}.b (id int); INSERT INTO {schema}.b VALUES (1), (2);"
+        f"CREATE TABLE {schema}.pt (a int) PARTITION BY RANGE (a);"
+        f"CREATE TABLE {schema}.pt1 PARTITION OF {schema}.pt FOR VALUES FROM (0) TO (10);"
+        f"CREATE VIEW {schema}.bv AS SELECT * FROM {schema}.b"
+    )
+    with pytest.raises(SQLError, match=message):
+        session.execute(sql.format(s=schema))
+    assert session.execute(f"COPY {schema}.pt1 TO STDOUT").summary() == "COPY 0"
+
+
+def test_errors_keep_what_ran_before_them(session: Session, schema: str) -> None:
+    with pytest.raises(SQLError) as info:
+        session.execute(
+            f"CREATE TABLE {schema}.e (a int); DO $$BEGIN RAISE NOTICE 'first'; END$$;"
+            f"INSERT INTO {schema}.e VALUES (1); SELECT 1/0"
+        )
+    assert info.value.notices == ["NOTICE:  first", "ran before the error: CREATE TABLE; DO; INSERT 0 1"]
+    assert session.sql(f"SELECT count(*) AS n FROM {schema}.e")["n"][0] == 1
+    with pytest.raises(SQLError) as info:
+        session.execute("DO $$BEGIN RAISE NOTICE 'inside'; PERFORM 1/0; END$$")
+    assert info.value.notices == ["NOTICE:  inside"]
+    assert "PL/pgSQL function inline_code_block line 1 at PERFORM" in str(info.value)  # the server's CONTEXT
+
+
+def test_parse_time_warnings_are_shown_once(session: Session) -> None:
+    try:
+        session.sql("SET standard_conforming_strings = off; SET escape_string_warning = on")
+        result = session.execute("SELECT 'a\\\\b' AS v")
+        assert len([n for n in result.notices if "nonstandard use of \\\\" in n]) == 1, result.notices
+    finally:
+        session.sql("RESET standard_conforming_strings; RESET escape_string_warning")
+
+
+def test_caret_under_tabs_and_wide_characters(session: Session) -> None:
+    cell = "SELECT\t'漢字' || nosuch"
+    with pytest.raises(SQLError) as info:
+        session.execute(cell)
+    line, caret = str(info.value).splitlines()[1:3]
+    assert line == "LINE 1: " + cell
+    # SELECT, the tab as a tab, the quote, two wide characters (two columns each), the quote, " || "
+    assert caret == " " * len("LINE 1: ") + "      \t" + " " + "  " * 2 + " " + "    " + "^"
+
+
+def test_in_with_a_list_parameter_hints_any(session: Session) -> None:
+    with pytest.raises(SQLError, match=r"write = ANY\(:ids\) instead of IN :ids"):
+        session.execute("SELECT 1 WHERE 1 IN :ids", {"ids": (1, 2)})
+
+
+def test_oversized_plain_result_says_the_statement_ran(session: Session) -> None:
+    session.db.max_result_bytes = 2**20
+    try:
+        session.sql("BEGIN; DECLARE big CURSOR FOR SELECT g, md5(g::text) FROM generate_series(1, 100000) g")
+        from pgai_magic.errors import ResultTooLarge
+
+        with pytest.raises(ResultTooLarge, match="FETCH 100000 ran"):
+            session.sql("FETCH ALL FROM big")
+    finally:
+        session.db.max_result_bytes = None
+        session.sql("ROLLBACK")

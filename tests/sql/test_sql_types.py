@@ -205,3 +205,48 @@ def test_values_a_type_cannot_hold_are_shown_with_a_note(session: Session, via_c
     assert df["iv"].tolist() == ["1000000 years", "-3 mons +2 days -00:00:01.5"]  # PostgreSQL's own text
     notes = " ".join(result.notices)
     assert "column t holds ±infinity" in notes and "column d holds ±infinity" in notes and "column iv" in notes
+
+
+@pytest.mark.parametrize("via_cursor", [False, True])
+def test_values_python_cannot_hold_come_as_postgresql_text(session: Session, via_cursor: bool) -> None:
+    sql = (
+        "SELECT '24:00'::time AS t, '0044-03-15'::date - 730000 AS d, '294276-12-31 23:59:59'::timestamp AS ts, "
+        "'infinity'::interval AS iv"
+    )
+    if via_cursor:
+        session.sql(f"BEGIN; DECLARE oor CURSOR FOR {sql}")
+        result = session.execute("FETCH ALL FROM oor")
+        session.sql("COMMIT")
+    else:
+        result = session.execute(sql)
+    reference = session.sql(f"SELECT t::text, d::text, ts::text, iv::text FROM ({sql}) q")
+    assert result.value.iloc[0].tolist() == reference.iloc[0].tolist()
+    assert sum("kept as PostgreSQL's text" in n for n in result.notices) == 4
+
+
+def test_time_zone_with_daylight_saving_rules_but_no_name(session: Session) -> None:
+    try:
+        session.sql("SET TimeZone = 'CET-1CEST,M3.5.0,M10.5.0/3'")
+        result = session.execute("SELECT '2024-06-01 12:00:00+00'::timestamptz AS t")
+        assert str(result.value["t"].dt.tz) == "UTC"
+        assert result.value["t"][0] == pd.Timestamp("2024-06-01 12:00", tz="UTC")
+        assert any("daylight-saving rules but no IANA name" in n for n in result.notices)
+    finally:
+        session.sql("RESET TimeZone")
+
+
+def test_polars_notes_what_it_changes(session: Session) -> None:
+    try:
+        session.sql("SET TimeZone = '+05:30'")
+        result = session.execute(
+            "SELECT 1 AS a, 2 AS a, 1234567890123456789012345678901234567890.5::numeric AS big, "
+            "'2024-01-01 00:00+00'::timestamptz AS t",
+            fmt="polars",
+        )
+    finally:
+        session.sql("RESET TimeZone")
+    frame = result.value
+    assert frame.columns == ["a", "a_2", "big", "t"]
+    assert frame["big"][0] == "1234567890123456789012345678901234567890.5"
+    assert str(frame["t"].dtype.time_zone) == "UTC"
+    assert len([n for n in result.notices if "polars" in n]) == 3
