@@ -13,6 +13,8 @@ import psycopg
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from tests.pg_helpers import drop_schema
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 for var in ("PGAI_DSN", "DATABASE_URL"):
@@ -73,9 +75,7 @@ def schema(conn: psycopg.Connection) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex[:10]}"
     conn.execute(f'CREATE SCHEMA "{name}"')
     yield name
-    # a session left holding a lock fails the test here instead of hanging the suite
-    conn.execute("SET lock_timeout = '30s'")
-    conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+    drop_schema(conn, name)  # a session left holding a lock fails the test instead of hanging the suite
 
 
 @pytest.fixture()

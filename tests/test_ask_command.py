@@ -16,6 +16,7 @@ from pgai_magic.commands.ask import split_flags
 from pgai_magic.datasets import sales
 from pgai_magic.display import ResultFrame
 from pgai_magic.errors import ConfigError, PgaiError
+from tests.pg_helpers import drop_schema
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def shop(pg_dsn: str, session) -> Iterator[str]:  # type: ignore[no-untyped-def]
         sales.load(conn, schema=name, seed=6, scale=0.2)
     yield name
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        drop_schema(conn, name)
         conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (name,))
 
 

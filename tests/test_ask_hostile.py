@@ -24,6 +24,7 @@ from psycopg import sql
 
 from pgai_magic.datasets import sales
 from pgai_magic.errors import GuardError, PgaiError
+from tests.pg_helpers import drop_schema
 
 SEED = 20240630
 N_QUESTIONS = 200
@@ -251,7 +252,7 @@ def shop(pg_dsn: str, session) -> Iterator[str]:  # type: ignore[no-untyped-def]
         sales.load(conn, schema=name, seed=4, scale=0.2)
     yield name
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+        drop_schema(conn, name)
         conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (name,))
 
 

@@ -16,6 +16,7 @@ from pgai_magic.datasets import planted
 from pgai_magic.errors import ConfigError, InsightError
 from pgai_magic.insights import COLUMNS, find_insights
 from pgai_magic.insights.render import cards_html, chart
+from tests.pg_helpers import drop_schema
 
 N_ROWS = 60_000
 
@@ -33,7 +34,7 @@ def sales(pconn: psycopg.Connection) -> Iterator[str]:
     pconn.execute(f'CREATE SCHEMA "{name}"')
     planted.load(pconn, f"{name}.sales_facts", n=N_ROWS)
     yield f"{name}.sales_facts"
-    pconn.execute(f'DROP SCHEMA "{name}" CASCADE')
+    drop_schema(pconn, name)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from pgai_magic.datasets import clutter, sales
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.evaluate import gold_is_ordered, results_match
 from pgai_magic.nl2sql.translator import Translator
+from tests.pg_helpers import drop_schema
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def crowded(pg_dsn: str, session) -> Iterator[tuple[psycopg.Connection, Translat
         sales.load(conn, schema=name, seed=2, scale=0.5)
         clutter.load(conn, name, facts=20_000, customers=1000, trips=2000)
         yield conn, Translator(load_catalog(conn), conn=conn), name
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        drop_schema(conn, name)
 
 
 REPORTED = [

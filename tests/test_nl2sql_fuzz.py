@@ -16,6 +16,7 @@ from pgai_magic.errors import PgaiError
 from pgai_magic.nl2sql.guard import check
 from pgai_magic.nl2sql.lexicon import CUES, ZH_PHRASES
 from pgai_magic.nl2sql.translator import Translator
+from tests.pg_helpers import drop_schema
 
 WORDS = (
     sorted(CUES)
@@ -74,7 +75,7 @@ def shop(pg_dsn: str, session) -> Iterator[tuple[psycopg.Connection, Translator]
     with psycopg.connect(pg_dsn, autocommit=True, options=f"-c search_path={name},public") as conn:
         sales.load(conn, schema=name, seed=9, scale=0.1)
         yield conn, Translator(load_catalog(conn), conn=conn)
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        drop_schema(conn, name)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

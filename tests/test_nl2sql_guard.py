@@ -13,6 +13,7 @@ from pgai_magic.errors import GuardError, QueryCancelled, SQLError, TranslationE
 from pgai_magic.nl2sql.guard import check, explain, run_read_only
 from pgai_magic.nl2sql.llm import FakeBackend
 from pgai_magic.sqltext import Statement
+from tests.pg_helpers import drop_schema
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def shop(pg_dsn: str, session) -> Iterator[str]:  # type: ignore[no-untyped-def]
         sales.load(conn, schema=name, seed=2, scale=0.2)
     yield name
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        drop_schema(conn, name)
 
 
 def _state(conn: psycopg.Connection, schema: str) -> dict[str, object]:

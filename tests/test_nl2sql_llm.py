@@ -18,6 +18,7 @@ from pgai_magic.datasets import sales
 from pgai_magic.errors import ConfigError, TranslationError
 from pgai_magic.nl2sql.generator import extract_sql
 from pgai_magic.nl2sql.llm import Message, OpenAIChatBackend, TransformersBackend, backend_from_env
+from tests.pg_helpers import drop_schema
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def shop(pg_dsn: str, session) -> Iterator[str]:  # type: ignore[no-untyped-def]
         sales.load(conn, schema=name, seed=5, scale=0.2)
     yield name
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        drop_schema(conn, name)
         conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (name,))
 
 

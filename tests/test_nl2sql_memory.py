@@ -11,6 +11,7 @@ import pytest
 from pgai_magic.datasets import sales
 from pgai_magic.errors import ConfigError, GuardError, SQLError
 from pgai_magic.nl2sql.adapt import adapt_sql
+from tests.pg_helpers import drop_schema
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def shop(pg_dsn: str, session) -> Iterator[str]:  # type: ignore[no-untyped-def]
         sales.load(conn, schema=name, seed=4, scale=0.3)
     yield name
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        drop_schema(conn, name)
         conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (name,))
 
 

@@ -13,6 +13,7 @@ from pgai_magic.datasets import sales
 from pgai_magic.errors import GuardError, TranslationError
 from pgai_magic.nl2sql.evaluate import gold_is_ordered, results_match
 from pgai_magic.nl2sql.translator import Translator
+from tests.pg_helpers import drop_schema
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def shop(pg_dsn: str, session) -> Iterator[tuple[psycopg.Connection, Translator]
     with psycopg.connect(pg_dsn, autocommit=True, options=f"-c search_path={name},public") as conn:
         sales.load(conn, schema=name, seed=1, scale=0.4)
         yield conn, Translator(load_catalog(conn), conn=conn)
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        drop_schema(conn, name)
 
 
 CASES = [

@@ -9,6 +9,7 @@ import pytest
 
 from pgai_magic.errors import ParameterError, SQLError
 from pgai_magic.session import Session
+from tests.pg_helpers import drop_schema
 
 
 def _psycopg(conn: psycopg.Connection, sql: str) -> tuple[str, list[tuple[Any, ...]] | None]:
@@ -66,7 +67,7 @@ def test_table_and_dml_tags_match_psycopg(session: Session, conn: psycopg.Connec
         for sql in steps:
             assert _pgai(session, sql) == _psycopg(conn, sql.replace(f"{schema}.", f"{twin}.")), sql
     finally:
-        conn.execute(f"DROP SCHEMA {twin} CASCADE")
+        drop_schema(conn, twin)
 
 
 def test_dml_with_bound_parameters_reports_its_row_count(session: Session, schema: str) -> None:
