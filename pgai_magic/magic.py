@@ -96,6 +96,9 @@ class Pgai(Magics):
             return None
         if word in COMMANDS:
             return COMMANDS[word].run(ctx, rest.strip(), cell)
+        if word in _JUPYSQL_PERSIST and cell is None:
+            # JupySQL's spellings: %sql --persist df / --persist-replace df / --append df
+            return COMMANDS["persist"].run(ctx, rest.strip() + _JUPYSQL_PERSIST[word], None)
         if word.isidentifier() and rest.lstrip().startswith("<<"):
             # JupySQL's `VAR << SELECT ...` / `%%pgai VAR <<` spelling of --out VAR
             after = rest.lstrip()[2:].strip()
@@ -110,6 +113,8 @@ class Pgai(Magics):
             return run_sql(ctx, options, sql)
         return run_sql(ctx, stripped, cell)
 
+
+_JUPYSQL_PERSIST = {"--persist": "", "--persist-replace": " --replace", "--append": " --append"}
 
 # a line magic, optionally assigned (`df = %pgai ask …`): matched on notebook source lines, not on SQL
 _LINE_MAGIC = re.compile(r"^(?P<indent>\s*)(?:(?P<target>[A-Za-z_][\w.]*)\s*=\s*)?%pgai(?P<rest>\s.*)?$")

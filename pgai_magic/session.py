@@ -195,6 +195,69 @@ class Session:
             return convert.to_pandas(table)
         raise ConfigError(f"unknown result format {fmt!r}: use pandas, arrow or polars")
 
+    # -- data in and out ------------------------------------------------------------------------
+    def persist(
+        self,
+        data: Any,
+        table: str,
+        *,
+        schema: str | None = None,
+        mode: str = "create",
+        index: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> Any:
+        """Write a pandas / polars DataFrame or Arrow table to `table` with binary COPY (workflow.persist).
+
+        mode: "create" (the default: error if it exists), "append" or "replace". Returns a PersistResult.
+        """
+        import time
+
+        from pgai_magic.workflow.persist import as_arrow, persist_batches
+
+        start = time.perf_counter()
+        arrow, notes = as_arrow(data, index=index)
+        target = _split_name(table, schema)
+        result = persist_batches(
+            self.db.session,
+            arrow.schema,
+            arrow.to_batches(max_chunksize=65_536),
+            target,
+            mode=_mode(mode),
+            progress=progress,
+        )
+        result.notes = notes + result.notes
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def load(
+        self,
+        path: str | Path,
+        table: str | None = None,
+        *,
+        schema: str | None = None,
+        mode: str = "create",
+        delimiter: str | None = None,
+        header: bool | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Any:
+        """Load a CSV / Parquet file (read here, streamed) into a table named after the file unless given."""
+        from pgai_magic.workflow.files import load_file, table_name_for
+
+        path = Path(path)
+        target = _split_name(table or table_name_for(path), schema)
+        return load_file(
+            self.db.session, path, target, mode=_mode(mode), delimiter=delimiter, header=header, progress=progress
+        )
+
+    def unload(self, query: str, path: str | Path, *, namespace: Mapping[str, Any] | None = None) -> int:
+        """Run `query` and write its rows to a CSV / Parquet file; returns the rows written."""
+        from pgai_magic.workflow.files import write_result
+
+        result = self.execute(query, namespace, fmt="arrow")
+        if result.value is None:
+            raise ConfigError("the query returned no rows to write (it must be a row-returning statement)")
+        return write_result(result.value, Path(path))
+
     def sql(self, query: str, /, **params: Any) -> pd.DataFrame:
         """Run SQL (`:name` placeholders bound from keyword arguments); the last result as a DataFrame."""
         result = self.execute(query, params)
@@ -476,6 +539,20 @@ class Session:
             sample=sample,
             progress=progress,
         )
+
+
+def _split_name(table: str, schema: str | None) -> tuple[str | None, str]:
+    """(schema, table) from `schema.table` or the separate schema option."""
+    if schema is None and "." in table:
+        first, _, second = table.partition(".")
+        return first, second
+    return schema, table
+
+
+def _mode(mode: str) -> Any:
+    if mode not in ("create", "append", "replace"):
+        raise ConfigError(f"unknown mode {mode!r}: use create, append or replace")
+    return mode
 
 
 def _in_list_parameter(query: str, namespace: Mapping[str, Any]) -> str | None:

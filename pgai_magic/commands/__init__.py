@@ -101,3 +101,4 @@ from pgai_magic.commands import model  # noqa: E402, F401
 from pgai_magic.commands import insights  # noqa: E402, F401
 from pgai_magic.commands import ask  # noqa: E402, F401
 from pgai_magic.commands import embed  # noqa: E402, F401
+from pgai_magic.commands import workflow  # noqa: E402, F401

@@ -23,7 +23,7 @@ def test_out_limit_and_formats_in_line_mode(ip: InteractiveShell) -> None:
     assert ip.user_ns["z"] is df and df["a"][0] == 1
 
 
-@pytest.mark.parametrize("line", ["%pgai --persist df", "%pgai --persist df SELECT 1", "%pgai --nope SELECT 1"])
+@pytest.mark.parametrize("line", ["%pgai --nope SELECT 1", "%pgai --persistt df", "%pgai -x SELECT 1"])
 def test_unknown_option_is_an_error_naming_it(
     ip: InteractiveShell, capsys: pytest.CaptureFixture[str], line: str
 ) -> None:
@@ -34,8 +34,8 @@ def test_unknown_option_is_an_error_naming_it(
 
 
 def test_unknown_option_in_cell_mode(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
-    assert ip.run_cell("%%pgai --persist df\nSELECT 1").result is None
-    assert "--persist" in capsys.readouterr().err
+    assert ip.run_cell("%%pgai --nope df\nSELECT 1").result is None
+    assert "--nope" in capsys.readouterr().err
 
 
 def test_nothing_to_run_says_so(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,119 @@
+"""%pgai persist / load / unload: data in and out of PostgreSQL from the notebook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pgai_magic.commands import ArgParser, Context, command, split_args
+from pgai_magic.errors import ConfigError
+
+__all__ = ["persist_args"]
+
+
+@contextmanager
+def _progress(total: int | None, unit: str = "rows") -> Iterator[Callable[[int], None]]:
+    """A tqdm bar that appears only past two seconds (short loads stay quiet)."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, unit=f" {unit}", unit_scale=True, delay=2.0, leave=False)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def persist_args(rest: str) -> Any:
+    parser = ArgParser("%pgai persist")
+    parser.add_argument("var", metavar="VAR", help="a pandas or polars DataFrame, or a pyarrow Table, in the notebook")
+    parser.add_argument("--table", "-t", metavar="NAME", help="table name (default: the variable's name)")
+    parser.add_argument("--schema", "-s", metavar="S", help="schema (default: the first on the search_path)")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--append", action="store_true", help="add the rows to an existing table")
+    modes.add_argument("--replace", action="store_true", help="drop the table first and create it anew")
+    parser.add_argument("--index", action="store_true", help="also write the pandas index as columns")
+    return parser.parse(split_args(rest))
+
+
+@command(
+    "persist",
+    "write a DataFrame (pandas, polars, Arrow) to a table with binary COPY",
+    "%pgai persist VAR [--table NAME] [--schema S] [--append | --replace] [--index]",
+)
+def _persist(ctx: Context, rest: str, cell: str | None) -> Any:
+    args = persist_args(rest)
+    if args.var not in ctx.namespace:
+        raise ConfigError(f"no variable {args.var!r} in the notebook: persist names a DataFrame you have defined")
+    mode = "append" if args.append else "replace" if args.replace else "create"
+    data = ctx.namespace[args.var]
+    with _progress(_rows(data)) as update:
+        result = ctx.session.persist(
+            data, table=args.table or args.var, schema=args.schema, mode=mode, index=args.index, progress=update
+        )
+    for note in result.notes:
+        ctx.say(note)
+    ctx.say(result.summary())
+    return None
+
+
+def _rows(data: Any) -> int | None:
+    try:
+        return len(data)
+    except TypeError:
+        return None
+
+
+@command(
+    "load",
+    "load a CSV or Parquet file into a table (read on the client, streamed)",
+    "%pgai load PATH [--table NAME] [--schema S] [--append | --replace] [--delimiter C] [--no-header]",
+)
+def _load(ctx: Context, rest: str, cell: str | None) -> Any:
+    from pgai_magic.workflow.files import table_name_for
+
+    parser = ArgParser("%pgai load")
+    parser.add_argument("path", metavar="PATH", help="a .csv/.tsv/.txt (also .gz) or .parquet file")
+    parser.add_argument("--table", "-t", metavar="NAME", help="table name (default: from the file name)")
+    parser.add_argument("--schema", "-s", metavar="S", help="schema (default: the first on the search_path)")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--append", action="store_true", help="add the rows to an existing table")
+    modes.add_argument("--replace", action="store_true", help="drop the table first and create it anew")
+    parser.add_argument("--delimiter", metavar="C", help="CSV delimiter (default: sniffed from the file)")
+    parser.add_argument("--no-header", action="store_true", help="the CSV has no header row")
+    args = parser.parse(split_args(rest))
+    path = Path(args.path).expanduser()
+    mode = "append" if args.append else "replace" if args.replace else "create"
+    with _progress(None) as update:
+        result = ctx.session.load(
+            path,
+            table=args.table or table_name_for(path),
+            schema=args.schema,
+            mode=mode,
+            delimiter=args.delimiter,
+            header=False if args.no_header else None,
+            progress=update,
+        )
+    for note in result.notes:
+        ctx.say(note)
+    ctx.say(result.summary())
+    return None
+
+
+@command(
+    "unload",
+    "write a query's result to a CSV or Parquet file",
+    '%pgai unload "SELECT ..." PATH',
+)
+def _unload(ctx: Context, rest: str, cell: str | None) -> Any:
+    parser = ArgParser("%pgai unload")
+    parser.add_argument("query", metavar='"SELECT ..."', nargs="?", help="the query (or the cell body)")
+    parser.add_argument("path", metavar="PATH", help="a .csv, .tsv or .parquet file to write")
+    args = parser.parse(split_args(rest))
+    query = cell if cell and cell.strip() else args.query
+    if not query:
+        raise ConfigError('give the query: %pgai unload "SELECT ..." PATH, or the query in the cell body')
+    rows = ctx.session.unload(query, Path(args.path).expanduser(), namespace=ctx.namespace)
+    ctx.say(f"wrote {rows:,} rows to {args.path}")
+    return None

@@ -1,0 +1,127 @@
+"""Files ↔ tables: CSV and Parquet read on the client in batches (so a remote server works and a file larger than
+memory loads), written with the same binary COPY as `persist`; query results written to CSV or Parquet."""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from pgai_magic.errors import ConfigError
+from pgai_magic.workflow.persist import Mode, PersistResult, as_arrow, persist_batches
+
+__all__ = ["NULL_MARKERS", "load_file", "open_file", "table_name_for", "write_result"]
+
+# cells read as NULL in a CSV (besides an empty unquoted field): what pandas.read_csv treats as missing
+NULL_MARKERS = ["", "NULL", "null", "NA", "N/A", "NaN", "nan", "None", "#N/A"]
+_BLOCK = 4 << 20  # bytes per CSV block read
+
+
+def table_name_for(path: Path) -> str:
+    """A table name from a file name: 'Sales 2024.csv' → 'sales_2024'."""
+    stem = path.name.split(".")[0]
+    name = "".join(c if c.isalnum() else "_" for c in stem.lower()).strip("_")
+    return name if name and not name[0].isdigit() else f"t_{name}"
+
+
+def _sniff(path: Path) -> tuple[str, bool]:
+    """(delimiter, has header) from the first 64 KiB, by the standard library's csv.Sniffer."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        sample = fh.read(65536)
+    if not sample.strip():
+        raise ConfigError(f"{path} is empty: nothing to load")
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        header = csv.Sniffer().has_header(sample)
+    except csv.Error:
+        header = True
+    return delimiter, header
+
+
+def open_file(
+    path: Path, *, delimiter: str | None = None, header: bool | None = None
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """The schema and a stream of record batches of a CSV or Parquet file (types inferred by pyarrow)."""
+    if not path.exists():
+        raise ConfigError(f"no file {path}: give a path to a .csv, .tsv, .txt or .parquet file")
+    suffix = "".join(path.suffixes[-2:]).lower()
+    if suffix.endswith((".parquet", ".pq")):
+        parquet = pq.ParquetFile(path)
+        return parquet.schema_arrow, parquet.iter_batches(batch_size=65_536)
+    if not suffix.endswith((".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")):
+        raise ConfigError(f"{path.name}: pgai loads CSV (.csv, .tsv, .txt, also gzipped) and Parquet (.parquet)")
+    sniffed = _sniff(path) if not suffix.endswith(".gz") else (",", True)
+    sep = delimiter or ("\t" if ".tsv" in suffix else sniffed[0])
+    has_header = sniffed[1] if header is None else header
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=_BLOCK, autogenerate_column_names=not has_header),
+        parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            null_values=NULL_MARKERS, strings_can_be_null=True, quoted_strings_can_be_null=False
+        ),
+    )
+    return reader.schema, iter(reader)
+
+
+def load_file(
+    conn: Any,
+    path: Path,
+    target: tuple[str | None, str],
+    *,
+    mode: Mode = "create",
+    delimiter: str | None = None,
+    header: bool | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> PersistResult:
+    """Load a CSV / Parquet file into a table (see `persist_batches` for modes and errors).
+
+    CSV types are inferred from the first block (4 MiB); a later value that does not fit that type is a
+    ConfigError naming it, and nothing is written (the load is one transaction).
+    """
+    start = time.perf_counter()
+    schema, batches = open_file(path, delimiter=delimiter, header=header)
+    try:
+        result = persist_batches(conn, schema, batches, target, mode=mode, progress=progress)
+    except pa.ArrowInvalid as exc:
+        raise ConfigError(f"{path.name}: {exc} (types are inferred from the first 4 MiB of the file)") from None
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def write_result(table: pa.Table, path: Path) -> int:
+    """Write a query's Arrow result to CSV or Parquet (by the file's suffix); returns the rows written."""
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        pq.write_table(table, path)
+    elif suffix in (".csv", ".tsv", ".txt"):
+        plain = as_arrow(table)[0]
+        options = pacsv.WriteOptions(delimiter="\t" if suffix == ".tsv" else ",")
+        with open(path, "wb") as fh:
+            pacsv.write_csv(_csv_safe(plain), fh, write_options=options)
+    else:
+        raise ConfigError(f"{path.name}: pgai writes .csv, .tsv and .parquet files")
+    return table.num_rows
+
+
+def _csv_safe(table: pa.Table) -> pa.Table:
+    """CSV cannot hold lists, binary or decimals past 38 digits as such: their text form instead."""
+    columns = []
+    for col in table.columns:
+        t = col.type
+        if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+            col = pa.array([None if v is None else str(v) for v in col.to_pylist()], type=pa.string())
+        elif pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            col = pa.array([None if v is None else "\\x" + v.hex() for v in col.to_pylist()], type=pa.string())
+        columns.append(col)
+    return pa.Table.from_arrays(columns, names=table.column_names)

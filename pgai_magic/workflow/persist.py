@@ -1,0 +1,288 @@
+"""DataFrame → table: pandas, polars or Arrow data written with one `COPY … FROM STDIN (FORMAT binary)` stream.
+
+Types: Arrow's, mapped as `column_ddl` says (pandas nullable types and categoricals included, float vectors →
+pgvector `vector(n)`); the binary COPY rows are encoded by pgpq (Arrow → PostgreSQL binary, in Rust), batch by batch,
+on the session's own connection, in one transaction (a failure leaves no half-written table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+from psycopg import sql
+
+from pgai_magic.errors import ConfigError, ParameterError
+
+__all__ = ["PersistResult", "as_arrow", "column_ddl", "persist_batches"]
+
+Mode = Literal["create", "append", "replace"]
+_BATCH_ROWS = 65_536
+
+
+@dataclass
+class PersistResult:
+    """What was written: the table, rows, the column types used, and notes on conversions."""
+
+    table: str
+    rows: int
+    columns: dict[str, str]
+    created: bool
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        verb = "created" if self.created else "appended to"
+        return f"{verb} {self.table}: {self.rows:,} rows in {self.seconds:.2f} s"
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def as_arrow(data: Any, *, index: bool = False) -> tuple[pa.Table, list[str]]:
+    """An Arrow table for pandas / polars / Arrow data; vectors (numpy float arrays) marked for `vector`.
+
+    Raises ParameterError for anything else.
+    """
+    notes: list[str] = []
+    if isinstance(data, pa.RecordBatch):
+        data = pa.Table.from_batches([data])
+    if isinstance(data, pa.Table):
+        return data, notes
+    module = type(data).__module__
+    if module.startswith("polars"):
+        return data.to_arrow(), notes
+    import pandas as pd
+
+    if isinstance(data, pd.Series):
+        data = data.to_frame()
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(
+            f"cannot persist a {type(data).__name__}: give a pandas or polars DataFrame or a pyarrow Table"
+        )
+    frame = data
+    vectors = [c for c in frame.columns if frame[c].dtype == object and _is_vector_column(frame[c])]
+    if vectors:
+        frame = frame.copy()
+        for c in vectors:  # numpy float vectors → fixed-size float32 lists (pgvector)
+            dim = len(next(v for v in frame[c] if v is not None))
+            frame[c] = pd.Series(
+                [None if v is None else np.asarray(v, dtype=np.float32) for v in frame[c]],
+                index=frame.index,
+                dtype=object,
+            )
+            notes.append(f"column {c}: numpy float vectors stored as pgvector vector({dim})")
+    table = pa.Table.from_pandas(frame, preserve_index=index)
+    for c in vectors:
+        i = table.schema.get_field_index(str(c))
+        dim = len(next(v for v in frame[c] if v is not None))
+        table = table.set_column(i, table.schema.field(i).name, table.column(i).cast(pa.list_(pa.float32(), dim)))
+    return table.replace_schema_metadata(None), notes
+
+
+def _is_vector_column(series: Any) -> bool:
+    values = [v for v in series.head(100) if v is not None]
+    if not values or not all(isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind == "f" for v in values):
+        return False
+    return len({len(v) for v in series if v is not None}) == 1
+
+
+def column_ddl(field: pa.Field) -> str:
+    """The PostgreSQL type for an Arrow field (raises ConfigError for one with no PostgreSQL form)."""
+    t = field.type
+    if pa.types.is_dictionary(t):
+        return column_ddl(pa.field(field.name, t.value_type))
+    if pa.types.is_fixed_size_list(t) and pa.types.is_floating(t.value_type):
+        return f"vector({t.list_size})"
+    simple = [
+        (pa.types.is_boolean, "boolean"),
+        (lambda x: pa.types.is_int8(x) or pa.types.is_int16(x) or pa.types.is_uint8(x), "smallint"),
+        (lambda x: pa.types.is_int32(x) or pa.types.is_uint16(x), "integer"),
+        (lambda x: pa.types.is_int64(x) or pa.types.is_uint32(x), "bigint"),
+        (pa.types.is_uint64, "numeric(20,0)"),
+        (lambda x: pa.types.is_float16(x) or pa.types.is_float32(x), "real"),
+        (pa.types.is_float64, "double precision"),
+        (lambda x: pa.types.is_string(x) or pa.types.is_large_string(x), "text"),
+        (lambda x: pa.types.is_binary(x) or pa.types.is_large_binary(x), "bytea"),
+        (pa.types.is_date, "date"),
+        (pa.types.is_time, "time without time zone"),
+        (pa.types.is_duration, "interval"),
+    ]
+    for test, name in simple:
+        if test(t):
+            return name
+    if pa.types.is_timestamp(t):
+        return "timestamp with time zone" if t.tz else "timestamp without time zone"
+    if pa.types.is_decimal(t):
+        return f"numeric({t.precision},{t.scale})"
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return column_ddl(pa.field(field.name, t.value_type)) + "[]"
+    raise ConfigError(f"column {field.name!r} has type {t}, which has no PostgreSQL form: convert it first")
+
+
+def _for_copy(table: pa.Table) -> tuple[pa.Table, list[str]]:
+    """The table as pgpq encodes it: categoricals as values, ns → us, unsigned widened, vectors as binary."""
+    notes = []
+    columns, fields = [], []
+    for f, col in zip(table.schema, table.columns):
+        t = f.type
+        if pa.types.is_dictionary(t):
+            col, t = col.cast(t.value_type), t.value_type
+        if pa.types.is_timestamp(t) and t.unit == "ns":
+            nanos = pc.fill_null(col.cast(pa.int64()), 0).to_numpy()
+            if np.any(nanos % 1000):
+                notes.append(f"column {f.name}: nanoseconds truncated to microseconds (PostgreSQL's precision)")
+            col, t = col.cast(pa.timestamp("us", tz=t.tz), safe=False), pa.timestamp("us", tz=t.tz)
+        elif pa.types.is_time64(t) and t.unit == "ns":
+            col, t = col.cast(pa.time64("us"), safe=False), pa.time64("us")
+        elif pa.types.is_duration(t) and t.unit != "us":
+            col, t = col.cast(pa.duration("us"), safe=False), pa.duration("us")
+        elif pa.types.is_timestamp(t) and t.unit in ("s", "ms"):
+            col, t = col.cast(pa.timestamp("us", tz=t.tz)), pa.timestamp("us", tz=t.tz)
+        elif pa.types.is_uint8(t) or pa.types.is_uint16(t) or pa.types.is_uint32(t):
+            t = {8: pa.int16(), 16: pa.int32(), 32: pa.int64()}[t.bit_width]
+            col = col.cast(t)
+        elif pa.types.is_uint64(t):
+            t = pa.decimal128(20, 0)
+            col = col.cast(t)
+        elif pa.types.is_float16(t):
+            col, t = col.cast(pa.float32()), pa.float32()
+        elif pa.types.is_fixed_size_list(t) and pa.types.is_floating(t.value_type):
+            col, t = _vector_binary(col, t.list_size), pa.binary()
+        columns.append(col)
+        fields.append(pa.field(f.name, t))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields)), notes
+
+
+def _vector_binary(col: pa.ChunkedArray, dim: int) -> pa.ChunkedArray:
+    """pgvector's binary form per row: int16 dim, int16 0, float32 big-endian × dim."""
+    chunks = []
+    for chunk in col.chunks:
+        values = np.asarray(chunk.flatten().to_numpy(zero_copy_only=False), dtype=">f4").reshape(-1, dim)
+        head = np.array([dim, 0], dtype=">i2").tobytes()
+        valid = np.asarray(chunk.is_valid())
+        rows, j = [], 0
+        for ok in valid:
+            if ok:
+                rows.append(head + values[j].tobytes())
+                j += 1
+            else:
+                rows.append(None)
+        chunks.append(pa.array(rows, type=pa.binary()))
+    return pa.chunked_array(chunks, type=pa.binary())
+
+
+def persist_batches(
+    conn: psycopg.Connection,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    target: tuple[str | None, str],
+    *,
+    mode: Mode = "create",
+    progress: Callable[[int], None] | None = None,
+) -> PersistResult:
+    """Write Arrow batches into `target` (schema, table) on `conn` in one transaction; COPY BINARY via pgpq.
+
+    mode: create (error if the table exists), append (create if missing) or replace (drop, then create).
+    Raises ConfigError for a bad mode/type, SQLError for what the server refuses (nothing is left half-written).
+    """
+    from pgai_magic.protocol import sql_error
+
+    ident = sql.Identifier(*[p for p in target if p])
+    shown = ident.as_string(conn)
+    ddl = {f.name: column_ddl(f) for f in schema}
+    notes: list[str] = []
+    try:
+        with conn.transaction():
+            created, staged = _prepare_table(conn, ident, shown, ddl, mode)
+            into = sql.Identifier("_pgai_staging") if staged else ident
+            if staged:  # existing columns of other types: stage ours, then let the server cast on INSERT
+                body = sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in ddl.items()
+                )
+                conn.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(into, body))
+            columns = sql.SQL(", ").join(sql.Identifier(name) for name in ddl)
+            copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(into, columns)
+            with conn.cursor().copy(copy_sql) as copy:
+                rows = _copy_batches(copy, schema, batches, notes, progress)
+            if staged:
+                conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(ident, columns, columns, into))
+    except psycopg.Error as exc:
+        raise sql_error(exc) from None
+    return PersistResult(shown, rows, ddl, created, notes=notes)
+
+
+def _copy_batches(
+    copy: Any,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    notes: list[str],
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Encode the batches with pgpq and write them to a started binary COPY; returns the rows written."""
+    from pgpq import ArrowToPostgresBinaryEncoder
+
+    encoder = None
+    rows = 0
+    for batch in batches:
+        table, batch_notes = _for_copy(pa.Table.from_batches([batch]))
+        if encoder is None:
+            notes.extend(batch_notes)
+            encoder = ArrowToPostgresBinaryEncoder(table.schema)
+            copy.write(encoder.write_header())
+        for b in table.to_batches(max_chunksize=_BATCH_ROWS):
+            copy.write(encoder.write_batch(b))
+        rows += batch.num_rows
+        if progress is not None:
+            progress(batch.num_rows)
+    if encoder is None:  # no rows: an empty, valid stream
+        encoder = ArrowToPostgresBinaryEncoder(_for_copy(schema.empty_table())[0].schema)
+        copy.write(encoder.write_header())
+    copy.write(encoder.finish())
+    return rows
+
+
+def _prepare_table(
+    conn: psycopg.Connection, ident: sql.Identifier, shown: str, ddl: dict[str, str], mode: Mode
+) -> tuple[bool, bool]:
+    """Create / drop as the mode says; (created, staged): staged when appending to columns of other types."""
+    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (shown,)).fetchone()
+    if exists and exists[0]:
+        if mode == "create":
+            raise ConfigError(
+                f"table {shown} already exists: add --append to add the rows, or --replace to drop and recreate it"
+            )
+        if mode == "replace":
+            conn.execute(sql.SQL("DROP TABLE {}").format(ident))
+        else:
+            have = _existing_types(conn, shown, ddl)
+            return False, any(have[c] != t for c, t in ddl.items())
+    body = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in ddl.items())
+    conn.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, body))
+    return True, False
+
+
+def _existing_types(conn: psycopg.Connection, shown: str, ddl: dict[str, str]) -> dict[str, str]:
+    rows = conn.execute(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+        (shown,),
+    ).fetchall()
+    have = {str(r[0]): str(r[1]) for r in rows}
+    missing = [c for c in ddl if c not in have]
+    if missing:
+        raise ConfigError(
+            f"table {shown} has no column {', '.join(repr(m) for m in missing)}: append data with the table's "
+            f"columns ({', '.join(sorted(have))}), or use --replace"
+        )
+    return have
+
+
+def batches_of(table: pa.Table, rows: int = _BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """The table in batches of about `rows` rows (for progress reporting)."""
+    yield from table.to_batches(max_chunksize=rows)

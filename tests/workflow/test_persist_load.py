@@ -1,0 +1,137 @@
+"""%pgai persist / load / unload: DataFrames and files in, results out, types kept, nothing half-written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from pgai_magic.errors import ConfigError, ParameterError, SQLError
+from pgai_magic.session import Session
+
+
+def _types(session: Session, table: str) -> dict[str, str]:
+    df = session.sql(
+        "SELECT attname AS c, format_type(atttypid, atttypmod) AS t FROM pg_attribute "
+        "WHERE attrelid = to_regclass(:t) AND attnum > 0 ORDER BY attnum",
+        t=table,
+    )
+    return dict(zip(df["c"], df["t"]))
+
+
+def test_persist_maps_types_and_round_trips(session: Session, schema: str) -> None:
+    df = pd.DataFrame(
+        {
+            "i": pd.array([1, None, 3], dtype="Int64"),
+            "small": np.array([1, 2, 3], dtype=np.int16),
+            "f": [1.5, np.nan, -2.25],
+            "s": ["a", None, "ü"],
+            "b": pd.array([True, None, False], dtype="boolean"),
+            "ts": pd.to_datetime(["2024-01-01 10:00", None, "2024-03-01 00:00"], utc=True),
+            "naive": pd.to_datetime(["2024-01-01 10:00:00.123456", "2024-01-02 00:00:00.000000", None]),
+            "d": [dt.date(2024, 1, 1), None, dt.date(2024, 2, 29)],
+            "cat": pd.Categorical(["x", "y", None]),
+            "vec": [np.array([1.0, 2.0]), None, np.array([3.0, 4.5])],
+            "tags": [["a", "b"], [], None],
+            "dur": pd.to_timedelta(["1 days", None, "2 hours"]),
+            "dec": [Decimal("1.10"), None, Decimal("2.25")],
+        }
+    )
+    result = session.persist(df, f"{schema}.p")
+    assert result.rows == 3 and result.created
+    assert _types(session, f"{schema}.p") == {
+        "i": "bigint", "small": "smallint", "f": "double precision", "s": "text", "b": "boolean",
+        "ts": "timestamp with time zone", "naive": "timestamp without time zone", "d": "date", "cat": "text",
+        "vec": "vector(2)", "tags": "text[]", "dur": "interval", "dec": "numeric(3,2)",
+    }  # fmt: skip
+    back = session.sql(f"SELECT * FROM {schema}.p")
+    assert back["i"].tolist()[0] == 1 and pd.isna(back["i"][1]) and back["small"].tolist() == [1, 2, 3]
+    assert back["s"][2] == "ü" and back["cat"].tolist()[:2] == ["x", "y"] and back["tags"][0] == ["a", "b"]
+    assert back["ts"][0] == pd.Timestamp("2024-01-01 10:00", tz="UTC")
+    assert back["naive"][0] == pd.Timestamp("2024-01-01 10:00:00.123456")
+    assert back["vec"][2].tolist() == [3.0, 4.5] and back["vec"][1] is None
+    assert back["dur"][2] == pd.Timedelta(hours=2) and back["dec"][0] == 1.1
+
+
+def test_persist_modes_and_errors(session: Session, schema: str) -> None:
+    df = pd.DataFrame({"a": [1, 2]})
+    session.persist(df, "m", schema=schema)
+    with pytest.raises(ConfigError, match="already exists: add --append"):
+        session.persist(df, "m", schema=schema)
+    assert session.persist(df, f"{schema}.m", mode="append").rows == 2
+    assert session.sql(f"SELECT count(*) AS n FROM {schema}.m")["n"][0] == 4
+    session.persist(pd.DataFrame({"a": [9], "b": ["x"]}), f"{schema}.m", mode="replace")
+    assert session.sql(f"SELECT * FROM {schema}.m").to_dict("records") == [{"a": 9, "b": "x"}]
+    with pytest.raises(ConfigError, match="has no column 'c'"):
+        session.persist(pd.DataFrame({"c": [1]}), f"{schema}.m", mode="append")
+    with pytest.raises(ParameterError, match="cannot persist a dict"):
+        session.persist({"a": 1}, f"{schema}.x")
+
+
+def test_a_failed_append_leaves_the_table_as_it_was(session: Session, schema: str) -> None:
+    session.sql(f"CREATE TABLE {schema}.c (a int CHECK (a < 10))")
+    session.persist(pd.DataFrame({"a": [1, 2]}), f"{schema}.c", mode="append")
+    with pytest.raises(SQLError, match="check constraint"):
+        session.persist(pd.DataFrame({"a": [3, 50]}), f"{schema}.c", mode="append")
+    assert session.sql(f"SELECT count(*) AS n FROM {schema}.c")["n"][0] == 2
+
+
+def test_polars_and_arrow_and_index(session: Session, schema: str) -> None:
+    import polars as pl
+
+    session.persist(pl.DataFrame({"a": [1, 2], "s": ["x", "y"]}), f"{schema}.pl")
+    session.persist(pa.table({"a": [1.5]}), f"{schema}.ar")
+    session.persist(pd.DataFrame({"v": [5]}, index=pd.Index([7], name="k")), f"{schema}.ix", index=True)
+    assert session.sql(f"SELECT * FROM {schema}.pl ORDER BY a")["s"].tolist() == ["x", "y"]
+    assert session.sql(f"SELECT * FROM {schema}.ar")["a"][0] == 1.5
+    assert session.sql(f"SELECT * FROM {schema}.ix").to_dict("records") == [{"k": 7, "v": 5}]
+
+
+def test_persist_magic_and_jupysql_spellings(
+    ip: InteractiveShell, schema: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.user_ns["frame"] = pd.DataFrame({"n": [1, 2, 3]})
+    ip.run_cell(f"%pgai persist frame --schema {schema}")
+    assert "3 rows" in capsys.readouterr().out
+    ip.run_cell(f"%pgai --append frame --schema {schema}")
+    ip.run_cell(f"%pgai --persist-replace frame --schema {schema}")
+    ip.run_cell(f"%pgai --persist frame --schema {schema}")
+    assert "already exists" in capsys.readouterr().err
+    assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {schema}.frame").result["n"][0] == 3
+    ip.run_cell("%pgai persist nosuchvar")
+    assert "no variable 'nosuchvar'" in capsys.readouterr().err
+
+
+def test_load_csv_sniffs_and_keeps_nulls_and_quotes(session: Session, schema: str, tmp_path: Path) -> None:
+    path = tmp_path / "Sales 2024.csv"
+    path.write_text('id;name;amount;day\n1;"a; quoted ""name""";1.5;2024-01-01\n2;;NA;2024-01-02\n3;"";3;\n')
+    result = session.load(path, schema=schema)
+    assert "sales_2024" in result.table and result.rows == 3
+    df = session.sql(f"SELECT * FROM {schema}.sales_2024 ORDER BY id")
+    assert df["name"][0] == 'a; quoted "name"' and pd.isna(df["name"][1]) and df["name"][2] == ""
+    assert pd.isna(df["amount"][1]) and df["amount"][2] == 3.0
+    assert _types(session, f"{schema}.sales_2024")["day"] == "date"
+
+
+def test_load_parquet_and_unload_round_trip(session: Session, schema: str, tmp_path: Path) -> None:
+    session.sql(f"CREATE TABLE {schema}.src AS SELECT g AS id, 'r' || g AS label FROM generate_series(1, 1000) g")
+    assert session.unload(f"SELECT * FROM {schema}.src ORDER BY id", tmp_path / "out.parquet") == 1000
+    assert (
+        session.unload(
+            f"SELECT * FROM {schema}.src WHERE id <= :n ORDER BY id", tmp_path / "out.csv", namespace={"n": 2}
+        )
+        == 2
+    )
+    assert (tmp_path / "out.csv").read_text().splitlines() == ['"id","label"', '1,"r1"', '2,"r2"']
+    session.load(tmp_path / "out.parquet", f"{schema}.back")
+    assert session.sql(f"SELECT count(*) AS n, sum(id) AS s FROM {schema}.back").to_dict("records") == [
+        {"n": 1000, "s": 500500}
+    ]
+    with pytest.raises(ConfigError, match="no file"):
+        session.load(tmp_path / "missing.csv", f"{schema}.z")
