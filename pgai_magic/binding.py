@@ -42,7 +42,12 @@ def _bindable(value: Any, name: str) -> Any:
     int8, else numeric), tuples and non-float numpy arrays as lists (PostgreSQL arrays); float vectors stay
     numpy (pgvector's `vector`)."""
     import numpy as np
+    import pandas as pd
 
+    if isinstance(value, pd.Series | pd.Index | pd.api.extensions.ExtensionArray):
+        value = [None if v is pd.NA or v is pd.NaT else v for v in value.tolist()]  # pandas' own arrays
+    if value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, np.generic) and not isinstance(value, np.floating | np.bool_):
         value = value.item()
     if isinstance(value, int) and not isinstance(value, bool):
@@ -59,8 +64,9 @@ def _bindable(value: Any, name: str) -> Any:
 def _bindable_list(values: list[Any], name: str) -> list[Any]:
     """Elements bound alike: integers all int4, else all int8, else all numeric (one array element type)."""
     import numpy as np
+    import pandas as pd
 
-    plain = [v.item() if isinstance(v, np.generic) else v for v in values]
+    plain = [None if v is pd.NA else v.item() if isinstance(v, np.generic) else v for v in values]
     ints = [v for v in plain if isinstance(v, int) and not isinstance(v, bool)]
     if ints and len(ints) == sum(v is not None for v in plain):
         widest = max(ints, key=lambda v: abs(v) + (v < 0))

@@ -122,11 +122,16 @@ def for_polars(table: pa.Table) -> tuple[pa.Table, list[str]]:
         kind = field.type
         if pa.types.is_decimal(kind) and kind.precision > 38:
             column, kind = column.cast(pa.string()), pa.string()
-            notes.append(f"column {name}: numerics past 38 digits kept as exact text (polars' decimals stop at 38)")
+            notes.append(f"column {name}: as exact text in polars (polars' decimals stop at 38 digits)")
         elif pa.types.is_timestamp(kind) and kind.tz and kind.tz[:1] in "+-":
-            kind = pa.timestamp(kind.unit, tz="UTC")
+            hours, _, minutes = kind.tz[1:].partition(":")
+            if minutes in ("", "00"):  # a whole-hour offset has an IANA name: Etc/GMT, its sign inverted (POSIX)
+                zone = "UTC" if int(hours) == 0 else f"Etc/GMT{'-' if kind.tz[0] == '+' else '+'}{int(hours)}"
+            else:
+                zone = "UTC"
+                notes.append(f"column {name}: shown in UTC (polars takes IANA time zone names, not {field.type.tz})")
+            kind = pa.timestamp(kind.unit, tz=zone)
             column = column.cast(kind)
-            notes.append(f"column {name}: shown in UTC (polars takes IANA time zone names, not {field.type.tz})")
         fields.append(pa.field(name, kind, metadata=field.metadata))
         columns.append(column)
     if not notes:

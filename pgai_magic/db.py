@@ -31,7 +31,7 @@ from pgai_magic.statements import Route, route
 
 __all__ = ["Database", "StatementResult"]
 
-_CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
+_CONNECTION_STATES = ("08000", "08003", "08006", "08001", "08004", "57P01", "57P02", "57P03")
 # statements whose parse analysis takes bound parameters (the others are utility statements)
 _BINDS_PARAMETERS = {
     "SELECT",
@@ -81,6 +81,7 @@ class Database:
         self._tz_note: str | None = None
         self._notices: list[str] = []
         self.max_result_bytes: int | None = None
+        self.autolimit: int | None = None  # fetch at most this many rows of a query (Pgai.autolimit)
         atexit.register(self.close)
 
     # -- connections -----------------------------------------------------------------------------------------
@@ -235,6 +236,8 @@ class Database:
         out: StatementResult = result.value
         out.elapsed = time.perf_counter() - start
         out.notices = self._notices + _notifications(conn)
+        if result.interrupted:
+            out.notes.append("the interrupt came after the server had finished the statement: its result is kept")
         return out
 
     def _after_cancel(self, conn: psycopg.Connection, before: pq.TransactionStatus) -> None:
@@ -308,7 +311,8 @@ class Database:
             return None
         parse_notices = self._notices[seen:]
         columns = self._columns(conn, desc)
-        copy_sql = copy_query(literal, columns)
+        limit = self.autolimit if how.path == "query" else None
+        copy_sql = copy_query(literal, columns, limit)
         seen = len(self._notices)
         shift = len(copy_sql.split(literal, 1)[0])
         pg.send_query(copy_sql.encode(enc))
@@ -329,9 +333,10 @@ class Database:
         table = decode_columns(columns, rows, buffers, conn.info.encoding)
         self._check_size(table)
         command = "COPY" if how.path == "copy_out" else "SELECT"
-        return StatementResult(
-            stmt, table, rows, command, 0.0, status=f"{command} {rows}", notes=_notes(table, self._tz_note)
-        )
+        notes = _notes(table, self._tz_note)
+        if limit and rows >= limit:
+            notes.append(f"only the first {limit:,} rows were fetched (%config Pgai.autolimit = 0 fetches all)")
+        return StatementResult(stmt, table, rows, command, 0.0, status=f"{command} {rows}", notes=notes)
 
     def _columns(self, conn: psycopg.Connection, res: pq.abc.PGresult) -> list[Column]:
         tz, self._tz_note = self._timezone(conn)
@@ -417,8 +422,11 @@ class Database:
         pg = conn.pgconn
         if stmt.params and how.command not in _BINDS_PARAMETERS:
             stmt = inline(conn, stmt) or stmt
-        params, types, formats = dump(conn, stmt)
-        pg.send_query_params(stmt.text.encode(conn.info.encoding), params, types, formats, pq.Format.TEXT)
+        if stmt.params:
+            params, types, formats = dump(conn, stmt)
+            pg.send_query_params(stmt.text.encode(conn.info.encoding), params, types, formats, pq.Format.TEXT)
+        else:  # psql's simple query protocol: the same statement, the same messages
+            pg.send_query(stmt.text.encode(conn.info.encoding))
         flush(conn)
         res = next_result(conn)
         if res is not None and res.status in (_EXEC.COPY_OUT, _EXEC.COPY_IN, _EXEC.COPY_BOTH):

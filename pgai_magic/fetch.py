@@ -26,16 +26,17 @@ _PG_EPOCH_US = _PG_EPOCH_DAYS * 86_400_000_000
 _DAY_US = 86_400_000_000
 
 
-def copy_query(text: str, columns: Sequence[Column]) -> str:
-    """The COPY statement that sends `text`'s rows in binary, casting columns that travel as text.
+def copy_query(text: str, columns: Sequence[Column], limit: int | None = None) -> str:
+    """The COPY statement that sends `text`'s rows in binary, casting columns that travel as text, at most `limit`.
 
     The query is closed by a newline so a trailing `--` comment cannot swallow the parenthesis.
     """
-    if not any(c.cast for c in columns):
+    tail = f" LIMIT {int(limit)}" if limit else ""
+    if not any(c.cast for c in columns) and not limit:
         return f"COPY ({text}\n) TO STDOUT (FORMAT binary)"
     aliases = [f"c{i}" for i in range(len(columns))]
     select = ", ".join(f"_q.{a}::{c.cast}" if c.cast else f"_q.{a}" for a, c in zip(aliases, columns))
-    return f"COPY (SELECT {select} FROM ({text}\n) AS _q({', '.join(aliases)})) TO STDOUT (FORMAT binary)"
+    return f"COPY (SELECT {select} FROM ({text}\n) AS _q({', '.join(aliases)}){tail}) TO STDOUT (FORMAT binary)"
 
 
 # -- reading the stream ---------------------------------------------------------------------------------------
@@ -342,7 +343,7 @@ def _decimal(text: pa.Array) -> pa.Array:
     values = [None if v is None else Decimal(v) for v in text.to_pylist()]
     digits = [(len(d.as_tuple().digits), -int(d.as_tuple().exponent)) for d in values if d is not None]
     scale = max(0, max(s for _, s in digits))
-    whole = max(n - s for n, s in digits)
+    whole = max(max(n - s for n, s in digits), 0)  # digits before the point (none for |v| < 1)
     precision = max(1, whole + scale)
     if precision <= 38:
         return pa.array(values, type=pa.decimal128(precision, scale))

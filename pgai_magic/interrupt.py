@@ -26,6 +26,7 @@ class Outcome:
     error: BaseException | None = None
     cancelled: bool = False
     terminated: bool = False  # cancels did not end it: the backend was terminated
+    interrupted: bool = False  # a Ctrl-C came (the work may still have finished normally)
 
 
 def interruptible(
@@ -71,4 +72,5 @@ def interruptible(
     thread.join()
     outcome.cancelled = interrupted_at is not None and outcome.error is not None
     outcome.terminated = terminated
+    outcome.interrupted = interrupted_at is not None
     return outcome

@@ -10,8 +10,9 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from IPython.display import HTML, display
 from traitlets import Float, Int
 
-from pgai_magic.commands import COMMANDS, Context, Settings
+from pgai_magic.commands import COMMANDS, Context, Settings, Snippet
 from pgai_magic.commands.base import help_text, run_sql, split_line
+from pgai_magic.connections import Connections
 from pgai_magic.errors import PgaiError
 
 __all__ = ["Pgai", "load", "unload"]
@@ -29,30 +30,30 @@ class Pgai(Magics):
     display_limit = Int(10, help="rows shown in a result table (the DataFrame stays complete)").tag(config=True)
     max_result_mb = Float(2048.0, help="stop fetching a result past this size (MiB)").tag(config=True)
     statement_timeout_s = Float(30.0, help="statement timeout for generated SQL (seconds)").tag(config=True)
+    autolimit = Int(0, help="fetch at most this many rows of a query (0: all), as JupySQL's autolimit").tag(config=True)
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
-        self._session: Any = None
+        self.connections = Connections(_open_default)
+        self.snippets: dict[str, Snippet] = {}
         self.last_traceback: str | None = None
 
     # -- session -------------------------------------------------------------------
-    def _get_session(self) -> Any:
-        if self._session is None:
-            from pgai_magic.session import Session
-
-            self._session = Session(announce=print)
-        self._session.db.max_result_bytes = int(self.max_result_mb * 2**20) if self.max_result_mb > 0 else None
-        return self._session
+    def _get_session(self, alias: str | None = None) -> Any:
+        session = self.connections.get(alias)
+        session.db.max_result_bytes = int(self.max_result_mb * 2**20) if self.max_result_mb > 0 else None
+        session.db.autolimit = self.autolimit if self.autolimit > 0 else None
+        return session
 
     def _set_session(self, session: Any) -> None:
-        if self._session is not None:
-            self._session.close()
-        self._session = session
+        self.connections.add(None, session)
 
     def context(self) -> Context:
         return Context(
             get_session=self._get_session,
             set_session=self._set_session,
+            connections=self.connections,
+            snippets=self.snippets,
             namespace=self.shell.user_ns if self.shell is not None else {},
             settings=Settings(self.display_limit, self.max_result_mb, self.statement_timeout_s),
             show_html=lambda markup: display(HTML(markup)),
@@ -116,6 +117,13 @@ class Pgai(Magics):
 
 _JUPYSQL_PERSIST = {"--persist": "", "--persist-replace": " --replace", "--append": " --append"}
 
+
+def _open_default() -> Any:
+    from pgai_magic.session import Session
+
+    return Session(announce=print)
+
+
 # a line magic, optionally assigned (`df = %pgai ask …`): matched on notebook source lines, not on SQL
 _LINE_MAGIC = re.compile(r"^(?P<indent>\s*)(?:(?P<target>[A-Za-z_][\w.]*)\s*=\s*)?%pgai(?P<rest>\s.*)?$")
 
@@ -158,5 +166,5 @@ def unload(ipython: Any) -> None:
     if protect_question_marks in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(protect_question_marks)
     magics = ipython.user_ns.pop("_pgai_magics", None)
-    if magics is not None and magics._session is not None:
-        magics._session.close()
+    if magics is not None:
+        magics.connections.close_all()

@@ -166,8 +166,8 @@ class Session:
         value = None if last is None else self._convert(last.table, fmt)  # type: ignore[arg-type]
         if last is not None and fmt == "polars":
             notices.extend(convert.for_polars(last.table)[1])  # type: ignore[arg-type]
-        if last is not None:
-            notices.extend(last.notes)
+        for r in results:
+            notices.extend(n for n in r.notes if r is last or "interrupt" in n)
         return CellResult(value=value, results=results, notices=notices)
 
     def _explain_sql_error(self, err: SQLError, query: str, namespace: Mapping[str, Any]) -> None:
@@ -181,6 +181,10 @@ class Session:
         listed = _in_list_parameter(query, namespace)
         if listed and err.sqlstate == "42601":
             hints.append(f"a list binds as one array value: write = ANY(:{listed}) instead of IN :{listed}")
+        vectors = _float_vectors(query, namespace)
+        if vectors and "ANY/ALL" in err.message:
+            name = vectors[0]
+            hints.append(f"a 1-D float numpy array binds as a pgvector vector: bind list({name}) for an array")
         if self.db.transaction_failed:
             hints.append("the transaction is aborted: run ROLLBACK to continue")
         err.hint = "\n".join(hints) if hints else None
@@ -553,6 +557,20 @@ def _mode(mode: str) -> Any:
     if mode not in ("create", "append", "replace"):
         raise ConfigError(f"unknown mode {mode!r}: use create, append or replace")
     return mode
+
+
+def _float_vectors(query: str, namespace: Mapping[str, Any]) -> list[str]:
+    """Names of `:name` parameters holding 1-D float numpy arrays (they bind as pgvector vectors)."""
+    import numpy as np
+
+    from pgai_magic.sqltext import parameter_names
+
+    names = dict.fromkeys(n for _, _, n in parameter_names(query))
+    return [
+        n
+        for n in names
+        if isinstance(namespace.get(n), np.ndarray) and namespace[n].ndim == 1 and namespace[n].dtype.kind == "f"
+    ]
 
 
 def _in_list_parameter(query: str, namespace: Mapping[str, Any]) -> str | None:

@@ -113,7 +113,7 @@ def test_through_the_ipython_magic(session, shop: str) -> None:  # type: ignore[
 
     shell = InteractiveShell.instance()
     magics = Pgai(shell)
-    magics._session = session
+    magics.connections.add("default", session)
     shell.register_magics(magics)
     city = session.sql(f"SELECT city FROM {shop}.customers ORDER BY city LIKE 'S%' DESC, city LIMIT 1")["city"][0]
     sql = shell.run_line_magic("pgai", f"ask --dry-run --schema {shop} how many customers are in '{city}'?")

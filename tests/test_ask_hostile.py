@@ -353,7 +353,7 @@ def _through_the_magic(session: Any, schema: str, capsys: Any) -> None:
 
     shell = InteractiveShell.instance()
     magics = Pgai(shell)
-    magics._session = session
+    magics.connections.add("default", session)
     shell.register_magics(magics)
     capsys.readouterr()
     for k, (_category, question) in enumerate(QUESTIONS[::8]):

@@ -182,7 +182,7 @@ def test_magic_dispatches_model_command(session, capsys) -> None:  # type: ignor
 
     shell = InteractiveShell.instance()
     magics = Pgai(shell)
-    magics._session = session
+    magics.connections.add("default", session)
     listing = magics.pgai("model list")
     assert list(listing.columns)[:3] == ["name", "version", "versions"]
     assert magics.pgai("model show no_such_model_here") is None

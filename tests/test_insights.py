@@ -275,7 +275,7 @@ def test_the_magic_dispatches_to_the_insights_command(session: Any, sales: str) 
 
     shell = InteractiveShell.instance()
     magics = Pgai(shell)
-    magics._session = session  # the test server's session, not a new embedded one
+    magics.connections.add("default", session)  # the test server's session, not a new embedded one
     shell.register_magics(magics)
     frame = shell.run_line_magic("pgai", f"insights {sales} --top 2 --no-charts")
     assert isinstance(frame, pd.DataFrame) and len(frame) == 2 and frame["score"].iloc[0] > 0

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from pgai_magic.errors import ConfigError
 
-__all__ = ["COMMANDS", "ArgParser", "Command", "Context", "Settings", "command", "split_args"]
+__all__ = ["COMMANDS", "ArgParser", "Command", "Context", "Settings", "Snippet", "command", "split_args"]
 
 
 @dataclass
@@ -23,10 +23,19 @@ class Settings:
 
 
 @dataclass
+class Snippet:
+    """A saved query (`%%pgai --save NAME`) and the snippets it builds on (`--with`)."""
+
+    name: str
+    sql: str
+    uses: tuple[str, ...] = ()
+
+
+@dataclass
 class Context:
     """What a handler may use: the session, the notebook namespace, settings and output."""
 
-    get_session: Callable[[], Any]
+    get_session: Callable[..., Any]
     set_session: Callable[[Any], None]
     namespace: dict[str, Any]
     settings: Settings
@@ -34,6 +43,8 @@ class Context:
     show: Callable[[Any], None] = print
     say: Callable[[str], None] = print
     extras: dict[str, Any] = field(default_factory=dict)
+    connections: Any = None  # pgai_magic.connections.Connections (the magic's); None outside IPython
+    snippets: dict[str, Snippet] = field(default_factory=dict)
 
     @property
     def session(self) -> Any:

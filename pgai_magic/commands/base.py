@@ -10,7 +10,8 @@ from pgai_magic.display import ResultFrame, StatusInfo
 
 __all__ = ["run_sql", "split_line", "sql_parser"]
 
-_VALUE_OPTIONS = ("--out", "-o", "--limit")
+_VALUE_OPTIONS = ("--out", "-o", "--limit", "--conn", "-c", "--file", "-f", "--save", "--with")
+_SQL_HEADS = {"SELECT", "WITH", "VALUES", "TABLE", "INSERT", "UPDATE", "DELETE", "MERGE", "SHOW", "EXPLAIN", "CREATE"}
 _OPTION = re.compile(r"\s*(--?[A-Za-z][\w-]*)(=\S*)?(?=\s|$)")
 
 
@@ -41,24 +42,65 @@ def sql_parser() -> ArgParser:
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--arrow", action="store_true", help="return a pyarrow.Table")
     fmt.add_argument("--polars", action="store_true", help="return a polars.DataFrame")
+    parser.add_argument("--conn", "-c", metavar="ALIAS", help="run this cell on another open connection")
+    parser.add_argument("--file", "-f", metavar="PATH", help="run the SQL in this file")
+    parser.add_argument("--save", metavar="NAME", help="save the cell's query as a snippet (for --with)")
+    parser.add_argument("--no-execute", action="store_true", help="with --save: save without running")
+    parser.add_argument("--with", dest="with_", metavar="NAME[,NAME]", help="prefix saved snippets as CTEs")
     return parser
+
+
+def _cell_sql(ctx: Context, args: Any, sql: str) -> str:
+    """The SQL to run: the cell or --file, saved with --save, prefixed by --with snippets."""
+    from pathlib import Path
+
+    from pgai_magic.commands import Snippet
+    from pgai_magic.errors import ConfigError
+    from pgai_magic.workflow.snippets import order_snippets, with_snippets
+
+    if args.file:
+        if sql.strip():
+            raise ConfigError("give the SQL in the cell or with --file, not both")
+        path = Path(args.file).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"no file {args.file!r}: --file runs the SQL in an existing .sql file")
+        sql = path.read_text(encoding="utf-8")
+    uses = tuple(n.strip() for n in (args.with_ or "").split(",") if n.strip())
+    order_snippets(uses, ctx.snippets)  # unknown names are an error before anything is saved or run
+    if args.save:
+        if not args.save.isidentifier():
+            raise ConfigError(f"--save needs a name usable as a CTE (letters, digits, _), not {args.save!r}")
+        ctx.snippets[args.save] = Snippet(args.save, sql.strip().rstrip(";"), uses)
+    elif args.no_execute:
+        raise ConfigError("--no-execute goes with --save NAME (it saves the query without running it)")
+    return with_snippets(sql, uses, ctx.snippets)
 
 
 def run_sql(ctx: Context, options: str, sql: str) -> Any:
     """Run a SQL cell with its options; returns the value for the notebook (or None)."""
     args = sql_parser().parse(split_args(options))
+    if args.out and args.out.upper() in _SQL_HEADS:
+        from pgai_magic.errors import ConfigError
+
+        raise ConfigError(f"--out needs a variable name before the SQL (--out VAR {args.out} …), not {args.out!r}")
     if args.limit is not None and args.limit < 0:
         from pgai_magic.errors import ConfigError
 
         raise ConfigError(f"--limit must be zero or more, not {args.limit}")
     fmt = "arrow" if args.arrow else "polars" if args.polars else "pandas"
-    session = ctx.session
+    sql = _cell_sql(ctx, args, sql)
+    if args.save and args.no_execute:
+        ctx.say(f"saved snippet {args.save!r} (not run): use it with --with {args.save}")
+        return None
+    session = ctx.get_session(args.conn) if args.conn else ctx.session
     result = session.execute(sql, ctx.namespace, fmt=fmt)
     for notice in result.notices:
         ctx.say(notice)
     value = result.value
     if value is None:
         ctx.say(result.summary() if result.results else "nothing to run: the cell has no SQL statement")
+        if args.out and result.results:
+            ctx.say(f"--out {args.out}: no statement of the cell returned rows, so {args.out} was not set")
         return None
     if fmt == "pandas":
         last = result.last_rows
@@ -76,17 +118,63 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
     return value
 
 
-@command("connect", "connect to another PostgreSQL server", "%pgai connect DSN   (or: %pgai connect --embedded)")
+@command(
+    "connect",
+    "connect to another PostgreSQL server (with --alias, keep the others open)",
+    "%pgai connect DSN [--alias A]   (or: %pgai connect --embedded)",
+)
 def _connect(ctx: Context, rest: str, cell: str | None) -> None:
     from pgai_magic.session import Session
 
     parser = ArgParser("%pgai connect")
     parser.add_argument("dsn", nargs="?", help="postgresql://user@host:5432/db, or key=value form")
     parser.add_argument("--embedded", action="store_true", help="use the embedded server")
+    parser.add_argument("--alias", "-a", metavar="A", help="a name for this connection (others stay open)")
     args = parser.parse(split_args(rest))
     if not args.dsn and not args.embedded:
         parser.error("give a DSN, or --embedded for the embedded server")
-    ctx.set_session(Session(args.dsn, embedded=args.embedded, announce=ctx.say))
+    session = Session(args.dsn, embedded=args.embedded, announce=ctx.say)
+    if args.alias and ctx.connections is not None:
+        ctx.connections.add(args.alias, session)
+    else:
+        ctx.set_session(session)
+
+
+def _connections(ctx: Context) -> Any:
+    from pgai_magic.errors import ConfigError
+
+    if ctx.connections is None:
+        raise ConfigError("named connections live in the IPython magic (%pgai connect DSN --alias A)")
+    return ctx.connections
+
+
+@command("connections", "open connections: alias, server, current (never a password)", "%pgai connections")
+def _list_connections(ctx: Context, rest: str, cell: str | None) -> Any:
+    return _connections(ctx).table()
+
+
+@command("use", "make another open connection the current one", "%pgai use ALIAS")
+def _use(ctx: Context, rest: str, cell: str | None) -> None:
+    session = _connections(ctx).use(rest.strip())
+    ctx.say(f"using {rest.strip()!r}: {session.display_dsn}")
+
+
+@command("close", "close an open connection", "%pgai close ALIAS")
+def _close(ctx: Context, rest: str, cell: str | None) -> None:
+    _connections(ctx).close(rest.strip())
+    current = _connections(ctx).current_alias
+    ctx.say(
+        f"closed {rest.strip()!r}"
+        + (f"; current: {current!r}" if current else "; none open (the next cell opens the default)")
+    )
+
+
+@command("snippets", "saved queries (%%pgai --save NAME), usable with --with NAME", "%pgai snippets")
+def _snippets(ctx: Context, rest: str, cell: str | None) -> Any:
+    import pandas as pd
+
+    rows = [{"name": s.name, "uses": ", ".join(s.uses), "sql": s.sql} for s in ctx.snippets.values()]
+    return pd.DataFrame(rows, columns=["name", "uses", "sql"])
 
 
 @command("status", "server, versions, pgvector, embedder and LLM backend", "%pgai status")
@@ -98,7 +186,8 @@ def help_text() -> str:
     lines = [
         "pgai_magic — SQL, embeddings, questions, models and insights on PostgreSQL",
         "",
-        "%%pgai [--out VAR] [--limit N] [--arrow | --polars]",
+        "%%pgai [--out VAR] [--limit N] [--arrow | --polars] [--conn A] [--file F] [--save NAME [--no-execute]] "
+        "[--with NAME,...]",
         "    SQL cell: any statement psql runs, several per cell; the last result is returned as a DataFrame;",
         "    the server's command tag, NOTICEs and WARNINGs are shown as psql shows them (docs/types.md).",
         "    :name binds a notebook variable server-side; pgai.embed('text') embeds at query time.",
@@ -110,7 +199,8 @@ def help_text() -> str:
         lines.append(f"    {cmd.summary}")
     lines += [
         "",
-        "settings: %config Pgai.display_limit = 20   (also max_result_mb, statement_timeout_s)",
+        "settings: %config Pgai.display_limit = 20   (also autolimit, max_result_mb, statement_timeout_s;"
+        " %config Pgai lists them)",
     ]
     return "\n".join(lines)
 

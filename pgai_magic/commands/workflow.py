@@ -117,3 +117,69 @@ def _unload(ctx: Context, rest: str, cell: str | None) -> Any:
     rows = ctx.session.unload(query, Path(args.path).expanduser(), namespace=ctx.namespace)
     ctx.say(f"wrote {rows:,} rows to {args.path}")
     return None
+
+
+@command("tables", "tables and views: rows estimate, size, comment", "%pgai tables [--schema S]")
+def _tables(ctx: Context, rest: str, cell: str | None) -> Any:
+    from pgai_magic.display import ResultFrame
+    from pgai_magic.workflow.explore import tables_of
+
+    parser = ArgParser("%pgai tables")
+    parser.add_argument("--schema", "-s", metavar="S", help="only this schema (default: all but the system ones)")
+    args = parser.parse(split_args(rest))
+    frame = tables_of(ctx.session.sql, args.schema)
+    return ResultFrame.wrap(frame, display_limit=max(ctx.settings.display_limit, 50))
+
+
+@command("columns", "a table's columns: type, nullable, default, key, comment", "%pgai columns TABLE")
+def _columns(ctx: Context, rest: str, cell: str | None) -> Any:
+    from pgai_magic.display import ResultFrame
+    from pgai_magic.workflow.explore import columns_of
+
+    parser = ArgParser("%pgai columns")
+    parser.add_argument("table", metavar="TABLE", help="a table or view (schema-qualified if needed)")
+    args = parser.parse(split_args(rest))
+    return ResultFrame.wrap(columns_of(ctx.session.sql, args.table), display_limit=max(ctx.settings.display_limit, 100))
+
+
+@command(
+    "profile",
+    "one row per column: count, nulls, distinct, min/max, mean, std, quartiles, top values (in-database)",
+    "%pgai profile TABLE [--sample-rows N]",
+)
+def _profile(ctx: Context, rest: str, cell: str | None) -> Any:
+    from pgai_magic.display import ResultFrame
+    from pgai_magic.workflow.explore import PROFILE_SAMPLE_ROWS, profile_table
+
+    parser = ArgParser("%pgai profile")
+    parser.add_argument("table", metavar="TABLE", help="a table or view (schema-qualified if needed)")
+    parser.add_argument(
+        "--sample-rows", type=int, default=PROFILE_SAMPLE_ROWS, metavar="N", help="read a sample past this many rows"
+    )
+    args = parser.parse(split_args(rest))
+    if args.sample_rows < 1:
+        raise ConfigError(f"--sample-rows must be 1 or more, not {args.sample_rows}")
+    frame, note = profile_table(ctx.session.sql, args.table, sample_rows=args.sample_rows)
+    if note:
+        ctx.say(note)
+    return ResultFrame.wrap(frame, display_limit=max(ctx.settings.display_limit, 100))
+
+
+@command(
+    "explain",
+    "the plan as a tree, the costly nodes and bad row estimates marked",
+    "%pgai explain [--analyze] SQL   (or the SQL in the cell body)",
+)
+def _explain(ctx: Context, rest: str, cell: str | None) -> Any:
+    from pgai_magic.workflow.explain import plan_tree
+
+    analyze = False
+    words = rest.split(None, 1)
+    if words and words[0] in ("--analyze", "-a"):
+        analyze, rest = True, words[1] if len(words) > 1 else ""
+    query = (cell if cell and cell.strip() else rest).strip().rstrip(";")
+    if not query:
+        raise ConfigError("give the statement to explain: %pgai explain [--analyze] SELECT ...")
+    options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
+    result = ctx.session.execute(f"EXPLAIN ({options}) {query}", ctx.namespace)
+    return plan_tree(result.value["QUERY PLAN"][0])

@@ -118,7 +118,7 @@ def test_through_ipython(esession, faq_table) -> None:  # type: ignore[no-untype
     shell = InteractiveShell.instance()
     magics = Pgai(shell)
     shell.register_magics(magics)
-    magics._session = esession
+    magics.connections.add("default", esession)
     try:
         shell.user_ns["q"] = "my parcel was delivered damaged"
         frame = shell.run_cell_magic(
@@ -131,4 +131,4 @@ def test_through_ipython(esession, faq_table) -> None:  # type: ignore[no-untype
         hits = shell.run_line_magic("pgai", f'similar {table}.question "I want my money back." --k 1')
         assert hits.iloc[0]["question"] == "How do I get a refund?"
     finally:
-        magics._session = None
+        magics.connections.detach("default")  # the fixture's session stays open for other tests

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pgai_magic.errors import ParameterError
+from pgai_magic.errors import ParameterError, SQLError
 from pgai_magic.session import Session
 
 
@@ -102,3 +102,22 @@ def test_positional_placeholders_beside_names_are_refused(session: Session) -> N
 def test_integer_lists_of_mixed_width_bind_as_one_array(session: Session) -> None:
     df = session.sql("SELECT :ids AS v, pg_typeof(:ids)::text AS t", ids=[1, 5_000_000_000, None])
     assert df["v"][0] == [1, 5_000_000_000, None] and df["t"][0] == "bigint[]"
+
+
+def test_pandas_arrays_bind_as_arrays(session: Session) -> None:
+    df = session.sql("SELECT x AS s, g AS n FROM (VALUES ('a', 1), ('b', NULL), ('a', 3)) v(x, g)")
+    sql = "SELECT count(*) AS c FROM (VALUES ('a'), ('b'), ('z')) v(x) WHERE x = ANY(:cs)"
+    for cs in (df["s"].unique(), df["s"], df["s"].values, pd.Index(["a", "b"])):
+        assert session.sql(sql, cs=cs)["c"][0] == 2
+    assert session.sql("SELECT :ns AS v", ns=df["n"].values)["v"][0] == [1, None, 3]
+
+
+def test_float_vector_in_any_gets_a_hint(session: Session) -> None:
+    with pytest.raises(SQLError, match=r"bind list\(v\) for an array"):
+        session.execute("SELECT 1 WHERE 1.5 = ANY(:v)", {"v": np.array([1.5, 2.0])})
+
+
+def test_positional_placeholder_alone_gets_the_servers_message(session: Session) -> None:
+    with pytest.raises(SQLError, match=r"there is no parameter \$1"):
+        session.execute("SELECT $1 AS v")
+    assert session.sql("SELECT 1 AS ok")["ok"][0] == 1

@@ -250,3 +250,22 @@ def test_polars_notes_what_it_changes(session: Session) -> None:
     assert frame["big"][0] == "1234567890123456789012345678901234567890.5"
     assert str(frame["t"].dtype.time_zone) == "UTC"
     assert len([n for n in result.notices if "polars" in n]) == 3
+
+
+@pytest.mark.parametrize(
+    "expr", ["1::numeric / 70", "-0.0123456789012345678::numeric", "0.0123456789012345678::numeric(30,25)"]
+)
+def test_small_inexact_numerics_stay_exact(session: Session, conn: psycopg.Connection, expr: str) -> None:
+    ref = _reference(conn, expr)
+    df = session.sql(f"SELECT {expr} AS v UNION ALL SELECT NULL")
+    assert df["v"][0] == ref and pd.isna(df["v"][1])
+
+
+def test_polars_whole_hour_offsets_keep_their_wall_clock(session: Session) -> None:
+    try:
+        session.sql("SET TimeZone = 'UTC+5'")  # POSIX: five hours west, -05:00
+        result = session.execute("SELECT '2024-06-01 12:00:00+00'::timestamptz AS t", fmt="polars")
+    finally:
+        session.sql("RESET TimeZone")
+    assert result.value["t"].dtype.time_zone == "Etc/GMT+5"
+    assert result.value["t"][0].hour == 7 and not [n for n in result.notices if "polars" in n]

@@ -1,0 +1,58 @@
+"""Saved queries as CTEs (JupySQL's `--save` / `--with`): `--with a,b` puts the saved queries in front of a cell as
+`WITH a AS (…), b AS (…)`, each snippet's own dependencies first, merged into the cell's own WITH if it has one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlglot.tokens import TokenType
+
+from pgai_magic.errors import ConfigError
+from pgai_magic.sqltext import split_statements, tokenize
+
+__all__ = ["order_snippets", "with_snippets"]
+
+
+def order_snippets(names: Sequence[str], snippets: Mapping[str, Any]) -> list[str]:
+    """`names` and everything they use, dependencies before dependents (ConfigError for unknown names, cycles)."""
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        if name not in snippets:
+            known = ", ".join(sorted(snippets)) or "none saved yet (%%pgai --save NAME)"
+            raise ConfigError(f"no saved snippet {name!r}: saved snippets are {known}")
+        if name in visiting:
+            raise ConfigError(f"snippet {name!r} uses itself through --with")
+        visiting.add(name)
+        for dep in snippets[name].uses:
+            visit(dep)
+        visiting.discard(name)
+        ordered.append(name)
+
+    for name in names:
+        visit(name)
+    return ordered
+
+
+def with_snippets(sql: str, names: Sequence[str], snippets: Mapping[str, Any]) -> str:
+    """The cell's single statement prefixed by the snippets as CTEs (ConfigError if the cell holds several)."""
+    if not names:
+        return sql
+    statements = split_statements(sql)
+    if len(statements) != 1:
+        raise ConfigError(f"--with prefixes one statement: the cell holds {len(statements)}")
+    body = statements[0].text
+    ctes = ", ".join(
+        f"{name} AS (\n{split_statements(snippets[name].sql)[0].text}\n)" for name in order_snippets(names, snippets)
+    )
+    tokens = tokenize(body)
+    if tokens and tokens[0].token_type == TokenType.WITH:
+        after = 1
+        recursive = len(tokens) > 1 and tokens[1].text.upper() == "RECURSIVE"
+        start = tokens[after + 1].start if recursive else tokens[after].start
+        return f"WITH {'RECURSIVE ' if recursive else ''}{ctes}, {body[start:]}"
+    return f"WITH {ctes}\n{body}"

@@ -1,0 +1,135 @@
+"""Looking around (tables, columns, profile), explain, snippets and files, connections, autolimit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from pgai_magic.session import Session
+from pgai_magic.workflow.explain import plan_tree
+from pgai_magic.workflow.explore import columns_of, profile_table, tables_of
+
+
+@pytest.fixture()
+def shop(session: Session, schema: str) -> str:
+    session.sql(
+        f"CREATE TABLE {schema}.customers (id int PRIMARY KEY, name text NOT NULL, city text DEFAULT 'Oslo');"
+        f"COMMENT ON TABLE {schema}.customers IS 'who buys';"
+        f"COMMENT ON COLUMN {schema}.customers.name IS 'full name';"
+        f"CREATE TABLE {schema}.orders (id int PRIMARY KEY, customer_id int REFERENCES {schema}.customers, "
+        "total numeric(10,2), day date);"
+        f"INSERT INTO {schema}.customers SELECT g, 'c' || g, CASE WHEN g % 2 = 0 THEN 'Oslo' ELSE 'Bergen' END "
+        "FROM generate_series(1, 40) g;"
+        f"INSERT INTO {schema}.orders SELECT g, 1 + g % 40, CASE WHEN g % 10 = 0 THEN NULL ELSE g * 1.5 END, "
+        "date '2024-01-01' + g FROM generate_series(1, 200) g; ANALYZE " + f"{schema}.customers, {schema}.orders"
+    )
+    return schema
+
+
+def test_tables_and_columns(session: Session, shop: str) -> None:
+    tables = tables_of(session.sql, shop)
+    assert set(tables["name"]) == {"customers", "orders"}
+    row = tables[tables["name"] == "customers"].iloc[0]
+    assert row["kind"] == "table" and row["rows_estimate"] == 40 and row["comment"] == "who buys"
+    cols = columns_of(session.sql, f"{shop}.orders")
+    assert cols["name"].tolist() == ["id", "customer_id", "total", "day"]
+    assert cols["key"][0] == "PRIMARY KEY" and cols["key"][1].startswith("FOREIGN KEY → ")
+    cust = columns_of(session.sql, f"{shop}.customers")
+    assert not cust["nullable"][1] and cust["default"][2] == "'Oslo'::text" and cust["comment"][1] == "full name"
+
+
+def test_profile_matches_pandas(session: Session, shop: str) -> None:
+    frame, note = profile_table(session.sql, f"{shop}.orders")
+    assert note is None
+    data = session.sql(f"SELECT * FROM {shop}.orders")
+    total = frame.set_index("column").loc["total"]
+    values = data["total"].astype(float)
+    assert total["count"] == values.count() and total["nulls %"] == 10.0 and total["distinct"] == values.nunique()
+    assert total["mean"] == pytest.approx(values.mean()) and total["std"] == pytest.approx(values.std())
+    assert total["p50"] == pytest.approx(values.quantile(0.5)) and total["min"] == "1.50"
+    city = profile_table(session.sql, f"{shop}.customers")[0].set_index("column").loc["city"]
+    assert city["top values"] == "Bergen (20), Oslo (20)"
+    sampled, note = profile_table(session.sql, f"{shop}.orders", sample_rows=50)
+    assert note is not None and "sample" in note and sampled["count"][0] < 200
+
+
+def test_explain_tree_marks_the_costly_node(session: Session, shop: str) -> None:
+    raw = session.sql(
+        f"EXPLAIN (FORMAT JSON, ANALYZE) SELECT city, count(*) FROM {shop}.customers c JOIN {shop}.orders o "
+        "ON o.customer_id = c.id GROUP BY city"
+    )["QUERY PLAN"][0]
+    tree = plan_tree(raw)
+    assert tree.analyzed and tree.nodes[0].depth == 0 and any("Join" in n.label for n in tree.nodes)
+    assert abs(sum(n.share for n in tree.nodes) - 1.0) < 0.05 and max(n.share for n in tree.nodes) >= 0.3
+    text = repr(tree)
+    assert "◀" in text and "execution" in text and "<div" in tree._repr_html_()
+
+
+def test_explain_magic(ip: InteractiveShell, shop: str) -> None:
+    ip.user_ns["lo"] = 10
+    tree = ip.run_cell(f"%pgai explain SELECT * FROM {shop}.orders WHERE id > :lo").result
+    assert not tree.analyzed and "Seq Scan on orders" in repr(tree)
+    tree = ip.run_cell(f"%%pgai explain --analyze\nSELECT count(*) FROM {shop}.orders").result
+    assert tree.analyzed and tree.nodes[0].actual_rows == 1
+
+
+def test_snippets_and_files(
+    ip: InteractiveShell, shop: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.run_cell(f"%%pgai --save oslo --no-execute\nSELECT * FROM {shop}.customers WHERE city = 'Oslo'")
+    assert "saved snippet 'oslo'" in capsys.readouterr().out
+    ip.run_cell(
+        f"%%pgai --save big --with oslo --no-execute\n"
+        f"SELECT o.* FROM {shop}.orders o JOIN oslo ON oslo.id = o.customer_id WHERE total > 100"
+    )
+    df = ip.run_cell("%%pgai --with big\nSELECT count(*) AS n FROM big").result
+    expected = ip.run_cell(
+        f"%pgai SELECT count(*) AS n FROM {shop}.orders o JOIN {shop}.customers c ON c.id = o.customer_id "
+        "WHERE c.city = 'Oslo' AND total > 100"
+    ).result
+    assert df["n"][0] == expected["n"][0] > 0
+    df = ip.run_cell("%%pgai --with oslo\nWITH x AS (SELECT 1 AS one) SELECT count(*) AS n FROM oslo, x").result
+    assert df["n"][0] == 20
+    listing = ip.run_cell("%pgai snippets").result
+    assert listing["name"].tolist() == ["oslo", "big"] and listing["uses"].tolist() == ["", "oslo"]
+    ip.run_cell("%%pgai --with nope\nSELECT 1")
+    assert "no saved snippet 'nope'" in capsys.readouterr().err
+    query = tmp_path / "q.sql"
+    query.write_text(f"-- a saved query\nSELECT count(*) AS n FROM {shop}.customers;\n")
+    assert ip.run_cell(f"%pgai --file {query}").result["n"][0] == 40
+    ip.run_cell(f"%%pgai --file {query}\nSELECT 2")
+    assert "not both" in capsys.readouterr().err
+
+
+def test_connections_and_autolimit(
+    ip: InteractiveShell, session: Session, shop: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    magics = ip.user_ns["_pgai_magics"]
+    ip.run_cell(f"%pgai connect {session.dsn} --alias second")
+    listing = ip.run_cell("%pgai connections").result
+    assert listing["alias"].tolist() == ["default", "second"] and listing["current"].tolist() == [False, True]
+    ip.run_cell("%pgai SET application_name = 'second one'")
+    assert ip.run_cell("%%pgai --conn default\nSHOW application_name").result.iloc[0, 0] == "pgai_magic"
+    assert ip.run_cell("%pgai SHOW application_name").result.iloc[0, 0] == "second one"
+    ip.run_cell("%pgai use default")
+    assert magics.connections.current_alias == "default"
+    ip.run_cell("%pgai close second")
+    assert ip.run_cell("%pgai connections").result["alias"].tolist() == ["default"]
+    ip.run_cell("%pgai use nope")
+    assert "no connection named 'nope'" in capsys.readouterr().err
+    ip.run_line_magic("config", "Pgai.autolimit = 7")
+    try:
+        df = ip.run_cell(f"%pgai SELECT * FROM {shop}.orders").result
+        assert len(df) == 7 and "only the first 7 rows" in capsys.readouterr().out
+    finally:
+        ip.run_line_magic("config", "Pgai.autolimit = 0")
+    assert len(ip.run_cell(f"%pgai SELECT * FROM {shop}.orders").result) == 200
+
+
+def test_tables_columns_profile_magics(ip: InteractiveShell, shop: str) -> None:
+    assert set(ip.run_cell(f"%pgai tables --schema {shop}").result["name"]) == {"customers", "orders"}
+    assert len(ip.run_cell(f"%pgai columns {shop}.orders").result) == 4
+    assert isinstance(ip.run_cell(f"%pgai profile {shop}.orders").result, pd.DataFrame)
