@@ -183,3 +183,32 @@ def _explain(ctx: Context, rest: str, cell: str | None) -> Any:
     options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
     result = ctx.session.execute(f"EXPLAIN ({options}) {query}", ctx.namespace)
     return plan_tree(result.value["QUERY PLAN"][0])
+
+
+@command(
+    "plot",
+    "histogram, box, bar, pie, line or scatter of a column, aggregated in PostgreSQL",
+    "%pgai plot histogram|box|bar|pie|line|scatter TABLE.COLUMN [--by COL] [--where SQL] [--bins N]",
+)
+def _plot(ctx: Context, rest: str, cell: str | None) -> Any:
+    from pgai_magic import convert
+    from pgai_magic.sqltext import Statement
+    from pgai_magic.workflow.plot import KINDS, plot_column
+
+    parser = ArgParser("%pgai plot")
+    parser.add_argument("kind", choices=KINDS, help="the chart")
+    parser.add_argument("column", metavar="TABLE.COLUMN", help="the column to plot (schema.table.column too)")
+    parser.add_argument("--by", metavar="COL", help="group (histogram, box) or x axis (line, scatter)")
+    parser.add_argument("--where", metavar="SQL", help="a condition on the rows")
+    parser.add_argument("--bins", type=int, default=30, metavar="N", help="histogram bins (default 30)")
+    args = parser.parse(split_args(rest))
+    table, _, column = args.column.rpartition(".")
+    if not table:
+        raise ConfigError(f"give the column as TABLE.COLUMN, not {args.column!r}")
+    session = ctx.session
+
+    def fetch(query: str) -> Any:  # read-only, with the statement timeout: a plot never writes
+        result = session.db.run_readonly(Statement(query), timeout_s=ctx.settings.statement_timeout_s)
+        return convert.to_pandas(result.table)
+
+    return plot_column(fetch, args.kind, table, column, by=args.by, where=args.where, bins=args.bins)

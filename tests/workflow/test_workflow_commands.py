@@ -133,3 +133,44 @@ def test_tables_columns_profile_magics(ip: InteractiveShell, shop: str) -> None:
     assert set(ip.run_cell(f"%pgai tables --schema {shop}").result["name"]) == {"customers", "orders"}
     assert len(ip.run_cell(f"%pgai columns {shop}.orders").result) == 4
     assert isinstance(ip.run_cell(f"%pgai profile {shop}.orders").result, pd.DataFrame)
+
+
+def _fetch(session: Session):  # type: ignore[no-untyped-def]
+    from pgai_magic import convert
+    from pgai_magic.sqltext import Statement
+
+    return lambda q: convert.to_pandas(session.db.run_readonly(Statement(q)).table)
+
+
+def test_plots_aggregate_in_the_database(session: Session, shop: str) -> None:
+    from pgai_magic.workflow.plot import plot_column
+
+    fetch = _fetch(session)
+    data = session.sql(f"SELECT * FROM {shop}.orders")
+    hist = plot_column(fetch, "histogram", f"{shop}.orders", "total", bins=5).data
+    assert len(hist) == 5 and hist["count"].sum() == data["total"].count()
+    assert hist["bin_start"].min() == pytest.approx(float(data["total"].min()))
+    box = plot_column(fetch, "box", f"{shop}.customers", "id", by="city")
+    frame = box.data if isinstance(box.data, pd.DataFrame) else box.layer[0].data
+    assert frame["grp"].tolist() == ["Bergen", "Oslo"] and frame["median"].tolist() == [20.0, 21.0]
+    bar = plot_column(fetch, "bar", f"{shop}.customers", "city").data
+    assert dict(zip(bar["value"], bar["count"])) == {"Bergen": 20, "Oslo": 20}
+    line = plot_column(fetch, "line", f"{shop}.orders", "total", by="customer_id", where="customer_id <= 3").data
+    assert line["x"].tolist() == [1, 2, 3]
+    scatter = plot_column(fetch, "scatter", f"{shop}.orders", "total", by="id").data
+    assert len(scatter) == data["total"].count()
+
+
+def test_plot_magics(ip: InteractiveShell, shop: str, capsys: pytest.CaptureFixture[str]) -> None:
+    chart = ip.run_cell(f"%pgai plot histogram {shop}.orders.total --bins 4").result
+    assert chart is not None and len(chart.data) == 4
+    chart = ip.run_cell(
+        f"%%pgai --plot bar --x city --y n\nSELECT city, count(*) AS n FROM {shop}.customers GROUP BY 1"
+    ).result
+    assert chart.data["n"].sum() == 40
+    assert ip.run_cell(f"%pgai plot line {shop}.orders.total").result is None
+    assert "needs --by COLUMN" in capsys.readouterr().err
+    ip.run_cell(
+        f'%pgai plot bar {shop}.orders.total --where "(SELECT count(*) FROM pg_class) > 0; DELETE FROM {shop}.orders"'
+    )
+    assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {shop}.orders").result["n"][0] == 200
