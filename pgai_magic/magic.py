@@ -155,11 +155,29 @@ def load(ipython: Any) -> None:
         cleanup.insert(0, protect_question_marks)
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)
+    _register_completer(ipython, magics)
     ipython.user_ns.setdefault("_pgai_magics", magics)
     try:
         magics._get_session()
     except PgaiError as err:
         print(f"pgai: {err}", file=sys.stderr)
+
+
+def _register_completer(ipython: Any, magics: Pgai) -> None:
+    """Tab completion on %pgai lines (IPython's complete_command hook)."""
+    from pgai_magic.commands.complete import NameCache, complete_line
+
+    cache: dict[int, NameCache] = {}
+
+    def completer(_: Any, event: Any) -> list[str]:
+        try:
+            session = magics._get_session()
+            names = cache.setdefault(id(session), NameCache(session.sql))
+            return complete_line(event.line, event.symbol, names)
+        except Exception:  # noqa: BLE001 - completion never raises into the editor
+            return []
+
+    ipython.set_hook("complete_command", completer, str_key="%pgai")
 
 
 def unload(ipython: Any) -> None:

@@ -212,6 +212,8 @@ def persist_batches(
                 rows = _copy_batches(copy, schema, batches, notes, progress)
             if staged:
                 conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(ident, columns, columns, into))
+            if created:  # planner statistics (and %pgai tables' row estimate) from the start
+                conn.execute(sql.SQL("ANALYZE {}").format(ident))
     except psycopg.Error as exc:
         raise sql_error(exc) from None
     return PersistResult(shown, rows, ddl, created, notes=notes)

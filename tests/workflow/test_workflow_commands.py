@@ -174,3 +174,13 @@ def test_plot_magics(ip: InteractiveShell, shop: str, capsys: pytest.CaptureFixt
         f'%pgai plot bar {shop}.orders.total --where "(SELECT count(*) FROM pg_class) > 0; DELETE FROM {shop}.orders"'
     )
     assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {shop}.orders").result["n"][0] == 200
+
+
+def test_tab_completion(ip: InteractiveShell, shop: str) -> None:
+    def complete(line: str) -> list[str]:
+        return list(ip.Completer.complete(text=None, line_buffer=line, cursor_pos=len(line))[1])
+
+    assert "profile" in complete("%pgai prof") and "persist" in complete("%pgai pers")
+    assert f"{shop}.orders" in complete(f"%pgai SELECT * FROM {shop}.or")
+    assert complete(f"%pgai profile {shop}.orders.to") == [f"{shop}.orders.total"]
+    assert complete(f"%pgai plot histogram {shop}.customers.ci") == [f"{shop}.customers.city"]
