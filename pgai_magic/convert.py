@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["decode_vectors", "normalize_arrow", "to_pandas", "to_polars"]
+__all__ = ["as_format", "decode_vectors", "for_polars", "normalize_arrow", "to_pandas", "to_polars"]
 
 
 def decode_vectors(column: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -144,3 +144,16 @@ def to_polars(table: pa.Table) -> Any:
     import polars as pl
 
     return pl.from_arrow(for_polars(table)[0])
+
+
+def as_format(table: pa.Table, fmt: str) -> Any:
+    """The result in the format asked for: "pandas", "arrow" or "polars" (ConfigError for another)."""
+    if fmt == "arrow":
+        return normalize_arrow(table)
+    if fmt == "polars":
+        return to_polars(table)
+    if fmt == "pandas":
+        return to_pandas(table)
+    from pgai_magic.errors import ConfigError
+
+    raise ConfigError(f"unknown result format {fmt!r}: use pandas, arrow or polars")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -23,13 +22,25 @@ from pgai_magic.binding import dump, inline
 from pgai_magic.errors import ConnectionError, ParameterError, PgaiError, QueryCancelled, ResultTooLarge, SQLError
 from pgai_magic.fetch import LimitReached, copy_query, decode_columns, rows_to_table, stream_copy
 from pgai_magic.interrupt import interruptible
-from pgai_magic.pgtypes import Column, TypeInfo, column_spec
-from pgai_magic.protocol import abort_copy, check, drain, flush, last_result, next_result, sql_error
+from pgai_magic.pgtypes import Column, TypeResolver
+from pgai_magic.protocol import (
+    abort_copy,
+    check,
+    drain,
+    drop_repeats,
+    flush,
+    last_result,
+    next_result,
+    notifications,
+    relkind,
+    result_notes,
+    sql_error,
+)
 from pgai_magic.server import EmbeddedServer, redact_dsn
-from pgai_magic.sqltext import Statement, replace_spans
-from pgai_magic.statements import Route, route
+from pgai_magic.sqltext import Statement
+from pgai_magic.statements import Route, inner_query, route
 
-__all__ = ["Database", "StatementResult"]
+__all__ = ["CellResult", "Database", "StatementResult"]
 
 _CONNECTION_STATES = ("08000", "08003", "08006", "08001", "08004", "57P01", "57P02", "57P03")
 # statements whose parse analysis takes bound parameters (the others are utility statements)
@@ -68,6 +79,34 @@ class StatementResult:
         return self.table is not None
 
 
+@dataclass
+class CellResult:
+    """The outcome of a cell: the last row-returning result (if any) and what each statement did."""
+
+    value: Any
+    results: list[StatementResult] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def total_rows(self) -> int | None:
+        last = self.last_rows
+        return None if last is None or last.table is None else last.table.num_rows
+
+    @property
+    def last_rows(self) -> StatementResult | None:
+        for result in reversed(self.results):
+            if result.returns_rows:
+                return result
+        return None
+
+    def summary(self) -> str:
+        """The server's command tag of the last statement, as psql prints it ('UPDATE 1', 'CREATE TABLE')."""
+        if not self.results:
+            return "no statement to run"
+        last = self.results[-1]
+        return last.status or last.command
+
+
 class Database:
     """One user session on one server: a psycopg connection for statements, another for pgai's own work."""
 
@@ -76,8 +115,7 @@ class Database:
         self.embedded = embedded
         self._control: psycopg.Connection | None = None
         self._session: psycopg.Connection | None = None
-        self._types: dict[int, TypeInfo] = {}
-        self._zones: dict[str, tuple[str, str | None]] = {}
+        self._resolver = TypeResolver()
         self._tz_note: str | None = None
         self._notices: list[str] = []
         self.max_result_bytes: int | None = None
@@ -126,7 +164,7 @@ class Database:
             conn = self.connect(autocommit=True, prepare_threshold=None)
             conn.add_notice_handler(self._on_notice)
             self._session = conn
-            self._types.clear()
+            self._resolver = TypeResolver()
         return self._session
 
     @property
@@ -231,11 +269,11 @@ class Database:
         if result.error is not None:
             err = self._translate(result.error, conn, stmt)
             if isinstance(err, PgaiError) and not conn.closed:
-                err.notices = self._notices + _notifications(conn)
+                err.notices = self._notices + notifications(conn)
             raise err
         out: StatementResult = result.value
         out.elapsed = time.perf_counter() - start
-        out.notices = self._notices + _notifications(conn)
+        out.notices = self._notices + notifications(conn)
         if result.interrupted:
             out.notes.append("the interrupt came after the server had finished the statement: its result is kept")
         return out
@@ -278,16 +316,16 @@ class Database:
             if how.path == "copy_out" and how.table is not None:
                 # COPY table TO STDOUT reads a plain table only: anything else (a view, a partitioned table, a
                 # missing table or column) runs as typed, so the server says what is wrong, caret and all
-                if _relkind(conn, how.table) != "r":
+                if relkind(conn, how.table) != "r":
                     return self._plain(conn, stmt, how)
                 try:
-                    result = self._query(conn, _inner(stmt, how), how)
+                    result = self._query(conn, inner_query(stmt, how), how)
                 except SQLError:
                     return self._plain(conn, stmt, how)
                 if result is not None:
                     return result
             elif how.path in ("query", "copy_out"):
-                result = self._query(conn, _inner(stmt, how), how)
+                result = self._query(conn, inner_query(stmt, how), how)
                 if result is not None:
                     return result
             return self._plain(conn, stmt, how)
@@ -328,70 +366,19 @@ class Database:
             self._stop_copy(conn)
             raise ResultTooLarge(self._too_large(f"after {stop.rows:,} rows")) from None
         final = last_result(conn)
-        _drop_repeats(self._notices, seen, parse_notices)  # the COPY parses the query again
+        drop_repeats(self._notices, seen, parse_notices)  # the COPY parses the query again
         check(final, conn, sent, shift=shift)
         table = decode_columns(columns, rows, buffers, conn.info.encoding)
         self._check_size(table)
         command = "COPY" if how.path == "copy_out" else "SELECT"
-        notes = _notes(table, self._tz_note)
+        notes = result_notes(table, self._tz_note)
         if limit and rows >= limit:
             notes.append(f"only the first {limit:,} rows were fetched (%config Pgai.autolimit = 0 fetches all)")
         return StatementResult(stmt, table, rows, command, 0.0, status=f"{command} {rows}", notes=notes)
 
     def _columns(self, conn: psycopg.Connection, res: pq.abc.PGresult) -> list[Column]:
-        tz, self._tz_note = self._timezone(conn)
-        enc = conn.info.encoding
-        oids = [res.ftype(i) for i in range(res.nfields)]
-        self._load_types(conn, [o for o in oids if o not in self._types])
-        return [
-            column_spec((res.fname(i) or b"?").decode(enc), oid, self._types[oid].name, self._types.__getitem__, tz)
-            for i, oid in enumerate(oids)
-        ]
-
-    def _timezone(self, conn: psycopg.Connection) -> tuple[str, str | None]:
-        """The session's TimeZone as Arrow names it, and a note when it cannot be named.
-
-        An IANA name is used as is; a POSIX-style setting with one offset all year becomes that fixed offset (as the
-        server applies it); one with daylight-saving rules has no Arrow name: UTC, with a note.
-        """
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        setting = conn.info.parameter_status("TimeZone") or "UTC"
-        known = self._zones.get(setting)
-        if known is not None:
-            return known
-        try:
-            ZoneInfo(setting)
-            found: tuple[str, str | None] = (setting, None)
-        except (ZoneInfoNotFoundError, ValueError):
-            res = conn.pgconn.exec_(
-                b"SELECT EXTRACT(TIMEZONE FROM '2001-01-15 12:00'::timestamptz)::int, "
-                b"EXTRACT(TIMEZONE FROM '2001-07-15 12:00'::timestamptz)::int"
-            )
-            winter, summer = (int(res.get_value(0, i) or 0) for i in (0, 1))
-            if winter == summer:
-                sign = "+" if winter >= 0 else "-"
-                found = (f"{sign}{abs(winter) // 3600:02d}:{abs(winter) % 3600 // 60:02d}", None)
-            else:
-                found = ("UTC", f"TimeZone {setting!r} has daylight-saving rules but no IANA name: shown in UTC")
-        self._zones[setting] = found
-        return found
-
-    def _load_types(self, conn: psycopg.Connection, oids: Sequence[int]) -> None:
-        """Fetch type facts for `oids` (and domain bases) once per connection, on the control connection."""
-        todo = list(oids)
-        while todo:
-            rows = self.control.execute(
-                "SELECT oid::int8, format_type(oid, NULL), typtype, typcategory, typbasetype::int8 "
-                "FROM pg_type WHERE oid = ANY(%s::oid[])",
-                (todo,),
-            ).fetchall()
-            for oid, name, typtype, category, base in rows:
-                self._types[int(oid)] = TypeInfo(str(name), str(typtype), str(category), int(base))
-            missing = [o for o in todo if o not in self._types]
-            for oid in missing:  # not in this database's catalog (cannot happen for a described column)
-                self._types[oid] = TypeInfo(f"oid {oid}", "b", "U", 0)
-            todo = [t.base_oid for t in self._types.values() if t.base_oid and t.base_oid not in self._types]
+        columns, self._tz_note = self._resolver.columns(conn, res, self.control)
+        return columns
 
     def _check_size(self, table: pa.Table) -> None:
         if self.max_result_bytes is not None and table.nbytes > self.max_result_bytes:
@@ -455,7 +442,7 @@ class Database:
             status.split(" ", 1)[0] if status else how.command,
             0.0,
             status=status,
-            notes=_notes(table, self._tz_note),
+            notes=result_notes(table, self._tz_note),
         )
 
     def run_readonly(self, stmt: Statement, *, timeout_s: float = 30.0) -> StatementResult:
@@ -493,71 +480,3 @@ class Database:
         finally:
             if own:
                 conn.close()
-
-
-def _drop_repeats(notices: list[str], start: int, repeated: list[str]) -> None:
-    """Remove from notices[start:] one occurrence of each of `repeated` (said again by a second parse)."""
-    for line in repeated:
-        for i in range(start, len(notices)):
-            if notices[i] == line:
-                del notices[i]
-                break
-
-
-def _relkind(conn: psycopg.Connection, table: str) -> str | None:
-    """pg_class.relkind of `table` as the session resolves it (search_path, temporary tables)."""
-    res = conn.pgconn.exec_params(
-        b"SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass($1)", [table.encode(conn.info.encoding)]
-    )
-    if res.status != _EXEC.TUPLES_OK or res.ntuples == 0:
-        return None
-    value = res.get_value(0, 0)
-    return bytes(value).decode() if value is not None else None
-
-
-def _inner(stmt: Statement, how: Route) -> Statement:
-    """The query a statement reads: itself, or for COPY … TO STDOUT its query (positions still map to the cell)."""
-    if how.path != "copy_out" or how.query is None:
-        return stmt
-    if how.span is not None:
-        spans = [(0, how.span[0], ""), (how.span[1], len(stmt.text), "")]
-    else:
-        spans = [(0, len(stmt.text), how.query)]
-    inner = replace_spans(stmt, [s for s in spans if s[0] < s[1] or s[2]], list(stmt.params))
-    inner.param_names = list(stmt.param_names)
-    return inner
-
-
-def _notes(table: pa.Table | None, tz_note: str | None = None) -> list[str]:
-    """pgai's one-line notes on a result: numerics kept as decimals, values a type cannot show, the time zone."""
-    if table is None:
-        return []
-    notes = []
-    zoned = [f.name for f in table.schema if pa.types.is_timestamp(f.type) and f.type.tz is not None]
-    if tz_note and zoned:
-        notes.append(f"{', '.join(zoned)}: {tz_note}")
-    exact = [f.name for f in table.schema if pa.types.is_decimal(f.type)]
-    if exact:
-        plural = "s" if len(exact) > 1 else ""
-        notes.append(f"numeric column{plural} {', '.join(exact)} kept as exact decimals (float64 would lose digits)")
-    for f in table.schema:
-        note = (f.metadata or {}).get(b"pgai:note")
-        if note:
-            notes.append(f"column {f.name} {note.decode()}")
-    return notes
-
-
-def _notifications(conn: psycopg.Connection) -> list[str]:
-    out = []
-    pg = conn.pgconn
-    while True:
-        n = pg.notifies()
-        if n is None:
-            break
-        channel, payload = n.relname.decode(), n.extra.decode()
-        out.append(
-            f'Asynchronous notification "{channel}"'
-            + (f' with payload "{payload}"' if payload else "")
-            + f" received from server process with PID {n.be_pid}."
-        )
-    return out

@@ -6,12 +6,13 @@ tests/sql/test_types.py). Values are exact: nothing is rounded, truncated or lef
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["Column", "TypeInfo", "column_spec"]
+__all__ = ["Column", "TypeInfo", "TypeResolver", "column_spec"]
 
 # builtin type OIDs (pg_type.dat)
 _FIXED: dict[int, tuple[str, pa.DataType]] = {
@@ -105,3 +106,68 @@ def column_spec(name: str, oid: int, typname: str, lookup: TypeLookup, tz: str) 
     if info.name == "citext" or info.typtype == "e":
         return Column(name, oid, info.name, "v", pa.string(), cast="text")
     return Column(name, oid, info.name, "v", pa.string(), cast="text", post="load")
+
+
+class TypeResolver:
+    """Result columns → Columns, with pg_type facts and the session's time zone cached (one per connection)."""
+
+    def __init__(self) -> None:
+        self._types: dict[int, TypeInfo] = {}
+        self._zones: dict[str, tuple[str, str | None]] = {}
+
+    def columns(self, conn: Any, res: Any, control: Any) -> tuple[list[Column], str | None]:
+        """The Columns of a described result (`res`: a libpq PGresult) and a time-zone note, if any."""
+        tz, note = self._timezone(conn)
+        enc = conn.info.encoding
+        oids = [res.ftype(i) for i in range(res.nfields)]
+        self._load_types(control, [o for o in oids if o not in self._types])
+        columns = [
+            column_spec((res.fname(i) or b"?").decode(enc), oid, self._types[oid].name, self._types.__getitem__, tz)
+            for i, oid in enumerate(oids)
+        ]
+        return columns, note
+
+    def _timezone(self, conn: Any) -> tuple[str, str | None]:
+        """The session's TimeZone as Arrow names it, and a note when it cannot be named.
+
+        An IANA name is used as is; a POSIX-style setting with one offset all year becomes that fixed offset (as the
+        server applies it); one with daylight-saving rules has no Arrow name: UTC, with a note.
+        """
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        setting = conn.info.parameter_status("TimeZone") or "UTC"
+        known = self._zones.get(setting)
+        if known is not None:
+            return known
+        try:
+            ZoneInfo(setting)
+            found: tuple[str, str | None] = (setting, None)
+        except (ZoneInfoNotFoundError, ValueError):
+            res = conn.pgconn.exec_(
+                b"SELECT EXTRACT(TIMEZONE FROM '2001-01-15 12:00'::timestamptz)::int, "
+                b"EXTRACT(TIMEZONE FROM '2001-07-15 12:00'::timestamptz)::int"
+            )
+            winter, summer = (int(res.get_value(0, i) or 0) for i in (0, 1))
+            if winter == summer:
+                sign = "+" if winter >= 0 else "-"
+                found = (f"{sign}{abs(winter) // 3600:02d}:{abs(winter) % 3600 // 60:02d}", None)
+            else:
+                found = ("UTC", f"TimeZone {setting!r} has daylight-saving rules but no IANA name: shown in UTC")
+        self._zones[setting] = found
+        return found
+
+    def _load_types(self, control: Any, oids: Sequence[int]) -> None:
+        """Fetch type facts for `oids` (and domain bases) once, on the control connection."""
+        todo = list(oids)
+        while todo:
+            rows = control.execute(
+                "SELECT oid::int8, format_type(oid, NULL), typtype, typcategory, typbasetype::int8 "
+                "FROM pg_type WHERE oid = ANY(%s::oid[])",
+                (todo,),
+            ).fetchall()
+            for oid, name, typtype, category, base in rows:
+                self._types[int(oid)] = TypeInfo(str(name), str(typtype), str(category), int(base))
+            missing = [o for o in todo if o not in self._types]
+            for oid in missing:  # not in this database's catalog (cannot happen for a described column)
+                self._types[oid] = TypeInfo(f"oid {oid}", "b", "U", 0)
+            todo = [t.base_oid for t in self._types.values() if t.base_oid and t.base_oid not in self._types]

@@ -6,12 +6,25 @@ from __future__ import annotations
 import select
 
 import psycopg
+import pyarrow as pa
 from psycopg import pq
 
 from pgai_magic.errors import SQLError
 from pgai_magic.sqltext import Statement
 
-__all__ = ["abort_copy", "check", "drain", "flush", "last_result", "next_result", "sql_error"]
+__all__ = [
+    "abort_copy",
+    "check",
+    "drain",
+    "drop_repeats",
+    "flush",
+    "last_result",
+    "next_result",
+    "notifications",
+    "relkind",
+    "result_notes",
+    "sql_error",
+]
 
 _EXEC = pq.ExecStatus
 
@@ -90,3 +103,58 @@ def abort_copy(conn: psycopg.Connection, res: pq.abc.PGresult) -> None:
         while pg.get_copy_data(0)[0] >= 0:
             pass
     drain(conn)
+
+
+def drop_repeats(notices: list[str], start: int, repeated: list[str]) -> None:
+    """Remove from notices[start:] one occurrence of each of `repeated` (said again by a second parse)."""
+    for line in repeated:
+        for i in range(start, len(notices)):
+            if notices[i] == line:
+                del notices[i]
+                break
+
+
+def relkind(conn: psycopg.Connection, table: str) -> str | None:
+    """pg_class.relkind of `table` as the session resolves it (search_path, temporary tables)."""
+    res = conn.pgconn.exec_params(
+        b"SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass($1)", [table.encode(conn.info.encoding)]
+    )
+    if res.status != _EXEC.TUPLES_OK or res.ntuples == 0:
+        return None
+    value = res.get_value(0, 0)
+    return bytes(value).decode() if value is not None else None
+
+
+def result_notes(table: pa.Table | None, tz_note: str | None = None) -> list[str]:
+    """pgai's one-line notes on a result: numerics kept as decimals, values a type cannot show, the time zone."""
+    if table is None:
+        return []
+    notes = []
+    zoned = [f.name for f in table.schema if pa.types.is_timestamp(f.type) and f.type.tz is not None]
+    if tz_note and zoned:
+        notes.append(f"{', '.join(zoned)}: {tz_note}")
+    exact = [f.name for f in table.schema if pa.types.is_decimal(f.type)]
+    if exact:
+        plural = "s" if len(exact) > 1 else ""
+        notes.append(f"numeric column{plural} {', '.join(exact)} kept as exact decimals (float64 would lose digits)")
+    for f in table.schema:
+        note = (f.metadata or {}).get(b"pgai:note")
+        if note:
+            notes.append(f"column {f.name} {note.decode()}")
+    return notes
+
+
+def notifications(conn: psycopg.Connection) -> list[str]:
+    out = []
+    pg = conn.pgconn
+    while True:
+        n = pg.notifies()
+        if n is None:
+            break
+        channel, payload = n.relname.decode(), n.extra.decode()
+        out.append(
+            f'Asynchronous notification "{channel}"'
+            + (f' with payload "{payload}"' if payload else "")
+            + f" received from server process with PID {n.be_pid}."
+        )
+    return out

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import psycopg
-import pyarrow as pa
 
 from pgai_magic import convert
-from pgai_magic.db import Database, StatementResult
+from pgai_magic.db import CellResult, Database, StatementResult
 from pgai_magic.embed.base import Embedder
-from pgai_magic.errors import ConfigError, ConnectionError, PgaiError, SQLError
+from pgai_magic.errors import ConfigError, PgaiError, SQLError
 from pgai_magic.migrations import apply_migrations, install_extensions
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.sqltext import Statement, bind_parameters, check_positional, check_templates, split_statements
-from pgai_magic.suggest import add_suggestion
 from pgai_magic.vectors.service import Embeddings, EmbedResult, embedding_status, query_embedding
 
 if TYPE_CHECKING:
@@ -32,34 +29,6 @@ Format = Literal["pandas", "arrow", "polars"]
 # A preprocessor rewrites one statement before parameters are bound (e.g. query-time embedding).
 Preprocessor = Callable[["Session", Statement, Mapping[str, Any]], Statement]
 EXTENSIONS = ("vector", "pg_trgm")
-
-
-@dataclass
-class CellResult:
-    """The outcome of a cell: the last row-returning result (if any) and what each statement did."""
-
-    value: Any
-    results: list[StatementResult] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def total_rows(self) -> int | None:
-        last = self.last_rows
-        return None if last is None or last.table is None else last.table.num_rows
-
-    @property
-    def last_rows(self) -> StatementResult | None:
-        for result in reversed(self.results):
-            if result.returns_rows:
-                return result
-        return None
-
-    def summary(self) -> str:
-        """The server's command tag of the last statement, as psql prints it ('UPDATE 1', 'CREATE TABLE')."""
-        if not self.results:
-            return "no statement to run"
-        last = self.results[-1]
-        return last.status or last.command
 
 
 class Session:
@@ -163,7 +132,7 @@ class Session:
             results.append(result)
             notices.extend(result.notices)
         last = next((r for r in reversed(results) if r.table is not None), None)
-        value = None if last is None else self._convert(last.table, fmt)  # type: ignore[arg-type]
+        value = None if last is None else convert.as_format(last.table, fmt)  # type: ignore[arg-type]
         if last is not None and fmt == "polars":
             notices.extend(convert.for_polars(last.table)[1])  # type: ignore[arg-type]
         for r in results:
@@ -171,33 +140,9 @@ class Session:
         return CellResult(value=value, results=results, notices=notices)
 
     def _explain_sql_error(self, err: SQLError, query: str, namespace: Mapping[str, Any]) -> None:
-        """The cell as typed for the caret, "did you mean", and hints for the usual slips."""
-        err.statement = query  # positions are the cell's: the caret goes under what was typed
-        try:
-            add_suggestion(err, self.db.control)
-        except ConnectionError:
-            pass
-        hints = [err.hint] if err.hint else []
-        listed = _in_list_parameter(query, namespace)
-        if listed and err.sqlstate == "42601":
-            hints.append(f"a list binds as one array value: write = ANY(:{listed}) instead of IN :{listed}")
-        vectors = _float_vectors(query, namespace)
-        if vectors and "ANY/ALL" in err.message:
-            name = vectors[0]
-            hints.append(f"a 1-D float numpy array binds as a pgvector vector: bind list({name}) for an array")
-        if self.db.transaction_failed:
-            hints.append("the transaction is aborted: run ROLLBACK to continue")
-        err.hint = "\n".join(hints) if hints else None
+        from pgai_magic.hints import explain_sql_error
 
-    @staticmethod
-    def _convert(table: pa.Table, fmt: Format) -> Any:
-        if fmt == "arrow":
-            return convert.normalize_arrow(table)
-        if fmt == "polars":
-            return convert.to_polars(table)
-        if fmt == "pandas":
-            return convert.to_pandas(table)
-        raise ConfigError(f"unknown result format {fmt!r}: use pandas, arrow or polars")
+        explain_sql_error(err, query, namespace, self.db.control, transaction_failed=self.db.transaction_failed)
 
     # -- data in and out ------------------------------------------------------------------------
     def persist(
@@ -214,24 +159,9 @@ class Session:
 
         mode: "create" (the default: error if it exists), "append" or "replace". Returns a PersistResult.
         """
-        import time
+        from pgai_magic.workflow.persist import persist_frame
 
-        from pgai_magic.workflow.persist import as_arrow, persist_batches
-
-        start = time.perf_counter()
-        arrow, notes = as_arrow(data, index=index)
-        target = _split_name(table, schema)
-        result = persist_batches(
-            self.db.session,
-            arrow.schema,
-            arrow.to_batches(max_chunksize=65_536),
-            target,
-            mode=_mode(mode),
-            progress=progress,
-        )
-        result.notes = notes + result.notes
-        result.seconds = time.perf_counter() - start
-        return result
+        return persist_frame(self.db.session, data, table, schema=schema, mode=mode, index=index, progress=progress)
 
     def load(
         self,
@@ -245,12 +175,17 @@ class Session:
         progress: Callable[[int], None] | None = None,
     ) -> Any:
         """Load a CSV / Parquet file (read here, streamed) into a table named after the file unless given."""
-        from pgai_magic.workflow.files import load_file, table_name_for
+        from pgai_magic.workflow.files import load_file
 
-        path = Path(path)
-        target = _split_name(table or table_name_for(path), schema)
         return load_file(
-            self.db.session, path, target, mode=_mode(mode), delimiter=delimiter, header=header, progress=progress
+            self.db.session,
+            Path(path),
+            table,
+            schema=schema,
+            mode=mode,
+            delimiter=delimiter,
+            header=header,
+            progress=progress,
         )
 
     def unload(self, query: str, path: str | Path, *, namespace: Mapping[str, Any] | None = None) -> int:
@@ -543,47 +478,6 @@ class Session:
             sample=sample,
             progress=progress,
         )
-
-
-def _split_name(table: str, schema: str | None) -> tuple[str | None, str]:
-    """(schema, table) from `schema.table` or the separate schema option."""
-    if schema is None and "." in table:
-        first, _, second = table.partition(".")
-        return first, second
-    return schema, table
-
-
-def _mode(mode: str) -> Any:
-    if mode not in ("create", "append", "replace"):
-        raise ConfigError(f"unknown mode {mode!r}: use create, append or replace")
-    return mode
-
-
-def _float_vectors(query: str, namespace: Mapping[str, Any]) -> list[str]:
-    """Names of `:name` parameters holding 1-D float numpy arrays (they bind as pgvector vectors)."""
-    import numpy as np
-
-    from pgai_magic.sqltext import parameter_names
-
-    names = dict.fromkeys(n for _, _, n in parameter_names(query))
-    return [
-        n
-        for n in names
-        if isinstance(namespace.get(n), np.ndarray) and namespace[n].ndim == 1 and namespace[n].dtype.kind == "f"
-    ]
-
-
-def _in_list_parameter(query: str, namespace: Mapping[str, Any]) -> str | None:
-    """The name in `IN :name` / `IN (:name)` when that variable is a sequence (it binds as one array)."""
-    import re
-
-    import numpy as np
-
-    for match in re.finditer(r"\bIN\s*\(?\s*:([A-Za-z_]\w*)", query, flags=re.IGNORECASE):
-        value = namespace.get(match.group(1))
-        if isinstance(value, list | tuple | set | np.ndarray):
-            return match.group(1)
-    return None
 
 
 def connect(dsn: str | None = None, *, data_dir: str | Path | None = None, quiet: bool = False) -> Session:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from sqlglot.tokens import Token, TokenType
 
-from pgai_magic.sqltext import tokenize
+from pgai_magic.sqltext import Statement, replace_spans, tokenize
 
-__all__ = ["Route", "route"]
+__all__ = ["Route", "inner_query", "route"]
 
 _QUERY_HEADS = {"SELECT", "WITH", "VALUES", "TABLE"}
 _WRITES = {TokenType.INSERT, TokenType.UPDATE, TokenType.DELETE, TokenType.MERGE}
@@ -134,3 +134,16 @@ def _matching(tokens: list[Token], open_at: int) -> int | None:
             if depth == 0:
                 return j
     return None
+
+
+def inner_query(stmt: Statement, how: Route) -> Statement:
+    """The query a statement reads: itself, or for COPY … TO STDOUT its query (positions still map to the cell)."""
+    if how.path != "copy_out" or how.query is None:
+        return stmt
+    if how.span is not None:
+        spans = [(0, how.span[0], ""), (how.span[1], len(stmt.text), "")]
+    else:
+        spans = [(0, len(stmt.text), how.query)]
+    inner = replace_spans(stmt, [s for s in spans if s[0] < s[1] or s[2]], list(stmt.params))
+    inner.param_names = list(stmt.param_names)
+    return inner

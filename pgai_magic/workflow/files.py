@@ -14,7 +14,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from pgai_magic.errors import ConfigError
-from pgai_magic.workflow.persist import Mode, PersistResult, as_arrow, persist_batches
+from pgai_magic.workflow.persist import PersistResult, as_arrow, check_mode, persist_batches, split_name
 
 __all__ = ["NULL_MARKERS", "load_file", "open_file", "table_name_for", "write_result"]
 
@@ -77,22 +77,24 @@ def open_file(
 def load_file(
     conn: Any,
     path: Path,
-    target: tuple[str | None, str],
+    table: str | None = None,
     *,
-    mode: Mode = "create",
+    schema: str | None = None,
+    mode: str = "create",
     delimiter: str | None = None,
     header: bool | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> PersistResult:
-    """Load a CSV / Parquet file into a table (see `persist_batches` for modes and errors).
+    """Load a CSV / Parquet file into a table, named after the file unless given (modes and errors: persist).
 
     CSV types are inferred from the first block (4 MiB); a later value that does not fit that type is a
     ConfigError naming it, and nothing is written (the load is one transaction).
     """
     start = time.perf_counter()
-    schema, batches = open_file(path, delimiter=delimiter, header=header)
+    target = split_name(table or table_name_for(path), schema)
+    arrow_schema, batches = open_file(path, delimiter=delimiter, header=header)
     try:
-        result = persist_batches(conn, schema, batches, target, mode=mode, progress=progress)
+        result = persist_batches(conn, arrow_schema, batches, target, mode=check_mode(mode), progress=progress)
     except pa.ArrowInvalid as exc:
         raise ConfigError(f"{path.name}: {exc} (types are inferred from the first 4 MiB of the file)") from None
     result.seconds = time.perf_counter() - start

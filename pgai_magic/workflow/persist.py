@@ -19,7 +19,7 @@ from psycopg import sql
 
 from pgai_magic.errors import ConfigError, ParameterError
 
-__all__ = ["PersistResult", "as_arrow", "column_ddl", "persist_batches"]
+__all__ = ["PersistResult", "as_arrow", "check_mode", "column_ddl", "persist_batches", "persist_frame", "split_name"]
 
 Mode = Literal["create", "append", "replace"]
 _BATCH_ROWS = 65_536
@@ -288,3 +288,44 @@ def _existing_types(conn: psycopg.Connection, shown: str, ddl: dict[str, str]) -
 def batches_of(table: pa.Table, rows: int = _BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """The table in batches of about `rows` rows (for progress reporting)."""
     yield from table.to_batches(max_chunksize=rows)
+
+
+def split_name(table: str, schema: str | None) -> tuple[str | None, str]:
+    """(schema, table) from `schema.table` or the separate schema option."""
+    if schema is None and "." in table:
+        first, _, second = table.partition(".")
+        return first, second
+    return schema, table
+
+
+def check_mode(mode: str) -> Any:
+    if mode not in ("create", "append", "replace"):
+        raise ConfigError(f"unknown mode {mode!r}: use create, append or replace")
+    return mode
+
+
+def persist_frame(
+    conn: psycopg.Connection,
+    data: Any,
+    table: str,
+    *,
+    schema: str | None = None,
+    mode: str = "create",
+    index: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> PersistResult:
+    """Write a pandas / polars DataFrame or Arrow table to `table` (`schema.table` too) with binary COPY.
+
+    mode: "create" (error if it exists), "append" or "replace". Raises ConfigError, ParameterError, SQLError.
+    """
+    import time
+
+    start = time.perf_counter()
+    arrow, notes = as_arrow(data, index=index)
+    batches = arrow.to_batches(max_chunksize=_BATCH_ROWS)
+    result = persist_batches(
+        conn, arrow.schema, batches, split_name(table, schema), mode=check_mode(mode), progress=progress
+    )
+    result.notes = notes + result.notes
+    result.seconds = time.perf_counter() - start
+    return result
