@@ -10,7 +10,21 @@ from pgai_magic.display import ResultFrame, StatusInfo
 
 __all__ = ["run_sql", "split_line", "sql_parser"]
 
-_VALUE_OPTIONS = ("--out", "-o", "--limit", "--conn", "-c", "--file", "-f", "--save", "--with", "--plot", "--x", "--y")
+_VALUE_OPTIONS = (
+    "--out",
+    "-o",
+    "--limit",
+    "--conn",
+    "-c",
+    "--file",
+    "-f",
+    "--save",
+    "--with",
+    "--plot",
+    "--x",
+    "--y",
+    "--save-as",
+)
 _SQL_HEADS = {"SELECT", "WITH", "VALUES", "TABLE", "INSERT", "UPDATE", "DELETE", "MERGE", "SHOW", "EXPLAIN", "CREATE"}
 _OPTION = re.compile(r"\s*(--?[A-Za-z][\w-]*)(=\S*)?(?=\s|$)")
 
@@ -47,6 +61,7 @@ def sql_parser() -> ArgParser:
     parser.add_argument("--save", metavar="NAME", help="save the cell's query as a snippet (for --with)")
     parser.add_argument("--no-execute", action="store_true", help="with --save: save without running")
     parser.add_argument("--with", dest="with_", metavar="NAME[,NAME]", help="prefix saved snippets as CTEs")
+    parser.add_argument("--save-as", metavar="PATH", help="also write the result to a .csv, .tsv or .parquet file")
     parser.add_argument("--plot", metavar="KIND", help="chart the result: histogram, box, bar, pie, line, scatter")
     parser.add_argument("--x", metavar="COL", help="with --plot: the x column")
     parser.add_argument("--y", metavar="COL", help="with --plot: the y column")
@@ -105,6 +120,13 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
         if args.out and result.results:
             ctx.say(f"--out {args.out}: no statement of the cell returned rows, so {args.out} was not set")
         return None
+    if args.save_as and result.last_rows is not None and result.last_rows.table is not None:
+        from pathlib import Path
+
+        from pgai_magic.workflow.files import write_result
+
+        rows = write_result(result.last_rows.table, Path(args.save_as).expanduser())
+        ctx.say(f"wrote {rows:,} rows to {args.save_as}")
     if args.plot:
         from pgai_magic.errors import ConfigError
         from pgai_magic.workflow.plot import result_chart

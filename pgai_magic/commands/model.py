@@ -90,7 +90,9 @@ def _show(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("name")
     parser.add_argument("--version", type=int)
     ns = parser.parse(args)
-    return ctx.session.model_info(ns.name, ns.version)
+    from pgai_magic.display import StatusInfo
+
+    return StatusInfo(ctx.session.model_info(ns.name, ns.version))  # a readable two-column table
 
 
 def _rollback(ctx: Context, args: list[str]) -> Any:

@@ -184,3 +184,18 @@ def test_tab_completion(ip: InteractiveShell, shop: str) -> None:
     assert f"{shop}.orders" in complete(f"%pgai SELECT * FROM {shop}.or")
     assert complete(f"%pgai profile {shop}.orders.to") == [f"{shop}.orders.total"]
     assert complete(f"%pgai plot histogram {shop}.customers.ci") == [f"{shop}.customers.city"]
+
+
+def test_save_as_and_config_listing(
+    ip: InteractiveShell, shop: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cities.csv"
+    df = ip.run_cell(
+        f"%pgai --save-as {out} SELECT city, count(*) AS n FROM {shop}.customers GROUP BY 1 ORDER BY 1"
+    ).result
+    assert len(df) == 2 and out.read_text().splitlines() == ['"city","n"', '"Bergen",20', '"Oslo",20']
+    capsys.readouterr()
+    ip.run_line_magic("config", "Pgai")
+    listing = capsys.readouterr().out
+    for setting in ("autolimit", "display_limit", "max_result_mb", "statement_timeout_s"):
+        assert f"Pgai.{setting}" in listing
