@@ -149,6 +149,11 @@ class Database:
             conn = psycopg.connect(self.dsn, **kwargs)
         except psycopg.OperationalError as exc:
             raise ConnectionError(f"cannot connect to {self.display_dsn}: {str(exc).strip()}") from None
+        except psycopg.ProgrammingError as exc:  # a malformed connection string
+            raise ConnectionError(
+                f"{self.display_dsn} is not a connection string ({str(exc).strip()}): give a URL such as "
+                "postgresql://user@host:5432/db, or key=value pairs such as 'host=h dbname=d'"
+            ) from None
         try:
             from pgvector.psycopg import register_vector
 

@@ -42,7 +42,6 @@ class Pgai(Magics):
     def _get_session(self, alias: str | None = None) -> Any:
         session = self.connections.get(alias)
         session.db.max_result_bytes = int(self.max_result_mb * 2**20) if self.max_result_mb > 0 else None
-        session.db.autolimit = self.autolimit if self.autolimit > 0 else None
         return session
 
     def _set_session(self, session: Any) -> None:
@@ -55,7 +54,7 @@ class Pgai(Magics):
             connections=self.connections,
             snippets=self.snippets,
             namespace=self.shell.user_ns if self.shell is not None else {},
-            settings=Settings(self.display_limit, self.max_result_mb, self.statement_timeout_s),
+            settings=Settings(self.display_limit, self.max_result_mb, self.statement_timeout_s, self.autolimit),
             show_html=lambda markup: display(HTML(markup)),
             show=display,
             say=print,

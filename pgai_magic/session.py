@@ -171,7 +171,8 @@ class Session:
         schema: str | None = None,
         mode: str = "create",
         delimiter: str | None = None,
-        header: bool | None = None,
+        header: bool = True,
+        encoding: str = "utf-8",
         progress: Callable[[int], None] | None = None,
     ) -> Any:
         """Load a CSV / Parquet file (read here, streamed) into a table named after the file unless given."""
@@ -185,6 +186,7 @@ class Session:
             mode=mode,
             delimiter=delimiter,
             header=header,
+            encoding=encoding,
             progress=progress,
         )
 

@@ -20,6 +20,7 @@ class Settings:
     display_limit: int = 10
     max_result_mb: float = 2048.0
     statement_timeout_s: float = 30.0
+    autolimit: int = 0  # SQL cells fetch at most this many rows of a query (0: all)
 
 
 @dataclass

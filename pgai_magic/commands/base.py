@@ -74,7 +74,7 @@ def _cell_sql(ctx: Context, args: Any, sql: str) -> str:
 
     from pgai_magic.commands import Snippet
     from pgai_magic.errors import ConfigError
-    from pgai_magic.workflow.snippets import order_snippets, with_snippets
+    from pgai_magic.workflow.snippets import check_snippet, order_snippets, referenced, with_snippets
 
     if args.file:
         if sql.strip():
@@ -82,13 +82,13 @@ def _cell_sql(ctx: Context, args: Any, sql: str) -> str:
         path = Path(args.file).expanduser()
         if not path.is_file():
             raise ConfigError(f"no file {args.file!r}: --file runs the SQL in an existing .sql file")
-        sql = path.read_text(encoding="utf-8")
-    uses = tuple(n.strip() for n in (args.with_ or "").split(",") if n.strip())
-    order_snippets(uses, ctx.snippets)  # unknown names are an error before anything is saved or run
+        sql = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not SQL
+    explicit = tuple(n.strip() for n in (args.with_ or "").split(",") if n.strip())
+    order_snippets(explicit, ctx.snippets)  # unknown names are an error before anything is saved or run
+    others = {k: v for k, v in ctx.snippets.items() if k != args.save}
+    uses = tuple(dict.fromkeys(explicit + referenced(sql, others)))
     if args.save:
-        if not args.save.isidentifier():
-            raise ConfigError(f"--save needs a name usable as a CTE (letters, digits, _), not {args.save!r}")
-        ctx.snippets[args.save] = Snippet(args.save, sql.strip().rstrip(";"), uses)
+        ctx.snippets[args.save] = Snippet(args.save, check_snippet(args.save, sql), uses)
     elif args.no_execute:
         raise ConfigError("--no-execute goes with --save NAME (it saves the query without running it)")
     return with_snippets(sql, uses, ctx.snippets)
@@ -111,7 +111,13 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
         ctx.say(f"saved snippet {args.save!r} (not run): use it with --with {args.save}")
         return None
     session = ctx.get_session(args.conn) if args.conn else ctx.session
-    result = session.execute(sql, ctx.namespace, fmt=fmt)
+    # Pgai.autolimit applies to SQL cells only (never to pgai's own queries), and never below --limit
+    limit = ctx.settings.autolimit
+    session.db.autolimit = max(limit, args.limit or 0) if limit > 0 else None
+    try:
+        result = session.execute(sql, ctx.namespace, fmt=fmt)
+    finally:
+        session.db.autolimit = None
     for notice in result.notices:
         ctx.say(notice)
     value = result.value
@@ -126,7 +132,7 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
         from pgai_magic.workflow.files import write_result
 
         rows = write_result(result.last_rows.table, Path(args.save_as).expanduser())
-        ctx.say(f"wrote {rows:,} rows to {args.save_as}")
+        ctx.say(f"wrote {rows:,} row{'s' if rows != 1 else ''} to {args.save_as}")
     if args.plot:
         from pgai_magic.errors import ConfigError
         from pgai_magic.workflow.plot import result_chart

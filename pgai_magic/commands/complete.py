@@ -27,8 +27,8 @@ class NameCache:
     def tables(self) -> list[str]:
         if self._tables is None or time.monotonic() - self._tables[0] > self._ttl:
             frame = self._run(
-                "SELECT CASE WHEN n.nspname = ANY(current_schemas(false)) THEN c.relname "
-                "ELSE n.nspname || '.' || c.relname END AS name FROM pg_class c "
+                "SELECT CASE WHEN n.nspname = ANY(current_schemas(false)) THEN quote_ident(c.relname) "
+                "ELSE quote_ident(n.nspname) || '.' || quote_ident(c.relname) END AS name FROM pg_class c "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') "
                 "AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgai') AND n.nspname NOT LIKE 'pg_%%' "
                 "ORDER BY 1"

@@ -68,7 +68,7 @@ def _rows(data: Any) -> int | None:
 @command(
     "load",
     "load a CSV or Parquet file into a table (read on the client, streamed)",
-    "%pgai load PATH [--table NAME] [--schema S] [--append | --replace] [--delimiter C] [--no-header]",
+    "%pgai load PATH [--table NAME] [--schema S] [--append | --replace] [--delimiter C] [--no-header] [--encoding E]",
 )
 def _load(ctx: Context, rest: str, cell: str | None) -> Any:
     from pgai_magic.workflow.files import table_name_for
@@ -81,7 +81,8 @@ def _load(ctx: Context, rest: str, cell: str | None) -> Any:
     modes.add_argument("--append", action="store_true", help="add the rows to an existing table")
     modes.add_argument("--replace", action="store_true", help="drop the table first and create it anew")
     parser.add_argument("--delimiter", metavar="C", help="CSV delimiter (default: sniffed from the file)")
-    parser.add_argument("--no-header", action="store_true", help="the CSV has no header row")
+    parser.add_argument("--no-header", action="store_true", help="the CSV has no header row (default: it has one)")
+    parser.add_argument("--encoding", default="utf-8", metavar="E", help="the CSV's text encoding (default utf-8)")
     args = parser.parse(split_args(rest))
     path = Path(args.path).expanduser()
     mode = "append" if args.append else "replace" if args.replace else "create"
@@ -92,7 +93,8 @@ def _load(ctx: Context, rest: str, cell: str | None) -> Any:
             schema=args.schema,
             mode=mode,
             delimiter=args.delimiter,
-            header=False if args.no_header else None,
+            header=not args.no_header,
+            encoding=args.encoding,
             progress=update,
         )
     for note in result.notes:
@@ -115,7 +117,7 @@ def _unload(ctx: Context, rest: str, cell: str | None) -> Any:
     if not query:
         raise ConfigError('give the query: %pgai unload "SELECT ..." PATH, or the query in the cell body')
     rows = ctx.session.unload(query, Path(args.path).expanduser(), namespace=ctx.namespace)
-    ctx.say(f"wrote {rows:,} rows to {args.path}")
+    ctx.say(f"wrote {rows:,} row{'s' if rows != 1 else ''} to {args.path}")
     return None
 
 
@@ -171,18 +173,36 @@ def _profile(ctx: Context, rest: str, cell: str | None) -> Any:
     "%pgai explain [--analyze] SQL   (or the SQL in the cell body)",
 )
 def _explain(ctx: Context, rest: str, cell: str | None) -> Any:
+    from pgai_magic.commands.base import split_line
+    from pgai_magic.sqltext import split_statements
     from pgai_magic.workflow.explain import plan_tree
 
-    analyze = False
-    words = rest.split(None, 1)
-    if words and words[0] in ("--analyze", "-a"):
-        analyze, rest = True, words[1] if len(words) > 1 else ""
-    query = (cell if cell and cell.strip() else rest).strip().rstrip(";")
-    if not query:
-        raise ConfigError("give the statement to explain: %pgai explain [--analyze] SELECT ...")
-    options = "FORMAT JSON, ANALYZE, BUFFERS" if analyze else "FORMAT JSON"
-    result = ctx.session.execute(f"EXPLAIN ({options}) {query}", ctx.namespace)
-    return plan_tree(result.value["QUERY PLAN"][0])
+    options, sql = split_line(rest)
+    parser = ArgParser("%pgai explain")
+    parser.add_argument("--analyze", "-a", action="store_true", help="run the statement and show actual figures")
+    args = parser.parse(split_args(options))
+    query = cell if cell and cell.strip() else sql
+    statements = split_statements(query)
+    if len(statements) != 1:
+        raise ConfigError(f"explain takes one statement, not {len(statements)}: explain them one at a time")
+    text = query.strip().rstrip(";").strip()
+    if not args.analyze:
+        return plan_tree(ctx.session.execute(f"EXPLAIN (FORMAT JSON) {text}", ctx.namespace).value["QUERY PLAN"][0])
+    return plan_tree(_analyze_rolled_back(ctx, text))
+
+
+def _analyze_rolled_back(ctx: Context, text: str) -> Any:
+    """EXPLAIN ANALYZE runs the statement: inside a transaction (or a savepoint in yours) that is rolled back, so
+    explaining an INSERT / UPDATE / DELETE changes nothing."""
+    session = ctx.session
+    inside = session.db.in_transaction
+    session.execute("SAVEPOINT pgai_explain" if inside else "BEGIN")
+    try:
+        result = session.execute(f"EXPLAIN (FORMAT JSON, ANALYZE, BUFFERS) {text}", ctx.namespace)
+    finally:
+        session.execute("ROLLBACK TO SAVEPOINT pgai_explain; RELEASE SAVEPOINT pgai_explain" if inside else "ROLLBACK")
+    ctx.say("the statement ran inside a transaction that was rolled back: nothing it did was kept")
+    return result.value["QUERY PLAN"][0]
 
 
 @command(

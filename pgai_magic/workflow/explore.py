@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 from psycopg import sql
 
-from pgai_magic.errors import ConfigError
+from pgai_magic.errors import ConfigError, SQLError
 
-__all__ = ["PROFILE_SAMPLE_ROWS", "columns_of", "profile_table", "tables_of"]
+__all__ = ["PROFILE_SAMPLE_ROWS", "columns_of", "profile_table", "regclass", "tables_of"]
 
 Run = Callable[..., pd.DataFrame]  # session.sql: (query, **params) → DataFrame
 PROFILE_SAMPLE_ROWS = 1_000_000  # past this many rows (planner estimate) a profile reads a sample, and says so
@@ -50,8 +50,10 @@ def tables_of(run: Run, schema: str | None = None) -> pd.DataFrame:
     return run(_TABLES, schema=schema)
 
 
-def _regclass(run: Run, table: str) -> str:
-    found = run("SELECT to_regclass(:t)::text AS r", t=table)["r"][0]
+def regclass(run: Run, table: str) -> str:
+    """The table as the session resolves it, quoted as PostgreSQL prints it (a name typed without its quotes,
+    such as My Table, is tried quoted too)."""
+    found = run("SELECT coalesce(to_regclass(:t), to_regclass(quote_ident(:t)))::text AS r", t=table)["r"][0]
     if found is None or pd.isna(found):
         raise ConfigError(f"no table {table!r} here: `%pgai tables` lists them (schema-qualify it if needed)")
     return str(found)
@@ -59,7 +61,7 @@ def _regclass(run: Run, table: str) -> str:
 
 def columns_of(run: Run, table: str) -> pd.DataFrame:
     """Columns of a table: name, type, nullable, default, key (primary, unique, foreign), comment."""
-    return run(_COLUMNS, table=_regclass(run, table))
+    return run(_COLUMNS, table=regclass(run, table))
 
 
 def profile_table(run: Run, table: str, *, sample_rows: int = PROFILE_SAMPLE_ROWS) -> tuple[pd.DataFrame, str | None]:
@@ -69,31 +71,34 @@ def profile_table(run: Run, table: str, *, sample_rows: int = PROFILE_SAMPLE_ROW
     values); past `sample_rows` rows (planner estimate) a repeatable BERNOULLI sample of about that many rows is read
     and the returned note says so. Returns (profile, note or None).
     """
-    regclass = _regclass(run, table)
+    rel = regclass(run, table)
     info = run(
         "SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory AS cat, "
         "c.reltuples::float8 AS est FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
         "JOIN pg_class c ON c.oid = a.attrelid "
         "WHERE a.attrelid = CAST(:t AS regclass) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-        t=regclass,
+        t=rel,
     )
     if info.empty:
         raise ConfigError(f"{table} has no columns to profile")
     est = float(info["est"][0])
-    source: sql.Composable = sql.SQL(regclass)
+    source: sql.Composable = sql.SQL(rel)
     note = None
     if est > sample_rows:
         pct = max(sample_rows / est * 100, 0.01)
-        source = sql.SQL("{} TABLESAMPLE BERNOULLI ({}) REPEATABLE (42)").format(sql.SQL(regclass), sql.Literal(pct))
+        source = sql.SQL("{} TABLESAMPLE BERNOULLI ({}) REPEATABLE (42)").format(sql.SQL(rel), sql.Literal(pct))
         note = f"profile of a {pct:.2g}% sample (about {sample_rows:,} of {est:,.0f} rows, planner estimate)"
-    stats = run(_stats_query(info, source).as_string())
-    tops = run(_tops_query(info, source).as_string())
+    try:
+        stats = run(_stats_query(info, source).as_string())
+        tops = run(_tops_query(info, source).as_string())
+    except SQLError as err:  # the generated SQL is pgai's, not the user's: say what failed, not the whole text
+        raise ConfigError(f"could not profile {rel}: {err.message}") from None
     return _assemble(info, stats, tops), note
 
 
 def _stats_query(info: pd.DataFrame, source: sql.Composable) -> sql.Composable:
     parts: list[sql.Composable] = [sql.SQL("count(*) AS n_rows")]
-    for i, (name, cat) in enumerate(zip(info["name"], info["cat"])):
+    for i, (name, cat, kind) in enumerate(zip(info["name"], info["cat"], info["type"])):
         col = sql.Identifier(name)
         text = sql.SQL("{}::text").format(col)
         parts.append(sql.SQL("count({}) AS c{}").format(col, sql.SQL(str(i))))
@@ -102,7 +107,7 @@ def _stats_query(info: pd.DataFrame, source: sql.Composable) -> sql.Composable:
         if cat in "NDST":  # orderable: numeric, date/time, string, timespan
             parts.append(sql.SQL("min({})::text AS lo{i}, max({})::text AS hi{i}").format(col, col, i=sql.SQL(str(i))))
         if cat == "N":
-            f8 = sql.SQL("{}::float8").format(col)
+            f8 = sql.SQL("{}::numeric::float8" if kind == "money" else "{}::float8").format(col)
             parts.append(
                 sql.SQL(
                     "avg({f}) AS mean{i}, stddev_samp({f}) AS std{i}, "

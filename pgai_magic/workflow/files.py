@@ -4,6 +4,7 @@ memory loads), written with the same binary COPY as `persist`; query results wri
 from __future__ import annotations
 
 import csv
+import gzip
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,47 +31,64 @@ def table_name_for(path: Path) -> str:
     return name if name and not name[0].isdigit() else f"t_{name}"
 
 
-def _sniff(path: Path) -> tuple[str, bool]:
-    """(delimiter, has header) from the first 64 KiB, by the standard library's csv.Sniffer."""
-    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+def _sniff(path: Path, encoding: str) -> str:
+    """The delimiter, from the first 64 KiB, by the standard library's csv.Sniffer (',' when it cannot tell)."""
+    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", newline="", encoding=encoding, errors="replace") as fh:
         sample = fh.read(65536)
     if not sample.strip():
         raise ConfigError(f"{path} is empty: nothing to load")
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        delimiter = dialect.delimiter
+        return str(csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter)
     except csv.Error:
-        delimiter = ","
-    try:
-        header = csv.Sniffer().has_header(sample)
-    except csv.Error:
-        header = True
-    return delimiter, header
+        return ","
+
+
+def _delimiter(text: str | None) -> str | None:
+    """--delimiter as typed: one character, or \\t / tab / comma / semicolon / pipe."""
+    if text is None:
+        return None
+    named = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}
+    value = named.get(text.lower(), text)
+    if len(value) != 1:
+        raise ConfigError(f"--delimiter takes one character (or tab, comma, semicolon, pipe), not {text!r}")
+    return value
 
 
 def open_file(
-    path: Path, *, delimiter: str | None = None, header: bool | None = None
+    path: Path, *, delimiter: str | None = None, header: bool = True, encoding: str = "utf-8"
 ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    """The schema and a stream of record batches of a CSV or Parquet file (types inferred by pyarrow)."""
-    if not path.exists():
-        raise ConfigError(f"no file {path}: give a path to a .csv, .tsv, .txt or .parquet file")
-    suffix = "".join(path.suffixes[-2:]).lower()
-    if suffix.endswith((".parquet", ".pq")):
-        parquet = pq.ParquetFile(path)
-        return parquet.schema_arrow, parquet.iter_batches(batch_size=65_536)
-    if not suffix.endswith((".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")):
-        raise ConfigError(f"{path.name}: pgai loads CSV (.csv, .tsv, .txt, also gzipped) and Parquet (.parquet)")
-    sniffed = _sniff(path) if not suffix.endswith(".gz") else (",", True)
-    sep = delimiter or ("\t" if ".tsv" in suffix else sniffed[0])
-    has_header = sniffed[1] if header is None else header
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=_BLOCK, autogenerate_column_names=not has_header),
-        parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            null_values=NULL_MARKERS, strings_can_be_null=True, quoted_strings_can_be_null=False
-        ),
-    )
+    """The schema and a stream of record batches of a CSV or Parquet file (types inferred by pyarrow).
+
+    Raises ConfigError for a missing or unreadable file, one that is not in `encoding`, or a bad delimiter.
+    """
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "no file"
+        raise ConfigError(f"{path} is {what}: give a path to a .csv, .tsv, .txt (also .gz) or .parquet file")
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            parquet = pq.ParquetFile(path)
+            return parquet.schema_arrow, parquet.iter_batches(batch_size=65_536)
+        if not name.endswith((".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")):
+            raise ConfigError(f"{path.name}: pgai loads CSV (.csv, .tsv, .txt, also gzipped) and Parquet (.parquet)")
+        sep = _delimiter(delimiter) or ("\t" if ".tsv" in name else _sniff(path, encoding))
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=_BLOCK, autogenerate_column_names=not header, encoding=encoding),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                null_values=NULL_MARKERS, strings_can_be_null=True, quoted_strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path.name} cannot be read: {str(exc).splitlines()[0]}") from None
+    binary = [f.name for f in reader.schema if pa.types.is_binary(f.type)]
+    if binary:
+        raise ConfigError(
+            f"{path.name} is not {encoding} text (column {binary[0]!r} holds other bytes): give the file's encoding, "
+            "e.g. --encoding latin-1"
+        )
     return reader.schema, iter(reader)
 
 
@@ -82,7 +100,8 @@ def load_file(
     schema: str | None = None,
     mode: str = "create",
     delimiter: str | None = None,
-    header: bool | None = None,
+    header: bool = True,
+    encoding: str = "utf-8",
     progress: Callable[[int], None] | None = None,
 ) -> PersistResult:
     """Load a CSV / Parquet file into a table, named after the file unless given (modes and errors: persist).
@@ -92,17 +111,22 @@ def load_file(
     """
     start = time.perf_counter()
     target = split_name(table or table_name_for(path), schema)
-    arrow_schema, batches = open_file(path, delimiter=delimiter, header=header)
+    arrow_schema, batches = open_file(path, delimiter=delimiter, header=header, encoding=encoding)
     try:
         result = persist_batches(conn, arrow_schema, batches, target, mode=check_mode(mode), progress=progress)
-    except pa.ArrowInvalid as exc:
-        raise ConfigError(f"{path.name}: {exc} (types are inferred from the first 4 MiB of the file)") from None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        first = str(exc).splitlines()[0]
+        raise ConfigError(
+            f"{path.name}: {first} (CSV types are inferred from the first 4 MiB; nothing was written)"
+        ) from None
     result.seconds = time.perf_counter() - start
     return result
 
 
 def write_result(table: pa.Table, path: Path) -> int:
     """Write a query's Arrow result to CSV or Parquet (by the file's suffix); returns the rows written."""
+    if not path.parent.is_dir():
+        raise ConfigError(f"no folder {str(path.parent)!r} to write {path.name} into: create it first")
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         pq.write_table(table, path)
@@ -125,5 +149,11 @@ def _csv_safe(table: pa.Table) -> pa.Table:
             col = pa.array([None if v is None else str(v) for v in col.to_pylist()], type=pa.string())
         elif pa.types.is_binary(t) or pa.types.is_large_binary(t):
             col = pa.array([None if v is None else "\\x" + v.hex() for v in col.to_pylist()], type=pa.string())
+        elif pa.types.is_duration(t):  # ISO 8601 durations, which PostgreSQL reads back as intervals
+            import pandas as pd
+
+            col = pa.array(
+                [None if v is None else pd.Timedelta(v).isoformat() for v in col.to_pylist()], type=pa.string()
+            )
         columns.append(col)
     return pa.Table.from_arrays(columns, names=table.column_names)

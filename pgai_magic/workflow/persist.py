@@ -38,7 +38,7 @@ class PersistResult:
 
     def summary(self) -> str:
         verb = "created" if self.created else "appended to"
-        return f"{verb} {self.table}: {self.rows:,} rows in {self.seconds:.2f} s"
+        return f"{verb} {self.table}: {self.rows:,} row{'s' if self.rows != 1 else ''} in {self.seconds:.2f} s"
 
     def __repr__(self) -> str:
         return self.summary()
@@ -56,7 +56,9 @@ def as_arrow(data: Any, *, index: bool = False) -> tuple[pa.Table, list[str]]:
         return data, notes
     module = type(data).__module__
     if module.startswith("polars"):
-        return data.to_arrow(), notes
+        if type(data).__name__ == "LazyFrame":
+            raise ParameterError("cannot persist a polars LazyFrame: call .collect() on it first")
+        return _checked(data.to_arrow()), notes
     import pandas as pd
 
     if isinstance(data, pd.Series):
@@ -66,6 +68,9 @@ def as_arrow(data: Any, *, index: bool = False) -> tuple[pa.Table, list[str]]:
             f"cannot persist a {type(data).__name__}: give a pandas or polars DataFrame or a pyarrow Table"
         )
     frame = data
+    dupes = frame.columns[frame.columns.duplicated()].tolist()
+    if dupes:
+        raise ConfigError(f"column name {str(dupes[0])!r} appears twice: give the columns unique names first")
     vectors = [c for c in frame.columns if frame[c].dtype == object and _is_vector_column(frame[c])]
     if vectors:
         frame = frame.copy()
@@ -77,12 +82,48 @@ def as_arrow(data: Any, *, index: bool = False) -> tuple[pa.Table, list[str]]:
                 dtype=object,
             )
             notes.append(f"column {c}: numpy float vectors stored as pgvector vector({dim})")
-    table = pa.Table.from_pandas(frame, preserve_index=index)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=index)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        column = _failing_column(frame)
+        raise ConfigError(
+            f"column {column!r} holds values of mixed or unsupported types ({str(exc).splitlines()[0]}): convert it "
+            f"first, e.g. df[{column!r}].astype(str)"
+        ) from None
     for c in vectors:
         i = table.schema.get_field_index(str(c))
         dim = len(next(v for v in frame[c] if v is not None))
         table = table.set_column(i, table.schema.field(i).name, table.column(i).cast(pa.list_(pa.float32(), dim)))
-    return table.replace_schema_metadata(None), notes
+    if "__index_level_0__" in table.column_names:  # an unnamed index, written as to_sql names it
+        table = table.rename_columns(["index" if n == "__index_level_0__" else n for n in table.column_names])
+    return _checked(table.replace_schema_metadata(None)), notes
+
+
+def _failing_column(frame: Any) -> str:
+    for c in frame.columns:
+        try:
+            pa.array(frame[c], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return str(c)
+    return "?"
+
+
+def _checked(table: pa.Table) -> pa.Table:
+    """Column names PostgreSQL keeps as given: not empty, unique, at most 63 bytes (it would cut longer ones)."""
+    names = table.column_names
+    if not names:
+        raise ConfigError("the data has no columns: nothing to persist")
+    if any(not n for n in names):
+        raise ConfigError("a column has an empty name: rename it first (df.columns = [...])")
+    long = [n for n in names if len(n.encode()) > 63]
+    if long:
+        raise ConfigError(
+            f"column name {long[0][:40]!r}… is longer than PostgreSQL's 63 bytes (it would be cut): rename it first"
+        )
+    seen = [n for i, n in enumerate(names) if n in names[:i]]
+    if seen:
+        raise ConfigError(f"column name {seen[0]!r} appears twice: give the columns unique names first")
+    return table
 
 
 def _is_vector_column(series: Any) -> bool:
@@ -119,7 +160,11 @@ def column_ddl(field: pa.Field) -> str:
     if pa.types.is_timestamp(t):
         return "timestamp with time zone" if t.tz else "timestamp without time zone"
     if pa.types.is_decimal(t):
-        return f"numeric({t.precision},{t.scale})"
+        return "numeric"  # exact, and as wide as later rows need (a typmod from the first values would be too tight)
+    if pa.types.is_null(t):
+        return "text"  # no value to type it by
+    if pa.types.is_struct(t) or pa.types.is_map(t):
+        return "jsonb"
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         return column_ddl(pa.field(field.name, t.value_type)) + "[]"
     raise ConfigError(f"column {field.name!r} has type {t}, which has no PostgreSQL form: convert it first")
@@ -154,9 +199,25 @@ def _for_copy(table: pa.Table) -> tuple[pa.Table, list[str]]:
             col, t = col.cast(pa.float32()), pa.float32()
         elif pa.types.is_fixed_size_list(t) and pa.types.is_floating(t.value_type):
             col, t = _vector_binary(col, t.list_size), pa.binary()
+        elif pa.types.is_struct(t) or pa.types.is_map(t):
+            col, t = _jsonb_binary(col), pa.binary()
+        elif pa.types.is_null(t):
+            col, t = col.cast(pa.string()), pa.string()
         columns.append(col)
         fields.append(pa.field(f.name, t))
     return pa.Table.from_arrays(columns, schema=pa.schema(fields)), notes
+
+
+def _jsonb_binary(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """jsonb's binary form per row: version 1, then the JSON text."""
+    import json
+
+    values = col.to_pylist()
+    if pa.types.is_map(col.type):
+        values = [None if v is None else dict(v) for v in values]
+    return pa.chunked_array(
+        [pa.array([None if v is None else b"\x01" + json.dumps(v, default=str).encode() for v in values], pa.binary())]
+    )
 
 
 def _vector_binary(col: pa.ChunkedArray, dim: int) -> pa.ChunkedArray:
@@ -199,7 +260,8 @@ def persist_batches(
     notes: list[str] = []
     try:
         with conn.transaction():
-            created, staged = _prepare_table(conn, ident, shown, ddl, mode)
+            created, have = _prepare_table(conn, ident, shown, ddl, mode)
+            staged = have is not None and any(have[c] != t for c, t in ddl.items())
             into = sql.Identifier("_pgai_staging") if staged else ident
             if staged:  # existing columns of other types: stage ours, then let the server cast on INSERT
                 body = sql.SQL(", ").join(
@@ -210,12 +272,19 @@ def persist_batches(
             copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(into, columns)
             with conn.cursor().copy(copy_sql) as copy:
                 rows = _copy_batches(copy, schema, batches, notes, progress)
-            if staged:
-                conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(ident, columns, columns, into))
+            if staged:  # each column cast to the table's type (text → jsonb, bigint → int, …)
+                assert have is not None
+                casts = sql.SQL(", ").join(sql.SQL("{}::{}").format(sql.Identifier(n), sql.SQL(have[n])) for n in ddl)
+                conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(ident, columns, casts, into))
             if created:  # planner statistics (and %pgai tables' row estimate) from the start
                 conn.execute(sql.SQL("ANALYZE {}").format(ident))
     except psycopg.Error as exc:
-        raise sql_error(exc) from None
+        err = sql_error(exc)
+        if exc.sqlstate == "42804":  # datatype mismatch on the staged INSERT
+            err.hint = "the data's column types differ from the table's: convert the columns first, or use --replace"
+        elif exc.sqlstate == "2BP01":  # DROP TABLE with dependent views
+            err.hint = "other objects (views…) depend on the table: drop them first, or --append instead of --replace"
+        raise err from None
     return PersistResult(shown, rows, ddl, created, notes=notes)
 
 
@@ -251,8 +320,8 @@ def _copy_batches(
 
 def _prepare_table(
     conn: psycopg.Connection, ident: sql.Identifier, shown: str, ddl: dict[str, str], mode: Mode
-) -> tuple[bool, bool]:
-    """Create / drop as the mode says; (created, staged): staged when appending to columns of other types."""
+) -> tuple[bool, dict[str, str] | None]:
+    """Create / drop as the mode says; (created, the existing table's column types when appending)."""
     exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (shown,)).fetchone()
     if exists and exists[0]:
         if mode == "create":
@@ -263,10 +332,10 @@ def _prepare_table(
             conn.execute(sql.SQL("DROP TABLE {}").format(ident))
         else:
             have = _existing_types(conn, shown, ddl)
-            return False, any(have[c] != t for c, t in ddl.items())
+            return False, have
     body = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in ddl.items())
     conn.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, body))
-    return True, False
+    return True, None
 
 
 def _existing_types(conn: psycopg.Connection, shown: str, ddl: dict[str, str]) -> dict[str, str]:

@@ -20,11 +20,29 @@ TOP = 30  # bar and pie show the most frequent categories
 
 
 def _q(name: str) -> str:
-    return sql.Identifier(*name.split(".")).as_string()
+    return sql.Identifier(name).as_string()
+
+
+def _resolve(fetch: Fetch, table: str, column: str) -> tuple[str, str, str]:
+    """(table as PostgreSQL quotes it, the column's exact name, its type category) — names typed without their
+    quotes are found too; ConfigError naming what is missing."""
+    t = sql.Literal(table).as_string()
+    found = fetch(f"SELECT coalesce(to_regclass({t}), to_regclass(quote_ident({t})))::text AS r")["r"][0]
+    if found is None or pd.isna(found):
+        raise ConfigError(f"no table {table!r} here: `%pgai tables` lists them (schema-qualify it if needed)")
+    c = sql.Literal(column).as_string()
+    cols = fetch(
+        f"SELECT a.attname AS name, t.typcategory AS cat FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+        f"WHERE a.attrelid = {sql.Literal(found).as_string()}::regclass AND a.attnum > 0 AND NOT a.attisdropped "
+        f"AND a.attname IN ({c}, lower({c}))"
+    )
+    if cols.empty:
+        raise ConfigError(f"{found} has no column {column!r}: `%pgai columns {found}` lists them")
+    return str(found), str(cols["name"][0]), str(cols["cat"][0])
 
 
 def _source(table: str, where: str | None) -> str:
-    return f"{_q(table)}" + (f" WHERE {where}" if where else "")
+    return table + (f" WHERE {where}" if where else "")
 
 
 def plot_column(
@@ -39,8 +57,14 @@ def plot_column(
         raise ConfigError(f"unknown plot kind {kind!r}: use {', '.join(KINDS)}")
     if bins < 1 or bins > 1000:
         raise ConfigError(f"--bins must be between 1 and 1000, not {bins}")
+    table, column, category = _resolve(fetch, table, column)
+    if kind in ("histogram", "box") and category != "N":
+        raise ConfigError(
+            f"a {kind} plot needs a numeric column, and {column!r} is not one: try `plot bar` (counts per value)"
+            + (", or `plot line … --by` it" if category == "D" else "")
+        )
     col, src = _q(column), _source(table, where)
-    group = _q(by) if by else None
+    group = _q(_resolve(fetch, table, by)[1]) if by else None
     if kind in ("line", "scatter") and group is None:
         raise ConfigError(f"a {kind} plot needs --by COLUMN (the x axis)")
     builders = {

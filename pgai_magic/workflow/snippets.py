@@ -11,7 +11,30 @@ from sqlglot.tokens import TokenType
 from pgai_magic.errors import ConfigError
 from pgai_magic.sqltext import split_statements, tokenize
 
-__all__ = ["order_snippets", "with_snippets"]
+__all__ = ["check_snippet", "order_snippets", "referenced", "with_snippets"]
+
+
+def referenced(sql: str, snippets: Mapping[str, Any]) -> tuple[str, ...]:
+    """Saved snippet names the SQL uses as names (JupySQL resolves them without --with too)."""
+    try:
+        names = {t.text for t in tokenize(sql) if t.token_type == TokenType.VAR}
+    except Exception:  # noqa: BLE001 - text the tokenizer cannot read uses no snippet
+        return ()
+    return tuple(n for n in snippets if n in names)
+
+
+def check_snippet(name: str, sql: str) -> str:
+    """The snippet's single statement; ConfigError for a name that is not a plain SQL name or for several statements."""
+    try:
+        kinds = [t.token_type for t in tokenize(name)]
+    except Exception:  # noqa: BLE001
+        kinds = []
+    if not name.isidentifier() or kinds != [TokenType.VAR]:
+        raise ConfigError(f"--save needs a name usable as a table name in SQL (not a keyword), not {name!r}")
+    statements = split_statements(sql)
+    if len(statements) != 1:
+        raise ConfigError(f"a snippet is one query, and this cell holds {len(statements)} statements")
+    return statements[0].text
 
 
 def order_snippets(names: Sequence[str], snippets: Mapping[str, Any]) -> list[str]:

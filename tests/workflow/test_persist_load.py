@@ -48,7 +48,7 @@ def test_persist_maps_types_and_round_trips(session: Session, schema: str) -> No
     assert _types(session, f"{schema}.p") == {
         "i": "bigint", "small": "smallint", "f": "double precision", "s": "text", "b": "boolean",
         "ts": "timestamp with time zone", "naive": "timestamp without time zone", "d": "date", "cat": "text",
-        "vec": "vector(2)", "tags": "text[]", "dur": "interval", "dec": "numeric(3,2)",
+        "vec": "vector(2)", "tags": "text[]", "dur": "interval", "dec": "numeric",
     }  # fmt: skip
     back = session.sql(f"SELECT * FROM {schema}.p")
     assert back["i"].tolist()[0] == 1 and pd.isna(back["i"][1]) and back["small"].tolist() == [1, 2, 3]
@@ -135,3 +135,54 @@ def test_load_parquet_and_unload_round_trip(session: Session, schema: str, tmp_p
     ]
     with pytest.raises(ConfigError, match="no file"):
         session.load(tmp_path / "missing.csv", f"{schema}.z")
+
+
+def test_persist_refuses_what_postgresql_would_change(session: Session, schema: str) -> None:
+    with pytest.raises(ConfigError, match="appears twice"):
+        session.persist(pd.DataFrame([[1, 2]], columns=["a", "a"]), f"{schema}.d")
+    with pytest.raises(ConfigError, match="63 bytes"):
+        session.persist(pd.DataFrame({"x" * 70: [1]}), f"{schema}.l")
+    with pytest.raises(ConfigError, match="mixed or unsupported types"):
+        session.persist(pd.DataFrame({"m": [1, "two"]}), f"{schema}.m")
+    with pytest.raises(ConfigError, match="no columns"):
+        session.persist(pd.DataFrame(), f"{schema}.e")
+
+
+def test_persist_json_nulls_and_wide_decimals(session: Session, schema: str) -> None:
+    df = pd.DataFrame({"doc": [{"a": 1, "b": [1, 2]}, None], "empty": [None, None], "dec": [Decimal("1.10"), None]})
+    session.persist(df, f"{schema}.j")
+    assert _types(session, f"{schema}.j") == {"doc": "jsonb", "empty": "text", "dec": "numeric"}
+    session.persist(
+        pd.DataFrame({"doc": [None], "empty": ["x"], "dec": [Decimal("123456.789")]}), f"{schema}.j", mode="append"
+    )
+    back = session.sql(f"SELECT * FROM {schema}.j ORDER BY dec NULLS LAST")
+    assert back["doc"].tolist()[0] == {"a": 1, "b": [1, 2]} and back["dec"][0] == 1.1 and back["dec"][1] == 123456.789
+
+
+def test_load_options_and_refusals(session: Session, schema: str, tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "pipe.txt").write_text("a|b\n1|x\n2|y\n")
+    assert session.load(tmp_path / "pipe.txt", f"{schema}.pipe").rows == 2
+    assert session.sql(f"SELECT * FROM {schema}.pipe ORDER BY a").columns.tolist() == ["a", "b"]
+    with gzip.open(tmp_path / "semi.csv.gz", "wt") as fh:
+        fh.write("a;b\n1;x\n")
+    session.load(tmp_path / "semi.csv.gz", f"{schema}.semi")
+    assert session.sql(f"SELECT * FROM {schema}.semi").to_dict("records") == [{"a": 1, "b": "x"}]
+    (tmp_path / "tabbed.csv").write_text("a\tb\n1\tx\n")
+    session.load(tmp_path / "tabbed.csv", f"{schema}.tabbed", delimiter="\\t")
+    assert session.sql(f"SELECT b FROM {schema}.tabbed")["b"][0] == "x"
+    (tmp_path / "latin.csv").write_bytes("name\ncafé\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="--encoding latin-1"):
+        session.load(tmp_path / "latin.csv", f"{schema}.latin")
+    session.load(tmp_path / "latin.csv", f"{schema}.latin", encoding="latin-1")
+    assert session.sql(f"SELECT name FROM {schema}.latin")["name"][0] == "café"
+    (tmp_path / "ragged.csv").write_text("a,b\n1,2\n3\n")
+    with pytest.raises(ConfigError, match="ragged.csv"):
+        session.load(tmp_path / "ragged.csv", f"{schema}.ragged")
+    with pytest.raises(ConfigError, match="folder"):
+        session.load(tmp_path, f"{schema}.dir")
+    with pytest.raises(ConfigError, match="one character"):
+        session.load(tmp_path / "pipe.txt", f"{schema}.p2", delimiter=";;")
+    with pytest.raises(ConfigError, match="no folder"):
+        session.unload("SELECT 1 AS a", tmp_path / "missing" / "x.csv")

@@ -199,3 +199,61 @@ def test_save_as_and_config_listing(
     listing = capsys.readouterr().out
     for setting in ("autolimit", "display_limit", "max_result_mb", "statement_timeout_s"):
         assert f"Pgai.{setting}" in listing
+
+
+def test_explain_runs_one_statement_and_keeps_nothing(
+    ip: InteractiveShell, shop: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.run_cell(f"%pgai explain SELECT 1; DELETE FROM {shop}.orders")
+    assert "one statement" in capsys.readouterr().err
+    tree = ip.run_cell(f"%pgai explain --analyze DELETE FROM {shop}.orders WHERE id <= 100").result
+    assert tree.analyzed and "rolled back" in capsys.readouterr().out
+    assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {shop}.orders").result["n"][0] == 200
+    ip.run_cell("%pgai BEGIN")
+    ip.run_cell(f"%pgai explain --analyze UPDATE {shop}.orders SET total = 0")
+    assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {shop}.orders WHERE total = 0").result["n"][0] == 0
+    ip.run_cell("%pgai ROLLBACK")
+    ip.run_cell("%pgai explain --verbose SELECT 1")
+    assert "unrecognized arguments: --verbose" in capsys.readouterr().err
+
+
+def test_autolimit_leaves_pgai_commands_alone(ip: InteractiveShell, shop: str, tmp_path: Path) -> None:
+    ip.run_line_magic("config", "Pgai.autolimit = 2")
+    try:
+        assert len(ip.run_cell(f"%pgai columns {shop}.orders").result) == 4
+        assert len(ip.run_cell(f"%pgai profile {shop}.orders").result) == 4
+        ip.run_cell(f'%pgai unload "SELECT * FROM {shop}.orders" {tmp_path / "all.csv"}')
+        assert len((tmp_path / "all.csv").read_text().splitlines()) == 201
+        assert len(ip.run_cell(f"%pgai --limit 5 SELECT * FROM {shop}.orders").result) == 5
+    finally:
+        ip.run_line_magic("config", "Pgai.autolimit = 0")
+
+
+def test_snippets_resolve_what_they_use(ip: InteractiveShell, shop: str, capsys: pytest.CaptureFixture[str]) -> None:
+    ip.run_cell(f"%%pgai --save s_alpha --no-execute\nSELECT id FROM {shop}.customers WHERE id <= 10")
+    ip.run_cell("%%pgai --save s_beta --no-execute\nSELECT id FROM s_alpha WHERE id > 5")
+    assert ip.run_cell("%pgai SELECT count(*) AS n FROM s_beta").result["n"][0] == 5
+    ip.run_cell("%%pgai --save select --no-execute\nSELECT 1")
+    assert "not a keyword" in capsys.readouterr().err
+    ip.run_cell("%%pgai --save two --no-execute\nSELECT 1; SELECT 2")
+    assert "one query" in capsys.readouterr().err
+
+
+def test_quoted_and_odd_names(
+    ip: InteractiveShell, session: Session, schema: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.user_ns["odd"] = pd.DataFrame({"Mixed Case": [1.5, 2.5, 4.0], "when": pd.to_datetime(["2024-01-01"] * 3)})
+    ip.run_cell(f'%pgai persist odd --table "Odd Table" --schema {schema}')
+    assert ip.run_cell(f'%pgai columns "{schema}.Odd Table"').result is None  # schema.name as one quoted word
+    capsys.readouterr()
+    session.sql(f"SET search_path = {schema}, public")
+    try:
+        assert ip.run_cell("%pgai SET search_path = " + schema + ", public").result is None
+        assert ip.run_cell('%pgai columns "Odd Table"').result["name"].tolist() == ["Mixed Case", "when"]
+        chart = ip.run_cell('%pgai plot histogram "Odd Table.Mixed Case" --bins 2').result
+        assert chart is not None and chart.data["count"].sum() == 3
+        ip.run_cell('%pgai plot histogram "Odd Table.when"')
+        assert "needs a numeric column" in capsys.readouterr().err
+    finally:
+        ip.run_cell("%pgai RESET search_path")
+        session.sql("RESET search_path")
