@@ -7,7 +7,15 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ResultFrame", "StatusInfo", "altair_svg", "render_sql_html", "render_status_html", "render_table_html"]
+__all__ = [
+    "CardFrame",
+    "ResultFrame",
+    "StatusInfo",
+    "altair_svg",
+    "render_sql_html",
+    "render_status_html",
+    "render_table_html",
+]
 
 
 class ResultFrame(pd.DataFrame):
@@ -46,6 +54,27 @@ class ResultFrame(pd.DataFrame):
     def __repr__(self) -> str:
         head = pd.DataFrame(self.head(getattr(self, "display_limit", 10)))
         return head.to_string(max_colwidth=60) + "\n" + self._footer()
+
+
+class CardFrame(pd.DataFrame):
+    """A DataFrame that displays as given HTML (insight cards) once, instead of also as a table."""
+
+    _metadata = ["markup"]
+    markup: str
+
+    @property
+    def _constructor(self) -> type[pd.DataFrame]:
+        return pd.DataFrame
+
+    @classmethod
+    def wrap(cls, frame: pd.DataFrame, markup: str) -> CardFrame:
+        out = cls(frame, copy=False)
+        out.attrs.update(frame.attrs)
+        out.markup = markup
+        return out
+
+    def _repr_html_(self) -> str:  # type: ignore[override]
+        return self.markup
 
 
 class StatusInfo(dict):  # type: ignore[type-arg]

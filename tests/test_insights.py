@@ -246,12 +246,13 @@ def test_command_shows_cards_with_charts_and_returns_the_frame(session: Any, sal
     ctx, shown = _context(session)
     frame = COMMANDS["insights"].run(ctx, f"{sales} --top 4 --budget 10 --out ins", None)
     assert len(frame) == 4 and ctx.namespace["ins"] is frame
-    page = shown[-1]
+    assert shown == []  # the frame displays as its cards: rendered once
+    page = frame._repr_html_()
     assert page.count("class='pgai-card'") == 4 and page.count("<svg") >= 3
     assert "aggregated rows fetched" in page
     cell = f"SELECT * FROM {sales} WHERE region = 'west'"
     by_cell = COMMANDS["insights"].run(ctx, "--top 3 --no-charts", cell)
-    assert len(by_cell) == 3 and "<svg" not in shown[-1] and by_cell.attrs["source"] == "the query"
+    assert len(by_cell) == 3 and "<svg" not in by_cell._repr_html_() and by_cell.attrs["source"] == "the query"
     with pytest.raises(ConfigError, match="name a table"):
         COMMANDS["insights"].run(ctx, "--top 3", None)
     with pytest.raises(ConfigError, match="invalid int value"):

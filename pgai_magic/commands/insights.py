@@ -51,9 +51,11 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
         budget=args.budget,
         progress=True,
     )
+    from pgai_magic.display import CardFrame
     from pgai_magic.insights.render import cards_html
 
-    ctx.show_html(cards_html(frame, with_charts=not args.no_charts))
+    # the cards are how the frame displays: one rendering, not cards and then the table again
+    shown = CardFrame.wrap(frame, cards_html(frame, with_charts=not args.no_charts))
     if args.out:
-        ctx.namespace[args.out] = frame
-    return frame
+        ctx.namespace[args.out] = shown
+    return shown
