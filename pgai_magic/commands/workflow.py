@@ -25,14 +25,23 @@ def _progress(total: int | None, unit: str = "rows") -> Iterator[Callable[[int],
         bar.close()
 
 
-def persist_args(rest: str) -> Any:
-    parser = ArgParser("%pgai persist")
-    parser.add_argument("var", metavar="VAR", help="a pandas or polars DataFrame, or a pyarrow Table, in the notebook")
-    parser.add_argument("--table", "-t", metavar="NAME", help="table name (default: the variable's name)")
+def _target_options(parser: ArgParser, default_name: str) -> None:
+    """--table, --schema and the --append / --replace modes, shared by persist and load."""
+    parser.add_argument("--table", "-t", metavar="NAME", help=f"table name (default: {default_name})")
     parser.add_argument("--schema", "-s", metavar="S", help="schema (default: the first on the search_path)")
     modes = parser.add_mutually_exclusive_group()
     modes.add_argument("--append", action="store_true", help="add the rows to an existing table")
     modes.add_argument("--replace", action="store_true", help="drop the table first and create it anew")
+
+
+def _mode(args: Any) -> str:
+    return "append" if args.append else "replace" if args.replace else "create"
+
+
+def persist_args(rest: str) -> Any:
+    parser = ArgParser("%pgai persist")
+    parser.add_argument("var", metavar="VAR", help="a pandas or polars DataFrame, or a pyarrow Table, in the notebook")
+    _target_options(parser, "the variable's name")
     parser.add_argument("--index", action="store_true", help="also write the pandas index as columns")
     return parser.parse(split_args(rest))
 
@@ -46,7 +55,7 @@ def _persist(ctx: Context, rest: str, cell: str | None) -> Any:
     args = persist_args(rest)
     if args.var not in ctx.namespace:
         raise ConfigError(f"no variable {args.var!r} in the notebook: persist names a DataFrame you have defined")
-    mode = "append" if args.append else "replace" if args.replace else "create"
+    mode = _mode(args)
     data = ctx.namespace[args.var]
     with _progress(_rows(data)) as update:
         result = ctx.session.persist(
@@ -75,17 +84,13 @@ def _load(ctx: Context, rest: str, cell: str | None) -> Any:
 
     parser = ArgParser("%pgai load")
     parser.add_argument("path", metavar="PATH", help="a .csv/.tsv/.txt (also .gz) or .parquet file")
-    parser.add_argument("--table", "-t", metavar="NAME", help="table name (default: from the file name)")
-    parser.add_argument("--schema", "-s", metavar="S", help="schema (default: the first on the search_path)")
-    modes = parser.add_mutually_exclusive_group()
-    modes.add_argument("--append", action="store_true", help="add the rows to an existing table")
-    modes.add_argument("--replace", action="store_true", help="drop the table first and create it anew")
+    _target_options(parser, "from the file name")
     parser.add_argument("--delimiter", metavar="C", help="CSV delimiter (default: sniffed from the file)")
     parser.add_argument("--no-header", action="store_true", help="the CSV has no header row (default: it has one)")
     parser.add_argument("--encoding", default="utf-8", metavar="E", help="the CSV's text encoding (default utf-8)")
     args = parser.parse(split_args(rest))
     path = Path(args.path).expanduser()
-    mode = "append" if args.append else "replace" if args.replace else "create"
+    mode = _mode(args)
     with _progress(None) as update:
         result = ctx.session.load(
             path,
