@@ -269,3 +269,8 @@ def test_polars_whole_hour_offsets_keep_their_wall_clock(session: Session) -> No
         session.sql("RESET TimeZone")
     assert result.value["t"].dtype.time_zone == "Etc/GMT+5"
     assert result.value["t"][0].hour == 7 and not [n for n in result.notices if "polars" in n]
+
+
+def test_the_c_reader_is_built_and_used(session: Session) -> None:
+    # a build without a C compiler falls back to the pure-Python reader (same results, slower); this machine has one
+    assert fetch._native(session.db.session.pgconn) is not None
