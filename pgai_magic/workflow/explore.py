@@ -128,9 +128,7 @@ def _tops_query(info: pd.DataFrame, source: sql.Composable) -> sql.Composable:
                 "GROUP BY 1 HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 3) t)"
             ).format(i=sql.Literal(i), c=col)
         )
-    return sql.SQL("WITH src AS MATERIALIZED (SELECT * FROM {}) {}").format(
-        source, sql.SQL(" UNION ALL ").join(branches)
-    )
+    return sql.SQL("WITH src AS (SELECT * FROM {}) {}").format(source, sql.SQL(" UNION ALL ").join(branches))
 
 
 def _assemble(info: pd.DataFrame, stats: pd.DataFrame, tops: pd.DataFrame) -> pd.DataFrame:

@@ -80,16 +80,23 @@ def plot_column(
 
 
 def _histogram(fetch: Fetch, col: str, src: str, group: str | None, bins: int) -> pd.DataFrame:
-    g = f", {group}::text AS grp" if group else ", NULL::text AS grp"
-    query = (
-        f"WITH b AS (SELECT min({col})::float8 AS lo, max({col})::float8 AS hi FROM {src}), "
-        f"v AS (SELECT {col}::float8 AS x{g} FROM {src}) "
-        f"SELECT lo + (bucket - 1) * (hi - lo) / {bins} AS bin_start, lo + bucket * (hi - lo) / {bins} AS bin_end, "
-        f"grp, count(*) AS count FROM (SELECT least(width_bucket(x, lo, CASE WHEN hi > lo THEN hi ELSE lo + 1 END, "
-        f"{bins}), {bins}) AS bucket, grp, lo, hi FROM v, b WHERE x IS NOT NULL) t "
-        f"GROUP BY bucket, lo, hi, grp ORDER BY bucket, grp"
+    """Two scans PostgreSQL can run in parallel: the range, then the counts per bucket (bounds as literals)."""
+    span = fetch(f"SELECT min({col})::float8 AS lo, max({col})::float8 AS hi FROM {src}")
+    lo, hi = span["lo"][0], span["hi"][0]
+    if pd.isna(lo):
+        return pd.DataFrame({"bin_start": [], "bin_end": [], "grp": [], "count": []})
+    lo, hi = float(lo), float(hi)
+    top = hi if hi > lo else lo + 1.0
+    where = "AND" if " WHERE " in src else "WHERE"
+    g = f"{group}::text" if group else "NULL::text"
+    counts = fetch(
+        f"SELECT least(width_bucket({col}::float8, {lo!r}, {top!r}, {bins}), {bins}) AS bucket, {g} AS grp, "
+        f"count(*) AS count FROM {src} {where} {col} IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
     )
-    return fetch(query)
+    width = (top - lo) / bins
+    counts["bin_start"] = lo + (counts["bucket"] - 1) * width
+    counts["bin_end"] = lo + counts["bucket"] * width
+    return counts[["bin_start", "bin_end", "grp", "count"]]
 
 
 def _box(fetch: Fetch, col: str, src: str, group: str | None, bins: int) -> pd.DataFrame:
