@@ -90,7 +90,8 @@ def profile_table(run: Run, table: str, *, sample_rows: int = PROFILE_SAMPLE_ROW
         note = f"profile of a {pct:.2g}% sample (about {sample_rows:,} of {est:,.0f} rows, planner estimate)"
     try:
         stats = run(_stats_query(info, source).as_string())
-        tops = run(_tops_query(info, source).as_string())
+        tops_sql = _tops_query(info, source, stats.iloc[0])
+        tops = run(tops_sql.as_string()) if tops_sql is not None else pd.DataFrame({"col": [], "v": [], "n": []})
     except SQLError as err:  # the generated SQL is pgai's, not the user's: say what failed, not the whole text
         raise ConfigError(f"could not profile {rel}: {err.message}") from None
     return _assemble(info, stats, tops), note
@@ -117,17 +118,23 @@ def _stats_query(info: pd.DataFrame, source: sql.Composable) -> sql.Composable:
     return sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(parts), source)
 
 
-def _tops_query(info: pd.DataFrame, source: sql.Composable) -> sql.Composable:
-    """The three most frequent values of every column that repeats any, with their counts, in one statement."""
+def _tops_query(info: pd.DataFrame, source: sql.Composable, stats: pd.Series) -> sql.Composable | None:
+    """The three most frequent values of each column that repeats a value (distinct < count: the statistics say
+    which), with their counts, in one statement; None when no column repeats one."""
     branches = []
-    for i, name in enumerate(info["name"]):
-        col = sql.SQL("{}::text").format(sql.Identifier(name))
+    for i, (name, cat) in enumerate(zip(info["name"], info["cat"])):
+        if int(stats[f"d{i}"]) >= int(stats[f"c{i}"]):
+            continue  # every value once (or none): nothing to rank
+        ident = sql.Identifier(name)
+        key = ident if cat in "NDSBTV" else sql.SQL("{}::text").format(ident)  # json and the like: by their text
         branches.append(
             sql.SQL(
-                "(SELECT {i} AS col, v, n FROM (SELECT {c} AS v, count(*) AS n FROM src WHERE {c} IS NOT NULL "
-                "GROUP BY 1 HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 3) t)"
-            ).format(i=sql.Literal(i), c=col)
+                "(SELECT {i} AS col, v::text AS v, n FROM (SELECT {k} AS v, count(*) AS n FROM src WHERE {c} IS NOT "
+                "NULL GROUP BY 1 HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 3) t)"
+            ).format(i=sql.Literal(i), k=key, c=ident)
         )
+    if not branches:
+        return None
     return sql.SQL("WITH src AS (SELECT * FROM {}) {}").format(source, sql.SQL(" UNION ALL ").join(branches))
 
 
