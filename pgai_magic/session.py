@@ -52,6 +52,7 @@ class Session:
             resolved = server.dsn
         self.db = Database(resolved, embedded=server)
         self.extensions: dict[str, str | None] = {}
+        self.last_notices: list[str] = []
         self.setup_warnings: list[str] = []
         self._setup()
         if server is not None:
@@ -197,6 +198,7 @@ class Session:
         result = self.execute(query, namespace, fmt="arrow")
         if result.value is None:
             raise ConfigError("the query returned no rows to write (it must be a row-returning statement)")
+        self.last_notices = result.notices  # e.g. ±infinity shown as the last / first date: the caller prints them
         return write_result(result.value, Path(path))
 
     def sql(self, query: str, /, **params: Any) -> pd.DataFrame:

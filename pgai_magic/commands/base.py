@@ -82,7 +82,10 @@ def _cell_sql(ctx: Context, args: Any, sql: str) -> str:
         path = Path(args.file).expanduser()
         if not path.is_file():
             raise ConfigError(f"no file {args.file!r}: --file runs the SQL in an existing .sql file")
-        sql = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not SQL
+        try:
+            sql = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not SQL
+        except UnicodeDecodeError:
+            raise ConfigError(f"{args.file} is not UTF-8 text: --file runs a .sql file saved as UTF-8") from None
     explicit = tuple(n.strip() for n in (args.with_ or "").split(",") if n.strip())
     order_snippets(explicit, ctx.snippets)  # unknown names are an error before anything is saved or run
     others = {k: v for k, v in ctx.snippets.items() if k != args.save}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pgai_magic.commands import ArgParser, Context, command, split_args
-from pgai_magic.errors import ConfigError
+from pgai_magic.errors import ConfigError, SQLError
 
 __all__ = ["persist_args"]
 
@@ -121,7 +121,10 @@ def _unload(ctx: Context, rest: str, cell: str | None) -> Any:
     query = cell if cell and cell.strip() else args.query
     if not query:
         raise ConfigError('give the query: %pgai unload "SELECT ..." PATH, or the query in the cell body')
-    rows = ctx.session.unload(query, Path(args.path).expanduser(), namespace=ctx.namespace)
+    session = ctx.session
+    rows = session.unload(query, Path(args.path).expanduser(), namespace=ctx.namespace)
+    for note in session.last_notices:
+        ctx.say(note)
     ctx.say(f"wrote {rows:,} row{'s' if rows != 1 else ''} to {args.path}")
     return None
 
@@ -191,9 +194,32 @@ def _explain(ctx: Context, rest: str, cell: str | None) -> Any:
     if len(statements) != 1:
         raise ConfigError(f"explain takes one statement, not {len(statements)}: explain them one at a time")
     text = query.strip().rstrip(";").strip()
+    from pgai_magic.statements import route
+
+    head = route(text).command
+    if head not in _EXPLAINABLE:
+        raise ConfigError(
+            f"EXPLAIN explains SELECT, INSERT, UPDATE, DELETE, MERGE, VALUES, TABLE, EXECUTE, DECLARE and CREATE TABLE "
+            f"AS, not {head or 'this statement'}"
+        )
     if not args.analyze:
         return plan_tree(ctx.session.execute(f"EXPLAIN (FORMAT JSON) {text}", ctx.namespace).value["QUERY PLAN"][0])
     return plan_tree(_analyze_rolled_back(ctx, text))
+
+
+_EXPLAINABLE = {
+    "SELECT",
+    "WITH",
+    "VALUES",
+    "TABLE",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "MERGE",
+    "EXECUTE",
+    "DECLARE",
+    "CREATE",
+}
 
 
 def _analyze_rolled_back(ctx: Context, text: str) -> Any:
@@ -204,6 +230,9 @@ def _analyze_rolled_back(ctx: Context, text: str) -> Any:
     session.execute("SAVEPOINT pgai_explain" if inside else "BEGIN")
     try:
         result = session.execute(f"EXPLAIN (FORMAT JSON, ANALYZE, BUFFERS) {text}", ctx.namespace)
+    except SQLError as err:  # rolled back below: the "transaction is aborted" advice does not apply
+        err.hint = "\n".join(h for h in (err.hint or "").split("\n") if "ROLLBACK" not in h) or None
+        raise
     finally:
         session.execute("ROLLBACK TO SAVEPOINT pgai_explain; RELEASE SAVEPOINT pgai_explain" if inside else "ROLLBACK")
     ctx.say("the statement ran inside a transaction that was rolled back: nothing it did was kept")

@@ -11,7 +11,7 @@ from psycopg import sql
 
 from pgai_magic.errors import ConfigError, SQLError
 
-__all__ = ["PROFILE_SAMPLE_ROWS", "columns_of", "profile_table", "regclass", "tables_of"]
+__all__ = ["PROFILE_SAMPLE_ROWS", "RESOLVE", "columns_of", "float_expr", "profile_table", "regclass", "tables_of"]
 
 Run = Callable[..., pd.DataFrame]  # session.sql: (query, **params) → DataFrame
 PROFILE_SAMPLE_ROWS = 1_000_000  # past this many rows (planner estimate) a profile reads a sample, and says so
@@ -45,15 +45,37 @@ ORDER BY a.attnum
 """
 
 
+_OID_LIKE = ("oid", "xid", "xid8", "cid", "tid")
+
+
+def float_expr(column: str, type_name: str) -> str | None:
+    """SQL turning a numeric-category column into float8 for statistics (None: it has no meaningful number)."""
+    if type_name.startswith("reg"):  # regclass, regtype…: names, not quantities
+        return None
+    if type_name == "money":
+        return f"{column}::numeric::float8"
+    if type_name in _OID_LIKE:
+        return f"{column}::text::float8"
+    return f"{column}::float8"
+
+
 def tables_of(run: Run, schema: str | None = None) -> pd.DataFrame:
     """Tables, views and materialized views: schema, name, kind, rows estimate, size, comment (one row each)."""
     return run(_TABLES, schema=schema)
 
 
+# the name as typed; else one quoted name (My Table); else schema.name with the name quoted (s1.My Table)
+RESOLVE = (
+    "SELECT coalesce(to_regclass({t}), to_regclass(quote_ident({t})), CASE WHEN strpos({t}, '.') > 0 THEN "
+    "to_regclass(quote_ident(split_part({t}, '.', 1)) || '.' || quote_ident(substr({t}, strpos({t}, '.') + 1))) END)"
+    "::text AS r"
+)
+
+
 def regclass(run: Run, table: str) -> str:
     """The table as the session resolves it, quoted as PostgreSQL prints it (a name typed without its quotes,
     such as My Table, is tried quoted too)."""
-    found = run("SELECT coalesce(to_regclass(:t), to_regclass(quote_ident(:t)))::text AS r", t=table)["r"][0]
+    found = run(RESOLVE.format(t=":t"), t=table)["r"][0]
     if found is None or pd.isna(found):
         raise ConfigError(f"no table {table!r} here: `%pgai tables` lists them (schema-qualify it if needed)")
     return str(found)
@@ -107,8 +129,9 @@ def _stats_query(info: pd.DataFrame, source: sql.Composable) -> sql.Composable:
         parts.append(sql.SQL("count(DISTINCT {}) AS d{}").format(distinct, sql.SQL(str(i))))
         if cat in "NDST":  # orderable: numeric, date/time, string, timespan
             parts.append(sql.SQL("min({})::text AS lo{i}, max({})::text AS hi{i}").format(col, col, i=sql.SQL(str(i))))
-        if cat == "N":
-            f8 = sql.SQL("{}::numeric::float8" if kind == "money" else "{}::float8").format(col)
+        expr = float_expr(col.as_string(), kind) if cat == "N" else None
+        if expr is not None:
+            f8 = sql.SQL(expr)
             parts.append(
                 sql.SQL(
                     "avg({f}) AS mean{i}, stddev_samp({f}) AS std{i}, "

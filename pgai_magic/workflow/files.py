@@ -62,6 +62,14 @@ def open_file(
 
     Raises ConfigError for a missing or unreadable file, one that is not in `encoding`, or a bad delimiter.
     """
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ConfigError(
+            f"unknown encoding {encoding!r}: give one Python knows, e.g. utf-8, latin-1, cp1252"
+        ) from None
     if not path.is_file():
         what = "a folder" if path.is_dir() else "no file"
         raise ConfigError(f"{path} is {what}: give a path to a .csv, .tsv, .txt (also .gz) or .parquet file")
@@ -81,8 +89,11 @@ def open_file(
                 null_values=NULL_MARKERS, strings_can_be_null=True, quoted_strings_can_be_null=False
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path.name} cannot be read: {str(exc).splitlines()[0]}") from None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeError) as exc:
+        raise ConfigError(
+            f"{path.name} cannot be read: {str(exc).splitlines()[0]} (a different --encoding, --delimiter or "
+            "--no-header may fit it)"
+        ) from None
     binary = [f.name for f in reader.schema if pa.types.is_binary(f.type)]
     if binary:
         raise ConfigError(

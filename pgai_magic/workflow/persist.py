@@ -68,6 +68,9 @@ def as_arrow(data: Any, *, index: bool = False) -> tuple[pa.Table, list[str]]:
             f"cannot persist a {type(data).__name__}: give a pandas or polars DataFrame or a pyarrow Table"
         )
     frame = data
+    sparse = {c: t.subtype for c, t in frame.dtypes.items() if isinstance(t, pd.SparseDtype)}
+    if sparse:  # sparse columns: their dense values
+        frame = frame.astype(sparse)
     dupes = frame.columns[frame.columns.duplicated()].tolist()
     if dupes:
         raise ConfigError(f"column name {str(dupes[0])!r} appears twice: give the columns unique names first")
@@ -82,9 +85,25 @@ def as_arrow(data: Any, *, index: bool = False) -> tuple[pa.Table, list[str]]:
                 dtype=object,
             )
             notes.append(f"column {c}: numpy float vectors stored as pgvector vector({dim})")
+    huge = [c for c in frame.columns if frame[c].dtype == object and _is_huge_int_column(frame[c])]
+    if huge:  # integers past int64: exact as numeric
+        from decimal import Decimal
+
+        frame = frame.copy()
+        for c in huge:
+            frame[c] = pd.Series([None if v is None else Decimal(v) for v in frame[c]], index=frame.index, dtype=object)
+    documents = [c for c in frame.columns if frame[c].dtype == object and _is_json_column(frame[c])]
+    if documents:  # dicts and nested lists: stored as jsonb, each value exactly as given
+        import json
+
+        frame = frame.copy()
+        for c in documents:
+            frame[c] = pd.Series(
+                [None if v is None else json.dumps(v, default=str) for v in frame[c]], index=frame.index, dtype=object
+            )
     try:
         table = pa.Table.from_pandas(frame, preserve_index=index)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError) as exc:
         column = _failing_column(frame)
         raise ConfigError(
             f"column {column!r} holds values of mixed or unsupported types ({str(exc).splitlines()[0]}): convert it "
@@ -94,6 +113,9 @@ def as_arrow(data: Any, *, index: bool = False) -> tuple[pa.Table, list[str]]:
         i = table.schema.get_field_index(str(c))
         dim = len(next(v for v in frame[c] if v is not None))
         table = table.set_column(i, table.schema.field(i).name, table.column(i).cast(pa.list_(pa.float32(), dim)))
+    for c in documents:
+        i = table.schema.get_field_index(str(c))
+        table = table.set_column(i, table.schema.field(i).with_metadata({b"pgai:jsonb": b"1"}), table.column(i))
     if "__index_level_0__" in table.column_names:  # an unnamed index, written as to_sql names it
         table = table.rename_columns(["index" if n == "__index_level_0__" else n for n in table.column_names])
     return _checked(table.replace_schema_metadata(None)), notes
@@ -103,14 +125,18 @@ def _failing_column(frame: Any) -> str:
     for c in frame.columns:
         try:
             pa.array(frame[c], from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
             return str(c)
     return "?"
 
 
 def _checked(table: pa.Table) -> pa.Table:
+    _check_names(table.column_names)
+    return table
+
+
+def _check_names(names: list[str]) -> None:
     """Column names PostgreSQL keeps as given: not empty, unique, at most 63 bytes (it would cut longer ones)."""
-    names = table.column_names
     if not names:
         raise ConfigError("the data has no columns: nothing to persist")
     if any(not n for n in names):
@@ -123,7 +149,22 @@ def _checked(table: pa.Table) -> pa.Table:
     seen = [n for i, n in enumerate(names) if n in names[:i]]
     if seen:
         raise ConfigError(f"column name {seen[0]!r} appears twice: give the columns unique names first")
-    return table
+
+
+def _is_huge_int_column(series: Any) -> bool:
+    values = [v for v in series if v is not None]
+    ints = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    return bool(values) and ints and any(not -(2**63) <= v < 2**63 for v in values)
+
+
+def _is_json_column(series: Any) -> bool:
+    """Dicts, or lists holding dicts or lists: JSON documents (plain lists of scalars are arrays)."""
+    values = [v for v in series.head(200) if v is not None]
+
+    def document(v: Any) -> bool:
+        return isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict | list) for x in v))
+
+    return bool(values) and all(isinstance(v, dict | list) for v in values) and any(document(v) for v in values)
 
 
 def _is_vector_column(series: Any) -> bool:
@@ -136,6 +177,8 @@ def _is_vector_column(series: Any) -> bool:
 def column_ddl(field: pa.Field) -> str:
     """The PostgreSQL type for an Arrow field (raises ConfigError for one with no PostgreSQL form)."""
     t = field.type
+    if (field.metadata or {}).get(b"pgai:jsonb") or _nested(t):
+        return "jsonb"
     if pa.types.is_dictionary(t):
         return column_ddl(pa.field(field.name, t.value_type))
     if pa.types.is_fixed_size_list(t) and pa.types.is_floating(t.value_type):
@@ -170,6 +213,14 @@ def column_ddl(field: pa.Field) -> str:
     raise ConfigError(f"column {field.name!r} has type {t}, which has no PostgreSQL form: convert it first")
 
 
+def _nested(t: pa.DataType) -> bool:
+    """A list of lists / structs / maps: PostgreSQL arrays cannot hold it as such, jsonb can."""
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        v = t.value_type
+        return pa.types.is_struct(v) or pa.types.is_map(v) or pa.types.is_list(v) or pa.types.is_large_list(v)
+    return False
+
+
 def _for_copy(table: pa.Table) -> tuple[pa.Table, list[str]]:
     """The table as pgpq encodes it: categoricals as values, ns → us, unsigned widened, vectors as binary."""
     notes = []
@@ -199,7 +250,12 @@ def _for_copy(table: pa.Table) -> tuple[pa.Table, list[str]]:
             col, t = col.cast(pa.float32()), pa.float32()
         elif pa.types.is_fixed_size_list(t) and pa.types.is_floating(t.value_type):
             col, t = _vector_binary(col, t.list_size), pa.binary()
-        elif pa.types.is_struct(t) or pa.types.is_map(t):
+        elif (f.metadata or {}).get(b"pgai:jsonb"):  # JSON text already: version byte in front
+            col = pa.chunked_array(
+                [pa.array([None if v is None else b"\x01" + v.encode() for v in col.to_pylist()], pa.binary())]
+            )
+            t = pa.binary()
+        elif pa.types.is_struct(t) or pa.types.is_map(t) or _nested(t):
             col, t = _jsonb_binary(col), pa.binary()
         elif pa.types.is_null(t):
             col, t = col.cast(pa.string()), pa.string()
@@ -215,6 +271,8 @@ def _jsonb_binary(col: pa.ChunkedArray) -> pa.ChunkedArray:
     values = col.to_pylist()
     if pa.types.is_map(col.type):
         values = [None if v is None else dict(v) for v in values]
+    elif pa.types.is_struct(col.type):  # Arrow gives every struct the union of the keys: keep the ones that have values
+        values = [None if v is None else {k: x for k, x in v.items() if x is not None} for v in values]
     return pa.chunked_array(
         [pa.array([None if v is None else b"\x01" + json.dumps(v, default=str).encode() for v in values], pa.binary())]
     )
@@ -256,6 +314,7 @@ def persist_batches(
 
     ident = sql.Identifier(*[p for p in target if p])
     shown = ident.as_string(conn)
+    _check_names(schema.names)
     ddl = {f.name: column_ddl(f) for f in schema}
     notes: list[str] = []
     try:
@@ -271,7 +330,13 @@ def persist_batches(
             columns = sql.SQL(", ").join(sql.Identifier(name) for name in ddl)
             copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(into, columns)
             with conn.cursor().copy(copy_sql) as copy:
-                rows = _copy_batches(copy, schema, batches, notes, progress)
+                try:
+                    rows = _copy_batches(copy, schema, batches, notes, progress)
+                except (ValueError, TypeError, OverflowError, pa.ArrowNotImplementedError) as exc:
+                    raise ConfigError(
+                        f"the data cannot be written as these column types ({str(exc).splitlines()[0][:200]}): "
+                        "convert the column first (lists of lists and huge integers have no direct PostgreSQL form)"
+                    ) from None
             if staged:  # each column cast to the table's type (text → jsonb, bigint → int, …)
                 assert have is not None
                 casts = sql.SQL(", ").join(sql.SQL("{}::{}").format(sql.Identifier(n), sql.SQL(have[n])) for n in ddl)
@@ -332,10 +397,25 @@ def _prepare_table(
             conn.execute(sql.SQL("DROP TABLE {}").format(ident))
         else:
             have = _existing_types(conn, shown, ddl)
+            _check_lossless(shown, ddl, have)
             return False, have
     body = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in ddl.items())
     conn.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, body))
     return True, None
+
+
+_INTEGERS = {"smallint", "integer", "bigint"}
+_FLOATS = {"real", "double precision", "numeric"}
+
+
+def _check_lossless(shown: str, ddl: dict[str, str], have: dict[str, str]) -> None:
+    """Appending fractions into integer columns would round them: refuse, naming the column."""
+    for name, ours in ddl.items():
+        if ours in _FLOATS and have[name] in _INTEGERS:
+            raise ConfigError(
+                f"column {name!r} of {shown} is {have[name]} but the data's is {ours}: appending would round the "
+                f"values; convert them first (e.g. df[{name!r}].round().astype('Int64')) or use --replace"
+            )
 
 
 def _existing_types(conn: psycopg.Connection, shown: str, ddl: dict[str, str]) -> dict[str, str]:

@@ -4,12 +4,14 @@ travel, so a table of any size plots in the time of one aggregate query. Drawn w
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from psycopg import sql
 
 from pgai_magic.errors import ConfigError
+from pgai_magic.workflow.explore import RESOLVE, float_expr
 
 __all__ = ["KINDS", "chart_frame", "plot_column", "result_chart"]
 
@@ -17,28 +19,46 @@ KINDS = ("histogram", "box", "bar", "pie", "line", "scatter")
 Fetch = Callable[[str], pd.DataFrame]  # runs a read-only query (its text) and returns the rows
 SCATTER_POINTS = 5000  # scatter reads a random sample of at most this many points
 TOP = 30  # bar and pie show the most frequent categories
+MAX_POINTS = 5000  # a line chart draws at most this many x values
+MAX_GROUPS = 100  # a box chart draws at most this many groups
 
 
 def _q(name: str) -> str:
     return sql.Identifier(name).as_string()
 
 
-def _resolve(fetch: Fetch, table: str, column: str) -> tuple[str, str, str]:
-    """(table as PostgreSQL quotes it, the column's exact name, its type category) — names typed without their
-    quotes are found too; ConfigError naming what is missing."""
-    t = sql.Literal(table).as_string()
-    found = fetch(f"SELECT coalesce(to_regclass({t}), to_regclass(quote_ident({t})))::text AS r")["r"][0]
+@dataclass(frozen=True)
+class _Col:
+    """A resolved column: its quoted name, type category, and SQL for its value as a number (None: not numeric)."""
+
+    sql: str
+    category: str
+    number: str | None
+
+    @property
+    def x(self) -> str:
+        """The column as an x value altair can draw (an interval as seconds)."""
+        return f"extract(epoch FROM {self.sql})" if self.category == "T" else self.sql
+
+
+def _resolve(fetch: Fetch, table: str, column: str) -> tuple[str, _Col]:
+    """The table as PostgreSQL quotes it and the column (names typed without their quotes are found too);
+    ConfigError naming what is missing."""
+    found = fetch(RESOLVE.format(t=sql.Literal(table).as_string()))["r"][0]
     if found is None or pd.isna(found):
         raise ConfigError(f"no table {table!r} here: `%pgai tables` lists them (schema-qualify it if needed)")
     c = sql.Literal(column).as_string()
     cols = fetch(
-        f"SELECT a.attname AS name, t.typcategory AS cat FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+        f"SELECT a.attname AS name, t.typcategory AS cat, format_type(a.atttypid, NULL) AS type "
+        f"FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
         f"WHERE a.attrelid = {sql.Literal(found).as_string()}::regclass AND a.attnum > 0 AND NOT a.attisdropped "
         f"AND a.attname IN ({c}, lower({c}))"
     )
     if cols.empty:
         raise ConfigError(f"{found} has no column {column!r}: `%pgai columns {found}` lists them")
-    return str(found), str(cols["name"][0]), str(cols["cat"][0])
+    name, cat, kind = _q(str(cols["name"][0])), str(cols["cat"][0]), str(cols["type"][0])
+    number = float_expr(name, kind) if cat == "N" else None
+    return str(found), _Col(name, cat, number)
 
 
 def _source(table: str, where: str | None) -> str:
@@ -51,20 +71,20 @@ def plot_column(
     """An altair chart of `table.column`: histogram (bins), box (quartiles, 1.5 IQR whiskers), bar / pie (counts of
     the most frequent values), line (mean of the column along `by`), scatter (the column against `by`, sampled).
 
-    `where` is a SQL condition, `by` a column (a group for histogram and box). Raises ConfigError for a bad kind.
+    `where` is a SQL condition, `by` a column (a group for histogram and box). Raises ConfigError for a bad kind, a
+    column of the wrong kind, or more points or groups than a chart can show.
     """
     if kind not in KINDS:
         raise ConfigError(f"unknown plot kind {kind!r}: use {', '.join(KINDS)}")
     if bins < 1 or bins > 1000:
         raise ConfigError(f"--bins must be between 1 and 1000, not {bins}")
-    table, column, category = _resolve(fetch, table, column)
-    if kind in ("histogram", "box") and category != "N":
+    table, col = _resolve(fetch, table, column)
+    if kind in ("histogram", "box", "line", "scatter") and col.number is None:
         raise ConfigError(
             f"a {kind} plot needs a numeric column, and {column!r} is not one: try `plot bar` (counts per value)"
-            + (", or `plot line … --by` it" if category == "D" else "")
         )
-    col, src = _q(column), _source(table, where)
-    group = _q(_resolve(fetch, table, by)[1]) if by else None
+    src = _source(table, where)
+    group = _resolve(fetch, table, by)[1] if by else None
     if kind in ("line", "scatter") and group is None:
         raise ConfigError(f"a {kind} plot needs --by COLUMN (the x axis)")
     builders = {
@@ -76,22 +96,29 @@ def plot_column(
         "scatter": _scatter,
     }
     data = builders[kind](fetch, col, src, group, bins)
+    limit = {"line": MAX_POINTS, "box": MAX_GROUPS}.get(kind)
+    if limit is not None and len(data) > limit:
+        raise ConfigError(
+            f"{len(data):,} {'points' if kind == 'line' else 'groups'} is more than a {kind} chart shows ({limit:,}): "
+            "group by a coarser column (a date, a category) or narrow the rows with --where"
+        )
     return chart_frame(data, kind, x=column, y=by)
 
 
-def _histogram(fetch: Fetch, col: str, src: str, group: str | None, bins: int) -> pd.DataFrame:
+def _histogram(fetch: Fetch, col: _Col, src: str, group: _Col | None, bins: int) -> pd.DataFrame:
     """Two scans PostgreSQL can run in parallel: the range, then the counts per bucket (bounds as literals)."""
-    span = fetch(f"SELECT min({col})::float8 AS lo, max({col})::float8 AS hi FROM {src}")
+    v = col.number
+    span = fetch(f"SELECT min({v}) AS lo, max({v}) AS hi FROM {src}")
     lo, hi = span["lo"][0], span["hi"][0]
     if pd.isna(lo):
         return pd.DataFrame({"bin_start": [], "bin_end": [], "grp": [], "count": []})
     lo, hi = float(lo), float(hi)
     top = hi if hi > lo else lo + 1.0
     where = "AND" if " WHERE " in src else "WHERE"
-    g = f"{group}::text" if group else "NULL::text"
+    g = f"{group.sql}::text" if group else "NULL::text"
     counts = fetch(
-        f"SELECT least(width_bucket({col}::float8, {lo!r}, {top!r}, {bins}), {bins}) AS bucket, {g} AS grp, "
-        f"count(*) AS count FROM {src} {where} {col} IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+        f"SELECT least(width_bucket({v}, {lo!r}, {top!r}, {bins}), {bins}) AS bucket, {g} AS grp, "
+        f"count(*) AS count FROM {src} {where} {col.sql} IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
     )
     width = (top - lo) / bins
     counts["bin_start"] = lo + (counts["bucket"] - 1) * width
@@ -99,12 +126,13 @@ def _histogram(fetch: Fetch, col: str, src: str, group: str | None, bins: int) -
     return counts[["bin_start", "bin_end", "grp", "count"]]
 
 
-def _box(fetch: Fetch, col: str, src: str, group: str | None, bins: int) -> pd.DataFrame:
-    g = f"{group}::text" if group else "'all'"
+def _box(fetch: Fetch, col: _Col, src: str, group: _Col | None, bins: int) -> pd.DataFrame:
+    g = f"{group.sql}::text" if group else "'all'"
+    v = col.number
     query = (
         f"SELECT grp, q[1] AS q1, q[2] AS median, q[3] AS q3, lo, hi, n FROM (SELECT {g} AS grp, "
-        f"percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY {col}::float8) AS q, "
-        f"min({col})::float8 AS lo, max({col})::float8 AS hi, count({col}) AS n FROM {src} GROUP BY 1) s ORDER BY 1"
+        f"percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY {v}) AS q, "
+        f"min({v}) AS lo, max({v}) AS hi, count({col.sql}) AS n FROM {src} GROUP BY 1) s ORDER BY 1"
     )
     frame = fetch(query)
     iqr = frame["q3"] - frame["q1"]
@@ -113,18 +141,22 @@ def _box(fetch: Fetch, col: str, src: str, group: str | None, bins: int) -> pd.D
     return frame
 
 
-def _counts(fetch: Fetch, col: str, src: str, group: str | None, bins: int) -> pd.DataFrame:
-    return fetch(f"SELECT {col}::text AS value, count(*) AS count FROM {src} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP}")
-
-
-def _line(fetch: Fetch, col: str, src: str, group: str | None, bins: int) -> pd.DataFrame:
-    return fetch(f"SELECT {group} AS x, avg({col}::float8) AS y, count(*) AS n FROM {src} GROUP BY 1 ORDER BY 1")
-
-
-def _scatter(fetch: Fetch, col: str, src: str, group: str | None, bins: int) -> pd.DataFrame:
+def _counts(fetch: Fetch, col: _Col, src: str, group: _Col | None, bins: int) -> pd.DataFrame:
     return fetch(
-        f"SELECT {group} AS x, {col} AS y FROM {src} {'AND' if ' WHERE ' in src else 'WHERE'} {col} IS NOT NULL "
-        f"AND {group} IS NOT NULL ORDER BY random() LIMIT {SCATTER_POINTS}"
+        f"SELECT {col.sql}::text AS value, count(*) AS count FROM {src} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP}"
+    )
+
+
+def _line(fetch: Fetch, col: _Col, src: str, group: _Col | None, bins: int) -> pd.DataFrame:
+    assert group is not None
+    return fetch(f"SELECT {group.x} AS x, avg({col.number}) AS y, count(*) AS n FROM {src} GROUP BY 1 ORDER BY 1")
+
+
+def _scatter(fetch: Fetch, col: _Col, src: str, group: _Col | None, bins: int) -> pd.DataFrame:
+    assert group is not None
+    return fetch(
+        f"SELECT {group.x} AS x, {col.number} AS y FROM {src} {'AND' if ' WHERE ' in src else 'WHERE'} "
+        f"{col.sql} IS NOT NULL AND {group.sql} IS NOT NULL ORDER BY random() LIMIT {SCATTER_POINTS}"
     )
 
 

@@ -186,3 +186,28 @@ def test_load_options_and_refusals(session: Session, schema: str, tmp_path: Path
         session.load(tmp_path / "pipe.txt", f"{schema}.p2", delimiter=";;")
     with pytest.raises(ConfigError, match="no folder"):
         session.unload("SELECT 1 AS a", tmp_path / "missing" / "x.csv")
+
+
+def test_persist_documents_huge_ints_sparse_and_lossy_appends(session: Session, schema: str, tmp_path: Path) -> None:
+    df = pd.DataFrame(
+        {
+            "docs": [{"a": 1}, {"a": 2, "b": "x"}, None, {}],
+            "nested": [[[1, 2], [3]], None, [], [[4]]],
+            "records": [[{"a": 1}], [{"b": 2}], None, []],
+            "huge": [2**70, 1, None, -(2**65)],
+            "sparse": pd.arrays.SparseArray([0, 0, 1, 0]),
+        }
+    )
+    session.persist(df, f"{schema}.docs")
+    assert _types(session, f"{schema}.docs") == {
+        "docs": "jsonb", "nested": "jsonb", "records": "jsonb", "huge": "numeric", "sparse": "bigint"
+    }  # fmt: skip
+    back = session.sql(f"SELECT * FROM {schema}.docs")
+    assert back["docs"].tolist() == [{"a": 1}, {"a": 2, "b": "x"}, None, {}]  # each exactly as given
+    assert back["nested"][0] == [[1, 2], [3]] and back["records"][0] == [{"a": 1}]
+    assert back["huge"][0] == 2**70 and back["sparse"].tolist() == [0, 0, 1, 0]
+    session.sql(f"CREATE TABLE {schema}.ints (a bigint)")
+    with pytest.raises(ConfigError, match="would round"):
+        session.persist(pd.DataFrame({"a": [1.5]}), f"{schema}.ints", mode="append")
+    with pytest.raises(ConfigError, match="unknown encoding 'nosuch'"):
+        session.load(tmp_path / "x.csv", f"{schema}.x", encoding="nosuch")

@@ -259,8 +259,7 @@ def test_quoted_and_odd_names(
 ) -> None:
     ip.user_ns["odd"] = pd.DataFrame({"Mixed Case": [1.5, 2.5, 4.0], "when": pd.to_datetime(["2024-01-01"] * 3)})
     ip.run_cell(f'%pgai persist odd --table "Odd Table" --schema {schema}')
-    assert ip.run_cell(f'%pgai columns "{schema}.Odd Table"').result is None  # schema.name as one quoted word
-    capsys.readouterr()
+    assert len(ip.run_cell(f'%pgai columns "{schema}.Odd Table"').result) == 2  # schema.name, the name quoted
     session.sql(f"SET search_path = {schema}, public")
     try:
         assert ip.run_cell("%pgai SET search_path = " + schema + ", public").result is None
@@ -272,3 +271,39 @@ def test_quoted_and_odd_names(
     finally:
         ip.run_cell("%pgai RESET search_path")
         session.sql("RESET search_path")
+
+
+def test_more_column_kinds_in_profile_and_plot(
+    session: Session, shop: str, ip: InteractiveShell, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    session.sql(
+        f"CREATE TABLE {shop}.odd AS SELECT g::oid AS o, (g * 1.5)::money AS m, (g * 0.5)::numeric AS n, "
+        f"g * interval '1 hour' AS iv, g AS id FROM generate_series(1, 50) g"
+    )
+    frame = profile_table(session.sql, f"{shop}.odd")[0].set_index("column")
+    assert frame.loc["o", "mean"] == pytest.approx(25.5) and frame.loc["m", "max"] == "$75.00"
+    fetch = _fetch(session)
+    from pgai_magic.errors import ConfigError
+    from pgai_magic.workflow.plot import plot_column
+
+    assert plot_column(fetch, "histogram", f"{shop}.odd", "m", bins=5).data["count"].sum() == 50
+    scatter = plot_column(fetch, "scatter", f"{shop}.odd", "n", by="id").data
+    assert scatter["y"].dtype == float
+    line = plot_column(fetch, "line", f"{shop}.odd", "n", by="iv").data
+    assert line["x"].tolist()[:2] == [3600, 7200]
+    with pytest.raises(ConfigError, match="more than a line chart shows"):
+        plot_column(fetch, "line", f"{shop}.orders", "total", by="id", where="id > 0 OR true") if False else None
+        from pgai_magic.workflow import plot as plot_module
+
+        plot_module.MAX_POINTS, saved = 10, plot_module.MAX_POINTS
+        try:
+            plot_column(fetch, "line", f"{shop}.odd", "n", by="id")
+        finally:
+            plot_module.MAX_POINTS = saved
+    ip.run_cell("%pgai unload \"SELECT 'infinity'::timestamptz AS t\" " + str(tmp_path / "inf.csv"))
+    assert "holds ±infinity" in capsys.readouterr().out
+    ip.run_cell("%pgai explain --analyze SELECT 1/0")
+    err = capsys.readouterr().err
+    assert "division by zero" in err and "ROLLBACK" not in err
+    ip.run_cell("%pgai explain VACUUM")
+    assert "EXPLAIN explains SELECT" in capsys.readouterr().err
