@@ -38,25 +38,13 @@ from pgai_magic.protocol import (
 )
 from pgai_magic.server import EmbeddedServer, redact_dsn
 from pgai_magic.sqltext import Statement
-from pgai_magic.statements import Route, inner_query, route
+from pgai_magic.statements import PLANNABLE, Route, inner_query, route
 
 __all__ = ["CellResult", "Database", "StatementResult"]
 
 _CONNECTION_STATES = ("08000", "08003", "08006", "08001", "08004", "57P01", "57P02", "57P03")
 # statements whose parse analysis takes bound parameters (the others are utility statements)
-_BINDS_PARAMETERS = {
-    "SELECT",
-    "WITH",
-    "VALUES",
-    "TABLE",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "MERGE",
-    "EXPLAIN",
-    "DECLARE",
-    "CALL",
-}
+_BINDS_PARAMETERS = PLANNABLE | {"EXPLAIN", "DECLARE", "CALL"}
 _TS = pq.TransactionStatus
 _EXEC = pq.ExecStatus
 

@@ -13,7 +13,10 @@ from sqlglot.tokens import Token, TokenType
 
 from pgai_magic.sqltext import Statement, replace_spans, tokenize
 
-__all__ = ["Route", "inner_query", "route"]
+__all__ = ["PLANNABLE", "Route", "inner_query", "route"]
+
+# statements the planner plans (the others are utility statements)
+PLANNABLE = frozenset({"SELECT", "WITH", "VALUES", "TABLE", "INSERT", "UPDATE", "DELETE", "MERGE"})
 
 _QUERY_HEADS = {"SELECT", "WITH", "VALUES", "TABLE"}
 _WRITES = {TokenType.INSERT, TokenType.UPDATE, TokenType.DELETE, TokenType.MERGE}

@@ -9,6 +9,7 @@ from typing import Any
 
 from pgai_magic.commands import ArgParser, Context, command, split_args
 from pgai_magic.errors import ConfigError, SQLError
+from pgai_magic.statements import PLANNABLE
 
 __all__ = ["persist_args"]
 
@@ -207,19 +208,7 @@ def _explain(ctx: Context, rest: str, cell: str | None) -> Any:
     return plan_tree(_analyze_rolled_back(ctx, text))
 
 
-_EXPLAINABLE = {
-    "SELECT",
-    "WITH",
-    "VALUES",
-    "TABLE",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "MERGE",
-    "EXECUTE",
-    "DECLARE",
-    "CREATE",
-}
+_EXPLAINABLE = PLANNABLE | {"EXECUTE", "DECLARE", "CREATE"}
 
 
 def _analyze_rolled_back(ctx: Context, text: str) -> Any:
