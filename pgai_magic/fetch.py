@@ -41,44 +41,43 @@ def copy_query(text: str, columns: Sequence[Column], limit: int | None = None) -
 
 # -- reading the stream ---------------------------------------------------------------------------------------
 @cache
-def _libpq_functions() -> tuple[int, int, Any] | None:
-    """Addresses of PQgetCopyData / PQfreemem in the libpq psycopg uses (None: not found)."""
-    lib = None
+def _libpq_candidates() -> tuple[tuple[int, int, Any], ...]:
+    """(PQgetCopyData, PQfreemem, PQbackendPID) of each libpq this process has loaded, psycopg's first."""
+    libs: list[Any] = []
     try:
         if pq.__impl__ == "python":
             import importlib
 
-            lib = importlib.import_module("psycopg.pq._pq_ctypes").pq
+            libs.append(importlib.import_module("psycopg.pq._pq_ctypes").pq)
         else:
-            want = "psycopg_binary" if pq.__impl__ == "binary" else ""
             with open("/proc/self/maps") as fh:
-                paths = {line.split()[-1] for line in fh if "libpq" in line and "/" in line}
-            paths = {p for p in paths if want in p} or paths
-            if len(paths) != 1:
-                return None
-            lib = ctypes.CDLL(paths.pop())
+                paths = sorted({line.split()[-1] for line in fh if "libpq" in line and "/" in line})
+            paths.sort(key=lambda p: "psycopg_binary" not in p)  # psycopg's own copy first
+            libs.extend(ctypes.CDLL(p) for p in paths)
     except (OSError, ImportError, AttributeError):
-        return None
-    get = ctypes.cast(lib.PQgetCopyData, ctypes.c_void_p).value
-    free = ctypes.cast(lib.PQfreemem, ctypes.c_void_p).value
-    pid = lib.PQbackendPID
-    pid.argtypes, pid.restype = [ctypes.c_void_p], ctypes.c_int
-    return (get, free, pid) if get and free else None
+        return ()
+    found = []
+    for lib in libs:
+        get = ctypes.cast(lib.PQgetCopyData, ctypes.c_void_p).value
+        free = ctypes.cast(lib.PQfreemem, ctypes.c_void_p).value
+        pid = lib.PQbackendPID
+        pid.argtypes, pid.restype = [ctypes.c_void_p], ctypes.c_int
+        if get and free:
+            found.append((get, free, pid))
+    return tuple(found)
 
 
 def _native(pgconn: Any) -> tuple[Any, int, int] | None:
+    """The C reader and the functions of the libpq that owns `pgconn` (None: use the pure-Python reader)."""
     try:
         from pgai_magic import _copyfetch  # type: ignore[attr-defined]
     except ImportError:
         return None
-    found = _libpq_functions()
-    if found is None:
-        return None
-    get, free, pid = found
-    # the same libpq owns this connection: it answers with the same backend pid
-    if pid(pgconn.pgconn_ptr) != pgconn.backend_pid:
-        return None
-    return _copyfetch, get, free
+    for get, free, pid in _libpq_candidates():
+        # the libpq that owns this connection answers with its backend pid
+        if pid(pgconn.pgconn_ptr) == pgconn.backend_pid:
+            return _copyfetch, get, free
+    return None
 
 
 class LimitReached(Exception):
