@@ -327,6 +327,7 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
 
     selects: list[exp.Expr] = []
     groups: list[exp.Expr] = []
+    grouped: dict[int, exp.Expr] = {}  # a grouped column → what it is grouped as (itself, or its time bucket)
     for d in plan.dims:
         if d.bucket:
             assert d.column is not None
@@ -334,9 +335,11 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
             bucket = names.col(d.column) if d.bucket == "day" and d.column.kind == "date" else trunc
             selects.append(bucket if bucket is not trunc else exp.alias_(bucket, ident(d.bucket)))
             groups.append(bucket)
+            grouped.setdefault(id(d.column), bucket)
         elif d.column is not None:
             selects.append(names.col(d.column))
             groups.append(names.col(d.column))
+            grouped[id(d.column)] = groups[-1]
         else:
             table = catalog.tables[str(d.table)]
             keys = [names.col(k, table.key) for k in table.primary_key]
@@ -370,9 +373,10 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
         if isinstance(by, Measure):
             order_key = col_ref(aliases[id(by)]) if id(by) in aliases else agg_expr(by)
         else:
-            if (plan.measures or having) and not any(d.column is by for d in plan.dims):
+            if (plan.measures or having) and id(by) not in grouped:
                 raise TranslationError(f"cannot order totals by {by.name}: it is not one of the groups")
-            order_key = names.col(by)
+            # grouped by its time bucket ('most recent quarter'): order by the bucket, which the groups hold
+            order_key = grouped[id(by)].copy() if plan.measures or having else names.col(by)
         query = query.order_by(exp.Ordered(this=order_key, desc=direction == "desc", nulls_first=False))
     elif groups and not plan.limit:
         query = query.order_by(*[exp.Ordered(this=g.copy()) for g in groups])
