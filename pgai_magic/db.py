@@ -20,7 +20,7 @@ from psycopg import pq
 
 from pgai_magic.binding import dump, inline
 from pgai_magic.errors import ConnectionError, ParameterError, PgaiError, QueryCancelled, ResultTooLarge, SQLError
-from pgai_magic.fetch import LimitReached, copy_query, decode_columns, rows_to_table, stream_copy
+from pgai_magic.fetch import LimitReached, copy_query, decode_columns, result_to_table, stream_copy
 from pgai_magic.interrupt import interruptible
 from pgai_magic.pgtypes import Column, TypeResolver
 from pgai_magic.protocol import (
@@ -61,6 +61,7 @@ class StatementResult:
     status: str = ""  # the command tag, e.g. "DELETE 3", "ROLLBACK"
     notices: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # pgai's own one-line notes (numeric kept exact, ...)
+    interrupted: bool = False  # a Ctrl-C came after the server had finished it
 
     @property
     def returns_rows(self) -> bool:
@@ -268,6 +269,7 @@ class Database:
         out.elapsed = time.perf_counter() - start
         out.notices = self._notices + notifications(conn)
         if result.interrupted:
+            out.interrupted = True
             out.notes.append("the interrupt came after the server had finished the statement: its result is kept")
         return out
 
@@ -419,8 +421,7 @@ class Database:
         table = None
         if res.status == _EXEC.TUPLES_OK and res.nfields:
             columns = self._columns(conn, res)
-            rows = [[res.get_value(r, c) for c in range(res.nfields)] for r in range(res.ntuples)]
-            table = rows_to_table(columns, rows, conn.info.encoding)
+            table = result_to_table(columns, res, conn.info.encoding)
             if self.max_result_bytes is not None and table.nbytes > self.max_result_bytes:
                 raise ResultTooLarge(
                     f"{status} ran, but its {table.nbytes / 2**20:,.0f} MiB result is past the "

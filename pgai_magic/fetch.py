@@ -362,6 +362,52 @@ def rows_to_table(
     return _table(columns, arrays)
 
 
+def result_to_table(columns: Sequence[Column], res: Any, encoding: str = "utf-8") -> pa.Table:
+    """The Arrow table for a text-format libpq result: psycopg's C loaders turn the rows into Python values in one
+    call (text for the columns that travel as text); where a value needs care (±infinity, 24:00:00…) it falls back
+    to `rows_to_table`, column by column, with the same results."""
+    from psycopg.adapt import AdaptersMap, Transformer
+    from psycopg.types.string import TextLoader
+
+    if encoding.replace("-", "").lower() != "utf8":  # psycopg's loaders here read UTF-8 only
+        raw = [[res.get_value(r, c) for c in range(res.nfields)] for r in range(res.ntuples)]
+        return rows_to_table(columns, raw, encoding)
+
+    class _Context:  # what psycopg's Transformer reads: adapters, and no connection
+        connection = None
+
+        def __init__(self) -> None:
+            self.adapters = AdaptersMap(psycopg.adapters)
+
+    context = _Context()
+    for col in columns:
+        if (col.kind == "v" and col.arrow != pa.binary()) or col.post == "vector":
+            context.adapters.register_loader(col.oid, TextLoader)  # the text itself; decoded below as in the map
+    tx = Transformer(context)  # type: ignore[arg-type]
+    tx.set_pgresult(res)
+    try:
+        rows = tx.load_rows(0, res.ntuples, tuple) if res.ntuples else []
+        values = list(zip(*rows)) if rows else [() for _ in columns]
+        arrays = [_loaded_column(col, list(vals)) for col, vals in zip(columns, values)]
+    except (psycopg.DataError, ValueError, OverflowError, TypeError, pa.ArrowInvalid, pa.ArrowTypeError):
+        raw = [[res.get_value(r, c) for c in range(res.nfields)] for r in range(res.ntuples)]
+        return rows_to_table(columns, raw, encoding)
+    return _table(columns, arrays)
+
+
+def _loaded_column(col: Column, values: list[Any]) -> pa.Array:
+    """A column of psycopg-loaded values (text for the `v` kinds) in the map's Arrow type."""
+    if col.post == "vector":
+        parsed = [None if v is None else [float(x) for x in v.strip("[]").split(",") if x] for v in values]
+        return pa.array(parsed, type=pa.list_(pa.float32()))
+    if col.kind == "v" and col.arrow == pa.binary():
+        return pa.array([None if v is None else bytes(v) for v in values], type=pa.binary())
+    if col.kind == "v":
+        strings = pa.array(values, type=pa.string())
+        return numeric_column(strings) if col.post == "numeric" else strings
+    return pa.array(values, type=col.arrow)
+
+
 _INFINITY = (b"infinity", b"-infinity")
 
 

@@ -1,14 +1,16 @@
 """Ctrl-C around a running statement: cancel on the server, again and again, until the statement has ended.
 
-The statement runs in a worker thread; the main thread waits for it. On KeyboardInterrupt the main thread asks
-the server to cancel (repeatedly, since a cancel that arrives before the query starts is lost), terminates the
-backend when cancels have not ended it after `terminate_after` seconds, and always waits for the worker to finish,
-so no statement ever starts while the previous one still uses the connection. Further Ctrl-Cs while it waits are
-absorbed. psql does the same with its cancel request (PostgreSQL docs, "Canceling Queries in Progress").
+The statement runs in a worker thread; the main thread waits for it. While it waits, SIGINT is recorded by a handler
+of its own (so no KeyboardInterrupt can cut the wait short and leave the statement running); on an interrupt the main
+thread asks the server to cancel (repeatedly, since a cancel that arrives before the query starts is lost), terminates
+the backend when cancels have not ended it after `terminate_after` seconds, and always waits for the worker to finish,
+so no statement ever starts while the previous one still uses the connection. psql does the same with its cancel
+request (PostgreSQL docs, "Canceling Queries in Progress").
 """
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +18,28 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Outcome", "interruptible"]
+
+_UNTOUCHED = object()
+
+
+def _take_sigint(handler: Callable[[int, Any], None]) -> Any:
+    """Route SIGINT to `handler` while a statement runs (main thread only); what to restore afterwards.
+
+    A KeyboardInterrupt raised between starting the statement and waiting for it would leave the statement running
+    on the connection after the cell returned: recording the interrupt instead closes that window.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return _UNTOUCHED
+    current = signal.getsignal(signal.SIGINT)
+    if current is None:  # installed outside Python: leave it alone
+        return _UNTOUCHED
+    signal.signal(signal.SIGINT, handler)
+    return current
+
+
+def _give_back_sigint(previous: Any) -> None:
+    if previous is not _UNTOUCHED:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
@@ -54,22 +78,30 @@ def interruptible(
             done.set()
 
     thread = threading.Thread(target=target, name="pgai-statement", daemon=True)
-    thread.start()
-    interrupted_at: float | None = None
+    interrupts: list[float] = []  # when each Ctrl-C came
+
+    def on_sigint(signum: int, frame: Any) -> None:  # recorded, never raised mid-way through this function
+        interrupts.append(time.monotonic())
+
+    previous = _take_sigint(on_sigint)
     terminated = False
-    while not done.is_set():
-        try:
-            if interrupted_at is not None and not terminated:
-                if time.monotonic() - interrupted_at > terminate_after:
-                    terminate()
-                    terminated = True
-                else:
-                    cancel()
-            done.wait(0.05 if interrupted_at is None else cancel_every)
-        except KeyboardInterrupt:
-            if interrupted_at is None:
-                interrupted_at = time.monotonic()
-    thread.join()
+    try:
+        thread.start()
+        while not done.is_set():
+            try:
+                if interrupts and not terminated:
+                    if time.monotonic() - interrupts[0] > terminate_after:
+                        terminate()
+                        terminated = True
+                    else:
+                        cancel()
+                done.wait(0.05 if not interrupts else cancel_every)
+            except KeyboardInterrupt:  # where the handler could not be taken (not the main thread)
+                interrupts.append(time.monotonic())
+        thread.join()
+    finally:
+        _give_back_sigint(previous)
+    interrupted_at = interrupts[0] if interrupts else None
     outcome.cancelled = interrupted_at is not None and outcome.error is not None
     outcome.terminated = terminated
     outcome.interrupted = interrupted_at is not None

@@ -98,7 +98,8 @@ def column_spec(name: str, oid: int, typname: str, lookup: TypeLookup, tz: str) 
     if info.typtype == "d" and info.base_oid:
         base = column_spec(name, info.base_oid, lookup(info.base_oid).name, lookup, tz)
         cast = base.cast if base.cast is not None else lookup(info.base_oid).name
-        return Column(name, oid, info.name, base.kind, base.arrow, cast=cast, post=base.post)
+        # the base type's OID: its loaders read the values (a domain's text is its base type's)
+        return Column(name, base.oid, info.name, base.kind, base.arrow, cast=cast, post=base.post)
     if info.name in ("vector", "halfvec"):
         return Column(
             name, oid, info.name, "v", pa.binary(), cast="vector" if info.name == "halfvec" else None, post="vector"

@@ -12,7 +12,7 @@ import psycopg
 from pgai_magic import convert
 from pgai_magic.db import CellResult, Database, StatementResult
 from pgai_magic.embed.base import Embedder
-from pgai_magic.errors import ConfigError, PgaiError, SQLError
+from pgai_magic.errors import ConfigError, PgaiError, QueryCancelled, SQLError
 from pgai_magic.migrations import apply_migrations, install_extensions
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.sqltext import Statement, bind_parameters, check_positional, check_templates, split_statements
@@ -132,6 +132,13 @@ class Session:
                 raise
             results.append(result)
             notices.extend(result.notices)
+            if result.interrupted and stmt is not statements[-1]:  # Ctrl-C stops the cell, as the user meant
+                stop = QueryCancelled(
+                    f"interrupted: {result.status or result.command} had finished, the rest of the cell was not run"
+                )
+                done = "; ".join(r.status or r.command for r in results)
+                stop.notices = [*notices, f"ran before the interrupt: {done}"]
+                raise stop
         last = next((r for r in reversed(results) if r.table is not None), None)
         value = None if last is None else convert.as_format(last.table, fmt)  # type: ignore[arg-type]
         if last is not None and fmt == "polars":

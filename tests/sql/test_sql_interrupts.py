@@ -47,14 +47,23 @@ def _interrupt_when_active(session: Session, marker: str, deadline_s: float = 60
     return thread
 
 
-def _backend_state(session: Session) -> tuple[str | None, int]:
-    """(state, locks held beyond its own virtual xid) of the session's backend, seen from another connection."""
-    row = session.db.control.execute(
-        "SELECT a.state, (SELECT count(*) FROM pg_locks l WHERE l.pid = a.pid AND l.locktype <> 'virtualxid') "
-        "FROM pg_stat_activity a WHERE a.pid = %s",
-        (session.db.backend_pid,),
-    ).fetchone()
-    return (row[0], int(row[1])) if row else (None, 0)
+def _backend_state(session: Session, deadline_s: float = 30.0) -> tuple[str | None, int]:
+    """(state, locks held beyond its own virtual xid) of the session's backend, seen from another connection.
+
+    The backend reports itself idle just after it answers, so on a loaded machine another connection can still
+    read 'active' for a moment: wait (bounded) for it to say otherwise.
+    """
+    end = time.monotonic() + deadline_s
+    while True:
+        row = session.db.control.execute(
+            "SELECT a.state, (SELECT count(*) FROM pg_locks l WHERE l.pid = a.pid AND l.locktype <> 'virtualxid') "
+            "FROM pg_stat_activity a WHERE a.pid = %s",
+            (session.db.backend_pid,),
+        ).fetchone()
+        state = (row[0], int(row[1])) if row else (None, 0)
+        if state[0] != "active" or time.monotonic() > end:
+            return state
+        threading.Event().wait(0.02)
 
 
 def test_ctrl_c_cancels_on_the_server(session: Session) -> None:

@@ -274,3 +274,9 @@ def test_polars_whole_hour_offsets_keep_their_wall_clock(session: Session) -> No
 def test_the_c_reader_is_built_and_used(session: Session) -> None:
     # a build without a C compiler falls back to the pure-Python reader (same results, slower); this machine has one
     assert fetch._native(session.db.session.pgconn) is not None
+
+
+def test_domains_on_the_plain_path(session: Session, schema: str) -> None:
+    session.sql(f"CREATE DOMAIN {schema}.qty AS int CHECK (VALUE >= 0); CREATE TABLE {schema}.dq (q {schema}.qty)")
+    df = session.sql(f"INSERT INTO {schema}.dq VALUES (3), (NULL) RETURNING q")
+    assert str(df["q"].dtype) == "Int32" and df["q"][0] == 3
