@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,13 +33,24 @@ def own_server() -> Iterator[Session]:
         pass
 
 
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def test_killed_postmaster_comes_back_between_cells(own_server: Session) -> None:
     s = own_server
     s.sql("CREATE TABLE keep (a int); INSERT INTO keep SELECT generate_series(1, 1000)")
     assert s.db.embedded is not None
     pid = s.db.embedded.handle.get_pid()  # type: ignore[attr-defined]
     os.kill(pid, signal.SIGKILL)
-    time.sleep(0.2)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(pid):  # wait (bounded) until it is really gone
+        threading.Event().wait(0.02)
     result = s.execute("SELECT count(*) AS n, sum(a) AS total FROM keep")
     assert len(result.notices) == 1 and "restarted" in result.notices[0]
     assert int(result.value["n"][0]) == 1000 and int(result.value["total"][0]) == 500500  # committed data intact
