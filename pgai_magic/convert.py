@@ -6,54 +6,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["as_format", "decode_vectors", "for_polars", "normalize_arrow", "to_pandas", "to_polars"]
-
-
-def decode_vectors(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """pgvector's binary form (int16 dim, int16 unused, float32 big-endian × dim) → list<float32>."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks else pa.array([], pa.binary())
-    storage = column.storage if isinstance(column, pa.ExtensionArray) else column
-    storage = storage.cast(pa.binary()) if storage.type != pa.binary() else storage
-    n = len(storage)
-    if n == 0:
-        return pa.array([], type=pa.list_(pa.float32()))
-    offsets = np.frombuffer(storage.buffers()[1], dtype=np.int32, count=n + 1, offset=storage.offset * 4)
-    data = np.frombuffer(storage.buffers()[2], dtype=np.uint8) if storage.buffers()[2] else np.zeros(0, np.uint8)
-    lengths = np.diff(offsets)
-    valid = np.asarray(storage.is_valid())
-    payload = lengths[valid]
-    if payload.size and (payload == payload[0]).all():
-        # one dimension for all rows: decode in one vectorised step
-        dim = (int(payload[0]) - 4) // 4
-        starts = offsets[:-1][valid]
-        idx = (starts[:, None] + 4 + np.arange(dim * 4)[None, :]).ravel()
-        values = data[idx].view(">f4").astype(np.float32)
-        value_offsets = np.zeros(n + 1, dtype=np.int32)
-        value_offsets[1:] = np.cumsum(np.where(valid, dim, 0))
-        mask = pa.array(~valid) if not valid.all() else None
-        return pa.ListArray.from_arrays(pa.array(value_offsets), pa.array(values), mask=mask)
-    items: list[Any] = []
-    for i in range(n):
-        if not valid[i]:
-            items.append(None)
-            continue
-        chunk = data[offsets[i] + 4 : offsets[i + 1]]
-        items.append(chunk.view(">f4").astype(np.float32))
-    return pa.array(items, type=pa.list_(pa.float32()))
+__all__ = ["as_format", "for_polars", "to_pandas", "to_polars"]
 
 
 def _post(field: pa.Field) -> str:
     return ((field.metadata or {}).get(b"pgai:post") or b"none").decode()
-
-
-def normalize_arrow(table: pa.Table) -> pa.Table:
-    """The Arrow result as it is returned by `--arrow` (the runner's tables are already in the type map)."""
-    return table
 
 
 def _pandas_type(arrow_type: pa.DataType, has_nulls: bool) -> Any:
@@ -149,7 +109,7 @@ def to_polars(table: pa.Table) -> Any:
 def as_format(table: pa.Table, fmt: str) -> Any:
     """The result in the format asked for: "pandas", "arrow" or "polars" (ConfigError for another)."""
     if fmt == "arrow":
-        return normalize_arrow(table)
+        return table  # the runner's tables are already in the type map
     if fmt == "polars":
         return to_polars(table)
     if fmt == "pandas":

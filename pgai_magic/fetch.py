@@ -254,6 +254,40 @@ def _interval(rows: int, values: Any, mask: Any, nulls: int) -> Any:
     return pa.array(text, type=pa.string()), INTERVAL_NOTE
 
 
+def decode_vectors(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """pgvector's binary form (int16 dim, int16 unused, float32 big-endian × dim) → list<float32>."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], pa.binary())
+    storage = column.storage if isinstance(column, pa.ExtensionArray) else column
+    storage = storage.cast(pa.binary()) if storage.type != pa.binary() else storage
+    n = len(storage)
+    if n == 0:
+        return pa.array([], type=pa.list_(pa.float32()))
+    offsets = np.frombuffer(storage.buffers()[1], dtype=np.int32, count=n + 1, offset=storage.offset * 4)
+    data = np.frombuffer(storage.buffers()[2], dtype=np.uint8) if storage.buffers()[2] else np.zeros(0, np.uint8)
+    lengths = np.diff(offsets)
+    valid = np.asarray(storage.is_valid())
+    payload = lengths[valid]
+    if payload.size and (payload == payload[0]).all():
+        # one dimension for all rows: decode in one vectorised step
+        dim = (int(payload[0]) - 4) // 4
+        starts = offsets[:-1][valid]
+        idx = (starts[:, None] + 4 + np.arange(dim * 4)[None, :]).ravel()
+        values = data[idx].view(">f4").astype(np.float32)
+        value_offsets = np.zeros(n + 1, dtype=np.int32)
+        value_offsets[1:] = np.cumsum(np.where(valid, dim, 0))
+        mask = pa.array(~valid) if not valid.all() else None
+        return pa.ListArray.from_arrays(pa.array(value_offsets), pa.array(values), mask=mask)
+    items: list[Any] = []
+    for i in range(n):
+        if not valid[i]:
+            items.append(None)
+            continue
+        chunk = data[offsets[i] + 4 : offsets[i + 1]]
+        items.append(chunk.view(">f4").astype(np.float32))
+    return pa.array(items, type=pa.list_(pa.float32()))
+
+
 def decode_columns(
     columns: Sequence[Column], rows: int, buffers: Sequence[tuple[Any, ...]], encoding: str = "utf-8"
 ) -> pa.Table:
@@ -266,8 +300,6 @@ def decode_columns(
                 storage, rows, [validity if nulls else None, offsets, values], null_count=nulls
             )
             if col.post == "vector":
-                from pgai_magic.convert import decode_vectors
-
                 arrays.append(decode_vectors(array.cast(pa.binary())))
                 continue
             if storage == pa.large_string() and encoding.replace("-", "").lower() not in ("utf8", "ascii"):
