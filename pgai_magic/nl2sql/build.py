@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -53,6 +54,8 @@ class Filter:
     values: list[Any]
     negate: bool = False
     measure: Measure | None = None
+    share: bool = False  # the condition of a percentage's numerator, not a WHERE
+    at: int = -1  # the question item it came from
 
 
 @dataclass
@@ -71,6 +74,8 @@ class Plan:
     distinct: bool = False
     context: set[str] = field(default_factory=set)
     per_entity: str | None = None  # average, over this table's rows, of each row's measure
+    share: str | None = None  # 'rows': percentage meeting the `share` filters; 'total': percentage of the total
+    fraction: bool = False  # the share as a fraction (0..1), not a percentage
 
     def tables(self) -> set[str]:
         needed = {m.home for m in self.measures} | {d.home for d in self.dims if d.column or d.table}
@@ -269,7 +274,8 @@ def measure_alias(m: Measure, catalog: Catalog) -> str:
     assert m.column is not None
     if m.agg == "count":
         return f"{m.column.name}_count"
-    prefix = {"sum": "total", "avg": "avg", "min": "min", "max": "max"}[m.agg]
+    prefix = {"sum": "total", "avg": "avg", "min": "min", "max": "max", "median": "median", "stddev": "stddev",
+              "variance": "variance"}[m.agg]
     return f"{prefix}_{m.column.name}"
 
 
@@ -310,13 +316,22 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
         col = names.col(m.column)
         if m.agg == "count":
             return exp.Count(this=exp.Distinct(expressions=[col]) if m.distinct else col)
+        if m.agg == "median":
+            return exp.WithinGroup(
+                this=exp.func("percentile_cont", exp.Literal.number(0.5)), expression=exp.Order(expressions=[col])
+            )
+        if m.agg in ("stddev", "variance"):
+            return exp.func("stddev_samp" if m.agg == "stddev" else "var_samp", col)
         cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[m.agg]
         return cls(this=col)
 
     where: list[exp.Expr] = []
+    numerator: list[exp.Expr] = []
     for f in plan.filters:
         if f.measure is None and f.column is not None:
-            where.append(_compare(names.col(f.column), f.op, f.values, f.negate))
+            cond = _compare(names.col(f.column), f.op, f.values, f.negate)
+            (numerator if f.share and plan.share == "rows" else where).append(cond)
+    measure_expr = _share_of(agg_expr, plan, numerator) if plan.share is not None and plan.measures else agg_expr
     if plan.time:
         if plan.time_column is None:
             raise TranslationError("the question names a time range but no table here has a date column")
@@ -353,8 +368,10 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
     aliases = {}
     for m in plan.measures:
         alias = measure_alias(m, catalog)
+        if plan.share is not None and m is plan.measures[0]:
+            alias = f"{'fraction' if plan.fraction else 'pct'}_{alias}"
         aliases[id(m)] = alias
-        selects.append(exp.alias_(agg_expr(m), ident(alias)))
+        selects.append(exp.alias_(measure_expr(m), ident(alias)))
     having = [f for f in plan.filters if f.measure is not None]
     if plan.measures or having:
         if not selects:
@@ -383,6 +400,34 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
     if plan.limit:
         query = query.limit(plan.limit)
     return query
+
+
+def _share_of(
+    agg_expr: Callable[[Measure], exp.Expr], plan: Plan, numerator: list[exp.Expr]
+) -> Callable[[Measure], exp.Expr]:
+    """The first measure as a percentage: of its rows meeting `numerator` (`100.0 * agg FILTER (WHERE …) / agg`),
+    or of the total over all groups (`100.0 * agg / SUM(agg) OVER ()`); NULL where the denominator is 0."""
+    first = plan.measures[0]
+
+    def expr(m: Measure) -> exp.Expr:
+        value = agg_expr(m)
+        if m is not first:
+            return value
+        if plan.share == "rows":
+            if not numerator:
+                raise TranslationError("a percentage needs a condition (percentage of what that is what?)")
+            cond = exp.and_(*numerator) if len(numerator) > 1 else numerator[0]
+            part: exp.Expr = exp.Filter(this=value.copy(), expression=exp.Where(this=cond))
+            whole: exp.Expr = value
+        else:
+            part, whole = value, exp.Window(this=exp.Sum(this=value.copy()))
+        ratio = exp.Div(
+            this=exp.Mul(this=exp.Literal.number("1.0" if plan.fraction else "100.0"), expression=part),
+            expression=exp.func("nullif", whole, exp.Literal.number(0)),
+        )
+        return ratio
+
+    return expr
 
 
 def _child_joins(tree: JoinTree, table: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "ABBREVIATIONS",
     "CONCEPTS",
     "COUNTRY_ALIASES",
     "CUES",
@@ -10,6 +11,7 @@ __all__ = [
     "NUMBER_WORDS",
     "STOPWORDS",
     "SYNONYMS",
+    "UNIT_WORDS",
     "ZH_DIGITS",
     "ZH_PHRASES",
 ]
@@ -37,7 +39,8 @@ CUES: dict[str, tuple[str, str]] = {
     "sum": ("agg", "sum"), "in total": ("agg", "sum"), "combined": ("agg", "sum"), "altogether": ("agg", "sum"),
     "how much": ("agg", "sum"), "overall": ("agg", "sum"), "average": ("agg", "avg"), "avg": ("agg", "avg"),
     "mean": ("agg", "avg"), "typical": ("agg", "avg"), "maximum": ("agg", "max"), "max": ("agg", "max"),
-    "minimum": ("agg", "min"), "min": ("agg", "min"),
+    "minimum": ("agg", "min"), "min": ("agg", "min"), "standard deviation": ("agg", "stddev"),
+    "std dev": ("agg", "stddev"), "stddev": ("agg", "stddev"), "variance": ("agg", "variance"),
     # grouping
     "per": ("group", ""), "for each": ("group", ""), "for every": ("group", ""), "each": ("group", ""),
     "every": ("group", ""), "broken down by": ("group", ""), "break down by": ("group", ""),
@@ -87,13 +90,13 @@ CUES: dict[str, tuple[str, str]] = {
     "display": ("list", ""),
     # what the translator cannot express: it refuses rather than guess
     "never": ("unsupported", "never"), "no orders": ("unsupported", "no orders"),
-    "percentage": ("unsupported", "percentage"), "percent": ("unsupported", "percent"),
-    "share": ("unsupported", "share"), "proportion": ("unsupported", "proportion"), "ratio": ("unsupported", "ratio"),
-    "fraction": ("unsupported", "fraction"), "growth": ("unsupported", "growth"), "grow": ("unsupported", "grow"),
+    "percentage": ("pct", ""), "percent": ("pct", ""), "%": ("pct", ""), "share": ("pct", ""),
+    "proportion": ("pct", ""), "what fraction": ("pct", "fraction"), "fraction": ("pct", "fraction"),
+    "what share": ("pct", ""), "percentage share": ("pct", ""), "ratio": ("unsupported", "ratio"), "growth": ("unsupported", "growth"), "grow": ("unsupported", "grow"),
     "grew": ("unsupported", "grew"), "increase": ("unsupported", "increase"), "decrease": ("unsupported", "decrease"),
     "compared": ("unsupported", "compared"), "compare": ("unsupported", "compare"),
     "versus": ("unsupported", "versus"), "vs": ("unsupported", "vs"), "cumulative": ("unsupported", "cumulative"),
-    "running total": ("unsupported", "running total"), "median": ("unsupported", "median"),
+    "running total": ("unsupported", "running total"), "median": ("agg", "median"),
     "than average": ("unsupported", "than average"), "above average": ("unsupported", "above average"),
     "below average": ("unsupported", "below average"), "same": ("unsupported", "same"),
     "difference": ("unsupported", "difference"), "why": ("unsupported", "why"), "predict": ("unsupported", "predict"),
@@ -149,6 +152,33 @@ CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         "avg",
     ),
 }
+
+# abbreviations seen in column names -> the words a question uses for them
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "dep": ("departure", "depart"), "arr": ("arrival", "arrive"), "temp": ("temperature",), "qty": ("quantity",),
+    "amt": ("amount",), "num": ("number",), "nbr": ("number",), "no": ("number",), "dt": ("date",),
+    "desc": ("description",), "pct": ("percent", "percentage"), "perc": ("percent",), "dist": ("distance",),
+    "wt": ("weight",), "ht": ("height",), "yr": ("year",), "mo": ("month",), "hr": ("hour",), "hrs": ("hour",),
+    "mins": ("minute",), "sec": ("second",), "addr": ("address",), "emp": ("employee",), "dept": ("department",),
+    "mgr": ("manager",), "cust": ("customer",), "prod": ("product",), "cat": ("category",),
+    "org": ("organization",), "acct": ("account",), "bal": ("balance",), "lat": ("latitude",),
+    "lon": ("longitude",), "lng": ("longitude",), "long": ("longitude",), "alt": ("altitude",),
+    "elev": ("elevation",), "visib": ("visibility",), "vis": ("visibility",), "precip": ("precipitation",),
+    "humid": ("humidity",), "dewp": ("dew point",), "dir": ("direction",), "sched": ("scheduled",),
+    "cnt": ("count",), "tot": ("total",), "avg": ("average",), "std": ("standard deviation",),
+    "dob": ("date of birth", "birth date", "birthday"), "tz": ("time zone", "timezone"),
+    "dst": ("daylight saving",), "seats": ("seat",), "engines": ("engine",), "pop": ("population",),
+    "rev": ("revenue",), "inv": ("invoice",), "txn": ("transaction",), "trx": ("transaction",),
+    "pmt": ("payment",), "ship": ("shipping", "shipment"), "reg": ("registration", "region"),
+    "stu": ("student",), "prof": ("professor",), "cred": ("credit",), "pts": ("point",), "grp": ("group",),
+    "loc": ("location",), "lvl": ("level",), "ctry": ("country",), "st": ("state", "street"),
+}
+
+# unit words that end a column name (body_mass_g, flipper_length_mm, duration_min): names without them match too
+UNIT_WORDS = frozenset(
+    "mm cm m km g kg lb lbs oz ml l s ms sec secs min mins minute minutes h hr hrs hour hours day days usd eur "
+    "pct percent kwh mb gb".split()
+)
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,

@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 
 from pgai_magic.catalog import Catalog, Column, words
-from pgai_magic.nl2sql.lexicon import CONCEPTS, COUNTRY_ALIASES, STOPWORDS, SYNONYMS
+from pgai_magic.nl2sql.lexicon import ABBREVIATIONS, CONCEPTS, COUNTRY_ALIASES, CUES, STOPWORDS, SYNONYMS, UNIT_WORDS
 from pgai_magic.nl2sql.text import Tok, lemma
 
 __all__ = ["CachedEmbedder", "EmbeddingLinker", "Mention", "SchemaIndex", "link_values", "ngrams", "trgm_schema"]
@@ -69,6 +69,10 @@ class SchemaIndex:
             for c in t.columns:
                 cw = _lemmas(c.name)
                 self._add(cw, _Entry("column", None, [(c, 1.0)]))
+                for variant in name_variants(cw):
+                    self._add(variant, _Entry("column", None, [(c, 1.0)], score=0.95))
+                    if tw and variant[: len(tw)] != tw:
+                        self._add(tw + variant, _Entry("column", t.key, [(c, 1.0)], score=0.95))
                 if cw[: len(tw)] != tw:
                     self._add(tw + cw, _Entry("column", t.key, [(c, 1.0)]))
                     if len(tw) > 1:
@@ -162,6 +166,27 @@ class SchemaIndex:
                 i, i + 1, "column", None, [c for _, c in hits if c is not None], score=0.7, via="comment", text=tok.text
             )
         return None
+
+
+def name_variants(name: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Other ways a question says a column name: abbreviations spelt out ('dep delay' -> 'departure delay'),
+    a unit suffix left out ('body mass g' -> 'body mass'), or both."""
+    found: list[tuple[str, ...]] = []
+    bases = [name]
+    if len(name) > 1 and name[-1] in UNIT_WORDS:
+        bases.append(name[:-1])
+        found.append(name[:-1])
+    for base in bases:
+        spelt: list[list[str]] = [[]]
+        for word in base:
+            options = [word, *ABBREVIATIONS.get(word, ())]
+            spelt = [done + option.split() for done in spelt for option in options][:8]
+        found += [tuple(lemma(w) for w in words) for words in spelt if tuple(words) != base]
+    return [
+        v
+        for k, v in enumerate(found)
+        if v and v not in found[:k] and not (len(v) == 1 and (v[0] in CUES or v[0] in STOPWORDS))
+    ]
 
 
 def _stems(word: str) -> list[str]:

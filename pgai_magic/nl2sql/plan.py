@@ -366,7 +366,7 @@ class Assembler:
             if key in by_column:
                 by_column[key].values.append(m.value)
                 continue
-            f = Filter(m.columns[0], "=", [m.value], negate=negate)
+            f = Filter(m.columns[0], "=", [m.value], negate=negate, at=k)
             self.choose(f, m.columns)
             by_column[key] = f
             self.plan.filters.append(f)
@@ -382,7 +382,7 @@ class Assembler:
                 continue  # 'by paperless billing' groups by the flag
             negate = self.kind(k - 1) == "not"  # 'trips that were not disputed'
             self.use(k, k - 1 if negate else k)
-            self.plan.filters.append(Filter(m.columns[0], "=", [True], negate=negate))
+            self.plan.filters.append(Filter(m.columns[0], "=", [True], negate=negate, at=k))
         for k, it in enumerate(self.items):
             if it.kind == "cmp":
                 self.comparison(k)
@@ -426,7 +426,7 @@ class Assembler:
             self.plan.filters.append(Filter(None, op, [number], measure=measure))
             self.plan.measures.append(measure)
             return
-        f = Filter(target.columns[0], op, [number])
+        f = Filter(target.columns[0], op, [number], at=k)
         self.choose(f, target.columns)
         self.plan.filters.append(f)
 

@@ -25,7 +25,50 @@ def assemble(a: Analysis, catalog: Catalog, index: SchemaIndex) -> tuple[Plan, l
     s.ranking()
     s.groups()
     _finish(s, missing)
+    _share(s)
     return s.plan, s.notes
+
+
+def _share(s: Assembler) -> None:
+    """'percentage of flights from JFK', 'share of revenue by region': which filters make the numerator.
+
+    The conditions after the counted thing ('… of penguins that are female'), else those between the cue and it
+    ('… of female penguins'), are the numerator; the rest stay a WHERE. With no condition but groups, each group's
+    percentage of the total."""
+    cues = [k for k, it in enumerate(s.items) if it.kind == "pct"]
+    if not cues:
+        return
+    s.use(*cues)
+    p, k = s.plan, cues[0]
+    p.fraction = s.items[k].arg == "fraction"
+    subject = next(
+        (
+            j
+            for j in range(k + 1, len(s.items))
+            if (m := s.mention(j)) is not None and (m.kind in ("table", "concept") or measure_like(m))
+        ),
+        None,
+    )
+    if not p.measures:
+        m = s.mention(subject) if subject is not None else None
+        table = m.table if m is not None and m.kind == "table" else None
+        table = table or next((f.column.table for f in p.filters if f.column is not None), None)
+        if table is None:
+            raise TranslationError("a percentage needs something to count or total")
+        p.measures.append(Measure("count", table=table))
+        if subject is not None:
+            s.use(subject)
+    conditions = [f for f in p.filters if f.measure is None and f.column is not None and f.at > k]
+    after = [f for f in conditions if subject is not None and f.at > subject]
+    numerator = after or conditions
+    if numerator:
+        for f in numerator:
+            f.share = True
+        p.share = "rows"
+    elif p.dims:
+        p.share = "total"
+    else:
+        raise TranslationError("a percentage needs a condition or a grouping (percentage of what that is what?)")
 
 
 def _finish(s: Assembler, missing: list[str]) -> None:

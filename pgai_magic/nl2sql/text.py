@@ -8,13 +8,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from pgai_magic.nl2sql.lexicon import MONTHS, NUMBER_WORDS, ZH_DIGITS, ZH_PHRASES
+from pgai_magic.nl2sql.lexicon import MONTHS, NUMBER_WORDS, ZH_PHRASES
 
 __all__ = ["MAX_QUESTION_CHARS", "Tok", "clean_question", "has_cjk", "lemma", "to_english", "tokenize", "zh_number"]
 
 MAX_QUESTION_CHARS = 2000  # a question, not a document: longer text is refused before it is read
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_ZH_NUM = "[0-9一二两三四五六七八九十]+"
+_ZH_NUM = "[0-9零〇一二两三四五六七八九十百千万]+"
 _ZH_UNITS = {
     "天": "days",
     "日": "days",
@@ -96,16 +96,12 @@ def has_cjk(text: str) -> bool:
 
 
 def zh_number(text: str) -> int:
-    """'12' -> 12, '十' -> 10, '二十五' -> 25, '三' -> 3."""
+    """'12' -> 12, '十' -> 10, '二十五' -> 25, '一百' -> 100, '两千' -> 2000 (cn2an's "smart" mode)."""
     if text.isdigit():
         return int(text)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (ZH_DIGITS.get(tens, 1) if tens else 1) * 10 + (ZH_DIGITS.get(ones, 0) if ones else 0)
-    value = 0
-    for ch in text:
-        value = value * 10 + ZH_DIGITS.get(ch, 0)
-    return value
+    import cn2an
+
+    return int(cn2an.cn2an(text.replace("两", "二"), "smart"))
 
 
 def to_english(question: str) -> str:
@@ -185,6 +181,34 @@ def _number(text: str) -> float | int:
     return int(value) if value.is_integer() else value
 
 
+_W2N = frozenset(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million
+    billion""".split()
+)
+
+
+def _number_word(word: str) -> bool:
+    return all(part in _W2N for part in word.split("-"))
+
+
+def _word_number(text: str) -> int:
+    from word2number import w2n
+
+    return int(w2n.word_to_num(text.replace("-", " ")))
+
+
+def _extend_number(toks: list[Tok], word: str) -> None:
+    """'twenty' + 'five' -> 25, 'one' + 'hundred' -> 100 (word2number reads the whole run)."""
+    text = f"{toks[-1].text} {word}"
+    try:
+        value = _word_number(text)
+    except ValueError:
+        toks.append(Tok(word, word, "num", NUMBER_WORDS.get(word, 0)))
+        return
+    toks[-1] = Tok(text, text, "num", value)
+
+
 def tokenize(question: str) -> list[Tok]:
     """Tokens of an (English) question; number words become numbers, month names keep their text."""
     text = question.replace("’", "'").replace("‘", "'")
@@ -210,8 +234,12 @@ def tokenize(question: str) -> list[Tok]:
             toks.append(Tok(raw, raw, "sym"))
         else:
             word = raw.rstrip(".") if raw.count(".") == 1 and raw.endswith(".") else raw
-            if word in NUMBER_WORDS and word not in MONTHS:
+            if _number_word(word) and toks and toks[-1].kind == "num" and toks[-1].text.split()[-1] in _W2N:
+                _extend_number(toks, word)
+            elif word in NUMBER_WORDS and word not in MONTHS:
                 toks.append(Tok(word, word, "num", NUMBER_WORDS[word]))
+            elif _number_word(word):
+                toks.append(Tok(word, word, "num", _word_number(word)))
             elif word in _CURRENCY and toks and toks[-1].kind == "num":
                 toks[-1].money = True
             else:
