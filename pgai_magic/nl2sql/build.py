@@ -229,13 +229,37 @@ def _bound(b: Bound) -> exp.Expr:
     if b.kind == "ago":
         if b.n == 0:
             return exp.CurrentDate()
-        span = f"{b.n} {b.unit}{'s' if b.n != 1 else ''}"
+        n, unit = (3 * b.n, "month") if b.unit == "quarter" else (b.n, b.unit)  # PostgreSQL has no 'N quarters'
+        span = f"{n} {unit}{'s' if n != 1 else ''}"
         return exp.Sub(this=exp.CurrentDate(), expression=exp.Interval(this=exp.Literal.string(span)))
     start = exp.cast(exp.func("date_trunc", exp.Literal.string(b.unit), exp.CurrentDate()), "date")
     if b.n == 0:
         return start
     op = exp.Add if b.n > 0 else exp.Sub
-    return op(this=start, expression=exp.Interval(this=exp.Literal.string(f"{abs(b.n)} {b.unit}")))
+    n, unit = (3 * abs(b.n), "months") if b.unit == "quarter" else (abs(b.n), b.unit)
+    return op(this=start, expression=exp.Interval(this=exp.Literal.string(f"{n} {unit}")))
+
+
+def _time_conditions(time: list[tuple[str, Bound]], col: exp.Expr, column: Column) -> list[exp.Expr]:
+    """The question's time phrases on `column`: date bounds, ISO weekdays (1 = Monday), or whole years on an
+    integer year column (`year >= 2020`)."""
+    days = [b.n for op, b in time if op == "dow"]
+    found: list[exp.Expr] = []
+    if days:
+        if column.is_numeric:
+            raise TranslationError(f"weekdays need a date column, and {column.name} holds numbers")
+        dow = exp.Extract(this=exp.var("ISODOW"), expression=col.copy())
+        found.append(_compare(dow, "=", list(days), False))
+    for op, bound in time:
+        if op == "dow":
+            continue
+        if column.is_numeric:
+            if bound.kind != "date" or bound.date is None or (bound.date.month, bound.date.day) != (1, 1):
+                raise TranslationError(f"{column.name} holds years: only whole years can be compared with it")
+            found.append(_OPS[op](this=col.copy(), expression=exp.Literal.number(bound.date.year)))
+        else:
+            found.append(_OPS[op](this=col.copy(), expression=_bound(bound)))
+    return found
 
 
 def _literal(value: Any) -> exp.Expr:
@@ -274,8 +298,15 @@ def measure_alias(m: Measure, catalog: Catalog) -> str:
     assert m.column is not None
     if m.agg == "count":
         return f"{m.column.name}_count"
-    prefix = {"sum": "total", "avg": "avg", "min": "min", "max": "max", "median": "median", "stddev": "stddev",
-              "variance": "variance"}[m.agg]
+    prefix = {
+        "sum": "total",
+        "avg": "avg",
+        "min": "min",
+        "max": "max",
+        "median": "median",
+        "stddev": "stddev",
+        "variance": "variance",
+    }[m.agg]
     return f"{prefix}_{m.column.name}"
 
 
@@ -310,8 +341,7 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
             table = catalog.tables[str(m.table)]
             if m.table == tree.root and grain_safe and not _child_joins(tree, str(m.table)):
                 return exp.Count(this=exp.Star())
-            keys: list[exp.Expr] = [names.col(k, table.key) for k in table.primary_key] or [exp.Star()]
-            return exp.Count(this=exp.Distinct(expressions=keys[:1]))
+            return exp.Count(this=exp.Distinct(expressions=[_row_key(table, catalog, names)]))
         assert m.column is not None
         col = names.col(m.column)
         if m.agg == "count":
@@ -335,8 +365,7 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
     if plan.time:
         if plan.time_column is None:
             raise TranslationError("the question names a time range but no table here has a date column")
-        for op, bound in plan.time:
-            where.append(_OPS[op](this=names.col(plan.time_column), expression=_bound(bound)))
+        where += _time_conditions(plan.time, names.col(plan.time_column), plan.time_column)
     if where:
         query = query.where(exp.and_(*where) if len(where) > 1 else where[0])
 
@@ -428,6 +457,18 @@ def _share_of(
         return ratio
 
     return expr
+
+
+def _row_key(table: Table, catalog: Catalog, names: _Names) -> exp.Expr:
+    """What identifies a row of `table` when joins repeat it: its primary key, a column other tables were found
+    to reference (unique: checked when the key was inferred), else the whole row."""
+    if table.primary_key:
+        return names.col(table.primary_key[0], table.key)
+    referenced = next((fk.ref_columns[0] for fk in catalog.foreign_keys() if fk.ref_table == table.key), None)
+    if referenced is not None:
+        return names.col(referenced, table.key)
+    alias = names.alias.get(table.key)
+    return exp.column(alias) if alias else names.table(table.key)
 
 
 def _child_joins(tree: JoinTree, table: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pgai_magic.catalog import Catalog, Column
+from pgai_magic.catalog import Catalog, Column, words
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Dim, Measure, Plan, column_distance
 from pgai_magic.nl2sql.lexicon import CONCEPTS
@@ -277,11 +277,21 @@ def _time_column(s: Assembler) -> Column | None:
     customer), then the larger one.
     """
     p = s.plan
+    anchors = {m.home for m in p.measures if m.column is not None or m.table} or _anchors(p, 0)
+    dates = [c for t in s.catalog.tables.values() for c in t.columns if c.is_temporal]
+    own = [c for c in dates if c.table in anchors]
+    years = [
+        c
+        for key in anchors
+        if key in s.catalog.tables
+        for c in s.catalog.tables[key].columns
+        if c.is_numeric and "year" in words(c.name) and "int" in c.type
+    ]
+    if years and not own and all(op != "dow" for op, _ in p.time) and not any(d.bucket for d in p.dims):
+        return years[0]  # 'planes built before 2000': the table's own integer year column
     attached = _attached_table(s)
     if attached is not None:
         return attached
-    anchors = {m.home for m in p.measures if m.column is not None or m.table} or _anchors(p, 0)
-    dates = [c for t in s.catalog.tables.values() for c in t.columns if c.is_temporal]
     if not dates:
         return None
     every = _anchors(p, 0)

@@ -78,6 +78,19 @@ def _date_at(toks: list[Tok], i: int) -> tuple[dt.date, int, str] | None:
     return None
 
 
+def _loose_date(toks: list[Tok], i: int, today: dt.date) -> tuple[dt.date, int, str] | None:
+    """'last march' (the most recent March before this month) or a bare month name ('january': this year)."""
+    if i >= len(toks):
+        return None
+    tok = toks[i]
+    if tok.text == "last" and i + 1 < len(toks) and toks[i + 1].text in MONTHS:
+        return _last_month_named(MONTHS[toks[i + 1].text], today), 2, "month"
+    if tok.kind == "word" and tok.text in MONTHS and tok.text != "may":
+        year = today.year if MONTHS[tok.text] <= today.month else today.year - 1
+        return dt.date(year, MONTHS[tok.text], 1), 1, "month"
+    return None
+
+
 def _safe_date(y: int, m: int, d: int) -> dt.date:
     try:
         return dt.date(y, m, d)
@@ -113,7 +126,76 @@ def find_time_ranges(toks: list[Tok], today: dt.date | None = None) -> list[Time
     return found
 
 
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": 4}
+_WEEKDAYS = {
+    "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6, "sunday": 7,
+}  # fmt: skip
+
+
+def _weekday(tok: Tok | None) -> int | None:
+    if tok is None or tok.kind != "word":
+        return None
+    return _WEEKDAYS.get(tok.text.rstrip("s")) or _WEEKDAYS.get(tok.text)
+
+
+def _last_month_named(month: int, today: dt.date) -> dt.date:
+    """'last March' said in December 2026: 2026-03-01; said in March 2026: 2025-03-01."""
+    year = today.year if month < today.month else today.year - 1
+    return dt.date(year, month, 1)
+
+
+def _extra(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
+    """Quarters and halves by ordinal, day-month-year dates, 'N units ago', weekdays and weekends."""
+    tok = toks[i]
+    w = tok.lemma if tok.kind == "word" else ""
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    nxt2 = toks[i + 2] if i + 2 < len(toks) else None
+    # first quarter of 2024 / second half of 2023
+    if w in _ORDINALS and nxt is not None and nxt.lemma in ("quarter", "half"):
+        k = i + 2 + (nxt2 is not None and nxt2.text in ("of", "in"))
+        year_tok = toks[k] if k < len(toks) and _year(toks[k]) else None
+        if year_tok is not None or w != "last":
+            year = int(year_tok.value) if year_tok else today.year
+            n = _ORDINALS[w] if nxt.lemma == "quarter" else min(_ORDINALS[w], 2)
+            months = 3 if nxt.lemma == "quarter" else 6
+            lo = dt.date(year, months * (n - 1) + 1, 1)
+            hi = dt.date(year + (months * n == 12), (months * n) % 12 + 1, 1)
+            end = k + 1 if year_tok else i + 2
+            return TimeRange(i, end, [(">=", Bound("date", lo)), ("<", Bound("date", hi))])
+    # 15 march 2024 / 15 march
+    if tok.kind == "num" and nxt is not None and nxt.kind == "word" and nxt.text in MONTHS:
+        got = _date_at(toks, i)
+        if got is not None and got[2] == "day":
+            date, used, _ = got
+            return TimeRange(i, i + used, [(">=", Bound("date", date)), ("<", Bound("date", _end_of(date, "day")))])
+        if isinstance(tok.value, int) and 1 <= tok.value <= 31 and nxt.text != "may":
+            date = _safe_date(today.year, MONTHS[nxt.text], tok.value)
+            return TimeRange(i, i + 2, [(">=", Bound("date", date)), ("<", Bound("date", _end_of(date, "day")))])
+    # 3 days ago
+    if tok.kind == "num" and isinstance(tok.value, int) and _unit(nxt) and nxt2 is not None and nxt2.text == "ago":
+        unit = _unit(nxt) or "day"
+        return TimeRange(
+            i, i + 3, [(">=", Bound("ago", n=tok.value, unit=unit)), ("<", Bound("ago", n=tok.value - 1, unit=unit))]
+        )
+    # weekends / weekdays / on mondays
+    if w in ("weekend", "weekday", "workday") or (w == "week" and nxt is not None and nxt.text == "days"):
+        days = (6, 7) if w == "weekend" else (1, 2, 3, 4, 5)
+        return TimeRange(i, i + 1, [("dow", Bound("dow", n=d)) for d in days])
+    day = _weekday(tok)
+    prev = toks[i - 1] if i > 0 else None
+    if day is not None and prev is not None and prev.text == "last":
+        back = (today.isoweekday() - day) % 7 or 7
+        date = today - dt.timedelta(days=back)
+        return TimeRange(i - 1, i + 1, [(">=", Bound("date", date)), ("<", Bound("date", _end_of(date, "day")))])
+    if day is not None and (tok.text.endswith("s") or (prev is not None and prev.text in ("on", "every"))):
+        return TimeRange(i, i + 1, [("dow", Bound("dow", n=day))])
+    return None
+
+
 def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
+    extra = _extra(toks, i, today)
+    if extra is not None:
+        return extra
     tok = toks[i]
     w = tok.lemma if tok.kind == "word" else ""
     nxt = toks[i + 1] if i + 1 < len(toks) else None
@@ -148,12 +230,19 @@ def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
     # after / since / before / until / between
     if w in ("after", "since", "from", "starting") or (w == "later" and nxt is not None and nxt.text == "than"):
         skip = 2 if w == "later" else 1
-        got = _date_at(toks, i + skip)
+        got = _date_at(toks, i + skip) or _loose_date(toks, i + skip, today)
         if got is not None:
             date, used, precision = got
             end = i + skip + used
-            if w == "from" and end < len(toks) and toks[end].text in ("to", "until", "through"):
-                upto = _date_at(toks, end + 1)
+            if w in ("from", "between") and end < len(toks) and toks[end].text in ("to", "until", "through", "and"):
+                upto = _date_at(toks, end + 1) or _loose_date(toks, end + 1, today)
+                if (
+                    upto is not None
+                    and precision == "month"
+                    and toks[i + skip].text in MONTHS
+                    and _year(toks[end - 1]) is None
+                ):
+                    date = dt.date(upto[0].year, date.month, 1)  # 'from January to March 2024'
                 if upto is not None:
                     return TimeRange(
                         i,
