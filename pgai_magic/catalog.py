@@ -199,9 +199,26 @@ class Catalog:
 
 
 def default_schemas(conn: psycopg.Connection) -> tuple[str, ...]:
-    """The schemas on the search path (without pgai and the system schemas)."""
+    """The schemas on the search path (without pgai and the system schemas); when those hold no table, every
+    schema the role can use that holds one (names from them are then schema-qualified)."""
     rows = conn.execute("SELECT unnest(current_schemas(false))").fetchall()
-    return tuple(r[0] for r in rows if r[0] not in ("pgai", "pg_catalog", "information_schema"))
+    path = tuple(r[0] for r in rows if r[0] not in ("pgai", "pg_catalog", "information_schema"))
+    row = conn.execute(_HAS_TABLES, (list(path),)).fetchone()
+    if row is not None and row[0]:
+        return path
+    return path + tuple(r[0] for r in conn.execute(_READABLE_SCHEMAS, (list(path),)))
+
+
+_RELKINDS = "('r', 'v', 'm', 'p', 'f')"
+_HAS_TABLES = f"""
+SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = ANY(%s) AND c.relkind IN {_RELKINDS})"""
+_READABLE_SCHEMAS = f"""
+SELECT n.nspname FROM pg_namespace n
+WHERE n.nspname NOT LIKE 'pg\\_%%' AND n.nspname NOT IN ('information_schema', 'pgai') AND n.nspname <> ALL(%s)
+  AND has_schema_privilege(n.oid, 'USAGE')
+  AND EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN {_RELKINDS})
+ORDER BY n.nspname"""
 
 
 _FINGERPRINT = """

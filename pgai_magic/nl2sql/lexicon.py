@@ -27,6 +27,10 @@ STOPWORDS = frozenset(
     ever currently current overall respective respectively whole entire both only same other own
     placed came come comes coming bought purchased sold ordered buy sell live lives living located based belong belongs
     generate generated generating make made bring brought earn earned produce produced work works working worked
+    operate operated operates operating use used uses using fly flew flown flying depart departed departs departing
+    leave left leaving arrive arrived arrives arriving land landed travel traveled travelled recorded record
+    happen happened occur occurred take took taken go went gone serve served appear appeared contain contains
+    include includes exist exists registered listed stored measured observed
     'm 's 're 've 'd 'll n't s""".split()
 )
 
@@ -44,7 +48,7 @@ CUES: dict[str, tuple[str, str]] = {
     # grouping
     "per": ("group", ""), "for each": ("group", ""), "for every": ("group", ""), "each": ("group", ""),
     "every": ("group", ""), "broken down by": ("group", ""), "break down by": ("group", ""),
-    "grouped by": ("group", ""), "group by": ("group", ""), "breakdown by": ("group", ""), "split by": ("group", ""),
+    "grouped by": ("group", ""), "distribution": ("group", "after"), "distribution of": ("group", ""), "group by": ("group", ""), "breakdown by": ("group", ""), "split by": ("group", ""),
     "by": ("by", ""),
     # time buckets
     "daily": ("bucket", "day"), "weekly": ("bucket", "week"), "monthly": ("bucket", "month"),
@@ -57,6 +61,15 @@ CUES: dict[str, tuple[str, str]] = {
     "smallest": ("super", "asc"), "least": ("super", "asc"), "fewest": ("super", "asc"),
     "most expensive": ("super", "desc:price"), "priciest": ("super", "desc:price"),
     "cheapest": ("super", "asc:price"), "least expensive": ("super", "asc:price"),
+    "longest": ("super", "desc:length"), "shortest": ("super", "asc:length"), "heaviest": ("super", "desc:weight"),
+    "lightest": ("super", "asc:weight"), "tallest": ("super", "desc:height"), "fastest": ("super", "desc:speed"),
+    "slowest": ("super", "asc:speed"), "farthest": ("super", "desc:distance"), "furthest": ("super", "desc:distance"),
+    "closest": ("super", "asc:distance"), "nearest": ("super", "asc:distance"),
+    "hottest": ("super", "desc:temperature"), "warmest": ("super", "desc:temperature"),
+    "coldest": ("super", "asc:temperature"), "most delayed": ("super", "desc:delay"),
+    "least delayed": ("super", "asc:delay"), "youngest": ("super", "asc:age"), "best to worst": ("dir", "desc"),
+    "worst to best": ("dir", "asc"), "alphabetically": ("dir", "asc"), "alphabetical order": ("dir", "asc"),
+    "a to z": ("dir", "asc"), "z to a": ("dir", "desc"),
     "best selling": ("super", "desc:quantity"), "best-selling": ("super", "desc:quantity"),
     "top selling": ("super", "desc:quantity"), "top-selling": ("super", "desc:quantity"),
     "most popular": ("super", "desc:quantity"), "least popular": ("super", "asc:quantity"),
@@ -129,7 +142,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "units": ("quantity",), "unit": ("unit",), "qty": ("quantity",), "pieces": ("quantity",),
     "paid": ("salary", "pay", "wage"), "pay": ("salary", "wage"), "wage": ("salary", "pay"), "wages": ("salary", "pay"),
     "job": ("title", "role", "position"), "position": ("title", "role"), "role": ("title", "position"),
-    "staff": ("employee",), "worker": ("employee",), "personnel": ("employee",),
+    "staff": ("employee",), "worker": ("employee",), "personnel": ("employee",), "gender": ("sex",),
+    "sex": ("gender",), "distribution": ("count",),
 }
 
 # measures people name without naming a column: concept -> (trigger phrases, column words, default aggregate)
@@ -152,6 +166,14 @@ CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         ("price", "cost"),
         "avg",
     ),
+    "length": (("length", "long"), ("length", "distance", "duration", "len"), "avg"),
+    "distance": (("distance", "far"), ("distance", "dist", "length", "miles", "km"), "avg"),
+    "weight": (("weight", "heavy", "mass"), ("weight", "mass", "wt"), "avg"),
+    "height": (("height", "tall"), ("height", "ht"), "avg"),
+    "speed": (("speed", "fast"), ("speed", "velocity"), "avg"),
+    "temperature": (("temperature", "hot", "warm", "cold"), ("temperature", "temp"), "avg"),
+    "delay": (("delay", "late", "lateness"), ("delay",), "avg"),
+    "age": (("age", "old"), ("age",), "avg"),
 }
 
 # abbreviations seen in column names -> the words a question uses for them
@@ -272,6 +294,17 @@ ZH_PHRASES: dict[str, str] = {
     "巴西": "brazil", "加拿大": "canada", "荷兰": "netherlands", "澳大利亚": "australia", "印度": "india",
     "柏林": "berlin", "巴黎": "paris", "伦敦": "london", "东京": "tokyo", "上海": "shanghai", "北京": "beijing",
     "慕尼黑": "munich", "马德里": "madrid", "纽约": "new york",
+    # people, organisations and everyday measures
+    "员工": "employee", "职工": "employee", "雇员": "employee", "职员": "employee", "部门": "department",
+    "年龄": "age", "岁": "age", "性别": "gender", "男性": "male", "女性": "female", "男": "male", "女": "female",
+    "工资": "salary", "薪资": "salary", "薪水": "salary", "月薪": "salary", "入职日期": "hire date",
+    "入职": "hired", "职位": "title", "岗位": "title", "学历": "education", "人数": "number of", "数目": "number of",
+    "分布": "distribution", "比例": "percentage", "占比": "percentage", "百分比": "percentage", "中位数": "median",
+    "平均值": "average", "最大值": "maximum", "最小值": "minimum", "航班": "flight", "航空公司": "airline",
+    "机场": "airport", "飞机": "plane", "延误": "delay", "出发": "departure", "到达": "arrival", "距离": "distance",
+    "温度": "temperature", "企鹅": "penguin", "岛屿": "island", "岛": "island", "物种": "species", "种类": "species",
+    "体重": "body mass", "长度": "length", "重量": "weight", "高度": "height", "周末": "weekend", "工作日": "weekday",
+    "季度": "quarter", "第一季度": "first quarter", "上半年": "first half", "下半年": "second half",
     # data-changing verbs
     "删除": "delete", "删掉": "delete", "清空": "delete", "更新": "update", "修改": "update", "插入": "insert",
     "添加": "add", "创建": "create", "设置": "set",

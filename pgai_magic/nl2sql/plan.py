@@ -80,7 +80,10 @@ class Assembler:
             self.choose(measure, m.columns)
             return measure
         col = m.columns[0]
-        if col.is_numeric and not col.is_key:
+        if col.is_numeric and not col.is_key and agg == "count" and not distinct:
+            # 'number of seats', 'how many citations': the column already stores a number; it is added up
+            measure = Measure("sum", col)
+        elif col.is_numeric and not col.is_key:
             measure = Measure(agg, col, distinct=agg == "count")
         elif agg == "count":
             measure = Measure("count", col, distinct=True)
@@ -206,7 +209,9 @@ class Assembler:
                 limit = int(self.items[before].value)
                 self.use(before)
         if limit is None:
-            limit = 1 if subject is None or self.singular(subject) else 10
+            # 'the top customers': ten; 'which airports are the farthest': all of them, ranked
+            top = any(self.items[k].kind == "top" for k in cues)
+            limit = 1 if subject is None or self.singular(subject) else (10 if top else None)
         if concept == "time":
             measure = self.date_column(subject)
         elif concept is not None:
@@ -269,7 +274,9 @@ class Assembler:
         table = self.catalog.tables.get(str(m.table or (m.columns[0].table if m.columns else ""))) if m else None
         return next((c for c in table.columns if c.is_temporal), None) if table else None
 
-    def apply_ranking(self, subject: int | None, measure: Measure | Column | None, direction: str, limit: int) -> None:
+    def apply_ranking(
+        self, subject: int | None, measure: Measure | Column | None, direction: str, limit: int | None
+    ) -> None:
         p = self.plan
         m = self.mention(subject) if subject is not None else None
         if subject is not None:
@@ -337,6 +344,14 @@ class Assembler:
                 continue
             if it.kind not in ("group", "by") or it.used:
                 continue
+            if it.arg == "after":  # 'gender distribution': the grouped column comes before the word
+                m = self.mention(k - 1)
+                if m is not None and m.kind == "column" and not self.items[k - 1].used and dim_like(m):
+                    dim = Dim(column=m.columns[0])
+                    self.choose(dim, m.columns)
+                    self.plan.dims.append(dim)
+                    self.use(k, k - 1)
+                    continue
             j = k + 1
             while j < len(self.items):
                 m = self.mention(j)

@@ -159,6 +159,12 @@ def _finish(s: Assembler, missing: list[str]) -> None:
             p.order = (p.measures[0], direction)
         elif p.columns:
             p.order = (p.columns[0], direction)
+        elif len(p.tables()) == 1:  # 'list airlines alphabetically': by the rows' name
+            table = s.catalog.tables[next(iter(p.tables()))]
+            text = next((c for c in table.columns if c.kind == "text"), None)
+            by = table.label or text
+            if by is not None:
+                p.order = (by, direction)
     # the remaining table mentions join in as context ('orders from customers in Germany')
     for it in items:
         if not it.used and it.mention is not None and it.mention.kind == "table":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import psycopg
 from sqlglot import exp
 
-from pgai_magic.catalog import Catalog
+from pgai_magic.catalog import Catalog, words
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Plan, build
 from pgai_magic.nl2sql.intent import refuse_writes
@@ -137,6 +138,7 @@ class Translator:
         self.embedder = CachedEmbedder(embedder) if embedder is not None and split else embedder
         self._embedding_linker: EmbeddingLinker | None = None
         self.min_confidence = min_confidence
+        self.zh = zh_names(catalog)
         groups = catalog.components() if split else []
         self.parts: list[Translator] = []
         if len(groups) > 1:
@@ -179,7 +181,7 @@ class Translator:
         key = (question, self.today)
         found = self._ranked.get(key)  # the reading of the question being asked is reused once, by translate
         if found is None:
-            text = _read(question)
+            text = _read(question, self.zh)
             found = [(part, part._analyze(question, read=text)) for part in self._likely_parts(question, text)]
             order = {id(part): k for k, part in enumerate(self.parts)}
             found.sort(key=lambda pa: (-round(pa[1].confidence(), 6), -len(pa[0].catalog.tables), order[id(pa[0])]))
@@ -209,7 +211,7 @@ class Translator:
     def _analyze(self, question: str, *, light: bool = False, read: tuple[str, list[Tok]] | None = None) -> Analysis:
         """The analysis within this translator's own catalog; `light` skips value and embedding links;
         `read` is the question's English text and tokens when already known."""
-        english, toks = read if read is not None else _read(question)
+        english, toks = read if read is not None else _read(question, self.zh)
         n = len(toks)
         weight = [1.0 if not _content(t) else 0.0 for t in toks]
         taken = [False] * n
@@ -390,14 +392,71 @@ _FULL_READS = 4  # table groups read in full; with more, the likeliest by names 
 _STRONG = 0.85  # a column, measure or value link this sure in another table group means the question spans groups
 
 
-def _read(question: str) -> tuple[str, list[Tok]]:
+def zh_names(catalog: Catalog) -> dict[str, str]:
+    """Chinese comments of tables and columns -> the English words of their names ('性别' -> 'gender',
+    '员工信息表' and '员工' -> 'employees'), so Chinese questions link through the comments."""
+    found: dict[str, str] = {}
+    pieces: dict[str, set[str]] = {}
+    for t in catalog.tables.values():
+        pairs = [(t.comment, t.name)] + [(c.comment, c.name) for c in t.columns]
+        for comment, name in pairs:
+            english = " ".join(words(name))
+            if not comment or not has_cjk(comment) or not english:
+                continue
+            for part in re.split(r"[\s,，;；:：、。()（）\[\]【】/|]+", comment):
+                part = part.strip()
+                if not has_cjk(part):
+                    continue
+                found.setdefault(part, english)
+                for suffix in _ZH_SUFFIXES:
+                    if part.endswith(suffix) and len(part) > len(suffix) + 1:
+                        found.setdefault(part[: -len(suffix)], english)
+                for size in range(2, len(part)):
+                    for i in range(len(part) - size + 1):
+                        pieces.setdefault(part[i : i + size], set()).add(english)
+    for piece, owners in pieces.items():
+        if len(owners) == 1 and has_cjk(piece) and piece not in found:
+            found[piece] = next(iter(owners))  # '工资' of '月工资': a piece only one comment has
+    for t in catalog.tables.values():
+        for c in t.columns:
+            for v in c.values or []:
+                if has_cjk(v) and '"' not in v:
+                    found.setdefault(v, f'"{v}"')  # a stored Chinese value, linked as a quoted literal
+    return found
+
+
+_ZH_SUFFIXES = ("信息表", "数据表", "记录表", "明细表", "表", "信息", "记录", "数据", "明细", "列表")
+
+
+def _apply_zh_names(question: str, names: dict[str, str]) -> str:
+    """`question` with the longest Chinese comment phrases replaced by their names' English words."""
+    if not names:
+        return question
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(names, key=len, reverse=True)))
+    return pattern.sub(lambda m: f" {names[m.group()]} ", question)
+
+
+def _zh_to_english(question: str, names: dict[str, str]) -> str:
+    """to_english, after comment phrases became names; stored Chinese values come back as quoted literals."""
+    values: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:
+        values.append(m.group())
+        return f" zhvalue{len(values) - 1} "
+
+    held = re.sub(r'"[^"]*"', hold, _apply_zh_names(question, names))
+    english = to_english(held)
+    return re.sub(r"zhvalue(\d+)", lambda m: values[int(m.group(1))], english)
+
+
+def _read(question: str, names: dict[str, str] | None = None) -> tuple[str, list[Tok]]:
     """The question's English text and tokens; GuardError when it asks to change data."""
     if len(question) > MAX_QUESTION_CHARS:
         raise TranslationError(
             f"the question is {len(question):,} characters long; questions are limited to {MAX_QUESTION_CHARS:,}"
         )
     refuse_writes(question)
-    english = to_english(question) if has_cjk(question) else question
+    english = _zh_to_english(question, names or {}) if has_cjk(question) else question
     if english is not question:
         refuse_writes(english)
     return english, tokenize(english)
