@@ -48,7 +48,9 @@ CUES: dict[str, tuple[str, str]] = {
     # grouping
     "per": ("group", ""), "for each": ("group", ""), "for every": ("group", ""), "each": ("group", ""),
     "every": ("group", ""), "broken down by": ("group", ""), "break down by": ("group", ""),
-    "grouped by": ("group", ""), "distribution": ("group", "after"), "distribution of": ("group", ""), "group by": ("group", ""), "breakdown by": ("group", ""), "split by": ("group", ""),
+    "grouped by": ("group", ""),
+    "distribution": ("group", "after"), "distribution of": ("group", ""), "group by": ("group", ""),
+    "breakdown by": ("group", ""), "split by": ("group", ""),
     "by": ("by", ""),
     # time buckets
     "daily": ("bucket", "day"), "weekly": ("bucket", "week"), "monthly": ("bucket", "month"),
