@@ -33,6 +33,18 @@ def dim_like(m: Mention | None) -> bool:
     return m is not None and (m.kind == "table" or (m.kind == "column" and not measure_like(m)))
 
 
+def _groupable(m: Mention) -> bool:
+    """A number column one can group by when asked to: integers with few values ('by month', 'per year')."""
+    col = m.column
+    return (
+        m.kind == "column"
+        and col is not None
+        and col.is_numeric
+        and "int" in col.type
+        and (col.n_distinct is None or col.n_distinct <= 1000)
+    )
+
+
 class Assembler:
     """One question's items, walked in passes that fill its Plan (aggregates, filters, ranking, groups)."""
 
@@ -355,7 +367,7 @@ class Assembler:
             j = k + 1
             while j < len(self.items):
                 m = self.mention(j)
-                if m is None or m.kind == "value" or self.items[j].used or not dim_like(m):
+                if m is None or m.kind == "value" or self.items[j].used or not (dim_like(m) or _groupable(m)):
                     break
                 if m.kind == "table":
                     dim = Dim(table=m.table)

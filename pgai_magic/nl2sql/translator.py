@@ -281,7 +281,13 @@ class Translator:
                 cue = CUES.get(text) or (CUES.get(span[0].lemma) if size == 1 else None)
                 if cue is not None:
                     hit = Item(i, i + size, cue[0], cue[1])
-                    if cue[0] in ("group", "by") and i + size < n and toks[i + size].lemma in _UNITS:
+                    unit_column = i + size < n and self._names_column(toks, i + size)
+                    if (
+                        cue[0] in ("group", "by")
+                        and i + size < n
+                        and toks[i + size].lemma in _UNITS
+                        and not unit_column
+                    ):
                         hit = Item(i, i + size + 1, "bucket", _UNITS[toks[i + size].lemma])
                     break
             if hit is None:
@@ -289,6 +295,11 @@ class Translator:
                 continue
             take(hit, hit.mention.score if hit.mention else 1.0)
             i = hit.end
+
+    def _names_column(self, toks: list[Tok], i: int) -> bool:
+        """Whether token i names a column outright ('by month' with an integer `month` column: that column)."""
+        m = self.index.lookup(toks, i, i + 1)
+        return m is not None and m.kind == "column" and any(c.is_numeric for c in m.columns)
 
     def _synonym_lookup(self, toks: list[Tok], start: int, end: int) -> Mention | None:
         """A multi-word name with one word replaced by a synonym ('order lines' -> order_items)."""
