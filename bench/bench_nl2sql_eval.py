@@ -286,7 +286,7 @@ def main() -> None:
     try:
         with psycopg.connect(session.dsn, autocommit=True) as gold_conn:
             load_start = time.perf_counter()
-            counts = load_all(gold_conn)
+            counts = load_all(gold_conn, tuple(sorted({q["schema"] for q in questions})))
             load_s = time.perf_counter() - load_start
             asker = session._questions()
             if not hasattr(asker, "_today"):
