@@ -9,11 +9,12 @@ from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Dim, Filter, Measure, Plan
 from pgai_magic.nl2sql.lexicon import CONCEPTS
 from pgai_magic.nl2sql.linking import Mention, SchemaIndex
+from pgai_magic.nl2sql.units import convert
 
 if TYPE_CHECKING:
     from pgai_magic.nl2sql.translator import Analysis
 
-__all__ = ["Assembler", "default_agg", "dim_like", "measure_like"]
+__all__ = ["Assembler", "default_agg", "dim_like", "groupable", "measure_like"]
 
 _STOP_AT = {"group", "by", "top", "super", "cmp", "sort", "bucket"}
 _SKIP = {"distinct", "which", "list", "agg", "not", "dir"}
@@ -33,7 +34,7 @@ def dim_like(m: Mention | None) -> bool:
     return m is not None and (m.kind == "table" or (m.kind == "column" and not measure_like(m)))
 
 
-def _groupable(m: Mention) -> bool:
+def groupable(m: Mention) -> bool:
     """A number column one can group by when asked to: integers with few values ('by month', 'per year')."""
     col = m.column
     return (
@@ -143,7 +144,12 @@ class Assembler:
                 it.used = True
                 continue
             if t in self.measure_at:
-                self.measure_at[k] = self.measure_at[t]
+                shared = self.measure_at[t]
+                if shared.agg != it.arg and shared.column is not None and it.arg != "count":
+                    # 'min, max and mean blood pressure': one measure per aggregate word
+                    shared = Measure(it.arg, shared.column)
+                    self.plan.measures.insert(self.plan.measures.index(self.measure_at[t]), shared)
+                self.measure_at[k] = shared
                 self.use(k)
                 continue
             m = self.mention(t)
@@ -256,7 +262,11 @@ class Assembler:
                 m = Mention(m.start, m.end, "table", m.columns[0].table)
             elif m is None or m.kind != "table" or self.items[c].used:
                 continue
-            others = [j for j, it in enumerate(self.items) if j != c and not it.used and dim_like(it.mention)]
+            others = [
+                j
+                for j, it in enumerate(self.items)
+                if j != c and not it.used and it.mention is not None and (dim_like(it.mention) or groupable(it.mention))
+            ]
             if others:
                 self.use(c)
                 return Measure("count", table=m.table)
@@ -267,13 +277,15 @@ class Assembler:
             m = self.mention(j)
             if self.kind(j) in ("num", "top", "super"):
                 continue
-            if m is not None and not self.items[j].used and dim_like(m):
+            if m is not None and not self.items[j].used and (dim_like(m) or groupable(m)):
                 return j
             if m is None and self.kind(j) not in ("which", "list", "agg"):
                 break
         for k, it in enumerate(self.items):
-            if it.kind == "which" and dim_like(self.mention(k + 1)) and not self.items[k + 1].used:
-                return k + 1
+            after = self.mention(k + 1)
+            if it.kind == "which" and after is not None and (dim_like(after) or groupable(after)):
+                if not self.items[k + 1].used:
+                    return k + 1
         return next((k for k, it in enumerate(self.items) if not it.used and dim_like(it.mention)), None)
 
     def date_column(self, subject: int | None) -> Column | None:
@@ -367,7 +379,7 @@ class Assembler:
             j = k + 1
             while j < len(self.items):
                 m = self.mention(j)
-                if m is None or m.kind == "value" or self.items[j].used or not (dim_like(m) or _groupable(m)):
+                if m is None or m.kind == "value" or self.items[j].used or not (dim_like(m) or groupable(m)):
                     break
                 if m.kind == "table":
                     dim = Dim(table=m.table)
@@ -453,6 +465,14 @@ class Assembler:
             self.plan.filters.append(Filter(None, op, [number], measure=measure))
             self.plan.measures.append(measure)
             return
+        if self.kind(j + 1) == "unit":  # 'delayed by more than 2 hours' on a minutes column
+            self.use(j + 1)
+            try:
+                number, note = convert(number, self.items[j + 1].arg, target.columns[0])
+            except ValueError as exc:
+                raise TranslationError(str(exc)) from None
+            if note:
+                self.notes.append(note)
         f = Filter(target.columns[0], op, [number], at=k)
         self.choose(f, target.columns)
         self.plan.filters.append(f)

@@ -9,7 +9,7 @@ from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Dim, Measure, Plan, column_distance
 from pgai_magic.nl2sql.lexicon import CONCEPTS
 from pgai_magic.nl2sql.linking import Mention, SchemaIndex
-from pgai_magic.nl2sql.plan import Assembler, default_agg, measure_like
+from pgai_magic.nl2sql.plan import Assembler, default_agg, dim_like, groupable, measure_like
 
 if TYPE_CHECKING:
     from pgai_magic.nl2sql.translator import Analysis
@@ -154,6 +154,13 @@ def _finish(s: Assembler, missing: list[str]) -> None:
     if not p.measures and not p.dims and p.order is None:
         _listing(s)
     direction = next((it.arg for it in items if it.kind == "dir"), None)
+    if direction is not None or any(it.kind == "sort" for it in items):
+        _sorted_groups(s)
+    if direction in ("best", "worst"):  # best is the lowest delay or cost, the highest of anything else
+        lower = p.measures and p.measures[0].column is not None and _lower_is_better(p.measures[0].column)
+        direction = "asc" if (direction == "best") == bool(lower) else "desc"
+        if p.order is not None:
+            p.order = (p.order[0], direction)
     if direction is not None and p.order is None:  # 'highest first', 'in ascending order'
         if p.measures:
             p.order = (p.measures[0], direction)
@@ -179,6 +186,37 @@ def _finish(s: Assembler, missing: list[str]) -> None:
                 d.column = p.time_column
         if p.time_column is None:
             raise TranslationError("the question names a time range but none of its tables has a date column")
+
+
+_WORSE_WHEN_HIGH = {"delay", "cost", "price", "error", "loss", "duration", "late", "lateness", "rank", "churn"}
+
+
+def _lower_is_better(col: Column) -> bool:
+    return bool(set(words(col.name)) & _WORSE_WHEN_HIGH)
+
+
+def _sorted_groups(s: Assembler) -> None:
+    """'Origins sorted by number of flights', 'islands from most to fewest penguins': the things sorted are the
+    groups of the measure."""
+    p = s.plan
+    if not p.measures or p.dims or p.per_entity:
+        return
+    for k, it in enumerate(s.items):
+        m = it.mention
+        if it.used or m is None:
+            continue
+        if m.kind == "column" and m.columns and (dim_like(m) or groupable(m)):
+            dim = Dim(column=m.columns[0])
+            s.choose(dim, m.columns)
+        elif m.kind == "table" and m.table != p.measures[0].home:
+            dim = Dim(table=m.table)
+        else:
+            continue
+        p.dims.append(dim)
+        s.use(k)
+        if p.order is None:
+            p.order = (p.measures[0], "asc")
+        return
 
 
 def _nested_average(s: Assembler) -> None:
@@ -269,9 +307,19 @@ def _anchors(p: Plan, exclude: int) -> set[str]:
 
 def _settle_columns(s: Assembler) -> None:
     """Pick among candidate columns the one nearest (in joins) to the other tables of the question."""
+    measured = {m.home for m in s.plan.measures if m.column is not None}
     for key, (obj, candidates) in s.choices.items():
         anchors = _anchors(s.plan, key)
-        obj.column = min(candidates, key=lambda c: (column_distance(s.catalog, c, anchors), candidates.index(c)))
+        home = measured - {obj.column.table} if isinstance(obj, Measure) and obj.column is not None else measured
+
+        obj.column = min(
+            candidates,
+            key=lambda c, home=home, anchors=anchors, candidates=candidates: (  # type: ignore[misc]
+                column_distance(s.catalog, c, home) if home else 0,  # the measured table's own column first
+                column_distance(s.catalog, c, anchors),
+                candidates.index(c),
+            ),
+        )
 
 
 def _time_column(s: Assembler) -> Column | None:

@@ -152,6 +152,7 @@ _IRREGULAR = {
     "news": "news",
     "analyses": "analysis",
     "series": "series",
+    "species": "species",
 }
 
 

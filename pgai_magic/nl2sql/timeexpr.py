@@ -263,9 +263,11 @@ def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
                 return TimeRange(i, i + skip + used, [("<", Bound("date", _end_of(date, precision)))])
             return TimeRange(i, i + skip + used, [("<", Bound("date", date))])
     if w == "between":
-        first = _date_at(toks, i + 1)
+        first = _date_at(toks, i + 1) or _loose_date(toks, i + 1, today)
         if first is not None and i + 1 + first[1] < len(toks) and toks[i + 1 + first[1]].text == "and":
             last = _date_at(toks, i + 2 + first[1])
+            if last is not None and first[2] == "month" and _year(toks[i + first[1]]) is None:
+                first = (dt.date(last[0].year, first[0].month, 1), first[1], "month")  # 'between June and August 2011'
             if last is not None:
                 return TimeRange(
                     i,

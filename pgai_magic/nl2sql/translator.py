@@ -27,6 +27,7 @@ from pgai_magic.nl2sql.linking import (
 from pgai_magic.nl2sql.resolve import assemble
 from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, Tok, has_cjk, to_english, tokenize
 from pgai_magic.nl2sql.timeexpr import find_time_ranges
+from pgai_magic.nl2sql.units import UNITS
 
 __all__ = ["Analysis", "Item", "Translation", "Translator", "literals"]
 
@@ -230,6 +231,9 @@ class Translator:
                 found = self._quoted(toks, i)
                 if found is not None:
                     take(Item(i, i + 1, "mention", mention=found), found.score)
+        for i, tok in enumerate(toks):  # '2 hours', '90 minutes': a unit the comparison converts
+            if not taken[i] and i > 0 and toks[i - 1].kind == "num" and tok.kind == "word" and tok.lemma in UNITS:
+                take(Item(i, i + 1, "unit", tok.lemma))
         self._scan(toks, taken, take)
         if not light:
             for m in link_values(self.conn, self.catalog, toks, [not t for t in taken], trgm=self.trgm):
