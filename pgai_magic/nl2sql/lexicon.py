@@ -30,7 +30,7 @@ STOPWORDS = frozenset(
     operate operated operates operating use used uses using fly flew flown flying depart departed departs departing
     leave left leaving arrive arrived arrives arriving land landed travel traveled travelled recorded record
     happen happened occur occurred take took taken go went gone serve served appear appeared contain contains
-    include includes exist exists registered listed stored measured observed
+    include includes exist exists registered listed stored measured observed off table tables dataset database
     'm 's 're 've 'd 'll n't s""".split()
 )
 
@@ -57,7 +57,7 @@ CUES: dict[str, tuple[str, str]] = {
     "quarterly": ("bucket", "quarter"), "yearly": ("bucket", "year"), "annual": ("bucket", "year"),
     "annually": ("bucket", "year"),
     # ranking
-    "top": ("top", "desc"), "bottom": ("top", "asc"), "best": ("top", "desc"), "worst": ("top", "asc"),
+    "top": ("top", "desc"), "bottom": ("top", "asc"), "best": ("super", "best"), "worst": ("super", "worst"),
     "highest": ("super", "desc"), "largest": ("super", "desc"), "biggest": ("super", "desc"),
     "greatest": ("super", "desc"), "most": ("super", "desc"), "lowest": ("super", "asc"),
     "smallest": ("super", "asc"), "least": ("super", "asc"), "fewest": ("super", "asc"),
@@ -73,7 +73,8 @@ CUES: dict[str, tuple[str, str]] = {
     "best to worst": ("dir", "best"),
     "worst to best": ("dir", "worst"), "most to fewest": ("dir", "desc"), "most to least": ("dir", "desc"),
     "fewest to most": ("dir", "asc"), "least to most": ("dir", "asc"), "fewest first": ("dir", "asc"),
-    "least first": ("dir", "asc"), "worst first": ("dir", "worst"), "best first": ("dir", "best"), "alphabetically": ("dir", "asc"), "alphabetical order": ("dir", "asc"),
+    "least first": ("dir", "asc"), "worst first": ("dir", "worst"), "best first": ("dir", "best"),
+    "alphabetically": ("dir", "asc"), "alphabetical order": ("dir", "asc"),
     "a to z": ("dir", "asc"), "z to a": ("dir", "desc"),
     "best selling": ("super", "desc:quantity"), "best-selling": ("super", "desc:quantity"),
     "top selling": ("super", "desc:quantity"), "top-selling": ("super", "desc:quantity"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pgai_magic.catalog import Catalog, Column
+from pgai_magic.catalog import Catalog, Column, words
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Dim, Filter, Measure, Plan
 from pgai_magic.nl2sql.lexicon import CONCEPTS
@@ -32,6 +32,11 @@ def measure_like(m: Mention | None) -> bool:
 def dim_like(m: Mention | None) -> bool:
     """A word that can be grouped by or listed: a table, or a column that is not a measure."""
     return m is not None and (m.kind == "table" or (m.kind == "column" and not measure_like(m)))
+
+
+WORSE_WHEN_HIGH = frozenset(
+    {"delay", "cost", "price", "error", "loss", "duration", "late", "lateness", "rank", "churn"}
+)
 
 
 def groupable(m: Mention) -> bool:
@@ -234,6 +239,10 @@ class Assembler:
             measure = self.date_column(subject)
         elif concept is not None:
             measure = self.concept_measure(concept)
+        if direction in ("best", "worst"):  # the best delay is the lowest, the best revenue the highest
+            col = measure.column if isinstance(measure, Measure) else measure
+            lower = col is not None and bool(set(words(col.name)) & WORSE_WHEN_HIGH)
+            direction = "asc" if (direction == "best") == lower else "desc"
         self.apply_ranking(subject, measure, direction, limit)
 
     def implicit(self, m: Mention) -> Measure | Column | None:

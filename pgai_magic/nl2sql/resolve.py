@@ -9,7 +9,7 @@ from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Dim, Measure, Plan, column_distance
 from pgai_magic.nl2sql.lexicon import CONCEPTS
 from pgai_magic.nl2sql.linking import Mention, SchemaIndex
-from pgai_magic.nl2sql.plan import Assembler, default_agg, dim_like, groupable, measure_like
+from pgai_magic.nl2sql.plan import WORSE_WHEN_HIGH, Assembler, default_agg, dim_like, groupable, measure_like
 
 if TYPE_CHECKING:
     from pgai_magic.nl2sql.translator import Analysis
@@ -188,11 +188,8 @@ def _finish(s: Assembler, missing: list[str]) -> None:
             raise TranslationError("the question names a time range but none of its tables has a date column")
 
 
-_WORSE_WHEN_HIGH = {"delay", "cost", "price", "error", "loss", "duration", "late", "lateness", "rank", "churn"}
-
-
 def _lower_is_better(col: Column) -> bool:
-    return bool(set(words(col.name)) & _WORSE_WHEN_HIGH)
+    return bool(set(words(col.name)) & WORSE_WHEN_HIGH)
 
 
 def _sorted_groups(s: Assembler) -> None:

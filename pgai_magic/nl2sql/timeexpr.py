@@ -116,7 +116,7 @@ def find_time_ranges(toks: list[Tok], today: dt.date | None = None) -> list[Time
         if hit is None:
             i += 1
             continue
-        start = i
+        start = min(i, hit.start)
         while start > 0 and toks[start - 1].kind == "word" and toks[start - 1].lemma in _LEAD:
             start -= 1
         hit.start = start

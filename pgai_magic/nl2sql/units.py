@@ -45,10 +45,10 @@ def column_unit(col: Column) -> tuple[str | None, bool]:
 def convert(value: float, unit: str, col: Column) -> tuple[float, str | None]:
     """`value` in `unit` expressed in the column's unit; (value, note) with a note when the unit was assumed.
 
-    Raises ValueError when the column's unit is unknown or of another dimension."""
+    Raises ValueError when the column's unit is of another dimension."""
     stored, assumed = column_unit(col)
-    if stored is None:
-        raise ValueError(f"{col.name} does not say its unit, so {value:g} {unit}s cannot be compared with it")
+    if stored is None:  # no unit anywhere: the question's unit is taken as the column's, and said
+        return value, f"{col.name} taken to be in {unit}s (neither its name nor its comment gives a unit)"
     (dim_q, f_q), (dim_c, f_c) = UNITS[unit], UNITS[stored]
     if dim_q != dim_c:
         raise ValueError(f"{col.name} is measured in {stored}s, which cannot be compared with {unit}s")
