@@ -122,6 +122,16 @@ def to_english(question: str) -> str:
         text = text.replace(phrase, english)
     text = re.sub(rf"前\s*({_ZH_NUM})\s*(个|名|位|款|家|种|大)?", lambda m: f" top {zh_number(m[1])} ", text)
     text = re.sub(rf"({_ZH_NUM})\s*(个|名|位|款|家|种)", lambda m: f" {zh_number(m[1])} ", text)
+    text = re.sub(  # 'two hours', 'three penguins': a numeral before a unit or a measure word
+        r"([零〇一二两三四五六七八九十百千万]+)(?=只|条|次|人|天|小时|分钟|周|公斤|千克|元|岁|年|月)",
+        lambda m: f" {zh_number(m[1])} ",
+        text,
+    )
+    text = re.sub(
+        r"(\d+)\s*(天|日|周|星期|个月|月|年)\s*(之前|以前|前)",
+        lambda m: f" {m[1]} {_ZH_UNITS[m[2].removeprefix('个')]} ago ",
+        text,
+    )
     out: list[str] = []
     i = 0
     while i < len(text):
