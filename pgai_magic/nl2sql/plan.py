@@ -25,8 +25,18 @@ def measure_like(m: Mention | None) -> bool:
     if m is None:
         return False
     return m.kind == "concept" or (
-        m.kind == "column" and bool(m.columns) and m.columns[0].is_numeric and not m.columns[0].is_key
+        m.kind == "column"
+        and bool(m.columns)
+        and m.columns[0].is_numeric
+        and not m.columns[0].is_key
+        and not identifier_like(m.columns[0])
     )
+
+
+def identifier_like(col: Column) -> bool:
+    """A number that names a row rather than measuring it: 'id', 'patient_id', 'order_no', 'zip_code'."""
+    name = words(col.name)
+    return bool(name) and (name[-1] in ("id", "key", "code", "no", "nr", "uuid") or col.name.lower().endswith("id"))
 
 
 def dim_like(m: Mention | None) -> bool:
@@ -98,10 +108,10 @@ class Assembler:
             self.choose(measure, m.columns)
             return measure
         col = m.columns[0]
-        if col.is_numeric and not col.is_key and agg == "count" and not distinct:
+        if col.is_numeric and not col.is_key and agg == "count" and not distinct and m.via == "name":
             # 'number of seats', 'how many citations': the column already stores a number; it is added up
             measure = Measure("sum", col)
-        elif col.is_numeric and not col.is_key:
+        elif col.is_numeric and not col.is_key and not identifier_like(col):
             measure = Measure(agg, col, distinct=agg == "count")
         elif agg == "count":
             measure = Measure("count", col, distinct=True)
@@ -243,6 +253,10 @@ class Assembler:
             col = measure.column if isinstance(measure, Measure) else measure
             lower = col is not None and bool(set(words(col.name)) & WORSE_WHEN_HIGH)
             direction = "asc" if (direction == "best") == lower else "desc"
+        ways = {self.items[k].arg.split(":")[0] for k in cues if self.items[k].kind == "super"}
+        if subject is None and isinstance(measure, Column) and {"asc", "desc"} <= ways:
+            self.plan.measures = [Measure("min", measure), Measure("max", measure)]  # 'smallest and largest X'
+            return
         self.apply_ranking(subject, measure, direction, limit)
 
     def implicit(self, m: Mention) -> Measure | Column | None:
@@ -316,10 +330,16 @@ class Assembler:
             self.use(subject)
         if measure is None:
             measure = self.concept_measure("revenue")
+            said = measure is not None and measure.column is not None
+            if said and not set(words(measure.column.name)) & {"revenue", "sales", "amount", "sale"}:  # type: ignore[union-attr]
+                measure = None  # 'total_cholesterol' is no revenue: refuse rather than rank by it
             if measure is None:
                 raise TranslationError("the question ranks something but names no measure to rank by")
             self.notes.append("ranked by revenue (no measure named)")
         if m is None:
+            if isinstance(measure, Column) and limit is not None and limit > 1:
+                p.columns, p.order, p.limit = [measure], (measure, direction), limit  # 'twenty highest distances'
+                return
             if isinstance(measure, Column):
                 measure = Measure("max" if direction == "desc" else "min", measure)
             else:
@@ -448,6 +468,12 @@ class Assembler:
         number = self.items[j].value
         self.use(k, j)
         target: Mention | None = None
+        for b in (k - 1, k - 2) if concept else ():  # 'flippers longer than 20 cm': the flipper column
+            near = self.mention(b)
+            if near is not None and measure_like(near) and near.kind == "column":
+                target = near
+                self.use(b)
+                break
         if not concept:
             for b in (k - 1, k - 2):
                 if measure_like(self.mention(b)):

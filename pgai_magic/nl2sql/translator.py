@@ -25,7 +25,7 @@ from pgai_magic.nl2sql.linking import (
     trgm_schema,
 )
 from pgai_magic.nl2sql.resolve import assemble
-from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, Tok, has_cjk, to_english, tokenize
+from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, Tok, has_cjk, lemma, to_english, tokenize
 from pgai_magic.nl2sql.timeexpr import find_time_ranges
 from pgai_magic.nl2sql.units import UNITS
 
@@ -393,6 +393,12 @@ class Translator:
         )
 
     def _check_confidence(self, question: str, analysis: Analysis) -> float:
+        names = _unexplained_names(analysis)
+        if names:
+            raise TranslationError(
+                f"the built-in translator cannot answer {question!r}: {', '.join(repr(n) for n in names)} looks like "
+                "a name or value, but no table, column or stored value matches it (a filter would be lost); " + _ADVICE
+            )
         confidence = analysis.confidence()
         if confidence < self.min_confidence:
             missing = ", ".join(repr(w) for w in analysis.unexplained()) or "the question"
@@ -401,6 +407,19 @@ class Translator:
                 f"it did not understand {missing}; " + _ADVICE
             )
         return confidence
+
+
+def _unexplained_names(analysis: Analysis) -> list[str]:
+    """Capitalised words inside an English question ('to Denver', 'American Airlines') that nothing explains."""
+    if analysis.english is not analysis.question:
+        return []
+    found = []
+    spans = re.finditer(r"(?<=[a-z0-9,;:] )([A-Z][A-Za-z]+)", analysis.question)
+    capital = {m.group(1).lower() for m in spans}
+    for tok, w in zip(analysis.toks, analysis.weight):
+        if w <= 0 and tok.kind == "word" and tok.text in capital and _content(tok):
+            found.append(tok.text)
+    return found
 
 
 _FULL_READS = 4  # table groups read in full; with more, the likeliest by names and values
@@ -415,7 +434,7 @@ def zh_names(catalog: Catalog) -> dict[str, str]:
     for t in catalog.tables.values():
         pairs = [(t.comment, t.name)] + [(c.comment, c.name) for c in t.columns]
         for comment, name in pairs:
-            english = " ".join(words(name))
+            english = " ".join(lemma(w) for w in words(name))  # Chinese has no plural: 部门 is one department
             if not comment or not has_cjk(comment) or not english:
                 continue
             for part in re.split(r"[\s,，;；:：、。()（）\[\]【】/|]+", comment):
