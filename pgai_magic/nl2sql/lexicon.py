@@ -31,6 +31,7 @@ STOPWORDS = frozenset(
     leave left leaving arrive arrived arrives arriving land landed travel traveled travelled recorded record
     happen happened occur occurred take took taken go went gone serve served appear appeared contain contains
     include includes exist exists registered listed stored measured observed off table tables dataset database
+    offer offers offered offering provide provides provided hold holds held own owns owned
     'm 's 're 've 'd 'll n't s""".split()
 )
 
@@ -99,6 +100,9 @@ CUES: dict[str, tuple[str, str]] = {
     "more than": ("cmp", ">"), "greater than": ("cmp", ">"), "over": ("cmp", ">"), "above": ("cmp", ">"),
     "exceeding": ("cmp", ">"), "higher than": ("cmp", ">"), "larger than": ("cmp", ">"), "at least": ("cmp", ">="),
     "less than": ("cmp", "<"), "fewer than": ("cmp", "<"), "under": ("cmp", "<"), "below": ("cmp", "<"),
+    "weigh more than": ("cmp", ">:weight"), "weighs more than": ("cmp", ">:weight"),
+    "weighing more than": ("cmp", ">:weight"), "weigh less than": ("cmp", "<:weight"),
+    "weighs less than": ("cmp", "<:weight"), "weighing less than": ("cmp", "<:weight"),
     "heavier than": ("cmp", ">:weight"), "lighter than": ("cmp", "<:weight"), "longer than": ("cmp", ">:length"),
     "shorter than": ("cmp", "<:length"), "taller than": ("cmp", ">:height"), "older than": ("cmp", ">:age"),
     "younger than": ("cmp", "<:age"), "farther than": ("cmp", ">:distance"), "further than": ("cmp", ">:distance"),
