@@ -26,6 +26,9 @@ class Measure:
     column: Column | None = None
     table: str | None = None
     distinct: bool = False
+    column2: Column | None = None  # 'diff': the start date subtracted from `column`
+    inner: str = "avg"  # 'diff': how the per-row differences are aggregated
+    unit: str = "day"  # 'span' and 'diff': the unit of the result
 
     @property
     def home(self) -> str:
@@ -299,6 +302,10 @@ def measure_alias(m: Measure, catalog: Catalog) -> str:
     assert m.column is not None
     if m.agg == "count":
         return f"{m.column.name}_count"
+    if m.agg == "span":
+        return f"{m.unit}s_from_first_to_last_{m.column.name}"
+    if m.agg == "diff" and m.column2 is not None:
+        return f"{m.inner}_{m.unit}s_{m.column2.name}_to_{m.column.name}"
     prefix = {
         "sum": "total",
         "avg": "avg",
@@ -351,6 +358,8 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
             return exp.WithinGroup(
                 this=exp.func("percentile_cont", exp.Literal.number(0.5)), expression=exp.Order(expressions=[col])
             )
+        if m.agg in ("span", "diff"):
+            return _duration(m, names)
         if m.agg in ("stddev", "variance"):
             return exp.func("stddev_samp" if m.agg == "stddev" else "var_samp", col)
         cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[m.agg]
@@ -361,6 +370,9 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
     for f in plan.filters:
         if f.measure is None and f.column is not None:
             cond = _compare(names.col(f.column), f.op, f.values, f.negate)
+            if f.share and plan.share == "ratio":
+                numerator += [_compare(names.col(f.column), "=", [v], False) for v in f.values]
+                continue
             (numerator if f.share and plan.share == "rows" else where).append(cond)
     measure_expr = _share_of(agg_expr, plan, numerator) if plan.share is not None and plan.measures else agg_expr
     if plan.time:
@@ -399,7 +411,7 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
     for m in plan.measures:
         alias = measure_alias(m, catalog)
         if plan.share is not None and m is plan.measures[0]:
-            alias = f"{'fraction' if plan.fraction else 'pct'}_{alias}"
+            alias = f"{'ratio' if plan.share == 'ratio' else 'fraction' if plan.fraction else 'pct'}_{alias}"
         aliases[id(m)] = alias
         selects.append(exp.alias_(measure_expr(m), ident(alias)))
     having = [f for f in plan.filters if f.measure is not None]
@@ -436,13 +448,20 @@ def _share_of(
     agg_expr: Callable[[Measure], exp.Expr], plan: Plan, numerator: list[exp.Expr]
 ) -> Callable[[Measure], exp.Expr]:
     """The first measure as a percentage: of its rows meeting `numerator` (`100.0 * agg FILTER (WHERE …) / agg`),
-    or of the total over all groups (`100.0 * agg / SUM(agg) OVER ()`); NULL where the denominator is 0."""
+    or of the total over all groups (`100.0 * agg / SUM(agg) OVER ()`), or a ratio of two values' aggregates;
+    NULL where the denominator is 0."""
     first = plan.measures[0]
 
     def expr(m: Measure) -> exp.Expr:
         value = agg_expr(m)
         if m is not first:
             return value
+        if plan.share == "ratio":  # 'ratio of male to female penguins': agg over one value / over the other
+            top, bottom = (exp.Filter(this=value.copy(), expression=exp.Where(this=c)) for c in numerator[:2])
+            return exp.Div(
+                this=exp.Mul(this=exp.Literal.number("1.0"), expression=top),
+                expression=exp.func("nullif", bottom, exp.Literal.number(0)),
+            )
         if plan.share == "rows":
             if not numerator:
                 raise TranslationError("a percentage needs a condition (percentage of what that is what?)")
@@ -470,6 +489,34 @@ def _row_key(table: Table, catalog: Catalog, names: _Names) -> exp.Expr:
         return names.col(referenced, table.key)
     alias = names.alias.get(table.key)
     return exp.column(alias) if alias else names.table(table.key)
+
+
+_UNIT_DAYS = {"day": 1.0, "week": 7.0, "hour": 1 / 24, "minute": 1 / 1440, "year": 365.25, "month": 30.4375}
+
+
+def _duration(m: Measure, names: _Names) -> exp.Expr:
+    """'span': MAX(c) - MIN(c); 'diff': inner(c - c2); in days (date columns subtract to days, timestamps to an
+    interval read as epoch seconds / 86400), then in `m.unit` (a month is 30.4375 days, a year 365.25)."""
+    assert m.column is not None
+    col = names.col(m.column)
+
+    def days(later: exp.Expr, earlier: exp.Expr) -> exp.Expr:
+        gap = exp.Sub(this=later, expression=earlier)
+        if m.column is not None and m.column.kind == "date":
+            return gap
+        epoch = exp.Extract(this=exp.var("EPOCH"), expression=exp.Paren(this=gap))
+        return exp.Div(this=epoch, expression=exp.Literal.number(86400))
+
+    if m.agg == "span":
+        value = days(exp.Max(this=col), exp.Min(this=col.copy()))
+    else:
+        assert m.column2 is not None
+        cls = {"avg": exp.Avg, "sum": exp.Sum, "max": exp.Max, "min": exp.Min}[m.inner]
+        value = cls(this=days(col, names.col(m.column2)))
+    factor = _UNIT_DAYS.get(m.unit, 1.0)
+    if factor == 1.0:
+        return value
+    return exp.Div(this=exp.Paren(this=value), expression=exp.Literal.number(repr(factor)))
 
 
 def _child_joins(tree: JoinTree, table: str) -> bool:

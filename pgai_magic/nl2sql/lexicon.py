@@ -31,6 +31,7 @@ STOPWORDS = frozenset(
     leave left leaving arrive arrived arrives arriving land landed travel traveled travelled recorded record
     happen happened occur occurred take took taken go went gone serve served appear appeared contain contains
     include includes exist exists registered listed stored measured observed off table tables dataset database
+    built build builds made manufactured produced constructed
     offer offers offered offering provide provides provided hold holds held own owns owned
     'm 's 're 've 'd 'll n't s""".split()
 )
@@ -38,6 +39,7 @@ STOPWORDS = frozenset(
 # cue phrases, longest first at lookup time: phrase -> (kind, argument)
 CUES: dict[str, tuple[str, str]] = {
     # aggregates
+    "how long": ("dur", ""), "lasted": ("dur", ""), "duration": ("dur", ""), "duration of": ("dur", ""),
     "how many": ("agg", "count"), "number of": ("agg", "count"), "count of": ("agg", "count"),
     "count": ("agg", "count"), "counts": ("agg", "count"), "total number of": ("agg", "count"),
     "number": ("agg", "count"), "how often": ("agg", "count"), "total": ("agg", "sum"), "sum of": ("agg", "sum"),
@@ -119,7 +121,8 @@ CUES: dict[str, tuple[str, str]] = {
     "percentage": ("pct", ""), "percent": ("pct", ""), "%": ("pct", ""), "share": ("pct", ""),
     "proportion": ("pct", ""), "what fraction": ("pct", "fraction"), "fraction": ("pct", "fraction"),
     "what share": ("pct", ""), "percentage share": ("pct", ""),
-    "ratio": ("unsupported", "ratio"), "growth": ("unsupported", "growth"), "grow": ("unsupported", "grow"),
+    "ratio": ("pct", "ratio"), "ratio of": ("pct", "ratio"),
+    "growth": ("unsupported", "growth"), "grow": ("unsupported", "grow"),
     "grew": ("unsupported", "grew"), "increase": ("unsupported", "increase"), "decrease": ("unsupported", "decrease"),
     "compared": ("unsupported", "compared"), "compare": ("unsupported", "compare"),
     "versus": ("unsupported", "versus"), "vs": ("unsupported", "vs"), "cumulative": ("unsupported", "cumulative"),

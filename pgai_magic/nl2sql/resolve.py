@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pgai_magic.catalog import Catalog, Column, words
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Dim, Measure, Plan, column_distance
+from pgai_magic.nl2sql.derived import duration, share
 from pgai_magic.nl2sql.lexicon import CONCEPTS
 from pgai_magic.nl2sql.linking import Mention, SchemaIndex
 from pgai_magic.nl2sql.plan import WORSE_WHEN_HIGH, Assembler, default_agg, dim_like, groupable, measure_like
@@ -20,55 +21,18 @@ __all__ = ["assemble"]
 def assemble(a: Analysis, catalog: Catalog, index: SchemaIndex) -> tuple[Plan, list[str]]:
     """The plan of an analysed question; TranslationError when its parts do not fit together."""
     s = Assembler(a, catalog, index)
+    if duration(s):  # 'days between the first and the last flight'
+        s.filters()
+        s.groups()
+        _finish(s, [])
+        return s.plan, s.notes
     missing = s.aggregates()
     s.filters()
     s.ranking()
     s.groups()
     _finish(s, missing)
-    _share(s)
+    share(s)
     return s.plan, s.notes
-
-
-def _share(s: Assembler) -> None:
-    """'percentage of flights from JFK', 'share of revenue by region': which filters make the numerator.
-
-    The conditions after the counted thing ('… of penguins that are female'), else those between the cue and it
-    ('… of female penguins'), are the numerator; the rest stay a WHERE. With no condition but groups, each group's
-    percentage of the total."""
-    cues = [k for k, it in enumerate(s.items) if it.kind == "pct"]
-    if not cues:
-        return
-    s.use(*cues)
-    p, k = s.plan, cues[0]
-    p.fraction = s.items[k].arg == "fraction"
-    subject = next(
-        (
-            j
-            for j in range(k + 1, len(s.items))
-            if (m := s.mention(j)) is not None and (m.kind in ("table", "concept") or measure_like(m))
-        ),
-        None,
-    )
-    if not p.measures:
-        m = s.mention(subject) if subject is not None else None
-        table = m.table if m is not None and m.kind == "table" else None
-        table = table or next((f.column.table for f in p.filters if f.column is not None), None)
-        if table is None:
-            raise TranslationError("a percentage needs something to count or total")
-        p.measures.append(Measure("count", table=table))
-        if subject is not None:
-            s.use(subject)
-    conditions = [f for f in p.filters if f.measure is None and f.column is not None and f.at > k]
-    after = [f for f in conditions if subject is not None and f.at > subject]
-    numerator = after or conditions
-    if numerator:
-        for f in numerator:
-            f.share = True
-        p.share = "rows"
-    elif p.dims:
-        p.share = "total"
-    else:
-        raise TranslationError("a percentage needs a condition or a grouping (percentage of what that is what?)")
 
 
 def _finish(s: Assembler, missing: list[str]) -> None:
@@ -336,7 +300,7 @@ def _time_column(s: Assembler) -> Column | None:
         for key in anchors
         if key in s.catalog.tables
         for c in s.catalog.tables[key].columns
-        if c.is_numeric and "year" in words(c.name) and "int" in c.type
+        if c.is_numeric and "year" in words(c.name)
     ]
     if years and not own and all(op != "dow" for op, _ in p.time) and not any(d.bucket for d in p.dims):
         return years[0]  # 'planes built before 2000': the table's own integer year column

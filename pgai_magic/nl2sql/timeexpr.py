@@ -171,6 +171,10 @@ def _extra(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
         if isinstance(tok.value, int) and 1 <= tok.value <= 31 and nxt.text != "may":
             date = _safe_date(today.year, MONTHS[nxt.text], tok.value)
             return TimeRange(i, i + 2, [(">=", Bound("date", date)), ("<", Bound("date", _end_of(date, "day")))])
+    # the 1990s
+    if _year(tok) and tok.value % 10 == 0 and nxt is not None and nxt.text == "s":
+        lo = dt.date(tok.value, 1, 1)
+        return TimeRange(i, i + 2, [(">=", Bound("date", lo)), ("<", Bound("date", dt.date(tok.value + 10, 1, 1)))])
     # 3 days ago
     if tok.kind == "num" and isinstance(tok.value, int) and _unit(nxt) and nxt2 is not None and nxt2.text == "ago":
         unit = _unit(nxt) or "day"

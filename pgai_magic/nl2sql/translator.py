@@ -231,8 +231,10 @@ class Translator:
                 found = self._quoted(toks, i)
                 if found is not None:
                     take(Item(i, i + 1, "mention", mention=found), found.score)
+        spans = _asks_duration(toks)
         for i, tok in enumerate(toks):  # '2 hours', '90 minutes': a unit the comparison converts
-            if not taken[i] and i > 0 and toks[i - 1].kind == "num" and tok.kind == "word" and tok.lemma in UNITS:
+            after_number = i > 0 and toks[i - 1].kind == "num"
+            if not taken[i] and tok.kind == "word" and tok.lemma in UNITS and (after_number or spans):
                 take(Item(i, i + 1, "unit", tok.lemma))
         self._scan(toks, taken, take)
         if not light:
@@ -407,6 +409,12 @@ class Translator:
                 f"it did not understand {missing}; " + _ADVICE
             )
         return confidence
+
+
+def _asks_duration(toks: list[Tok]) -> bool:
+    """'days between …', 'how long …', 'duration of …': time words are units there, not day/hour columns."""
+    text = " ".join(t.text for t in toks)
+    return "how long" in text or "duration" in text or bool(re.search(r"\b(days|weeks|hours|years) between\b", text))
 
 
 def _unexplained_names(analysis: Analysis) -> list[str]:
