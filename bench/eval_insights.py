@@ -21,9 +21,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import insights_eval_data as data  # noqa: E402
+import insights_eval_data as data
 
-from pgai_magic import connect  # noqa: E402
+from pgai_magic import connect
 
 HERE = Path(__file__).resolve().parent
 
@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--only", default="planted,nyc,weather")
     parser.add_argument("--data-dir", default=os.environ.get("PGAI_BENCH_DATA_DIR", "/tmp/pgai-bench-insights"))
     parser.add_argument("--out", default=str(HERE / "results" / "insights_eval.json"))
+    parser.add_argument("--reuse", action="store_true", help="keep an eval_orders table of the right size")
     parser.add_argument("--show", action="store_true", help="print every finding")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -80,7 +81,14 @@ def main() -> None:
     }
     if "planted" in only:
         started = time.perf_counter()
-        data.copy_frame(conn, "eval_orders", data.planted_frame(args.rows), data.PLANTED_DDL)
+        have = conn.execute("SELECT to_regclass('eval_orders') IS NOT NULL").fetchone()
+        if not (
+            args.reuse
+            and have
+            and have[0]
+            and conn.execute("SELECT count(*) FROM eval_orders").fetchone() == (args.rows,)
+        ):
+            data.copy_frame(conn, "eval_orders", data.planted_frame(args.rows), data.PLANTED_DDL)
         print(f"loaded {args.rows:,} planted rows in {time.perf_counter() - started:.1f} s", flush=True)
         out["planted"] = evaluate(
             session, "planted", args.runs, data.PLANTED, data.planted_false, table="eval_orders", budget=args.budget
@@ -114,8 +122,13 @@ def main() -> None:
     if args.big_rows:
         data.copy_frame(conn, "eval_orders_big", data.planted_frame(args.big_rows, seed=1), data.PLANTED_DDL)
         out["big"] = evaluate(
-            session, f"planted {args.big_rows:,} rows", 1, data.PLANTED, data.planted_false,
-            table="eval_orders_big", budget=60.0,
+            session,
+            f"planted {args.big_rows:,} rows",
+            1,
+            data.PLANTED,
+            data.planted_false,
+            table="eval_orders_big",
+            budget=60.0,
         )
         conn.execute("DROP TABLE eval_orders_big")
     if args.show:

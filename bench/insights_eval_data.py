@@ -189,18 +189,22 @@ PLANTED: tuple[Expected, ...] = (
     Expected(
         "worse_category",
         "rating in channel store is 0.8 lower",
-        lambda r: _get(r, "kind") == "category_outlier"
-        and "store" in _named(r)
-        and "rating" in _cols(r)
-        and _get(r, "direction") == "down",
+        lambda r: (
+            _get(r, "kind") == "category_outlier"
+            and "store" in _named(r)
+            and "rating" in _cols(r)
+            and _get(r, "direction") == "down"
+        ),
     ),
     Expected(
         "better_category",
         "rating in region east is 0.5 higher",
-        lambda r: _get(r, "kind") == "category_outlier"
-        and "east" in _named(r)
-        and "rating" in _cols(r)
-        and _get(r, "direction") == "up",
+        lambda r: (
+            _get(r, "kind") == "category_outlier"
+            and "east" in _named(r)
+            and "rating" in _cols(r)
+            and _get(r, "direction") == "up"
+        ),
     ),
     Expected(
         "weekend",
@@ -210,9 +214,11 @@ PLANTED: tuple[Expected, ...] = (
     Expected(
         "evening",
         "orders peak around 20h",
-        lambda r: _get(r, "kind") in TIME_KINDS
-        and "hour" in _text(r)
-        and any(f"{h}h" in _text(r) or f"{h}:00" in _text(r) for h in range(18, 23)),
+        lambda r: (
+            _get(r, "kind") in TIME_KINDS
+            and "hour" in _text(r)
+            and any(f"{h}h" in _text(r) or f"{h}:00" in _text(r) for h in range(18, 23))
+        ),
     ),
 )
 
@@ -237,11 +243,17 @@ def _common_false(row: Row, measure_given: bool, first: dt.date, last: dt.date) 
         w = dt.date.fromisoformat(str(_get(row, "when"))[:10])
         if w <= first + dt.timedelta(days=7) or w >= last - dt.timedelta(days=7):
             return "a spike or change at a partial edge period"
-    if measure_given and _get(row, "measure") == "rows" and _get(row, "kind") in TIME_KINDS | {
-        "top_contributor",
-        "concentration",
-        "segment_deviation",
-    }:
+    if (
+        measure_given
+        and _get(row, "measure") == "rows"
+        and _get(row, "kind")
+        in TIME_KINDS
+        | {
+            "top_contributor",
+            "concentration",
+            "segment_deviation",
+        }
+    ):
         return "a row-count finding when a measure was given"
     return None
 
@@ -294,17 +306,21 @@ NYC: tuple[Expected, ...] = (
     Expected(
         "through_the_day",
         "delays climb through the day (~1 min at 5h to ~24 in the evening)",
-        lambda r: _get(r, "kind") in TIME_KINDS | {"correlation", "driver", "category_outlier", "category_effect"}
-        and _hourly(r)
-        and _get(r, "direction") in ("up", None),
+        lambda r: (
+            _get(r, "kind") in TIME_KINDS | {"correlation", "driver", "category_outlier", "category_effect"}
+            and _hourly(r)
+            and _get(r, "direction") in ("up", None)
+        ),
     ),
     Expected(
         "worse_carrier",
         "carriers much worse than the rest (EV, F9, YV, FL, WN)",
-        lambda r: _get(r, "kind") == "category_outlier"
-        and "carrier" in _cols(r)
-        and bool(_named(r) & WORSE_CARRIERS)
-        and _get(r, "direction") == "up",
+        lambda r: (
+            _get(r, "kind") == "category_outlier"
+            and "carrier" in _cols(r)
+            and bool(_named(r) & WORSE_CARRIERS)
+            and _get(r, "direction") == "up"
+        ),
     ),
 )
 NYC_WEATHER: tuple[Expected, ...] = (
@@ -326,8 +342,13 @@ def nyc_false(row: Row, measure_given: bool) -> str | None:
     return _common_false(row, measure_given, first=dt.date(2013, 1, 1), last=dt.date(2013, 12, 31))
 
 
-def score(frame: pd.DataFrame, expected: tuple[Expected, ...], false: Callable[[Row, bool], str | None], *,
-          measure_given: bool) -> dict[str, Any]:
+def score(
+    frame: pd.DataFrame,
+    expected: tuple[Expected, ...],
+    false: Callable[[Row, bool], str | None],
+    *,
+    measure_given: bool,
+) -> dict[str, Any]:
     """Ranks of the expected findings, duplicates (a second row for a matched finding, or a repeated
     kind + subject) and false findings."""
     rows = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
@@ -338,7 +359,7 @@ def score(frame: pd.DataFrame, expected: tuple[Expected, ...], false: Callable[[
     for i, row in enumerate(rows, 1):
         hits = [e.name for e in expected if e.test(row)]
         key = (str(row.get("kind")), str(row.get("subject")))
-        if any(ranks[h] is not None for h in hits) and all(ranks[h] is not None for h in hits) or key in seen:
+        if (hits and all(ranks[h] is not None for h in hits)) or key in seen:
             duplicates.append(f"#{i} {row.get('summary')}")
         seen.add(key)
         for h in hits:

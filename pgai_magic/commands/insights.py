@@ -11,7 +11,7 @@ __all__ = ["insights_parser"]
 
 USAGE = (
     "%pgai insights TABLE | --query SQL [--measure M[,M2]] [--time T] [--dimensions a,b] [--top K] "
-    "[--budget SECONDS] [--out VAR] [--no-charts]   (or %%pgai insights with the query in the cell)"
+    "[--budget SECONDS] [--out VAR] [--html PATH] [--no-charts]   (or %%pgai insights with the query in the cell)"
 )
 
 
@@ -25,6 +25,7 @@ def insights_parser() -> ArgParser:
     parser.add_argument("--top", "-k", type=int, default=15, help="how many insights to return (15)")
     parser.add_argument("--budget", "-b", type=float, default=20.0, help="time budget in seconds (20)")
     parser.add_argument("--out", "-o", metavar="VAR", help="also store the DataFrame in this variable")
+    parser.add_argument("--html", metavar="PATH", help="also write a self-contained HTML report to PATH")
     parser.add_argument("--no-charts", action="store_true", help="cards without charts")
     return parser
 
@@ -54,6 +55,15 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
     from pgai_magic.display import CardFrame
     from pgai_magic.insights.render import cards_html
 
+    if args.html:
+        from pathlib import Path
+
+        from pgai_magic.insights.render import report_html
+
+        target = Path(args.html).expanduser()
+        if not target.parent.is_dir():
+            raise ConfigError(f"--html {args.html!r}: the folder {str(target.parent)!r} does not exist")
+        target.write_text(report_html(frame), encoding="utf-8")
     # the cards are how the frame displays: one rendering, not cards and then the table again
     shown = CardFrame.wrap(frame, cards_html(frame, with_charts=not args.no_charts))
     if args.out:

@@ -111,14 +111,18 @@ def all_series(frames: Frames) -> list[Series]:
         frames.cache["series"] = out
         return out
     grid = _grid(frames, overall[TIME])
-    measures = [(ROWS, "count")] + [(m, prof.measure(m).agg) for m in prof.primary]
+    # totals from a sample are scaled up to the whole table (their variances with them, so z-scores stay)
+    up = 1.0 / frames.sampled.get("profile", 1.0)
+    measures: list[tuple[str, str]] = [] if prof.measure_given else [(ROWS, "count")]
+    measures += [(m, prof.measure(m).agg) for m in prof.primary]
     for measure, agg in measures:
         col = "n" if measure == ROWS or agg == "avg" else f"s:{measure}"
         total = float(grand[col].iloc[0])
         center = 0.0 if measure == ROWS else prof.measure(measure).center
+        k = 1.0 if agg == "avg" else up
         got = _values(overall, measure, agg, center, grid, prof.bucket)
         if got is not None:
-            out.append(Series(measure, agg, {}, grid, got[0], got[1], 1.0, prof.bucket))
+            out.append(Series(measure, agg, {}, grid, got[0] * k, got[1] * k * k, 1.0, prof.bucket))
         for dim in prof.dims:
             part = frames.sets.get((dim, TIME))
             shares = frames.sets.get((dim,))
@@ -131,7 +135,8 @@ def all_series(frames: Frames) -> list[Series]:
                     continue
                 got = _values(part[part[dim] == value], measure, agg, center, grid, prof.bucket)
                 if got is not None:
-                    out.append(Series(measure, agg, {dim: str(value)}, grid, got[0], got[1], share, prof.bucket))
+                    y, v = got[0] * k, got[1] * k * k
+                    out.append(Series(measure, agg, {dim: str(value)}, grid, y, v, share, prof.bucket))
     frames.cache["series"] = out
     return out
 

@@ -206,3 +206,27 @@ def skew_pvalue(g1: float, n: float) -> float:
     if n < 8:
         return 1.0
     return norm_sf2(g1 / math.sqrt(6.0 / n))
+
+
+def anova_from_sums(n: np.ndarray, s: np.ndarray, q: np.ndarray) -> tuple[float, float]:
+    """One-way ANOVA from per-group counts, sums and sums of squares (all about one common centre).
+
+    Returns (p-value of the F test, eta squared = between-group share of the variance); (1, 0) when the
+    groups cannot be compared (fewer than two non-empty groups, or no variance).
+    """
+    n, s, q = (np.asarray(a, dtype=float) for a in (n, s, q))
+    keep = n > 0
+    n, s, q = n[keep], s[keep], q[keep]
+    k, total = len(n), float(n.sum())
+    if k < 2 or total <= k:
+        return 1.0, 0.0
+    sst_ = float(q.sum() - s.sum() ** 2 / total)
+    ssb = float((s**2 / n).sum() - s.sum() ** 2 / total)
+    ssw = max(sst_ - ssb, 0.0)
+    if sst_ <= 0:
+        return 1.0, 0.0
+    eta2 = min(max(ssb / sst_, 0.0), 1.0)
+    if ssw == 0:
+        return (0.0 if ssb > 0 else 1.0), eta2
+    f = (ssb / (k - 1)) / (ssw / (total - k))
+    return float(sst.f.sf(f, k - 1, total - k)), eta2
