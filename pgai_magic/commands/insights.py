@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from pgai_magic.commands import ArgParser, Context, command, split_args
@@ -42,6 +44,9 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
         raise ConfigError(f"name a table or give --query\nusage: {USAGE}")
     if args.out is not None and not args.out.isidentifier():
         raise ConfigError(f"--out needs a python variable name, not {args.out!r}")
+    target = Path(args.html).expanduser() if args.html else None
+    if target is not None and not target.parent.is_dir():  # checked before the scans, not after
+        raise ConfigError(f"--html {args.html!r}: the folder {str(target.parent)!r} does not exist")
     frame: pd.DataFrame = ctx.session.insights(
         table=None if query else args.table,
         query=query,
@@ -55,14 +60,9 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
     from pgai_magic.display import CardFrame
     from pgai_magic.insights.render import cards_html
 
-    if args.html:
-        from pathlib import Path
-
+    if target is not None:
         from pgai_magic.insights.render import report_html
 
-        target = Path(args.html).expanduser()
-        if not target.parent.is_dir():
-            raise ConfigError(f"--html {args.html!r}: the folder {str(target.parent)!r} does not exist")
         target.write_text(report_html(frame), encoding="utf-8")
     # the cards are how the frame displays: one rendering, not cards and then the table again
     shown = CardFrame.wrap(frame, cards_html(frame, with_charts=not args.no_charts))
