@@ -15,7 +15,7 @@ MIN_SCORE = 0.02
 SAME_KIND_DECAY = 0.85  # each further insight of a kind already shown counts a little less
 SAME_COLUMNS_DECAY = 0.7  # and so does a further insight about exactly the same columns
 # shape facts (a skewed column, its outliers, a group's mean) matter less than events and structure
-KIND_WEIGHT = {"skew": 0.4, "outliers": 0.4, "category_outlier": 0.8, "segment_deviation": 0.8}
+KIND_WEIGHT = {"skew": 0.3, "outliers": 0.3, "category_outlier": 0.8, "segment_deviation": 0.8}
 FAMILY = {
     "skew": "distribution",
     "outliers": "distribution",

@@ -115,16 +115,22 @@ def fit_step(y: np.ndarray, min_segment: int = 3) -> StepFit | None:
     n = len(y)
     if n < 2 * min_segment:
         return None
-    best: tuple[float, int] | None = None
-    for k in range(min_segment, n - min_segment + 1):
-        a, b = y[:k], y[k:]
-        va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-        se = math.sqrt(va + vb)
-        t = abs(b.mean() - a.mean()) / se if se > 0 else (math.inf if b.mean() != a.mean() else 0.0)
-        if best is None or t > best[0]:
-            best = (t, k)
-    assert best is not None
-    t, k = best
+    # every split at once from running sums: Welch's t between y[:k] and y[k:]
+    y = np.asarray(y, dtype=float)
+    ks = np.arange(min_segment, n - min_segment + 1)
+    cs, cq = np.concatenate([[0.0], np.cumsum(y)]), np.concatenate([[0.0], np.cumsum(y * y)])
+    na, nb = ks.astype(float), (n - ks).astype(float)
+    sa, sb = cs[ks], cs[n] - cs[ks]
+    qa, qb = cq[ks], cq[n] - cq[ks]
+    ma, mb = sa / na, sb / nb
+    va = np.maximum(qa - sa * ma, 0.0) / (na - 1) / na
+    vb = np.maximum(qb - sb * mb, 0.0) / (nb - 1) / nb
+    se = np.sqrt(va + vb)
+    gap = np.abs(mb - ma)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ts = np.where(se > 0, gap / np.where(se > 0, se, 1.0), np.where(gap > 1e-12 * (1 + np.abs(ma)), np.inf, 0.0))
+    best = int(np.argmax(ts))
+    t, k = float(ts[best]), int(ks[best])
     a, b = y[:k], y[k:]
     df = max(min(len(a), len(b)) - 1, 1)
     p = 0.0 if math.isinf(t) else float(2.0 * sst.t.sf(t, df))

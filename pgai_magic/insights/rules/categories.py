@@ -29,22 +29,32 @@ def _outliers(frames: Frames, dim: str, part: pd.DataFrame, m: Measure, grand: p
     tn, ts, tq = (float(grand[f"{k}:{m.name}"].iloc[0]) for k in ("nn", "s", "q"))
     if tn < 10:
         return []
-    best: dict[bool, tuple[float, int, float, float, float]] = {}
-    for i in range(len(part)):
-        rn = tn - nn[i]
-        if nn[i] < 30 or rn < 2 or nn[i] / tn < MIN_SHARE:
-            continue
-        mg, mr = s[i] / nn[i], (ts - s[i]) / rn
-        vg = q[i] / nn[i] - (mg - m.center) ** 2
-        vr = (tq - q[i]) / rn - (mr - m.center) ** 2
-        z = welch_z(mg, vg, nn[i], mr, vr, rn)
-        relative = abs(mg - mr) / max(abs(mg), abs(mr), 1e-300)
-        sd = math.sqrt(max((vg * nn[i] + vr * rn) / tn, 0.0))
-        d = abs(mg - mr) / sd if sd > 0 else 0.0  # Cohen's d: the gap in the measure's own spread
-        effect = min(1.0, d / 2.0)
-        impact = effect * math.sqrt(nn[i] / tn)  # how far, times how much of the data it moves
-        if relative >= MIN_RELATIVE and d >= MIN_D and impact > best.get(mg > mr, (0.0,))[0]:
-            best[mg > mr] = (impact, i, z, mg, mr)
+
+    def strongest(skip: int | None) -> dict[bool, tuple[float, int, float, float, float]]:
+        """Per direction, the group standing out most from the rest (the `skip` group left out of both)."""
+        sn, ss, sq = (tn, ts, tq) if skip is None else (tn - nn[skip], ts - s[skip], tq - q[skip])
+        best: dict[bool, tuple[float, int, float, float, float]] = {}
+        for i in range(len(part)):
+            rn = sn - nn[i]
+            if i == skip or nn[i] < 30 or rn < 2 or nn[i] / tn < MIN_SHARE:
+                continue
+            mg, mr = s[i] / nn[i], (ss - s[i]) / rn
+            vg = q[i] / nn[i] - (mg - m.center) ** 2
+            vr = (sq - q[i]) / rn - (mr - m.center) ** 2
+            z = welch_z(mg, vg, nn[i], mr, vr, rn)
+            relative = abs(mg - mr) / max(abs(mg), abs(mr), 1e-300)
+            sd = math.sqrt(max((vg * nn[i] + vr * rn) / (nn[i] + rn), 0.0))
+            d = abs(mg - mr) / sd if sd > 0 else 0.0  # Cohen's d: the gap in the measure's own spread
+            impact = min(1.0, d / 2.0) * math.sqrt(nn[i] / tn)  # how far, times how much of the data it moves
+            if relative >= MIN_RELATIVE and d >= MIN_D and impact > best.get(mg > mr, (0.0,))[0]:
+                best[mg > mr] = (impact, i, z, mg, mr)
+        return best
+
+    best = strongest(None)
+    if len(best) == 2:  # the other side must stand out from the rest without the first group, not only by contrast
+        first = max(best, key=lambda k: best[k][0])
+        again = strongest(best[first][1]).get(not first)
+        best = {first: best[first], **({not first: again} if again is not None else {})}
     found = []
     labels = [_label(v) for v in part[dim]]
     about = "about " if frames.sampled.get("profile") else ""
@@ -106,22 +116,20 @@ def segment_deviation(frames: Frames) -> tuple[list[Insight], int]:
         if len(key) != 2 or "__time__" in key or part.empty:
             continue
         for a, b in (key, key[::-1]):
-            counts = part.pivot_table(index=a, columns=b, values="n", aggfunc="sum", fill_value=0.0)
+            counts = part.groupby([a, b])["n"].sum().unstack(fill_value=0)
             if counts.shape[0] < 2 or counts.shape[1] < 2:
                 continue
             for m in measures:
-                table = (
-                    counts
-                    if m == ROWS
-                    else part.pivot_table(index=a, columns=b, values=f"s:{m}", aggfunc="sum", fill_value=0.0)
-                )
+                table = counts if m == ROWS else part.groupby([a, b])[f"s:{m}"].sum().unstack(fill_value=0)
                 if (table.to_numpy() < 0).any() or table.to_numpy().sum() <= 0:
                     continue
                 tests += 1
                 total = table.to_numpy().sum()
                 best: tuple[float, str, float, np.ndarray, np.ndarray] | None = None
-                for value in table.index:
-                    row, rest = table.loc[value].to_numpy(float), table.drop(index=value).sum().to_numpy(float)
+                grid = table.to_numpy(float)
+                colsum = grid.sum(axis=0)
+                for k, value in enumerate(table.index):
+                    row, rest = grid[k], colsum - grid[k]
                     if row.sum() <= 0 or rest.sum() <= 0 or row.sum() / total < MIN_SHARE:
                         continue
                     pa, pb = row / row.sum(), rest / rest.sum()
