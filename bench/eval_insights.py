@@ -133,7 +133,7 @@ def main() -> None:
         conn.execute("ANALYZE eval_orders_big")
         out["big"] = evaluate(
             session,
-            f"planted {args.big_rows:,} rows",
+            f"planted {copies * args.rows:,} rows ({copies} copies of the 1M table)",
             1,
             data.PLANTED,
             data.planted_false,
