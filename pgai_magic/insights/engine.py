@@ -118,6 +118,7 @@ def analyse(
     finally:
         bar.close()
         try:
+            conn.execute("RESET default_transaction_read_only")
             conn.execute("RESET statement_timeout")
             conn.execute("RESET work_mem")
             if query is not None:
@@ -147,6 +148,8 @@ def _scan(
         rel.label, columns, max(rel.reltuples, 0.0), measures=measures, time=time_column, dimensions=dims
     )
     runner.record("catalog", started, before, note="analysed" if analysed else "")
+    # every scan from here on is SQL the user did not write: it runs in read-only transactions
+    runner.execute("SET default_transaction_read_only = on", at_least_s=catalog.CATALOG_S)
     _plan_cube(runner, rel, prof)
     bar.update(1)
     frames = Frames(prof)

@@ -206,3 +206,20 @@ def test_a_growth_one_segment_explains_is_reported_once_and_attributed(pconn: ps
     assert any("without category = 'garden' the rest changes by" in t for t in garden["summary"]), garden["summary"]
     regions = trends[trends["filters"].apply(lambda f: "region" in f)]
     assert regions.empty, regions["summary"].tolist()
+
+
+def test_the_generated_scans_run_read_only(pconn: psycopg.Connection, orders: str) -> None:
+    from pgai_magic.insights import analyse
+
+    _, runner, _ = analyse(pconn, table=orders, top=5)
+    sent = runner.queries
+    switch = sent.index("SET default_transaction_read_only = on")
+    scans = [i for i, q in enumerate(sent) if "GROUPING SETS" in q]
+    assert scans and min(scans) > switch  # every aggregate scan comes after the switch
+    assert pconn.execute("SHOW default_transaction_read_only").fetchone() == ("off",)  # and it is undone
+    pconn.execute("SET default_transaction_read_only = on")
+    try:  # what the switch does to a write on this connection
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            pconn.execute(f"UPDATE {orders} SET rating = rating WHERE id = 1")
+    finally:
+        pconn.execute("RESET default_transaction_read_only")
