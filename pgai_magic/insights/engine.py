@@ -321,9 +321,14 @@ def find_insights(
     sample: float | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """Ranked insights on a table or query as a DataFrame (kind, subject, score, summary, …).
+    """Ranked insights on a table or query as a DataFrame (kind, subject, score, summary, …, sql).
 
+    The first row is the overview (kind "overview": rows, period, measure totals, main dimensions) and counts
+    as one of the `top` rows; the others are ranked by score. Each row's `sql` is a read query that recomputes
+    its figures on the whole data; figures estimated from a sample say "about" and give the sample's size.
     `target` is a pgai `Database` (a private connection is opened for the run) or a psycopg connection.
+    Raises ConfigError on bad options, InsightError when the table or query cannot be read, QueryCancelled on
+    Ctrl-C. Source: in-database aggregate scans (pgai_magic.insights.profile, .breakdowns) and the rules.
     """
     own = not isinstance(target, psycopg.Connection)
     conn: psycopg.Connection = target.connect(autocommit=True) if own else target
