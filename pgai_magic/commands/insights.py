@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from pgai_magic.commands import ArgParser, Context, command, split_args
@@ -11,7 +13,7 @@ __all__ = ["insights_parser"]
 
 USAGE = (
     "%pgai insights TABLE | --query SQL [--measure M[,M2]] [--time T] [--dimensions a,b] [--top K] "
-    "[--budget SECONDS] [--out VAR] [--no-charts]   (or %%pgai insights with the query in the cell)"
+    "[--budget SECONDS] [--out VAR] [--html PATH] [--no-charts]   (or %%pgai insights with the query in the cell)"
 )
 
 
@@ -25,6 +27,7 @@ def insights_parser() -> ArgParser:
     parser.add_argument("--top", "-k", type=int, default=15, help="how many insights to return (15)")
     parser.add_argument("--budget", "-b", type=float, default=20.0, help="time budget in seconds (20)")
     parser.add_argument("--out", "-o", metavar="VAR", help="also store the DataFrame in this variable")
+    parser.add_argument("--html", metavar="PATH", help="also write a self-contained HTML report to PATH")
     parser.add_argument("--no-charts", action="store_true", help="cards without charts")
     return parser
 
@@ -41,6 +44,9 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
         raise ConfigError(f"name a table or give --query\nusage: {USAGE}")
     if args.out is not None and not args.out.isidentifier():
         raise ConfigError(f"--out needs a python variable name, not {args.out!r}")
+    target = Path(args.html).expanduser() if args.html else None
+    if target is not None and not target.parent.is_dir():  # checked before the scans, not after
+        raise ConfigError(f"--html {args.html!r}: the folder {str(target.parent)!r} does not exist")
     frame: pd.DataFrame = ctx.session.insights(
         table=None if query else args.table,
         query=query,
@@ -54,6 +60,10 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
     from pgai_magic.display import CardFrame
     from pgai_magic.insights.render import cards_html
 
+    if target is not None:
+        from pgai_magic.insights.render import report_html
+
+        target.write_text(report_html(frame), encoding="utf-8")
     # the cards are how the frame displays: one rendering, not cards and then the table again
     shown = CardFrame.wrap(frame, cards_html(frame, with_charts=not args.no_charts))
     if args.out:

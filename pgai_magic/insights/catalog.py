@@ -25,7 +25,10 @@ MAX_CUBE_DIMS = 6
 NUMERIC = {"smallint", "integer", "bigint", "real", "double precision", "numeric"}
 TIME_TYPES = {"date", "timestamp without time zone", "timestamp with time zone"}
 ID_NAME = re.compile(r"(^id$|_id$|_key$|_uuid$|_guid$|_no$|_number$|_code$|[a-z]Id$)")
-_AVG_NAME = re.compile(r"(price|rate|ratio|pct|percent|share|age|score|rating|avg|mean|temp|lat|lon|duration)")
+_AVG_NAME = re.compile(
+    r"(price|rate|ratio|pct|percent|share|age|score|rating|avg|mean|temp|lat|lon|duration|delay|latency|wait|speed"
+    r"|visib|humid|pressure|_time$|minutes|seconds|days$)"
+)
 _PRIMARY = (
     "revenue",
     "sales",
@@ -261,6 +264,7 @@ def choose_roles(
         profile.measures.append(Measure(col.name, agg, center))
     if measures:
         profile.primary = [m.name for m in profile.measures]
+        profile.measure_given = True
     else:
         additive = [m for m in profile.measures if m.agg == "sum"]
         ranked = sorted(additive, key=lambda m: next((i for i, k in enumerate(_PRIMARY) if k in m.name.lower()), 99))
@@ -294,4 +298,8 @@ def choose_roles(
             profile.dims.sort(key=lambda name: profile.column(name).n_distinct or 0)
             profile.dims = profile.dims[:MAX_CUBE_DIMS]
         profile.wide_dims = profile.wide_dims[:3]
+    taken = {m.name for m in profile.measures} | set(profile.id_like) | {profile.time}
+    profile.numeric_others = [
+        c.name for c in columns if c.kind == "numeric" and c.name not in taken and (c.n_distinct or 0) > 1
+    ]
     return profile

@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 
 from pgai_magic.errors import ConfigError, QueryCancelled
-from pgai_magic.insights import catalog, profile, scoring
+from pgai_magic.insights import attribution, breakdowns, catalog, profile, reproduce, scoring
 from pgai_magic.insights.model import Frames, Insight, Profile
 from pgai_magic.insights.rules import run_rules
 from pgai_magic.insights.runner import OutOfBudget, Runner
@@ -35,12 +35,12 @@ COLUMNS = [
     "when",
     "direction",
     "evidence",
+    "sql",
 ]
 PROBE_MIN_ROWS = 200_000  # below this, scans run in full without a timing probe
 PROBE_ROWS = 50_000  # large enough that the probe's fixed costs do not dominate its time per row
-PRIOR_S_PER_ROW = 5e-6  # a pessimistic cost per row and unit of weight (about twice a 2-core laptop's)
 MIN_FRACTION = 0.002
-WEIGHTS = {"profile": 1.0, "top": 0.15, "duplicates": 0.5}  # relative cost per row of each stage
+WEIGHTS = {"profile": 1.0, "breakdowns": 0.6, "top": 0.15, "duplicates": 0.5}  # relative cost per row of each stage
 DUPLICATE_ROWS = 100_000  # duplicates are counted on a sample of about this many rows (a lower bound)
 
 
@@ -93,7 +93,8 @@ def analyse(
         raise ConfigError(f"--budget must be a positive number of seconds, not {budget}")
     if sample is not None and not 0 < sample <= 1:
         raise ConfigError(f"sample must be a fraction in (0, 1], not {sample}")
-    runner = Runner(conn, float(budget), reserve_s=min(0.3, 0.15 * float(budget)))
+    # the rules and the ranking run after the last scan: about 3 s for a 1M-row table on a busy 2-core machine
+    runner = Runner(conn, float(budget), reserve_s=min(3.0, 0.15 * float(budget)))
     conn.execute("SET work_mem = '64MB'")  # hash the cube and the duplicate count in memory
     from tqdm.auto import tqdm
 
@@ -102,12 +103,22 @@ def analyse(
         frames = _scan(runner, bar, table, query, _split(measure), time_column, _split(dimensions), sample)
         bar.set_postfix_str("ranking")
         candidates, tests = run_rules(frames)
-        chosen = scoring.rank(candidates, tests, top)
+        candidates = attribution.attribute(candidates, frames)
+        # the overview ("what this table is") comes first and counts as one of the top K
+        chosen = scoring.rank(candidates, tests, top - 1 if top > 1 else 1)
+        reproduce.annotate_samples(chosen, frames)
+        if top > 1:
+            chosen.insert(0, reproduce.overview(frames))
+        rel = frames.cache["relation"]
+        src = reproduce.source_sql((rel.schema, rel.name) if table is not None else None, query)
+        for c in chosen:
+            c.sql = reproduce.sql_for(c, frames, src, conn)
         frames.cache["candidates"] = len(candidates)
         frames.cache["tests"] = tests
     finally:
         bar.close()
         try:
+            conn.execute("RESET default_transaction_read_only")
             conn.execute("RESET statement_timeout")
             conn.execute("RESET work_mem")
             if query is not None:
@@ -137,18 +148,24 @@ def _scan(
         rel.label, columns, max(rel.reltuples, 0.0), measures=measures, time=time_column, dimensions=dims
     )
     runner.record("catalog", started, before, note="analysed" if analysed else "")
+    # every scan from here on is SQL the user did not write: it runs in read-only transactions
+    runner.execute("SET default_transaction_read_only = on", at_least_s=catalog.CATALOG_S)
     _plan_cube(runner, rel, prof)
     bar.update(1)
     frames = Frames(prof)
+    frames.cache["relation"] = rel
     plan = _Plan(max(rel.reltuples, 0.0))
     stages: list[tuple[str, float]] = [("profile", WEIGHTS["profile"])]
+    if prof.time or (prof.primary and prof.numeric_others):
+        stages.append(("breakdowns", WEIGHTS["breakdowns"]))
     stages += [(f"top:{d}", WEIGHTS["top"]) for d in prof.wide_dims]
     if duplicate_columns(prof)[0]:
         stages.append(("duplicates", WEIGHTS["duplicates"]))
     bar.total = 1 + len(stages)
     bar.refresh()
-    pessimistic = PRIOR_S_PER_ROW * plan.rows * sum(w for _, w in stages)
-    if sample is None and rel.can_sample and plan.rows > PROBE_MIN_ROWS and pessimistic > 0.5 * runner.remaining():
+    # the cost per row grows with the aggregates and the groups, and the server may be shared: above
+    # PROBE_MIN_ROWS a timing probe always runs first
+    if sample is None and rel.can_sample and plan.rows > PROBE_MIN_ROWS:
         # profile a small sample first: a provisional result, and its cost per row sizes every later stage
         started, before = time.perf_counter(), runner.rows_fetched
         fraction = min(1.0, PROBE_ROWS / plan.rows)
@@ -228,6 +245,14 @@ def _run_stage(runner: Runner, rel: catalog.Relation, frames: Frames, stage: str
         frames.wide, frames.sets = profile.profile_scan(runner, rel, prof, fraction)
         if fraction >= 1.0:
             prof.n_rows = frames.wide["n"]
+    elif stage == "breakdowns":
+        wide = frames.wide or {}
+        span = prof.column(prof.time).span if prof.time else None
+        tmin = wide.get("tmin") or (span[0] if span else None)
+        tmax = wide.get("tmax") or (span[1] if span else None)
+        planned = breakdowns.plan(prof, tmin, tmax)
+        breakdowns.breakdowns_scan(runner, prof, planned, profile.source(rel, fraction))
+        frames.breakdowns = planned
     elif stage.startswith("top:"):
         dim = stage[4:]
         frames.top_groups[dim] = profile.top_groups_scan(runner, rel, prof, dim, fraction)
@@ -256,6 +281,7 @@ def to_frame(chosen: list[Insight], runner: Runner, frames: Frames) -> pd.DataFr
             "when": c.when,
             "direction": c.direction,
             "evidence": c.evidence,
+            "sql": c.sql,
         }
         for c in chosen
     ]
@@ -295,9 +321,14 @@ def find_insights(
     sample: float | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """Ranked insights on a table or query as a DataFrame (kind, subject, score, summary, …).
+    """Ranked insights on a table or query as a DataFrame (kind, subject, score, summary, …, sql).
 
+    The first row is the overview (kind "overview": rows, period, measure totals, main dimensions) and counts
+    as one of the `top` rows; the others are ranked by score. Each row's `sql` is a read query that recomputes
+    its figures on the whole data; figures estimated from a sample say "about" and give the sample's size.
     `target` is a pgai `Database` (a private connection is opened for the run) or a psycopg connection.
+    Raises ConfigError on bad options, InsightError when the table or query cannot be read, QueryCancelled on
+    Ctrl-C. Source: in-database aggregate scans (pgai_magic.insights.profile, .breakdowns) and the rules.
     """
     own = not isinstance(target, psycopg.Connection)
     conn: psycopg.Connection = target.connect(autocommit=True) if own else target

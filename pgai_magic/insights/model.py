@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ROWS", "TIME", "ColumnInfo", "Frames", "Insight", "Measure", "Profile"]
+__all__ = ["ROWS", "TIME", "Breakdowns", "ColumnInfo", "Frames", "Insight", "Measure", "Profile"]
 
 TIME = "__time__"  # the time bucket's key in grouping sets
 ROWS = "rows"  # the pseudo-measure "number of rows"
@@ -78,12 +78,36 @@ class Profile:
     dims: list[str] = field(default_factory=list)  # low-cardinality: in the grouping-sets cube
     wide_dims: list[str] = field(default_factory=list)  # high-cardinality: top groups only
     id_like: list[str] = field(default_factory=list)
+    measure_given: bool = False  # the user named the measures: row counts are not analysed as a measure
+    numeric_others: list[str] = field(default_factory=list)  # numeric columns that are neither measure nor id
+
+    def counted(self) -> list[str]:
+        """The additive quantities analysed over time and groups: rows (unless a measure was named) and sums."""
+        sums = [m for m in self.primary if self.measure(m).agg == "sum"]
+        return sums if self.measure_given else [ROWS, *sums]
 
     def column(self, name: str) -> ColumnInfo:
         return next(c for c in self.columns if c.name == name)
 
     def measure(self, name: str) -> Measure:
         return next(m for m in self.measures if m.name == name)
+
+
+@dataclass
+class Breakdowns:
+    """What the breakdown scan groups by, and (after it ran) its groups per grain or driver column."""
+
+    lo: pd.Timestamp | None = None  # the complete periods analysed: [lo, hi)
+    hi: pd.Timestamp | None = None
+    unit: str = ""  # "month" or "day": what "complete" means for [lo, hi)
+    grains: list[str] = field(default_factory=list)
+    cuts: dict[str, list[float]] = field(default_factory=dict)  # driver column → upper bounds of its bins
+    groups: dict[str, pd.DataFrame] = field(default_factory=dict)  # "cal:month" / "x:col" → rows per group
+    query: str = ""  # the statement that computed them, for a user to reproduce the figures
+
+    @property
+    def empty(self) -> bool:
+        return not self.grains and not self.cuts
 
 
 @dataclass
@@ -95,6 +119,7 @@ class Frames:
     sets: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)  # grouping set → groups
     top_groups: dict[str, pd.DataFrame] = field(default_factory=dict)  # high-cardinality dim → top groups
     duplicates: int | None = None
+    breakdowns: Breakdowns | None = None  # calendar parts and driver bins of the primary measures
     sampled: dict[str, float] = field(default_factory=dict)  # stage → sampled fraction (< 1)
     cache: dict[Any, Any] = field(default_factory=dict)  # derived values shared by rules (time series, fits)
 
@@ -124,3 +149,4 @@ class Insight:
     q_value: float | None = None
     score: float = 0.0
     explains: list[str] = field(default_factory=list)  # summaries of parent insights this one explains
+    sql: str | None = None  # a read query that recomputes the finding's figures on the whole data

@@ -14,7 +14,7 @@ from pgai_magic.insights.catalog import Relation
 from pgai_magic.insights.model import ROWS, TIME, Profile
 from pgai_magic.insights.runner import Runner
 
-__all__ = ["TOP_GROUPS", "choose_bucket", "cube_sets", "duplicates_scan", "profile_scan", "top_groups_scan"]
+__all__ = ["TOP_GROUPS", "choose_bucket", "cube_sets", "duplicates_scan", "profile_scan", "source", "top_groups_scan"]
 
 TOP_GROUPS = 100  # groups fetched per ranking of a high-cardinality dimension
 BASE_LIMIT = 200_000  # at most this many groups in the finest grouping (dimensions × time buckets)
@@ -29,7 +29,7 @@ def choose_bucket(span_days: float, max_buckets: int = 60) -> str:
     return "year"
 
 
-def _source(rel: Relation, fraction: float) -> sql.Composable:
+def source(rel: Relation, fraction: float) -> sql.Composable:
     """The relation, or a repeatable sample of it: BERNOULLI (rows, unbiased even when rows are clustered
     by time) down to 1%, SYSTEM (whole pages, reads less) for smaller fractions of very large tables."""
     if fraction >= 1.0 or not rel.can_sample:
@@ -154,7 +154,7 @@ def profile_scan(
 
     aliases = [sql.Identifier(f"a{i}") for i in range(len(aggs))]
     # OFFSET 0 keeps the inner select apart: each value is cast and centred once per row, not per aggregate
-    src = sql.SQL("(SELECT {} FROM {} OFFSET 0) s").format(sql.SQL(", ").join(inner), _source(rel, fraction))
+    src = sql.SQL("(SELECT {} FROM {} OFFSET 0) s").format(sql.SQL(", ").join(inner), source(rel, fraction))
     base_list = sql.SQL(", ").join(sql.SQL("{} AS {}").format(e, a) for (e, _, _), a in zip(aggs, aliases, strict=True))
     if keys:
         sets = cube_sets(dims, with_time)
@@ -281,7 +281,7 @@ def top_groups_scan(runner: Runner, rel: Relation, profile: Profile, dim: str, f
         ranks=sql.SQL(", ").join(ranks),
         d=sql.Identifier(dim),
         aggs=sql.SQL(", ").join(aggs),
-        src=_source(rel, fraction),
+        src=source(rel, fraction),
         cond=sql.SQL(" OR ").join(
             sql.SQL("{} <= {}").format(sql.Identifier(f"r{i}"), sql.Literal(TOP_GROUPS))
             for i in range(len(profile.primary) + 1)
@@ -297,7 +297,7 @@ def duplicates_scan(runner: Runner, rel: Relation, columns: list[str], fraction:
     row = sql.SQL("ROW({})").format(sql.SQL(", ").join(sql.Identifier(c) for c in columns))
     query = sql.SQL("SELECT count(*) - count(DISTINCT {}) AS dup FROM {}")
     try:
-        found = runner.fetch(query.format(sql.SQL("hash_record_extended({}, 0)").format(row), _source(rel, fraction)))
+        found = runner.fetch(query.format(sql.SQL("hash_record_extended({}, 0)").format(row), source(rel, fraction)))
     except InsightError:  # a column type without an extended hash function: hash the row's text instead
-        found = runner.fetch(query.format(sql.SQL("hashtextextended({}::text, 0)").format(row), _source(rel, fraction)))
+        found = runner.fetch(query.format(sql.SQL("hashtextextended({}::text, 0)").format(row), source(rel, fraction)))
     return int(found["dup"].iloc[0] or 0)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["card_html", "cards_html", "chart", "chart_svg"]
+__all__ = ["card_html", "cards_html", "chart", "chart_svg", "natural_order", "report_html"]
 
 WIDTH, HEIGHT = 280, 110
 ACCENT, MUTED = "#d6604d", "#4393c3"
@@ -29,7 +29,39 @@ FAMILY_COLOURS = {
     "change_point": "#e08214",
     "seasonality": "#e08214",
     "spike": "#e08214",
+    "calendar": "#e08214",
+    "driver": "#1b7837",
+    "overview": "#444444",
 }
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _rank_key(label: str) -> tuple[int, float | str] | None:
+    low = label.strip().lower()
+    for names in (_MONTHS, _DAYS):
+        if low[:3] in names and (len(low) == 3 or low.isalpha()):
+            return (0, float(names.index(low[:3])))
+    head = low.rstrip("h").split()[-1].split("–")[0] if low else ""
+    try:
+        return (1, float(head))
+    except ValueError:
+        pass
+    try:
+        return (2, pd.Timestamp(label).value)
+    except (ValueError, TypeError):
+        return None
+
+
+def natural_order(labels: list[str]) -> list[int]:
+    """Positions of `labels` in their natural order: months and weekdays in calendar order, numbers and dates
+    ascending; any other labels keep the order given."""
+    keys = [_rank_key(str(x)) for x in labels]
+    if any(k is None for k in keys) or len({k[0] for k in keys if k is not None}) > 1:
+        return list(range(len(labels)))
+    return sorted(range(len(labels)), key=lambda i: keys[i])  # type: ignore[arg-type,return-value]
 
 
 def _evidence(item: Mapping[str, Any] | pd.Series) -> dict[str, Any]:
@@ -64,6 +96,7 @@ def chart(item: Mapping[str, Any] | pd.Series) -> Any:
         return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
     if kind == "bars":
         data = pd.DataFrame({"label": [str(x) for x in ev["x"]], "value": ev["y"]})
+        data = data.iloc[natural_order(data["label"].tolist())].reset_index(drop=True)
         highlight = str(ev.get("highlight", ""))
         data["hit"] = data["label"] == highlight
         return (
@@ -166,3 +199,19 @@ def cards_html(frame: pd.DataFrame, *, with_charts: bool = True) -> str:
     if frame.empty:
         cards = "<p>no insight passed the significance and size thresholds</p>"
     return f"{_CSS}<div class='pgai-insights'>{cards}</div>{footer}"
+
+
+def report_html(frame: pd.DataFrame, *, title: str | None = None) -> str:
+    """A self-contained HTML page (inline CSS and SVG charts, no script) of the cards and each finding's SQL."""
+    name = title or f"insights on {frame.attrs.get('source', 'the data')}"
+    checks = "".join(
+        f"<details><summary>#{i + 1} {html.escape(str(row.get('subject', '')))}</summary>"
+        f"<pre>{html.escape(str(row.get('sql') or ''))}</pre></details>"
+        for i, (_, row) in enumerate(frame.iterrows())
+        if row.get("sql")
+    )
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(name)}</title></head>"
+        f"<body style='font-family:sans-serif'><h2>{html.escape(name)}</h2>{cards_html(frame)}"
+        f"<h3>Check the numbers: the SQL of each finding</h3>{checks}</body></html>"
+    )

@@ -15,7 +15,7 @@ MIN_SCORE = 0.02
 SAME_KIND_DECAY = 0.85  # each further insight of a kind already shown counts a little less
 SAME_COLUMNS_DECAY = 0.7  # and so does a further insight about exactly the same columns
 # shape facts (a skewed column, its outliers, a group's mean) matter less than events and structure
-KIND_WEIGHT = {"skew": 0.7, "outliers": 0.7, "category_outlier": 0.8, "segment_deviation": 0.8}
+KIND_WEIGHT = {"skew": 0.3, "outliers": 0.3, "category_outlier": 0.8, "segment_deviation": 0.8}
 FAMILY = {
     "skew": "distribution",
     "outliers": "distribution",
@@ -76,6 +76,12 @@ def merge_events(kept: list[Insight]) -> list[Insight]:
             groups[(c.kind, tuple(sorted(c.filters.items())), c.direction)].append(c)
         elif c.kind == "segment_deviation":  # A's mix over B and B's mix over A tell one story
             groups[(c.kind, frozenset(c.columns))].append(c)
+        elif c.kind == "calendar":  # rows and a measure with the same rhythm: one pattern
+            groups[(c.kind, c.evidence.get("grain"))].append(c)
+        elif c.kind == "category_outlier":  # one group standing out in several measures: one fact
+            groups[(c.kind, c.columns[:1], c.focus, c.direction)].append(c)
+        elif c.kind in ("top_contributor", "concentration"):  # a value's share of rows and of a measure: one fact
+            groups[("contribution", c.columns[:1], c.focus[:1])].append(c)
         else:
             others.append(c)
     merged: list[Insight] = []
@@ -84,6 +90,13 @@ def merge_events(kept: list[Insight]) -> list[Insight]:
         for other in members:
             if other is best:
                 continue
+            if other.kind == "top_contributor" and other.evidence.get("share") is not None:
+                best.summary = best.summary.rstrip(".") + (
+                    f"; it also holds {pct(float(other.evidence['share']))} of {other.evidence.get('of')}."
+                )
+            if other.kind in ("calendar", "category_outlier") and other.measure != best.measure:
+                verb = "follow" if other.measure == "rows" else "follows"
+                best.summary = best.summary.rstrip(".") + f"; {other.measure} {verb} a similar pattern."
             if not other.filters and best.filters:
                 _explain(best, other)
             best.score = max(best.score, other.score)

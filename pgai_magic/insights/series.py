@@ -80,14 +80,20 @@ def _values(
     part: pd.DataFrame, measure: str, agg: str, center: float, grid: pd.DatetimeIndex, unit: str
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Bucket values and their sampling variances (counts: Poisson; sums: Σx²; means: s²/n)."""
-    by_t = part.set_index(TIME)
     cal = _calendar(grid, unit)
-    n = by_t["n"].reindex(grid, fill_value=0.0).to_numpy(float)
+    # positions of the part's buckets on the grid (buckets off the grid, the partial edges, are left out)
+    pos = grid.get_indexer(pd.DatetimeIndex(part[TIME]))
+    on = pos >= 0
+
+    def column(name: str) -> np.ndarray:
+        out = np.zeros(len(grid))
+        np.add.at(out, pos[on], part[name].to_numpy(float)[on])
+        return out
+
+    n = column("n")
     if measure == ROWS:
         return n * cal, n * cal * cal
-    s = by_t[f"s:{measure}"].reindex(grid, fill_value=0.0).to_numpy(float)
-    q = by_t[f"q:{measure}"].reindex(grid, fill_value=0.0).to_numpy(float)
-    nn = by_t[f"nn:{measure}"].reindex(grid, fill_value=0.0).to_numpy(float)
+    s, q, nn = column(f"s:{measure}"), column(f"q:{measure}"), column(f"nn:{measure}")
     squares = np.maximum(q + 2.0 * center * s - nn * center * center, 0.0)  # Σx² from Σ(x − c)²
     if agg == "sum":
         return s * cal, squares * cal * cal
@@ -111,27 +117,33 @@ def all_series(frames: Frames) -> list[Series]:
         frames.cache["series"] = out
         return out
     grid = _grid(frames, overall[TIME])
-    measures = [(ROWS, "count")] + [(m, prof.measure(m).agg) for m in prof.primary]
+    # totals from a sample are scaled up to the whole table (their variances with them, so z-scores stay)
+    up = 1.0 / frames.sampled.get("profile", 1.0)
+    measures: list[tuple[str, str]] = [] if prof.measure_given else [(ROWS, "count")]
+    measures += [(m, prof.measure(m).agg) for m in prof.primary]
     for measure, agg in measures:
         col = "n" if measure == ROWS or agg == "avg" else f"s:{measure}"
         total = float(grand[col].iloc[0])
         center = 0.0 if measure == ROWS else prof.measure(measure).center
+        k = 1.0 if agg == "avg" else up
         got = _values(overall, measure, agg, center, grid, prof.bucket)
         if got is not None:
-            out.append(Series(measure, agg, {}, grid, got[0], got[1], 1.0, prof.bucket))
+            out.append(Series(measure, agg, {}, grid, got[0] * k, got[1] * k * k, 1.0, prof.bucket))
         for dim in prof.dims:
             part = frames.sets.get((dim, TIME))
             shares = frames.sets.get((dim,))
             if part is None or shares is None or total <= 0:
                 continue
             sizes = shares.set_index(dim)[col].sort_values(ascending=False).head(MAX_VALUES_PER_DIM)
+            by_value: dict[object, pd.DataFrame] = {k: g for k, g in part.groupby(dim, sort=False)}
             for value, size in sizes.items():
                 share = float(size) / total
-                if value is None or share < MIN_SUBSPACE_SHARE or share > 0.98:
+                if value is None or share < MIN_SUBSPACE_SHARE or share > 0.98 or value not in by_value:
                     continue
-                got = _values(part[part[dim] == value], measure, agg, center, grid, prof.bucket)
+                got = _values(by_value[value], measure, agg, center, grid, prof.bucket)
                 if got is not None:
-                    out.append(Series(measure, agg, {dim: str(value)}, grid, got[0], got[1], share, prof.bucket))
+                    y, v = got[0] * k, got[1] * k * k
+                    out.append(Series(measure, agg, {dim: str(value)}, grid, y, v, share, prof.bucket))
     frames.cache["series"] = out
     return out
 

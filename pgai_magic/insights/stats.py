@@ -115,16 +115,22 @@ def fit_step(y: np.ndarray, min_segment: int = 3) -> StepFit | None:
     n = len(y)
     if n < 2 * min_segment:
         return None
-    best: tuple[float, int] | None = None
-    for k in range(min_segment, n - min_segment + 1):
-        a, b = y[:k], y[k:]
-        va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-        se = math.sqrt(va + vb)
-        t = abs(b.mean() - a.mean()) / se if se > 0 else (math.inf if b.mean() != a.mean() else 0.0)
-        if best is None or t > best[0]:
-            best = (t, k)
-    assert best is not None
-    t, k = best
+    # every split at once from running sums: Welch's t between y[:k] and y[k:]
+    y = np.asarray(y, dtype=float)
+    ks = np.arange(min_segment, n - min_segment + 1)
+    cs, cq = np.concatenate([[0.0], np.cumsum(y)]), np.concatenate([[0.0], np.cumsum(y * y)])
+    na, nb = ks.astype(float), (n - ks).astype(float)
+    sa, sb = cs[ks], cs[n] - cs[ks]
+    qa, qb = cq[ks], cq[n] - cq[ks]
+    ma, mb = sa / na, sb / nb
+    va = np.maximum(qa - sa * ma, 0.0) / (na - 1) / na
+    vb = np.maximum(qb - sb * mb, 0.0) / (nb - 1) / nb
+    se = np.sqrt(va + vb)
+    gap = np.abs(mb - ma)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ts = np.where(se > 0, gap / np.where(se > 0, se, 1.0), np.where(gap > 1e-12 * (1 + np.abs(ma)), np.inf, 0.0))
+    best = int(np.argmax(ts))
+    t, k = float(ts[best]), int(ks[best])
     a, b = y[:k], y[k:]
     df = max(min(len(a), len(b)) - 1, 1)
     p = 0.0 if math.isinf(t) else float(2.0 * sst.t.sf(t, df))
@@ -206,3 +212,27 @@ def skew_pvalue(g1: float, n: float) -> float:
     if n < 8:
         return 1.0
     return norm_sf2(g1 / math.sqrt(6.0 / n))
+
+
+def anova_from_sums(n: np.ndarray, s: np.ndarray, q: np.ndarray) -> tuple[float, float]:
+    """One-way ANOVA from per-group counts, sums and sums of squares (all about one common centre).
+
+    Returns (p-value of the F test, eta squared = between-group share of the variance); (1, 0) when the
+    groups cannot be compared (fewer than two non-empty groups, or no variance).
+    """
+    n, s, q = (np.asarray(a, dtype=float) for a in (n, s, q))
+    keep = n > 0
+    n, s, q = n[keep], s[keep], q[keep]
+    k, total = len(n), float(n.sum())
+    if k < 2 or total <= k:
+        return 1.0, 0.0
+    sst_ = float(q.sum() - s.sum() ** 2 / total)
+    ssb = float((s**2 / n).sum() - s.sum() ** 2 / total)
+    ssw = max(sst_ - ssb, 0.0)
+    if sst_ <= 0:
+        return 1.0, 0.0
+    eta2 = min(max(ssb / sst_, 0.0), 1.0)
+    if ssw == 0:
+        return (0.0 if ssb > 0 else 1.0), eta2
+    f = (ssb / (k - 1)) / (ssw / (total - k))
+    return float(sst.f.sf(f, k - 1, total - k)), eta2

@@ -6,7 +6,23 @@ import math
 
 import pandas as pd
 
-__all__ = ["num", "pct", "period", "pval", "quote", "where"]
+__all__ = ["MONTHS", "WEEKDAYS", "num", "pct", "period", "pval", "quote", "where"]
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def num(x: float | None) -> str:

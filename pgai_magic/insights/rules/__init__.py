@@ -38,10 +38,12 @@ def run_rules(frames: Frames, kinds: list[str] | None = None) -> tuple[list[Insi
 
 
 from pgai_magic.insights.rules import (  # noqa: E402,F401  (rules register themselves)
+    calendar,
     categories,
     contributors,
     correlation,
     distribution,
+    drivers,
     quality,
     timeseries,
 )

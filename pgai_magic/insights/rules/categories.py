@@ -5,15 +5,87 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
-from pgai_magic.insights.model import ROWS, Frames, Insight
+from pgai_magic.insights.model import ROWS, Frames, Insight, Measure
 from pgai_magic.insights.rules import rule
 from pgai_magic.insights.stats import chi2_pvalue, norm_sf2, welch_z
 from pgai_magic.insights.words import num, pct, pval, quote
 
 MIN_SHARE = 0.02
-MIN_EFFECT = 0.1
+MIN_RELATIVE = 0.05  # a group mean at least 5% away from the rest
+MIN_D = 0.2  # and at least a small standardised effect (Cohen)
 MIN_TVD = 0.1
+
+
+def _label(value: object) -> str:
+    """A group's value as summaries name it: NULL for the missing group, never 'nan' or 'None'."""
+    return "NULL" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def _outliers(frames: Frames, dim: str, part: pd.DataFrame, m: Measure, grand: pd.DataFrame) -> list[Insight]:
+    """The group whose mean stands out most above the rest, and the one most below, each with enough support."""
+    nn, s, q = (part[f"{k}:{m.name}"].to_numpy(float) for k in ("nn", "s", "q"))
+    tn, ts, tq = (float(grand[f"{k}:{m.name}"].iloc[0]) for k in ("nn", "s", "q"))
+    if tn < 10:
+        return []
+
+    def strongest(skip: int | None) -> dict[bool, tuple[float, int, float, float, float]]:
+        """Per direction, the group standing out most from the rest (the `skip` group left out of both)."""
+        sn, ss, sq = (tn, ts, tq) if skip is None else (tn - nn[skip], ts - s[skip], tq - q[skip])
+        best: dict[bool, tuple[float, int, float, float, float]] = {}
+        for i in range(len(part)):
+            rn = sn - nn[i]
+            if i == skip or nn[i] < 30 or rn < 2 or nn[i] / tn < MIN_SHARE:
+                continue
+            mg, mr = s[i] / nn[i], (ss - s[i]) / rn
+            vg = q[i] / nn[i] - (mg - m.center) ** 2
+            vr = (sq - q[i]) / rn - (mr - m.center) ** 2
+            z = welch_z(mg, vg, nn[i], mr, vr, rn)
+            relative = abs(mg - mr) / max(abs(mg), abs(mr), 1e-300)
+            sd = math.sqrt(max((vg * nn[i] + vr * rn) / (nn[i] + rn), 0.0))
+            d = abs(mg - mr) / sd if sd > 0 else 0.0  # Cohen's d: the gap in the measure's own spread
+            impact = min(1.0, d / 2.0) * math.sqrt(nn[i] / tn)  # how far, times how much of the data it moves
+            if relative >= MIN_RELATIVE and d >= MIN_D and impact > best.get(mg > mr, (0.0,))[0]:
+                best[mg > mr] = (impact, i, z, mg, mr)
+        return best
+
+    best = strongest(None)
+    if len(best) == 2:  # the other side must stand out from the rest without the first group, not only by contrast
+        first = max(best, key=lambda k: best[k][0])
+        again = strongest(best[first][1]).get(not first)
+        best = {first: best[first], **({not first: again} if again is not None else {})}
+    found = []
+    labels = [_label(v) for v in part[dim]]
+    about = "about " if frames.sampled.get("profile") else ""
+    for up, (impact, i, z, mg, mr) in best.items():
+        p = min(1.0, norm_sf2(z) * len(part))
+        value = labels[i]
+        ratio = f"{mg / mr:.1f}×" if mr > 0 and mg > 0 else "against"
+        found.append(
+            Insight(
+                "category_outlier",
+                f"avg {m.name} where {dim} = {value}",
+                f"Average {m.name} for {dim} = {quote(value) if value != 'NULL' else 'NULL'} is {about}{num(mg)}, "
+                f"{ratio} the {num(mr)} of the other {dim} values ({'higher' if up else 'lower'}; {num(nn[i])} rows, "
+                f"z = {z:.1f}, {pval(p)}).",
+                impact=impact,
+                p_value=p,
+                columns=(dim, m.name),
+                measure=m.name,
+                focus=(value,),
+                direction="up" if up else "down",
+                evidence={
+                    "chart": "bars",
+                    "x": labels,
+                    "y": (s / np.maximum(nn, 1)).tolist(),
+                    "ylabel": f"avg {m.name}",
+                    "highlight": value,
+                    "effect": impact / math.sqrt(nn[i] / tn),
+                },
+            )
+        )
+    return found
 
 
 @rule("category_outlier")
@@ -28,55 +100,10 @@ def category_outlier(frames: Frames) -> tuple[list[Insight], int]:
         if part is None or len(part) < 3:
             continue
         for m in prof.measures:
-            nn, s, q = (part[f"{k}:{m.name}"].to_numpy(float) for k in ("nn", "s", "q"))
-            tn, ts, tq = (float(grand[f"{k}:{m.name}"].iloc[0]) for k in ("nn", "s", "q"))
-            if tn < 10:
+            if prof.measure_given and m.name not in prof.primary:
                 continue
-            tests += 1
-            best: tuple[float, int, float, float, float] | None = None
-            for i in range(len(part)):
-                rn = tn - nn[i]
-                if nn[i] < 2 or rn < 2 or nn[i] / tn < MIN_SHARE:
-                    continue
-                mg, mr = s[i] / nn[i], (ts - s[i]) / rn
-                vg = q[i] / nn[i] - (mg - m.center) ** 2
-                vr = (tq - q[i]) / rn - (mr - m.center) ** 2
-                z = welch_z(mg, vg, nn[i], mr, vr, rn)
-                scale = max(abs(mg), abs(mr))
-                effect = abs(mg - mr) / scale if scale > 0 else 0.0
-                impact = effect * math.sqrt(nn[i] / tn)
-                if best is None or impact > best[0]:
-                    best = (impact, i, z, mg, mr)
-            if best is None:
-                continue
-            impact, i, z, mg, mr = best
-            p = min(1.0, norm_sf2(z) * len(part))
-            if abs(mg - mr) / max(abs(mg), abs(mr), 1e-300) < MIN_EFFECT:
-                continue
-            value = str(part[dim].iloc[i])
-            ratio = f"{mg / mr:.1f}×" if mr > 0 and mg > 0 else "against"
-            found.append(
-                Insight(
-                    "category_outlier",
-                    f"avg {m.name} by {dim}",
-                    f"Average {m.name} for {dim} = {quote(value)} is {num(mg)}, {ratio} the {num(mr)} of the other "
-                    f"{dim} values (z = {z:.1f}, {pval(p)}).",
-                    impact=impact,
-                    p_value=p,
-                    columns=(dim, m.name),
-                    measure=m.name,
-                    focus=(value,),
-                    direction="up" if mg > mr else "down",
-                    evidence={
-                        "chart": "bars",
-                        "x": part[dim].astype(str).tolist(),
-                        "y": (s / np.maximum(nn, 1)).tolist(),
-                        "ylabel": f"avg {m.name}",
-                        "highlight": value,
-                        "effect": impact / math.sqrt(nn[i] / tn),
-                    },
-                )
-            )
+            tests += 2
+            found += _outliers(frames, dim, part, m, grand)
     return found, tests
 
 
@@ -84,27 +111,25 @@ def category_outlier(frames: Frames) -> tuple[list[Insight], int]:
 def segment_deviation(frames: Frames) -> tuple[list[Insight], int]:
     found, tests = [], 0
     prof = frames.profile
-    measures = [ROWS] + [m for m in prof.primary if prof.measure(m).agg == "sum"]
+    measures = prof.counted()
     for key, part in frames.sets.items():
         if len(key) != 2 or "__time__" in key or part.empty:
             continue
         for a, b in (key, key[::-1]):
-            counts = part.pivot_table(index=a, columns=b, values="n", aggfunc="sum", fill_value=0.0)
+            counts = part.groupby([a, b])["n"].sum().unstack(fill_value=0)
             if counts.shape[0] < 2 or counts.shape[1] < 2:
                 continue
             for m in measures:
-                table = (
-                    counts
-                    if m == ROWS
-                    else part.pivot_table(index=a, columns=b, values=f"s:{m}", aggfunc="sum", fill_value=0.0)
-                )
+                table = counts if m == ROWS else part.groupby([a, b])[f"s:{m}"].sum().unstack(fill_value=0)
                 if (table.to_numpy() < 0).any() or table.to_numpy().sum() <= 0:
                     continue
                 tests += 1
                 total = table.to_numpy().sum()
                 best: tuple[float, str, float, np.ndarray, np.ndarray] | None = None
-                for value in table.index:
-                    row, rest = table.loc[value].to_numpy(float), table.drop(index=value).sum().to_numpy(float)
+                grid = table.to_numpy(float)
+                colsum = grid.sum(axis=0)
+                for k, value in enumerate(table.index):
+                    row, rest = grid[k], colsum - grid[k]
                     if row.sum() <= 0 or rest.sum() <= 0 or row.sum() / total < MIN_SHARE:
                         continue
                     pa, pb = row / row.sum(), rest / rest.sum()

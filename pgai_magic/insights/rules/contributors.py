@@ -23,27 +23,34 @@ def _label(measure: str) -> str:
 def totals(frames: Frames) -> Iterator[tuple[str, str, pd.Series, float, int]]:
     """(dimension, measure, group totals sorted descending, grand total, number of groups) for additive measures."""
     prof = frames.profile
-    measures = [ROWS] + [m for m in prof.primary if prof.measure(m).agg == "sum"]
+    measures = prof.counted()
     grand = frames.sets.get(())
     for dim in prof.dims:
         part = frames.sets.get((dim,))
         if part is None or part.empty:
             continue
+        part = part[part[dim].notna()]  # the NULL group is the missing-values finding's, not a contributor
         for m in measures:
             col = "n" if m == ROWS else f"s:{m}"
-            values = pd.Series(part[col].to_numpy(float), index=part[dim].astype(str)).sort_values(ascending=False)
-            total = float(grand[col].iloc[0]) if grand is not None and not grand.empty else float(values.sum())
+            up = 1.0 / frames.sampled.get("profile", 1.0)  # a sample's totals scaled to the whole table
+            values = pd.Series(part[col].to_numpy(float) * up, index=part[dim].astype(str)).sort_values(ascending=False)
+            total = float(grand[col].iloc[0]) * up if grand is not None and not grand.empty else float(values.sum())
             yield dim, m, values, total, len(values)
     for dim, part in frames.top_groups.items():
         if part.empty:
             continue
         groups = int(part["groups"].iloc[0])
+        part = part[part[dim].notna()]
         for m in measures:
             if m not in part.columns:
                 continue
-            values = pd.Series(part[m].to_numpy(float), index=part[dim].astype(str)).sort_values(ascending=False)
+            # the top groups may come from a different sample than the grand total: both scaled to the table
+            scale = 1.0 / frames.sampled.get(f"top:{dim}", 1.0)
+            values = pd.Series(part[m].to_numpy(float) * scale, index=part[dim].astype(str)).sort_values(
+                ascending=False
+            )
             if grand is not None and not grand.empty:
-                total = float(grand["n" if m == ROWS else f"s:{m}"].iloc[0])
+                total = float(grand["n" if m == ROWS else f"s:{m}"].iloc[0]) / frames.sampled.get("profile", 1.0)
             elif frames.wide is not None:
                 total = frames.wide["n"] if m == ROWS else float(frames.wide["moments"][m].get("sum") or 0.0)
             else:
@@ -92,7 +99,7 @@ def top_contributor(frames: Frames) -> tuple[list[Insight], int]:
                 columns=(dim,),
                 measure=m,
                 focus=(top,),
-                evidence={**_bars(values, total, top), "effect": effect},
+                evidence={**_bars(values, total, top), "effect": effect, "share": share, "of": _label(m)},
             )
         )
     return found, tests

@@ -34,7 +34,10 @@ def missing(frames: Frames) -> tuple[list[Insight], int]:
     for col, frac in fractions.items():
         if frac < MIN_MISSING:
             continue
-        count = f" ({num(frac * n)} of {num(n)})" if frames.wide is not None else ""
+        sampled = frames.wide is not None and frames.wide["fraction"] < 1
+        total = n / frames.wide["fraction"] if sampled and frames.wide is not None else n
+        about = "about " if sampled else ""
+        count = f" ({about}{num(frac * total)} of {num(total)})" if frames.wide is not None else ""
         text = "is always NULL" if frac >= 1.0 else f"is missing (NULL) in {pct(frac)} of rows{count}"
         found.append(
             Insight(

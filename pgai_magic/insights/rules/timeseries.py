@@ -170,8 +170,8 @@ def _phases(s: Series) -> np.ndarray | None:
     return None
 
 
-@rule("seasonality")
 def seasonality(frames: Frames) -> tuple[list[Insight], int]:
+    """A cycle in the bucketed series (not registered: the calendar rule covers cycles on complete periods)."""
     found, tests = [], 0
     for s in all_series(frames):
         period_len = PERIODS.get(s.unit)

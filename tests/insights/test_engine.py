@@ -75,7 +75,8 @@ def test_every_planted_fact_is_in_the_top_15(found: pd.DataFrame) -> None:
 
 def test_result_frame_is_ranked_and_each_summary_is_one_sentence_with_names_and_numbers(found: pd.DataFrame) -> None:
     assert list(found.columns) == COLUMNS and 0 < len(found) <= 15
-    assert found["score"].is_monotonic_decreasing
+    assert found["kind"].iloc[0] == "overview" and "overview" not in set(found["kind"].iloc[1:])
+    assert found["score"].iloc[1:].is_monotonic_decreasing
     for row in found.itertuples():
         text = row.summary
         assert text.endswith(".") and not re.search(r"\.\s+[A-Z]", text), text
@@ -279,11 +280,13 @@ def test_the_magic_dispatches_to_the_insights_command(session: Any, sales: str) 
     magics.connections.add("default", session)  # the test server's session, not a new embedded one
     shell.register_magics(magics)
     frame = shell.run_line_magic("pgai", f"insights {sales} --top 2 --no-charts")
-    assert isinstance(frame, pd.DataFrame) and len(frame) == 2 and frame["score"].iloc[0] > 0
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 2
+    assert frame["kind"].iloc[0] == "overview" and frame["score"].iloc[1] > 0
 
 
 def test_each_kind_of_insight_on_a_table_built_for_it(pconn: psycopg.Connection, sales: str) -> None:
-    """Constant, duplicates, high cardinality, seasonality, concentration, category outlier, segment deviation."""
+    """Constant, duplicates, high cardinality, a month-of-year pattern, concentration, category outlier, segment
+    deviation."""
     table = f"{sales.split('.')[0]}.shop"
     pconn.execute(f"""
         CREATE TABLE {table} AS
@@ -313,7 +316,7 @@ def test_each_kind_of_insight_on_a_table_built_for_it(pconn: psycopg.Connection,
         "constant",
         "duplicates",
         "high_cardinality",
-        "seasonality",
+        "calendar",
         "concentration",
         "category_outlier",
         "segment_deviation",
@@ -322,8 +325,8 @@ def test_each_kind_of_insight_on_a_table_built_for_it(pconn: psycopg.Connection,
     assert expected <= kinds, (expected - kinds, frame[["kind", "summary"]])
     row = frame[frame["kind"] == "duplicates"].iloc[0]
     assert "500 rows" in row["summary"] and "ignoring id" in row["summary"]
-    season = frame[frame["kind"] == "seasonality"].iloc[0]
-    assert "April" in season["summary"] and season["measure"] == "amount"
+    season = frame[(frame["kind"] == "calendar") & (frame["subject"].str.contains("month of year"))].iloc[0]
+    assert "highest in April" in season["summary"] and season["measure"] == "amount"
     outlier = frame[(frame["kind"] == "category_outlier") & (frame["measure"] == "amount")].iloc[0]
     assert outlier["focus"] == ("S5",) and outlier["direction"] == "up"
     deviation = frame[frame["kind"] == "segment_deviation"].iloc[0]
