@@ -30,6 +30,7 @@ class ForeignKey:
     columns: tuple[str, ...]
     ref_table: str
     ref_columns: tuple[str, ...]
+    inferred: bool = False
 
 
 @dataclass(eq=False)
