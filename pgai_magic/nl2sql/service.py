@@ -220,7 +220,7 @@ class Asker:
             analysis = translator.analyze(question)
             try:
                 sql: str | None = translator.translate(question).sql
-            except TranslationError:
+            except PgaiError:  # refused (or not a read): no reading to compare, only the signature rule applies
                 sql = None
             found = Reading(sql, frozenset(w.lower() for w in analysis.unexplained()))
             if len(self._readings) >= _READINGS_KEPT:
