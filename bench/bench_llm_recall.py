@@ -8,8 +8,9 @@ described in the prompt with every column it needs. Prompt size: characters of t
 messages) and approximate tokens (characters / 4), median and max; the anchor is the prompt carrying the whole
 schema (`Catalog.describe()` of all 60 tables).
 
-Two catalogs are measured: the keys as declared, and the keys implied by names added as inferred foreign keys
-(`ForeignKey(inferred=True)`, as the catalog's own inference adds them) -- the join paths a prompt can follow.
+Three catalogs are measured: as loaded (with the keys the catalog infers itself, when it does), the keys as
+declared only, and every key implied by names added as an inferred foreign key (`ForeignKey(inferred=True)`) --
+the join paths a prompt can follow.
 
     python bench/bench_llm_recall.py [--verbose] [--json out.json]
 """
@@ -43,6 +44,18 @@ from pgai_magic.session import Session  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SCHEMA = "wide"
+
+
+def declared_only(catalog: Catalog) -> int:
+    """Drop the keys the catalog inferred (if it infers any); returns how many it had inferred."""
+    dropped = 0
+    for t in catalog.tables.values():
+        dropped += sum(fk.inferred for fk in t.foreign_keys)
+        t.foreign_keys = [fk for fk in t.foreign_keys if not fk.inferred]
+        for col in t.columns:
+            if col.foreign_key is not None and col.foreign_key.inferred:
+                col.foreign_key = None
+    return dropped
 
 
 def add_inferred(catalog: Catalog) -> int:
@@ -120,6 +133,9 @@ def main() -> None:
         conn = session.db.control
         wide.load(session, schema=SCHEMA, seed=0)
         catalog = load_catalog(conn, [SCHEMA])
+        result["catalog"] = measure(catalog, conn, questions, args.verbose)
+        catalog = load_catalog(conn, [SCHEMA])
+        result["catalog"]["inferred_by_catalog"] = declared_only(catalog)
         for item in questions:  # the question set names only what exists
             missing = carried(catalog.describe(), catalog, item["need"])
             if missing:

@@ -31,18 +31,22 @@ def schema(pg_dsn: str, session: Any) -> Iterator[str]:
 
 
 def _catalog(session: Any, schema: str, *, inferred: bool) -> Catalog:
-    """The schema's catalog; with `inferred`, its name-implied keys added as the catalog's inference adds them."""
+    """The schema's catalog with its declared keys only; with `inferred`, the name-implied keys added as inferred
+    foreign keys (as the catalog's own inference adds them)."""
     catalog = load_catalog(session.db.control, [schema])
+    for t in catalog.tables.values():
+        t.foreign_keys = [fk for fk in t.foreign_keys if not fk.inferred]
+        for col in t.columns:
+            if col.foreign_key is not None and col.foreign_key.inferred:
+                col.foreign_key = None
     if inferred:
         for table, column, ref in wide.UNDECLARED:
             t, target = catalog.tables[f"{schema}.{table}"], catalog.tables[f"{schema}.{ref}"]
-            if any(fk.columns == (column,) for fk in t.foreign_keys):
-                continue
             fk = ForeignKey(t.key, (column,), target.key, target.primary_key, inferred=True)
             t.foreign_keys.append(fk)
             col = t.column(column)
-            assert col is not None
-            col.foreign_key = col.foreign_key or fk
+            assert col is not None and col.foreign_key is None
+            col.foreign_key = fk
     return catalog
 
 
