@@ -19,22 +19,27 @@ __all__ = [
 
 
 class ResultFrame(pd.DataFrame):
-    """A complete result DataFrame that displays only its first `display_limit` rows with a footer."""
+    """A complete result DataFrame that displays only its first `display_limit` rows with a footer, and its
+    `chart` (an altair chart, when one is attached) under the table."""
 
-    _metadata = ["display_limit", "elapsed"]
+    _metadata = ["display_limit", "elapsed", "chart"]
     display_limit: int
     elapsed: float | None
+    chart: Any
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:  # derived frames are plain DataFrames
         return pd.DataFrame
 
     @classmethod
-    def wrap(cls, frame: pd.DataFrame, *, display_limit: int, elapsed: float | None = None) -> ResultFrame:
+    def wrap(
+        cls, frame: pd.DataFrame, *, display_limit: int, elapsed: float | None = None, chart: Any = None
+    ) -> ResultFrame:
         out = cls(frame, copy=False)
         out.attrs.update(frame.attrs)
         out.display_limit = display_limit
         out.elapsed = elapsed
+        out.chart = chart
         return out
 
     def _footer(self) -> str:
@@ -49,7 +54,15 @@ class ResultFrame(pd.DataFrame):
         return text
 
     def _repr_html_(self) -> str:  # type: ignore[override]
-        return render_table_html(pd.DataFrame(self.head(getattr(self, "display_limit", 10))), self._footer())
+        table = render_table_html(pd.DataFrame(self.head(getattr(self, "display_limit", 10))), self._footer())
+        chart = getattr(self, "chart", None)
+        if chart is None:
+            return table
+        svg = altair_svg(chart)  # static SVG: renders offline, in any notebook viewer
+        if svg is None:
+            note = "the chart is not drawn: vl-convert-python (which renders it) is not installed"
+            return table + f"<p style='color:#666;font-size:90%'>{note}</p>"
+        return table + f"<div class='pgai-chart'>{svg}</div>"
 
     def __repr__(self) -> str:
         head = pd.DataFrame(self.head(getattr(self, "display_limit", 10)))

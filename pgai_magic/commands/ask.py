@@ -11,12 +11,14 @@ from pgai_magic.errors import ConfigError
 __all__ = ["USAGE", "split_flags"]
 
 USAGE = """
-%pgai ask [--dry-run] [--accept] [--no-memory] [--schema S] [--generator auto|translator|llm] [--out VAR]
-          [--limit N] QUESTION
+%pgai ask [--dry-run] [--accept] [--no-memory] [--no-chart] [--schema S] [--generator auto|translator|llm]
+          [--out VAR] [--limit N] QUESTION
 %%pgai ask [options]            (the question in the cell body)
 %pgai ask --accept              (mark the last answer verified)
 %%pgai ask --teach "QUESTION"   (the verified SQL in the cell body)
 %pgai ask --history [--limit N]  /  %pgai ask --forget ID
+An answer shaped as a time series (a date + numbers) or a measure by category (a label + a number, up to 50 rows)
+is shown with a chart under its table (the altair chart is the result's `.chart`); --no-chart skips it.
 """
 
 # option -> takes a value
@@ -25,6 +27,7 @@ _FLAGS = {
     "--accept": False,
     "--history": False,
     "--no-memory": False,
+    "--no-chart": False,
     "--teach": True,
     "--schema": True,
     "--generator": True,
@@ -154,7 +157,10 @@ def _ask(ctx: Context, rest: str, cell: str | None) -> Any:
     )
     if isinstance(result, str):
         return result
-    frame = ResultFrame.wrap(result, display_limit=display_limit, elapsed=result.attrs.get("elapsed"))
+    from pgai_magic.workflow.autochart import answer_chart
+
+    chart = None if opts.get("--no-chart") else answer_chart(result)  # a time series or a measure by category
+    frame = ResultFrame.wrap(result, display_limit=display_limit, elapsed=result.attrs.get("elapsed"), chart=chart)
     out = opts.get("--out")
     if out:
         if not str(out).isidentifier():

@@ -9,8 +9,8 @@ from typing import Protocol, runtime_checkable
 
 from pgai_magic.catalog import Catalog
 from pgai_magic.errors import GuardError, PgaiError, SQLError, TranslationError
-from pgai_magic.nl2sql.build import join_tree
 from pgai_magic.nl2sql.llm import LLMBackend, Message
+from pgai_magic.nl2sql.schema_link import join_lines, join_paths, lexical_tables
 from pgai_magic.nl2sql.translator import Analysis, Translator
 
 __all__ = ["Generated", "Generator", "LLMGenerator", "Request", "TranslatorGenerator", "extract_sql", "linked_tables"]
@@ -63,16 +63,19 @@ class TranslatorGenerator:
         return Generated(t.sql, "translator", t.confidence, t.notes)
 
 
-def linked_tables(catalog: Catalog, analysis: Analysis | None, *, most: int = 25) -> list[str]:
-    """The tables a question names plus those that join them; every table when it names none."""
+def linked_tables(
+    catalog: Catalog, analysis: Analysis | None, *, question: str | None = None, most: int = 25
+) -> list[str]:
+    """The linked part of the schema, as table keys: the tables the question links to (the translator's links,
+    then a lexical match of its words against names, columns, comments and values), the tables on the join paths
+    between them (declared and inferred foreign keys), and the tables those reference (for their labels); at most
+    `most`. Every table (up to `most`) when the question links to none."""
     named = analysis.tables() if analysis is not None else []
-    if not named:
+    text = question if question is not None else analysis.question if analysis is not None else ""
+    seeds = list(dict.fromkeys(named + lexical_tables(catalog, text, near=named)))
+    if not seeds:
         return list(catalog.tables)[:most]
-    try:
-        tree = join_tree(catalog, set(named), named)
-        tables = list(dict.fromkeys(named + tree.tables()))
-    except TranslationError:
-        tables = named
+    tables = join_paths(catalog, seeds)
     for key in list(tables):  # the tables they reference, for names and labels
         for fk in catalog.tables[key].foreign_keys:
             if fk.ref_table in catalog.tables and fk.ref_table not in tables:
@@ -112,8 +115,11 @@ class LLMGenerator:
         self.name = f"LLM ({backend.name})"
 
     def messages(self, request: Request) -> list[Message]:
-        tables = linked_tables(request.catalog, request.analysis)
+        tables = linked_tables(request.catalog, request.analysis, question=request.question)
         parts = ["Schema:\n" + request.catalog.describe(tables)]
+        joins = join_lines(request.catalog, tables)
+        if joins:
+            parts.append("Joins (inferred: not declared, found from names and values):\n" + "\n".join(joins))
         if request.examples:
             shots = "\n\n".join(f"Question: {q}\nSQL:\n```sql\n{s}\n```" for q, s in request.examples)
             parts.append("Verified examples:\n" + shots)

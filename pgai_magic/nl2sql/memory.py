@@ -16,7 +16,7 @@ from pgai_magic.db import Database
 from pgai_magic.errors import ConfigError
 from pgai_magic.nl2sql.translator import Analysis, literals
 
-__all__ = ["SOURCES", "Memo", "QuestionMemory", "cue_signature", "template_of"]
+__all__ = ["SOURCES", "Memo", "QuestionMemory", "cue_signature", "link_signature", "template_of"]
 
 # where an answer came from, as stored and as shown
 SOURCES = {"memory": "question memory", "translator": "built-in translator", "llm": "LLM", "teach": "taught"}
@@ -58,9 +58,29 @@ def template_of(analysis: Analysis) -> tuple[str, list[tuple[str, Any]]]:
     return " ".join(words), [(kind, value) for kind, value, _s, _e in found]
 
 
+def _short(key: str | None) -> str:
+    return (key or "").rsplit(".", 1)[-1]
+
+
+def link_signature(analysis: Analysis) -> list[str]:
+    """What the question links to: 'table:orders', 'column:customers.city', 'concept:revenue',
+    'value:orders.status' (the column a value was found in: 'Berlin' and 'Germany' fill different slots), sorted."""
+    found: set[str] = set()
+    for it in analysis.items:
+        m = it.mention
+        if m is None:
+            continue
+        first = m.columns[0] if m.columns else None
+        where = f"{_short(first.table)}.{first.name}" if first is not None else _short(m.table)
+        label = m.concept if m.kind == "concept" and m.concept else where
+        found.add(f"{m.kind}:{label}")
+    return sorted(found)
+
+
 def cue_signature(analysis: Analysis) -> list[str]:
-    """The meaning-bearing cue words ('top:desc', 'agg:count', 'cmp:>', 'not:', time shapes), sorted."""
-    sig = []
+    """The meaning of a question apart from its literals: cue words ('top:desc', 'agg:count', 'cmp:>', 'not:',
+    time shapes) and its links (`link_signature`), sorted. Equal signatures: the same question, other words."""
+    sig = link_signature(analysis)
     for it in analysis.items:
         if it.kind in _NOT_CUES:
             if it.kind == "time":

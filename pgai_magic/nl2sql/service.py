@@ -11,18 +11,19 @@ import pandas as pd
 
 from pgai_magic.catalog import Catalog, CatalogCache
 from pgai_magic.errors import ConfigError, GuardError, PgaiError, SQLError, TranslationError
-from pgai_magic.nl2sql.adapt import adapt_sql
 from pgai_magic.nl2sql.embedding import LazyEmbedder
 from pgai_magic.nl2sql.generator import Generated, Generator, LLMGenerator, Request, TranslatorGenerator
 from pgai_magic.nl2sql.guard import explain, run_read_only
 from pgai_magic.nl2sql.llm import LLMBackend, backend_from_env
 from pgai_magic.nl2sql.memory import SOURCES, Memo, QuestionMemory, cue_signature, template_of
+from pgai_magic.nl2sql.reuse import Candidate, Reading, ReusePolicy
 from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, clean_question
 from pgai_magic.nl2sql.translator import Analysis, Translator
 
 __all__ = ["GENERATORS", "Answer", "Asker"]
 
 GENERATORS = ("auto", "translator", "llm")
+_READINGS_KEPT = 512  # translator readings of questions kept for the memory's reuse checks
 
 
 @dataclass
@@ -46,7 +47,8 @@ class Answer:
             text = f"from {self.generator}"
         bits = []
         if self.reused is not None:
-            bits.append(f"like {self.reused.question!r}, similarity {self.reused.similarity:.2f}")
+            why = f"{self.reused.extra['why']}, " if "why" in self.reused.extra else ""
+            bits.append(f"like {self.reused.question!r}, {why}similarity {self.reused.similarity:.2f}")
         if self.confidence is not None and self.source == "translator":
             bits.append(f"confidence {self.confidence:.2f}")
         if self.source == "llm":
@@ -73,16 +75,17 @@ def _checked(question: str) -> str:
 class Asker:
     """The question pipeline of one session: catalogs, translator, LLM backend and question memory."""
 
-    def __init__(self, session: Any, *, llm: LLMBackend | str | None = "env", reuse_threshold: float = 0.92) -> None:
+    def __init__(self, session: Any, *, llm: LLMBackend | str | None = "env", reuse: ReusePolicy | None = None) -> None:
         self.session = session
         self.db = session.db
         self.catalogs = CatalogCache()
         self.memory = QuestionMemory(self.db)
         self.embedder = LazyEmbedder(session)
-        self.reuse_threshold = reuse_threshold
+        self.reuse = reuse or ReusePolicy()
         self.last_id: int | None = None
         self.llm_error: str | None = None
         self._translators: dict[str, Translator] = {}
+        self._readings: dict[tuple[str, str, dt.date | None, str], Reading] = {}
         self.llm: LLMBackend | None = None
         self.use_llm(llm)
 
@@ -156,7 +159,7 @@ class Asker:
 
         answer = None
         if vector is not None and use_memory:
-            answer = self._from_memory(question, vector, scope, cues, lits, validate)
+            answer = self._from_memory(question, vector, scope, translator, (lits, cues), validate)
         if answer is None:
             answer = self._generate(question, catalog, translator, analysis, generator, validate, vector, scope)
         if vector is not None and remember:
@@ -183,24 +186,47 @@ class Asker:
         question: str,
         vector: Any,
         scope: str,
-        cues: list[str],
-        lits: list[tuple[str, Any]],
+        translator: Translator,
+        signature: tuple[list[tuple[str, Any]], list[str]],
         validate: Callable[[str], None],
     ) -> Answer | None:
+        """A remembered verified answer that may answer `question` (see pgai_magic.nl2sql.reuse), adapted to its
+        literals and checked by the server; None when no remembered answer is safe to reuse."""
+        lits, cues = signature
+
+        def reader(text: str) -> Reading:
+            return self._reading(translator, text)
+
         for memo in self.memory.nearest(vector, scope=scope, embedder=self.embedder.name, k=3):
-            if memo.similarity < self.reuse_threshold:
-                break
-            if sorted(memo.cues) != cues:
-                continue  # 'top' and 'bottom', 'count' and 'sum' read alike but ask different things
-            sql = adapt_sql(memo.sql, memo.literals, lits)
-            if sql is None:
+            candidate = Candidate(memo.question, memo.literals, memo.cues, memo.sql, memo.similarity)
+            decided = self.reuse.decide(candidate, question, lits, cues, reader)
+            if decided is None:
                 continue
+            sql, why = decided
             try:
                 validate(sql)
             except (GuardError, SQLError):
                 continue
+            memo.extra["why"] = why
             return Answer(question, sql, "memory", memo.similarity, reused=memo)
         return None
+
+    def _reading(self, translator: Translator, question: str) -> Reading:
+        """How the translator reads `question` (its SQL, None when it refuses, and the words it ignored); kept
+        per catalog and day, so a remembered question is read once, not at every lookup."""
+        key = (",".join(translator.catalog.schemas), translator.catalog.fingerprint, translator.today, question)
+        found = self._readings.get(key)
+        if found is None:
+            analysis = translator.analyze(question)
+            try:
+                sql: str | None = translator.translate(question).sql
+            except PgaiError:  # refused (or not a read): no reading to compare, only the signature rule applies
+                sql = None
+            found = Reading(sql, frozenset(w.lower() for w in analysis.unexplained()))
+            if len(self._readings) >= _READINGS_KEPT:
+                self._readings.clear()
+            self._readings[key] = found
+        return found
 
     def _generate(
         self,

@@ -1,0 +1,75 @@
+"""%pgai ask shows a chart under the table when the answer is a time series or a measure by category."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from pgai_magic.datasets import sales
+from pgai_magic.display import ResultFrame
+from tests.pg_helpers import drop_schema
+
+
+@pytest.fixture(scope="module")
+def shop(pg_dsn: str, session: Any) -> Iterator[str]:
+    name = f"chart_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        sales.load(conn, schema=name, seed=3, scale=0.2)
+    yield name
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        drop_schema(conn, name)
+        conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (name,))
+
+
+def _teach(ip: Any, shop: str, question: str, sql: str) -> None:
+    ip.run_cell_magic("pgai", f'ask --schema {shop} --teach "{question}"', sql)
+
+
+def _shown(ip: Any, value: Any) -> str:
+    """The HTML the notebook shows for a cell's value (what IPython's display formatter makes of it)."""
+    data, _ = ip.display_formatter.format(value)
+    return str(data.get("text/html", ""))
+
+
+def test_a_time_series_answer_shows_a_line_chart_under_its_table(ip: Any, shop: str) -> None:
+    question = "revenue for each month"
+    _teach(
+        ip,
+        shop,
+        question,
+        f"SELECT date_trunc('month', o.order_date)::date AS month, sum(i.quantity * i.unit_price) AS revenue "
+        f"FROM {shop}.orders o JOIN {shop}.order_items i USING (order_id) GROUP BY 1 ORDER BY 1",
+    )
+    value = ip.run_line_magic("pgai", f"ask --schema {shop} {question}")
+    assert isinstance(value, ResultFrame) and list(value.columns) == ["month", "revenue"] and len(value) > 1
+    assert value.chart is not None and value.chart.to_dict()["mark"]["type"] == "line"
+    shown = _shown(ip, value)
+    assert "<table" in shown and "<svg" in shown and shown.index("<table") < shown.index("<svg")
+
+
+def test_a_measure_by_category_shows_a_bar_chart(ip: Any, shop: str) -> None:
+    question = "number of customers in each country"
+    sql = f"SELECT country, count(*) AS customers FROM {shop}.customers GROUP BY country ORDER BY 2 DESC"
+    _teach(ip, shop, question, sql)
+    value = ip.run_line_magic("pgai", f"ask --schema {shop} {question}")
+    assert value.chart is not None and value.chart.to_dict()["mark"]["type"] == "bar"
+    assert "<svg" in _shown(ip, value)
+    skipped = ip.run_line_magic("pgai", f"ask --no-chart --schema {shop} {question}")
+    assert isinstance(skipped, ResultFrame) and skipped.equals(value)
+    assert skipped.chart is None
+    shown = _shown(ip, skipped)
+    assert "<table" in shown and "<svg" not in shown
+
+
+def test_answers_of_other_shapes_show_no_chart(ip: Any, shop: str) -> None:
+    question = "names and emails of the customers"
+    _teach(ip, shop, question, f"SELECT name, email FROM {shop}.customers ORDER BY name LIMIT 20")
+    listing = ip.run_line_magic("pgai", f"ask --schema {shop} {question}")
+    assert len(listing) > 1 and listing.chart is None and "<svg" not in _shown(ip, listing)
+    _teach(ip, shop, "how many orders are there", f"SELECT count(*) AS orders FROM {shop}.orders")
+    single = ip.run_line_magic("pgai", f"ask --schema {shop} how many orders are there")
+    assert len(single) == 1 and single.chart is None
