@@ -354,7 +354,7 @@ def _short(value: Any) -> str:
 _NAMED = 0.5  # share of child values found in the parent when the names match (orphans are common)
 _CODES = 0.9  # the same for a code column whose name differs from the child's
 _SAMPLE = 2000  # distinct child values checked
-_MAX_CHECKS = 80  # containment queries per catalog load
+_MAX_CHECKS = 160  # containment queries per catalog load
 _MAX_PARENT_ROWS = 2_000_000
 _CODE_NAMES = {"code", "iata", "icao", "faa", "abbr", "abbreviation", "symbol", "ticker", "iso", "tailnum", "sku"}
 _GENERIC = {"id", "name", "title", "date", "year", "month", "day", "hour", "time", "type", "status", "value"}
@@ -458,7 +458,13 @@ def _candidates(tables: Iterable[Table]) -> list[tuple[Table, Column, Table, Col
                     if why is not None:
                         found.append((child, c, parent, p, why))
     order = {"same name": 0, "table name": 1, "code": 2}
-    return sorted(found, key=lambda f: order[f[4]])
+
+    def likely(f: tuple[Table, Column, Table, Column, str]) -> tuple[int, int]:
+        parent, p = f[2], f[3]
+        keyish = parent.primary_key == (p.name,) or p.name.lower().endswith("id") or p.name.lower() in _CODE_NAMES
+        return (0 if keyish else 1, order[f[4]])
+
+    return sorted(found, key=likely)
 
 
 def infer_foreign_keys(conn: psycopg.Connection, tables: dict[str, Table]) -> list[ForeignKey]:
@@ -485,7 +491,7 @@ def infer_foreign_keys(conn: psycopg.Connection, tables: dict[str, Table]) -> li
                 if have is None or not seen or sum(v in have for v in seen) < 0.9 * len(seen):
                     continue
             if (parent.key, p.name) not in unique:
-                checks += 1
+                checks += parent.primary_key != (p.name,)  # a primary key needs no query
                 unique[(parent.key, p.name)] = _unique(conn, parent, p)
             if not unique[(parent.key, p.name)]:
                 continue
