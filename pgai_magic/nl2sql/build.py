@@ -504,6 +504,8 @@ def _duration(m: Measure, names: _Names) -> exp.Expr:
         gap = exp.Sub(this=later, expression=earlier)
         if m.column is not None and m.column.kind == "date":
             return gap
+        if m.unit in ("day", "week", "month", "year"):  # calendar days between two moments
+            return exp.Sub(this=exp.cast(later, "date"), expression=exp.cast(earlier, "date"))
         epoch = exp.Extract(this=exp.var("EPOCH"), expression=exp.Paren(this=gap))
         return exp.Div(this=epoch, expression=exp.Literal.number(86400))
 

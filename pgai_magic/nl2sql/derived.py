@@ -8,6 +8,8 @@ the start and end date' (the difference of two date columns, averaged or totalle
 
 from __future__ import annotations
 
+import re
+
 from pgai_magic.catalog import Column
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Measure
@@ -77,9 +79,12 @@ def duration(s: Assembler) -> bool:
     maximum for 'longest')."""
     toks = s.a.toks
     text = " ".join(t.text for t in toks)
-    unit = next((t.lemma for t in toks if t.kind == "word" and t.lemma in _SPAN_UNITS), None)
-    if unit is None and "how long" not in text and "duration" not in text:
+    asked = re.search(r"\b(?:how many|number of|in) (day|week|hour|minute|month|year)s?\b", text)
+    between = re.search(r"\b(day|week|hour|minute|month|year)s? (?:between|from)\b", text)
+    if not (asked or between or re.search(r"\b(how long|duration|lasted|last on average)\b", text)):
         return False
+    found = between or asked
+    unit = found.group(1) if found else None
     dated = [
         (k, it.mention.columns[0])
         for k, it in enumerate(s.items)

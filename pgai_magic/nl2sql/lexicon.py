@@ -334,6 +334,7 @@ ZH_PHRASES: dict[str, str] = {
     "天数": "days", "年薪": "annual salary", "鸢尾花": "iris", "葡萄酒": "wine", "酒精": "alcohol",
     "含量": " ", "花瓣": "petal", "花萼": "sepal", "宽度": "width", "糖尿病": "diabetes",
     "每种": "per", "岛上": "island",
+    "未被": "not", "未": "not",
     # data-changing verbs
     "删除": "delete", "删掉": "delete", "清空": "delete", "更新": "update", "修改": "update", "插入": "insert",
     "添加": "add", "创建": "create", "设置": "set",

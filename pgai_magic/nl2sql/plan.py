@@ -500,7 +500,9 @@ class Assembler:
             self.plan.filters.append(Filter(None, op, [number], measure=measure))
             self.plan.measures.append(measure)
             return
-        if self.kind(j + 1) == "unit":  # 'delayed by more than 2 hours' on a minutes column
+        if self.kind(j + 1) == "unit" and self.items[j + 1].arg == "percent":
+            self.use(j + 1)  # 'above 13 percent': the column holds the percentage itself
+        elif self.kind(j + 1) == "unit":  # 'delayed by more than 2 hours' on a minutes column
             self.use(j + 1)
             try:
                 number, note = convert(number, self.items[j + 1].arg, target.columns[0])

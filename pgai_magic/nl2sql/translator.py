@@ -236,6 +236,8 @@ class Translator:
             after_number = i > 0 and toks[i - 1].kind == "num"
             if not taken[i] and tok.kind == "word" and tok.lemma in UNITS and (after_number or spans):
                 take(Item(i, i + 1, "unit", tok.lemma))
+            elif not taken[i] and after_number and tok.text in ("percent", "%", "pct", "per cent"):
+                take(Item(i, i + 1, "unit", "percent"))  # '13 percent': the number's unit, not a share
         self._scan(toks, taken, take)
         if not light:
             for m in link_values(self.conn, self.catalog, toks, [not t for t in taken], trgm=self.trgm):
