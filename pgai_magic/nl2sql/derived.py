@@ -12,8 +12,9 @@ import re
 
 from pgai_magic.catalog import Column
 from pgai_magic.errors import TranslationError
-from pgai_magic.nl2sql.build import Measure
-from pgai_magic.nl2sql.plan import Assembler, measure_like
+from pgai_magic.nl2sql.plan import Assembler
+from pgai_magic.nl2sql.query import Measure
+from pgai_magic.nl2sql.roles import measure_like
 
 __all__ = ["duration", "share"]
 

@@ -10,10 +10,11 @@ from pgai_magic.nl2sql.build import Dim, Measure, Plan, column_distance
 from pgai_magic.nl2sql.derived import duration, share
 from pgai_magic.nl2sql.lexicon import CONCEPTS
 from pgai_magic.nl2sql.linking import Mention, SchemaIndex
-from pgai_magic.nl2sql.plan import WORSE_WHEN_HIGH, Assembler, default_agg, dim_like, groupable, measure_like
+from pgai_magic.nl2sql.plan import Assembler
+from pgai_magic.nl2sql.roles import WORSE_WHEN_HIGH, default_agg, dim_like, groupable, measure_like
 
 if TYPE_CHECKING:
-    from pgai_magic.nl2sql.translator import Analysis
+    from pgai_magic.nl2sql.analysis import Analysis
 
 __all__ = ["assemble"]
 

@@ -10,11 +10,12 @@ from typing import Any, Literal
 import psycopg
 from sqlglot import exp
 
-from pgai_magic.catalog import Catalog, words
+from pgai_magic.catalog import Catalog
 from pgai_magic.errors import TranslationError
+from pgai_magic.nl2sql.analysis import Analysis, Item, content, literals
 from pgai_magic.nl2sql.build import Plan, build
 from pgai_magic.nl2sql.intent import refuse_writes
-from pgai_magic.nl2sql.lexicon import CUES, STOPWORDS, SYNONYMS
+from pgai_magic.nl2sql.lexicon import CUES, SYNONYMS
 from pgai_magic.nl2sql.linking import (
     CachedEmbedder,
     EmbeddingLinker,
@@ -25,60 +26,14 @@ from pgai_magic.nl2sql.linking import (
     trgm_schema,
 )
 from pgai_magic.nl2sql.resolve import assemble
-from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, Tok, has_cjk, lemma, to_english, tokenize
+from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, Tok, has_cjk, tokenize
 from pgai_magic.nl2sql.timeexpr import find_time_ranges
 from pgai_magic.nl2sql.units import UNITS
+from pgai_magic.nl2sql.zhlink import zh_names, zh_to_english
 
-__all__ = ["Analysis", "Item", "Translation", "Translator", "literals"]
+__all__ = ["Analysis", "Item", "Translation", "Translator", "literals"]  # Analysis, Item, literals: nl2sql.analysis
 
 _UNITS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
-
-
-@dataclass
-class Item:
-    """A cue, mention, number or time phrase found in the question, in question order."""
-
-    start: int
-    end: int
-    kind: str
-    arg: str = ""
-    mention: Mention | None = None
-    value: Any = None
-    used: bool = False
-
-
-@dataclass
-class Analysis:
-    """A question read by the translator: tokens, what each span means, and how much of it was understood."""
-
-    question: str
-    english: str
-    toks: list[Tok]
-    items: list[Item]
-    weight: list[float]
-
-    def tables(self) -> list[str]:
-        """Tables the question names (directly or through a column or value)."""
-        found: list[str] = []
-        for it in self.items:
-            m = it.mention
-            if m is None:
-                continue
-            for key in ([m.table] if m.table else []) + [c.table for c in m.columns[:1]]:
-                if key not in found:
-                    found.append(key)
-        return found
-
-    def unexplained(self) -> list[str]:
-        return [t.text for t, w in zip(self.toks, self.weight) if w <= 0 and _content(t)]
-
-    def confidence(self) -> float:
-        content = [w for t, w in zip(self.toks, self.weight) if _content(t)]
-        return 1.0 if not content else sum(min(w, 1.0) for w in content) / len(content)
-
-
-def _content(tok: Tok) -> bool:
-    return tok.kind != "sym" and tok.text not in STOPWORDS and tok.lemma not in STOPWORDS
 
 
 @dataclass
@@ -91,25 +46,6 @@ class Translation:
     plan: Plan
     analysis: Analysis
     notes: list[str] = field(default_factory=list)
-
-
-def literals(analysis: Analysis) -> list[tuple[str, Any, int, int]]:
-    """The question's literals: ('number', 10, start, end), ('date', '2024-01-01', ...), ('value', 'Germany', ...)."""
-    found: list[tuple[str, Any, int, int]] = []
-    for it in analysis.items:
-        if it.kind == "num":
-            found.append(("number", it.value, it.start, it.end))
-        elif it.kind == "time":
-            for tok_i in range(it.start, it.end):
-                tok = analysis.toks[tok_i]
-                if tok.kind == "date":
-                    found.append(("date", tok.value.isoformat(), tok_i, tok_i + 1))
-                elif tok.kind == "num":
-                    is_year = isinstance(tok.value, int) and 1900 <= tok.value <= 2100
-                    found.append(("year" if is_year else "number", tok.value, tok_i, tok_i + 1))
-        elif it.kind == "mention" and it.mention is not None and it.mention.kind == "value":
-            found.append(("value", it.mention.value, it.start, it.end))
-    return sorted(found, key=lambda f: f[2])
 
 
 class Translator:
@@ -214,7 +150,7 @@ class Translator:
         `read` is the question's English text and tokens when already known."""
         english, toks = read if read is not None else _read(question, self.zh)
         n = len(toks)
-        weight = [1.0 if not _content(t) else 0.0 for t in toks]
+        weight = [1.0 if not content(t) else 0.0 for t in toks]
         taken = [False] * n
         items: list[Item] = []
 
@@ -243,7 +179,7 @@ class Translator:
             for m in link_values(self.conn, self.catalog, toks, [not t for t in taken], trgm=self.trgm):
                 take(Item(m.start, m.end, "mention", mention=m), m.score)
         for i, tok in enumerate(toks):
-            if taken[i] or tok.kind != "word" or not _content(tok):
+            if taken[i] or tok.kind != "word" or not content(tok):
                 continue
             fuzzy = self.index.fuzzy(toks, i)
             if fuzzy is not None:
@@ -251,7 +187,7 @@ class Translator:
         rest = [
             i
             for i, t in enumerate(toks)
-            if not taken[i] and t.kind == "word" and _content(t) and len(t.text) > 2 and t.text.isascii()
+            if not taken[i] and t.kind == "word" and content(t) and len(t.text) > 2 and t.text.isascii()
         ]
         if rest and self.embedder is not None and not light:
             if self._embedding_linker is None:
@@ -427,70 +363,13 @@ def _unexplained_names(analysis: Analysis) -> list[str]:
     spans = re.finditer(r"(?<=[a-z0-9,;:] )([A-Z][A-Za-z]+)", analysis.question)
     capital = {m.group(1).lower() for m in spans}
     for tok, w in zip(analysis.toks, analysis.weight):
-        if w <= 0 and tok.kind == "word" and tok.text in capital and _content(tok):
+        if w <= 0 and tok.kind == "word" and tok.text in capital and content(tok):
             found.append(tok.text)
     return found
 
 
 _FULL_READS = 4  # table groups read in full; with more, the likeliest by names and values
 _STRONG = 0.85  # a column, measure or value link this sure in another table group means the question spans groups
-
-
-def zh_names(catalog: Catalog) -> dict[str, str]:
-    """Chinese comments of tables and columns -> the English words of their names ('性别' -> 'gender',
-    '员工信息表' and '员工' -> 'employees'), so Chinese questions link through the comments."""
-    found: dict[str, str] = {}
-    pieces: dict[str, set[str]] = {}
-    for t in catalog.tables.values():
-        pairs = [(t.comment, t.name)] + [(c.comment, c.name) for c in t.columns]
-        for comment, name in pairs:
-            english = " ".join(lemma(w) for w in words(name))  # Chinese has no plural: 部门 is one department
-            if not comment or not has_cjk(comment) or not english:
-                continue
-            for part in re.split(r"[\s,，;；:：、。()（）\[\]【】/|]+", comment):
-                part = part.strip()
-                if not has_cjk(part):
-                    continue
-                found.setdefault(part, english)
-                for suffix in _ZH_SUFFIXES:
-                    if part.endswith(suffix) and len(part) > len(suffix) + 1:
-                        found.setdefault(part[: -len(suffix)], english)
-                for size in range(2, len(part)):
-                    for i in range(len(part) - size + 1):
-                        pieces.setdefault(part[i : i + size], set()).add(english)
-    for piece, owners in pieces.items():
-        if len(owners) == 1 and has_cjk(piece) and piece not in found:
-            found[piece] = next(iter(owners))  # '工资' of '月工资': a piece only one comment has
-    for t in catalog.tables.values():
-        for c in t.columns:
-            for v in c.values or []:
-                if has_cjk(v) and '"' not in v:
-                    found.setdefault(v, f'"{v}"')  # a stored Chinese value, linked as a quoted literal
-    return found
-
-
-_ZH_SUFFIXES = ("信息表", "数据表", "记录表", "明细表", "表", "信息", "记录", "数据", "明细", "列表")
-
-
-def _apply_zh_names(question: str, names: dict[str, str]) -> str:
-    """`question` with the longest Chinese comment phrases replaced by their names' English words."""
-    if not names:
-        return question
-    pattern = re.compile("|".join(re.escape(k) for k in sorted(names, key=len, reverse=True)))
-    return pattern.sub(lambda m: f" {names[m.group()]} ", question)
-
-
-def _zh_to_english(question: str, names: dict[str, str]) -> str:
-    """to_english, after comment phrases became names; stored Chinese values come back as quoted literals."""
-    values: list[str] = []
-
-    def hold(m: re.Match[str]) -> str:
-        values.append(m.group())
-        return f" zhvalue{len(values) - 1} "
-
-    held = re.sub(r'"[^"]*"', hold, _apply_zh_names(question, names))
-    english = to_english(held)
-    return re.sub(r"zhvalue(\d+)", lambda m: values[int(m.group(1))], english)
 
 
 def _read(question: str, names: dict[str, str] | None = None) -> tuple[str, list[Tok]]:
@@ -500,7 +379,7 @@ def _read(question: str, names: dict[str, str] | None = None) -> tuple[str, list
             f"the question is {len(question):,} characters long; questions are limited to {MAX_QUESTION_CHARS:,}"
         )
     refuse_writes(question)
-    english = _zh_to_english(question, names or {}) if has_cjk(question) else question
+    english = zh_to_english(question, names or {}) if has_cjk(question) else question
     if english is not question:
         refuse_writes(english)
     return english, tokenize(english)
@@ -512,7 +391,7 @@ def _refuse_mixed(
     """A word this group of tables does not know but another group names as a column or value: the question
     spans tables no foreign key joins, and is refused rather than answered without that word."""
     for i, (tok, w) in enumerate(zip(analysis.toks, analysis.weight)):
-        if w > 0 or not _content(tok) or tok.kind not in ("word", "quoted"):
+        if w > 0 or not content(tok) or tok.kind not in ("word", "quoted"):
             continue
         for other, read in ranked:
             hit = next(
