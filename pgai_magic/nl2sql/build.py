@@ -128,48 +128,12 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
     )
     tree = join_tree(catalog, needed, prefer)
     names = Names(catalog, tree.tables())
-    query = exp.select().from_(names.table(tree.root))
-    for fk, target in tree.joins:
-        child, parent = fk.table, fk.ref_table
-        on = exp.and_(
-            *[
-                exp.EQ(this=names.col(c, child), expression=names.col(r, parent))
-                for c, r in zip(fk.columns, fk.ref_columns)
-            ]
-        )
-        query = query.join(names.table(target), on=on, join_type="inner")
-    grain_safe = not tree.fans_out
+    query = _joined(tree, names)
 
     def agg_expr(m: Measure) -> exp.Expr:
-        if m.agg == "count" and m.column is None:
-            table = catalog.tables[str(m.table)]
-            if m.table == tree.root and grain_safe and not _child_joins(tree, str(m.table)):
-                return exp.Count(this=exp.Star())
-            return exp.Count(this=exp.Distinct(expressions=[row_key(table, catalog, names)]))
-        assert m.column is not None
-        col = names.col(m.column)
-        if m.agg == "count":
-            return exp.Count(this=exp.Distinct(expressions=[col]) if m.distinct else col)
-        if m.agg == "median":
-            return exp.WithinGroup(
-                this=exp.func("percentile_cont", exp.Literal.number(0.5)), expression=exp.Order(expressions=[col])
-            )
-        if m.agg in ("span", "diff"):
-            return duration_expr(m, names)
-        if m.agg in ("stddev", "variance"):
-            return exp.func("stddev_samp" if m.agg == "stddev" else "var_samp", col)
-        cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[m.agg]
-        return cls(this=col)
+        return _aggregate(m, tree, catalog, names)
 
-    where: list[exp.Expr] = []
-    numerator: list[exp.Expr] = []
-    for f in plan.filters:
-        if f.measure is None and f.column is not None:
-            cond = compare(names.col(f.column), f.op, f.values, f.negate)
-            if f.share and plan.share == "ratio":
-                numerator += [compare(names.col(f.column), "=", [v], False) for v in f.values]
-                continue
-            (numerator if f.share and plan.share == "rows" else where).append(cond)
+    where, numerator = _conditions(plan, names)
     measure_expr = share_of(agg_expr, plan, numerator) if plan.share is not None and plan.measures else agg_expr
     if plan.time:
         if plan.time_column is None:
@@ -178,31 +142,7 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
     if where:
         query = query.where(exp.and_(*where) if len(where) > 1 else where[0])
 
-    selects: list[exp.Expr] = []
-    groups: list[exp.Expr] = []
-    grouped: dict[int, exp.Expr] = {}  # a grouped column → what it is grouped as (itself, or its time bucket)
-    for d in plan.dims:
-        if d.bucket:
-            assert d.column is not None
-            trunc = exp.cast(exp.func("date_trunc", exp.Literal.string(d.bucket), names.col(d.column)), "date")
-            bucket = names.col(d.column) if d.bucket == "day" and d.column.kind == "date" else trunc
-            selects.append(bucket if bucket is not trunc else exp.alias_(bucket, ident(d.bucket)))
-            groups.append(bucket)
-            grouped.setdefault(id(d.column), bucket)
-        elif d.column is not None:
-            selects.append(names.col(d.column))
-            groups.append(names.col(d.column))
-            grouped[id(d.column)] = groups[-1]
-        else:
-            table = catalog.tables[str(d.table)]
-            keys = [names.col(k, table.key) for k in table.primary_key]
-            label = table.label
-            groups += keys
-            if label is not None:
-                selects.append(names.col(label))
-                groups.append(names.col(label))
-            else:
-                selects += keys
+    selects, groups, grouped = _groups(plan, catalog, names)
     aliases = {}
     for m in plan.measures:
         alias = measure_alias(m, catalog)
@@ -238,6 +178,89 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
     if plan.limit:
         query = query.limit(plan.limit)
     return query
+
+
+def _joined(tree: JoinTree, names: Names) -> exp.Select:
+    """FROM the tree's root, INNER JOIN along each foreign key (declared or inferred)."""
+    query = exp.select().from_(names.table(tree.root))
+    for fk, target in tree.joins:
+        child, parent = fk.table, fk.ref_table
+        on = exp.and_(
+            *[
+                exp.EQ(this=names.col(c, child), expression=names.col(r, parent))
+                for c, r in zip(fk.columns, fk.ref_columns)
+            ]
+        )
+        query = query.join(names.table(target), on=on, join_type="inner")
+    return query
+
+
+def _aggregate(m: Measure, tree: JoinTree, catalog: Catalog, names: Names) -> exp.Expr:
+    """The SQL aggregate of one measure; a table's rows counted distinctly where joins repeat them."""
+    if m.agg == "count" and m.column is None:
+        table = catalog.tables[str(m.table)]
+        if m.table == tree.root and not tree.fans_out and not _child_joins(tree, str(m.table)):
+            return exp.Count(this=exp.Star())
+        return exp.Count(this=exp.Distinct(expressions=[row_key(table, catalog, names)]))
+    assert m.column is not None
+    col = names.col(m.column)
+    if m.agg == "count":
+        return exp.Count(this=exp.Distinct(expressions=[col]) if m.distinct else col)
+    if m.agg == "median":
+        return exp.WithinGroup(
+            this=exp.func("percentile_cont", exp.Literal.number(0.5)), expression=exp.Order(expressions=[col])
+        )
+    if m.agg in ("span", "diff"):
+        return duration_expr(m, names)
+    if m.agg in ("stddev", "variance"):
+        return exp.func("stddev_samp" if m.agg == "stddev" else "var_samp", col)
+    cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[m.agg]
+    return cls(this=col)
+
+
+def _conditions(plan: Plan, names: Names) -> tuple[list[exp.Expr], list[exp.Expr]]:
+    """The WHERE conditions, and those of a percentage's or ratio's numerator."""
+    where: list[exp.Expr] = []
+    numerator: list[exp.Expr] = []
+    for f in plan.filters:
+        if f.measure is None and f.column is not None:
+            cond = compare(names.col(f.column), f.op, f.values, f.negate)
+            if f.share and plan.share == "ratio":
+                numerator += [compare(names.col(f.column), "=", [v], False) for v in f.values]
+                continue
+            (numerator if f.share and plan.share == "rows" else where).append(cond)
+    return where, numerator
+
+
+def _groups(plan: Plan, catalog: Catalog, names: Names) -> tuple[list[exp.Expr], list[exp.Expr], dict[int, exp.Expr]]:
+    """SELECT items and GROUP BY keys of the plan's dimensions; `grouped` maps a column to what it is grouped as
+    (itself, or its time bucket)."""
+    selects: list[exp.Expr] = []
+    groups: list[exp.Expr] = []
+    grouped: dict[int, exp.Expr] = {}
+    for d in plan.dims:
+        if d.bucket:
+            assert d.column is not None
+            trunc = exp.cast(exp.func("date_trunc", exp.Literal.string(d.bucket), names.col(d.column)), "date")
+            bucket = names.col(d.column) if d.bucket == "day" and d.column.kind == "date" else trunc
+            selects.append(bucket if bucket is not trunc else exp.alias_(bucket, ident(d.bucket)))
+            groups.append(bucket)
+            grouped.setdefault(id(d.column), bucket)
+        elif d.column is not None:
+            selects.append(names.col(d.column))
+            groups.append(names.col(d.column))
+            grouped[id(d.column)] = groups[-1]
+        else:
+            table = catalog.tables[str(d.table)]
+            keys = [names.col(k, table.key) for k in table.primary_key]
+            label = table.label
+            groups += keys
+            if label is not None:
+                selects.append(names.col(label))
+                groups.append(names.col(label))
+            else:
+                selects += keys
+    return selects, groups, grouped
 
 
 def _child_joins(tree: JoinTree, table: str) -> bool:

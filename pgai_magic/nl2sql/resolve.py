@@ -55,6 +55,48 @@ def _finish(s: Assembler, missing: list[str]) -> None:
         p.time_column = explicit.mention.columns[0]  # type: ignore[union-attr]
         explicit.used = True
     unused = [k for k, it in enumerate(items) if not it.used and it.mention is not None]
+    _implicit_measures(s, missing, unused)
+    _nested_average(s)
+    # a whole-table dim at the measure's own grain is no grouping ('average quantity per order line')
+    if len(p.measures) == 1 and p.measures[0].column is not None:
+        p.dims = [d for d in p.dims if not (d.table and d.table == p.measures[0].home)]
+    having = [f.measure for f in p.filters if f.measure is not None]
+    if having and not p.dims:
+        tables = [it.mention for it in items if it.mention is not None and it.mention.kind == "table"]
+        subject = next(
+            (m for m in tables if m.table != having[0].home),
+            None,
+        )
+        if subject is None:
+            raise TranslationError("a count or total condition needs something to group by")
+        p.dims.append(Dim(table=subject.table))
+        p.subject = subject.table
+        for k in range(len(items)):
+            if items[k].mention is subject:
+                s.use(k)
+    if not p.measures and not p.dims and p.order is None:
+        _listing(s)
+    _direction(s)
+    # the remaining table mentions join in as context ('orders from customers in Germany')
+    for it in items:
+        if not it.used and it.mention is not None and it.mention.kind == "table":
+            p.context.add(str(it.mention.table))
+            it.used = True
+    _settle_columns(s)
+    if p.time or any(d.bucket for d in p.dims):
+        if p.time_column is None:
+            p.time_column = _time_column(s)
+        for d in p.dims:
+            if d.bucket:
+                d.column = p.time_column
+        if p.time_column is None:
+            raise TranslationError("the question names a time range but none of its tables has a date column")
+
+
+def _implicit_measures(s: Assembler, missing: list[str], unused: list[int]) -> None:
+    """Measures the question names without an aggregate word ('sales by country', 'amount per region'), or
+    only by an aggregate word ('how many …': the rows of the table named)."""
+    p, items = s.plan, s.items
     # measures named without an aggregate word ('sales by country', 'revenue from online orders')
     if not p.measures:
         for k in unused:
@@ -98,26 +140,11 @@ def _finish(s: Assembler, missing: list[str]) -> None:
             if home is None:
                 raise TranslationError("the question groups by time but names nothing to count or sum")
             p.measures.append(Measure("count", table=home))
-    _nested_average(s)
-    # a whole-table dim at the measure's own grain is no grouping ('average quantity per order line')
-    if len(p.measures) == 1 and p.measures[0].column is not None:
-        p.dims = [d for d in p.dims if not (d.table and d.table == p.measures[0].home)]
-    having = [f.measure for f in p.filters if f.measure is not None]
-    if having and not p.dims:
-        tables = [it.mention for it in items if it.mention is not None and it.mention.kind == "table"]
-        subject = next(
-            (m for m in tables if m.table != having[0].home),
-            None,
-        )
-        if subject is None:
-            raise TranslationError("a count or total condition needs something to group by")
-        p.dims.append(Dim(table=subject.table))
-        p.subject = subject.table
-        for k in range(len(items)):
-            if items[k].mention is subject:
-                s.use(k)
-    if not p.measures and not p.dims and p.order is None:
-        _listing(s)
+
+
+def _direction(s: Assembler) -> None:
+    """'highest first', 'in ascending order', 'from best to worst', 'alphabetically': the order of the answer."""
+    p, items = s.plan, s.items
     direction = next((it.arg for it in items if it.kind == "dir"), None)
     if direction is not None or any(it.kind == "sort" for it in items):
         _sorted_groups(s)
@@ -126,31 +153,18 @@ def _finish(s: Assembler, missing: list[str]) -> None:
         direction = "asc" if (direction == "best") == bool(lower) else "desc"
         if p.order is not None:
             p.order = (p.order[0], direction)
-    if direction is not None and p.order is None:  # 'highest first', 'in ascending order'
-        if p.measures:
-            p.order = (p.measures[0], direction)
-        elif p.columns:
-            p.order = (p.columns[0], direction)
-        elif len(p.tables()) == 1:  # 'list airlines alphabetically': by the rows' name
-            table = s.catalog.tables[next(iter(p.tables()))]
-            text = next((c for c in table.columns if c.kind == "text"), None)
-            by = table.label or text
-            if by is not None:
-                p.order = (by, direction)
-    # the remaining table mentions join in as context ('orders from customers in Germany')
-    for it in items:
-        if not it.used and it.mention is not None and it.mention.kind == "table":
-            p.context.add(str(it.mention.table))
-            it.used = True
-    _settle_columns(s)
-    if p.time or any(d.bucket for d in p.dims):
-        if p.time_column is None:
-            p.time_column = _time_column(s)
-        for d in p.dims:
-            if d.bucket:
-                d.column = p.time_column
-        if p.time_column is None:
-            raise TranslationError("the question names a time range but none of its tables has a date column")
+    if direction is None or p.order is not None:
+        return
+    if p.measures:
+        p.order = (p.measures[0], direction)
+    elif p.columns:
+        p.order = (p.columns[0], direction)
+    elif len(p.tables()) == 1:  # 'list airlines alphabetically': by the rows' name
+        table = s.catalog.tables[next(iter(p.tables()))]
+        text = next((c for c in table.columns if c.kind == "text"), None)
+        by = table.label or text
+        if by is not None:
+            p.order = (by, direction)
 
 
 def _lower_is_better(col: Column) -> bool:

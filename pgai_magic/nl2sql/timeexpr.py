@@ -197,9 +197,15 @@ def _extra(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
 
 
 def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
-    extra = _extra(toks, i, today)
-    if extra is not None:
-        return extra
+    for reader in (_extra, _relative, _bounded, _calendar):
+        found = reader(toks, i, today)
+        if found is not None:
+            return found
+    return None
+
+
+def _relative(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
+    """past / last / previous [N] units, this unit, year to date, today, yesterday, q1 2024."""
     tok = toks[i]
     w = tok.lemma if tok.kind == "word" else ""
     nxt = toks[i + 1] if i + 1 < len(toks) else None
@@ -231,6 +237,14 @@ def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
         lo = dt.date(year, 3 * q - 2, 1)
         hi = dt.date(year + (q == 4), (3 * q) % 12 + 1, 1)
         return TimeRange(i, i + (2 if year_tok else 1), [(">=", Bound("date", lo)), ("<", Bound("date", hi))])
+    return None
+
+
+def _bounded(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
+    """after / since / from … to / before / until / between … and …"""
+    tok = toks[i]
+    w = tok.lemma if tok.kind == "word" else ""
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
     # after / since / before / until / between
     if w in ("after", "since", "from", "starting") or (w == "later" and nxt is not None and nxt.text == "than"):
         skip = 2 if w == "later" else 1
@@ -278,6 +292,13 @@ def _match(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
                     i + 2 + first[1] + last[1],
                     [(">=", Bound("date", first[0])), ("<", Bound("date", _end_of(last[0], last[2])))],
                 )
+    return None
+
+
+def _calendar(toks: list[Tok], i: int, today: dt.date) -> TimeRange | None:
+    """A month (with or without a year), an ISO date, a year."""
+    tok = toks[i]
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
     # a month (with or without a year), an ISO date, a year
     if (tok.kind == "word" and tok.text in MONTHS and tok.text != "may") or (
         tok.text == "may" and nxt is not None and _year(nxt)
