@@ -466,6 +466,16 @@ class Session:
 
         return api.split(self, name, versions, weights)
 
+    def score_model(
+        self, name: str, table: str, into: str, *, key: str | None = None, engine: str = "auto",
+        version: int | None = None, progress: Any = None, on_total: Any = None,
+    ) -> Any:  # fmt: skip
+        """Write (key, prediction) for every row of `table` into the new table `into` (engine auto|sql|python)."""
+        from pgai_magic.inference.score import score_table
+
+        return score_table(self.db.control, name, table, into, key=key, engine=engine, version=version,
+                           progress=progress, on_total=on_total)  # fmt: skip
+
     def monitor_variants(self, name: str, actual: str, *, target: str = "actual", key: str = "id") -> Any:
         """Metrics per variant of a split model on `actual` (features, outcome and key), with a significance test."""
         from pgai_magic.inference import api

@@ -18,9 +18,10 @@ USAGE = """
 %pgai model list  |  show NAME [--version V]  |  rollback NAME [--version V]
 %pgai model monitor NAME --actual "SELECT features..., actual FROM ..." [--target actual] [--no-record]
                     [--by-variant --key id]   (a split model: metrics per version, significance test)
+%pgai model score NAME --table T [--key id] --into T_SCORED [--engine auto|sql|python] [--version V]
 %pgai model split NAME --versions 1,2 [--weights 70,30]   → pgai.variant_NAME(key), pgai.predict_NAME_split(key, …)
 """
-ACTIONS = ("deploy", "train", "list", "show", "rollback", "monitor", "split")
+ACTIONS = ("deploy", "train", "list", "show", "rollback", "monitor", "split", "score")
 
 
 def _variable(ctx: Context, name: str | None, what: str) -> Any:
@@ -134,6 +135,34 @@ def _split(ctx: Context, args: list[str]) -> Any:
     return plan
 
 
+def _score(ctx: Context, args: list[str]) -> Any:
+    from tqdm.auto import tqdm
+
+    from pgai_magic.inference.score import ENGINES
+
+    parser = ArgParser("%pgai model score")
+    parser.add_argument("name")
+    parser.add_argument("--table", required=True, help="the table to score")
+    parser.add_argument("--into", required=True, help="the new table of (key, prediction)")
+    parser.add_argument("--key", help="the row key column (default: the single-column primary key)")
+    parser.add_argument("--engine", choices=ENGINES, default="auto", help="auto: time both on a sample")
+    parser.add_argument("--version", type=int, help="score with this version (default: the active one)")
+    ns = parser.parse(args)
+    bar = tqdm(total=0, unit=" rows", unit_scale=True, delay=2.0, leave=False, desc=f"scoring {ns.table}")
+
+    def total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    try:
+        result = ctx.session.score_model(ns.name, ns.table, ns.into, key=ns.key, engine=ns.engine,
+                                         version=ns.version, progress=bar.update, on_total=total)  # fmt: skip
+    finally:
+        bar.close()
+    ctx.say(result.summary())
+    return result
+
+
 def _show(ctx: Context, args: list[str]) -> Any:
     parser = ArgParser("%pgai model show")
     parser.add_argument("name")
@@ -172,5 +201,5 @@ def _model(ctx: Context, rest: str, cell: str | None) -> Any:
         ArgParser("%pgai model list").parse(tail)
         return ctx.session.models()
     handlers = {"deploy": _deploy, "train": _train, "show": _show, "rollback": _rollback, "monitor": _monitor,
-                "split": _split}  # fmt: skip
+                "split": _split, "score": _score}  # fmt: skip
     return handlers[action](ctx, tail)
