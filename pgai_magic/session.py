@@ -474,7 +474,7 @@ class Session:
         from pgai_magic.inference.score import score_table
 
         return score_table(self.db.control, name, table, into, key=key, engine=engine, version=version,
-                           progress=progress, on_total=on_total)  # fmt: skip
+                           progress=progress, on_total=on_total, fetch=self.sql)  # fmt: skip
 
     def monitor_variants(self, name: str, actual: str, *, target: str = "actual", key: str = "id") -> Any:
         """Metrics per variant of a split model on `actual` (features, outcome and key), with a significance test."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
@@ -20,11 +21,12 @@ from pgai_magic.errors import ModelError
 from pgai_magic.inference import registry
 from pgai_magic.inference.train import prepare_frame
 
-__all__ = ["ENGINES", "ScoreResult", "score_table"]
+__all__ = ["ENGINES", "ScoreResult", "score_table", "tree_nodes"]
 
 ENGINES = ("auto", "sql", "python")
 SAMPLE_ROWS = 5_000
 CHUNK_ROWS = 50_000
+SQL_NODE_LIMIT = 20_000  # above this the SQL probe alone (planning the inlined CASE tree) takes seconds
 
 
 @dataclass
@@ -92,48 +94,64 @@ def _sql_select(mv: registry.ModelVersion, table: sql.Composed, key: str, limit:
     )
 
 
-def _predict_rows(estimator: Any, X: pd.DataFrame) -> list[Any]:
+def _predict_rows(estimator: Any, X: Any) -> list[Any]:
     """sklearn's predictions; rows it refuses (missing values, unknown categories) get None, as the SQL does."""
     if len(X) == 0:
         return []
     try:
-        return [v.item() if hasattr(v, "item") else v for v in estimator.predict(X)]
+        return list(np.asarray(estimator.predict(X)).tolist())
     except ValueError:
         if len(X) == 1:
             return [None]
         half = len(X) // 2  # bisect to the refused rows: few predictions when they are few
-        return _predict_rows(estimator, X.iloc[:half]) + _predict_rows(estimator, X.iloc[half:])
+        part = X.iloc if isinstance(X, pd.DataFrame) else X
+        return _predict_rows(estimator, part[:half]) + _predict_rows(estimator, part[half:])
+
+
+def _copy_back(conn: psycopg.Connection, target: sql.Composed, key: str, keys: pd.Series, preds: list[Any]) -> None:
+    """COPY (key, prediction) rows: one CSV buffer (floats as repr, exact) unless an empty string needs quoting."""
+    copy = sql.SQL("COPY {} ({}, prediction) FROM STDIN").format(target, sql.Identifier(key))
+    values = keys.tolist()
+    if any(isinstance(v, str) and v == "" for v in [*values, *preds]):
+        with conn.cursor().copy(copy) as cp:  # '' and NULL differ: row by row
+            for k, p in zip(values, preds):
+                cp.write_row((k, p))
+        return
+    frame = pd.DataFrame({"k": keys.reset_index(drop=True), "p": pd.Series(preds, dtype=object)})
+    text = frame.to_csv(index=False, header=False, na_rep="", lineterminator="\n")
+    with conn.cursor().copy(sql.SQL("{} (FORMAT csv)").format(copy)) as cp:
+        cp.write(text.encode())
 
 
 def _python_engine(
     conn: psycopg.Connection, mv: registry.ModelVersion, estimator: Any, table: sql.Composed, key: str,
     target: sql.Composed | None, limit: int | None, progress: Callable[[int], None],
+    fetch: Callable[[str], pd.DataFrame] | None = None,
 ) -> int:  # fmt: skip
-    """Fetch key + features in chunks, predict, COPY (key, prediction) into `target` (None: predict only)."""
+    """Fetch key + features, predict in chunks, COPY (key, prediction) into `target` (None: predict only).
+
+    `fetch` runs a query into a DataFrame (the session's Arrow fast path); without it a psycopg cursor reads.
+    """
     types = [(f["name"], f["type"]) for f in mv.features]
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in [key, *mv.feature_names])
     query = sql.SQL("SELECT {} FROM {}").format(cols, table)
     if limit is not None:
         query = sql.SQL("{} LIMIT {}").format(query, sql.Literal(limit))
     names = [key, *mv.feature_names]
-    total = 0
-    with conn.transaction(), conn.cursor(name="pgai_score") as cur:
-        cur.itersize = CHUNK_ROWS
-        cur.execute(query)
-        while rows := cur.fetchmany(CHUNK_ROWS):
-            frame = pd.DataFrame.from_records(rows, columns=names)
+    if fetch is not None:
+        data = fetch(query.as_string(conn))
+    else:
+        data = pd.DataFrame.from_records(conn.execute(query).fetchall(), columns=names)
+    named = getattr(estimator, "feature_names_in_", None) is not None
+    with conn.transaction():
+        for start in range(0, len(data), CHUNK_ROWS):
+            frame = data.iloc[start : start + CHUNK_ROWS]
             X = prepare_frame(frame, types)
-            if getattr(estimator, "feature_names_in_", None) is None:
-                X = X.to_numpy()  # type: ignore[assignment]
-            preds = _predict_rows(estimator, X)
+            preds = _predict_rows(estimator, X if named else X.to_numpy())
             if target is not None:
-                copy = sql.SQL("COPY {} ({}, prediction) FROM STDIN").format(target, sql.Identifier(key))
-                with conn.cursor().copy(copy) as cp:
-                    for k, p in zip(frame[key].tolist(), preds):
-                        cp.write_row((k, p))
-            total += len(rows)
-            progress(len(rows))
-    return total
+                _copy_back(conn, target, key, frame[key], preds)
+            progress(len(frame))
+    return len(data)
 
 
 def _time(fn: Callable[[], Any]) -> float:
@@ -142,19 +160,48 @@ def _time(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
+def tree_nodes(estimator: Any) -> int:
+    """Tree nodes in the final estimator of a model (0 for models without trees)."""
+    final = estimator.steps[-1][1] if type(estimator).__name__ == "Pipeline" else estimator
+    if hasattr(final, "_predictors"):
+        return sum(len(p.nodes) for row in final._predictors for p in row)
+    trees = np.ravel(getattr(final, "estimators_", [])) if hasattr(final, "estimators_") else [final]
+    return sum(int(t.tree_.node_count) for t in trees if hasattr(t, "tree_"))
+
+
 def _choose(
-    conn: psycopg.Connection, mv: registry.ModelVersion, estimator: Any, table: sql.Composed, key: str, n: int
-) -> tuple[str, str]:
-    """Time both engines on the first SAMPLE_ROWS rows (without writing) and pick the faster."""
+    conn: psycopg.Connection, mv: registry.ModelVersion, estimator: Any, table: sql.Composed, key: str, n: int,
+    fetch: Callable[[str], pd.DataFrame] | None,
+) -> tuple[str, str]:  # fmt: skip
+    """Time both engines on the first SAMPLE_ROWS rows (without writing) and pick the faster.
+
+    The SQL sample runs under a statement timeout of the python time (at least 0.2 s): a model whose
+    SQL form is far slower (deep forests) is not made to finish it.
+    """
     sample = min(SAMPLE_ROWS, n)
+    nodes = tree_nodes(estimator)
+    if nodes > SQL_NODE_LIMIT:
+        return "python", (
+            f"the SQL form has {nodes:,} tree nodes (over {SQL_NODE_LIMIT:,}): planning and evaluating it per row "
+            "costs far more than scikit-learn's vectorised predict (bench/bench_inference.py --score)"
+        )
+    t_py = _time(lambda: _python_engine(conn, mv, estimator, table, key, None, sample, lambda _: None, fetch))
     query = sql.SQL("SELECT count(prediction) FROM ({}) AS s").format(_sql_select(mv, table, key, sample))
-    t_sql = _time(lambda: conn.execute(query).fetchone())
-    t_py = _time(lambda: _python_engine(conn, mv, estimator, table, key, None, sample, lambda _: None))
+    budget_ms = max(200, int(t_py * 1000) + 1)
+    per = 1_000_000.0 / max(sample, 1)  # seconds → ms per 1,000 rows
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(budget_ms)))
+            t_sql = _time(lambda: conn.execute(query).fetchone())
+    except psycopg.errors.QueryCanceled:
+        return "python", (
+            f"faster on a {sample:,}-row sample (fetch → predict {t_py * per:.2f} ms per 1,000 rows; the SQL "
+            f"function had not finished after {budget_ms} ms)"
+        )
     engine = "sql" if t_sql <= t_py else "python"
-    per = 1000.0 / max(sample, 1)
     return engine, (
-        f"faster on a {sample:,}-row sample (SQL function {t_sql * per * 1000:.2f} ms per 1,000 rows, "
-        f"fetch → predict {t_py * per * 1000:.2f} ms per 1,000 rows)"
+        f"faster on a {sample:,}-row sample (SQL function {t_sql * per:.2f} ms per 1,000 rows, "
+        f"fetch → predict {t_py * per:.2f} ms per 1,000 rows)"
     )
 
 
@@ -169,6 +216,7 @@ def score_table(
     version: int | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    fetch: Callable[[str], pd.DataFrame] | None = None,
 ) -> ScoreResult:
     """Write (key, prediction) for every row of `table` into the new table `into`; shapes: one row per input row.
 
@@ -197,7 +245,7 @@ def score_table(
     estimator = registry.load(conn, name, mv.version) if engine != "sql" else None
     reason = f"--engine {engine}"
     if engine == "auto":
-        engine, reason = _choose(conn, mv, estimator, source, key, n)
+        engine, reason = _choose(conn, mv, estimator, source, key, n, fetch)
     start = time.perf_counter()
     if engine == "sql":
         conn.execute(sql.SQL("CREATE TABLE {} AS {}").format(target, _sql_select(mv, source, key, None)))
@@ -208,5 +256,5 @@ def score_table(
         )
         with conn.transaction():
             conn.execute(create)
-            n = _python_engine(conn, mv, estimator, source, key, target, None, step)
+            n = _python_engine(conn, mv, estimator, source, key, target, None, step, fetch)
     return ScoreResult(name, mv.version, table, into, n, engine, reason, time.perf_counter() - start)

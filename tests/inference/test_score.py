@@ -99,3 +99,20 @@ def test_score_command_says_which_engine_and_refuses_bad_input(session, schema, 
         run(ctx, f"score {model_name} --table {schema}.people --key nope --into {schema}.other", None)
     with pytest.raises(ModelError, match="no table"):
         run(ctx, f"score {model_name} --table {schema}.ghost --key id --into {schema}.other", None)
+
+
+def test_auto_skips_the_sql_probe_for_large_forests(session, schema, model_name, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pgai_magic.inference import score
+
+    frame = _data(400)
+    est = _model("forest", frame)
+    nodes = score.tree_nodes(est)
+    assert nodes == sum(t.tree_.node_count for t in est[-1].estimators_) and nodes > 100
+    assert score.tree_nodes(_model("linear", frame)) == 0
+    session.deploy(est, model_name)
+    session.persist(frame, table=f"{schema}.big")
+    monkeypatch.setattr(score, "SQL_NODE_LIMIT", 100)
+    result = session.score_model(model_name, f"{schema}.big", f"{schema}.big_scored", key="id")
+    assert result.engine == "python" and f"{nodes:,} tree nodes (over 100)" in result.reason
+    with pytest.raises(ModelError, match="unknown engine 'gpu'"):
+        session.score_model(model_name, f"{schema}.big", f"{schema}.x", key="id", engine="gpu")
