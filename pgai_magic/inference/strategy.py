@@ -68,9 +68,8 @@ def decide(strategy: str, version: int, metrics: Mapping[str, Any], task: str, a
     assert new is not None and old is not None
     better = new > old if higher else new < old
     where = str(metrics.get("split", "")) or "its data"
+    there = str(active.metrics.get("split", "")) or "its data"
     verdict = "better than" if better else "not better than"
     winner = version if better else active.version
-    return Decision(
-        better,
-        f"{key} {new:.4g} ({where}) is {verdict} v{active.version}'s {old:.4g}: v{winner} is active",
-    )
+    theirs = f"{old:.4g}" if there == where else f"{old:.4g} ({there})"  # measured on other data: say so
+    return Decision(better, f"{key} {new:.4g} ({where}) is {verdict} v{active.version}'s {theirs}: v{winner} is active")

@@ -25,18 +25,22 @@ def model_name(session):  # type: ignore[no-untyped-def]
         pass
 
 
-def _active(version: int, task: str, **metrics: float) -> SimpleNamespace:
+def _active(version: int, task: str, **metrics: float | str) -> SimpleNamespace:
     return SimpleNamespace(version=version, task=task, metrics=metrics)
 
 
 def test_decide_compares_the_headline_metric() -> None:
     assert decide("best", 1, {"auc": 0.7}, "classification", None).activate  # the first version
-    holder = _active(2, "classification", auc=0.82)
+    holder = _active(2, "classification", auc=0.82, split="holdout")
     worse = decide("best", 3, {"auc": 0.77, "split": "holdout"}, "classification", holder)
     assert not worse.activate and worse.reason == (
         "auc 0.77 (holdout) is not better than v2's 0.82: v2 is active"
     )  # the issue's case: AUC 0.77 must not replace 0.82
     assert decide("best", 3, {"auc": 0.9}, "classification", _active(2, "classification", auc=0.82)).activate
+    other = _active(2, "classification", auc=0.95, split="deploy data")
+    assert decide("best", 3, {"auc": 0.9, "split": "holdout"}, "classification", other).reason == (
+        "auc 0.9 (holdout) is not better than v2's 0.95 (deploy data): v2 is active"
+    )
     tie = decide("best", 3, {"auc": 0.82}, "classification", _active(2, "classification", auc=0.82))
     assert not tie.activate
     # no AUC on one side: accuracy decides; regression: lower RMSE is better
