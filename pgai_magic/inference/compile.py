@@ -10,7 +10,7 @@ from typing import Any
 from psycopg import sql
 
 from pgai_magic.errors import ModelError
-from pgai_magic.inference.estimators import SUPPORTED_ESTIMATORS, compile_estimator
+from pgai_magic.inference.estimators import SUPPORTED_ESTIMATORS, accepts_missing, compile_estimator
 from pgai_magic.inference.hist import HIST, compile_hist, hist_inputs
 from pgai_magic.inference.sqlexpr import Col, f8
 from pgai_magic.inference.transforms import SUPPORTED_TRANSFORMERS, Context, transform
@@ -177,6 +177,8 @@ def compile_model(
             raise ModelError(f"{type(final).__name__} receives a text column ({col.sql}): encode it in the pipeline")
     out = compile_hist(final, cols, refs) if hist else compile_estimator(final, cols, refs)
     refused = [f"{refs[i]} IS NULL" for i in sorted(ctx.refuse)] + ctx.refuse_when
+    if ctx.unknown_missing and not (hist or accepts_missing(final)):
+        refused += ctx.unknown_missing
     if refused:  # NULL where scikit-learn raises (a missing value or unknown category some step refuses)
         test = " OR ".join(refused)
         out.predict = f"(CASE WHEN {test} THEN NULL ELSE {out.predict} END)"

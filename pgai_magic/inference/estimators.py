@@ -23,7 +23,15 @@ from pgai_magic.inference.sqlexpr import (
     sum_sql,
 )
 
-__all__ = ["MAX_NODES", "SUPPORTED_ESTIMATORS", "Output", "classes_of", "compile_estimator", "pick_label"]
+__all__ = [
+    "MAX_NODES",
+    "SUPPORTED_ESTIMATORS",
+    "Output",
+    "accepts_missing",
+    "classes_of",
+    "compile_estimator",
+    "pick_label",
+]
 
 LINEAR_REGRESSORS = ("LinearRegression", "Ridge", "RidgeCV", "Lasso", "LassoCV", "ElasticNet", "ElasticNetCV")
 LINEAR_CLASSIFIERS = ("LogisticRegression", "LogisticRegressionCV")
@@ -101,7 +109,7 @@ def _logistic(est: Any, cols: Sequence[Col], names: Sequence[str]) -> Output:
 
 
 # -- trees ----------------------------------------------------------------------------
-def _accepts_missing(est: Any) -> bool:
+def accepts_missing(est: Any) -> bool:
     """Whether sklearn itself predicts on NaN input for this model (then NULL follows the NaN route)."""
     probe = np.full((1, int(est.n_features_in_)), np.nan)
     try:
@@ -180,7 +188,7 @@ def _tree_model(est: Any, cols: Sequence[Col], names: Sequence[str]) -> Output:
     is_forest = type(est).__name__ in FORESTS
     trees = list(est.estimators_) if is_forest else [est]
     _check_size(trees)
-    missing = _accepts_missing(est)
+    missing = accepts_missing(est)
     n = float(len(trees))
 
     def ensemble(leaf_of: Callable[[np.ndarray], str]) -> str:
@@ -224,7 +232,7 @@ def _boosting(est: Any, cols: Sequence[Col], names: Sequence[str]) -> Output:
         raise ModelError(f"gradient boosting with init={type(init).__name__} cannot be compiled: use the default init")
     stages = est.estimators_
     _check_size([t for row in stages for t in row])
-    missing = _accepts_missing(est)
+    missing = accepts_missing(est)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = est._raw_predict_init(np.zeros((1, int(est.n_features_in_)), dtype=np.float32))[0]

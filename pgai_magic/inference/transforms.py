@@ -27,13 +27,16 @@ class Context:
     `refuse` collects the inputs whose missing value (NULL or NaN) scikit-learn refuses at some step
     (an imputer for another marker, a discretizer, an encoder with handle_unknown='error'): the
     compiled model returns NULL for them, whatever the final estimator would do with a missing value;
-    `refuse_when` holds further conditions (an unknown category where sklearn raises) that give NULL.
+    `refuse_when` holds further conditions (an unknown category where sklearn raises) that give NULL;
+    `unknown_missing` the conditions under which an encoder turns a known input into NaN (an unknown
+    category encoded as NaN): NULL too when the final estimator refuses missing values.
     """
 
     names: list[str]
     kinds: list[str | None]
     refuse: set[int] = field(default_factory=set)
     refuse_when: list[str] = field(default_factory=list)
+    unknown_missing: list[str] = field(default_factory=list)
 
     def require(self, col: Col, kind: str, why: str) -> None:
         """Record that raw input `col.source` must be of `kind` ('num' or 'text')."""
@@ -231,6 +234,8 @@ def _ordinal(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
         other = "NULL" if unknown is None or _is_missing(unknown) else f8(float(unknown))
         if unknown is None:  # handle_unknown='error': sklearn raises on an unknown category
             ctx.refuse_when.append(f"({_known_test(col, cats, kind, missing_code is not None)}) IS NOT TRUE")
+        elif other == "NULL":  # unknown → NaN: a missing value for the final estimator, which may refuse it
+            ctx.unknown_missing.append(f"({_known_test(col, cats, kind, True)}) IS NOT TRUE")
         null_out = missing_code == "NULL" if missing_code is not None else other == "NULL"
         nulls = col.nulls if null_out else frozenset()
         out.append(Col(f"(CASE {' '.join(whens)} ELSE {other} END)", "num", None, nulls))

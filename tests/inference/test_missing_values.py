@@ -174,3 +174,19 @@ def test_nan_and_null_take_the_same_branch(conn: psycopg.Connection, schema: str
     for missing in ("null", "nan"):
         labels, _, _ = sql_scores(conn, schema, plain, row, missing)
         assert labels == [None]  # sklearn raises on NaN: documented as NULL
+
+
+def test_unknown_category_encoded_as_nan_follows_the_final_estimator(conn: psycopg.Connection, schema: str) -> None:
+    """OrdinalEncoder(unknown_value=NaN): trees that take NaN route it; GradientBoosting refuses it (NULL)."""
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"c": rng.choice(["a", "b", "c"], size=120).astype(object), "x": rng.normal(size=120)})
+    y = ((X["c"] == "b") | (X["x"] > 0.5)).astype(int)
+    enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
+    test = X.copy()
+    test.loc[test.index[:6], "c"] = "zzz"
+    for model, refused in (
+        (DecisionTreeClassifier(max_depth=3, random_state=0), 0),
+        (GradientBoostingClassifier(n_estimators=3), 6),
+    ):
+        est = make_pipeline(ColumnTransformer([("c", enc, ["c"])], remainder="passthrough"), model).fit(X, y)
+        assert check_model(conn, schema, est, test, probe_all=True)["refused"] == refused
