@@ -389,15 +389,18 @@ class Session:
         target: str | None = None,
         metrics: Mapping[str, Any] | None = None,
         types: Mapping[str, str] | None = None,
+        strategy: str = "newest",
     ) -> Any:
         """Compile a fitted estimator/Pipeline to pgai.predict_NAME (+ predict_proba_NAME); a new version.
 
         `features` default to the estimator's `feature_names_in_`; `data` (the training frame) adds a
-        drift snapshot and argument types, with `target` also the metrics on it.
+        drift snapshot and argument types, with `target` also the metrics on it. `strategy`: newest
+        (activate), best (only if its metric beats the active version's) or never.
         """
         from pgai_magic.inference import api
 
-        return api.deploy(self, estimator, name, features, data=data, target=target, metrics=metrics, types=types)
+        return api.deploy(self, estimator, name, features, data=data, target=target, metrics=metrics, types=types,
+                          strategy=strategy)  # fmt: skip
 
     def train(
         self,
@@ -410,12 +413,16 @@ class Session:
         task: str | None = None,
         random_state: int = 0,
         params: Mapping[str, Any] | None = None,
+        strategy: str = "best",
     ) -> Any:
-        """Train on `query`'s rows in the kernel (held-out split, metrics stored), then deploy as `name`."""
+        """Train on `query`'s rows in the kernel (held-out split, metrics stored), then deploy as `name`.
+
+        `strategy` best (default) activates it only when its held-out metric beats the active version's.
+        """
         from pgai_magic.inference import api
 
         return api.train(self, name, target, query, algorithm=algorithm, test_size=test_size, task=task,
-                         random_state=random_state, params=params)  # fmt: skip
+                         random_state=random_state, params=params, strategy=strategy)  # fmt: skip
 
     def models(self) -> pd.DataFrame:
         """Deployed models: active version, algorithm, features, headline metrics."""
@@ -452,6 +459,28 @@ class Session:
         from pgai_magic.inference import registry
 
         return registry.drop(self.db.control, name)
+
+    def split_model(self, name: str, versions: list[int], weights: list[int] | None = None) -> Any:
+        """A/B split: pgai.variant_NAME(key text) → version and pgai.predict[_proba]_NAME_split(key, features…)."""
+        from pgai_magic.inference import api
+
+        return api.split(self, name, versions, weights)
+
+    def score_model(
+        self, name: str, table: str, into: str, *, key: str | None = None, engine: str = "auto",
+        version: int | None = None, progress: Any = None, on_total: Any = None,
+    ) -> Any:  # fmt: skip
+        """Write (key, prediction) for every row of `table` into the new table `into` (engine auto|sql|python)."""
+        from pgai_magic.inference.score import score_table
+
+        return score_table(self.db.control, name, table, into, key=key, engine=engine, version=version,
+                           progress=progress, on_total=on_total, fetch=self.sql)  # fmt: skip
+
+    def monitor_variants(self, name: str, actual: str, *, target: str = "actual", key: str = "id") -> Any:
+        """Metrics per variant of a split model on `actual` (features, outcome and key), with a significance test."""
+        from pgai_magic.inference import api
+
+        return api.monitor_variants(self, name, actual, actual=target, key=key)
 
     # -- insights --------------------------------------------------------------------
     def insights(

@@ -16,11 +16,13 @@ from pgai_magic.inference.compile import CompiledModel, compile_model
 TOL = 1e-9
 
 
-def _column(values: pd.Series, sqltype: str) -> list[Any]:
+def _column(values: pd.Series, sqltype: str, missing: str = "null") -> list[Any]:
+    """SQL values of a column; a missing number is sent as NULL, as float8 'NaN', or alternately ('mixed')."""
     out: list[Any] = []
-    for v in values.tolist():
+    for i, v in enumerate(values.tolist()):
         if v is None or (isinstance(v, float) and np.isnan(v)):
-            out.append(None)
+            nan = sqltype == "float8" and (missing == "nan" or (missing == "mixed" and i % 2 == 0))
+            out.append(float("nan") if nan else None)
         elif sqltype == "float8":
             out.append(float(v))
         elif sqltype == "boolean":
@@ -31,7 +33,7 @@ def _column(values: pd.Series, sqltype: str) -> list[Any]:
 
 
 def sql_scores(
-    conn: psycopg.Connection, schema: str, est: Any, X: pd.DataFrame, **compile_kw: Any
+    conn: psycopg.Connection, schema: str, est: Any, X: pd.DataFrame, missing: str = "null", **compile_kw: Any
 ) -> tuple[list[Any], list[Any] | None, CompiledModel]:
     """Compile `est`, create its functions in `schema`, and score every row of X in one query."""
     cm = compile_model(est, **compile_kw)
@@ -39,7 +41,7 @@ def sql_scores(
     conn.execute(cm.create_function(schema, fname))
     if cm.proba_sql is not None:
         conn.execute(cm.create_function(schema, fname + "_p", "predict_proba"))
-    arrays = [_column(X[name], sqltype) for name, sqltype in cm.features]
+    arrays = [_column(X[name], sqltype, missing) for name, sqltype in cm.features]
     unnest = sql.SQL(", ").join(sql.SQL("%s::{}[]").format(sql.SQL(t)) for _, t in cm.features)
     cols = sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(cm.features)))
     call = sql.SQL(", ").join(sql.SQL("u.{}").format(sql.Identifier(f"c{i}")) for i in range(len(cm.features)))
@@ -65,16 +67,25 @@ def _sk_row_ok(est: Any, row: pd.DataFrame) -> bool:
     return True
 
 
-def check_model(conn: psycopg.Connection, schema: str, est: Any, X: pd.DataFrame, **compile_kw: Any) -> dict[str, Any]:
+def check_model(
+    conn: psycopg.Connection,
+    schema: str,
+    est: Any,
+    X: pd.DataFrame,
+    missing: str = "null",
+    probe_all: bool = False,
+    **compile_kw: Any,
+) -> dict[str, Any]:
     """Assert SQL and sklearn agree on every row of X (labels equal, numbers within 1e-9).
 
-    Rows sklearn refuses (missing values the model cannot take) must come back NULL from SQL.
+    Rows sklearn refuses (missing values the model cannot take; any row when `probe_all`, e.g. unknown
+    categories) must come back NULL from SQL. `missing`: send missing numbers as NULL, NaN or 'mixed'.
     """
-    labels, proba, cm = sql_scores(conn, schema, est, X, **compile_kw)
+    labels, proba, cm = sql_scores(conn, schema, est, X, missing, **compile_kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        has_nan = X.isna().any(axis=1).to_numpy()
-        ok = np.array([True if not has_nan[i] else _sk_row_ok(est, X.iloc[[i]]) for i in range(len(X))])
+        probe = np.ones(len(X), dtype=bool) if probe_all else X.isna().any(axis=1).to_numpy()
+        ok = np.array([True if not probe[i] else _sk_row_ok(est, X.iloc[[i]]) for i in range(len(X))])
         good = X[ok]
         sk_pred = est.predict(good) if len(good) else np.array([])
         sk_proba = est.predict_proba(good) if cm.proba_sql is not None and len(good) else None

@@ -156,13 +156,15 @@ def test_model_command(session, churn_tables, model_name) -> None:  # type: igno
     assert any(f"pgai.predict_proba_{model_name}(age float8" in line for line in said)
     mv2 = run(
         ctx,
-        f'train {model_name} --target churned --from "SELECT {FEATURES}, churned FROM {base}" --test-size 0.3',
+        f'train {model_name} --target churned --from "SELECT {FEATURES}, churned FROM {base}" '
+        "--test-size 0.3 --deploy newest",
         None,
     )
     assert mv2.version == 2 and mv2.metrics["n_test"] == 600
     listing = run(ctx, "list", None)
     assert model_name in set(listing["name"])
-    assert run(ctx, f"show {model_name} --version 1", None)["algorithm"] == "LogisticRegression"
+    table = run(ctx, f"show {model_name} --version 1", None)
+    assert table.loc[1, "algorithm"] == "LogisticRegression" and table.loc[2, "active"] == "✓"
     assert run(ctx, f"rollback {model_name}", None).version == 1
     report = run(ctx, f"monitor {model_name} --no-record", f"SELECT {FEATURES}, churned AS actual FROM {drifted}")
     assert report.version == 1 and "accuracy" in said[-1] + " ".join(said)

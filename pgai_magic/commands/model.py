@@ -7,16 +7,21 @@ from typing import Any
 from pgai_magic.commands import ArgParser, Context, command, split_args
 from pgai_magic.display import altair_svg
 from pgai_magic.errors import ConfigError
+from pgai_magic.inference.strategy import STRATEGIES
 
 __all__ = ["USAGE"]
 
 USAGE = """
-%pgai model deploy VAR --name NAME [--features a,b,c] [--data DF] [--target COL]
+%pgai model deploy VAR --name NAME [--features a,b,c] [--data DF] [--target COL] [--deploy newest|best|never]
 %pgai model train NAME --target COL --from "SELECT ..." [--algorithm A] [--test-size 0.2] [--task T]
+                  [--deploy best|newest|never]   (best: activate only if the held-out metric is better)
 %pgai model list  |  show NAME [--version V]  |  rollback NAME [--version V]
 %pgai model monitor NAME --actual "SELECT features..., actual FROM ..." [--target actual] [--no-record]
+                    [--by-variant --key id]   (a split model: metrics per version, significance test)
+%pgai model score NAME --table T [--key id] --into T_SCORED [--engine auto|sql|python] [--version V]
+%pgai model split NAME --versions 1,2 [--weights 70,30]   → pgai.variant_NAME(key), pgai.predict_NAME_split(key, …)
 """
-ACTIONS = ("deploy", "train", "list", "show", "rollback", "monitor")
+ACTIONS = ("deploy", "train", "list", "show", "rollback", "monitor", "split", "score")
 
 
 def _variable(ctx: Context, name: str | None, what: str) -> Any:
@@ -34,22 +39,27 @@ def _deploy(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("--features", help="comma-separated argument names (default: feature_names_in_)")
     parser.add_argument("--data", help="training DataFrame variable: drift snapshot and argument types")
     parser.add_argument("--target", help="outcome column of --data: metrics on it")
+    parser.add_argument("--deploy", choices=STRATEGIES, default="newest", help="which version becomes active")
     ns = parser.parse(args)
     estimator = _variable(ctx, ns.var, "the estimator")
     data = _variable(ctx, ns.data, "--data")
     features = [f.strip() for f in ns.features.split(",") if f.strip()] if ns.features else None
-    mv = ctx.session.deploy(estimator, ns.name, features, data=data, target=ns.target)
+    mv = ctx.session.deploy(estimator, ns.name, features, data=data, target=ns.target, strategy=ns.deploy)
     _announce(ctx, mv)
     return mv
 
 
 def _announce(ctx: Context, mv: Any) -> None:
-    ctx.say(f"deployed {mv.name} v{mv.version} ({mv.algorithm})")
-    for sig in mv.signatures().values():
-        ctx.say(f"  {sig}")
+    state = "active" if mv.active else "stored, not active"
+    ctx.say(f"{mv.name} v{mv.version} ({mv.algorithm}): {state}")
+    if mv.decision:
+        ctx.say(f"  {mv.decision}")
     shown = {k: round(v, 4) for k, v in mv.metrics.items() if k in ("accuracy", "auc", "mae", "rmse", "r2")}
     if shown:
-        ctx.say(f"  metrics: {shown}")
+        ctx.say(f"  metrics ({mv.metrics.get('split', 'as given')}): {shown}")
+    for sig in mv.signatures().values():
+        ctx.say(f"  {sig}" if mv.active else f"  {sig}  (calls the active version)")
+    ctx.say(f"  this version: pgai.{mv.functions['predict']}(...)")
 
 
 def _train(ctx: Context, args: list[str]) -> Any:
@@ -60,8 +70,10 @@ def _train(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("--algorithm", help="gradient_boosting (default), random_forest, decision_tree, linear, ...")
     parser.add_argument("--test-size", type=float, default=0.2)
     parser.add_argument("--task", choices=["classification", "regression"])
+    parser.add_argument("--deploy", choices=STRATEGIES, default="best", help="which version becomes active")
     ns = parser.parse(args)
-    mv = ctx.session.train(ns.name, ns.target, ns.query, algorithm=ns.algorithm, test_size=ns.test_size, task=ns.task)
+    mv = ctx.session.train(ns.name, ns.target, ns.query, algorithm=ns.algorithm, test_size=ns.test_size, task=ns.task,
+                           strategy=ns.deploy)  # fmt: skip
     _announce(ctx, mv)
     return mv
 
@@ -72,7 +84,11 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("--actual", required=True, help="SELECT returning the features and the actual outcome")
     parser.add_argument("--target", default="actual", help="the outcome column of --actual (default: actual)")
     parser.add_argument("--no-record", action="store_true", help="do not keep this check in pgai.model_monitoring")
+    parser.add_argument("--by-variant", action="store_true", help="compare the versions of the model's A/B split")
+    parser.add_argument("--key", default="id", help="the split key column of --actual (with --by-variant)")
     ns = parser.parse(args)
+    if ns.by_variant:
+        return _monitor_variants(ctx, ns)
     report = ctx.session.monitor(ns.name, ns.actual, target=ns.target, record=not ns.no_record)
     ctx.say(report.summary())
     for note in report.notes:
@@ -85,6 +101,68 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
     return report
 
 
+def _monitor_variants(ctx: Context, ns: Any) -> Any:
+    report = ctx.session.monitor_variants(ns.name, ns.actual, target=ns.target, key=ns.key)
+    ctx.say(report.summary())
+    svg = altair_svg(report.chart())
+    if svg:
+        ctx.show_html(f"<div class='pgai-chart'>{svg}</div>")
+    else:
+        ctx.show(report.chart())
+    return report
+
+
+def _ints(text: str, what: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"{what} must be comma-separated integers, e.g. 1,2 — got {text!r}") from None
+
+
+def _split(ctx: Context, args: list[str]) -> Any:
+    parser = ArgParser("%pgai model split")
+    parser.add_argument("name")
+    parser.add_argument("--versions", required=True, help="comma-separated versions, e.g. 1,2")
+    parser.add_argument("--weights", help="comma-separated integer weights, e.g. 70,30 (default: equal)")
+    ns = parser.parse(args)
+    versions = _ints(ns.versions, "--versions")
+    weights = _ints(ns.weights, "--weights") if ns.weights else None
+    plan = ctx.session.split_model(ns.name, versions, weights)
+    shares = ", ".join(f"v{v} {share:.1%}" for v, share in plan.shares().items())
+    ctx.say(f"split {plan.name}: {shares} by md5 of the key")
+    ctx.say(f"  pgai.variant_{plan.name}(key text) → integer (the version)")
+    ctx.say(f"  pgai.predict_{plan.name}_split(key text, features…) (and predict_proba_{plan.name}_split)")
+    return plan
+
+
+def _score(ctx: Context, args: list[str]) -> Any:
+    from tqdm.auto import tqdm
+
+    from pgai_magic.inference.score import ENGINES
+
+    parser = ArgParser("%pgai model score")
+    parser.add_argument("name")
+    parser.add_argument("--table", required=True, help="the table to score")
+    parser.add_argument("--into", required=True, help="the new table of (key, prediction)")
+    parser.add_argument("--key", help="the row key column (default: the single-column primary key)")
+    parser.add_argument("--engine", choices=ENGINES, default="auto", help="auto: time both on a sample")
+    parser.add_argument("--version", type=int, help="score with this version (default: the active one)")
+    ns = parser.parse(args)
+    bar = tqdm(total=0, unit=" rows", unit_scale=True, delay=2.0, leave=False, desc=f"scoring {ns.table}")
+
+    def total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    try:
+        result = ctx.session.score_model(ns.name, ns.table, ns.into, key=ns.key, engine=ns.engine,
+                                         version=ns.version, progress=bar.update, on_total=total)  # fmt: skip
+    finally:
+        bar.close()
+    ctx.say(result.summary())
+    return result
+
+
 def _show(ctx: Context, args: list[str]) -> Any:
     parser = ArgParser("%pgai model show")
     parser.add_argument("name")
@@ -92,7 +170,10 @@ def _show(ctx: Context, args: list[str]) -> Any:
     ns = parser.parse(args)
     from pgai_magic.display import StatusInfo
 
-    return StatusInfo(ctx.session.model_info(ns.name, ns.version))  # a readable two-column table
+    info = ctx.session.model_info(ns.name, ns.version)
+    table = info.pop("versions")
+    ctx.show(StatusInfo(info))  # a readable two-column table, then the versions with their metrics
+    return table
 
 
 def _rollback(ctx: Context, args: list[str]) -> Any:
@@ -105,7 +186,7 @@ def _rollback(ctx: Context, args: list[str]) -> Any:
     return mv
 
 
-@command("model", "deploy, train, list, show, roll back and monitor in-database models", USAGE)
+@command("model", "deploy, train, list, show, roll back, split and monitor in-database models", USAGE)
 def _model(ctx: Context, rest: str, cell: str | None) -> Any:
     args = split_args(rest)
     if not args or args[0] not in ACTIONS:
@@ -119,5 +200,6 @@ def _model(ctx: Context, rest: str, cell: str | None) -> Any:
     if action == "list":
         ArgParser("%pgai model list").parse(tail)
         return ctx.session.models()
-    handlers = {"deploy": _deploy, "train": _train, "show": _show, "rollback": _rollback, "monitor": _monitor}
+    handlers = {"deploy": _deploy, "train": _train, "show": _show, "rollback": _rollback, "monitor": _monitor,
+                "split": _split, "score": _score}  # fmt: skip
     return handlers[action](ctx, tail)

@@ -12,6 +12,7 @@ from psycopg import sql
 from pgai_magic import convert
 from pgai_magic.errors import ModelError
 from pgai_magic.inference import registry
+from pgai_magic.inference.abtest import compare_variants
 from pgai_magic.inference.compile import compile_model
 from pgai_magic.inference.monitor import (
     MonitorReport,
@@ -22,13 +23,14 @@ from pgai_magic.inference.monitor import (
     profile,
     regression_metrics,
 )
+from pgai_magic.inference.splits import Split, create_split, get_split
 from pgai_magic.inference.train import evaluate, feature_types, fit
 from pgai_magic.sqltext import Statement, split_statements
 
 if TYPE_CHECKING:
     from pgai_magic.session import Session
 
-__all__ = ["deploy", "model_info", "monitor", "train"]
+__all__ = ["deploy", "model_info", "monitor", "monitor_variants", "split", "train"]
 
 
 def _single_query(query: str, what: str) -> str:
@@ -48,8 +50,13 @@ def deploy(
     target: str | None = None,
     metrics: Mapping[str, Any] | None = None,
     types: Mapping[str, str] | None = None,
+    strategy: str = "newest",
 ) -> registry.ModelVersion:
-    """Compile, register as the next version, and swap pgai.predict_NAME to it."""
+    """Compile, register as the next version, and swap pgai.predict_NAME to it as `strategy` decides.
+
+    strategy: 'newest' (default here: the user chose this estimator), 'best' or 'never' (see
+    strategy.decide); the version's `decision` says which version is active and why.
+    """
     registry.validate_name(name)
     if isinstance(features, str):
         features = [f.strip() for f in features.split(",") if f.strip()]
@@ -81,8 +88,9 @@ def deploy(
             X: Any = known[[str(f) for f in fitted]] if fitted is not None else known[[n for n, _ in feats]].to_numpy()
             stored = {**evaluate(estimator, X, known[target], compiled.task), "split": "deploy data", **stored}
     return registry.deploy(
-        session.db.control, compiled, estimator, name, target=target, metrics=stored, profile=snapshot
-    )
+        session.db.control, compiled, estimator, name, target=target, metrics=stored, profile=snapshot,
+        strategy=strategy,
+    )  # fmt: skip
 
 
 def train(
@@ -96,8 +104,13 @@ def train(
     task: str | None = None,
     random_state: int = 0,
     params: Mapping[str, Any] | None = None,
+    strategy: str = "best",
 ) -> registry.ModelVersion:
-    """Fetch `query`, fit with a held-out split, store the metrics and the profile, deploy."""
+    """Fetch `query`, fit with a held-out split, store the metrics and the profile, deploy.
+
+    strategy 'best' (default) activates the new version only when its held-out metric beats the
+    active version's; 'newest' always; 'never' stores it inactive.
+    """
     registry.validate_name(name)
     frame = session.sql(_single_query(query, "the training query"))
     if frame.empty:
@@ -107,19 +120,17 @@ def train(
     compiled = compile_model(result.estimator, None, dict(result.features))
     snapshot = profile(frame.loc[result.train_frame.index], compiled.features)
     return registry.deploy(
-        session.db.control, compiled, result.estimator, name, target=target, metrics=result.metrics, profile=snapshot
-    )
+        session.db.control, compiled, result.estimator, name, target=target, metrics=result.metrics, profile=snapshot,
+        strategy=strategy,
+    )  # fmt: skip
 
 
 def model_info(session: Session, name: str, version: int | None = None) -> dict[str, Any]:
-    """Everything the registry knows about a model, with the SQL to call it and its version history."""
+    """Everything the registry knows about a model, with the SQL to call it; `versions` is a DataFrame
+    (one row per version: active mark, algorithm, headline metrics, the data they were measured on)."""
     conn = session.db.control
     mv = registry.get(conn, name, version)
-    history = [
-        {"version": v.version, "active": v.active, "algorithm": v.algorithm, "created_at": v.created_at,
-         "metrics": {k: v.metrics[k] for k in ("accuracy", "auc", "mae", "rmse") if k in v.metrics}}
-        for v in registry.versions(conn, name)
-    ]  # fmt: skip
+    history = registry.versions_frame(conn, name)
     return {
         "name": mv.name, "version": mv.version, "active": mv.active, "algorithm": mv.algorithm,
         "pipeline": mv.pipeline, "task": mv.task, "features": mv.features, "target": mv.target,
@@ -193,3 +204,40 @@ def monitor(session: Session, name: str, query: str, *, actual: str = "actual", 
             [{str(k): v for k, v in r.items()} for r in drift.to_dict(orient="records")],
         )
     return MonitorReport(mv.name, mv.version, mv.task, len(frame), table, drift, frame, notes)
+
+
+def split(session: Session, name: str, versions: Sequence[int], weights: Sequence[int] | None = None) -> Split:
+    """Create pgai.variant_NAME(key) and pgai.predict[_proba]_NAME_split(key, features…); equal weights by default."""
+    return create_split(session.db.control, name, versions, weights or [1] * len(versions))
+
+
+def monitor_variants(session: Session, name: str, query: str, *, actual: str = "actual", key: str = "id") -> Any:
+    """Score `query` through pgai.predict_NAME_split by its `key` column: metrics per variant, significance test."""
+    conn = session.db.control
+    plan = get_split(conn, name)
+    mv = registry.get(conn, name, plan.versions[0])
+    inner = _single_query(query, "the monitoring query")
+    columns = [
+        d.name
+        for d in conn.execute(sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(inner))).description or []
+    ]
+    need = [c for c in [*mv.feature_names, actual, key] if c not in columns]
+    if need:
+        raise ModelError(f"the monitoring query lacks column(s) {need}; it returns {columns}; it needs the "
+                         f"features {mv.feature_names}, the outcome {actual!r} and the split key {key!r}")  # fmt: skip
+    k = sql.SQL("q.{}::text").format(sql.Identifier(key))
+    args = sql.SQL(", ").join([k, *[sql.SQL("q.{}").format(sql.Identifier(f)) for f in mv.feature_names]])
+    parts = [
+        sql.SQL("pgai.{}({}) AS variant").format(sql.Identifier(f"variant_{name}"), k),
+        sql.SQL("pgai.{}({}) AS prediction").format(sql.Identifier(f"predict_{name}_split"), args),
+        sql.SQL("q.{} AS actual").format(sql.Identifier(actual)),
+    ]
+    if mv.proba_type:
+        parts.insert(2, sql.SQL("pgai.{}({}) AS score").format(sql.Identifier(f"predict_proba_{name}_split"), args))
+    statement = sql.SQL("SELECT {} FROM ({}) AS q").format(sql.SQL(", ").join(parts), sql.SQL(inner))
+    try:
+        result = session.db.run(Statement(statement.as_string(conn)))
+    except Exception as exc:  # noqa: BLE001 - any SQL failure is reported as a model error with its message
+        raise ModelError(f"the monitoring query failed: {exc}") from None
+    frame = convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()
+    return compare_variants(name, mv.task, mv.label_type, mv.classes or [], frame, plan.shares())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 from psycopg import sql
 
 from pgai_magic.errors import ModelError
-from pgai_magic.inference.estimators import SUPPORTED_ESTIMATORS, compile_estimator
-from pgai_magic.inference.sqlexpr import Col
+from pgai_magic.inference.estimators import SUPPORTED_ESTIMATORS, accepts_missing, compile_estimator
+from pgai_magic.inference.hist import HIST, compile_hist, hist_inputs
+from pgai_magic.inference.sqlexpr import Col, f8
 from pgai_magic.inference.transforms import SUPPORTED_TRANSFORMERS, Context, transform
 
 __all__ = ["SUPPORTED", "CompiledModel", "compile_model", "normalize_type"]
@@ -117,6 +119,24 @@ def _input_names(est: Any, features: Sequence[str] | None) -> tuple[list[str], l
     return fitted_names, [features.index(f) + 1 for f in fitted_names]
 
 
+def _placeholder(pos: int) -> str:
+    """A stand-in for argument `pos` until its SQL type is known (NUL never occurs in a literal: see text_lit)."""
+    return f"\x00{pos}\x00"
+
+
+def _bind_inputs(expr: str, types_at: Mapping[int, str]) -> str:
+    """Replace the stand-ins by $N; a float8 argument reads NaN as NULL (both mean "missing" to scikit-learn).
+
+    PostgreSQL orders NaN above every number (and NaN = NaN), so without this a NaN would take the
+    `>` branch of a tree and survive COALESCE; NULLIF(x, 'NaN') makes every later test see NULL.
+    """
+    parts = expr.split("\x00")
+    for i in range(1, len(parts), 2):
+        pos = int(parts[i])
+        parts[i] = f"NULLIF(${pos}, {f8(math.nan)})" if types_at[pos] == "float8" else f"${pos}"
+    return "".join(parts)
+
+
 def compile_model(
     estimator: Any,
     features: Sequence[str] | None = None,
@@ -135,7 +155,7 @@ def compile_model(
     cols = []
     for i, (name, pos) in enumerate(zip(names, positions)):
         sqltype = given.get(name)
-        ref = f"${pos}" if sqltype != "boolean" else f"(${pos})::integer::float8"
+        ref = _placeholder(pos) if sqltype != "boolean" else f"({_placeholder(pos)})::integer::float8"
         kinds.append(None if sqltype is None else ("text" if sqltype == "text" else "num"))
         cols.append(Col(ref, kinds[-1] or "num", i, frozenset([i])))
     ctx = Context(names=names, kinds=kinds)
@@ -146,23 +166,34 @@ def compile_model(
     for step in steps[:-1]:
         cols = transform(step, cols, ctx)
     width = getattr(final, "n_features_in_", len(cols))
+    hist = type(final).__name__ in HIST
+    if hist and len(cols) == width:
+        cols = hist_inputs(final, cols, ctx)  # sklearn's own encoding of categorical features
     if width != len(cols):
         raise ModelError(f"the preprocessing yields {len(cols)} columns but {type(final).__name__} expects {width}")
-    refs = [f"${pos}" for pos in positions]
+    refs = [_placeholder(pos) for pos in positions]
     for col in cols:
         if col.kind != "num":
             raise ModelError(f"{type(final).__name__} receives a text column ({col.sql}): encode it in the pipeline")
-    out = compile_estimator(final, cols, refs)
+    out = compile_hist(final, cols, refs) if hist else compile_estimator(final, cols, refs)
+    refused = [f"{refs[i]} IS NULL" for i in sorted(ctx.refuse)] + ctx.refuse_when
+    if ctx.unknown_missing and not (hist or accepts_missing(final)):
+        refused += ctx.unknown_missing
+    if refused:  # NULL where scikit-learn raises (a missing value or unknown category some step refuses)
+        test = " OR ".join(refused)
+        out.predict = f"(CASE WHEN {test} THEN NULL ELSE {out.predict} END)"
+        out.proba = None if out.proba is None else f"(CASE WHEN {test} THEN NULL ELSE {out.proba} END)"
     by_position = sorted(zip(positions, names, ctx.kinds, [given.get(n) for n in names]))
     feats = [(n, g or ("text" if k == "text" else "float8")) for _, n, k, g in by_position]
+    types_at = {pos: t for pos, (_, t) in zip(sorted(positions), feats)}
     return CompiledModel(
         features=feats,
         task=out.task,
         algorithm=type(final).__name__,
         pipeline=_describe(estimator),
-        predict_sql=out.predict,
+        predict_sql=_bind_inputs(out.predict, types_at),
         predict_type=out.predict_type,
-        proba_sql=out.proba,
+        proba_sql=None if out.proba is None else _bind_inputs(out.proba, types_at),
         proba_type=out.proba_type,
         classes=out.classes,
     )

@@ -23,14 +23,23 @@ from pgai_magic.inference.sqlexpr import (
     sum_sql,
 )
 
-__all__ = ["SUPPORTED_ESTIMATORS", "Output", "compile_estimator"]
+__all__ = [
+    "MAX_NODES",
+    "SUPPORTED_ESTIMATORS",
+    "Output",
+    "accepts_missing",
+    "classes_of",
+    "compile_estimator",
+    "pick_label",
+]
 
 LINEAR_REGRESSORS = ("LinearRegression", "Ridge", "RidgeCV", "Lasso", "LassoCV", "ElasticNet", "ElasticNetCV")
 LINEAR_CLASSIFIERS = ("LogisticRegression", "LogisticRegressionCV")
 TREES = ("DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor")
 FORESTS = ("RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor")
 BOOSTING = ("GradientBoostingClassifier", "GradientBoostingRegressor")
-SUPPORTED_ESTIMATORS = ", ".join(LINEAR_REGRESSORS + LINEAR_CLASSIFIERS + TREES + FORESTS + BOOSTING)
+HIST = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")  # compiled in hist.py
+SUPPORTED_ESTIMATORS = ", ".join(LINEAR_REGRESSORS + LINEAR_CLASSIFIERS + TREES + FORESTS + BOOSTING + HIST)
 MAX_NODES = 400_000
 
 
@@ -55,14 +64,14 @@ def _guard(cols: Sequence[Col], expr: str, names: Sequence[str]) -> str:
     return f"(CASE WHEN {test} THEN NULL ELSE {expr} END)"
 
 
-def _classes(est: Any) -> tuple[list[Any], str]:
+def classes_of(est: Any) -> tuple[list[Any], str]:
     classes = list(est.classes_)
     if len(classes) < 2:
         raise ModelError(f"the classifier was fitted on a single class ({classes!r}): it cannot be deployed")
     return classes, label_type(classes)
 
 
-def _pick_label(index_sql: str, classes: list[Any], ltype: str) -> str:
+def pick_label(index_sql: str, classes: list[Any], ltype: str) -> str:
     items = ", ".join(label_lit(c, ltype) for c in classes)
     return f"(ARRAY[{items}])[{index_sql}]"
 
@@ -83,7 +92,7 @@ def _linear_regressor(est: Any, cols: Sequence[Col], names: Sequence[str]) -> Ou
 
 
 def _logistic(est: Any, cols: Sequence[Col], names: Sequence[str]) -> Output:
-    classes, ltype = _classes(est)
+    classes, ltype = classes_of(est)
     coef = np.asarray(est.coef_, dtype=float)
     intercept = np.ravel(np.asarray(est.intercept_, dtype=float))
     if len(classes) == 2:
@@ -94,13 +103,13 @@ def _logistic(est: Any, cols: Sequence[Col], names: Sequence[str]) -> Output:
         proba = _guard(cols, expit_sql(z), names)  # GREATEST/LEAST in the clamp skip NULLs
         return Output("classification", _guard(cols, label, names), ltype, proba, "float8", classes)
     scores = [_linear(coef[k], float(intercept[k]), cols) for k in range(len(classes))]
-    label = _pick_label(argmax_sql(scores), classes, ltype)
+    label = pick_label(argmax_sql(scores), classes, ltype)
     proba = f"pgai.softmax(ARRAY[{', '.join(scores)}])"
     return Output("classification", _guard(cols, label, names), ltype, proba, "float8[]", classes)
 
 
 # -- trees ----------------------------------------------------------------------------
-def _accepts_missing(est: Any) -> bool:
+def accepts_missing(est: Any) -> bool:
     """Whether sklearn itself predicts on NaN input for this model (then NULL follows the NaN route)."""
     probe = np.full((1, int(est.n_features_in_)), np.nan)
     try:
@@ -136,7 +145,7 @@ def tree_sql(tree: Any, cols: Sequence[Col], leaf: Callable[[int], str], missing
             if one_left:
                 return f"CASE WHEN {col.indicator} THEN {lsql} ELSE {rsql} END"
             return f"CASE WHEN {col.indicator} THEN {rsql} ELSE {lsql} END"
-        if go_left is not None and col.nulls and go_left[i]:  # NULL (missing) goes left: test for right
+        if go_left is not None and go_left[i]:  # NULL (missing) goes left: test for right
             neg = ">" if op == "<=" else ">="
             return f"CASE WHEN {col.sql} {neg} {f8(bound)} THEN {rsql} ELSE {lsql} END"
         return f"CASE WHEN {col.sql} {op} {f8(bound)} THEN {lsql} ELSE {rsql} END"
@@ -179,7 +188,7 @@ def _tree_model(est: Any, cols: Sequence[Col], names: Sequence[str]) -> Output:
     is_forest = type(est).__name__ in FORESTS
     trees = list(est.estimators_) if is_forest else [est]
     _check_size(trees)
-    missing = _accepts_missing(est)
+    missing = accepts_missing(est)
     n = float(len(trees))
 
     def ensemble(leaf_of: Callable[[np.ndarray], str]) -> str:
@@ -193,12 +202,12 @@ def _tree_model(est: Any, cols: Sequence[Col], names: Sequence[str]) -> Output:
         if est.n_outputs_ != 1:
             raise ModelError("trees with several outputs cannot be compiled: fit one model per target")
         return Output("regression", finish(ensemble(partial(_class_value, 0))), "float8")
-    classes, ltype = _classes(est)
+    classes, ltype = classes_of(est)
     if is_forest:
         # sklearn: the mean of the trees' probabilities, then argmax (first class on ties)
         sums = [ensemble(partial(_class_value, k)) for k in range(len(classes))]
         label = (
-            _pick_label(argmax_sql(sums), classes, ltype)
+            pick_label(argmax_sql(sums), classes, ltype)
             if len(classes) > 2
             else (
                 f"(CASE WHEN {sums[1]} > {sums[0]} THEN {label_lit(classes[1], ltype)} "
@@ -223,7 +232,7 @@ def _boosting(est: Any, cols: Sequence[Col], names: Sequence[str]) -> Output:
         raise ModelError(f"gradient boosting with init={type(init).__name__} cannot be compiled: use the default init")
     stages = est.estimators_
     _check_size([t for row in stages for t in row])
-    missing = _accepts_missing(est)
+    missing = accepts_missing(est)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = est._raw_predict_init(np.zeros((1, int(est.n_features_in_)), dtype=np.float32))[0]
@@ -242,7 +251,7 @@ def _boosting(est: Any, cols: Sequence[Col], names: Sequence[str]) -> Output:
 
     if not hasattr(est, "classes_"):
         return Output("regression", finish(raws[0]), "float8")
-    classes, ltype = _classes(est)
+    classes, ltype = classes_of(est)
     if len(classes) == 2:
         factor = 2.0 if type(est._loss).__name__ == "ExponentialLoss" else 1.0
         z = raws[0] if factor == 1.0 else f"({f8(factor)} * {raws[0]})"
@@ -251,7 +260,7 @@ def _boosting(est: Any, cols: Sequence[Col], names: Sequence[str]) -> Output:
             f"ELSE {label_lit(classes[0], ltype)} END)"
         )
         return Output("classification", finish(label), ltype, finish(expit_sql(z)), "float8", classes)
-    label = _pick_label(argmax_sql(raws), classes, ltype)
+    label = pick_label(argmax_sql(raws), classes, ltype)
     proba = f"pgai.softmax(ARRAY[{', '.join(raws)}])"
     return Output("classification", finish(label), ltype, finish(proba), "float8[]", classes)
 

@@ -18,7 +18,10 @@ from psycopg.types.json import Jsonb
 from pgai_magic.errors import ModelError
 from pgai_magic.inference.compile import CompiledModel, function_ddl
 
-__all__ = ["ModelVersion", "deploy", "drop", "get", "list_models", "load", "rollback", "validate_name", "versions"]
+__all__ = [
+    "ModelVersion", "deploy", "drop", "get", "list_models", "load", "rollback", "validate_name", "versions",
+    "versions_frame",
+]  # fmt: skip
 
 SCHEMA = "pgai"
 MAX_NAME = 40
@@ -44,6 +47,7 @@ class ModelVersion:
     created_at: datetime
     active: bool
     profile: dict[str, Any] | None = field(default=None, repr=False)
+    decision: str = ""  # why this version is (or is not) active, set by deploy
 
     @property
     def feature_names(self) -> list[str]:
@@ -134,6 +138,11 @@ def get(conn: psycopg.Connection, name: str, version: int | None = None) -> Mode
         known = [r[0] for r in conn.execute("SELECT DISTINCT name FROM pgai.models ORDER BY 1")]
         if name in known:
             have = [r[0] for r in conn.execute("SELECT version FROM pgai.models WHERE name = %s ORDER BY 1", (name,))]
+            if version is None:
+                raise ModelError(
+                    f"model {name!r} has no active version (versions {have}): activate one with "
+                    f"%pgai model rollback {name} --version V"
+                )
             raise ModelError(f"model {name!r} has no version {version}: versions are {have}")
         from difflib import get_close_matches
 
@@ -148,24 +157,63 @@ def versions(conn: psycopg.Connection, name: str) -> list[ModelVersion]:
     return [_row_to_version(r) for r in rows]
 
 
+METRIC_COLUMNS = ("auc", "accuracy", "rmse", "mae", "r2")
+
+
+def _metric_cells(metrics: dict[str, Any]) -> dict[str, float | None]:
+    """The headline metrics as numbers (None where a version has none)."""
+    out: dict[str, float | None] = {}
+    for key in METRIC_COLUMNS:
+        value = metrics.get(key)
+        out[key] = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return out
+
+
+def _drop_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop the metric columns no row has (a regression model has no AUC)."""
+    empty = [c for c in METRIC_COLUMNS if c in frame.columns and frame[c].isna().all()]
+    return frame.drop(columns=empty)
+
+
 def list_models(conn: psycopg.Connection) -> pd.DataFrame:
-    """One row per model: its active version, algorithm, features, main metric and version count."""
+    """One row per model: active version (NULL when none), version count, algorithm, headline metrics, function.
+
+    Metrics are those of the active version (else the newest) as stored at deploy time: held-out for
+    `train`, the given data for `deploy --data --target`, under `split`.
+    """
     rows = conn.execute(
-        """SELECT m.name, m.version, m.algorithm, m.task, m.features, m.metrics, m.created_at,
-                  (SELECT count(*) FROM pgai.models v WHERE v.name = m.name) AS versions
-           FROM pgai.models m WHERE m.active ORDER BY m.name"""
+        """SELECT DISTINCT ON (m.name) m.name, CASE WHEN m.active THEN m.version END, m.algorithm, m.task, m.features,
+                  m.metrics, m.created_at, count(*) OVER (PARTITION BY m.name) AS versions
+           FROM pgai.models m ORDER BY m.name, m.active DESC, m.version DESC"""
     ).fetchall()
     records = []
     for name, version, algorithm, task, feats, metrics, created, count in rows:
-        keys = ("accuracy", "auc") if task == "classification" else ("rmse", "mae")
-        shown = ", ".join(f"{k}={metrics[k]:.4g}" for k in keys if isinstance(metrics.get(k), (int, float)))
         records.append({
             "name": name, "version": version, "versions": count, "algorithm": algorithm, "task": task,
-            "features": ", ".join(f["name"] for f in feats), "metrics": shown, "created_at": created,
-            "function": f"pgai.predict_{name}",
+            **_metric_cells(metrics), "split": metrics.get("split"),
+            "features": ", ".join(f["name"] for f in feats), "created_at": created,
+            "function": f"pgai.predict_{name}" if version is not None else "(no active version)",
         })  # fmt: skip
-    columns = ["name", "version", "versions", "algorithm", "task", "features", "metrics", "created_at", "function"]
-    return pd.DataFrame.from_records(records, columns=columns)
+    columns = ["name", "version", "versions", "algorithm", "task", *METRIC_COLUMNS, "split", "features",
+               "created_at", "function"]  # fmt: skip
+    frame = pd.DataFrame.from_records(records, columns=columns).astype({c: float for c in METRIC_COLUMNS})
+    return _drop_empty(frame) if len(frame) else frame
+
+
+def versions_frame(conn: psycopg.Connection, name: str) -> pd.DataFrame:
+    """One row per version of `name`: active, algorithm, pipeline, headline metrics and the data they come from."""
+    found = versions(conn, name)
+    if not found:
+        get(conn, name)  # the clear "no model named ..." error
+    records = [
+        {"version": v.version, "active": "✓" if v.active else "", "algorithm": v.algorithm, **_metric_cells(v.metrics),
+         "split": v.metrics.get("split"), "n_test": v.metrics.get("n_test"), "pipeline": v.pipeline,
+         "created_at": v.created_at}
+        for v in found
+    ]  # fmt: skip
+    columns = ["version", "active", "algorithm", *METRIC_COLUMNS, "split", "n_test", "pipeline", "created_at"]
+    frame = pd.DataFrame.from_records(records, columns=columns).astype({c: float for c in METRIC_COLUMNS})
+    return _drop_empty(frame).set_index("version")
 
 
 def _lock(conn: psycopg.Connection, name: str) -> None:
@@ -181,10 +229,19 @@ def deploy(
     target: str | None = None,
     metrics: dict[str, Any] | None = None,
     profile: dict[str, Any] | None = None,
+    strategy: str = "newest",
 ) -> ModelVersion:
-    """Create the next version's functions and make it active, all in one transaction."""
+    """Create the next version's functions and, as `strategy` decides, make it active; one transaction.
+
+    strategy: 'newest' (activate), 'best' (activate only when its headline metric beats the active
+    version's, see strategy.decide) or 'never'. The returned version's `decision` says why.
+    """
     import sklearn
 
+    from pgai_magic.inference.strategy import STRATEGIES, decide
+
+    if strategy not in STRATEGIES:
+        raise ModelError(f"unknown deploy strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     validate_name(name)
     blob = serialize(estimator)
     features = [{"name": n, "type": t} for n, t in compiled.features]
@@ -208,8 +265,13 @@ def deploy(
                 None if profile is None else _json(profile), blob, _json(functions),
             ),
         )  # fmt: skip
-        _activate(conn, name, version)
-    return get(conn, name, version)
+        row = conn.execute(f"SELECT {_COLUMNS} FROM pgai.models WHERE name = %s AND active", (name,)).fetchone()
+        decision = decide(strategy, version, metrics or {}, compiled.task, _row_to_version(row) if row else None)
+        if decision.activate:
+            _activate(conn, name, version)
+    mv = get(conn, name, version)
+    mv.decision = decision.reason
+    return mv
 
 
 def _execute(conn: psycopg.Connection, statement: sql.Composed, what: str) -> None:
@@ -279,8 +341,8 @@ def rollback(conn: psycopg.Connection, name: str, version: int | None = None) ->
     """Make `version` (default: the one before the active one) active again, atomically."""
     with conn.transaction():
         _lock(conn, name)
-        current = get(conn, name)
         if version is None:
+            current = get(conn, name)
             row = conn.execute(
                 "SELECT max(version) FROM pgai.models WHERE name = %s AND version < %s", (name, current.version)
             ).fetchone()
@@ -298,6 +360,7 @@ def drop(conn: psycopg.Connection, name: str) -> int:
     with conn.transaction():
         _lock(conn, name)
         fnames = [f"predict_{name}", f"predict_proba_{name}"]
+        fnames += [f"variant_{name}", f"predict_{name}_split", f"predict_proba_{name}_split"]  # an A/B split
         for mv in versions(conn, name):
             fnames.extend(mv.functions.values())
         procs = conn.execute(
@@ -307,6 +370,7 @@ def drop(conn: psycopg.Connection, name: str) -> int:
         ).fetchall()
         for (regproc,) in procs:
             _execute(conn, sql.SQL("DROP FUNCTION {}").format(sql.SQL(regproc)), regproc)
+        conn.execute("DELETE FROM pgai.model_splits WHERE name = %s", (name,))
         cur = conn.execute("DELETE FROM pgai.models WHERE name = %s", (name,))
         return cur.rowcount
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,17 +15,28 @@ from pgai_magic.inference.sqlexpr import Col, f8, text_lit
 __all__ = ["SUPPORTED_TRANSFORMERS", "Context", "transform"]
 
 SUPPORTED_TRANSFORMERS = (
-    "StandardScaler, MinMaxScaler, SimpleImputer, OneHotEncoder, OrdinalEncoder, ColumnTransformer, "
-    "Pipeline, 'passthrough'"
+    "StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, KBinsDiscretizer, SimpleImputer, OneHotEncoder, "
+    "OrdinalEncoder, ColumnTransformer, Pipeline, 'passthrough'"
 )
 
 
 @dataclass
 class Context:
-    """What the compiler learns while walking the model: the SQL kind each input needs."""
+    """What the compiler learns while walking the model: the SQL kind each input needs.
+
+    `refuse` collects the inputs whose missing value (NULL or NaN) scikit-learn refuses at some step
+    (an imputer for another marker, a discretizer, an encoder with handle_unknown='error'): the
+    compiled model returns NULL for them, whatever the final estimator would do with a missing value;
+    `refuse_when` holds further conditions (an unknown category where sklearn raises) that give NULL;
+    `unknown_missing` the conditions under which an encoder turns a known input into NaN (an unknown
+    category encoded as NaN): NULL too when the final estimator refuses missing values.
+    """
 
     names: list[str]
     kinds: list[str | None]
+    refuse: set[int] = field(default_factory=set)
+    refuse_when: list[str] = field(default_factory=list)
+    unknown_missing: list[str] = field(default_factory=list)
 
     def require(self, col: Col, kind: str, why: str) -> None:
         """Record that raw input `col.source` must be of `kind` ('num' or 'text')."""
@@ -108,10 +119,53 @@ def _simple_imputer(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
             ctx.require(col, "num", "SimpleImputer")
             fill = f8(0.0 if _is_missing(value) else float(value))
             kind = "num"
+        if _is_missing(missing):
+            out.append(Col(f"COALESCE({col.sql}, {fill})", kind, col.source, frozenset()))
+            continue
+        # another marker: sklearn replaces it and refuses NaN / None outright
+        ctx.refuse |= col.nulls
+        marker = text_lit(str(missing)) if kind == "text" else f8(float(missing))
+        out.append(Col(f"(CASE WHEN {col.sql} = {marker} THEN {fill} ELSE {col.sql} END)", kind, col.source, col.nulls))
+    return out
+
+
+def _robust_scaler(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    _numeric(ctx, cols, "RobustScaler")
+    out = []
+    for j, col in enumerate(cols):
         expr = col.sql
-        if not _is_missing(missing):
-            expr = f"NULLIF({expr}, {text_lit(str(missing)) if kind == 'text' else f8(float(missing))})"
-        out.append(Col(f"COALESCE({expr}, {fill})", kind, col.source, frozenset()))
+        # sklearn: X -= center_; X /= scale_ (NaN passes through, as NULL does here)
+        if step.with_centering:
+            expr = f"({expr} - {f8(step.center_[j])})"
+        if step.with_scaling:
+            expr = f"({expr} / {f8(step.scale_[j])})"
+        out.append(Col(expr, "num", None, col.nulls))
+    return out
+
+
+def _maxabs_scaler(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    _numeric(ctx, cols, "MaxAbsScaler")
+    # sklearn: X /= scale_
+    return [Col(f"({col.sql} / {f8(step.scale_[j])})", "num", None, col.nulls) for j, col in enumerate(cols)]
+
+
+def _kbins(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
+    _numeric(ctx, cols, "KBinsDiscretizer")
+    if step.dtype is not None and np.dtype(step.dtype) != np.float64:
+        raise ModelError(f"KBinsDiscretizer(dtype={np.dtype(step.dtype).name}) bins in float32: refit with dtype=None")
+    out = []
+    for j, col in enumerate(cols):
+        ctx.refuse |= col.nulls  # sklearn refuses NaN
+        inner = [float(e) for e in step.bin_edges_[j][1:-1]]
+        # sklearn: searchsorted(edges[1:-1], x, side='right') = the number of inner edges <= x
+        whens = " ".join(f"WHEN {col.sql} < {f8(e)} THEN {f8(float(k))}" for k, e in enumerate(inner))
+        code = f"(CASE {whens} ELSE {f8(float(len(inner)))} END)" if inner else f8(0.0)
+        if step.encode == "ordinal":
+            out.append(Col(code, "num", None, col.nulls))
+            continue
+        for k in range(len(inner) + 1):
+            cond = f"({code} = {f8(float(k))})"
+            out.append(Col(f"(CASE WHEN {cond} THEN {f8(1.0)} ELSE {f8(0.0)} END)", "num", None, frozenset(), cond))
     return out
 
 
@@ -144,12 +198,19 @@ def _one_hot(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
             if k == dropped:
                 continue
             cond = _category_test(col, cat, kind)
-            if ignore or has_missing or not col.nulls:
-                sql = f"(CASE WHEN {cond} THEN {f8(1.0)} ELSE {f8(0.0)} END)"
-                out.append(Col(sql, "num", None, frozenset(), indicator=cond))
-            else:  # handle_unknown='error': sklearn refuses a missing value, so NULL stays NULL
-                out.append(Col(f"({cond}::integer::float8)", "num", None, col.nulls))
+            sql = f"(CASE WHEN {cond} THEN {f8(1.0)} ELSE {f8(0.0)} END)"
+            out.append(Col(sql, "num", None, frozenset(), indicator=cond))
+        if not ignore:  # handle_unknown='error': sklearn raises on an unknown category (and on an unseen missing)
+            ctx.refuse_when.append(f"({_known_test(col, cats, kind, has_missing)}) IS NOT TRUE")
     return out
+
+
+def _known_test(col: Col, cats: Any, kind: str, has_missing: bool) -> str:
+    """A condition that is TRUE exactly when the column holds one of the fitted categories."""
+    known = [c for c in cats if not _is_missing(c)]
+    lits = ", ".join(text_lit(str(c)) if kind == "text" else f8(float(c)) for c in known)
+    test = f"{col.sql} IN ({lits})" if known else "false"
+    return f"{col.sql} IS NULL OR {test}" if has_missing else test
 
 
 def _ordinal(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
@@ -171,6 +232,10 @@ def _ordinal(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
         if missing_code is not None:  # the learnt missing category, before any other test
             whens.insert(0, f"WHEN {col.sql} IS NULL THEN {missing_code}")
         other = "NULL" if unknown is None or _is_missing(unknown) else f8(float(unknown))
+        if unknown is None:  # handle_unknown='error': sklearn raises on an unknown category
+            ctx.refuse_when.append(f"({_known_test(col, cats, kind, missing_code is not None)}) IS NOT TRUE")
+        elif other == "NULL":  # unknown → NaN: a missing value for the final estimator, which may refuse it
+            ctx.unknown_missing.append(f"({_known_test(col, cats, kind, True)}) IS NOT TRUE")
         null_out = missing_code == "NULL" if missing_code is not None else other == "NULL"
         nulls = col.nulls if null_out else frozenset()
         out.append(Col(f"(CASE {' '.join(whens)} ELSE {other} END)", "num", None, nulls))
@@ -210,6 +275,9 @@ def _column_transformer(step: Any, cols: list[Col], ctx: Context) -> list[Col]:
 _STEPS: dict[str, Callable[[Any, list[Col], Context], list[Col]]] = {
     "StandardScaler": _standard_scaler,
     "MinMaxScaler": _minmax_scaler,
+    "MaxAbsScaler": _maxabs_scaler,
+    "RobustScaler": _robust_scaler,
+    "KBinsDiscretizer": _kbins,
     "SimpleImputer": _simple_imputer,
     "OneHotEncoder": _one_hot,
     "OrdinalEncoder": _ordinal,

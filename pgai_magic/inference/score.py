@@ -1,0 +1,263 @@
+"""Batch scoring: write (key, prediction) for every row of a table, by the faster of two engines.
+
+'sql': CREATE TABLE … AS SELECT key, pgai.predict_NAME_vN(features) FROM T (PostgreSQL may run it in
+parallel workers); 'python': fetch the rows, predict with the stored scikit-learn estimator, COPY the
+results back. 'auto' times both on a sample of the table and uses the faster one, and says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from pgai_magic.errors import ModelError
+from pgai_magic.inference import registry
+from pgai_magic.inference.train import prepare_frame
+
+__all__ = ["ENGINES", "ScoreResult", "score_table", "tree_nodes"]
+
+ENGINES = ("auto", "sql", "python")
+SAMPLE_ROWS = 5_000
+CHUNK_ROWS = 50_000
+# the sample runs serial and reads nothing back; on the whole table CREATE TABLE AS runs in parallel and moves no
+# rows through the kernel: SQL that is up to 1.5x slower on the sample was faster in full (bench_inference --score)
+SQL_FAVOUR = 1.5
+SQL_NODE_LIMIT = 20_000  # above this the SQL probe alone (planning the inlined CASE tree) takes seconds
+
+
+@dataclass
+class ScoreResult:
+    """What `score_table` wrote and how."""
+
+    name: str
+    version: int
+    table: str
+    into: str
+    rows: int
+    engine: str
+    reason: str
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"scored {self.rows:,} rows of {self.table} with {self.name} v{self.version} into {self.into} "
+            f"in {self.seconds:.2f} s; engine {self.engine}: {self.reason}"
+        )
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def _qualified(name: str, what: str) -> sql.Composed:
+    parts = name.split(".")
+    if not 1 <= len(parts) <= 2 or not all(parts):
+        raise ModelError(f"{what} {name!r} must be a table name or schema.table")
+    return sql.SQL(".").join(sql.Identifier(p) for p in parts)
+
+
+def _columns(conn: psycopg.Connection, table: sql.Composed, label: str) -> dict[str, str]:
+    try:
+        cur = conn.execute(sql.SQL("SELECT * FROM {} LIMIT 0").format(table))
+    except psycopg.errors.UndefinedTable:
+        raise ModelError(f"no table {label!r}: give --table as it appears in %pgai tables") from None
+    out = {}
+    for d in cur.description or []:
+        row = conn.execute("SELECT format_type(%s, %s)", (d.type_code, None)).fetchone()
+        out[d.name] = str(row[0]) if row else "text"
+    return out
+
+
+def _primary_key(conn: psycopg.Connection, label: str) -> str | None:
+    row = conn.execute(
+        """SELECT array_agg(a.attname::text) FROM pg_index i
+           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+           WHERE i.indrelid = to_regclass(%s) AND i.indisprimary""",
+        (label,),
+    ).fetchone()
+    keys = row[0] if row else None
+    return keys[0] if keys and len(keys) == 1 else None
+
+
+def _sql_select(mv: registry.ModelVersion, table: sql.Composed, key: str, limit: int | None) -> sql.Composed:
+    args = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(f)) for f in mv.feature_names)
+    source = (
+        sql.SQL("{} AS t").format(table)
+        if limit is None
+        else sql.SQL("(SELECT * FROM {} LIMIT {}) AS t").format(table, sql.Literal(limit))
+    )
+    return sql.SQL("SELECT t.{} AS {}, pgai.{}({}) AS prediction FROM {}").format(
+        sql.Identifier(key), sql.Identifier(key), sql.Identifier(mv.functions["predict"]), args, source
+    )
+
+
+def _predict_rows(estimator: Any, X: Any) -> list[Any]:
+    """sklearn's predictions; rows it refuses (missing values, unknown categories) get None, as the SQL does."""
+    if len(X) == 0:
+        return []
+    try:
+        return list(np.asarray(estimator.predict(X)).tolist())
+    except ValueError:
+        if len(X) == 1:
+            return [None]
+        half = len(X) // 2  # bisect to the refused rows: few predictions when they are few
+        part = X.iloc if isinstance(X, pd.DataFrame) else X
+        return _predict_rows(estimator, part[:half]) + _predict_rows(estimator, part[half:])
+
+
+def _copy_back(conn: psycopg.Connection, target: sql.Composed, key: str, keys: pd.Series, preds: list[Any]) -> None:
+    """COPY (key, prediction) rows: one CSV buffer (floats as repr, exact) unless an empty string needs quoting."""
+    copy = sql.SQL("COPY {} ({}, prediction) FROM STDIN").format(target, sql.Identifier(key))
+    values = keys.tolist()
+    if any(isinstance(v, str) and v == "" for v in [*values, *preds]):
+        with conn.cursor().copy(copy) as cp:  # '' and NULL differ: row by row
+            for k, p in zip(values, preds):
+                cp.write_row((k, p))
+        return
+    frame = pd.DataFrame({"k": keys.reset_index(drop=True), "p": pd.Series(preds, dtype=object)})
+    text = frame.to_csv(index=False, header=False, na_rep="", lineterminator="\n")
+    with conn.cursor().copy(sql.SQL("{} (FORMAT csv)").format(copy)) as cp:
+        cp.write(text.encode())
+
+
+def _python_engine(
+    conn: psycopg.Connection, mv: registry.ModelVersion, estimator: Any, table: sql.Composed, key: str,
+    target: sql.Composed | None, limit: int | None, progress: Callable[[int], None],
+    fetch: Callable[[str], pd.DataFrame] | None = None,
+) -> int:  # fmt: skip
+    """Fetch key + features, predict in chunks, COPY (key, prediction) into `target` (None: predict only).
+
+    `fetch` runs a query into a DataFrame (the session's Arrow fast path); without it a psycopg cursor reads.
+    """
+    types = [(f["name"], f["type"]) for f in mv.features]
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in [key, *mv.feature_names])
+    query = sql.SQL("SELECT {} FROM {}").format(cols, table)
+    if limit is not None:
+        query = sql.SQL("{} LIMIT {}").format(query, sql.Literal(limit))
+    names = [key, *mv.feature_names]
+    if fetch is not None:
+        data = fetch(query.as_string(conn))
+    else:
+        data = pd.DataFrame.from_records(conn.execute(query).fetchall(), columns=names)
+    named = getattr(estimator, "feature_names_in_", None) is not None
+    with conn.transaction():
+        for start in range(0, len(data), CHUNK_ROWS):
+            frame = data.iloc[start : start + CHUNK_ROWS]
+            X = prepare_frame(frame, types)
+            preds = _predict_rows(estimator, X if named else X.to_numpy())
+            if target is not None:
+                _copy_back(conn, target, key, frame[key], preds)
+            progress(len(frame))
+    return len(data)
+
+
+def _time(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def tree_nodes(estimator: Any) -> int:
+    """Tree nodes in the final estimator of a model (0 for models without trees)."""
+    final = estimator.steps[-1][1] if type(estimator).__name__ == "Pipeline" else estimator
+    if hasattr(final, "_predictors"):
+        return sum(len(p.nodes) for row in final._predictors for p in row)
+    trees = np.ravel(getattr(final, "estimators_", [])) if hasattr(final, "estimators_") else [final]
+    return sum(int(t.tree_.node_count) for t in trees if hasattr(t, "tree_"))
+
+
+def _choose(
+    conn: psycopg.Connection, mv: registry.ModelVersion, estimator: Any, table: sql.Composed, key: str, n: int,
+    fetch: Callable[[str], pd.DataFrame] | None,
+) -> tuple[str, str]:  # fmt: skip
+    """Time both engines on the first SAMPLE_ROWS rows (without writing) and pick the faster (SQL_FAVOUR).
+
+    The SQL sample runs under a statement timeout of the python time (at least 0.2 s): a model whose
+    SQL form is far slower (deep forests) is not made to finish it.
+    """
+    sample = min(SAMPLE_ROWS, n)
+    nodes = tree_nodes(estimator)
+    if nodes > SQL_NODE_LIMIT:
+        return "python", (
+            f"the SQL form has {nodes:,} tree nodes (over {SQL_NODE_LIMIT:,}): planning and evaluating it per row "
+            "costs far more than scikit-learn's vectorised predict (bench/bench_inference.py --score)"
+        )
+    t_py = _time(lambda: _python_engine(conn, mv, estimator, table, key, None, sample, lambda _: None, fetch))
+    query = sql.SQL("SELECT count(prediction) FROM ({}) AS s").format(_sql_select(mv, table, key, sample))
+    budget_ms = max(200, int(t_py * 1000) + 1)
+    per = 1_000_000.0 / max(sample, 1)  # seconds → ms per 1,000 rows
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(budget_ms)))
+            t_sql = _time(lambda: conn.execute(query).fetchone())
+    except psycopg.errors.QueryCanceled:
+        return "python", (
+            f"faster on a {sample:,}-row sample (fetch → predict {t_py * per:.2f} ms per 1,000 rows; the SQL "
+            f"function had not finished after {budget_ms} ms)"
+        )
+    engine = "sql" if t_sql <= SQL_FAVOUR * t_py else "python"
+    return engine, (
+        f"faster on a {sample:,}-row sample (SQL function {t_sql * per:.2f} ms per 1,000 rows, "
+        f"fetch → predict {t_py * per:.2f} ms per 1,000 rows)"
+    )
+
+
+def score_table(
+    conn: psycopg.Connection,
+    name: str,
+    table: str,
+    into: str,
+    *,
+    key: str | None = None,
+    engine: str = "auto",
+    version: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+    fetch: Callable[[str], pd.DataFrame] | None = None,
+) -> ScoreResult:
+    """Write (key, prediction) for every row of `table` into the new table `into`; shapes: one row per input row.
+
+    The model's version (default: the active one) scores; `key` defaults to the table's single-column
+    primary key. Raises ModelError when the table, key or features are missing or `into` exists.
+    """
+    if engine not in ENGINES:
+        raise ModelError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    mv = registry.get(conn, name, version)
+    source, target = _qualified(table, "--table"), _qualified(into, "--into")
+    columns = _columns(conn, source, table)
+    key = key or _primary_key(conn, table)
+    if key is None:
+        raise ModelError(f"{table} has no single-column primary key: give the row key with --key")
+    missing = [c for c in [key, *mv.feature_names] if c not in columns]
+    if missing:
+        raise ModelError(f"{table} lacks column(s) {missing}: the model takes {mv.feature_names}; columns: "
+                         f"{list(columns)}")  # fmt: skip
+    if conn.execute("SELECT to_regclass(%s)", (into,)).fetchone() != (None,):
+        raise ModelError(f"{into} already exists: choose another --into or drop it first")
+    row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(source)).fetchone()
+    n = int(row[0]) if row else 0
+    if on_total:
+        on_total(n)
+    step = progress or (lambda _: None)
+    estimator = registry.load(conn, name, mv.version) if engine != "sql" else None
+    reason = f"--engine {engine}"
+    if engine == "auto":
+        engine, reason = _choose(conn, mv, estimator, source, key, n, fetch)
+    start = time.perf_counter()
+    if engine == "sql":
+        conn.execute(sql.SQL("CREATE TABLE {} AS {}").format(target, _sql_select(mv, source, key, None)))
+        step(n)
+    else:
+        create = sql.SQL("CREATE TABLE {} ({} {}, prediction {})").format(
+            target, sql.Identifier(key), sql.SQL(columns[key]), sql.SQL(mv.label_type)
+        )
+        with conn.transaction():
+            conn.execute(create)
+            n = _python_engine(conn, mv, estimator, source, key, target, None, step, fetch)
+    return ScoreResult(name, mv.version, table, into, n, engine, reason, time.perf_counter() - start)
