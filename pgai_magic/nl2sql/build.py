@@ -253,14 +253,23 @@ def _groups(plan: Plan, catalog: Catalog, names: Names) -> tuple[list[exp.Expr],
         else:
             table = catalog.tables[str(d.table)]
             keys = [names.col(k, table.key) for k in table.primary_key]
+            code = None if keys else _referenced(catalog, table.key)
+            if code is not None:  # no primary key: the code other tables join on (airports.faa) names the row too
+                keys = [names.col(code, table.key)]
+                selects += [k.copy() for k in keys]
             label = table.label
             groups += keys
             if label is not None:
                 selects.append(names.col(label))
                 groups.append(names.col(label))
-            else:
+            elif code is None:
                 selects += keys
     return selects, groups, grouped
+
+
+def _referenced(catalog: Catalog, table: str) -> str | None:
+    """The column other tables reference in `table` (by a declared or inferred key), if any."""
+    return next((fk.ref_columns[0] for fk in catalog.foreign_keys() if fk.ref_table == table), None)
 
 
 def _child_joins(tree: JoinTree, table: str) -> bool:
