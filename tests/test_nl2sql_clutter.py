@@ -111,7 +111,7 @@ def test_the_group_that_understands_the_question_answers_it(crowded, question: s
     "question",
     [
         "how did the zebra migration affect quokka sightings",
-        "Which products have never been ordered?",
+        "Which products have never been ordered by a quokka?",
         "What percentage of orders were never returned by zebras?",
         "average fare per product category",  # fare and category live in tables no foreign key joins
     ],

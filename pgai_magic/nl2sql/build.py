@@ -134,6 +134,8 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
         return _aggregate(m, tree, catalog, names)
 
     where, numerator = _conditions(plan, names)
+    if plan.anti is not None:
+        where.append(anti_join(plan, catalog, names, tree))
     measure_expr = share_of(agg_expr, plan, numerator) if plan.share is not None and plan.measures else agg_expr
     if plan.time:
         if plan.time_column is None:
@@ -265,6 +267,29 @@ def _groups(plan: Plan, catalog: Catalog, names: Names) -> tuple[list[exp.Expr],
             elif code is None:
                 selects += keys
     return selects, groups, grouped
+
+
+def anti_join(plan: Plan, catalog: Catalog, names: Names, tree: JoinTree) -> exp.Expr:
+    """NOT EXISTS (SELECT 1 FROM t WHERE t.fk = subject.key): the table next to the subject on the join path to
+    `plan.anti` (a product with no order line has never been ordered)."""
+    subject = plan.subject or tree.root
+    path = _paths(_edges(catalog), subject, upward_only=False).get(str(plan.anti))
+    if not path:
+        raise TranslationError(f"no join path between {subject} and {plan.anti} for 'never'")
+    fk, near = path[0]
+    table = catalog.tables[near]
+    inner_alias = "x"
+    on = []
+    for c, r in zip(fk.columns, fk.ref_columns):
+        here, there = (r, c) if fk.table == near else (c, r)  # (subject's column, near table's column)
+        on.append(exp.EQ(this=col_ref(there, inner_alias), expression=names.col(here, subject)))
+    inner = (
+        exp.select(exp.Literal.number(1))
+        .from_(exp.Table(this=ident(table.name), db=ident(table.schema) if catalog.qualify else None,
+                         alias=exp.TableAlias(this=ident(inner_alias))))
+        .where(exp.and_(*on) if len(on) > 1 else on[0])
+    )  # fmt: skip
+    return exp.Not(this=exp.Exists(this=inner))
 
 
 def _referenced(catalog: Catalog, table: str) -> str | None:

@@ -16,7 +16,7 @@ from pgai_magic.nl2sql.plan import Assembler
 from pgai_magic.nl2sql.query import Measure
 from pgai_magic.nl2sql.roles import measure_like
 
-__all__ = ["duration", "share"]
+__all__ = ["duration", "never", "share"]
 
 _SPAN_UNITS = {"day": 1.0, "week": 7.0, "hour": 1 / 24, "year": 365.25, "month": 30.4375, "minute": 1 / 1440}
 
@@ -135,3 +135,49 @@ def _start_end(s: Assembler, tables: list[str | None]) -> list[Column]:
         if len(dates) == 2:
             return dates
     return []
+
+
+def never(s: Assembler) -> None:
+    """'products that have never been ordered', 'members who never borrowed a book': the subject's rows with no
+    related row in the other table (a NOT EXISTS along the join path, built by build.anti_join).
+
+    The other table is a table named after 'never', or the one a verb after it names ('ordered' -> orders,
+    'borrowed' -> loans); TranslationError when there is none or no join path."""
+    cues = [k for k, it in enumerate(s.items) if it.kind == "never"]
+    if not cues:
+        return
+    k = cues[0]
+    s.use(k)
+    tables = [
+        (j, it.mention.table) for j, it in enumerate(s.items) if it.mention is not None and it.mention.kind == "table"
+    ]
+    before = [(j, t) for j, t in tables if j < k]
+    after = [(j, t) for j, t in tables if j > k]
+    other = after[0] if after else None
+    if other is None:
+        verb = _table_of_verb(s, s.items[k].end)
+        other = (-1, verb) if verb is not None else None
+    subject = before[-1] if before else (after[1] if len(after) > 1 else None)
+    if other is None or subject is None or other[1] == subject[1]:
+        raise TranslationError("'never' needs two things: what has never done what ('products never ordered')")
+    for j in (other[0], subject[0]):
+        if j >= 0:
+            s.use(j)
+    s.plan.anti = str(other[1])
+    if not s.plan.measures and not s.plan.columns:
+        s.plan.subject = str(subject[1])
+
+
+def _table_of_verb(s: Assembler, start: int) -> str | None:
+    """The table a verb right after 'never' names: 'ordered' -> orders, 'borrowed' -> loans (by synonym)."""
+    from pgai_magic.nl2sql.lexicon import SYNONYMS
+    from pgai_magic.nl2sql.linking import stems
+    from pgai_magic.nl2sql.text import lemma
+
+    names = {lemma(t.name.split("_")[-1]): key for key, t in s.catalog.tables.items()}
+    for tok in s.a.toks[start : start + 3]:
+        for stem in (tok.lemma, *stems(tok.text)):
+            for word in (stem, *SYNONYMS.get(stem, ()), *SYNONYMS.get(tok.text, ())):
+                if lemma(word) in names:
+                    return names[lemma(word)]
+    return None

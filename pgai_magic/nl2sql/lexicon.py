@@ -117,7 +117,7 @@ CUES: dict[str, tuple[str, str]] = {
     "which": ("which", ""), "what": ("which", ""), "who": ("which", ""), "list": ("list", ""), "show": ("list", ""),
     "display": ("list", ""),
     # what the translator cannot express: it refuses rather than guess
-    "never": ("unsupported", "never"), "no orders": ("unsupported", "no orders"),
+    "never": ("never", ""), "without any": ("never", ""), "no orders": ("unsupported", "no orders"),
     "percentage": ("pct", ""), "percent": ("pct", ""), "%": ("pct", ""), "share": ("pct", ""),
     "proportion": ("pct", ""), "what fraction": ("pct", "fraction"), "fraction": ("pct", "fraction"),
     "what share": ("pct", ""), "percentage share": ("pct", ""),
@@ -159,7 +159,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "paid": ("salary", "pay", "wage"), "pay": ("salary", "wage"), "wage": ("salary", "pay"), "wages": ("salary", "pay"),
     "job": ("title", "role", "position"), "position": ("title", "role"), "role": ("title", "position"),
     "staff": ("employee",), "worker": ("employee",), "personnel": ("employee",), "gender": ("sex",),
-    "sex": ("gender",), "distribution": ("count",),
+    "sex": ("gender",), "distribution": ("count",), "borrowed": ("loan",), "borrow": ("loan",),
+    "borrowing": ("loan",), "lent": ("loan",), "born": ("birth",),
 }
 
 # measures people name without naming a column: concept -> (trigger phrases, column words, default aggregate)
@@ -335,6 +336,11 @@ ZH_PHRASES: dict[str, str] = {
     "含量": " ", "花瓣": "petal", "花萼": "sepal", "宽度": "width", "糖尿病": "diabetes",
     "每种": "per", "岛上": "island",
     "未被": "not", "未": "not",
+    "会员": "member", "书": "book", "谁": "who", "比赛": "match", "球队": "team", "球员": "player", "身高": "height",
+    "厘米": "cm", "米": "m", "本": " ", "笔": " ", "大于等于": "at least", "小于等于": "at most", "不少于": "at least",
+    "不超过": "at most", "下单": "ordered", "借阅": "loan", "借": "borrowed", "罚款": "fine", "作者": "author",
+    "出版": "published", "库存": "stock", "评分": "rating", "进球": "goals", "主场": "home", "客场": "away",
+    "国籍": "nationality", "位置": "position", "出生日期": "birth date", "出生": "born",
     # data-changing verbs
     "删除": "delete", "删掉": "delete", "清空": "delete", "更新": "update", "修改": "update", "插入": "insert",
     "添加": "add", "创建": "create", "设置": "set",

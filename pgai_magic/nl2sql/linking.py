@@ -151,7 +151,7 @@ class SchemaIndex:
             if word in self.partial:
                 cols = sorted(self.partial[word], key=lambda cs: -cs[1])
                 return Mention(i, i + 1, "column", None, [c for c, _ in cols], score=0.75, via="synonym", text=tok.text)
-        for stem in (tok.lemma, *_stems(tok.text)):
+        for stem in (tok.lemma, *stems(tok.text)):
             if stem in self.partial:
                 cols = sorted(self.partial[stem], key=lambda cs: -cs[1])
                 return Mention(
@@ -189,7 +189,7 @@ def name_variants(name: tuple[str, ...]) -> list[tuple[str, ...]]:
     ]
 
 
-def _stems(word: str) -> list[str]:
+def stems(word: str) -> list[str]:
     """Verb forms back to a name's word: 'hired' -> 'hire', 'shipped' -> 'ship', 'joining' -> 'join'."""
     found = []
     for suffix, add in (("ed", ""), ("d", ""), ("ing", ""), ("ing", "e"), ("ied", "y"), ("s", "")):

@@ -70,6 +70,7 @@ class Plan:
     distinct: bool = False
     context: set[str] = field(default_factory=set)
     per_entity: str | None = None  # average, over this table's rows, of each row's measure
+    anti: str | None = None  # 'never': rows of the subject with no related row in this table (NOT EXISTS)
     share: str | None = None  # 'rows': percentage meeting the `share` filters; 'total': percentage of the total
     fraction: bool = False  # the share as a fraction (0..1), not a percentage
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from pgai_magic.catalog import Catalog, Column, words
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.build import Dim, Measure, Plan, column_distance
-from pgai_magic.nl2sql.derived import duration, share
+from pgai_magic.nl2sql.derived import duration, never, share
 from pgai_magic.nl2sql.lexicon import CONCEPTS
 from pgai_magic.nl2sql.linking import Mention, SchemaIndex
 from pgai_magic.nl2sql.plan import Assembler
@@ -29,6 +29,7 @@ def assemble(a: Analysis, catalog: Catalog, index: SchemaIndex) -> tuple[Plan, l
         return s.plan, s.notes
     missing = s.aggregates()
     s.filters()
+    never(s)
     s.ranking()
     s.groups()
     _finish(s, missing)

@@ -15,7 +15,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "kilo": ("mass", 1000.0), "pound": ("mass", 453.59237), "lb": ("mass", 453.59237),
     "millimeter": ("length", 0.001), "millimetre": ("length", 0.001), "mm": ("length", 0.001),
     "centimeter": ("length", 0.01), "centimetre": ("length", 0.01), "cm": ("length", 0.01),
-    "meter": ("length", 1.0), "metre": ("length", 1.0), "kilometer": ("length", 1000.0),
+    "meter": ("length", 1.0), "m": ("length", 1.0), "metre": ("length", 1.0), "kilometer": ("length", 1000.0),
     "kilometre": ("length", 1000.0), "km": ("length", 1000.0), "mile": ("length", 1609.344),
     "foot": ("length", 0.3048), "feet": ("length", 0.3048), "inch": ("length", 0.0254),
 }  # fmt: skip

@@ -60,7 +60,8 @@ CREATE TABLE aircraft (tailnum text, year int, seats int, manufacturer text);
 INSERT INTO aircraft SELECT 'N' || g, 1980 + g % 40, 50 + g % 300, (ARRAY['BOEING','AIRBUS'])[1 + g % 2]
 FROM generate_series(1, 120) g;
 CREATE TABLE department (name text, building text);
-INSERT INTO department VALUES ('Physics', 'Watson'), ('Biology', 'Painter'), ('History', 'Taylor');
+INSERT INTO department VALUES ('Physics', 'Watson'), ('Biology', 'Painter'), ('History', 'Taylor'),
+  ('Chemistry', 'Hall');
 CREATE TABLE course (course_id int PRIMARY KEY, title text, department text, credits int);
 INSERT INTO course SELECT g, 'c' || g, (ARRAY['Physics','Biology','History','Physics'])[1 + g % 4], 3 + g % 2
 FROM generate_series(1, 40) g;
@@ -91,6 +92,10 @@ CASES = [
     (
         "how many courses does each department offer",
         "SELECT d.name, count(*) FROM course c JOIN department d ON c.department = d.name GROUP BY d.name",
+    ),
+    (
+        "which departments have never offered a course",
+        "SELECT * FROM department d WHERE NOT EXISTS (SELECT 1 FROM course c WHERE c.department = d.name)",
     ),
     # 2. percentages and shares
     (
