@@ -19,7 +19,15 @@ import pyarrow as pa
 from psycopg import pq
 
 from pgai_magic.binding import dump, inline
-from pgai_magic.errors import ConnectionError, ParameterError, PgaiError, QueryCancelled, ResultTooLarge, SQLError
+from pgai_magic.errors import (
+    ConnectionError,
+    GuardError,
+    ParameterError,
+    PgaiError,
+    QueryCancelled,
+    ResultTooLarge,
+    SQLError,
+)
 from pgai_magic.fetch import LimitReached, copy_query, decode_columns, result_to_table, stream_copy
 from pgai_magic.interrupt import interruptible
 from pgai_magic.pgtypes import Column, TypeResolver
@@ -36,6 +44,7 @@ from pgai_magic.protocol import (
     result_notes,
     sql_error,
 )
+from pgai_magic.readonly import check_read_query
 from pgai_magic.server import EmbeddedServer, redact_dsn
 from pgai_magic.sqltext import Statement
 from pgai_magic.statements import PLANNABLE, Route, inner_query, route
@@ -109,6 +118,7 @@ class Database:
         self._notices: list[str] = []
         self.max_result_bytes: int | None = None
         self.autolimit: int | None = None  # fetch at most this many rows of a query (Pgai.autolimit)
+        self.read_timeout_s = 30.0  # statement timeout of the read-only path (Pgai.statement_timeout_s)
         atexit.register(self.close)
 
     # -- connections -----------------------------------------------------------------------------------------
@@ -438,6 +448,13 @@ class Database:
             status=status,
             notes=result_notes(table, self._tz_note),
         )
+
+    def read(self, query: str, *, what: str = "the query", error: type[PgaiError] = GuardError) -> StatementResult:
+        """THE read-only path for a query the user did not write as a SQL cell (insights --query, model train
+        --from, monitor --actual, ask): `check_read_query` (one read query, no locks, no admin or large-object
+        functions; `error` names `what` otherwise), then `run_readonly` with `read_timeout_s` (seconds)."""
+        checked = Statement(check_read_query(query, what=what, error=error))
+        return self.run_readonly(checked, timeout_s=self.read_timeout_s)
 
     def run_readonly(self, stmt: Statement, *, timeout_s: float = 30.0) -> StatementResult:
         """Run one (already validated) query in a READ ONLY transaction with a statement timeout.
