@@ -189,6 +189,12 @@ class Database:
     def transaction_failed(self) -> bool:
         return self.transaction_status == _TS.INERROR
 
+    def transaction_note(self) -> str:
+        """One line on the user's open transaction as the server has it (for errors raised inside one)."""
+        if self.transaction_failed:
+            return "the open transaction is aborted on the server: run ROLLBACK to continue"
+        return "the open transaction is unchanged and still open on the same connection (COMMIT or ROLLBACK it)"
+
     def open_session(self) -> None:
         """Open the session connection now (it is otherwise opened by the first statement)."""
         _ = self.session

@@ -129,6 +129,8 @@ class Session:
                 err.notices = before + list(err.notices)
                 if isinstance(err, SQLError):
                     self._explain_sql_error(err, query, namespace or {})
+                elif self.db.in_transaction:  # an error that is not the server's leaves its transaction as it is
+                    err.notices.append(self.db.transaction_note())
                 raise
             results.append(result)
             notices.extend(result.notices)
