@@ -87,7 +87,7 @@ def _parse_one(text: str, what: str, error: type[PgaiError]) -> exp.Expr:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise error(f"{what} does not parse as PostgreSQL: {first}") from None
     if len(statements) != 1:
-        raise error(f"{what} must be a single query, and it holds {len(statements)} statements")
+        raise error(f"{what} must be a single query (one SELECT), and it holds {len(statements)} statements")
     return statements[0]
 
 
@@ -115,7 +115,7 @@ def parse_read_query(
     root = tree.unnest() if isinstance(tree, exp.Subquery) else tree
     if not isinstance(root, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)):
         kind = root.key.upper() if not isinstance(root, exp.Command) else str(root.this).upper()
-        raise error(f"{what} may only read data: only a read query (SELECT or WITH … SELECT) may run, not {kind}")
+        raise error(f"{what} may only read data: it must be one SELECT (or WITH … SELECT) query, not {kind}")
     check_read_nodes(tree, what, error)
     return text, tree
 
