@@ -30,8 +30,10 @@ def install_state(conn: psycopg.Connection) -> tuple[str | None, list[str]]:
     try:
         apply_migrations(conn, skipped=skipped)
     except psycopg.errors.InsufficientPrivilege as exc:
+        exists = conn.execute("SELECT to_regnamespace('pgai') IS NOT NULL").fetchone()[0]  # type: ignore[index]
+        why = "an admin created it, but this role may not read it" if exists else exc.diag.message_primary
         missing = (
-            f"this role may not install pgai's schema ({exc.diag.message_primary}): SQL cells, ask (without question "
+            f"this role cannot use pgai's schema ({why}): SQL cells, ask (without question "
             "memory), insights and similar on columns an admin embedded work; embed, models and remembered questions "
             f"need an admin to run the GRANTs in {DOC}"
         )
@@ -78,6 +80,12 @@ def needs_state(feature: str, *, vector: bool = False) -> Callable[[F], F]:
                 return method(session, *args, **kwargs)
             except psycopg.errors.InsufficientPrivilege as exc:
                 raise PrivilegeError(f"{feature}: {exc.diag.message_primary}: {ask}") from None
+            except PrivilegeError:
+                raise
+            except PgaiError as err:  # a capability's own error that wraps the server's 'permission denied'
+                if "permission denied" not in str(err):
+                    raise
+                raise PrivilegeError(f"{feature}: {err}: {ask}") from None
             except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction) as exc:
                 if "pgai" not in (exc.diag.message_primary or ""):
                     raise
