@@ -89,7 +89,7 @@ def test_1_a_read_only_role_runs_sql_ask_and_insights(db: Db) -> None:
         assert len(s.insights("shop.orders", budget=10)) > 0
         assert len(s.insights(query="SELECT city, total, placed FROM shop.orders", budget=10)) > 0
         for call in (lambda: s.embed("shop.tickets.body"), s.models, lambda: s.similar("shop.tickets.body", "x")):
-            with pytest.raises(PrivilegeError, match="ask an admin to run the GRANTs .* docs/privileges.md"):
+            with pytest.raises(PrivilegeError, match=r"ask an admin to run the GRANTs .* docs/privileges\.md"):
                 call()
     with psycopg.connect(db.admin_dsn) as conn:
         assert conn.execute("SELECT to_regnamespace('pgai')").fetchone()[0] is None  # type: ignore[index]
@@ -102,14 +102,14 @@ def test_2_after_the_admin_set_up_the_read_pgai_grants_give_similar(db: Db, tiny
         admin.embeddings.stop_worker()
     with Session(db.role_dsn) as s:
         assert s.state_missing and "an admin created it, but this role may not read it" in s.state_missing
-        with pytest.raises(PrivilegeError, match="similar keeps its state.*docs/privileges.md"):
+        with pytest.raises(PrivilegeError, match=r"similar keeps its state.*docs/privileges\.md"):
             s.similar("shop.tickets.body", "late parcel", k=2)
     db.run("read-pgai")
     with Session(db.role_dsn) as s:
         assert s.state_missing is None
         found = s.similar("shop.tickets.body", "late parcel", k=2)
         assert len(found) == 2 and set(found["id"]) <= {1, 2, 3, 4}
-        with pytest.raises(PrivilegeError, match="model train.*docs/privileges.md"):
+        with pytest.raises(PrivilegeError, match=r"model train.*docs/privileges\.md"):
             s.train("m_priv", "total", "SELECT id::float8 AS x, total FROM shop.orders")
 
 
@@ -137,7 +137,7 @@ def test_a_server_without_pgvector_says_how_to_get_it_and_migrates_when_it_appea
             assert s.extensions["vector"] is None and s.state_missing is None
             assert any("020_question_memory (needs the vector extension)" in w for w in s.status()["warnings"])
             s.sql("CREATE TABLE notes (id int PRIMARY KEY, body text)")
-            with pytest.raises(PrivilegeError, match="no pgvector extension.*CREATE EXTENSION vector"):
+            with pytest.raises(PrivilegeError, match=r"no pgvector extension.*CREATE EXTENSION vector"):
                 s.embed("notes.body")
         with psycopg.connect(make_conninfo(pg_dsn, dbname=name), autocommit=True) as su:
             su.execute("CREATE EXTENSION vector")
