@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pgai_magic.errors import ServerError
 from pgai_magic.redact import redact_dsn
+from pgai_magic.watchdog import prune, start_watchdog
 
 __all__ = ["EmbeddedServer", "default_data_dir", "ensure_embedded", "redact_dsn", "resolve_dsn"]
 
@@ -96,6 +97,7 @@ class EmbeddedServer:
                 f"see {self.data_dir / 'log'}"
             ) from None
         self.dsn = handle.get_uri()  # type: ignore[attr-defined]
+        start_watchdog(self.data_dir)
         return True
 
 
@@ -187,4 +189,6 @@ def ensure_embedded(data_dir: Path | None = None, *, cleanup: str | None = "stop
         raise ServerError(f"could not start the embedded postgresql in {path}: {exc}") from exc
     server = EmbeddedServer(data_dir=path, dsn=handle.get_uri(), started_in=elapsed, handle=handle)
     _SERVERS[path] = server
+    prune(path)  # kernels that were killed no longer count: the last live one to exit stops the server
+    start_watchdog(path)  # and if that one is killed too, the watcher stops it
     return server
