@@ -41,8 +41,13 @@ class Pgai(Magics):
 
     # -- session -------------------------------------------------------------------
     def _get_session(self, alias: str | None = None) -> Any:
+        """The session every command runs on: a dead embedded server is restarted here, for every command."""
         session = self.connections.get(alias)
         session.db.max_result_bytes = int(self.max_result_mb * 2**20) if self.max_result_mb > 0 else None
+        session.db.read_timeout_s = self.statement_timeout_s
+        notice = session.db.ensure_alive()
+        if notice:
+            print(notice)
         return session
 
     def _set_session(self, session: Any) -> None:
