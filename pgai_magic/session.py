@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +30,7 @@ Format = Literal["pandas", "arrow", "polars"]
 # A preprocessor rewrites one statement before parameters are bound (e.g. query-time embedding).
 Preprocessor = Callable[["Session", Statement, Mapping[str, Any]], Statement]
 EXTENSIONS = ("vector", "pg_trgm")
+MAX_SEARCH_CHARS = 20_000  # a search text past this is a mistake (the model truncates long before)
 
 
 class Session:
@@ -268,7 +270,12 @@ class Session:
 
     @needs_state("similar", vector=True)
     def similar(self, table_column: str, text: str, k: int = 5, where: str | None = None) -> pd.DataFrame:
-        """The k rows of an embedded column most similar to `text`, with a `similarity` column, best first."""
+        """The k rows of an embedded column most similar to `text`, with a `similarity` column, best first.
+
+        ConfigError for a text longer than MAX_SEARCH_CHARS or k outside 1…1000."""
+        if len(text) > MAX_SEARCH_CHARS or not 1 <= k <= 1000:
+            raise ConfigError(f"similar takes a text of at most {MAX_SEARCH_CHARS:,} characters (not {len(text):,})"
+                              f" and --k from 1 to 1000 (not {k})")  # fmt: skip
         return self.embeddings.similar(table_column, text, k=k, where=where)
 
     @needs_state("embedding sync", vector=True)
@@ -479,19 +486,11 @@ class Session:
         """
         from pgai_magic.insights import find_insights
 
+        if not math.isfinite(budget) or not 0 < budget <= 86_400:
+            raise ConfigError(f"--budget must be a number of seconds in (0, 86400], not {budget}")
         self.db.ensure_alive()
-        return find_insights(
-            self.db,
-            table=table,
-            query=query,
-            measure=measure,
-            time=time,
-            dimensions=dimensions,
-            top=top,
-            budget=budget,
-            sample=sample,
-            progress=progress,
-        )
+        return find_insights(self.db, table=table, query=query, measure=measure, time=time, dimensions=dimensions,
+                             top=top, budget=budget, sample=sample, progress=progress)  # fmt: skip
 
 
 def connect(dsn: str | None = None, *, data_dir: str | Path | None = None, quiet: bool = False) -> Session:

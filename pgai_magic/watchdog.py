@@ -61,9 +61,14 @@ def live_users(data_dir: Path) -> list[int]:
     return prune(data_dir)
 
 
+def _marker(data_dir: Path) -> Path:
+    """The watcher's pid file, beside the data directory (never in it: deleting a cluster must not race it)."""
+    return data_dir.parent / f".{data_dir.name}{WATCHDOG_FILE}"
+
+
 def start_watchdog(data_dir: Path) -> int | None:
     """Start the cluster's watcher unless one is running; its pid (None if it could not start)."""
-    marker = data_dir / WATCHDOG_FILE
+    marker = _marker(data_dir)
     try:
         if _alive(int(marker.read_text().strip())):
             return None
@@ -83,22 +88,14 @@ def start_watchdog(data_dir: Path) -> int | None:
 
 def watch(data_dir: Path) -> int:
     """Loop until the cluster has no live user (then stop its postmaster) or has stopped; 0 on exit."""
-    marker = data_dir / WATCHDOG_FILE
-    try:
-        while True:
-            postmaster = _postmaster_pid(data_dir)
-            if postmaster is None or not _alive(postmaster):
-                return 0  # stopped (a kernel's normal exit, or a crash that the next kernel restarts)
-            if not prune(data_dir):
-                os.kill(postmaster, signal.SIGINT)  # fast shutdown: roll back, close connections, stop
-                return 0
-            time.sleep(INTERVAL_S)  # a daemon's poll interval, not a wait for a result
-    finally:
-        try:
-            if marker.read_text().strip() == str(os.getpid()):
-                marker.unlink()
-        except OSError:
-            pass
+    while True:
+        postmaster = _postmaster_pid(data_dir)
+        if postmaster is None or not _alive(postmaster):
+            return 0  # stopped (a kernel's normal exit, or a crash that the next kernel restarts)
+        if not prune(data_dir):
+            os.kill(postmaster, signal.SIGINT)  # fast shutdown: roll back, close connections, stop
+            return 0
+        time.sleep(INTERVAL_S)  # a daemon's poll interval, not a wait for a result
 
 
 if __name__ == "__main__":

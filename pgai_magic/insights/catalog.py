@@ -95,6 +95,8 @@ def resolve(runner: Runner, table: str) -> Relation:
         raise ConfigError(f"{table!r} is not a table name") from None
     # PostgreSQL folds unquoted names to lower case; quoted ones keep theirs
     parts = [p.name if p.args.get("quoted") else p.name.lower() for p in (parsed.args.get("db"), parsed.this) if p]
+    if not parts or not parts[-1]:
+        raise ConfigError(f"{table!r} is not a table name: give TABLE or SCHEMA.TABLE (or --query SQL)")
     rel = _relation(runner, _quoted(*parts), table)
     if rel is None:
         names = runner.fetch(

@@ -38,7 +38,7 @@ def private_ip(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     InteractiveShell.clear_instance()
     try:
         session.db.embedded.handle.cleanup()
-    except Exception:  # noqa: BLE001 - it may be down after the last kill
+    except Exception:  # it may be down after the last kill
         pass
     shutil.rmtree(root, ignore_errors=True)
 
