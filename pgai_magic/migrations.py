@@ -84,11 +84,12 @@ def apply_migrations(
         if m not in runnable and skipped is not None:
             missing = ", ".join(sorted(set(m.requires) - present))
             skipped.append(f"{m.version:03d}_{m.name} (needs the {missing} extension)")
-    if not _pending(conn, runnable):
-        return []
     applied: list[Migration] = []
     with conn.transaction():
+        # the lock first: a name looked up before another kernel created it would stay cached as missing
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        if not _pending(conn, runnable):
+            return []
         conn.execute("CREATE SCHEMA IF NOT EXISTS pgai")
         conn.execute(
             """CREATE TABLE IF NOT EXISTS pgai.migrations (
@@ -111,7 +112,7 @@ def apply_migrations(
 
 
 def _pending(conn: psycopg.Connection, scripts: list[Migration]) -> bool:
-    """Whether any of `scripts` is not recorded yet (True when the record cannot be read)."""
+    """Whether any of `scripts` is not recorded yet (True when the record cannot be read); in a savepoint."""
     try:
         with conn.transaction():
             if conn.execute("SELECT to_regclass('pgai.migrations') IS NULL").fetchone()[0]:  # type: ignore[index]
