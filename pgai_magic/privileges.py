@@ -72,10 +72,10 @@ def needs_state(feature: str, *, vector: bool = False) -> Callable[[F], F]:
         @functools.wraps(method)
         def wrapper(session: Any, *args: Any, **kwargs: Any) -> Any:
             ask = f"ask an admin to run the GRANTs for {feature} in {DOC}"
+            if vector:  # the server's missing piece first: no GRANT gives it
+                require_vector(session)
             if session.state_missing:
                 raise PrivilegeError(f"{feature} keeps its state in the pgai schema, which this role cannot use: {ask}")
-            if vector:
-                require_vector(session)
             try:
                 return method(session, *args, **kwargs)
             except psycopg.errors.InsufficientPrivilege as exc:
