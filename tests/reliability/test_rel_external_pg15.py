@@ -125,5 +125,5 @@ def test_a_plain_role_on_postgresql_15(pg15: str, shop: str) -> None:
     with Session(make_conninfo(pg15, user="analyst15")) as s:
         assert s.state_missing is not None  # the pgai schema exists (the superuser made it) but is not granted
         _check_reads(s)
-        with pytest.raises(PrivilegeError, match="docs/privileges.md"):
+        with pytest.raises(PrivilegeError, match=r"docs/privileges\.md"):
             s.models()
