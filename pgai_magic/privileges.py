@@ -56,10 +56,10 @@ def require_vector(session: Any) -> None:
     available = session.db.control.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone()
     major = str(session.server_version).split(".", 1)[0].split()[0]
     how = (
-        "it is available on the server: an admin (or the database owner) runs CREATE EXTENSION vector"
+        "it is available on the server: a superuser runs CREATE EXTENSION vector in this database"
         if available
         else f"install it on the server (Debian/Ubuntu: apt-get install postgresql-{major}-pgvector; others: "
-        "https://github.com/pgvector/pgvector#installation), then an admin runs CREATE EXTENSION vector"
+        "https://github.com/pgvector/pgvector#installation), then a superuser runs CREATE EXTENSION vector"
     )
     raise PrivilegeError(f"this server has no pgvector extension, which embeddings need: {how}; then reconnect")
 
