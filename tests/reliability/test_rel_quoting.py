@@ -76,3 +76,24 @@ def test_the_search_hint_after_embed_quotes_a_hostile_table_name(
         for target in list_targets(conn):
             if target.schema == schema:
                 drop(conn, target)
+
+
+def test_did_you_mean_advice_works_as_typed(session: Session, conn: psycopg.Connection, schema: str) -> None:
+    from pgai_magic.errors import SQLError
+
+    conn.execute(f'CREATE TABLE {schema}."Orders Archive" ("Total Due" int, plain int)')
+    conn.execute(f'INSERT INTO {schema}."Orders Archive" VALUES (7, 1)')
+    with pytest.raises(SQLError) as err:
+        session.sql(f'SELECT 1 FROM {schema}."Orders Archiv"')
+    hint = err.value.hint or ""
+    suggested = hint.removeprefix("did you mean table ").split(" or ")[0].rstrip("?")
+    assert suggested == f'{schema}."Orders Archive"', hint
+    assert session.sql(f"SELECT count(*) AS n FROM {suggested}")["n"][0] == 1  # the advice runs as typed
+    session.execute(f"SET search_path = {schema}, public")
+    try:
+        with pytest.raises(SQLError) as err:
+            session.sql('SELECT "Total Du" FROM "Orders Archive"')
+        hint = err.value.hint or ""
+        assert '"Total Due"' in hint, hint
+    finally:
+        session.execute("RESET search_path")
