@@ -281,6 +281,13 @@ def embedding_status(session: Session) -> dict[str, Any]:
             for column, pending in zip(columns["column"], columns["pending"])
         )
     worker = service.worker
+    pending = [str(c) for c, n in zip(columns.get("column", []), columns.get("pending", [])) if n and not pd.isna(n)]
+    if pending and (worker is None or not worker.running):  # e.g. after a kernel restart: say how to resume
+        info.setdefault("warnings", []).append(
+            f"rows are pending in {', '.join(pending)} and no embedding worker runs in this kernel: "
+            "%pgai embed TABLE.COLUMN (or session.sync_embeddings()) resumes them; "
+            "`python -m pgai_magic worker` keeps them in sync outside the notebook"
+        )
     for model, why in service.unavailable.items():
         info.setdefault("warnings", []).append(f"the embedding worker skips columns of {model}: {why}")
     if worker is not None:
