@@ -272,10 +272,9 @@ class Session:
     def similar(self, table_column: str, text: str, k: int = 5, where: str | None = None) -> pd.DataFrame:
         """The k rows of an embedded column most similar to `text`, with a `similarity` column, best first.
 
-        ConfigError for a text longer than MAX_SEARCH_CHARS or k outside 1…1000."""
-        if len(text) > MAX_SEARCH_CHARS or not 1 <= k <= 1000:
-            raise ConfigError(f"similar takes a text of at most {MAX_SEARCH_CHARS:,} characters (not {len(text):,})"
-                              f" and --k from 1 to 1000 (not {k})")  # fmt: skip
+        ConfigError for a text longer than MAX_SEARCH_CHARS (the model reads only its first few hundred words)."""
+        if len(text) > MAX_SEARCH_CHARS:
+            raise ConfigError(f"similar takes a text of at most {MAX_SEARCH_CHARS:,} characters, not {len(text):,}")
         return self.embeddings.similar(table_column, text, k=k, where=where)
 
     @needs_state("embedding sync", vector=True)
