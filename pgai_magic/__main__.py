@@ -8,11 +8,16 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import psycopg
 
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import EmbeddingError, PgaiError
+from pgai_magic.redact import redact_text
 
 if TYPE_CHECKING:
     from pgai_magic.vectors.target import Target
@@ -29,7 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Embed rows queued by %%pgai embed and by changes to embedded columns. Several workers "
         "(on several GPUs or machines) can share one queue: rows are claimed with FOR UPDATE SKIP LOCKED.",
     )
-    worker.add_argument("--dsn", help="PostgreSQL connection string (default: PGAI_DSN or DATABASE_URL)")
+    worker.add_argument(
+        "--dsn",
+        help="PostgreSQL connection string; one with a password shows in the process list: prefer PGAI_DSN / "
+        "DATABASE_URL or --dsn-file (default: PGAI_DSN or DATABASE_URL)",
+    )
+    worker.add_argument("--dsn-file", metavar="PATH", help="read the connection string from this file (first line)")
     worker.add_argument("--once", action="store_true", help="drain the queues, then exit")
     worker.add_argument("--batch-size", type=int, default=256, metavar="N", help="rows claimed per transaction")
     worker.add_argument(
@@ -72,14 +82,48 @@ def _embedder_chooser(model: str | None, device: str | None) -> Callable[[Target
     return choose
 
 
-def run_worker(args: argparse.Namespace) -> int:
-    from pgai_magic.server import redact_dsn, resolve_dsn
-    from pgai_magic.vectors.worker import serve
+def _worker_dsn(args: argparse.Namespace) -> str | None:
+    """The DSN from --dsn-file, PGAI_DSN / DATABASE_URL, or --dsn (warned about when it holds a password)."""
+    from psycopg.conninfo import conninfo_to_dict
 
+    from pgai_magic.server import resolve_dsn
+
+    if args.dsn and args.dsn_file:
+        print("pgai worker: give --dsn or --dsn-file, not both", file=sys.stderr)
+        return None
+    if args.dsn_file:
+        try:
+            text = Path(args.dsn_file).expanduser().read_text(encoding="utf-8").strip().splitlines()
+        except OSError as exc:
+            print(f"pgai worker: cannot read --dsn-file {args.dsn_file}: {exc.strerror}", file=sys.stderr)
+            return None
+        if not text or not text[0].strip():
+            print(f"pgai worker: --dsn-file {args.dsn_file} is empty: put the connection string on its first line",
+                  file=sys.stderr)  # fmt: skip
+            return None
+        return resolve_dsn(text[0].strip())
+    if args.dsn:
+        try:
+            params = conninfo_to_dict(resolve_dsn(args.dsn) or "")
+            has_password = bool(params.get("password") or params.get("sslpassword"))
+        except psycopg.ProgrammingError:
+            has_password = "password" in args.dsn.lower() or "@" in args.dsn
+        if has_password:
+            print("pgai worker: warning: the password in --dsn is visible to every user in the process list; "
+                  "set PGAI_DSN or use --dsn-file PATH instead", file=sys.stderr)  # fmt: skip
     dsn = resolve_dsn(args.dsn)
     if dsn is None:
-        print("pgai worker: give --dsn (or set PGAI_DSN / DATABASE_URL)", file=sys.stderr)
+        print("pgai worker: give --dsn-file PATH (or set PGAI_DSN / DATABASE_URL)", file=sys.stderr)
+    return dsn
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from pgai_magic.redact import redact_dsn, remember
+
+    dsn = _worker_dsn(args)
+    if dsn is None:
         return 2
+    remember(dsn)
     if args.batch_size < 1:
         print(f"pgai worker: --batch-size must be at least 1, not {args.batch_size}", file=sys.stderr)
         return 2
@@ -90,6 +134,8 @@ def run_worker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the batches in flight, then exit
     say = (lambda message: None) if args.quiet else (lambda message: print(f"pgai worker: {message}", flush=True))
+    from pgai_magic.vectors.worker import serve
+
     say(f"pid {os.getpid()} on {redact_dsn(dsn)}" + (" (until the queues are empty)" if args.once else ""))
     started = time.perf_counter()
     try:
@@ -105,7 +151,13 @@ def run_worker(args: argparse.Namespace) -> int:
         say("interrupted; rows in flight stay queued")
         return 130
     except PgaiError as err:
-        print(f"pgai worker: {err}", file=sys.stderr)
+        print(redact_text(f"pgai worker: {err}"), file=sys.stderr)
+        return 1
+    except psycopg.Error as exc:
+        print(redact_text(f"pgai worker: the database failed: {str(exc).strip()}"), file=sys.stderr)
+        return 1
+    except Exception:  # noqa: BLE001 - a bug: its traceback, with every password scrubbed
+        print(redact_text(f"pgai worker: internal error\n{traceback.format_exc()}"), file=sys.stderr)
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import time
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -19,7 +18,15 @@ import pyarrow as pa
 from psycopg import pq
 
 from pgai_magic.binding import dump, inline
-from pgai_magic.errors import ConnectionError, ParameterError, PgaiError, QueryCancelled, ResultTooLarge, SQLError
+from pgai_magic.errors import (
+    ConnectionError,
+    GuardError,
+    ParameterError,
+    PgaiError,
+    QueryCancelled,
+    ResultTooLarge,
+    SQLError,
+)
 from pgai_magic.fetch import LimitReached, copy_query, decode_columns, result_to_table, stream_copy
 from pgai_magic.interrupt import interruptible
 from pgai_magic.pgtypes import Column, TypeResolver
@@ -36,6 +43,9 @@ from pgai_magic.protocol import (
     result_notes,
     sql_error,
 )
+from pgai_magic.readonly import check_read_query
+from pgai_magic.redact import redact_text, remember
+from pgai_magic.results import CellResult, StatementResult
 from pgai_magic.server import EmbeddedServer, redact_dsn
 from pgai_magic.sqltext import Statement
 from pgai_magic.statements import PLANNABLE, Route, inner_query, route
@@ -49,58 +59,12 @@ _TS = pq.TransactionStatus
 _EXEC = pq.ExecStatus
 
 
-@dataclass
-class StatementResult:
-    """What one statement produced: rows as Arrow (or None), the server's command tag and row count, notices."""
-
-    statement: Statement
-    table: pa.Table | None
-    rowcount: int
-    command: str
-    elapsed: float
-    status: str = ""  # the command tag, e.g. "DELETE 3", "ROLLBACK"
-    notices: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # pgai's own one-line notes (numeric kept exact, ...)
-    interrupted: bool = False  # a Ctrl-C came after the server had finished it
-
-    @property
-    def returns_rows(self) -> bool:
-        return self.table is not None
-
-
-@dataclass
-class CellResult:
-    """The outcome of a cell: the last row-returning result (if any) and what each statement did."""
-
-    value: Any
-    results: list[StatementResult] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def total_rows(self) -> int | None:
-        last = self.last_rows
-        return None if last is None or last.table is None else last.table.num_rows
-
-    @property
-    def last_rows(self) -> StatementResult | None:
-        for result in reversed(self.results):
-            if result.returns_rows:
-                return result
-        return None
-
-    def summary(self) -> str:
-        """The server's command tag of the last statement, as psql prints it ('UPDATE 1', 'CREATE TABLE')."""
-        if not self.results:
-            return "no statement to run"
-        last = self.results[-1]
-        return last.status or last.command
-
-
 class Database:
     """One user session on one server: a psycopg connection for statements, another for pgai's own work."""
 
     def __init__(self, dsn: str, *, embedded: EmbeddedServer | None = None) -> None:
         self.dsn = dsn
+        remember(dsn)  # its password is scrubbed from every error and log line from now on
         self.embedded = embedded
         self._control: psycopg.Connection | None = None
         self._session: psycopg.Connection | None = None
@@ -109,6 +73,7 @@ class Database:
         self._notices: list[str] = []
         self.max_result_bytes: int | None = None
         self.autolimit: int | None = None  # fetch at most this many rows of a query (Pgai.autolimit)
+        self.read_timeout_s = 30.0  # statement timeout of the read-only path (Pgai.statement_timeout_s)
         atexit.register(self.close)
 
     # -- connections -----------------------------------------------------------------------------------------
@@ -137,11 +102,11 @@ class Database:
         try:
             conn = psycopg.connect(self.dsn, **kwargs)
         except psycopg.OperationalError as exc:
-            raise ConnectionError(f"cannot connect to {self.display_dsn}: {str(exc).strip()}") from None
+            raise ConnectionError(redact_text(f"cannot connect to {self.display_dsn}: {str(exc).strip()}")) from None
         except psycopg.ProgrammingError as exc:  # a malformed connection string
             raise ConnectionError(
-                f"{self.display_dsn} is not a connection string ({str(exc).strip()}): give a URL such as "
-                "postgresql://user@host:5432/db, or key=value pairs such as 'host=h dbname=d'"
+                redact_text(f"{self.display_dsn} is not a connection string ({str(exc).strip()}): ")
+                + "give a URL such as postgresql://user@host:5432/db, or key=value pairs such as 'host=h dbname=d'"
             ) from None
         try:
             from pgvector.psycopg import register_vector
@@ -178,6 +143,12 @@ class Database:
     @property
     def transaction_failed(self) -> bool:
         return self.transaction_status == _TS.INERROR
+
+    def transaction_note(self) -> str:
+        """One line on the user's open transaction as the server has it (for errors raised inside one)."""
+        if self.transaction_failed:
+            return "the open transaction is aborted on the server: run ROLLBACK to continue"
+        return "the open transaction is unchanged and still open on the same connection (COMMIT or ROLLBACK it)"
 
     def open_session(self) -> None:
         """Open the session connection now (it is otherwise opened by the first statement)."""
@@ -438,6 +409,13 @@ class Database:
             status=status,
             notes=result_notes(table, self._tz_note),
         )
+
+    def read(self, query: str, *, what: str = "the query", error: type[PgaiError] = GuardError) -> StatementResult:
+        """THE read-only path for a query the user did not write as a SQL cell (insights --query, model train
+        --from, monitor --actual, ask): `check_read_query` (one read query, no locks, no admin or large-object
+        functions; `error` names `what` otherwise), then `run_readonly` with `read_timeout_s` (seconds)."""
+        checked = Statement(check_read_query(query, what=what, error=error))
+        return self.run_readonly(checked, timeout_s=self.read_timeout_s)
 
     def run_readonly(self, stmt: Statement, *, timeout_s: float = 30.0) -> StatementResult:
         """Run one (already validated) query in a READ ONLY transaction with a statement timeout.

@@ -11,6 +11,7 @@ __all__ = [
     "ModelError",
     "ParameterError",
     "PgaiError",
+    "PrivilegeError",
     "QueryCancelled",
     "ResultTooLarge",
     "SQLError",
@@ -100,3 +101,7 @@ class ModelError(PgaiError):
 
 class InsightError(PgaiError):
     """The insight engine could not analyse the requested data."""
+
+
+class PrivilegeError(PgaiError):
+    """The role lacks a privilege, or the server an extension, that a feature needs (says what to ask for)."""

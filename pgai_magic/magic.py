@@ -14,6 +14,7 @@ from pgai_magic.commands import COMMANDS, Context, Settings, Snippet
 from pgai_magic.commands.base import help_text, run_sql, split_line
 from pgai_magic.connections import Connections
 from pgai_magic.errors import PgaiError
+from pgai_magic.redact import redact_text
 
 __all__ = ["Pgai", "load", "unload"]
 
@@ -40,8 +41,13 @@ class Pgai(Magics):
 
     # -- session -------------------------------------------------------------------
     def _get_session(self, alias: str | None = None) -> Any:
+        """The session every command runs on: a dead embedded server is restarted here, for every command."""
         session = self.connections.get(alias)
         session.db.max_result_bytes = int(self.max_result_mb * 2**20) if self.max_result_mb > 0 else None
+        session.db.read_timeout_s = self.statement_timeout_s
+        notice = session.db.ensure_alive()
+        if notice:
+            print(notice)
         return session
 
     def _set_session(self, session: Any) -> None:
@@ -57,7 +63,7 @@ class Pgai(Magics):
             settings=Settings(self.display_limit, self.max_result_mb, self.statement_timeout_s, self.autolimit),
             show_html=lambda markup: display(HTML(markup)),
             show=display,
-            say=print,
+            say=lambda message: print(redact_text(message)),
         )
 
     # -- the magic -------------------------------------------------------------------
@@ -70,16 +76,19 @@ class Pgai(Magics):
         except PgaiError as err:
             # one clear message, no library traceback; the session stays usable; what ran before it first
             for line in err.notices:
-                print(line)
-            print(f"{type(err).__name__}: {err}" if not str(err).startswith("ERROR") else str(err), file=sys.stderr)
+                print(redact_text(line))
+            text = f"{type(err).__name__}: {err}" if not str(err).startswith("ERROR") else str(err)
+            print(redact_text(text), file=sys.stderr)
             return None
         except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback kept for %pgai debug
             import traceback
 
-            self.last_traceback = traceback.format_exc()
+            self.last_traceback = redact_text(traceback.format_exc())
             print(
-                f"pgai internal error ({type(exc).__name__}: {exc}); the session is still usable. "
-                "`%pgai debug` shows the traceback.",
+                redact_text(
+                    f"pgai internal error ({type(exc).__name__}: {exc}); the session is still usable. "
+                    "`%pgai debug` shows the traceback."
+                ),
                 file=sys.stderr,
             )
             return None
@@ -120,7 +129,7 @@ _JUPYSQL_PERSIST = {"--persist": "", "--persist-replace": " --replace", "--appen
 def _open_default() -> Any:
     from pgai_magic.session import Session
 
-    return Session(announce=print)
+    return Session(announce=lambda message: print(redact_text(message)))
 
 
 # a line magic, optionally assigned (`df = %pgai ask …`): matched on notebook source lines, not on SQL
@@ -159,7 +168,7 @@ def load(ipython: Any) -> None:
     try:
         magics._get_session()
     except PgaiError as err:
-        print(f"pgai: {err}", file=sys.stderr)
+        print(redact_text(f"pgai: {err}"), file=sys.stderr)
 
 
 def _register_completer(ipython: Any, magics: Pgai) -> None:

@@ -16,11 +16,18 @@ _LOCK_KEY = 7_433_861_202  # advisory lock shared by every pgai_magic process
 
 @dataclass(frozen=True)
 class Migration:
-    """One install script: its version number, name and SQL text."""
+    """One install script: its version number, name, SQL text and the extensions it needs (`-- requires: a, b`)."""
 
     version: int
     name: str
     sql: str
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        for line in self.sql.splitlines()[:5]:
+            if line.lower().startswith("-- requires:"):
+                return tuple(e.strip() for e in line.split(":", 1)[1].split(",") if e.strip())
+        return ()
 
     @property
     def checksum(self) -> str:
@@ -60,11 +67,29 @@ def install_extensions(conn: psycopg.Connection, names: tuple[str, ...]) -> list
     return warnings
 
 
-def apply_migrations(conn: psycopg.Connection, folder: Path | None = None) -> list[Migration]:
-    """Apply the scripts not yet recorded; returns those applied now (empty when up to date)."""
+def apply_migrations(
+    conn: psycopg.Connection, folder: Path | None = None, *, skipped: list[str] | None = None
+) -> list[Migration]:
+    """Apply the scripts not yet recorded; returns those applied now (empty when up to date).
+
+    A script whose `-- requires:` extensions are missing is neither run nor recorded (it runs when they appear);
+    its name and what it needs go to `skipped`. When nothing is left to apply nothing is written, so a role
+    without CREATE on the database works on a database an admin has set up. psycopg.Error otherwise
+    (InsufficientPrivilege when the role may not create the `pgai` schema).
+    """
+    scripts = available(folder)
+    present = {row[0] for row in conn.execute("SELECT extname FROM pg_extension")}
+    runnable = [m for m in scripts if set(m.requires) <= present]
+    for m in scripts:
+        if m not in runnable and skipped is not None:
+            missing = ", ".join(sorted(set(m.requires) - present))
+            skipped.append(f"{m.version:03d}_{m.name} (needs the {missing} extension)")
     applied: list[Migration] = []
     with conn.transaction():
+        # the lock first: a name looked up before another kernel created it would stay cached as missing
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        if not _pending(conn, runnable):
+            return []
         conn.execute("CREATE SCHEMA IF NOT EXISTS pgai")
         conn.execute(
             """CREATE TABLE IF NOT EXISTS pgai.migrations (
@@ -74,7 +99,7 @@ def apply_migrations(conn: psycopg.Connection, folder: Path | None = None) -> li
                    applied_at timestamptz NOT NULL DEFAULT now())"""
         )
         done = {row[0] for row in conn.execute("SELECT version FROM pgai.migrations")}
-        for migration in available(folder):
+        for migration in runnable:
             if migration.version in done:
                 continue
             conn.execute(migration.sql.encode())  # type: ignore[call-overload]
@@ -84,3 +109,15 @@ def apply_migrations(conn: psycopg.Connection, folder: Path | None = None) -> li
             )
             applied.append(migration)
     return applied
+
+
+def _pending(conn: psycopg.Connection, scripts: list[Migration]) -> bool:
+    """Whether any of `scripts` is not recorded yet (True when the record cannot be read); in a savepoint."""
+    try:
+        with conn.transaction():
+            if conn.execute("SELECT to_regclass('pgai.migrations') IS NULL").fetchone()[0]:  # type: ignore[index]
+                return True
+            done = {row[0] for row in conn.execute("SELECT version FROM pgai.migrations")}
+    except psycopg.errors.InsufficientPrivilege:
+        return True
+    return any(m.version not in done for m in scripts)

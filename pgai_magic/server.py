@@ -9,9 +9,10 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from pgai_magic.errors import ServerError
+from pgai_magic.redact import redact_dsn
+from pgai_magic.watchdog import prune, start_watchdog
 
 __all__ = ["EmbeddedServer", "default_data_dir", "ensure_embedded", "redact_dsn", "resolve_dsn"]
 
@@ -26,28 +27,6 @@ def default_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("pgai_magic")) / "pg18"
-
-
-def redact_dsn(dsn: str) -> str:
-    """The DSN with any password replaced by `***` (URL or key=value form)."""
-    if "://" in dsn:
-        parts = urlsplit(dsn)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, host = netloc.rsplit("@", 1)
-            if ":" in userinfo:
-                user, password = userinfo.split(":", 1)
-                userinfo = f"{user}:***" if password else user
-            netloc = f"{userinfo}@{host}"
-        query = "&".join(
-            "password=***" if kv.lower().startswith("password=") else kv for kv in parts.query.split("&") if kv
-        )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    words = []
-    for word in dsn.split():
-        key = word.split("=", 1)[0].strip().lower()
-        words.append("password=***" if key == "password" else word)
-    return " ".join(words)
 
 
 def normalize_dsn(dsn: str) -> str:
@@ -118,6 +97,7 @@ class EmbeddedServer:
                 f"see {self.data_dir / 'log'}"
             ) from None
         self.dsn = handle.get_uri()  # type: ignore[attr-defined]
+        start_watchdog(self.data_dir)
         return True
 
 
@@ -209,4 +189,6 @@ def ensure_embedded(data_dir: Path | None = None, *, cleanup: str | None = "stop
         raise ServerError(f"could not start the embedded postgresql in {path}: {exc}") from exc
     server = EmbeddedServer(data_dir=path, dsn=handle.get_uri(), started_in=elapsed, handle=handle)
     _SERVERS[path] = server
+    prune(path)  # kernels that were killed no longer count: the last live one to exit stops the server
+    start_watchdog(path)  # and if that one is killed too, the watcher stops it
     return server

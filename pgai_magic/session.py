@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-import psycopg
 
 from pgai_magic import convert
 from pgai_magic.db import CellResult, Database, StatementResult
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError, PgaiError, QueryCancelled, SQLError
-from pgai_magic.migrations import apply_migrations, install_extensions
+from pgai_magic.migrations import install_extensions
+from pgai_magic.privileges import install_state, needs_state
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.sqltext import Statement, bind_parameters, check_positional, check_templates, split_statements
 from pgai_magic.vectors.service import Embeddings, EmbedResult, embedding_status, query_embedding
@@ -29,6 +30,7 @@ Format = Literal["pandas", "arrow", "polars"]
 # A preprocessor rewrites one statement before parameters are bound (e.g. query-time embedding).
 Preprocessor = Callable[["Session", Statement, Mapping[str, Any]], Statement]
 EXTENSIONS = ("vector", "pg_trgm")
+MAX_SEARCH_CHARS = 20_000  # a search text past this is a mistake (the model truncates long before)
 
 
 class Session:
@@ -73,10 +75,8 @@ class Session:
         self.extensions.update(dict(rows.fetchall()))
         if self.extensions.get("vector"):
             self.db.register_vector()
-        try:
-            apply_migrations(conn)
-        except psycopg.Error as exc:
-            raise PgaiError(f"could not install the pgai schema: {exc.diag.message_primary or exc}") from None
+        self.state_missing, warnings = install_state(conn)  # state_missing: why the pgai schema is unusable
+        self.setup_warnings.extend(warnings)
         self.server_version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
         self.db.open_session()
 
@@ -129,6 +129,8 @@ class Session:
                 err.notices = before + list(err.notices)
                 if isinstance(err, SQLError):
                     self._explain_sql_error(err, query, namespace or {})
+                elif self.db.in_transaction:  # an error that is not the server's leaves its transaction as it is
+                    err.notices.append(self.db.transaction_note())
                 raise
             results.append(result)
             notices.extend(result.notices)
@@ -186,17 +188,8 @@ class Session:
         """Load a CSV / Parquet file (read here, streamed) into a table named after the file unless given."""
         from pgai_magic.workflow.files import load_file
 
-        return load_file(
-            self.db.session,
-            Path(path),
-            table,
-            schema=schema,
-            mode=mode,
-            delimiter=delimiter,
-            header=header,
-            encoding=encoding,
-            progress=progress,
-        )
+        return load_file(self.db.session, Path(path), table, schema=schema, mode=mode, delimiter=delimiter,
+                         header=header, encoding=encoding, progress=progress)  # fmt: skip
 
     def unload(self, query: str, path: str | Path, *, namespace: Mapping[str, Any] | None = None) -> int:
         """Run `query` and write its rows to a CSV / Parquet file; returns the rows written."""
@@ -263,6 +256,7 @@ class Session:
         """Use another embedder: an `Embedder`, a local model folder or a model in the HF cache (None: default)."""
         return self.embeddings.set_embedder(embedder, device=device)
 
+    @needs_state("embed", vector=True)
     def embed(
         self,
         table_column: str,
@@ -274,14 +268,21 @@ class Session:
         """Embed TABLE.COLUMN into pgvector (side table pgai.<table>_<column>_embedding), index it, keep it in sync."""
         return self.embeddings.embed(table_column, model, batch_size, progress=progress)
 
+    @needs_state("similar", vector=True)
     def similar(self, table_column: str, text: str, k: int = 5, where: str | None = None) -> pd.DataFrame:
-        """The k rows of an embedded column most similar to `text`, with a `similarity` column, best first."""
+        """The k rows of an embedded column most similar to `text`, with a `similarity` column, best first.
+
+        ConfigError for a text longer than MAX_SEARCH_CHARS (the model reads only its first few hundred words)."""
+        if len(text) > MAX_SEARCH_CHARS:
+            raise ConfigError(f"similar takes a text of at most {MAX_SEARCH_CHARS:,} characters, not {len(text):,}")
         return self.embeddings.similar(table_column, text, k=k, where=where)
 
+    @needs_state("embedding sync", vector=True)
     def sync_embeddings(self, table_column: str | None = None) -> int:
         """Embed the rows queued by changes now, in the foreground; returns how many were handled."""
         return self.embeddings.sync(table_column)
 
+    @needs_state("embedded columns")
     def embedded_columns(self) -> pd.DataFrame:
         """The embedded columns: model, dimension, vector table, key and rows pending."""
         return self.embeddings.columns()
@@ -379,6 +380,7 @@ class Session:
     status_sections.append(_question_status)
 
     # -- in-database inference -------------------------------------------------------
+    @needs_state("model deploy")
     def deploy(
         self,
         estimator: Any,
@@ -402,6 +404,7 @@ class Session:
         return api.deploy(self, estimator, name, features, data=data, target=target, metrics=metrics, types=types,
                           strategy=strategy)  # fmt: skip
 
+    @needs_state("model train")
     def train(
         self,
         name: str,
@@ -424,36 +427,42 @@ class Session:
         return api.train(self, name, target, query, algorithm=algorithm, test_size=test_size, task=task,
                          random_state=random_state, params=params, strategy=strategy)  # fmt: skip
 
+    @needs_state("models")
     def models(self) -> pd.DataFrame:
         """Deployed models: active version, algorithm, features, headline metrics."""
         from pgai_magic.inference import registry
 
         return registry.list_models(self.db.control)
 
+    @needs_state("models")
     def model_info(self, name: str, version: int | None = None) -> dict[str, Any]:
         """A model's registry record (active version unless `version`), its SQL functions and history."""
         from pgai_magic.inference import api
 
         return api.model_info(self, name, version)
 
+    @needs_state("model rollback")
     def rollback(self, name: str, version: int | None = None) -> Any:
         """Make an earlier version (default: the previous one) active again, atomically."""
         from pgai_magic.inference import registry
 
         return registry.rollback(self.db.control, name, version)
 
+    @needs_state("model monitor")
     def monitor(self, name: str, actual: str, *, target: str = "actual", record: bool = True) -> Any:
         """Score `actual` (a SELECT of the features and the outcome) in the database; metrics and drift."""
         from pgai_magic.inference import api
 
         return api.monitor(self, name, actual, actual=target, record=record)
 
+    @needs_state("models")
     def load_model(self, name: str, version: int | None = None) -> Any:
         """The fitted estimator stored with a version (unpickled: only load models your team deployed)."""
         from pgai_magic.inference import registry
 
         return registry.load(self.db.control, name, version)
 
+    @needs_state("model drop")
     def drop_model(self, name: str) -> int:
         """Remove every version of a model and its SQL functions; returns the number of versions removed."""
         from pgai_magic.inference import registry
@@ -505,19 +514,11 @@ class Session:
         """
         from pgai_magic.insights import find_insights
 
+        if not math.isfinite(budget) or not 0 < budget <= 86_400:
+            raise ConfigError(f"--budget must be a number of seconds in (0, 86400], not {budget}")
         self.db.ensure_alive()
-        return find_insights(
-            self.db,
-            table=table,
-            query=query,
-            measure=measure,
-            time=time,
-            dimensions=dimensions,
-            top=top,
-            budget=budget,
-            sample=sample,
-            progress=progress,
-        )
+        return find_insights(self.db, table=table, query=query, measure=measure, time=time, dimensions=dimensions,
+                             top=top, budget=budget, sample=sample, progress=progress)  # fmt: skip
 
 
 def connect(dsn: str | None = None, *, data_dir: str | Path | None = None, quiet: bool = False) -> Session:

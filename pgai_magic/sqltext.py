@@ -21,6 +21,7 @@ __all__ = [
     "check_positional",
     "check_templates",
     "inline_placeholders",
+    "quote_ident",
     "replace_spans",
     "split_statements",
     "tokenize",
@@ -283,3 +284,21 @@ def inline_placeholders(stmt: Statement, literals: Sequence[str]) -> Statement |
         return None
     spans = [(a, b, literals[n - 1]) for a, b, n in found if 0 < n <= len(literals)]
     return replace_spans(stmt, spans, [])
+
+
+# PostgreSQL's reserved key words (and those reserved as names of types or functions): always quoted when printed
+_RESERVED = frozenset(
+    """all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create
+    current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc
+    distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral
+    leading limit localtime localtimestamp not null offset on only or order placing primary references returning
+    select session_user some symmetric system_user table then to trailing true union unique user using variadic when
+    where window with authorization binary collation concurrently cross current_schema freeze full ilike inner is
+    isnull join left like natural notnull outer overlaps right similar tablesample verbose""".split()
+)
+
+
+def quote_ident(name: str) -> str:
+    """`name` as PostgreSQL's quote_ident prints it: bare when a lowercase plain word, else double-quoted."""
+    plain = name.isidentifier() and name == name.lower() and name.isascii() and name not in _RESERVED
+    return name if plain else '"' + name.replace('"', '""') + '"'

@@ -8,6 +8,7 @@ import re
 import psycopg
 
 from pgai_magic.errors import SQLError
+from pgai_magic.sqltext import quote_ident
 
 __all__ = ["add_suggestion"]
 
@@ -21,12 +22,18 @@ def _closest(word: str, candidates: list[str]) -> list[str]:
     return [lowered[h] for h in hits]
 
 
+def _as_typed(dotted: str) -> str:
+    """'schema.Table' or 'alias.Column' as SQL that runs when pasted: each part quoted where PostgreSQL needs it."""
+    return ".".join(quote_ident(part) for part in dotted.split(".", 1))
+
+
 def add_suggestion(err: SQLError, conn: psycopg.Connection) -> SQLError:
     """Fill err.hint with close names when the server reports an unknown table (42P01) or column (42703)."""
     if err.sqlstate not in ("42P01", "42703"):
         return err
     if err.hint and err.hint.startswith("Perhaps you meant to reference the column"):
-        err.hint = "did you mean" + err.hint.removeprefix("Perhaps you meant to reference")
+        hint = "did you mean" + err.hint.removeprefix("Perhaps you meant to reference")
+        err.hint = _QUOTED.sub(lambda m: _as_typed(m.group(1)), hint)  # the server's "alias.column", as typed
         return err
     if err.hint:
         return err
@@ -58,5 +65,9 @@ def add_suggestion(err: SQLError, conn: psycopg.Connection) -> SQLError:
     names = [r[0] for r in rows]
     hits = _closest(name, names) or _closest(name, [n.split(".")[-1] for n in names])
     if hits:
-        err.hint = f"did you mean {kind} " + " or ".join(f'"{h}"' for h in hits) + "?"
+        # as typed in SQL: each part quoted only where PostgreSQL needs it, so the advice works when pasted
+        shown = [
+            ".".join(quote_ident(part) for part in h.split(".")) if kind == "table" else quote_ident(h) for h in hits
+        ]
+        err.hint = f"did you mean {kind} " + " or ".join(shown) + "?"
     return err

@@ -1,3 +1,4 @@
+-- requires: vector
 -- Question memory: every asked question with its SQL and an embedding of its literal-masked text.
 -- Needs pgvector; without it the table is not created and questions work without memory.
 DO $$

@@ -7,6 +7,7 @@ from typing import Any
 
 from pgai_magic.commands import COMMANDS, ArgParser, Context, command, split_args
 from pgai_magic.display import ResultFrame, StatusInfo
+from pgai_magic.errors import PgaiError
 
 __all__ = ["run_sql", "split_line", "sql_parser"]
 
@@ -176,11 +177,24 @@ def _connect(ctx: Context, rest: str, cell: str | None) -> None:
     args = parser.parse(split_args(rest))
     if not args.dsn and not args.embedded:
         parser.error("give a DSN, or --embedded for the embedded server")
-    session = Session(args.dsn, embedded=args.embedded, announce=ctx.say)
+    try:
+        session = Session(args.dsn, embedded=args.embedded, announce=ctx.say)
+    except PgaiError as err:  # say which server the next cell runs on, so no write goes to the wrong one
+        err.notices = [*err.notices, _still_on(ctx)]
+        raise
     if args.alias and ctx.connections is not None:
         ctx.connections.add(args.alias, session)
     else:
         ctx.set_session(session)
+
+
+def _still_on(ctx: Context) -> str:
+    """Where the next cell runs after a failed connect: the current connection, unchanged, or none."""
+    current = ctx.connections.current_alias if ctx.connections is not None else None
+    if current is None:
+        return "the connect failed: no connection is open (the next cell opens the default one)"
+    session = ctx.connections.get(current)
+    return f"the connect failed: the current connection is still {current!r} ({session.display_dsn})"
 
 
 def _connections(ctx: Context) -> Any:

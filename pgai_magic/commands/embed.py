@@ -22,6 +22,8 @@ def _embed(ctx: Context, rest: str, cell: str | None) -> None:
     parser.add_argument("--model", "-m", metavar="M", help="a local model folder or a model in the HF cache")
     parser.add_argument("--batch-size", type=int, metavar="N", help="rows claimed and written per transaction")
     args = parser.parse(split_args(rest))
+    if args.batch_size is not None and not 1 <= args.batch_size <= 100_000:
+        parser.error(f"--batch-size must be from 1 to 100000 rows, not {args.batch_size}")
     result = ctx.session.embed(args.column, model=args.model, batch_size=args.batch_size)
     ctx.say(result.summary())
 

@@ -25,19 +25,13 @@ from pgai_magic.inference.monitor import (
 )
 from pgai_magic.inference.splits import Split, create_split, get_split
 from pgai_magic.inference.train import evaluate, feature_types, fit
-from pgai_magic.sqltext import Statement, split_statements
+from pgai_magic.readonly import check_read_query, read_only
+from pgai_magic.sqltext import Statement
 
 if TYPE_CHECKING:
     from pgai_magic.session import Session
 
 __all__ = ["deploy", "model_info", "monitor", "monitor_variants", "split", "train"]
-
-
-def _single_query(query: str, what: str) -> str:
-    statements = split_statements(query)
-    if len(statements) != 1:
-        raise ModelError(f"{what} must be one SELECT query, got {len(statements)} statements")
-    return statements[0].text
 
 
 def deploy(
@@ -112,7 +106,8 @@ def train(
     active version's; 'newest' always; 'never' stores it inactive.
     """
     registry.validate_name(name)
-    frame = session.sql(_single_query(query, "the training query"))
+    read = session.db.read(query, what="the training query", error=ModelError)  # READ ONLY, with a timeout
+    frame = convert.to_pandas(read.table) if read.table is not None else pd.DataFrame()
     if frame.empty:
         raise ModelError("the training query returned no rows")
     result = fit(frame, target, algorithm=algorithm, task=task, test_size=test_size, random_state=random_state,
@@ -141,10 +136,9 @@ def model_info(session: Session, name: str, version: int | None = None) -> dict[
 
 
 def _monitor_sql(conn: psycopg.Connection, mv: registry.ModelVersion, query: str, actual: str) -> str:
-    columns = [
-        d.name
-        for d in conn.execute(sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(query))).description or []
-    ]
+    with read_only(conn, 30.0):  # the user's query only ever runs READ ONLY
+        described = conn.execute(sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(query))).description  # type: ignore[arg-type]
+    columns = [d.name for d in described or []]
     missing = [f for f in mv.feature_names if f not in columns]
     if missing or actual not in columns:
         need = missing + ([actual] if actual not in columns else [])
@@ -167,9 +161,10 @@ def monitor(session: Session, name: str, query: str, *, actual: str = "actual", 
     """Score `query` with the deployed SQL function in the database; compare metrics and distributions."""
     conn = session.db.control
     mv = registry.get(conn, name)
-    text = _monitor_sql(conn, mv, _single_query(query, "the monitoring query"), actual)
+    checked = check_read_query(query, what="the monitoring query", error=ModelError)
+    text = _monitor_sql(conn, mv, checked, actual)
     try:
-        result = session.db.run(Statement(text))
+        result = session.db.run_readonly(Statement(text), timeout_s=session.db.read_timeout_s)
     except Exception as exc:  # noqa: BLE001 - any SQL failure is reported as a model error with its message
         raise ModelError(f"the monitoring query failed: {exc}") from None
     frame = convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import pandas as pd
+import psycopg
 import sqlglot
 from psycopg import sql
 from sqlglot import exp
 
-from pgai_magic.errors import ConfigError, InsightError
+from pgai_magic.errors import ConfigError, InsightError, QueryCancelled
 from pgai_magic.insights.model import ColumnInfo, Measure, Profile
-from pgai_magic.insights.runner import OutOfBudget, Runner
+from pgai_magic.insights.runner import Runner
+from pgai_magic.readonly import check_read_query, copy_into_temp
 
 __all__ = ["CUBE_MAX", "WIDE_MAX", "Relation", "choose_roles", "materialize", "read_columns", "resolve"]
 
@@ -96,6 +98,8 @@ def resolve(runner: Runner, table: str) -> Relation:
         raise ConfigError(f"{table!r} is not a table name") from None
     # PostgreSQL folds unquoted names to lower case; quoted ones keep theirs
     parts = [p.name if p.args.get("quoted") else p.name.lower() for p in (parsed.args.get("db"), parsed.this) if p]
+    if not parts or not parts[-1]:
+        raise ConfigError(f"{table!r} is not a table name: give TABLE or SCHEMA.TABLE (or --query SQL)")
     rel = _relation(runner, _quoted(*parts), table)
     if rel is None:
         names = runner.fetch(
@@ -113,24 +117,17 @@ def resolve(runner: Runner, table: str) -> Relation:
 
 def materialize(runner: Runner, query: str) -> Relation:
     """Run a read query once into a temporary table, so every scan reads its result (and can sample it)."""
-    try:
-        statements = [s for s in sqlglot.parse(query, dialect="postgres") if s is not None]
-    except sqlglot.errors.SqlglotError as exc:
-        raise ConfigError(f"cannot parse the query: {str(exc).splitlines()[0]}") from None
-    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        raise ConfigError("--query takes one SELECT (or WITH … SELECT) statement")
-    if any(statements[0].find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge)):
-        raise ConfigError("--query must only read: it contains a data-modifying statement")
-    runner.execute("DROP TABLE IF EXISTS pg_temp.pgai_insights_query", at_least_s=CATALOG_S)
-    create = sql.SQL("CREATE TEMP TABLE pgai_insights_query AS {}").format(sql.SQL(query.strip().rstrip(";")))
-    try:
-        runner.execute(create)
-    except InsightError as exc:
-        raise InsightError(str(exc).replace("the insight scan failed", "the query failed")) from None
-    except OutOfBudget:
+    text = check_read_query(query, what="--query", error=ConfigError)
+    runner.statements += 1
+    runner.queries.append(text)
+    try:  # the query runs READ ONLY (a volatile function that writes fails), into a temporary table
+        copy_into_temp(runner.conn, text, "pgai_insights_query", timeout_s=max(runner.remaining(), 0.01))
+    except QueryCancelled:
         raise InsightError(
             f"the query did not finish within the {runner.budget_s:g} s budget: raise --budget or add a LIMIT"
         ) from None
+    except psycopg.Error as exc:
+        raise InsightError(f"the query failed: {exc.diag.message_primary or exc}") from None
     runner.execute("ANALYZE pg_temp.pgai_insights_query", at_least_s=ANALYZE_S)
     rel = _relation(runner, "pg_temp.pgai_insights_query", "the query")
     assert rel is not None

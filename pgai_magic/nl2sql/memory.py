@@ -107,7 +107,14 @@ class QuestionMemory:
         return self.db.control
 
     def available(self) -> bool:
-        row = self.conn.execute("SELECT to_regclass('pgai.questions') IS NOT NULL").fetchone()
+        # a role that may not use the table (docs/privileges.md, question memory) asks without memory
+        row = self.conn.execute(
+            "SELECT CASE WHEN to_regnamespace('pgai') IS NULL THEN false "
+            "WHEN NOT has_schema_privilege('pgai', 'USAGE') THEN false "
+            "WHEN to_regclass('pgai.questions') IS NULL THEN false "
+            "ELSE has_table_privilege('pgai.questions', 'SELECT') AND has_table_privilege('pgai.questions', 'INSERT') "
+            "END"
+        ).fetchone()
         return bool(row and row[0])
 
     def _ensure_index(self, dim: int) -> None:

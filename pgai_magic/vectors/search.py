@@ -13,6 +13,7 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from pgai_magic.errors import ConfigError, QueryCancelled, SQLError
+from pgai_magic.readonly import check_read_condition
 from pgai_magic.sqltext import WRITE_NODES, tokenize
 from pgai_magic.vectors.sync import key_match
 from pgai_magic.vectors.target import Target
@@ -42,6 +43,7 @@ def validate_where(where: str) -> str:
     bad = next((n for n in node.walk() if isinstance(n, WRITE_NODES)), None)
     if bad is not None:
         raise ConfigError(f"--where may only read data; it contains {type(bad).__name__.upper()}: {where!r}")
+    check_read_condition(text, what="--where", error=ConfigError)  # row locks, lo_import, admin functions
     root = node.unnest() if isinstance(node, exp.Paren) else node
     if isinstance(root, _NOT_BOOLEAN) and not isinstance(root, exp.Boolean):
         raise ConfigError(f'--where must be a true/false condition (like "price > 10"), not {where!r}')

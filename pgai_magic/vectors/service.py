@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from psycopg import sql
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError, EmbeddingError, QueryCancelled
 from pgai_magic.sqltext import Statement
+from pgai_magic.sqltext import quote_ident as _show
 from pgai_magic.vectors import search as _search
 from pgai_magic.vectors import sync
 from pgai_magic.vectors.rewrite import rewrite_embed_calls
@@ -47,14 +49,15 @@ class EmbedResult:
 
     def summary(self) -> str:
         t = self.target
-        keys = ", ".join(t.keys)
+        keys = ", ".join(_show(k) for k in t.keys)  # every identifier quoted where needed: safe to paste
+        table, column, emb = f"{_show(t.schema)}.{_show(t.table)}", _show(t.column), _show(t.embedding_column)
         return (
             f"embedded {self.rows:,} rows of {t.label} with {t.model} ({t.dim} dims, {self.device}) in "
-            f"{self.seconds:.1f} s; vectors in {t.store_label}.{t.embedding_column}, kept in sync by triggers "
+            f"{self.seconds:.1f} s; vectors in {t.store_label}.{emb}, kept in sync by triggers "
             f"and a background worker.\n"
-            f'search: %pgai similar {t.table}.{t.column} "your text"   or   '
-            f"SELECT * FROM {t.table} JOIN {t.store_label} USING ({keys}) "
-            f"ORDER BY {t.embedding_column} <=> pgai.embed('your text') LIMIT 5"
+            f'search: %pgai similar {shlex.quote(f"{table}.{column}")} "your text"   or   '
+            f"SELECT * FROM {table} JOIN {t.store_label} USING ({keys}) "
+            f"ORDER BY {emb} <=> pgai.embed('your text') LIMIT 5"
         )
 
     def __repr__(self) -> str:
@@ -278,6 +281,13 @@ def embedding_status(session: Session) -> dict[str, Any]:
             for column, pending in zip(columns["column"], columns["pending"])
         )
     worker = service.worker
+    pending = [str(c) for c, n in zip(columns.get("column", []), columns.get("pending", [])) if n and not pd.isna(n)]
+    if pending and (worker is None or not worker.running):  # e.g. after a kernel restart: say how to resume
+        info.setdefault("warnings", []).append(
+            f"rows are pending in {', '.join(pending)} and no embedding worker runs in this kernel: "
+            "%pgai embed TABLE.COLUMN (or session.sync_embeddings()) resumes them; "
+            "`python -m pgai_magic worker` keeps them in sync outside the notebook"
+        )
     for model, why in service.unavailable.items():
         info.setdefault("warnings", []).append(f"the embedding worker skips columns of {model}: {why}")
     if worker is not None:

@@ -11,6 +11,7 @@ from psycopg import sql
 from sqlglot import exp
 
 from pgai_magic.errors import ConfigError
+from pgai_magic.sqltext import quote_ident
 
 __all__ = ["Source", "Target", "get_target", "list_targets", "parse_table_column", "register", "resolve_source"]
 
@@ -67,9 +68,8 @@ class Target(Source):
 
 
 def _show(name: str) -> str:
-    """An identifier as a user would type it (quoted only when needed)."""
-    plain = name.isidentifier() and name == name.lower() and name.isascii()
-    return name if plain else '"' + name.replace('"', '""') + '"'
+    """An identifier as a user would type it (quoted only when needed: case, characters, reserved words)."""
+    return quote_ident(name)
 
 
 def parse_table_column(text: str) -> tuple[str | None, str, str]:

@@ -70,7 +70,11 @@ def open_file(
         raise ConfigError(
             f"unknown encoding {encoding!r}: give one Python knows, e.g. utf-8, latin-1, cp1252"
         ) from None
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError as exc:  # a name too long for the file system, ...
+        raise ConfigError(f"cannot use {str(path)[:80]!r} as a file: {exc.strerror}") from None
+    if not is_file:
         what = "a folder" if path.is_dir() else "no file"
         raise ConfigError(f"{path} is {what}: give a path to a .csv, .tsv, .txt (also .gz) or .parquet file")
     name = path.name.lower()

@@ -18,8 +18,8 @@ import pytest
 from pgai_magic.vectors.sync import enqueue_missing, install
 from pgai_magic.vectors.target import Target, resolve_source
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tiny_model import build_tiny_model  # noqa: E402
 
 WORDS = "order parcel refund invoice account password delivery broken late charge card address".split()

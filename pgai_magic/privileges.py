@@ -1,0 +1,96 @@
+"""What the role and the server allow: pgai's own schema and pgvector, checked before the features that need them.
+
+A role that can only read its tables (no CREATE on the database, no `pgai` schema) still runs SQL cells, `ask`
+(without question memory), `insights` and `similar` on columns an admin embedded; the features that keep state
+say which GRANTs to ask an admin for (docs/privileges.md), and embedding commands on a server without pgvector
+say how to install it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import psycopg
+
+from pgai_magic.errors import PgaiError, PrivilegeError
+from pgai_magic.migrations import apply_migrations
+
+__all__ = ["DOC", "install_state", "needs_state", "require_vector"]
+
+DOC = "docs/privileges.md"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def install_state(conn: psycopg.Connection) -> tuple[str | None, list[str]]:
+    """Apply pgai's migrations: (why the schema is not usable by this role or None, warnings for the status)."""
+    skipped: list[str] = []
+    missing = None
+    try:
+        apply_migrations(conn, skipped=skipped)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        exists = conn.execute("SELECT to_regnamespace('pgai') IS NOT NULL").fetchone()[0]  # type: ignore[index]
+        why = "an admin created it, but this role may not read it" if exists else exc.diag.message_primary
+        missing = (
+            f"this role cannot use pgai's schema ({why}): SQL cells, ask (without question "
+            "memory), insights and similar on columns an admin embedded work; embed, models and remembered questions "
+            f"need an admin to run the GRANTs in {DOC}"
+        )
+    except psycopg.Error as exc:
+        raise PgaiError(f"could not install the pgai schema: {exc.diag.message_primary or exc}") from None
+    warnings = [missing] if missing else []
+    warnings += [f"not installed yet: {s}; it installs when that is there" for s in skipped]
+    return missing, warnings
+
+
+def require_vector(session: Any) -> None:
+    """PrivilegeError naming how to install pgvector when the server lacks it (checked again each time)."""
+    if session.extensions.get("vector"):
+        return
+    row = session.db.control.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+    if row is not None:
+        session.extensions["vector"] = row[0]
+        session.db.register_vector()
+        return
+    available = session.db.control.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone()
+    major = str(session.server_version).split(".", 1)[0].split()[0]
+    how = (
+        "it is available on the server: a superuser runs CREATE EXTENSION vector in this database"
+        if available
+        else f"install it on the server (Debian/Ubuntu: apt-get install postgresql-{major}-pgvector; others: "
+        "https://github.com/pgvector/pgvector#installation), then a superuser runs CREATE EXTENSION vector"
+    )
+    raise PrivilegeError(f"this server has no pgvector extension, which embeddings need: {how}; then reconnect")
+
+
+def needs_state(feature: str, *, vector: bool = False) -> Callable[[F], F]:
+    """Decorate a Session method that uses the `pgai` schema (and pgvector): a clear PrivilegeError instead of
+    'permission denied' or 'relation pgai.… does not exist', naming what to ask an admin for."""
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(session: Any, *args: Any, **kwargs: Any) -> Any:
+            ask = f"ask an admin to run the GRANTs for {feature} in {DOC}"
+            if vector:  # the server's missing piece first: no GRANT gives it
+                require_vector(session)
+            if session.state_missing:
+                raise PrivilegeError(f"{feature} keeps its state in the pgai schema, which this role cannot use: {ask}")
+            try:
+                return method(session, *args, **kwargs)
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise PrivilegeError(f"{feature}: {exc.diag.message_primary}: {ask}") from None
+            except PrivilegeError:
+                raise
+            except PgaiError as err:  # a capability's own error that wraps the server's 'permission denied'
+                if "permission denied" not in str(err):
+                    raise
+                raise PrivilegeError(f"{feature}: {err}: {ask}") from None
+            except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction) as exc:
+                if "pgai" not in (exc.diag.message_primary or ""):
+                    raise
+                raise PrivilegeError(f"{feature}: {exc.diag.message_primary}: {ask}") from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
