@@ -211,7 +211,7 @@ def monitor_variants(session: Session, name: str, query: str, *, actual: str = "
     conn = session.db.control
     plan = get_split(conn, name)
     mv = registry.get(conn, name, plan.versions[0])
-    inner = _single_query(query, "the monitoring query")
+    inner = check_read_query(query, what="the monitoring query", error=ModelError)
     columns = [
         d.name
         for d in conn.execute(sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(inner))).description or []
@@ -231,7 +231,7 @@ def monitor_variants(session: Session, name: str, query: str, *, actual: str = "
         parts.insert(2, sql.SQL("pgai.{}({}) AS score").format(sql.Identifier(f"predict_proba_{name}_split"), args))
     statement = sql.SQL("SELECT {} FROM ({}) AS q").format(sql.SQL(", ").join(parts), sql.SQL(inner))
     try:
-        result = session.db.run(Statement(statement.as_string(conn)))
+        result = session.db.run_readonly(Statement(statement.as_string(conn)), timeout_s=session.db.read_timeout_s)
     except Exception as exc:  # noqa: BLE001 - any SQL failure is reported as a model error with its message
         raise ModelError(f"the monitoring query failed: {exc}") from None
     frame = convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()

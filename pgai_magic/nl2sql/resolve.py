@@ -241,12 +241,14 @@ def _listing(s: Assembler) -> None:
     p, items = s.plan, s.items
     named: list[Mention] = []
     subject: str | None = None
+    first_named = True  # the table is named before any of its columns ('teams founded before 1900 with their city')
     for k, it in enumerate(items):
         m = it.mention
         if m is None or it.used:
             continue
         if m.kind == "table" and subject is None:
             subject = m.table
+            first_named = not named
             s.use(k)
         elif m.kind in ("column", "concept") and m.columns:
             named.append(m)
@@ -262,9 +264,13 @@ def _listing(s: Assembler) -> None:
         cols = [c for c in cols if c.table == subject] or ([] if any(c.table != subject for c in cols) else cols)
         if not cols:
             p.subject = subject
+    label = s.catalog.tables[subject].label if subject is not None and subject in s.catalog.tables else None
+    asked_distinct = any(it.kind == "distinct" for it in items)
+    if cols and label is not None and label not in cols and first_named and not asked_distinct:
+        cols = [label, *cols]  # the rows asked about are named too, not just their attributes
     if cols:
         p.columns = list(dict.fromkeys(cols))
-        p.distinct = any(it.kind == "distinct" for it in items) or all(c.categorical for c in p.columns)
+        p.distinct = asked_distinct or all(c.categorical for c in p.columns)
         p.subject = p.subject or p.columns[0].table
     if p.subject is None and not p.columns:
         tables = {f.column.table for f in p.filters if f.column is not None}
