@@ -8,7 +8,7 @@ import re
 import pandas as pd
 from psycopg import sql
 
-from pgai_magic.insights.model import Breakdowns, ColumnInfo, Profile
+from pgai_magic.insights.model import COUNT, Breakdowns, ColumnInfo, Profile
 from pgai_magic.insights.runner import Runner
 
 __all__ = ["CALENDAR", "Breakdowns", "breakdowns_scan", "complete_range", "cuts", "plan"]
@@ -107,7 +107,7 @@ def breakdowns_scan(runner: Runner, profile: Profile, plan_: Breakdowns, source:
         sql.SQL("{} AS {}").format(e, sql.Identifier(f"k{i}")) for i, (_, e) in enumerate(keys)
     ]
     aggs: list[sql.Composable] = [sql.SQL("count(*)::float8")]
-    names = ["n"]
+    names = [COUNT]
     for i, m in enumerate(profile.primary):
         center = profile.measure(m).center
         v = sql.Identifier(f"v{i}")
@@ -142,11 +142,11 @@ def breakdowns_scan(runner: Runner, profile: Profile, plan_: Breakdowns, source:
     )
     frame = runner.fetch(query)
     plan_.query = runner.queries[-1]
-    frame.columns = ["gid", *(k for k, _ in keys), *names]
+    frame.columns = ["gid:", *(k for k, _ in keys), *names]
     width = len(keys)
     for i, (key, _) in enumerate(keys):
         mask = ((1 << width) - 1) ^ (1 << (width - 1 - i))
-        rows = frame.loc[frame["gid"] == mask].rename(columns={key: "phase"})
+        rows = frame.loc[frame["gid:"] == mask].rename(columns={key: "phase"})
         rows = rows[rows["phase"].notna()]
         cols = ["phase", *names]
         part = rows[cols].copy()

@@ -8,10 +8,13 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ROWS", "TIME", "Breakdowns", "ColumnInfo", "Frames", "Insight", "Measure", "Profile"]
+__all__ = ["COUNT", "ROWS", "TIME", "Breakdowns", "ColumnInfo", "Frames", "Insight", "Measure", "Profile"]
 
 TIME = "__time__"  # the time bucket's key in grouping sets
 ROWS = "rows"  # the pseudo-measure "number of rows"
+# the row count's column in aggregated frames; every statistic's name there has a colon, so a column of the
+# data named n, gid or tmin (a `count(*) AS n` in a --query) never collides with one
+COUNT = "n:*"
 
 
 @dataclass

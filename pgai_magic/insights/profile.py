@@ -11,7 +11,8 @@ from psycopg import sql
 
 from pgai_magic.errors import InsightError
 from pgai_magic.insights.catalog import Relation
-from pgai_magic.insights.model import ROWS, TIME, Profile
+from pgai_magic.insights.identities import identity_aggs, read_identities
+from pgai_magic.insights.model import COUNT, ROWS, TIME, Profile
 from pgai_magic.insights.runner import Runner
 
 __all__ = ["TOP_GROUPS", "choose_bucket", "cube_sets", "duplicates_scan", "profile_scan", "source", "top_groups_scan"]
@@ -99,7 +100,7 @@ def profile_scan(
         inner.append(sql.SQL("{}::float8 - {} AS {}").format(sql.Identifier(m.name), sql.Literal(m.center), v[m.name]))
 
     # NOT NULL columns need no non-NULL count (it is n): every aggregate dropped is work saved on every row
-    aggs: list[tuple[sql.Composable, str, str]] = [(sql.SQL("count(*)::float8"), "n", "sum")]
+    aggs: list[tuple[sql.Composable, str, str]] = [(sql.SQL("count(*)::float8"), COUNT, "sum")]
     for i, name in enumerate(others):
         if not profile.column(name).not_null:
             aggs.append((sql.SQL("count({})::float8").format(sql.Identifier(f"k{i}")), f"nonnull:{name}", "sum"))
@@ -145,11 +146,12 @@ def profile_scan(
                 (sql.SQL("sum({} + 0 * {})").format(vf, vp), f"sf:{a}|{b}", "sum"),
                 (sql.SQL("sum({f} * {f} + 0 * {p})").format(f=vf, p=vp), f"sff:{a}|{b}", "sum"),
             ]
+    aggs += identity_aggs(profile, v)
     if profile.time:
         t = sql.Identifier(f"k{others.index(profile.time)}")
         aggs += [
-            (sql.SQL("min({})::timestamp").format(t), "tmin", "min"),
-            (sql.SQL("max({})::timestamp").format(t), "tmax", "max"),
+            (sql.SQL("min({})::timestamp").format(t), "t:min", "min"),
+            (sql.SQL("max({})::timestamp").format(t), "t:max", "max"),
         ]
 
     aliases = [sql.Identifier(f"a{i}") for i in range(len(aggs))]
@@ -173,21 +175,21 @@ def profile_scan(
         sets = [()]
         query = sql.SQL("SELECT 0 AS gid, {} FROM {}").format(base_list, src)
     frame = runner.fetch(query)
-    frame.columns = ["gid", *keys, *(name for _, name, _ in aggs)]
+    frame.columns = ["gid:", *keys, *(name for _, name, _ in aggs)]
     for name in others:
         if profile.column(name).not_null:
-            frame[f"nonnull:{name}"] = frame["n"]
+            frame[f"nonnull:{name}"] = frame[COUNT]
     for m in profile.measures:
         if profile.column(m.name).not_null:
-            frame[f"nn:{m.name}"] = frame["n"]
+            frame[f"nn:{m.name}"] = frame[COUNT]
     for m in profile.measures:  # centred sums back to raw sums
         frame[f"s:{m.name}"] = frame[f"s1:{m.name}"] + frame[f"nn:{m.name}"] * m.center
     width = len(keys)
     out: dict[tuple[str, ...], pd.DataFrame] = {}
-    cube_cols = ["n", *(f"{k}:{m.name}" for m in profile.measures for k in ("nn", "s", "q"))]
+    cube_cols = [COUNT, *(f"{k}:{m.name}" for m in profile.measures for k in ("nn", "s", "q"))]
     for s in sets:
         mask = sum(1 << (width - 1 - i) for i, k in enumerate(keys) if k not in s)
-        rows = frame.loc[frame["gid"] == mask].reset_index(drop=True)
+        rows = frame.loc[frame["gid:"] == mask].reset_index(drop=True)
         if TIME in s:
             rows[TIME] = pd.to_datetime(rows[TIME])
         out[s] = rows[[*s, *cube_cols]]
@@ -214,7 +216,7 @@ def _wide(
         if len(total)
         else {}
     )
-    n = float(row.get("n") or 0.0)
+    n = float(row.get(COUNT) or 0.0)
     wide: dict[str, Any] = {
         "n": n,
         "nonnull": {},
@@ -222,8 +224,9 @@ def _wide(
         "corr": {},
         "fences": fences,
         "fraction": fraction,
-        "tmin": row.get("tmin"),
-        "tmax": row.get("tmax"),
+        "tmin": row.get("t:min"),
+        "tmax": row.get("t:max"),
+        "identities": read_identities(profile, row),
     }
     for name in others:
         wide["nonnull"][name] = float(row.get(f"nonnull:{name}") or 0.0)
@@ -265,8 +268,18 @@ def _wide(
 
 
 def top_groups_scan(runner: Runner, rel: Relation, profile: Profile, dim: str, fraction: float = 1.0) -> pd.DataFrame:
-    """The top groups of a high-cardinality dimension by rows and by each primary measure, with the group count."""
+    """The top groups of a high-cardinality dimension by rows and by each primary measure, with the group count
+    and, for each cube dimension, the single value a group lies in (column "in:DIM"; NULL when it spans several):
+    product 'P-0007' lies in category 'electronics'."""
     aggs: list[sql.Composable] = [sql.SQL("count(*)::float8 AS n")]
+    parents = [d for d in profile.dims if d != dim]
+    for j, d in enumerate(parents):
+        x = sql.SQL("{}::text").format(sql.Identifier(d))
+        aggs.append(
+            sql.SQL("CASE WHEN min({x}) = max({x}) AND count({x}) = count(*) THEN min({x}) END AS {a}").format(
+                x=x, a=sql.Identifier(f"p{j}")
+            )
+        )
     ranks: list[sql.Composable] = [sql.SQL("rank() OVER (ORDER BY n DESC) AS r0")]
     for i, m in enumerate(profile.primary):
         alias = sql.Identifier(f"s{i}")
@@ -289,6 +302,7 @@ def top_groups_scan(runner: Runner, rel: Relation, profile: Profile, dim: str, f
     )
     frame = runner.fetch(query)
     names = {"g": dim, "n": ROWS, **{f"s{i}": m for i, m in enumerate(profile.primary)}}
+    names.update({f"p{j}": f"in:{d}" for j, d in enumerate(parents)})
     return frame.rename(columns=names)[[*names.values(), "groups"]]
 
 

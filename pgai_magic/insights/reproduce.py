@@ -150,6 +150,8 @@ def overview(frames: Frames) -> Insight:
             total = mom["sum"] / frames.sampled.get("profile", 1.0)
             figure = num(total) if prof.measure(m).agg == "sum" else f"mean {num(mom['sum'] / nn)}"
             parts.append(f"{m} {'total ' if prof.measure(m).agg == 'sum' else ''}{figure}")
+    for m, ident in wide.get("identities", {}).items():  # what follows from these is not reported as news
+        parts.append(f"{m} = {ident['a']} {ident['op']} {ident['b']} (in {pct(ident['share'], 1)} of rows)")
     dims = prof.dims + prof.wide_dims
     if dims:
         sizes = [f"{d} ({num(prof.column(d).n_distinct or 0)} values)" for d in dims[:5]]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from pgai_magic.insights.model import Insight
+import pandas as pd
+
+from pgai_magic.insights.model import ROWS, Insight
 from pgai_magic.insights.stats import bh_qvalues
 from pgai_magic.insights.words import pct
 
-__all__ = ["ALPHA", "merge_events", "rank", "score", "select"]
+__all__ = ["ALPHA", "fold_calendar_into_spikes", "fold_nested_contributors", "merge_events", "rank", "score", "select"]
 
 ALPHA = 0.05  # false discovery rate over all the tests of one run
 MIN_SCORE = 0.02
@@ -29,7 +31,9 @@ FAMILY = {
 
 
 def score(candidates: list[Insight], tests: int, alpha: float = ALPHA) -> list[Insight]:
-    """q-values (BH over `tests` hypotheses, unreported ones counted as p = 1) and score = impact × (1 − q)."""
+    """q-values (BH over `tests` hypotheses, unreported ones counted as p = 1) and
+    score = impact × surprise × (1 − q) × kind weight; surprise (evidence "surprise", default 1) is below 1 for
+    what follows from the data's own definitions (a measure and a factor it is computed from)."""
     tested = [c for c in candidates if c.p_value is not None]
     qs = bh_qvalues([float(c.p_value) for c in tested], extra_tests=tests - len(tested))  # type: ignore[arg-type]
     for c, q in zip(tested, qs):
@@ -37,7 +41,8 @@ def score(candidates: list[Insight], tests: int, alpha: float = ALPHA) -> list[I
     kept = []
     for c in candidates:
         significance = 1.0 if c.q_value is None else 1.0 - c.q_value
-        c.score = max(c.impact, 0.0) * significance * KIND_WEIGHT.get(c.kind, 1.0)
+        surprise = float(c.evidence.get("surprise", 1.0))
+        c.score = max(c.impact, 0.0) * surprise * significance * KIND_WEIGHT.get(c.kind, 1.0)
         if (c.q_value is None or c.q_value <= alpha) and c.score >= MIN_SCORE:
             kept.append(c)
     return kept
@@ -101,6 +106,8 @@ def merge_events(kept: list[Insight]) -> list[Insight]:
                 _explain(best, other)
             best.score = max(best.score, other.score)
         merged.append(best)
+    merged = fold_nested_contributors(merged)
+    merged = fold_calendar_into_spikes(merged)
     overall_trends = [c for c in merged if c.kind == "trend" and not c.filters]
     for parent in overall_trends:
         children = [
@@ -123,6 +130,79 @@ def merge_events(kept: list[Insight]) -> list[Insight]:
 
     merged = [c for c in merged if not echoes(c)]
     return others + merged
+
+
+NESTED_SHARE = 0.5  # an item making up at least this part of its group's share explains the group's share
+
+
+def fold_nested_contributors(found: list[Insight]) -> list[Insight]:
+    """A group's share that one item inside it explains is the item's finding, reported once.
+
+    'category = electronics holds 71% of revenue' and 'product = P-0007 holds 68%', with P-0007 lying only in
+    electronics (the top-group scan's "within"), are one fact: the category finding is folded into the
+    product's, which keeps the higher score and names the category.
+    """
+    items = [c for c in found if c.kind == "top_contributor" and c.evidence.get("within")]
+    dropped: set[int] = set()
+    for item in items:
+        for group in found:
+            if group is item or id(group) in dropped or group.kind != "top_contributor":
+                continue
+            if group.measure != item.measure or len(group.columns) != 1 or not group.focus:
+                continue
+            if item.evidence["within"].get(group.columns[0]) != group.focus[0]:
+                continue
+            share, group_share = float(item.evidence.get("share", 0.0)), float(group.evidence.get("share", 0.0))
+            if group_share <= 0 or share / group_share < NESTED_SHARE:
+                continue
+            item.summary = item.summary.rstrip(".") + (
+                f"; it lies in {group.columns[0]} = '{group.focus[0]}', whose {pct(group_share)} of "
+                f"{group.evidence.get('of')} it makes up {pct(min(share / group_share, 1.0))} of."
+            )
+            item.explains.append(group.summary)
+            item.score = max(item.score, group.score)
+            dropped.add(id(group))
+    return [c for c in found if id(c) not in dropped]
+
+
+def _spike_explains(spike: Insight, cal: Insight) -> bool:
+    """Whether a spike's excess alone makes a month-of-year peak (or a dip its trough): without the excess,
+    spread over the days of that month in the scanned years, the month would not be the extreme."""
+    ev = cal.evidence
+    phases, ys, occ = ev.get("phases"), ev.get("y"), ev.get("occurrences")
+    if not (spike.when and phases and ys and occ) or len(ys) < 3:
+        return False
+    month = pd.Timestamp(spike.when).month
+    if month not in phases:
+        return False
+    i = phases.index(month)
+    up = spike.direction == "up"
+    if ys[i] != (max(ys) if up else min(ys)) or not occ[i]:
+        return False
+    without = ys[i] - float(spike.evidence.get("delta") or 0.0) / occ[i]
+    rest = [y for j, y in enumerate(ys) if j != i]
+    return without <= max(rest) if up else without >= min(rest)
+
+
+def fold_calendar_into_spikes(found: list[Insight]) -> list[Insight]:
+    """A month-of-year pattern whose extreme month is one spike (March highest only because March 2025 spiked)
+    is that spike's finding, not a seasonal pattern: it is folded into the spike, which names it."""
+    spikes = [c for c in found if c.kind == "spike" and c.measure != ROWS]
+    dropped: set[int] = set()
+    for cal in found:
+        if cal.kind != "calendar" or cal.evidence.get("grain") != "month":
+            continue
+        for spike in spikes:
+            if spike.measure == cal.measure and _spike_explains(spike, cal):
+                extreme = "highest" if spike.direction == "up" else "lowest"
+                spike.summary = spike.summary.rstrip(".") + (
+                    f"; it alone makes {cal.focus[0] if spike.direction == 'up' else cal.focus[1]} the {extreme} "
+                    f"month of the year for {cal.measure}."
+                )
+                spike.explains.append(cal.summary)
+                dropped.add(id(cal))
+                break
+    return [c for c in found if id(c) not in dropped]
 
 
 def select(candidates: list[Insight], top: int) -> list[Insight]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pgai_magic.insights.model import ROWS, TIME, Frames
+from pgai_magic.insights.model import COUNT, ROWS, TIME, Frames
 from pgai_magic.insights.stats import LineFit, StepFit, fit_line, fit_step, theil_sen
 
 __all__ = ["MIN_SUBSPACE_SHARE", "PERIODS", "Models", "Series", "all_series", "models"]
@@ -90,7 +90,7 @@ def _values(
         np.add.at(out, pos[on], part[name].to_numpy(float)[on])
         return out
 
-    n = column("n")
+    n = column(COUNT)
     if measure == ROWS:
         return n * cal, n * cal * cal
     s, q, nn = column(f"s:{measure}"), column(f"q:{measure}"), column(f"nn:{measure}")
@@ -122,7 +122,7 @@ def all_series(frames: Frames) -> list[Series]:
     measures: list[tuple[str, str]] = [] if prof.measure_given else [(ROWS, "count")]
     measures += [(m, prof.measure(m).agg) for m in prof.primary]
     for measure, agg in measures:
-        col = "n" if measure == ROWS or agg == "avg" else f"s:{measure}"
+        col = COUNT if measure == ROWS or agg == "avg" else f"s:{measure}"
         total = float(grand[col].iloc[0])
         center = 0.0 if measure == ROWS else prof.measure(measure).center
         k = 1.0 if agg == "avg" else up

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pgai_magic.insights import scoring, stats
-from pgai_magic.insights.model import TIME, ColumnInfo, Frames, Insight, Measure, Profile
+from pgai_magic.insights.model import COUNT, TIME, ColumnInfo, Frames, Insight, Measure, Profile
 from pgai_magic.insights.rules import run_rules
 from pgai_magic.insights.words import num, period, pval
 
@@ -122,14 +122,14 @@ def _frames_with_series(values: list[float], filters: dict[str, str] | None = No
     months = pd.date_range("2023-01-01", periods=len(values), freq="MS")
     col = ColumnInfo("region", "text", "text", n_distinct=2)
     prof = Profile("t", [col, ColumnInfo("d", "date", "time")], 2000.0, time="d", bucket="month", dims=["region"])
-    by_t = pd.DataFrame({"region": "west", TIME: months, "n": values})
+    by_t = pd.DataFrame({"region": "west", TIME: months, COUNT: values})
     other = by_t.assign(region="east", n=100.0)
     both = pd.concat([by_t, other])
     frames = Frames(prof)
     frames.sets = {
-        (): pd.DataFrame({"n": [both["n"].sum()]}),
-        ("region",): both.groupby("region", as_index=False)["n"].sum(),
-        (TIME,): both.groupby(TIME, as_index=False)["n"].sum(),
+        (): pd.DataFrame({COUNT: [both[COUNT].sum()]}),
+        ("region",): both.groupby("region", as_index=False)[COUNT].sum(),
+        (TIME,): both.groupby(TIME, as_index=False)[COUNT].sum(),
         ("region", TIME): both,
     }
     return frames

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sst
 
-from pgai_magic.insights.model import ROWS, Frames, Insight
+from pgai_magic.insights.model import COUNT, ROWS, Frames, Insight
 from pgai_magic.insights.rules import rule
 from pgai_magic.insights.stats import anova_from_sums
 from pgai_magic.insights.words import MONTHS, WEEKDAYS, num, pct, pval
@@ -53,7 +53,7 @@ def _direction(values: np.ndarray, phases: np.ndarray) -> str:
 def _totals(part: pd.DataFrame, m: str, center: float, occ: np.ndarray) -> tuple[np.ndarray, float, float] | None:
     """Per-occurrence totals, the chi-square p-value against the occurrences' share, and the mean rate."""
     if m == ROWS:
-        total, var = part["n"].to_numpy(float), part["n"].to_numpy(float)
+        total, var = part[COUNT].to_numpy(float), part[COUNT].to_numpy(float)
     else:
         s1, nn, q = (part[f"{k}:{m}"].to_numpy(float) for k in ("s1", "nn", "q"))
         total = s1 + nn * center
@@ -74,6 +74,7 @@ def _finding(frames: Frames, grain: str, part: pd.DataFrame, m: str) -> Insight 
         if len(part) < 2:
             return None
     phases = part["phase"].to_numpy(int)
+    extra: dict[str, object] = {"phases": phases.tolist()}
     if avg:
         nn, s1, q = (part[f"{k}:{m}"].to_numpy(float) for k in ("nn", "s1", "q"))
         values = s1 / nn + prof.measure(m).center
@@ -90,6 +91,7 @@ def _finding(frames: Frames, grain: str, part: pd.DataFrame, m: str) -> Insight 
         if got is None:
             return None
         values, p, level = got
+        extra["occurrences"] = occ.tolist()  # days of each phase: a spike's excess per day of its phase
         up = 1.0 / frames.sampled.get("breakdowns", 1.0)  # a sample's totals scaled to the whole table
         values, level = values * up, level * up
         amplitude = float(values.max() - values.min()) / level if level > 0 else 0.0
@@ -123,6 +125,7 @@ def _finding(frames: Frames, grain: str, part: pd.DataFrame, m: str) -> Insight 
             "effect": effect,
             "grain": grain,
             "share": None,
+            **extra,
         },
     )
 

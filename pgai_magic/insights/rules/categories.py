@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from pgai_magic.insights.model import ROWS, Frames, Insight, Measure
+from pgai_magic.insights.model import COUNT, ROWS, Frames, Insight, Measure
 from pgai_magic.insights.rules import rule
 from pgai_magic.insights.stats import chi2_pvalue, norm_sf2, welch_z
 from pgai_magic.insights.words import num, pct, pval, quote
@@ -116,7 +116,7 @@ def segment_deviation(frames: Frames) -> tuple[list[Insight], int]:
         if len(key) != 2 or "__time__" in key or part.empty:
             continue
         for a, b in (key, key[::-1]):
-            counts = part.groupby([a, b])["n"].sum().unstack(fill_value=0)
+            counts = part.groupby([a, b])[COUNT].sum().unstack(fill_value=0)
             if counts.shape[0] < 2 or counts.shape[1] < 2:
                 continue
             for m in measures:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from pgai_magic.insights.model import ROWS, Frames, Insight
+from pgai_magic.insights.model import COUNT, ROWS, Frames, Insight
 from pgai_magic.insights.rules import rule
 from pgai_magic.insights.stats import powerlaw_top_pvalue
 from pgai_magic.insights.words import num, pct, pval, quote
@@ -31,7 +31,7 @@ def totals(frames: Frames) -> Iterator[tuple[str, str, pd.Series, float, int]]:
             continue
         part = part[part[dim].notna()]  # the NULL group is the missing-values finding's, not a contributor
         for m in measures:
-            col = "n" if m == ROWS else f"s:{m}"
+            col = COUNT if m == ROWS else f"s:{m}"
             up = 1.0 / frames.sampled.get("profile", 1.0)  # a sample's totals scaled to the whole table
             values = pd.Series(part[col].to_numpy(float) * up, index=part[dim].astype(str)).sort_values(ascending=False)
             total = float(grand[col].iloc[0]) * up if grand is not None and not grand.empty else float(values.sum())
@@ -50,7 +50,7 @@ def totals(frames: Frames) -> Iterator[tuple[str, str, pd.Series, float, int]]:
                 ascending=False
             )
             if grand is not None and not grand.empty:
-                total = float(grand["n" if m == ROWS else f"s:{m}"].iloc[0]) / frames.sampled.get("profile", 1.0)
+                total = float(grand[COUNT if m == ROWS else f"s:{m}"].iloc[0]) / frames.sampled.get("profile", 1.0)
             elif frames.wide is not None:
                 total = frames.wide["n"] if m == ROWS else float(frames.wide["moments"][m].get("sum") or 0.0)
             else:
@@ -66,6 +66,21 @@ def _bars(values: pd.Series, total: float, highlight: str) -> dict[str, object]:
         "y": [float(v) / total for v in top.to_numpy()],
         "ylabel": "share of total",
         "highlight": highlight,
+    }
+
+
+def _within(frames: Frames, dim: str, value: str) -> dict[str, str]:
+    """The cube dimensions' single values a top group of a wide dimension lies in ({"category": "electronics"})."""
+    part = frames.top_groups.get(dim)
+    if part is None or part.empty:
+        return {}
+    row = part[part[dim].astype(str) == value]
+    if row.empty:
+        return {}
+    return {
+        c[3:]: str(row[c].iloc[0])
+        for c in part.columns
+        if c.startswith("in:") and row[c].iloc[0] is not None and not pd.isna(row[c].iloc[0])
     }
 
 
@@ -99,7 +114,13 @@ def top_contributor(frames: Frames) -> tuple[list[Insight], int]:
                 columns=(dim,),
                 measure=m,
                 focus=(top,),
-                evidence={**_bars(values, total, top), "effect": effect, "share": share, "of": _label(m)},
+                evidence={
+                    **_bars(values, total, top),
+                    "effect": effect,
+                    "share": share,
+                    "of": _label(m),
+                    "within": _within(frames, dim, top),
+                },
             )
         )
     return found, tests

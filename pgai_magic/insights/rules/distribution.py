@@ -13,6 +13,9 @@ from pgai_magic.insights.stats import skew_pvalue
 from pgai_magic.insights.words import num, pct, pval
 
 MIN_SKEW = 2.0
+# amounts bounded below by zero (prices, revenue, durations) are right-skewed as a rule (gamma, lognormal):
+# that shape is expected and counts half; a left skew, or a right skew of a signed measure, is news
+EXPECTED_SKEW_SURPRISE = 0.5
 NORMAL_OUTSIDE = 2.0 * float(sst.norm.sf(0.6745 + 3 * 1.349))  # share beyond 3 IQR fences for a normal
 
 
@@ -79,6 +82,8 @@ def skew(frames: Frames) -> tuple[list[Insight], int]:
         tail = f"; 1% of rows lie {'above' if g1 > 0 else 'below'} {num(p99)}" if p99 is not None else ""
         p = skew_pvalue(g1, n)
         effect = (abs(g1) - 1.0) / (abs(g1) + 4.0)
+        low = frames.wide["moments"].get(m.name, {}).get("min")
+        expected = g1 > 0 and low is not None and float(low) >= 0.0
         found.append(
             Insight(
                 "skew",
@@ -89,7 +94,7 @@ def skew(frames: Frames) -> tuple[list[Insight], int]:
                 columns=(m.name,),
                 measure=m.name,
                 direction="up" if g1 > 0 else "down",
-                evidence={**histogram(col), "effect": effect},
+                evidence={**histogram(col), "effect": effect, "surprise": EXPECTED_SKEW_SURPRISE if expected else 1.0},
             )
         )
     return found, tests

@@ -1,0 +1,75 @@
+"""Measures defined by others: rows where a primary measure equals the product or the sum of two other measures.
+
+A correlation between revenue and the unit_price it is computed from (revenue = units × unit_price) is true
+but follows from the definition: the ranking counts it as unsurprising and its text says why. The check is
+row by row inside the profile scan (count of rows that satisfy the identity within rounding), not inferred
+from names.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+from psycopg import sql
+
+from pgai_magic.insights.model import Profile
+
+__all__ = ["IDENTITY_SHARE", "MAX_IDENTITY_AGGS", "defined_by", "identity_aggs", "read_identities"]
+
+IDENTITY_SHARE = 0.99  # the identity holds in at least this share of the rows where all three are present
+REL_TOL = 1e-3  # relative tolerance, plus half a cent of absolute rounding
+ABS_TOL = 0.006
+MAX_IDENTITY_AGGS = 120  # a bound on the extra aggregates per scan (many measures: the checked pairs are cut)
+OPS = {"*": "×", "+": "+"}
+
+
+def _candidates(profile: Profile) -> list[tuple[str, str, str, str]]:
+    names = [m.name for m in profile.measures]
+    out = []
+    for c in profile.primary:
+        if c not in names:
+            continue
+        for a, b in itertools.combinations([n for n in names if n != c], 2):
+            out += [(c, a, b, op) for op in OPS]
+    return out[:MAX_IDENTITY_AGGS]
+
+
+def identity_aggs(profile: Profile, v: dict[str, sql.Identifier]) -> list[tuple[sql.Composable, str, str]]:
+    """Aggregates (expression, name, rollup) counting, for each primary measure c and pair of other measures
+    (a, b), the rows where c = a × b and where c = a + b within rounding; `v` maps a measure to its centred
+    column in the scan's inner select."""
+
+    def raw(name: str) -> sql.Composable:
+        return sql.SQL("({} + {})").format(v[name], sql.Literal(profile.measure(name).center))
+
+    aggs: list[tuple[sql.Composable, str, str]] = []
+    for c, a, b, op in _candidates(profile):
+        cond = sql.SQL("abs({c} - {a} {op} {b}) <= {rel} * abs({c}) + {abs}").format(
+            c=raw(c), a=raw(a), b=raw(b), op=sql.SQL(op), rel=sql.Literal(REL_TOL), abs=sql.Literal(ABS_TOL)
+        )
+        aggs.append((sql.SQL("count(*) FILTER (WHERE {})::float8").format(cond), f"id{op}:{c}|{a}|{b}", "sum"))
+    return aggs
+
+
+def read_identities(profile: Profile, row: Mapping[Any, Any]) -> dict[str, dict[str, Any]]:
+    """{measure: {"a", "b", "op", "share"}} for each primary measure that is the product or sum of two others
+    in at least IDENTITY_SHARE of its non-NULL rows (the first identity found, products before sums)."""
+    found: dict[str, dict[str, Any]] = {}
+    for c, a, b, op in _candidates(profile):
+        nn = float(row.get(f"nn:{c}") or 0.0)
+        hits = float(row.get(f"id{op}:{c}|{a}|{b}") or 0.0)
+        if c in found or nn < 3 or hits / nn < IDENTITY_SHARE:
+            continue
+        found[c] = {"a": a, "b": b, "op": OPS[op], "share": hits / nn}
+    return found
+
+
+def defined_by(wide: dict[str, Any] | None, x: str, y: str) -> str | None:
+    """The identity that makes x and y move together by definition ("revenue = units × unit_price"), if any."""
+    for c, other in ((x, y), (y, x)):
+        ident = (wide or {}).get("identities", {}).get(c)
+        if ident and other in (ident["a"], ident["b"]):
+            return f"{c} = {ident['a']} {ident['op']} {ident['b']} in {ident['share']:.1%} of rows"
+    return None
