@@ -16,7 +16,13 @@ from pgai_magic.errors import ConfigError, PgaiError, QueryCancelled, SQLError
 from pgai_magic.migrations import apply_migrations, install_extensions
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.sqltext import Statement, bind_parameters, check_positional, check_templates, split_statements
-from pgai_magic.vectors.service import Embeddings, EmbedResult, embedding_status, query_embedding
+from pgai_magic.vectors.service import (
+    Embeddings,
+    EmbedResult,
+    connection_settings,
+    embedding_status,
+    query_embedding,
+)
 
 if TYPE_CHECKING:
     from pgai_magic.catalog import Catalog
@@ -73,6 +79,7 @@ class Session:
         self.extensions.update(dict(rows.fetchall()))
         if self.extensions.get("vector"):
             self.db.register_vector()
+        self.db.use_settings(connection_settings(self.extensions.get("vector")))  # hnsw.iterative_scan
         try:
             apply_migrations(conn)
         except psycopg.Error as exc:
@@ -270,13 +277,24 @@ class Session:
         batch_size: int | None = None,
         *,
         progress: bool = True,
+        **options: Any,
     ) -> EmbedResult:
-        """Embed TABLE.COLUMN into pgvector (side table pgai.<table>_<column>_embedding), index it, keep it in sync."""
-        return self.embeddings.embed(table_column, model, batch_size, progress=progress)
+        """Embed TABLE.COLUMN into pgvector (side table pgai.<table>_<column>_embedding), index it, keep it in sync.
 
-    def similar(self, table_column: str, text: str, k: int = 5, where: str | None = None) -> pd.DataFrame:
-        """The k rows of an embedded column most similar to `text`, with a `similarity` column, best first."""
-        return self.embeddings.similar(table_column, text, k=k, where=where)
+        `options` (Embeddings.embed): template / columns / name (several columns of TABLE), chunk_tokens,
+        chunk_overlap, language (the full-text configuration of hybrid search).
+        """
+        return self.embeddings.embed(table_column, model, batch_size, progress=progress, **options)
+
+    def similar(
+        self, table_column: str, text: str, k: int = 5, where: str | None = None, *, hybrid: bool = False
+    ) -> pd.DataFrame:
+        """The k rows of an embedded column most similar to `text`, with a `similarity` column, best first.
+
+        Each row once (a long text by its best chunk, shown in `chunk`); `hybrid` adds full-text search
+        by reciprocal-rank fusion (`rrf_score`).
+        """
+        return self.embeddings.similar(table_column, text, k=k, where=where, hybrid=hybrid)
 
     def sync_embeddings(self, table_column: str | None = None) -> int:
         """Embed the rows queued by changes now, in the foreground; returns how many were handled."""
