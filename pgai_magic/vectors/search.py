@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from pgai_magic.sqltext import WRITE_NODES, tokenize
 from pgai_magic.vectors.sync import key_match
 from pgai_magic.vectors.target import Target
 
-__all__ = ["RRF_K", "lexical_words", "search", "validate_where"]
+__all__ = ["RRF_K", "lexical_query", "search", "uses_web_syntax", "validate_where"]
 
 _NOT_BOOLEAN = (exp.Literal, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.Query, exp.Star, exp.Null)
 _DISTANCE = "pgai_distance"
@@ -25,6 +26,8 @@ _CHUNK = "pgai_chunk"
 _HITS = "pgai_hits"
 _SCORE = "pgai_rrf_score"
 _MAX_CHUNKS = 16_384  # chunks one index scan may ask for before the exact search answers
+COMMON = 0.2  # a word in more than this share of the chunks is left out of the full-text side
+LEXICAL_WEIGHT = 1.0  # the weight of the full-text ranks against the vector ranks
 RRF_K = 60  # the constant of reciprocal-rank fusion: score = sum of 1 / (RRF_K + rank)
 
 
@@ -104,7 +107,7 @@ def _hybrid_query(target: Target, where: str | None) -> sql.Composed:
         "vrank AS (SELECT *, row_number() OVER (ORDER BY d) AS r FROM "
         "(SELECT DISTINCT ON ({keys}) * FROM vec ORDER BY {keys}, d) x), "
         "lex AS MATERIALIZED (SELECT {v_keys}, e.chunk_text, ts_rank_cd(e.text_search, query) AS s "
-        "FROM websearch_to_tsquery(%(config)s::regconfig, %(words)s) query, {source} t JOIN {store} e ON {te} "
+        "FROM CAST(%(tsquery)s AS tsquery) query, {source} t JOIN {store} e ON {te} "
         "WHERE e.text_search @@ query ORDER BY s DESC LIMIT %(n)s), "
         "lrank AS (SELECT *, row_number() OVER (ORDER BY s DESC) AS r FROM "
         "(SELECT DISTINCT ON ({keys}) * FROM lex ORDER BY {keys}, s DESC) x), "
@@ -131,15 +134,35 @@ def _hybrid_query(target: Target, where: str | None) -> sql.Composed:
     )
 
 
-def lexical_words(text: str) -> str:
-    """The text for `websearch_to_tsquery`: its words OR-ed (any may match), unless it uses the syntax itself.
+def uses_web_syntax(text: str) -> bool:
+    """Whether `text` is written for `websearch_to_tsquery`: quotes (a phrase), `or`, or a leading `-`."""
+    return '"' in text or any(w.lower() == "or" or w.startswith("-") for w in text.split())
 
-    Quotes (a phrase), `or`, or a leading `-` (exclusion) mean the user wrote a web-search query: kept as is.
+
+def lexical_query(
+    cur: psycopg.Cursor[Any], target: Target, text: str, exact: Callable[[str], bool] = lambda word: True
+) -> str:
+    """The full-text side of a hybrid search: tsquery text, "" when it has nothing to look for.
+
+    Text in web-search syntax is `websearch_to_tsquery` as written. Otherwise the lexemes of the words
+    `exact(word)` keeps (service.exact_word: codes, SKUs, acronyms), OR-ed, leaving out
+    those in more than COMMON of the stored chunks (pg_stats after ANALYZE) unless all are.
     """
-    words = text.split()
-    if '"' in text or any(w.lower() == "or" or w.startswith("-") for w in words):
-        return text
-    return " or ".join(words)
+    if uses_web_syntax(text):
+        row = cur.execute("SELECT websearch_to_tsquery(%s::regconfig, %s)::text", (target.text_search, text)).fetchone()
+        return str(row[0]) if row else ""
+    words = cur.execute(
+        "SELECT token, lexemes FROM ts_debug(%s::regconfig, %s) WHERE lexemes <> '{}'", (target.text_search, text)
+    ).fetchall()
+    lexemes = list(dict.fromkeys(lex for word, found in words for lex in found if exact(word)))
+    stats = cur.execute(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+        "WHERE schemaname = 'pgai' AND tablename = %s AND attname = 'text_search'",
+        (target.store,),
+    ).fetchone()
+    share = dict(zip(stats[0], stats[1])) if stats and stats[0] else {}
+    kept = [lexeme for lexeme in lexemes if share.get(lexeme, 0.0) <= COMMON] or lexemes
+    return " | ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in kept)
 
 
 def search(
@@ -152,6 +175,7 @@ def search(
     timeout_s: float = 30.0,
     ef_search: int = 100,
     hybrid_text: str | None = None,
+    exact: Callable[[str], bool] = lambda word: True,
     chunked: bool = False,
 ) -> pd.DataFrame:
     """The `k` rows nearest to `vector` (all the table's columns plus `similarity`), best first, each row once.
@@ -161,7 +185,8 @@ def search(
     `ef_search` (at least `k`) trades speed for recall. A row split into chunks scores its best chunk;
     with `chunked` (the column has such rows) a `chunk` column holds that chunk's text (None: the whole
     text was embedded). With `hybrid_text`, the rows are ranked by reciprocal-rank fusion of this
-    vector ranking and PostgreSQL full-text search of `hybrid_text` (`rrf_score`, higher is better).
+    vector ranking and PostgreSQL full-text search of `hybrid_text` (`rrf_score`, higher is better):
+    the words `exact` keeps (see lexical_query), or the text as written in web-search syntax.
     Raises ConfigError (bad k or --where), SQLError (from the server), QueryCancelled (timeout).
     """
     if k < 1:
@@ -170,12 +195,12 @@ def search(
     params: dict[str, Any] = {"q": np.asarray(vector, dtype=np.float32), "k": k}
     try:
         if hybrid_text is not None:
-            params.update(n=max(4 * k, 40), config=target.text_search, words=lexical_words(hybrid_text), rrf_k=RRF_K)
-            rows, names = _run_hybrid(conn, target, clause, params, timeout_s, ef_search)
+            params.update(n=max(4 * k, 40), rrf_k=RRF_K, lexical_weight=LEXICAL_WEIGHT)
+            rows, names = _run_hybrid(conn, target, clause, params, timeout_s, ef_search, hybrid_text, exact)
             how = "hybrid"
         else:
-            rows, names, exact = _run(conn, target, clause, params, timeout_s, ef_search, chunked)
-            how = "exact" if exact else "hnsw"  # exact: the index scan ran short, a full scan answered
+            rows, names, full_scan = _run(conn, target, clause, params, timeout_s, ef_search, chunked)
+            how = "exact" if full_scan else "hnsw"  # exact: the index scan ran short, a full scan answered
     except psycopg.errors.QueryCanceled:
         raise QueryCancelled(f"the search ran past the {timeout_s:g} s statement timeout and was cancelled") from None
     except psycopg.Error as exc:
@@ -256,10 +281,13 @@ def _run_hybrid(
     params: dict[str, Any],
     timeout_s: float,
     ef_search: int,
+    text: str,
+    exact: Callable[[str], bool],
 ) -> tuple[list[tuple[Any, ...]], list[str]]:
     with conn.transaction(), conn.cursor() as cur:
         _begin(cur, timeout_s, max(ef_search, params["n"]))
-        cur.execute(_hybrid_query(target, clause), params)
+        tsquery = lexical_query(cur, target, text, exact) or None  # None: no word to look up, vectors alone
+        cur.execute(_hybrid_query(target, clause), {**params, "tsquery": tsquery})
         rows = cur.fetchall()
         names = [d.name for d in cur.description or []]
     return rows, names

@@ -239,6 +239,7 @@ class Embeddings:
             stored = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target.store_ident)).fetchone()[0]  # type: ignore[index]
             indexing = time.perf_counter()
             built = sync.create_index(conn, target, rows=int(stored))
+            conn.execute(sql.SQL("ANALYZE {}").format(target.store_ident))  # word statistics of hybrid search
             indexing = time.perf_counter() - indexing
             chunked = sync.chunked_rows(conn, target)
         self.batch_size = size
@@ -316,6 +317,7 @@ class Embeddings:
             where=where,
             ef_search=self.ef_search,
             hybrid_text=text if hybrid else None,
+            exact=exact_word,
             chunked=sync.has_chunks(conn, target),
         )
 
@@ -394,6 +396,13 @@ def _options(
             f"--language {language!r} is not a text search configuration here: use one of {', '.join(known)}"
         )
     return Options(chunk_tokens, chunk_overlap, found[0])
+
+
+def exact_word(word: str) -> bool:
+    """Whether hybrid search looks `word` up in full text by default: codes, SKUs, numbers, versions and
+    acronyms (a digit, or a capital after the first letter: E1234, SKU-88213, v2, iPhone, VAT), the tokens
+    an embedding model blurs; other words are left to the vectors (quote a name to look it up too)."""
+    return any(ch.isdigit() for ch in word) or any(ch.isupper() for ch in word[1:])
 
 
 def connection_settings(pgvector_version: str | None) -> dict[str, str]:
