@@ -287,14 +287,21 @@ class Session:
         return self.embeddings.embed(table_column, model, batch_size, progress=progress, **options)
 
     def similar(
-        self, table_column: str, text: str, k: int = 5, where: str | None = None, *, hybrid: bool = False
+        self,
+        table_column: str,
+        text: str,
+        k: int = 5,
+        where: str | None = None,
+        *,
+        hybrid: bool = False,
+        model: str | None = None,
     ) -> pd.DataFrame:
         """The k rows of an embedded column most similar to `text`, with a `similarity` column, best first.
 
         Each row once (a long text by its best chunk, shown in `chunk`); `hybrid` adds full-text search
-        by reciprocal-rank fusion (`rrf_score`).
+        by reciprocal-rank fusion (`rrf_score`); `model` searches the vectors of another model of the column.
         """
-        return self.embeddings.similar(table_column, text, k=k, where=where, hybrid=hybrid)
+        return self.embeddings.similar(table_column, text, k=k, where=where, hybrid=hybrid, model=model)
 
     def sync_embeddings(self, table_column: str | None = None) -> int:
         """Embed the rows queued by changes now, in the foreground; returns how many were handled."""

@@ -56,3 +56,12 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgai.embedding_sync() IS 'pgai_magic: queues changed rows of an embedded column or template';
+
+-- Several models per column side by side: one registry row (and side tables) per model; `active` marks the
+-- one `similar` uses by default (a new model becomes active once its vectors are complete).
+ALTER TABLE pgai.embedded_columns ADD COLUMN IF NOT EXISTS active boolean NOT NULL DEFAULT true;
+ALTER TABLE pgai.embedded_columns DROP CONSTRAINT IF EXISTS embedded_columns_source_schema_source_table_source_column_key;
+CREATE UNIQUE INDEX IF NOT EXISTS embedded_columns_source_model
+    ON pgai.embedded_columns (source_schema, source_table, source_column, model);
+CREATE UNIQUE INDEX IF NOT EXISTS embedded_columns_one_active
+    ON pgai.embedded_columns (source_schema, source_table, source_column) WHERE active;

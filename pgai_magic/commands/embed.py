@@ -46,7 +46,7 @@ def _embed(ctx: Context, rest: str, cell: str | None) -> None:
 @command(
     "similar",
     "rows of an embedded column most similar to a text, best first",
-    '%pgai similar TABLE.COLUMN "text" [--k 5] [--where SQL] [--hybrid]',
+    '%pgai similar TABLE.COLUMN "text" [--k 5] [--where SQL] [--hybrid] [--model M]',
 )
 def _similar(ctx: Context, rest: str, cell: str | None) -> Any:
     parser = ArgParser("%pgai similar")
@@ -55,6 +55,7 @@ def _similar(ctx: Context, rest: str, cell: str | None) -> Any:
     parser.add_argument("--k", "-k", type=int, default=5, metavar="N", help="how many rows (default 5)")
     parser.add_argument("--where", metavar="SQL", help="a condition on the table's columns, e.g. \"lang = 'en'\"")
     parser.add_argument("--hybrid", action="store_true", help="fuse with full-text search (exact words, codes)")
+    parser.add_argument("--model", "-m", metavar="M", help="search the vectors of this model (default: the active)")
     parser.add_argument("--out", "-o", metavar="VAR", help="also store the result in this variable")
     try:  # the words of the text may come before or after the options
         args, extra = parser.parse_known_intermixed_args(split_args(rest))
@@ -67,7 +68,7 @@ def _similar(ctx: Context, rest: str, cell: str | None) -> Any:
         parser.error('give the text to search for: %pgai similar faq.question "where is my parcel"')
     if args.out and not args.out.isidentifier():
         parser.error(f"--out needs a python variable name, not {args.out!r}")
-    frame = ctx.session.similar(args.column, text, k=args.k, where=args.where, hybrid=args.hybrid)
+    frame = ctx.session.similar(args.column, text, k=args.k, where=args.where, hybrid=args.hybrid, model=args.model)
     value = ResultFrame.wrap(frame, display_limit=max(ctx.settings.display_limit, args.k))
     if args.out:
         ctx.namespace[args.out] = value

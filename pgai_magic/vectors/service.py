@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -24,6 +26,7 @@ from pgai_magic.vectors.target import (
     Options,
     Source,
     Target,
+    activate,
     find_target,
     get_target,
     list_targets,
@@ -242,6 +245,9 @@ class Embeddings:
             conn.execute(sql.SQL("ANALYZE {}").format(target.store_ident))  # word statistics of hybrid search
             indexing = time.perf_counter() - indexing
             chunked = sync.chunked_rows(conn, target)
+            if not target.active:  # a new model's vectors are complete: it takes over (the old ones stay)
+                activate(conn, target)
+                target = dataclasses.replace(target, active=True)
         self.batch_size = size
         self.start_worker()
         sizes = chunk_sizes(embedder, target.chunk_tokens, target.chunk_overlap)
@@ -266,9 +272,16 @@ class Embeddings:
             drainer.close()
         return total
 
-    def target(self, table_column: str) -> Target:
-        """The embedding TABLE.NAME (a column, or the name of a template); ConfigError when not embedded."""
-        return find_target(self.session.db.control, table_column)
+    def target(self, table_column: str, model: str | None = None) -> Target:
+        """The embedding TABLE.NAME (a column, or the name of a template) by `model` (None: the active one);
+        ConfigError when not embedded."""
+        conn = self.session.db.control
+        if model is not None and model not in {t.model for t in list_targets(conn)}:
+            from pgai_magic.embed.sentence import resolve_model
+
+            with contextlib.suppress(EmbeddingError):
+                model = resolve_model(model)[0]  # a model folder or a short name, as registered
+        return find_target(conn, table_column, model)
 
     def columns(self) -> pd.DataFrame:
         """Every embedded column with its model, side tables and pending rows."""
@@ -285,6 +298,7 @@ class Embeddings:
                     "column": t.label,
                     "template": t.template,
                     "model": t.model,
+                    "active": t.active,
                     "dim": t.dim,
                     "vectors": t.store_label,
                     "key": ", ".join(t.keys),
@@ -292,21 +306,29 @@ class Embeddings:
                     "chunked": chunked,
                 }
             )
-        names = ["column", "template", "model", "dim", "vectors", "key", "pending", "chunked"]
+        names = ["column", "template", "model", "active", "dim", "vectors", "key", "pending", "chunked"]
         return pd.DataFrame(rows, columns=names)
 
     # -- search -----------------------------------------------------------------------------------
     def similar(
-        self, table_column: str, text: str, k: int = 5, where: str | None = None, *, hybrid: bool = False
+        self,
+        table_column: str,
+        text: str,
+        k: int = 5,
+        where: str | None = None,
+        *,
+        hybrid: bool = False,
+        model: str | None = None,
     ) -> pd.DataFrame:
         """The k rows most similar to `text` (the table's columns plus `similarity`), best first, each once.
 
         A row split into chunks scores its best chunk (its text in a `chunk` column); `hybrid` fuses the
-        ranking with full-text search of `text` by reciprocal-rank fusion (`rrf_score`).
+        ranking with full-text search of `text` by reciprocal-rank fusion (`rrf_score`). `model` picks the
+        vectors of one of the column's models (default: the active one, the last embedded completely).
         """
         if not isinstance(text, str) or not text.strip():
             raise ConfigError("similar needs a non-empty text to search for")
-        target = self.target(table_column)
+        target = self.target(table_column, model)
         conn = self.session.db.control
         vector = self.for_model(target.model).embed_batch([text])[0]
         return _search.search(
@@ -378,7 +400,7 @@ def _options(
     language: str | None,
 ) -> Options:
     """Chunk sizes and full-text configuration: as given, else as embedded before, else the defaults; checked."""
-    before = get_target(conn, source)
+    before = get_target(conn, source, embedder.name) or get_target(conn, source)
     if chunk_tokens is None and before is not None:
         chunk_tokens = before.chunk_tokens
     if chunk_overlap is None and before is not None:

@@ -43,6 +43,13 @@ def key_match(source: Source, left: str, right: str) -> sql.Composable:
 
 
 def trigger_name(target: Target, event: str) -> str:
+    """`pgai_embed_<column>_<registry id>_<event>`: one set of triggers per model of a column."""
+    name = f"pgai_embed_{target.column}_{target.id}_{event}"
+    return name if len(name.encode()) <= 63 else f"pgai_embed_{target.id}_{target.store[:30]}_{event}"
+
+
+def _legacy_trigger_name(target: Target, event: str) -> str:
+    """The trigger name of pgai_magic before several models per column (dropped when met)."""
     name = f"pgai_embed_{target.column}_{event}"
     return name if len(name.encode()) <= 63 else f"pgai_embed_{target.id}_{target.store[:30]}_{event}"
 
@@ -71,7 +78,7 @@ def install(
 
 def _changed(previous: Target, target: Target) -> bool:
     """Whether the vectors of `previous` no longer fit `target` (they are dropped and made again)."""
-    fields = ("model", "dim", "keys", "key_types", "oid", "columns", "template", "chunk_tokens", "chunk_overlap")
+    fields = ("dim", "keys", "key_types", "oid", "columns", "template", "chunk_tokens", "chunk_overlap")
     return (
         any(getattr(previous, f) != getattr(target, f) for f in fields)
         or previous.text_search != target.text_search
@@ -82,7 +89,7 @@ def _changed(previous: Target, target: Target) -> bool:
 def _install(conn: psycopg.Connection, source: Source, model: str, dim: int, options: Options) -> tuple[Target, bool]:
     with conn.transaction():
         conn.execute("SET LOCAL lock_timeout = '10s'")
-        previous = get_target(conn, source)
+        previous = get_target(conn, source, model)
         target = register(conn, source, model, dim, options)
         reset = previous is not None and _changed(previous, target)
         if reset:
@@ -136,9 +143,16 @@ def _install(conn: psycopg.Connection, source: Source, model: str, dim: int, opt
 def _create_triggers(conn: psycopg.Connection, target: Target) -> None:
     args = [target.queue, json.dumps(list(target.columns)), json.dumps(list(target.keys)), target.store]
     arg_list = sql.SQL(", ").join(sql.Literal(a) for a in args)
+    alone = not conn.execute(  # the legacy names belong to the first model of a column
+        "SELECT EXISTS (SELECT FROM pgai.embedded_columns WHERE source_schema = %s AND source_table = %s "
+        "AND source_column = %s AND id < %s)",
+        (target.schema, target.table, target.column, target.id),
+    ).fetchone()[0]  # type: ignore[index]
     for event, verb in _EVENTS.items():
         name = sql.Identifier(trigger_name(target, event))
-        conn.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(name, target.table_ident))
+        olds = [name, sql.Identifier(_legacy_trigger_name(target, event))] if alone else [name]
+        for old in olds:
+            conn.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(old, target.table_ident))
         referencing = {
             "ins": "REFERENCING NEW TABLE AS pgai_new",
             "upd": "REFERENCING OLD TABLE AS pgai_old NEW TABLE AS pgai_new",
@@ -228,10 +242,9 @@ def drop(conn: psycopg.Connection, target: Target) -> None:
             "SELECT to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) IS NOT NULL", (target.schema, target.table)
         ).fetchone()[0]  # type: ignore[index]
         for event in _EVENTS if present else ():
-            conn.execute(
-                sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
-                    sql.Identifier(trigger_name(target, event)), target.table_ident
+            for name in {trigger_name(target, event), _legacy_trigger_name(target, event)}:
+                conn.execute(
+                    sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(name), target.table_ident)
                 )
-            )
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(target.store_ident, target.queue_ident))
         conn.execute("DELETE FROM pgai.embedded_columns WHERE id = %s", (target.id,))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ __all__ = [
     "Options",
     "Source",
     "Target",
+    "activate",
     "find_target",
     "get_target",
     "list_targets",
@@ -94,6 +96,7 @@ class Target(Source):
     chunk_overlap: int | None = None  # None: the default overlap
     text_search: str = "english"  # the full-text search configuration of the hybrid search
     layout: int = LAYOUT
+    active: bool = True  # the model `similar` uses when none is named (other models' vectors are kept)
 
     @property
     def store_ident(self) -> sql.Identifier:
@@ -266,24 +269,37 @@ def resolve_template(conn: psycopg.Connection, table: str, template: str, name: 
     return _source(found, _keys(conn, found), label, columns, template)
 
 
-def find_target(conn: psycopg.Connection, text: str) -> Target:
-    """The embedding `[schema.]table.name` (a column or a template's name); ConfigError when not embedded."""
+def find_target(conn: psycopg.Connection, text: str, model: str | None = None) -> Target:
+    """The embedding `[schema.]table.name` (a column or a template's name) made by `model` (None: the active
+    model); ConfigError when not embedded (with that model)."""
     schema, table, name = parse_table_column(text)
     found = _find_table(conn, schema, table)
-    target = get_target(conn, Source(found.schema, found.table, name, (), (), found.oid))
+    source = Source(found.schema, found.table, name, (), (), found.oid)
+    target = get_target(conn, source, model)
+    if target is not None and target.layout != LAYOUT:
+        raise ConfigError(
+            f"{text.strip()} was embedded by an older pgai_magic (before chunks and full-text search): run "
+            f"%pgai embed {_show(found.table)}.{_show(name)} again to rebuild its vectors"
+        )
     if target is not None:
         return target
+    models = [t.model for t in list_targets(conn) if (t.schema, t.table, t.column) == (found.schema, found.table, name)]
+    if models:
+        raise ConfigError(f"{text.strip()} is not embedded with {model!r}: it is with {', '.join(models)}")
     if name not in found.columns:
         raise ConfigError(f"{found.shown} has no column and no embedding named {_show(name)}: check the name")
     label = f"{_show(found.schema)}.{_show(found.table)}.{_show(name)}"
     raise ConfigError(f"{label} is not embedded yet: run %pgai embed {_show(found.table)}.{_show(name)} first")
 
 
-def _side_names(source: Source, taken: set[str]) -> tuple[str, str]:
-    """Predictable names of the store and queue tables: `<table>_<column>_embedding` (schema first if not public)."""
+def _side_names(source: Source, taken: set[str], model: str | None = None) -> tuple[str, str]:
+    """Predictable names of the store and queue tables: `<table>_<column>_embedding` (schema first if not public;
+    a second model's end in `_<model>_embedding`)."""
     parts = [source.table, source.column] if source.schema == "public" else [source.schema, source.table, source.column]
+    if model is not None:
+        parts.append(re.sub(r"\W+", "_", model.rstrip("/").rsplit("/", 1)[-1].lower()).strip("_")[:24])
     base = "_".join(parts)
-    whole = "\x00".join((source.schema, source.table, source.column)).encode()
+    whole = "\x00".join((source.schema, source.table, source.column, model or "")).encode()
     digest = hashlib.blake2b(whole, digest_size=4).hexdigest()
     room = _MAX_IDENT - len("_embedding")
     if len(base.encode()) > room or f"{base}_embedding" in taken:
@@ -293,27 +309,36 @@ def _side_names(source: Source, taken: set[str]) -> tuple[str, str]:
 
 _COLUMNS = (
     "id, source_schema, source_table, source_column, key_columns, key_types, source_oid, store_table, queue_table, "
-    "model, dim, source_columns, template, chunk_tokens, chunk_overlap, text_search::text, layout"
+    "model, dim, source_columns, template, chunk_tokens, chunk_overlap, text_search::text, layout, active"
 )
 
 
 def _target(row: tuple) -> Target:  # type: ignore[type-arg]
     tid, schema, table, column, keys, key_types, oid, store, queue, model, dim = row[:11]
-    columns, template, chunk_tokens, chunk_overlap, text_search, layout = row[11:]
+    columns, template, chunk_tokens, chunk_overlap, text_search, layout, active = row[11:]
     return Target(
         schema, table, column, tuple(keys), tuple(key_types), int(oid), tuple(columns), template,
-        tid, store, queue, model, dim, chunk_tokens, chunk_overlap, text_search, layout,
+        tid, store, queue, model, dim, chunk_tokens, chunk_overlap, text_search, layout, active,
     )  # fmt: skip
 
 
-def get_target(conn: psycopg.Connection, source: Source) -> Target | None:
-    """The registry entry of `source`, if it was embedded before."""
+def get_target(conn: psycopg.Connection, source: Source, model: str | None = None) -> Target | None:
+    """The registry entry of `source` made by `model` (None: the active one), if it was embedded before."""
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM pgai.embedded_columns WHERE source_schema = %s AND source_table = %s "
-        "AND source_column = %s",
-        (source.schema, source.table, source.column),
+        "AND source_column = %s AND (model = %s OR (%s::text IS NULL AND active))",
+        (source.schema, source.table, source.column, model, model),
     ).fetchone()
     return None if row is None else _target(row)
+
+
+def activate(conn: psycopg.Connection, target: Target) -> None:
+    """Make `target`'s model the one `similar` uses for its column (the other models' vectors stay)."""
+    with conn.transaction():
+        where = "source_schema = %s AND source_table = %s AND source_column = %s"
+        args = (target.schema, target.table, target.column)
+        conn.execute(f"UPDATE pgai.embedded_columns SET active = false WHERE {where} AND id <> %s", (*args, target.id))
+        conn.execute("UPDATE pgai.embedded_columns SET active = true WHERE id = %s", (target.id,))
 
 
 def list_targets(conn: psycopg.Connection) -> list[Target]:
@@ -333,7 +358,7 @@ class Options:
 def register(conn: psycopg.Connection, source: Source, model: str, dim: int, options: Options | None = None) -> Target:
     """Insert or update the registry entry of `source` (in the caller's transaction)."""
     opts = options or Options()
-    existing = get_target(conn, source)
+    existing = get_target(conn, source, model)
     values = (
         model, dim, list(source.keys), list(source.key_types), source.oid, list(source.columns), source.template,
         opts.chunk_tokens, opts.chunk_overlap, opts.text_search, LAYOUT,
@@ -349,13 +374,15 @@ def register(conn: psycopg.Connection, source: Source, model: str, dim: int, opt
     else:
         taken = {r[0] for r in conn.execute("SELECT store_table FROM pgai.embedded_columns")}
         taken |= {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'pgai'")}
-        store, queue = _side_names(source, taken)
+        first = get_target(conn, source) is None  # the first model is active at once; later ones when complete
+        store, queue = _side_names(source, taken, None if first else model)
         conn.execute(
             "INSERT INTO pgai.embedded_columns (source_schema, source_table, source_column, store_table, queue_table, "
             "model, dim, key_columns, key_types, source_oid, source_columns, template, chunk_tokens, chunk_overlap, "
-            "text_search, layout) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::regconfig, %s)",
-            (source.schema, source.table, source.column, store, queue, *values),
+            "text_search, layout, active) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::regconfig, %s, %s)",
+            (source.schema, source.table, source.column, store, queue, *values, first),
         )
-    target = get_target(conn, source)
+    target = get_target(conn, source, model)
     assert target is not None
     return target

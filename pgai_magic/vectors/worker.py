@@ -24,7 +24,7 @@ from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import EmbeddingError
 from pgai_magic.vectors.chunking import Chunk, ChunkSizes, chunk_sizes, chunk_texts
 from pgai_magic.vectors.sync import key_match
-from pgai_magic.vectors.target import Target, list_targets
+from pgai_magic.vectors.target import LAYOUT, Target, list_targets
 
 __all__ = ["CHANNEL", "BackgroundWorker", "Drainer", "serve"]
 
@@ -289,9 +289,11 @@ def _items(q: queue.Queue[Batch | None], halt: threading.Event) -> Iterator[Batc
 
 
 def live_targets(conn: psycopg.Connection) -> list[Target]:
-    """Registered targets whose source table and side tables still exist."""
+    """Registered targets whose source table and side tables still exist (and of this version's layout)."""
     alive = []
     for target in list_targets(conn):
+        if target.layout != LAYOUT:  # embedded by an older pgai_magic: `embed` rebuilds it
+            continue
         row = conn.execute(
             "SELECT to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) IS NOT NULL "
             "AND to_regclass('pgai.' || quote_ident(%s)) IS NOT NULL "
