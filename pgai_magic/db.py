@@ -134,8 +134,7 @@ class Database:
             register_vector(self._session)
 
     def use_settings(self, settings: dict[str, str]) -> None:
-        """Server settings (e.g. hnsw.iterative_scan) for every connection opened here from now on, and set
-        now on the open ones that are idle; new connections get them as start-up options (`-c name=value`)."""
+        """Server settings for every connection: set now on the idle open ones, `-c` start-up options of new ones."""
         self.settings = dict(settings)
         for conn in (self._control, self._session):
             if conn is None or conn.closed or conn.broken or conn.info.transaction_status != _TS.IDLE:
@@ -493,10 +492,8 @@ class Database:
 def _startup_options(dsn: str, settings: dict[str, str]) -> str:
     """libpq `options`: those of the DSN (else PGOPTIONS, as libpq would use), plus `-c name=value` per setting."""
     try:
-        current = psycopg.conninfo.conninfo_to_dict(dsn).get("options")
+        current = psycopg.conninfo.conninfo_to_dict(dsn).get("options", os.environ.get("PGOPTIONS", ""))
     except psycopg.ProgrammingError:
-        current = None  # a malformed DSN: psycopg.connect reports it
-    if current is None:
-        current = os.environ.get("PGOPTIONS", "")
+        current = ""  # a malformed DSN: psycopg.connect reports it
     extra = " ".join(f"-c {name}={value}" for name, value in settings.items())
     return f"{current} {extra}".strip()

@@ -16,13 +16,7 @@ from pgai_magic.errors import ConfigError, PgaiError, QueryCancelled, SQLError
 from pgai_magic.migrations import apply_migrations, install_extensions
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.sqltext import Statement, bind_parameters, check_positional, check_templates, split_statements
-from pgai_magic.vectors.service import (
-    Embeddings,
-    EmbedResult,
-    connection_settings,
-    embedding_status,
-    query_embedding,
-)
+from pgai_magic.vectors.service import Embeddings, EmbedResult, connection_settings, embedding_status, query_embedding
 
 if TYPE_CHECKING:
     from pgai_magic.catalog import Catalog
@@ -279,29 +273,12 @@ class Session:
         progress: bool = True,
         **options: Any,
     ) -> EmbedResult:
-        """Embed TABLE.COLUMN into pgvector (side table pgai.<table>_<column>_embedding), index it, keep it in sync.
-
-        `options` (Embeddings.embed): template / columns / name (several columns of TABLE), chunk_tokens,
-        chunk_overlap, language (the full-text configuration of hybrid search).
-        """
+        """Embed TABLE.COLUMN (or TABLE with template=/columns=, name=) into pgvector; options: Embeddings.embed."""
         return self.embeddings.embed(table_column, model, batch_size, progress=progress, **options)
 
-    def similar(
-        self,
-        table_column: str,
-        text: str,
-        k: int = 5,
-        where: str | None = None,
-        *,
-        hybrid: bool = False,
-        model: str | None = None,
-    ) -> pd.DataFrame:
-        """The k rows of an embedded column most similar to `text`, with a `similarity` column, best first.
-
-        Each row once (a long text by its best chunk, shown in `chunk`); `hybrid` adds full-text search
-        by reciprocal-rank fusion (`rrf_score`); `model` searches the vectors of another model of the column.
-        """
-        return self.embeddings.similar(table_column, text, k=k, where=where, hybrid=hybrid, model=model)
+    def similar(self, table_column: str, text: str, k: int = 5, where: str | None = None, **kw: Any) -> pd.DataFrame:
+        """The k rows most similar to `text`, best first (hybrid=True, model=M: Embeddings.similar)."""
+        return self.embeddings.similar(table_column, text, k=k, where=where, **kw)
 
     def sync_embeddings(self, table_column: str | None = None) -> int:
         """Embed the rows queued by changes now, in the foreground; returns how many were handled."""
