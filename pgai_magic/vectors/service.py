@@ -84,7 +84,7 @@ class EmbedResult:
             f'search: %pgai similar {t.table}.{t.column} "your text" [--hybrid]   or   '
             f"SELECT * FROM {t.table} JOIN {t.store_label} USING ({keys}) "
             f"ORDER BY {t.embedding_column} <=> pgai.embed('your text') LIMIT 5"
-            + ("   (one line per chunk: see the README for the best chunk per row)" if self.chunked_rows else "")
+            + ("   (one line per chunk: docs/embeddings.md shows the best chunk per row)" if self.chunked_rows else "")
         )
 
     def __repr__(self) -> str:
