@@ -9,6 +9,7 @@ everything else runs as is. Ctrl-C cancels on the server until the statement has
 from __future__ import annotations
 
 import atexit
+import os
 import time
 from functools import partial
 from typing import Any
@@ -74,6 +75,7 @@ class Database:
         self.max_result_bytes: int | None = None
         self.autolimit: int | None = None  # fetch at most this many rows of a query (Pgai.autolimit)
         self.read_timeout_s = 30.0  # statement timeout of the read-only path (Pgai.statement_timeout_s)
+        self.settings: dict[str, str] = {}  # server settings of every connection (use_settings)
         atexit.register(self.close)
 
     # -- connections -----------------------------------------------------------------------------------------
@@ -96,9 +98,20 @@ class Database:
         if self._session is not None and not self._session.closed:
             register_vector(self._session)
 
+    def use_settings(self, settings: dict[str, str]) -> None:
+        """Server settings for every connection: set now on the idle open ones, `-c` start-up options of new ones."""
+        self.settings = dict(settings)
+        for conn in (self._control, self._session):
+            if conn is None or conn.closed or conn.broken or conn.info.transaction_status != _TS.IDLE:
+                continue
+            for name, value in self.settings.items():
+                conn.execute("SELECT set_config(%s, %s, false)", (name, value))
+
     def connect(self, **kwargs: Any) -> psycopg.Connection:
         """A new psycopg connection to the same server (pgvector registered when installed)."""
         kwargs.setdefault("application_name", "pgai_magic")
+        if self.settings and "options" not in kwargs:
+            kwargs["options"] = _startup_options(self.dsn, self.settings)
         try:
             conn = psycopg.connect(self.dsn, **kwargs)
         except psycopg.OperationalError as exc:
@@ -452,3 +465,13 @@ class Database:
         finally:
             if own:
                 conn.close()
+
+
+def _startup_options(dsn: str, settings: dict[str, str]) -> str:
+    """libpq `options`: those of the DSN (else PGOPTIONS, as libpq would use), plus `-c name=value` per setting."""
+    try:
+        current = psycopg.conninfo.conninfo_to_dict(dsn).get("options", os.environ.get("PGOPTIONS", ""))
+    except psycopg.ProgrammingError:
+        current = ""  # a malformed DSN: psycopg.connect reports it
+    extra = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    return f"{current} {extra}".strip()

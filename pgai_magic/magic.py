@@ -166,9 +166,11 @@ def load(ipython: Any) -> None:
     _register_completer(ipython, magics)
     ipython.user_ns.setdefault("_pgai_magics", magics)
     try:
-        magics._get_session()
+        session = magics._get_session()
     except PgaiError as err:
         print(redact_text(f"pgai: {err}"), file=sys.stderr)
+        return
+    session.embeddings.preload()  # the model loads in the background: status and SQL do not wait for it
 
 
 def _register_completer(ipython: Any, magics: Pgai) -> None:

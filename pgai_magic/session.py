@@ -17,7 +17,7 @@ from pgai_magic.migrations import install_extensions
 from pgai_magic.privileges import install_state, needs_state
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.sqltext import Statement, bind_parameters, check_positional, check_templates, split_statements
-from pgai_magic.vectors.service import Embeddings, EmbedResult, embedding_status, query_embedding
+from pgai_magic.vectors.service import Embeddings, EmbedResult, connection_settings, embedding_status, query_embedding
 
 if TYPE_CHECKING:
     from pgai_magic.catalog import Catalog
@@ -75,6 +75,7 @@ class Session:
         self.extensions.update(dict(rows.fetchall()))
         if self.extensions.get("vector"):
             self.db.register_vector()
+        self.db.use_settings(connection_settings(self.extensions.get("vector")))  # hnsw.iterative_scan
         self.state_missing, warnings = install_state(conn)  # state_missing: why the pgai schema is unusable
         self.setup_warnings.extend(warnings)
         self.server_version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
@@ -264,18 +265,20 @@ class Session:
         batch_size: int | None = None,
         *,
         progress: bool = True,
+        **options: Any,
     ) -> EmbedResult:
-        """Embed TABLE.COLUMN into pgvector (side table pgai.<table>_<column>_embedding), index it, keep it in sync."""
-        return self.embeddings.embed(table_column, model, batch_size, progress=progress)
+        """Embed TABLE.COLUMN (or TABLE with template=/columns=, name=) into pgvector; options: Embeddings.embed."""
+        return self.embeddings.embed(table_column, model, batch_size, progress=progress, **options)
 
     @needs_state("similar", vector=True)
-    def similar(self, table_column: str, text: str, k: int = 5, where: str | None = None) -> pd.DataFrame:
-        """The k rows of an embedded column most similar to `text`, with a `similarity` column, best first.
+    def similar(self, table_column: str, text: str, k: int = 5, where: str | None = None, **kw: Any) -> pd.DataFrame:
+        """The k rows most similar to `text`, with a `similarity` column, best first (hybrid=True, model=M:
+        Embeddings.similar).
 
         ConfigError for a text longer than MAX_SEARCH_CHARS (the model reads only its first few hundred words)."""
         if len(text) > MAX_SEARCH_CHARS:
             raise ConfigError(f"similar takes a text of at most {MAX_SEARCH_CHARS:,} characters, not {len(text):,}")
-        return self.embeddings.similar(table_column, text, k=k, where=where)
+        return self.embeddings.similar(table_column, text, k=k, where=where, **kw)
 
     @needs_state("embedding sync", vector=True)
     def sync_embeddings(self, table_column: str | None = None) -> int:

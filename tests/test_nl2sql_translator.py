@@ -109,7 +109,8 @@ CASES = [
     ),
     (
         "How many customers have never placed an order?",
-        "SELECT count(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id)",
+        """SELECT count(*) FROM customers c
+        WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id)""",
     ),
     (
         "What percentage of orders were returned?",

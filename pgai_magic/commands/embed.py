@@ -13,25 +13,42 @@ __all__: list[str] = []
 
 @command(
     "embed",
-    "embed a text column into pgvector (backfill, HNSW index, kept in sync as rows change)",
-    "%pgai embed TABLE.COLUMN [--model M] [--batch-size N]",
+    "embed a text column (or a template over several) into pgvector: chunks, HNSW + full-text indexes, kept in sync",
+    '%pgai embed TABLE.COLUMN | TABLE --template "{a}: {b}" [--name N] | TABLE --columns a,b '
+    "[--model M] [--chunk-tokens N] [--chunk-overlap N] [--language english|simple|...] [--batch-size N]",
 )
 def _embed(ctx: Context, rest: str, cell: str | None) -> None:
     parser = ArgParser("%pgai embed")
-    parser.add_argument("column", metavar="TABLE.COLUMN", help="the text column (schema-qualified if needed)")
+    parser.add_argument("column", metavar="TABLE.COLUMN", help="the text column, or TABLE with --template/--columns")
+    parser.add_argument("--template", "-t", metavar="T", help='text made of several columns: "{title}: {description}"')
+    parser.add_argument("--columns", "-c", metavar="A,B", help="several columns, one per line (a simple template)")
+    parser.add_argument("--name", "-n", metavar="N", help="the name of a template's embedding (TABLE.N in similar)")
     parser.add_argument("--model", "-m", metavar="M", help="a local model folder or a model in the HF cache")
+    parser.add_argument("--chunk-tokens", type=int, metavar="N", help="tokens per chunk (default: the model's window)")
+    parser.add_argument("--chunk-overlap", type=int, metavar="N", help="tokens shared by neighbouring chunks")
+    parser.add_argument("--language", metavar="CFG", help="full-text search configuration (default english)")
     parser.add_argument("--batch-size", type=int, metavar="N", help="rows claimed and written per transaction")
     args = parser.parse(split_args(rest))
     if args.batch_size is not None and not 1 <= args.batch_size <= 100_000:
         parser.error(f"--batch-size must be from 1 to 100000 rows, not {args.batch_size}")
-    result = ctx.session.embed(args.column, model=args.model, batch_size=args.batch_size)
+    result = ctx.session.embed(
+        args.column,
+        model=args.model,
+        batch_size=args.batch_size,
+        template=args.template,
+        columns=args.columns.split(",") if args.columns is not None else None,
+        name=args.name,
+        chunk_tokens=args.chunk_tokens,
+        chunk_overlap=args.chunk_overlap,
+        language=args.language,
+    )
     ctx.say(result.summary())
 
 
 @command(
     "similar",
     "rows of an embedded column most similar to a text, best first",
-    '%pgai similar TABLE.COLUMN "text" [--k 5] [--where SQL]',
+    '%pgai similar TABLE.COLUMN "text" [--k 5] [--where SQL] [--hybrid] [--model M]',
 )
 def _similar(ctx: Context, rest: str, cell: str | None) -> Any:
     parser = ArgParser("%pgai similar")
@@ -39,6 +56,8 @@ def _similar(ctx: Context, rest: str, cell: str | None) -> Any:
     parser.add_argument("text", nargs="*", help="what to look for (quote it)")
     parser.add_argument("--k", "-k", type=int, default=5, metavar="N", help="how many rows (default 5)")
     parser.add_argument("--where", metavar="SQL", help="a condition on the table's columns, e.g. \"lang = 'en'\"")
+    parser.add_argument("--hybrid", action="store_true", help="fuse with full-text search (exact words, codes)")
+    parser.add_argument("--model", "-m", metavar="M", help="search the vectors of this model (default: the active)")
     parser.add_argument("--out", "-o", metavar="VAR", help="also store the result in this variable")
     try:  # the words of the text may come before or after the options
         args, extra = parser.parse_known_intermixed_args(split_args(rest))
@@ -51,7 +70,7 @@ def _similar(ctx: Context, rest: str, cell: str | None) -> Any:
         parser.error('give the text to search for: %pgai similar faq.question "where is my parcel"')
     if args.out and not args.out.isidentifier():
         parser.error(f"--out needs a python variable name, not {args.out!r}")
-    frame = ctx.session.similar(args.column, text, k=args.k, where=args.where)
+    frame = ctx.session.similar(args.column, text, k=args.k, where=args.where, hybrid=args.hybrid, model=args.model)
     value = ResultFrame.wrap(frame, display_limit=max(ctx.settings.display_limit, args.k))
     if args.out:
         ctx.namespace[args.out] = value

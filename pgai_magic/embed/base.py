@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -13,7 +14,11 @@ __all__ = ["Embedder", "FakeEmbedder"]
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Anything that turns texts into L2-normalised float32 vectors of a fixed dimension."""
+    """Anything that turns texts into L2-normalised float32 vectors of a fixed dimension.
+
+    An embedder that can count tokens also has `max_tokens` (the tokens of text it reads; more are cut)
+    and `token_spans(texts)` (each token's character span); long texts are then split into chunks.
+    """
 
     name: str
     dim: int
@@ -27,10 +32,15 @@ class Embedder(Protocol):
 class FakeEmbedder:
     """A deterministic bag-of-words hashing embedder for pure-logic unit tests (no model, no torch)."""
 
-    def __init__(self, dim: int = 64, name: str = "fake-hash") -> None:
+    def __init__(self, dim: int = 64, name: str = "fake-hash", max_tokens: int | None = None) -> None:
         self.dim = dim
         self.name = name
         self.device = "cpu"
+        self.max_tokens = max_tokens  # set: words are its tokens, and longer texts are chunked
+
+    def token_spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Each whitespace-separated word's character span."""
+        return [[m.span() for m in re.finditer(r"\S+", str(text))] for text in texts]
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

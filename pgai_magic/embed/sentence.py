@@ -70,6 +70,19 @@ class SentenceTransformerEmbedder:
         self.precision = "fp16" if device.startswith("cuda") else "fp32"
         self.encode_batch_size = encode_batch_size or (128 if device != "cpu" else 32)
         self._lock = threading.Lock()  # the tokenizer is not safe to share between threads
+        tokenizer = getattr(model, "tokenizer", None)
+        window = getattr(model, "max_seq_length", None)
+        self.max_tokens: int | None = None  # tokens of text the model reads (its window less special tokens)
+        if tokenizer is not None and window and getattr(tokenizer, "is_fast", False):
+            self.max_tokens = int(window) - int(tokenizer.num_special_tokens_to_add())
+
+    def token_spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """The character span of every token of each text (the model's tokenizer, no special tokens)."""
+        with self._lock:
+            encoded = self.model.tokenizer(
+                list(texts), add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+            )
+        return [[(int(a), int(b)) for a, b in spans] for spans in encoded["offset_mapping"]]
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if not len(texts):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import shlex
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 from psycopg import sql
 
 from pgai_magic.embed.base import Embedder
@@ -19,14 +22,32 @@ from pgai_magic.sqltext import Statement
 from pgai_magic.sqltext import quote_ident as _show
 from pgai_magic.vectors import search as _search
 from pgai_magic.vectors import sync
+from pgai_magic.vectors.chunking import chunk_sizes
 from pgai_magic.vectors.rewrite import rewrite_embed_calls
-from pgai_magic.vectors.target import Target, get_target, list_targets, resolve_source
+from pgai_magic.vectors.target import (
+    Options,
+    Source,
+    Target,
+    activate,
+    find_target,
+    get_target,
+    list_targets,
+    resolve_source,
+    resolve_template,
+)
 from pgai_magic.vectors.worker import BackgroundWorker, Drainer
 
 if TYPE_CHECKING:
     from pgai_magic.session import Session
 
-__all__ = ["DEFAULT_BATCH_SIZE", "EmbedResult", "Embeddings", "embedding_status", "query_embedding"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "EmbedResult",
+    "Embeddings",
+    "connection_settings",
+    "embedding_status",
+    "query_embedding",
+]
 
 DEFAULT_BATCH_SIZE = 256
 DEFAULT_EF_SEARCH = 100
@@ -42,6 +63,8 @@ class EmbedResult:
     index_built: bool
     device: str
     index_seconds: float = 0.0
+    chunked_rows: int = 0  # rows whose text was split into several chunks
+    chunk_tokens: int | None = None  # tokens per chunk (None: the embedder cannot count tokens)
 
     @property
     def rows_per_second(self) -> float:
@@ -51,13 +74,20 @@ class EmbedResult:
         t = self.target
         keys = ", ".join(_show(k) for k in t.keys)  # every identifier quoted where needed: safe to paste
         table, column, emb = f"{_show(t.schema)}.{_show(t.table)}", _show(t.column), _show(t.embedding_column)
+        what = f"template {t.template!r} over {t.table}" if t.template else t.label
+        chunked = (
+            f"; {self.chunked_rows:,} rows longer than a chunk ({self.chunk_tokens} tokens) were split into chunks"
+            if self.chunked_rows
+            else ""
+        )
         return (
-            f"embedded {self.rows:,} rows of {t.label} with {t.model} ({t.dim} dims, {self.device}) in "
-            f"{self.seconds:.1f} s; vectors in {t.store_label}.{emb}, kept in sync by triggers "
-            f"and a background worker.\n"
-            f'search: %pgai similar {shlex.quote(f"{table}.{column}")} "your text"   or   '
+            f"embedded {self.rows:,} rows of {what} with {t.model} ({t.dim} dims, {self.device}) in "
+            f"{self.seconds:.1f} s{chunked}; vectors in {t.store_label}.{emb}, kept in sync by "
+            f"triggers and a background worker.\n"
+            f'search: %pgai similar {shlex.quote(f"{table}.{column}")} "your text" [--hybrid]   or   '
             f"SELECT * FROM {table} JOIN {t.store_label} USING ({keys}) "
             f"ORDER BY {emb} <=> pgai.embed('your text') LIMIT 5"
+            + ("   (one line per chunk: docs/embeddings.md shows the best chunk per row)" if self.chunked_rows else "")
         )
 
     def __repr__(self) -> str:
@@ -76,14 +106,51 @@ class Embeddings:
         self.worker: BackgroundWorker | None = None
         self.batch_size = DEFAULT_BATCH_SIZE
         self.ef_search = DEFAULT_EF_SEARCH  # HNSW candidates per search: more is slower, with better recall
+        self._loader: threading.Thread | None = None  # the background load of the default model
+        self._loaded_default: Embedder | None = None
+        self._load_error: BaseException | None = None
+        self._load_started = 0.0
+        self.load_seconds: float | None = None  # how long the default model took to load
 
     # -- embedders -------------------------------------------------------------------------
+    def preload(self) -> None:
+        """Start loading the default model in a background thread (no-op when loaded or loading).
+
+        `embedder` then waits only for what is left of the load; `status` never waits.
+        """
+        if self._default is not None or self._loader is not None:
+            return
+        self._load_started = time.perf_counter()
+        self._loader = threading.Thread(target=self._load_default, name="pgai-model-load", daemon=True)
+        self._loader.start()
+
+    def _load_default(self) -> None:
+        from pgai_magic.embed.sentence import load_embedder
+
+        try:
+            self._loaded_default = load_embedder()
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the embedder
+            self._load_error = exc
+        self.load_seconds = time.perf_counter() - self._load_started
+
+    @property
+    def loading(self) -> bool:
+        """True while the background load of the default model runs."""
+        return self._loader is not None and self._loader.is_alive()
+
     @property
     def embedder(self) -> Embedder:
         if self._default is None:
-            from pgai_magic.embed.sentence import load_embedder
-
-            self._default = self._remember(load_embedder())
+            if self._loader is None:
+                self.preload()
+            assert self._loader is not None
+            self._loader.join()
+            if self._default is None:  # set_embedder may have chosen another one meanwhile
+                if self._loaded_default is None:
+                    self._loader = None  # the next call tries again
+                    assert self._load_error is not None
+                    raise self._load_error
+                self._default = self._remember(self._loaded_default)
         return self._default
 
     @property
@@ -133,19 +200,32 @@ class Embeddings:
         batch_size: int | None = None,
         *,
         progress: bool = True,
+        template: str | None = None,
+        columns: Sequence[str] | None = None,
+        name: str | None = None,
+        chunk_tokens: int | None = None,
+        chunk_overlap: int | None = None,
+        language: str | None = None,
     ) -> EmbedResult:
-        """Embed every row of TABLE.COLUMN, build the HNSW index and keep the column in sync."""
+        """Embed every row of TABLE.COLUMN (or of a `template` / `columns` of TABLE), index it, keep it in sync.
+
+        Texts longer than `chunk_tokens` (default: the model's window) are split into chunks sharing
+        `chunk_overlap` tokens; `language` is the full-text configuration of hybrid search (default
+        english). Options left out keep the values of an earlier embed of the same column.
+        Raises ConfigError for a bad name, template or option, EmbeddingError when the model cannot load.
+        """
         from tqdm.auto import tqdm
 
         size = batch_size or self.batch_size
         if size < 1:
             raise ConfigError(f"--batch-size must be at least 1, not {size}")
         conn = self.session.db.control
-        source = resolve_source(conn, table_column)
+        source = _source(conn, table_column, template, columns, name)
         embedder = self._resolve(model)
+        options = _options(conn, source, embedder, chunk_tokens, chunk_overlap, language)
         started = time.perf_counter()
         with self.gate:
-            target, _ = sync.install(conn, source, embedder.name, embedder.dim)
+            target, _ = sync.install(conn, source, embedder.name, embedder.dim, options)
             sync.enqueue_missing(conn, target)
             pending = sync.queue_length(conn, target)
             bar = tqdm(
@@ -157,7 +237,7 @@ class Embeddings:
             except KeyboardInterrupt:
                 raise QueryCancelled(
                     f"embedding interrupted after {bar.n:,} of {pending:,} rows; the rest stays queued: run "
-                    f"%pgai embed {source.table}.{source.column} again to continue"
+                    "the same %pgai embed again to continue"
                 ) from None
             finally:
                 drainer.close()
@@ -165,10 +245,17 @@ class Embeddings:
             stored = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target.store_ident)).fetchone()[0]  # type: ignore[index]
             indexing = time.perf_counter()
             built = sync.create_index(conn, target, rows=int(stored))
+            conn.execute(sql.SQL("ANALYZE {}").format(target.store_ident))  # word statistics of hybrid search
             indexing = time.perf_counter() - indexing
+            chunked = sync.chunked_rows(conn, target)
+            if not target.active:  # a new model's vectors are complete: it takes over (the old ones stay)
+                activate(conn, target)
+                target = dataclasses.replace(target, active=True)
         self.batch_size = size
         self.start_worker()
-        return EmbedResult(target, rows, time.perf_counter() - started, built, embedder.device, indexing)
+        sizes = chunk_sizes(embedder, target.chunk_tokens, target.chunk_overlap)
+        elapsed = time.perf_counter() - started
+        return EmbedResult(target, rows, elapsed, built, embedder.device, indexing, chunked, sizes.size)
 
     def sync(self, table_column: str | None = None, batch_size: int | None = None) -> int:
         """Embed what is queued now, in the foreground (one column, or all); returns rows handled."""
@@ -188,15 +275,16 @@ class Embeddings:
             drainer.close()
         return total
 
-    def target(self, table_column: str) -> Target:
+    def target(self, table_column: str, model: str | None = None) -> Target:
+        """The embedding TABLE.NAME (a column, or the name of a template) by `model` (None: the active one);
+        ConfigError when not embedded."""
         conn = self.session.db.control
-        source = resolve_source(conn, table_column)
-        target = get_target(conn, source)
-        if target is None:
-            raise ConfigError(
-                f"{source.label} is not embedded yet: run %pgai embed {source.table}.{source.column} first"
-            )
-        return target
+        if model is not None and model not in {t.model for t in list_targets(conn)}:
+            from pgai_magic.embed.sentence import resolve_model
+
+            with contextlib.suppress(EmbeddingError):
+                model = resolve_model(model)[0]  # a model folder or a short name, as registered
+        return find_target(conn, table_column, model)
 
     def columns(self) -> pd.DataFrame:
         """Every embedded column with its model, side tables and pending rows."""
@@ -205,28 +293,58 @@ class Embeddings:
         for t in list_targets(conn):
             try:
                 pending: int | None = sync.queue_length(conn, t)
+                chunked: int | None = sync.chunked_rows(conn, t)
             except Exception:  # noqa: BLE001 - a side table dropped by hand
-                pending = None
+                pending = chunked = None
             rows.append(
                 {
                     "column": t.label,
+                    "template": t.template,
                     "model": t.model,
+                    "active": t.active,
                     "dim": t.dim,
                     "vectors": t.store_label,
                     "key": ", ".join(t.keys),
                     "pending": pending,
+                    "chunked": chunked,
                 }
             )
-        return pd.DataFrame(rows, columns=["column", "model", "dim", "vectors", "key", "pending"])
+        names = ["column", "template", "model", "active", "dim", "vectors", "key", "pending", "chunked"]
+        return pd.DataFrame(rows, columns=names)
 
     # -- search -----------------------------------------------------------------------------------
-    def similar(self, table_column: str, text: str, k: int = 5, where: str | None = None) -> pd.DataFrame:
-        """The k rows most similar to `text` (the table's columns plus `similarity`), best first."""
+    def similar(
+        self,
+        table_column: str,
+        text: str,
+        k: int = 5,
+        where: str | None = None,
+        *,
+        hybrid: bool = False,
+        model: str | None = None,
+    ) -> pd.DataFrame:
+        """The k rows most similar to `text` (the table's columns plus `similarity`), best first, each once.
+
+        A row split into chunks scores its best chunk (its text in a `chunk` column); `hybrid` fuses the
+        ranking with full-text search of `text` by reciprocal-rank fusion (`rrf_score`). `model` picks the
+        vectors of one of the column's models (default: the active one, the last embedded completely).
+        """
         if not isinstance(text, str) or not text.strip():
             raise ConfigError("similar needs a non-empty text to search for")
-        target = self.target(table_column)
+        target = self.target(table_column, model)
+        conn = self.session.db.control
         vector = self.for_model(target.model).embed_batch([text])[0]
-        return _search.search(self.session.db.control, target, vector, k=k, where=where, ef_search=self.ef_search)
+        return _search.search(
+            conn,
+            target,
+            vector,
+            k=k,
+            where=where,
+            ef_search=self.ef_search,
+            hybrid_text=text if hybrid else None,
+            exact=exact_word,
+            chunked=sync.has_chunks(conn, target),
+        )
 
     # -- the kernel worker --------------------------------------------------------------------------
     def _embedder_for(self, target: Target) -> Embedder | None:
@@ -254,32 +372,108 @@ class Embeddings:
             self.worker.stop()
 
 
+def _source(
+    conn: psycopg.Connection,
+    table_column: str,
+    template: str | None,
+    columns: Sequence[str] | None,
+    name: str | None,
+) -> Source:
+    """What `embed` embeds: TABLE.COLUMN, or a template (or columns) of TABLE named `name`."""
+    if template is not None and columns:
+        raise ConfigError('give --template or --columns, not both (--columns a,b is the template "{a}\\n{b}")')
+    if columns:
+        names = [c.strip() for c in columns]
+        if not all(names):
+            raise ConfigError(f"--columns needs column names separated by commas, not {','.join(columns)!r}")
+        template = "\n".join("{" + c + "}" for c in names)
+    if template is not None:
+        return resolve_template(conn, table_column, template, name)
+    if name is not None:
+        raise ConfigError("--name names the embedding of a --template or --columns; a column embeds under its name")
+    return resolve_source(conn, table_column)
+
+
+def _options(
+    conn: psycopg.Connection,
+    source: Source,
+    embedder: Embedder,
+    chunk_tokens: int | None,
+    chunk_overlap: int | None,
+    language: str | None,
+) -> Options:
+    """Chunk sizes and full-text configuration: as given, else as embedded before, else the defaults; checked."""
+    before = get_target(conn, source, embedder.name) or get_target(conn, source)
+    if chunk_tokens is None and before is not None:
+        chunk_tokens = before.chunk_tokens
+    if chunk_overlap is None and before is not None:
+        chunk_overlap = before.chunk_overlap
+    chunk_sizes(embedder, chunk_tokens, chunk_overlap)  # raises for sizes the model cannot take
+    if language is None:
+        language = before.text_search if before is not None else "english"
+    found = conn.execute(
+        "SELECT oid::regconfig::text FROM pg_ts_config WHERE cfgname = %s AND pg_ts_config_is_visible(oid)",
+        (language,),
+    ).fetchone()
+    if found is None or found[0] is None:
+        known = [r[0] for r in conn.execute("SELECT cfgname FROM pg_ts_config ORDER BY 1")]
+        raise ConfigError(
+            f"--language {language!r} is not a text search configuration here: use one of {', '.join(known)}"
+        )
+    return Options(chunk_tokens, chunk_overlap, found[0])
+
+
+def exact_word(word: str) -> bool:
+    """Whether hybrid search looks `word` up in full text by default: codes, SKUs, numbers, versions and
+    acronyms (a digit, or a capital after the first letter: E1234, SKU-88213, v2, iPhone, VAT), the tokens
+    an embedding model blurs; other words are left to the vectors (quote a name to look it up too)."""
+    return any(ch.isdigit() for ch in word) or any(ch.isupper() for ch in word[1:])
+
+
+def connection_settings(pgvector_version: str | None) -> dict[str, str]:
+    """Settings for every connection pgai opens: pgvector's iterative index scans (0.8 and later) in strict
+    order, so `ORDER BY embedding <=> ... LIMIT n` with a selective `WHERE` still returns n rows, and the
+    ef_search `similar` uses. Other clients get the same with `options=-c hnsw.iterative_scan=strict_order`
+    in their connection string, or `ALTER DATABASE ... SET hnsw.iterative_scan = strict_order`."""
+    if not pgvector_version:
+        return {}
+    try:
+        major_minor = tuple(int(part) for part in pgvector_version.split(".")[:2])
+    except ValueError:
+        return {}
+    if major_minor < (0, 8):
+        return {}
+    return {"hnsw.iterative_scan": "strict_order", "hnsw.ef_search": str(DEFAULT_EF_SEARCH)}
+
+
 def query_embedding(session: Session, stmt: Statement, namespace: Mapping[str, Any]) -> Statement:
     """Session preprocessor: `pgai.embed('text')` → `CAST($n AS vector)` bound to the embedding."""
     return rewrite_embed_calls(stmt, namespace, lambda texts, model: session.embeddings.embed_texts(texts, model))
 
 
 def embedding_status(session: Session) -> dict[str, Any]:
-    """The `status` lines of the embedding capability."""
+    """The `status` lines of the embedding capability (never waits for the model to load)."""
     service = session.embeddings
     info: dict[str, Any] = {}
-    try:
-        embedder = service.embedder
-    except EmbeddingError as err:
-        return {"embedder": f"unavailable: {err}"}
-    precision = getattr(embedder, "precision", "fp32")
-    info["embedder"] = embedder.name
-    info["embedding dimension"] = embedder.dim
-    info["embedding device"] = f"{embedder.device} ({precision})"
+    if service.loading:
+        info["embedder"] = f"loading in the background ({time.perf_counter() - service._load_started:.1f} s so far)"
+    else:
+        try:
+            embedder = service.embedder
+        except EmbeddingError as err:
+            return {"embedder": f"unavailable: {err}"}
+        precision = getattr(embedder, "precision", "fp32")
+        info["embedder"] = embedder.name
+        info["embedding dimension"] = embedder.dim
+        info["embedding device"] = f"{embedder.device} ({precision})"
+        if service.load_seconds is not None:
+            info["embedder load time"] = f"{service.load_seconds:.1f} s (in the background)"
     try:
         columns = service.columns()
     except Exception:  # noqa: BLE001 - status never fails
         columns = pd.DataFrame()
     if len(columns):
-        info["embedded columns"] = "; ".join(
-            f"{column} ({int(pending)} pending)" if pending and not pd.isna(pending) else str(column)
-            for column, pending in zip(columns["column"], columns["pending"])
-        )
+        info["embedded columns"] = "; ".join(_column_line(row) for row in columns.itertuples())
     worker = service.worker
     pending = [str(c) for c, n in zip(columns.get("column", []), columns.get("pending", [])) if n and not pd.isna(n)]
     if pending and (worker is None or not worker.running):  # e.g. after a kernel restart: say how to resume
@@ -296,3 +490,12 @@ def embedding_status(session: Session) -> dict[str, Any]:
             f", last error: {worker.errors[-1]}" if worker.errors else ""
         )
     return info
+
+
+def _column_line(row: Any) -> str:
+    notes = []
+    if row.pending and not pd.isna(row.pending):
+        notes.append(f"{int(row.pending)} pending")
+    if row.chunked and not pd.isna(row.chunked):
+        notes.append(f"{int(row.chunked)} rows chunked")
+    return f"{row.column} ({', '.join(notes)})" if notes else str(row.column)

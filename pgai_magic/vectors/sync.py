@@ -8,9 +8,18 @@ import psycopg
 from psycopg import sql
 
 from pgai_magic.errors import EmbeddingError
-from pgai_magic.vectors.target import Source, Target, get_target, register
+from pgai_magic.vectors.target import LAYOUT, Options, Source, Target, get_target, register
 
-__all__ = ["create_index", "drop", "enqueue_missing", "index_name", "install", "queue_length"]
+__all__ = [
+    "chunked_rows",
+    "create_index",
+    "drop",
+    "enqueue_missing",
+    "has_chunks",
+    "index_name",
+    "install",
+    "queue_length",
+]
 
 _EVENTS = {"ins": "INSERT", "upd": "UPDATE", "del": "DELETE", "trunc": "TRUNCATE"}
 
@@ -34,6 +43,13 @@ def key_match(source: Source, left: str, right: str) -> sql.Composable:
 
 
 def trigger_name(target: Target, event: str) -> str:
+    """`pgai_embed_<column>_<registry id>_<event>`: one set of triggers per model of a column."""
+    name = f"pgai_embed_{target.column}_{target.id}_{event}"
+    return name if len(name.encode()) <= 63 else f"pgai_embed_{target.id}_{target.store[:30]}_{event}"
+
+
+def _legacy_trigger_name(target: Target, event: str) -> str:
+    """The trigger name of pgai_magic before several models per column (dropped when met)."""
     name = f"pgai_embed_{target.column}_{event}"
     return name if len(name.encode()) <= 63 else f"pgai_embed_{target.id}_{target.store[:30]}_{event}"
 
@@ -42,14 +58,17 @@ def index_name(target: Target) -> str:
     return target.store[: 63 - len("_hnsw")] + "_hnsw"
 
 
-def install(conn: psycopg.Connection, source: Source, model: str, dim: int) -> tuple[Target, bool]:
+def install(
+    conn: psycopg.Connection, source: Source, model: str, dim: int, options: Options | None = None
+) -> tuple[Target, bool]:
     """Create (or refresh) the side tables, triggers and registry entry; True when vectors were reset.
 
     Runs in one transaction, so rows written concurrently are either seen by the backfill or queued
-    by the trigger. A different model, dimension or key, or a table created anew, drops the old vectors.
+    by the trigger. A different model, dimension, key, text columns, template, chunk sizes or full-text
+    language, a table created anew, or a store of an older layout drops the old vectors.
     """
     try:
-        return _install(conn, source, model, dim)
+        return _install(conn, source, model, dim, options or Options())
     except psycopg.errors.LockNotAvailable:
         raise EmbeddingError(
             f"{source.label} is locked by another transaction (an open BEGIN in this notebook?): "
@@ -57,31 +76,42 @@ def install(conn: psycopg.Connection, source: Source, model: str, dim: int) -> t
         ) from None
 
 
-def _install(conn: psycopg.Connection, source: Source, model: str, dim: int) -> tuple[Target, bool]:
+def _changed(previous: Target, target: Target) -> bool:
+    """Whether the vectors of `previous` no longer fit `target` (they are dropped and made again)."""
+    fields = ("dim", "keys", "key_types", "oid", "columns", "template", "chunk_tokens", "chunk_overlap")
+    return (
+        any(getattr(previous, f) != getattr(target, f) for f in fields)
+        or previous.text_search != target.text_search
+        or previous.layout != LAYOUT
+    )
+
+
+def _install(conn: psycopg.Connection, source: Source, model: str, dim: int, options: Options) -> tuple[Target, bool]:
     with conn.transaction():
         conn.execute("SET LOCAL lock_timeout = '10s'")
-        previous = get_target(conn, source)
-        target = register(conn, source, model, dim)
-        reset = previous is not None and (
-            previous.model != model
-            or previous.dim != dim
-            or previous.keys != source.keys
-            or previous.key_types != source.key_types
-            or previous.oid != source.oid  # the table was dropped and created again
-        )
+        previous = get_target(conn, source, model)
+        target = register(conn, source, model, dim, options)
+        reset = previous is not None and _changed(previous, target)
         if reset:
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(target.store_ident, target.queue_ident))
         conn.execute(
             sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {store} ({keys}, {emb} vector({dim}) NOT NULL, "
+                "CREATE TABLE IF NOT EXISTS {store} ({keys}, chunk integer NOT NULL DEFAULT 0, "
+                "chunk_start integer NOT NULL DEFAULT 0, chunk_end integer NOT NULL DEFAULT 0, chunk_text text, "
+                "{emb} vector({dim}) NOT NULL, text_search tsvector, "
                 "embedded_at timestamptz NOT NULL DEFAULT now(), writes integer NOT NULL DEFAULT 1, "
-                "PRIMARY KEY ({key_list}))"
+                "PRIMARY KEY ({key_list}, chunk))"
             ).format(
                 store=target.store_ident,
                 keys=_key_defs(source),
                 emb=sql.Identifier(source.embedding_column),
                 dim=sql.Literal(dim),
                 key_list=_key_list(source),
+            )
+        )
+        conn.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({}) WHERE chunk = 1").format(
+                sql.Identifier(target.store[:54] + "_chunked"), target.store_ident, _key_list(source)
             )
         )
         conn.execute(
@@ -99,7 +129,9 @@ def _install(conn: psycopg.Connection, source: Source, model: str, dim: int) -> 
             sql.SQL("COMMENT ON TABLE {} IS {}").format(
                 target.store_ident,
                 sql.Literal(
-                    f"pgai_magic: {dim}-dim {model} embeddings of {source.label}, by primary key; "
+                    f"pgai_magic: {dim}-dim {model} embeddings of {source.label}"
+                    + (f" (template {source.template!r})" if source.template else "")
+                    + f", by primary key and chunk (long texts are split into chunks 0, 1, ...); "
                     f"join with USING ({', '.join(source.keys)})"
                 ),
             )
@@ -109,11 +141,18 @@ def _install(conn: psycopg.Connection, source: Source, model: str, dim: int) -> 
 
 
 def _create_triggers(conn: psycopg.Connection, target: Target) -> None:
-    args = [target.queue, target.column, json.dumps(list(target.keys)), target.store]
+    args = [target.queue, json.dumps(list(target.columns)), json.dumps(list(target.keys)), target.store]
     arg_list = sql.SQL(", ").join(sql.Literal(a) for a in args)
+    alone = not conn.execute(  # the legacy names belong to the first model of a column
+        "SELECT EXISTS (SELECT FROM pgai.embedded_columns WHERE source_schema = %s AND source_table = %s "
+        "AND source_column = %s AND id < %s)",
+        (target.schema, target.table, target.column, target.id),
+    ).fetchone()[0]  # type: ignore[index]
     for event, verb in _EVENTS.items():
         name = sql.Identifier(trigger_name(target, event))
-        conn.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(name, target.table_ident))
+        olds = [name, sql.Identifier(_legacy_trigger_name(target, event))] if alone else [name]
+        for old in olds:
+            conn.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(old, target.table_ident))
         referencing = {
             "ins": "REFERENCING NEW TABLE AS pgai_new",
             "upd": "REFERENCING OLD TABLE AS pgai_old NEW TABLE AS pgai_new",
@@ -135,15 +174,15 @@ def enqueue_missing(conn: psycopg.Connection, target: Target) -> int:
     """
     cur = conn.execute(
         sql.SQL(
-            "INSERT INTO {queue} ({keys}) SELECT {t_keys} FROM {source} t WHERE btrim(t.{col}) <> '' "
-            "AND NOT EXISTS (SELECT FROM {store} s WHERE {match}) ORDER BY octet_length(t.{col}) "
+            "INSERT INTO {queue} ({keys}) SELECT {t_keys} FROM {source} t WHERE btrim({text}) <> '' "
+            "AND NOT EXISTS (SELECT FROM {store} s WHERE {match}) ORDER BY octet_length({text}) "
             "ON CONFLICT ({keys}) DO NOTHING"
         ).format(
             queue=target.queue_ident,
             keys=_key_list(target),
             t_keys=_key_list(target, "t"),
             source=target.table_ident,
-            col=sql.Identifier(target.column),
+            text=target.text_sql("t"),
             store=target.store_ident,
             match=key_match(target, "s", "t"),
         )
@@ -155,11 +194,33 @@ def queue_length(conn: psycopg.Connection, target: Target) -> int:
     return int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target.queue_ident)).fetchone()[0])  # type: ignore[index]
 
 
+def chunked_rows(conn: psycopg.Connection, target: Target) -> int:
+    """How many rows of `target` were split into several chunks (their text is longer than a chunk)."""
+    query = sql.SQL("SELECT count(*) FROM {} WHERE chunk = 1").format(target.store_ident)
+    return int(conn.execute(query).fetchone()[0])  # type: ignore[index]
+
+
+def has_chunks(conn: psycopg.Connection, target: Target) -> bool:
+    """Whether any row of `target` was split into several chunks."""
+    query = sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE chunk = 1)").format(target.store_ident)
+    return bool(conn.execute(query).fetchone()[0])  # type: ignore[index]
+
+
+def _create_text_index(conn: psycopg.Connection, target: Target) -> None:
+    conn.execute(
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (text_search)").format(
+            sql.Identifier(target.store[: 63 - len("_text_search")] + "_text_search"), target.store_ident
+        )
+    )
+
+
 def create_index(conn: psycopg.Connection, target: Target, *, rows: int = 0) -> bool:
-    """Build the HNSW cosine index if missing (after the backfill: a bulk build beats row inserts)."""
+    """Build the HNSW cosine index and the full-text GIN index if missing (after the backfill: a bulk build
+    beats row inserts); True when the HNSW index was built now."""
     name = index_name(target)
     exists = conn.execute("SELECT to_regclass('pgai.' || quote_ident(%s))", (name,)).fetchone()[0]  # type: ignore[index]
     if exists is not None:
+        _create_text_index(conn, target)
         return False
     # the graph should fit in memory: about (4 * dim + 200) bytes per row, with room to spare
     need_mb = max(64, min(2048, int(rows * (4 * target.dim + 200) * 2 / 2**20) + 64))
@@ -170,6 +231,7 @@ def create_index(conn: psycopg.Connection, target: Target, *, rows: int = 0) -> 
                 sql.Identifier(name), target.store_ident, sql.Identifier(target.embedding_column)
             )
         )
+        _create_text_index(conn, target)
     return True
 
 
@@ -180,10 +242,9 @@ def drop(conn: psycopg.Connection, target: Target) -> None:
             "SELECT to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) IS NOT NULL", (target.schema, target.table)
         ).fetchone()[0]  # type: ignore[index]
         for event in _EVENTS if present else ():
-            conn.execute(
-                sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
-                    sql.Identifier(trigger_name(target, event)), target.table_ident
+            for name in {trigger_name(target, event), _legacy_trigger_name(target, event)}:
+                conn.execute(
+                    sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(name), target.table_ident)
                 )
-            )
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(target.store_ident, target.queue_ident))
         conn.execute("DELETE FROM pgai.embedded_columns WHERE id = %s", (target.id,))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import string
 from dataclasses import dataclass
 
 import psycopg
@@ -13,16 +15,34 @@ from sqlglot import exp
 from pgai_magic.errors import ConfigError
 from pgai_magic.sqltext import quote_ident
 
-__all__ = ["Source", "Target", "get_target", "list_targets", "parse_table_column", "register", "resolve_source"]
+__all__ = [
+    "Options",
+    "Source",
+    "Target",
+    "activate",
+    "find_target",
+    "get_target",
+    "list_targets",
+    "parse_table_column",
+    "register",
+    "resolve_source",
+    "resolve_template",
+    "template_parts",
+]
 
 _MAX_IDENT = 63
 _STRING_CATEGORY = "S"  # pg_type.typcategory of text, varchar, char, name, citext
-BOOKKEEPING = ("embedded_at", "writes")
+BOOKKEEPING = ("chunk", "chunk_start", "chunk_end", "chunk_text", "text_search", "embedded_at", "writes")
+LAYOUT = 2  # the store table layout this version writes (see sql/011_embeddings_v2.sql)
 
 
 @dataclass(frozen=True)
 class Source:
-    """A text column of a table with a primary key, as found in the catalog."""
+    """What to embed: one text column, or a template over several columns, of a table with a primary key.
+
+    `column` is the embedding's name: the column itself, or the `--name` of a template; `columns` are the
+    table columns the text is made of, `template` (None for one column) a `str.format` text over them.
+    """
 
     schema: str
     table: str
@@ -30,6 +50,12 @@ class Source:
     keys: tuple[str, ...]
     key_types: tuple[str, ...]
     oid: int = 0
+    columns: tuple[str, ...] = ()
+    template: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.columns:
+            object.__setattr__(self, "columns", (self.column,))
 
     @property
     def label(self) -> str:
@@ -43,16 +69,35 @@ class Source:
     def embedding_column(self) -> str:
         return f"{self.column}_embedding"[:_MAX_IDENT]
 
+    def text_sql(self, alias: str) -> sql.Composable:
+        """The text to embed as SQL over the row `alias`: NULL when every column of it is NULL or blank."""
+        cols = [sql.SQL("{}::text").format(sql.Identifier(alias, c)) for c in self.columns]
+        if self.template is None:
+            return cols[0]
+        blank = sql.SQL(" AND ").join(sql.SQL("coalesce(btrim({}), '') = ''").format(c) for c in cols)
+        pieces: list[sql.Composable] = []
+        for literal, field in template_parts(self.template):
+            if literal:
+                pieces.append(sql.Literal(literal))
+            if field is not None:
+                pieces.append(sql.SQL("{}::text").format(sql.Identifier(alias, field)))
+        return sql.SQL("CASE WHEN {} THEN NULL ELSE concat({}) END").format(blank, sql.SQL(", ").join(pieces))
+
 
 @dataclass(frozen=True)
 class Target(Source):
-    """An embedded column: its source, the side tables in `pgai`, and the model that fills them."""
+    """An embedded column or template: its source, the side tables in `pgai`, the model and the chunking."""
 
     id: int = 0
     store: str = ""
     queue: str = ""
     model: str = ""
     dim: int = 0
+    chunk_tokens: int | None = None  # None: the model's window
+    chunk_overlap: int | None = None  # None: the default overlap
+    text_search: str = "english"  # the full-text search configuration of the hybrid search
+    layout: int = LAYOUT
+    active: bool = True  # the model `similar` uses when none is named (other models' vectors are kept)
 
     @property
     def store_ident(self) -> sql.Identifier:
@@ -67,33 +112,65 @@ class Target(Source):
         return f"pgai.{_show(self.store)}"
 
 
+def template_parts(template: str) -> list[tuple[str, str | None]]:
+    """(literal text, column name or None) pairs of a `str.format` template such as "{title}: {body}"."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ConfigError(
+            f"--template {template!r} is not a valid template ({exc}): write columns as {{name}}"
+        ) from None
+    parts: list[tuple[str, str | None]] = []
+    for literal, field, spec, conversion in parsed:
+        if field is not None and (not field or spec or conversion):
+            raise ConfigError(
+                f"--template {template!r}: each {{...}} must be a column name alone, without a format or !conversion"
+            )
+        parts.append((literal, field))
+    if not any(field for _, field in parts):
+        raise ConfigError(
+            f'--template {template!r} names no column: write columns as {{name}}, e.g. "{{title}}: {{body}}"'
+        )
+    return parts
+
+
 def _show(name: str) -> str:
     """An identifier as a user would type it (quoted only when needed: case, characters, reserved words)."""
     return quote_ident(name)
 
 
+def _parts(text: str, sizes: tuple[int, ...], expected: str) -> list[str]:
+    node = None
+    try:
+        node = sqlglot.parse_one(text.strip(), read="postgres")
+    except sqlglot.errors.ParseError:
+        pass
+    parts = node.parts if isinstance(node, exp.Column) else []
+    if len(parts) not in sizes or not all(isinstance(p, exp.Identifier) for p in parts):
+        raise ConfigError(
+            f'expected {expected}, not {text!r} (quote names with capitals or spaces: "My Table"."Question")'
+        )
+    return [p.name if p.args.get("quoted") else p.name.lower() for p in parts]
+
+
 def parse_table_column(text: str) -> tuple[str | None, str, str]:
     """`[schema.]table.column` (quoted identifiers keep their case) -> (schema or None, table, column)."""
-    cleaned = text.strip()
-    try:
-        node = sqlglot.parse_one(cleaned, read="postgres")
-    except sqlglot.errors.ParseError:
-        node = None
-    parts = node.parts if isinstance(node, exp.Column) else []
-    if len(parts) not in (2, 3) or not all(isinstance(p, exp.Identifier) for p in parts):
-        raise ConfigError(
-            f"expected TABLE.COLUMN or SCHEMA.TABLE.COLUMN, not {text!r} (quote names with capitals or spaces: "
-            '"My Table"."Question")'
-        )
-    names = [p.name if p.args.get("quoted") else p.name.lower() for p in parts]
+    names = _parts(text, (2, 3), "TABLE.COLUMN or SCHEMA.TABLE.COLUMN")
     if len(names) == 2:
         return None, names[0], names[1]
     return names[0], names[1], names[2]
 
 
-def resolve_source(conn: psycopg.Connection, text: str) -> Source:
-    """Find `[schema.]table.column` on the server: a table with a primary key and a text column."""
-    schema, table, column = parse_table_column(text)
+@dataclass(frozen=True)
+class _Table:
+    oid: int
+    schema: str
+    table: str
+    shown: str
+    columns: dict[str, tuple[str, str]]  # name -> (pg_type.typcategory, format_type)
+
+
+def _find_table(conn: psycopg.Connection, schema: str | None, table: str) -> _Table:
     shown = f"{_show(schema)}.{_show(table)}" if schema else _show(table)
     row = conn.execute(
         """SELECT c.oid, n.nspname, c.relname, c.relkind
@@ -107,24 +184,16 @@ def resolve_source(conn: psycopg.Connection, text: str) -> Source:
     oid, schema_name, table_name, relkind = row
     if relkind not in ("r", "p"):
         raise ConfigError(f"{shown} is not a table (embeddings need a table with a primary key)")
-    col = conn.execute(
-        """SELECT t.typcategory, format_type(a.atttypid, a.atttypmod)
+    columns = conn.execute(
+        """SELECT a.attname, t.typcategory, format_type(a.atttypid, a.atttypmod)
              FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-            WHERE a.attrelid = %s AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped""",
-        (oid, column),
-    ).fetchone()
-    if col is None:
-        names = [
-            r[0]
-            for r in conn.execute(
-                "SELECT attname FROM pg_attribute WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped "
-                "ORDER BY attnum",
-                (oid,),
-            )
-        ]
-        raise ConfigError(f"column {_show(column)} not found in {shown}: it has {', '.join(map(_show, names))}")
-    if col[0] != _STRING_CATEGORY:
-        raise ConfigError(f"column {_show(column)} of {shown} is {col[1]}, not text: embed a text column")
+            WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum""",
+        (oid,),
+    ).fetchall()
+    return _Table(int(oid), schema_name, table_name, shown, {name: (cat, typ) for name, cat, typ in columns})
+
+
+def _keys(conn: psycopg.Connection, found: _Table) -> list[tuple[str, str]]:
     keys = conn.execute(
         """SELECT a.attname, format_type(a.atttypid, a.atttypmod)
              FROM pg_index i
@@ -132,28 +201,105 @@ def resolve_source(conn: psycopg.Connection, text: str) -> Source:
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
             WHERE i.indrelid = %s AND i.indisprimary
             ORDER BY k.ord""",
-        (oid,),
+        (found.oid,),
     ).fetchall()
     if not keys:
         raise ConfigError(
-            f"table {shown} has no primary key: embeddings are stored by key, so add one "
-            f"(ALTER TABLE {shown} ADD PRIMARY KEY (...)) and run embed again"
+            f"table {found.shown} has no primary key: embeddings are stored by key, so add one "
+            f"(ALTER TABLE {found.shown} ADD PRIMARY KEY (...)) and run embed again"
         )
-    source = Source(schema_name, table_name, column, tuple(k[0] for k in keys), tuple(k[1] for k in keys), int(oid))
+    return [(k[0], k[1]) for k in keys]
+
+
+def _missing(found: _Table, column: str) -> ConfigError:
+    names = ", ".join(map(_show, found.columns))
+    return ConfigError(f"column {_show(column)} not found in {found.shown}: it has {names}")
+
+
+def _source(
+    found: _Table, keys: list[tuple[str, str]], name: str, columns: tuple[str, ...], template: str | None
+) -> Source:
+    source = Source(
+        found.schema, found.table, name, tuple(k for k, _ in keys), tuple(t for _, t in keys), found.oid,
+        columns, template,
+    )  # fmt: skip
     clash = set(source.keys) & {source.embedding_column, *BOOKKEEPING}
     if clash:
         raise ConfigError(
-            f"the primary key of {shown} has a column named {sorted(clash)[0]!r}, which the embedding side "
+            f"the primary key of {found.shown} has a column named {sorted(clash)[0]!r}, which the embedding side "
             "table uses for itself: rename that key column to embed this table"
         )
     return source
 
 
-def _side_names(source: Source, taken: set[str]) -> tuple[str, str]:
-    """Predictable names of the store and queue tables: `<table>_<column>_embedding` (schema first if not public)."""
+def resolve_source(conn: psycopg.Connection, text: str) -> Source:
+    """Find `[schema.]table.column` on the server: a table with a primary key and a text column."""
+    schema, table, column = parse_table_column(text)
+    found = _find_table(conn, schema, table)
+    if column not in found.columns:
+        raise _missing(found, column)
+    category, type_name = found.columns[column]
+    if category != _STRING_CATEGORY:
+        raise ConfigError(
+            f"column {_show(column)} of {found.shown} is {type_name}, not text: embed a text column "
+            '(or several with --template "{a}: {b}")'
+        )
+    return _source(found, _keys(conn, found), column, (column,), None)
+
+
+def resolve_template(conn: psycopg.Connection, table: str, template: str, name: str | None = None) -> Source:
+    """A template over columns of `[schema.]table` ("{title}: {description}"), named `name`.
+
+    The name (default: the column names joined by `_`) names the embedding: `table.name` in `similar`,
+    `<name>_embedding` for its vectors. Raises ConfigError for a missing column or a bad template or name.
+    """
+    names = _parts(table, (1, 2), "TABLE or SCHEMA.TABLE")
+    found = _find_table(conn, *(names if len(names) == 2 else [None, names[0]]))
+    columns = tuple(dict.fromkeys(field for _, field in template_parts(template) if field))
+    for column in columns:
+        if column not in found.columns:
+            raise _missing(found, column)
+    label = name if name is not None else "_".join(columns)
+    if not label or len(label.encode()) > _MAX_IDENT - len("_embedding"):
+        raise ConfigError(f"--name {label!r} must be 1 to {_MAX_IDENT - len('_embedding')} bytes long")
+    if name is not None and name in found.columns and (name,) != columns:
+        raise ConfigError(
+            f"--name {name!r} is a column of {found.shown}: pick another name for the template's embedding"
+        )
+    return _source(found, _keys(conn, found), label, columns, template)
+
+
+def find_target(conn: psycopg.Connection, text: str, model: str | None = None) -> Target:
+    """The embedding `[schema.]table.name` (a column or a template's name) made by `model` (None: the active
+    model); ConfigError when not embedded (with that model)."""
+    schema, table, name = parse_table_column(text)
+    found = _find_table(conn, schema, table)
+    source = Source(found.schema, found.table, name, (), (), found.oid)
+    target = get_target(conn, source, model)
+    if target is not None and target.layout != LAYOUT:
+        raise ConfigError(
+            f"{text.strip()} was embedded by an older pgai_magic (before chunks and full-text search): run "
+            f"%pgai embed {_show(found.table)}.{_show(name)} again to rebuild its vectors"
+        )
+    if target is not None:
+        return target
+    models = [t.model for t in list_targets(conn) if (t.schema, t.table, t.column) == (found.schema, found.table, name)]
+    if models:
+        raise ConfigError(f"{text.strip()} is not embedded with {model!r}: it is with {', '.join(models)}")
+    if name not in found.columns:
+        raise ConfigError(f"{found.shown} has no column and no embedding named {_show(name)}: check the name")
+    label = f"{_show(found.schema)}.{_show(found.table)}.{_show(name)}"
+    raise ConfigError(f"{label} is not embedded yet: run %pgai embed {_show(found.table)}.{_show(name)} first")
+
+
+def _side_names(source: Source, taken: set[str], model: str | None = None) -> tuple[str, str]:
+    """Predictable names of the store and queue tables: `<table>_<column>_embedding` (schema first if not public;
+    a second model's end in `_<model>_embedding`)."""
     parts = [source.table, source.column] if source.schema == "public" else [source.schema, source.table, source.column]
+    if model is not None:
+        parts.append(re.sub(r"\W+", "_", model.rstrip("/").rsplit("/", 1)[-1].lower()).strip("_")[:24])
     base = "_".join(parts)
-    whole = "\x00".join((source.schema, source.table, source.column)).encode()
+    whole = "\x00".join((source.schema, source.table, source.column, model or "")).encode()
     digest = hashlib.blake2b(whole, digest_size=4).hexdigest()
     room = _MAX_IDENT - len("_embedding")
     if len(base.encode()) > room or f"{base}_embedding" in taken:
@@ -163,23 +309,36 @@ def _side_names(source: Source, taken: set[str]) -> tuple[str, str]:
 
 _COLUMNS = (
     "id, source_schema, source_table, source_column, key_columns, key_types, source_oid, store_table, queue_table, "
-    "model, dim"
+    "model, dim, source_columns, template, chunk_tokens, chunk_overlap, text_search::text, layout, active"
 )
 
 
 def _target(row: tuple) -> Target:  # type: ignore[type-arg]
-    tid, schema, table, column, keys, key_types, oid, store, queue, model, dim = row
-    return Target(schema, table, column, tuple(keys), tuple(key_types), int(oid), tid, store, queue, model, dim)
+    tid, schema, table, column, keys, key_types, oid, store, queue, model, dim = row[:11]
+    columns, template, chunk_tokens, chunk_overlap, text_search, layout, active = row[11:]
+    return Target(
+        schema, table, column, tuple(keys), tuple(key_types), int(oid), tuple(columns), template,
+        tid, store, queue, model, dim, chunk_tokens, chunk_overlap, text_search, layout, active,
+    )  # fmt: skip
 
 
-def get_target(conn: psycopg.Connection, source: Source) -> Target | None:
-    """The registry entry of `source`, if it was embedded before."""
+def get_target(conn: psycopg.Connection, source: Source, model: str | None = None) -> Target | None:
+    """The registry entry of `source` made by `model` (None: the active one), if it was embedded before."""
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM pgai.embedded_columns WHERE source_schema = %s AND source_table = %s "
-        "AND source_column = %s",
-        (source.schema, source.table, source.column),
+        "AND source_column = %s AND (model = %s OR (%s::text IS NULL AND active))",
+        (source.schema, source.table, source.column, model, model),
     ).fetchone()
     return None if row is None else _target(row)
+
+
+def activate(conn: psycopg.Connection, target: Target) -> None:
+    """Make `target`'s model the one `similar` uses for its column (the other models' vectors stay)."""
+    with conn.transaction():
+        where = "source_schema = %s AND source_table = %s AND source_column = %s"
+        args = (target.schema, target.table, target.column)
+        conn.execute(f"UPDATE pgai.embedded_columns SET active = false WHERE {where} AND id <> %s", (*args, target.id))
+        conn.execute("UPDATE pgai.embedded_columns SET active = true WHERE id = %s", (target.id,))
 
 
 def list_targets(conn: psycopg.Connection) -> list[Target]:
@@ -187,47 +346,43 @@ def list_targets(conn: psycopg.Connection) -> list[Target]:
     return [_target(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM pgai.embedded_columns ORDER BY id")]
 
 
-def register(conn: psycopg.Connection, source: Source, model: str, dim: int) -> Target:
+@dataclass(frozen=True)
+class Options:
+    """How an embedding is made beyond its model: chunk sizes (None: the defaults) and full-text language."""
+
+    chunk_tokens: int | None = None
+    chunk_overlap: int | None = None
+    text_search: str = "english"
+
+
+def register(conn: psycopg.Connection, source: Source, model: str, dim: int, options: Options | None = None) -> Target:
     """Insert or update the registry entry of `source` (in the caller's transaction)."""
-    existing = get_target(conn, source)
+    opts = options or Options()
+    existing = get_target(conn, source, model)
+    values = (
+        model, dim, list(source.keys), list(source.key_types), source.oid, list(source.columns), source.template,
+        opts.chunk_tokens, opts.chunk_overlap, opts.text_search, LAYOUT,
+    )  # fmt: skip
     if existing is not None:
         conn.execute(
             "UPDATE pgai.embedded_columns SET model = %s, dim = %s, key_columns = %s, key_types = %s, "
-            "source_oid = %s, updated_at = now() WHERE id = %s",
-            (model, dim, list(source.keys), list(source.key_types), source.oid, existing.id),
+            "source_oid = %s, source_columns = %s, template = %s, chunk_tokens = %s, chunk_overlap = %s, "
+            "text_search = %s::regconfig, layout = %s, updated_at = now() WHERE id = %s",
+            (*values, existing.id),
         )
-        store, queue, tid = existing.store, existing.queue, existing.id
+        store, queue = existing.store, existing.queue
     else:
         taken = {r[0] for r in conn.execute("SELECT store_table FROM pgai.embedded_columns")}
         taken |= {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'pgai'")}
-        store, queue = _side_names(source, taken)
-        tid = conn.execute(
-            "INSERT INTO pgai.embedded_columns (source_schema, source_table, source_column, key_columns, key_types, "
-            "source_oid, store_table, queue_table, model, dim) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "RETURNING id",
-            (
-                source.schema,
-                source.table,
-                source.column,
-                list(source.keys),
-                list(source.key_types),
-                source.oid,
-                store,
-                queue,
-                model,
-                dim,
-            ),
-        ).fetchone()[0]  # type: ignore[index]
-    return Target(
-        source.schema,
-        source.table,
-        source.column,
-        source.keys,
-        source.key_types,
-        source.oid,
-        tid,
-        store,
-        queue,
-        model,
-        dim,
-    )
+        first = get_target(conn, source) is None  # the first model is active at once; later ones when complete
+        store, queue = _side_names(source, taken, None if first else model)
+        conn.execute(
+            "INSERT INTO pgai.embedded_columns (source_schema, source_table, source_column, store_table, queue_table, "
+            "model, dim, key_columns, key_types, source_oid, source_columns, template, chunk_tokens, chunk_overlap, "
+            "text_search, layout, active) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::regconfig, %s, %s)",
+            (source.schema, source.table, source.column, store, queue, *values, first),
+        )
+    target = get_target(conn, source, model)
+    assert target is not None
+    return target

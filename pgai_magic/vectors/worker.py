@@ -22,13 +22,14 @@ from psycopg import sql
 
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import EmbeddingError
+from pgai_magic.vectors.chunking import Chunk, ChunkSizes, chunk_sizes, chunk_texts
 from pgai_magic.vectors.sync import key_match
-from pgai_magic.vectors.target import Target, list_targets
+from pgai_magic.vectors.target import LAYOUT, Target, list_targets
 
 __all__ = ["CHANNEL", "BackgroundWorker", "Drainer", "serve"]
 
 CHANNEL = "pgai_embedding"
-_STAGE = "pgai_stage"
+_STAGE = "pgai_stage_chunks"
 
 
 @dataclass
@@ -39,7 +40,8 @@ class Batch:
     claimed: int
     numbers: list[int] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
-    vectors: np.ndarray | None = None
+    chunks: list[list[Chunk]] = field(default_factory=list)  # per text, filled by the encoding stage
+    vectors: np.ndarray | None = None  # one row per chunk, in order
 
 
 def _claim_table(target: Target) -> str:
@@ -64,7 +66,10 @@ class Drainer:
             from pgvector.psycopg import register_vector
 
             register_vector(conn)
-            conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (n int4, e vector) ON COMMIT DELETE ROWS")
+            conn.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (n int4, chunk int4, cs int4, ce int4, whole bool, "
+                "body text, e vector) ON COMMIT DELETE ROWS"
+            )
             conn.commit()
             self._conns.append(conn)
             self._prepared[id(conn)] = set()
@@ -103,14 +108,14 @@ class Drainer:
                 "WITH picked AS (SELECT {keys} FROM {queue} ORDER BY enqueued_at LIMIT %s FOR UPDATE SKIP LOCKED), "
                 "claimed AS (DELETE FROM {queue} q USING picked p WHERE {qp} RETURNING {q_keys}), "
                 "numbered AS (INSERT INTO {claim} SELECT row_number() OVER (), {keys} FROM claimed RETURNING *) "
-                "SELECT c.n, t.{col}::text FROM numbered c LEFT JOIN {source} t ON {tc}"
+                "SELECT c.n, {text} FROM numbered c LEFT JOIN {source} t ON {tc}"
             ).format(
                 keys=keys,
                 queue=target.queue_ident,
                 qp=key_match(target, "q", "p"),
                 q_keys=sql.SQL(", ").join(sql.Identifier("q", k) for k in target.keys),
                 claim=claim,
-                col=sql.Identifier(target.column),
+                text=target.text_sql("t"),
                 source=target.table_ident,
                 tc=key_match(target, "t", "c"),
             ),
@@ -124,11 +129,13 @@ class Drainer:
         return batch
 
     @staticmethod
-    def _encode(batch: Batch, embedder: Embedder, dim: int) -> None:
-        vectors = np.asarray(embedder.embed_batch(batch.texts), dtype=np.float32)
-        if vectors.shape != (len(batch.texts), dim):
+    def _encode(batch: Batch, embedder: Embedder, dim: int, sizes: ChunkSizes) -> None:
+        batch.chunks = chunk_texts(embedder, batch.texts, sizes)
+        texts = [c.text for chunks in batch.chunks for c in chunks]
+        vectors = np.asarray(embedder.embed_batch(texts), dtype=np.float32)
+        if vectors.shape != (len(texts), dim):
             raise EmbeddingError(
-                f"embedder {embedder.name!r} returned shape {vectors.shape} for {len(batch.texts)} texts; "
+                f"embedder {embedder.name!r} returned shape {vectors.shape} for {len(texts)} texts; "
                 f"this column stores {dim}-dim vectors"
             )
         batch.vectors = vectors
@@ -139,36 +146,25 @@ class Drainer:
         claim = sql.Identifier(_claim_table(target))
         with conn.cursor() as cur:
             if batch.numbers:
-                with cur.copy(f"COPY {_STAGE} (n, e) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(["int4", "vector"])
-                    for n, vector in zip(batch.numbers, batch.vectors):  # type: ignore[arg-type]
-                        copy.write_row((n, vector))
-                cur.execute(
-                    sql.SQL(
-                        "INSERT INTO {store} ({keys}, {emb}) SELECT {c_keys}, s.e FROM {stage} s JOIN {claim} c "
-                        "ON c.n = s.n ORDER BY {c_keys} ON CONFLICT ({keys}) DO UPDATE SET {emb} = excluded.{emb}, "
-                        "embedded_at = now(), writes = {store}.writes + 1"
-                    ).format(
-                        store=target.store_ident,
-                        keys=sql.SQL(", ").join(sql.Identifier(k) for k in target.keys),
-                        emb=sql.Identifier(target.embedding_column),
-                        c_keys=sql.SQL(", ").join(sql.Identifier("c", k) for k in target.keys),
-                        stage=sql.Identifier(_STAGE),
-                        claim=claim,
-                    )
+                with cur.copy(f"COPY {_STAGE} (n, chunk, cs, ce, whole, body, e) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(["int4", "int4", "int4", "int4", "bool", "text", "vector"])
+                    vectors = iter(batch.vectors)  # type: ignore[arg-type]
+                    for n, chunks in zip(batch.numbers, batch.chunks):
+                        for c in chunks:
+                            copy.write_row((n, c.number, c.start, c.end, c.whole, c.text, next(vectors)))
+                cur.execute(_upsert(target, claim), {"config": target.text_search})
+            # rows deleted or with no text: no vector; a text now in fewer chunks: no chunks past its end
+            cur.execute(
+                sql.SQL(
+                    "DELETE FROM {store} st USING {claim} c WHERE {match} "
+                    "AND NOT EXISTS (SELECT FROM {stage} s WHERE s.n = c.n AND s.chunk = st.chunk)"
+                ).format(
+                    store=target.store_ident,
+                    claim=claim,
+                    match=key_match(target, "st", "c"),
+                    stage=sql.Identifier(_STAGE),
                 )
-            if len(batch.numbers) < batch.claimed:  # rows deleted or with no text: no vector
-                cur.execute(
-                    sql.SQL(
-                        "DELETE FROM {store} st USING {claim} c WHERE {match} "
-                        "AND NOT EXISTS (SELECT FROM {stage} s WHERE s.n = c.n)"
-                    ).format(
-                        store=target.store_ident,
-                        claim=claim,
-                        match=key_match(target, "st", "c"),
-                        stage=sql.Identifier(_STAGE),
-                    )
-                )
+            )
         conn.commit()
 
     # -- the pipeline ----------------------------------------------------------------------
@@ -187,6 +183,7 @@ class Drainer:
                 f"{target.label} holds {target.dim}-dim vectors of {target.model!r}, but the embedder "
                 f"{embedder.name!r} makes {embedder.dim}-dim ones: use that model, or embed the column again"
             )
+        sizes = chunk_sizes(embedder, target.chunk_tokens, target.chunk_overlap)
         halt = threading.Event()
         failures: list[BaseException] = []
         read_q: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
@@ -234,7 +231,7 @@ class Drainer:
         try:
             for batch in _items(read_q, halt):
                 if batch.texts:
-                    self._encode(batch, embedder, target.dim)
+                    self._encode(batch, embedder, target.dim, sizes)
                 _put(write_q, batch, halt)
         except BaseException as exc:  # noqa: BLE001 - Ctrl-C too: roll back, then re-raise below
             failures.append(exc)
@@ -247,6 +244,27 @@ class Drainer:
             self.close()  # roll back every batch in flight: its keys stay queued
             raise failures[0]
         return done[0]
+
+
+def _upsert(target: Target, claim: sql.Identifier) -> sql.Composed:
+    """Move the staged chunks of a batch into the store (chunk text kept only for texts that were split)."""
+    keys = sql.SQL(", ").join(sql.Identifier(k) for k in target.keys)
+    c_keys = sql.SQL(", ").join(sql.Identifier("c", k) for k in target.keys)
+    return sql.SQL(
+        "INSERT INTO {store} ({keys}, chunk, chunk_start, chunk_end, chunk_text, {emb}, text_search) "
+        "SELECT {c_keys}, s.chunk, s.cs, s.ce, CASE WHEN s.whole THEN NULL ELSE s.body END, s.e, "
+        "to_tsvector(%(config)s::regconfig, s.body) FROM {stage} s JOIN {claim} c ON c.n = s.n "
+        "ORDER BY {c_keys}, s.chunk ON CONFLICT ({keys}, chunk) DO UPDATE SET {emb} = excluded.{emb}, "
+        "chunk_start = excluded.chunk_start, chunk_end = excluded.chunk_end, chunk_text = excluded.chunk_text, "
+        "text_search = excluded.text_search, embedded_at = now(), writes = {store}.writes + 1"
+    ).format(
+        store=target.store_ident,
+        keys=keys,
+        emb=sql.Identifier(target.embedding_column),
+        c_keys=c_keys,
+        stage=sql.Identifier(_STAGE),
+        claim=claim,
+    )
 
 
 def _put(q: queue.Queue[Batch | None], item: Batch | None, halt: threading.Event) -> None:
@@ -271,9 +289,11 @@ def _items(q: queue.Queue[Batch | None], halt: threading.Event) -> Iterator[Batc
 
 
 def live_targets(conn: psycopg.Connection) -> list[Target]:
-    """Registered targets whose source table and side tables still exist."""
+    """Registered targets whose source table and side tables still exist (and of this version's layout)."""
     alive = []
     for target in list_targets(conn):
+        if target.layout != LAYOUT:  # embedded by an older pgai_magic: `embed` rebuilds it
+            continue
         row = conn.execute(
             "SELECT to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) IS NOT NULL "
             "AND to_regclass('pgai.' || quote_ident(%s)) IS NOT NULL "

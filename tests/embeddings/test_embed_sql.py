@@ -105,8 +105,9 @@ def test_help_lists_the_commands() -> None:
     from pgai_magic.commands.base import help_text
 
     text = help_text()
-    assert "%pgai embed TABLE.COLUMN [--model M] [--batch-size N]" in text
-    assert '%pgai similar TABLE.COLUMN "text" [--k 5] [--where SQL]' in text
+    assert '%pgai embed TABLE.COLUMN | TABLE --template "{a}: {b}" [--name N]' in text
+    assert "[--chunk-tokens N] [--chunk-overlap N]" in text
+    assert '%pgai similar TABLE.COLUMN "text" [--k 5] [--where SQL] [--hybrid] [--model M]' in text
 
 
 def test_through_ipython(esession, faq_table) -> None:  # type: ignore[no-untyped-def]

@@ -158,24 +158,63 @@ def test_malformed_table_column(esession, text: str) -> None:  # type: ignore[no
         esession.embed(text, progress=False)
 
 
-def test_new_model_or_recreated_table_resets_vectors(esession, conn, schema, faq_table) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_model_side_by_side_then_a_recreated_table_resets(esession, conn, schema, faq_table) -> None:  # type: ignore[no-untyped-def]
     from pgai_magic.embed.base import FakeEmbedder
 
-    table = faq_table()
+    table = faq_table()  # MiniLM
     store = f"{schema}_faq_question_embedding"
+    before = store_rows(conn, store)
     fake = FakeEmbedder(dim=64, name="fake-64")
     result = esession.embed(f"{table}.question", model=fake, progress=False)
-    assert result.rows == len(faq.ENTRIES) and result.target.dim == 64
+    assert result.rows == len(faq.ENTRIES) and result.target.dim == 64 and result.target.active
+    assert result.target.store == f"{schema}_faq_question_fake_64_embedding"
     assert conn.execute(
         f"SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-        f"'pgai.{store}'::regclass AND attname = 'question_embedding'"
+        f"'pgai.{result.target.store}'::regclass AND attname = 'question_embedding'"
     ).fetchone() == ("vector(64)",)
-    assert all(w == 1 for _, w in store_rows(conn, store).values())
+    kept = store_rows(conn, store)  # the first model's vectors stay, side by side
+    assert sorted(kept) == sorted(before) and all(np.allclose(kept[k][0], before[k][0]) for k in kept)
+    listed = esession.embedded_columns().query("column == @schema + '.faq.question'")
+    assert sorted(zip(listed["model"], listed["active"])) == [
+        ("fake-64", True),
+        ("sentence-transformers/all-MiniLM-L6-v2", False),
+    ]
+    # compare the two: the active model by default, the other by name (short or full)
+    text = "I want my money back"
+    mini = esession.similar(f"{table}.question", text, k=3, model="all-MiniLM-L6-v2")
+    assert mini.iloc[0]["question"] == "How do I get a refund?"
+    assert esession.embeddings.target(f"{table}.question").model == "fake-64"
+    assert len(esession.similar(f"{table}.question", text, k=3, model="fake-64")) == 3
+    with pytest.raises(ConfigError, match="is not embedded with 'sentence-transformers/other-model': it is with"):
+        esession.similar(f"{table}.question", text, model="other-model")
     # the table is dropped and created again: old vectors go, every row is embedded anew
     faq.load(esession, "faq", schema=schema)
     conn.execute(f"UPDATE {table} SET question = 'Totally new question' WHERE id = 1")
-    again = esession.embed(f"{table}.question", progress=False)  # back to MiniLM
+    again = esession.embed(f"{table}.question", progress=False)  # back to MiniLM, active again
     assert again.rows == len(faq.ENTRIES) and again.target.dim == 384 and again.index_built
+    assert esession.embeddings.target(f"{table}.question").model == again.target.model
     stored = store_rows(conn, store)
     assert all(w == 1 for _, w in stored.values())
     assert np.allclose(stored[1][0], esession.embedder.embed_batch(["Totally new question"])[0], atol=1e-5)
+
+
+def test_a_new_model_takes_over_only_when_complete(esession, conn, schema, faq_table) -> None:  # type: ignore[no-untyped-def]
+    from pgai_magic.embed.base import FakeEmbedder
+    from pgai_magic.errors import EmbeddingError
+
+    class Failing(FakeEmbedder):
+        calls = 0
+
+        def embed_batch(self, texts):  # type: ignore[no-untyped-def]
+            Failing.calls += 1
+            if Failing.calls > 1:
+                raise EmbeddingError("out of memory (a test)")
+            return super().embed_batch(texts)
+
+    table = faq_table()
+    with pytest.raises(EmbeddingError, match="out of memory"):
+        esession.embed(f"{table}.question", model=Failing(dim=32, name="failing-32"), batch_size=16, progress=False)
+    target = esession.embeddings.target(f"{table}.question")
+    assert target.model == "sentence-transformers/all-MiniLM-L6-v2"  # the old vectors still answer
+    hits = esession.similar(f"{table}.question", "I want my money back", k=1)
+    assert hits.iloc[0]["question"] == "How do I get a refund?"

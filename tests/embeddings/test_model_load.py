@@ -1,0 +1,62 @@
+"""The default model loads in a background thread: status answers at once, the first embedding waits for it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from pgai_magic.embed.base import FakeEmbedder
+from pgai_magic.errors import EmbeddingError
+
+
+@pytest.fixture()
+def lsession(pg_dsn: str, session):  # type: ignore[no-untyped-def]
+    from pgai_magic.session import Session
+
+    sess = Session(pg_dsn)
+    yield sess
+    sess.close()
+
+
+def test_status_does_not_wait_for_the_model(lsession, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pgai_magic.embed.sentence as sentence
+
+    release = threading.Event()
+    fake = FakeEmbedder(dim=8, name="slow-model")
+
+    def slow_load(name: str | None = None, device: str | None = None) -> FakeEmbedder:
+        assert release.wait(60), "the test never released the load"
+        return fake
+
+    monkeypatch.setattr(sentence, "load_embedder", slow_load)
+    service = lsession.embeddings
+    service.preload()
+    assert service.loading
+    status = lsession.status()  # answers while the model is still loading
+    assert status["embedder"].startswith("loading in the background")
+    release.set()
+    assert service.embedder is fake  # waits for the load to finish
+    status = lsession.status()
+    assert status["embedder"] == "slow-model" and status["embedder load time"].endswith("s (in the background)")
+    assert service.load_seconds is not None
+
+
+def test_a_failed_load_is_reported_and_tried_again(lsession, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pgai_magic.embed.sentence as sentence
+
+    def broken(name: str | None = None, device: str | None = None) -> FakeEmbedder:
+        raise EmbeddingError("cannot load embedding model 'x': no such folder")
+
+    monkeypatch.setattr(sentence, "load_embedder", broken)
+    lsession.embeddings.preload()
+    with pytest.raises(EmbeddingError, match="no such folder"):
+        _ = lsession.embeddings.embedder
+    assert lsession.status()["embedder"].startswith("unavailable: cannot load embedding model")
+    monkeypatch.setattr(sentence, "load_embedder", lambda name=None, device=None: FakeEmbedder(name="second-try"))
+    assert lsession.embeddings.embedder.name == "second-try"
+
+
+def test_loading_the_extension_starts_the_load(ip) -> None:  # type: ignore[no-untyped-def]
+    session = ip.user_ns["_pgai_magics"]._get_session()
+    assert session.embeddings.loading or session.embeddings.load_seconds is not None
