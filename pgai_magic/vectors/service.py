@@ -45,7 +45,6 @@ __all__ = [
     "EmbedResult",
     "Embeddings",
     "connection_settings",
-    "embedding_status",
     "query_embedding",
 ]
 
@@ -449,53 +448,3 @@ def connection_settings(pgvector_version: str | None) -> dict[str, str]:
 def query_embedding(session: Session, stmt: Statement, namespace: Mapping[str, Any]) -> Statement:
     """Session preprocessor: `pgai.embed('text')` → `CAST($n AS vector)` bound to the embedding."""
     return rewrite_embed_calls(stmt, namespace, lambda texts, model: session.embeddings.embed_texts(texts, model))
-
-
-def embedding_status(session: Session) -> dict[str, Any]:
-    """The `status` lines of the embedding capability (never waits for the model to load)."""
-    service = session.embeddings
-    info: dict[str, Any] = {}
-    if service.loading:
-        info["embedder"] = f"loading in the background ({time.perf_counter() - service._load_started:.1f} s so far)"
-    else:
-        try:
-            embedder = service.embedder
-        except EmbeddingError as err:
-            return {"embedder": f"unavailable: {err}"}
-        precision = getattr(embedder, "precision", "fp32")
-        info["embedder"] = embedder.name
-        info["embedding dimension"] = embedder.dim
-        info["embedding device"] = f"{embedder.device} ({precision})"
-        if service.load_seconds is not None:
-            info["embedder load time"] = f"{service.load_seconds:.1f} s (in the background)"
-    try:
-        columns = service.columns()
-    except Exception:  # noqa: BLE001 - status never fails
-        columns = pd.DataFrame()
-    if len(columns):
-        info["embedded columns"] = "; ".join(_column_line(row) for row in columns.itertuples())
-    worker = service.worker
-    pending = [str(c) for c, n in zip(columns.get("column", []), columns.get("pending", [])) if n and not pd.isna(n)]
-    if pending and (worker is None or not worker.running):  # e.g. after a kernel restart: say how to resume
-        info.setdefault("warnings", []).append(
-            f"rows are pending in {', '.join(pending)} and no embedding worker runs in this kernel: "
-            "%pgai embed TABLE.COLUMN (or session.sync_embeddings()) resumes them; "
-            "`python -m pgai_magic worker` keeps them in sync outside the notebook"
-        )
-    for model, why in service.unavailable.items():
-        info.setdefault("warnings", []).append(f"the embedding worker skips columns of {model}: {why}")
-    if worker is not None:
-        state = "running" if worker.running else "stopped"
-        info["embedding worker"] = f"{state}, {worker.rows:,} rows synced" + (
-            f", last error: {worker.errors[-1]}" if worker.errors else ""
-        )
-    return info
-
-
-def _column_line(row: Any) -> str:
-    notes = []
-    if row.pending and not pd.isna(row.pending):
-        notes.append(f"{int(row.pending)} pending")
-    if row.chunked and not pd.isna(row.chunked):
-        notes.append(f"{int(row.chunked)} rows chunked")
-    return f"{row.column} ({', '.join(notes)})" if notes else str(row.column)

@@ -1,0 +1,66 @@
+"""The `status` lines of the embedding capability: model and its load, embedded columns (pending and chunked
+rows), the background worker and what it skips."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from pgai_magic.errors import EmbeddingError
+
+if TYPE_CHECKING:
+    from pgai_magic.session import Session
+
+__all__ = ["embedding_status"]
+
+
+def embedding_status(session: Session) -> dict[str, Any]:
+    """The `status` lines of the embedding capability (never waits for the model to load)."""
+    service = session.embeddings
+    info: dict[str, Any] = {}
+    if service.loading:
+        info["embedder"] = f"loading in the background ({time.perf_counter() - service._load_started:.1f} s so far)"
+    else:
+        try:
+            embedder = service.embedder
+        except EmbeddingError as err:
+            return {"embedder": f"unavailable: {err}"}
+        precision = getattr(embedder, "precision", "fp32")
+        info["embedder"] = embedder.name
+        info["embedding dimension"] = embedder.dim
+        info["embedding device"] = f"{embedder.device} ({precision})"
+        if service.load_seconds is not None:
+            info["embedder load time"] = f"{service.load_seconds:.1f} s (in the background)"
+    try:
+        columns = service.columns()
+    except Exception:  # noqa: BLE001 - status never fails
+        columns = pd.DataFrame()
+    if len(columns):
+        info["embedded columns"] = "; ".join(_column_line(row) for row in columns.itertuples())
+    worker = service.worker
+    pending = [str(c) for c, n in zip(columns.get("column", []), columns.get("pending", [])) if n and not pd.isna(n)]
+    if pending and (worker is None or not worker.running):  # e.g. after a kernel restart: say how to resume
+        info.setdefault("warnings", []).append(
+            f"rows are pending in {', '.join(pending)} and no embedding worker runs in this kernel: "
+            "%pgai embed TABLE.COLUMN (or session.sync_embeddings()) resumes them; "
+            "`python -m pgai_magic worker` keeps them in sync outside the notebook"
+        )
+    for model, why in service.unavailable.items():
+        info.setdefault("warnings", []).append(f"the embedding worker skips columns of {model}: {why}")
+    if worker is not None:
+        state = "running" if worker.running else "stopped"
+        info["embedding worker"] = f"{state}, {worker.rows:,} rows synced" + (
+            f", last error: {worker.errors[-1]}" if worker.errors else ""
+        )
+    return info
+
+
+def _column_line(row: Any) -> str:
+    notes: list[str] = []
+    if row.pending and not pd.isna(row.pending):
+        notes.append(f"{int(row.pending)} pending")
+    if row.chunked and not pd.isna(row.chunked):
+        notes.append(f"{int(row.chunked)} rows chunked")
+    return f"{row.column} ({', '.join(notes)})" if notes else str(row.column)
