@@ -52,6 +52,15 @@ class LazyEmbedder:
         self._embedder: Any = None
 
     @property
+    def ready(self) -> bool:
+        """False while the session's model still loads in the background: asking then does not wait for it
+        (question memory and embedding links are skipped for that question, and the answer says so)."""
+        if self._embedder is not None:
+            return True
+        service = getattr(self._session, "__dict__", {}).get("_embeddings")
+        return not bool(getattr(service, "loading", False))
+
+    @property
     def resolved(self) -> Any:
         if self._embedder is None:
             self._embedder = embedder_for(self._session)

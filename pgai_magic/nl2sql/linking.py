@@ -351,9 +351,16 @@ class CachedEmbedder:
 
     def __init__(self, embedder: Any, *, size: int = 4096) -> None:
         self.embedder = embedder
-        self.name = getattr(embedder, "name", "embedder")
         self.size = size
         self._seen: dict[str, np.ndarray] = {}
+
+    @property
+    def name(self) -> str:  # looked up when needed: naming a lazily loaded model must not load it
+        return str(getattr(self.embedder, "name", "embedder"))
+
+    @property
+    def ready(self) -> bool:
+        return bool(getattr(self.embedder, "ready", True))
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._seen))

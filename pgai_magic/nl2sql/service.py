@@ -152,7 +152,8 @@ class Asker:
         cues = cue_signature(analysis)
         scope = ",".join(catalog.schemas)
         memory_on = remember or use_memory
-        vector = self.embedder.embed_batch([template])[0] if memory_on and self.memory_ready() else None
+        loading = memory_on and not self.embedder.ready  # the model still loads: do not wait for it
+        vector = self.embedder.embed_batch([template])[0] if memory_on and not loading and self.memory_ready() else None
 
         def validate(sql: str) -> None:
             explain(self.db, sql, timeout_s=timeout_s)
@@ -162,6 +163,8 @@ class Asker:
             answer = self._from_memory(question, vector, scope, translator, (lits, cues), validate)
         if answer is None:
             answer = self._generate(question, catalog, translator, analysis, generator, validate, vector, scope)
+        if loading:
+            answer.notes.append("question memory not consulted: the embedding model is still loading")
         if vector is not None and remember:
             answer.question_id = self.memory.add(
                 question=question,

@@ -189,7 +189,7 @@ class Translator:
             for i, t in enumerate(toks)
             if not taken[i] and t.kind == "word" and content(t) and len(t.text) > 2 and t.text.isascii()
         ]
-        if rest and self.embedder is not None and not light:
+        if rest and self.embedder is not None and not light and getattr(self.embedder, "ready", True):
             if self._embedding_linker is None:
                 self._embedding_linker = EmbeddingLinker(self.catalog, self.embedder)
             for m in self._embedding_linker.link(toks, rest):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 
@@ -60,3 +61,32 @@ def test_a_failed_load_is_reported_and_tried_again(lsession, monkeypatch) -> Non
 def test_loading_the_extension_starts_the_load(ip) -> None:  # type: ignore[no-untyped-def]
     session = ip.user_ns["_pgai_magics"]._get_session()
     assert session.embeddings.loading or session.embeddings.load_seconds is not None
+
+
+def test_the_first_ask_does_not_wait_for_the_model(lsession, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pgai_magic.embed.sentence as sentence
+    from pgai_magic.nl2sql import embedding
+
+    release = threading.Event()
+
+    def slow_load(name: str | None = None, device: str | None = None) -> FakeEmbedder:
+        assert release.wait(60), "the test never released the load"
+        return FakeEmbedder(dim=8, name="slow-model")
+
+    monkeypatch.setattr(sentence, "load_embedder", slow_load)
+    monkeypatch.setattr(embedding, "_FALLBACK", None)
+    schema = f"load_{uuid.uuid4().hex[:8]}"
+    lsession.sql(f"CREATE SCHEMA {schema}")
+    lsession.sql(f"CREATE TABLE {schema}.items (item_id int PRIMARY KEY, colour text)")
+    lsession.sql(f"INSERT INTO {schema}.items SELECT g, (ARRAY['red','blue'])[1 + g % 2] FROM generate_series(1, 9) g")
+    lsession.embeddings.preload()
+    try:
+        assert lsession.embeddings.loading
+        seen: list = []
+        frame = lsession.ask("how many items are there", schema=schema, on_answer=seen.append)
+        assert lsession.embeddings.loading, "ask waited for the model"
+        assert int(frame.iloc[0, 0]) == 9
+        assert any("still loading" in note for note in seen[0].notes)
+    finally:
+        release.set()
+        lsession.sql(f"DROP SCHEMA {schema} CASCADE")
