@@ -259,8 +259,8 @@ class Embeddings:
     def sync(self, table_column: str | None = None, batch_size: int | None = None) -> int:
         """Embed what is queued now, in the foreground (one column, or all); returns rows handled."""
         conn = self.session.db.control
-        if table_column is None:
-            targets = list_targets(conn)
+        if table_column is None:  # every embedded column whose table still exists (a dropped one has nothing queued)
+            targets = [t for t in list_targets(conn) if _table_exists(conn, t)]
         else:
             targets = [self.target(table_column)]
         drainer = Drainer(self.session.dsn, application_name="pgai_magic embed")
@@ -448,3 +448,10 @@ def connection_settings(pgvector_version: str | None) -> dict[str, str]:
 def query_embedding(session: Session, stmt: Statement, namespace: Mapping[str, Any]) -> Statement:
     """Session preprocessor: `pgai.embed('text')` → `CAST($n AS vector)` bound to the embedding."""
     return rewrite_embed_calls(stmt, namespace, lambda texts, model: session.embeddings.embed_texts(texts, model))
+
+
+def _table_exists(conn: psycopg.Connection, target: Target) -> bool:
+    row = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL", [f"{_show(target.schema)}.{_show(target.table)}"]
+    ).fetchone()
+    return bool(row and row[0])

@@ -218,3 +218,14 @@ def test_a_new_model_takes_over_only_when_complete(esession, conn, schema, faq_t
     assert target.model == "sentence-transformers/all-MiniLM-L6-v2"  # the old vectors still answer
     hits = esession.similar(f"{table}.question", "I want my money back", k=1)
     assert hits.iloc[0]["question"] == "How do I get a refund?"
+
+
+def test_sync_of_every_column_skips_a_table_dropped_without_unembedding(esession, conn, schema, faq_table) -> None:  # type: ignore[no-untyped-def]
+    table = faq_table()
+    conn.execute(f"CREATE TABLE {schema}.gone (id int PRIMARY KEY, body text)")
+    conn.execute(f"INSERT INTO {schema}.gone VALUES (1, 'a note about parcels')")
+    esession.embed(f"{schema}.gone.body", progress=False)
+    conn.execute(f"DROP TABLE {schema}.gone")  # its registry entry stays behind
+    conn.execute(f"INSERT INTO {table} VALUES (501, 'x', 'Do you ship to Norway?', 'yes')")
+    esession.sync_embeddings()  # every embedded column: the dropped table is skipped, not an error
+    assert 501 in store_rows(conn, f"{schema}_faq_question_embedding")
