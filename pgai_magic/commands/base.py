@@ -216,12 +216,13 @@ def _use(ctx: Context, rest: str, cell: str | None) -> None:
     ctx.say(f"using {rest.strip()!r}: {session.display_dsn}")
 
 
-@command("close", "close an open connection", "%pgai close ALIAS")
+@command("close", "close an open connection (the current one when no ALIAS is given)", "%pgai close [ALIAS]")
 def _close(ctx: Context, rest: str, cell: str | None) -> None:
-    _connections(ctx).close(rest.strip())
+    alias = rest.strip() or (_connections(ctx).current_alias or "")
+    _connections(ctx).close(alias)
     current = _connections(ctx).current_alias
     ctx.say(
-        f"closed {rest.strip()!r}"
+        f"closed {alias!r}"
         + (f"; current: {current!r}" if current else "; none open (the next cell opens the default)")
     )
 

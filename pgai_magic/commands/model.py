@@ -87,6 +87,12 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("--by-variant", action="store_true", help="compare the versions of the model's A/B split")
     parser.add_argument("--key", default="id", help="the split key column of --actual (with --by-variant)")
     ns = parser.parse(args)
+    if not ns.actual.lstrip().lower().startswith(("select", "with", "(", "values", "table")):
+        raise ConfigError(
+            f"--actual takes a query, not {ns.actual!r}: a SELECT returning the model's features and the outcome "
+            f"in a column named {ns.target!r} (--target NAME), e.g. "
+            '--actual "SELECT *, body_mass_g AS actual FROM penguins"'
+        )
     if ns.by_variant:
         return _monitor_variants(ctx, ns)
     report = ctx.session.monitor(ns.name, ns.actual, target=ns.target, record=not ns.no_record)
@@ -159,8 +165,7 @@ def _score(ctx: Context, args: list[str]) -> Any:
                                          version=ns.version, progress=bar.update, on_total=total)  # fmt: skip
     finally:
         bar.close()
-    ctx.say(result.summary())
-    return result
+    return result  # its repr is the summary: shown once, as the cell's output
 
 
 def _show(ctx: Context, args: list[str]) -> Any:

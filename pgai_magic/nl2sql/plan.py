@@ -21,6 +21,9 @@ _STOP_AT = {"group", "by", "top", "super", "cmp", "sort", "bucket"}
 _SKIP = {"distinct", "which", "list", "agg", "not", "dir"}
 
 
+_ADJECTIVES = {"length", "weight", "height", "speed", "distance", "temperature", "delay", "age"}  # 'longest' …
+
+
 class Assembler:
     """One question's items, walked in passes that fill its Plan (aggregates, filters, ranking, groups)."""
 
@@ -177,6 +180,10 @@ class Assembler:
             self.use(k)
             if ":" in it.arg:
                 direction, concept = it.arg.split(":")
+                if concept in _ADJECTIVES and it.kind == "super":  # 'longest average delay': the delay, named
+                    named = self.adjacent_measure(k)
+                    if named is not None:
+                        measure, concept = named, None
             elif it.kind == "super" and self.items[first].kind == "top":
                 direction = it.arg
             for j in (k + 1, k - 1):

@@ -81,6 +81,7 @@ class Asker:
         self.catalogs = CatalogCache()
         self.memory = QuestionMemory(self.db)
         self.embedder = LazyEmbedder(session)
+        self._unsaved: list[dict[str, Any]] = []  # asked while the model loaded: remembered on the next question
         self.reuse = reuse or ReusePolicy()
         self.last_id: int | None = None
         self.llm_error: str | None = None
@@ -154,6 +155,8 @@ class Asker:
         memory_on = remember or use_memory
         loading = memory_on and not self.embedder.ready  # the model still loads: do not wait for it
         vector = self.embedder.embed_batch([template])[0] if memory_on and not loading and self.memory_ready() else None
+        if self._unsaved and not loading:
+            self._save_unsaved()
 
         def validate(sql: str) -> None:
             explain(self.db, sql, timeout_s=timeout_s)
@@ -165,6 +168,11 @@ class Asker:
             answer = self._generate(question, catalog, translator, analysis, generator, validate, vector, scope)
         if loading:
             answer.notes.append("question memory not consulted: the embedding model is still loading")
+            if remember and self.memory_ready():  # remembered once the model is there (next question)
+                self._unsaved.append(
+                    dict(question=question, template=template, literals=lits, cues=cues, sql_text=answer.sql,
+                         source=answer.source, scope=scope)
+                )  # fmt: skip
         if vector is not None and remember:
             answer.question_id = self.memory.add(
                 question=question,
@@ -179,6 +187,13 @@ class Asker:
             )
             self.last_id = answer.question_id
         return answer
+
+    def _save_unsaved(self) -> None:
+        """Remember the questions asked while the model was loading (their answers were already shown)."""
+        pending, self._unsaved = self._unsaved, []
+        vectors = self.embedder.embed_batch([p["template"] for p in pending])
+        for item, vector in zip(pending, vectors):
+            self.memory.add(**item, embedder=self.embedder.name, vector=vector)
 
     def _today(self) -> dt.date:
         row = self.db.control.execute("SELECT current_date").fetchone()

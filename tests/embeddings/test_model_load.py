@@ -87,6 +87,11 @@ def test_the_first_ask_does_not_wait_for_the_model(lsession, monkeypatch) -> Non
         assert lsession.embeddings.loading, "ask waited for the model"
         assert int(frame.iloc[0, 0]) == 9
         assert any("still loading" in note for note in seen[0].notes)
+        release.set()
+        assert lsession.embeddings.embedder.name == "slow-model"  # the load finishes
+        lsession.ask("how many items are red", schema=schema)  # the next question saves the first one too
+        asked = set(lsession.question_history(limit=10)["question"])
+        assert {"how many items are there", "how many items are red"} <= asked
     finally:
         release.set()
         lsession.sql(f"DROP SCHEMA {schema} CASCADE")

@@ -89,8 +89,9 @@ def test_score_command_says_which_engine_and_refuses_bad_input(session, schema, 
     ctx = Context(lambda: session, lambda s: None, {}, Settings(), say=said.append, show=said.append)
     run = COMMANDS["model"].run
     result = run(ctx, f"score {model_name} --table {schema}.people --key id --into {schema}.people_scored", None)
-    assert said[-1] == result.summary() and "faster on a 300-row sample" in result.reason
-    assert f"engine {result.engine}:" in said[-1]
+    assert repr(result) == result.summary() and "faster on a 300-row sample" in result.reason
+    assert f"engine {result.engine}:" in repr(result)  # shown once, as the cell's output
+    assert result.summary() not in said
     with pytest.raises(ModelError, match="already exists"):
         run(ctx, f"score {model_name} --table {schema}.people --key id --into {schema}.people_scored", None)
     with pytest.raises(ModelError, match="no single-column primary key: give the row key with --key"):
