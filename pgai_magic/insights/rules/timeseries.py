@@ -10,26 +10,10 @@ from pgai_magic.insights.model import ROWS, Frames, Insight
 from pgai_magic.insights.rules import rule
 from pgai_magic.insights.series import PERIODS, Series, all_series, models
 from pgai_magic.insights.stats import anova_pvalue, norm_sf2, robust_scale
-from pgai_magic.insights.words import num, pct, period, pval, where
+from pgai_magic.insights.words import MONTHS, WEEKDAYS, num, pct, period, pval, where
 
 MIN_EFFECT = 0.1
-_PHASE_NAMES = {
-    "month": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-    "day": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-}
+_PHASE_NAMES = {"month": list(MONTHS), "day": list(WEEKDAYS)}
 
 
 def _what(s: Series) -> str:
