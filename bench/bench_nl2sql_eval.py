@@ -257,20 +257,8 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    args = parse_args()
-    src = str(Path(args.src).resolve())
-    sys.path.insert(0, src)
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    for var in ("PGAI_DSN", "DATABASE_URL", "PGAI_LLM_BASE_URL", "PGAI_LLM_PATH", "PGAI_LLM_MODEL"):
-        os.environ.pop(var, None)
-    import psycopg
-    from load_schemas import load_all
-
-    import pgai_magic
-    from pgai_magic.server import ensure_embedded
-    from pgai_magic.session import Session
-
+def select_questions(args: argparse.Namespace) -> tuple[dt.date, list[dict[str, Any]]]:
+    """The question file's fixed `today` and its questions, narrowed by --schemas / --ids."""
     spec = yaml.safe_load(Path(args.questions).read_text(encoding="utf-8"))
     today = spec["today"] if isinstance(spec["today"], dt.date) else dt.date.fromisoformat(spec["today"])
     questions = spec["questions"]
@@ -278,11 +266,24 @@ def main() -> None:
         questions = [q for q in questions if q["schema"] in args.schemas.split(",")]
     if args.ids:
         questions = [q for q in questions if q["id"] in args.ids.split(",")]
+    return today, questions
 
-    data_dir = Path(tempfile.mkdtemp(prefix="pgai-bench-nl2sql-eval-")) / "pg"
+
+def run_questions(
+    questions: list[dict[str, Any]], today: dt.date, load_all: Any, prefix: str
+) -> tuple[list[dict[str, Any]], Any, float, float]:
+    """A fresh embedded server with the questions' schemas (`load_all`), every question asked as `%pgai ask` does
+    with `today` fixed; returns the scored rows, the tables loaded, the load time and the first ask's time (s)."""
+    import psycopg
+
+    from pgai_magic.server import ensure_embedded
+    from pgai_magic.session import Session
+
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix)) / "pg"
     server = ensure_embedded(data_dir, cleanup="delete")
     session = Session(data_dir=data_dir)
     rows: list[dict[str, Any]] = []
+    first_ask_s = 0.0
     try:
         with psycopg.connect(session.dsn, autocommit=True) as gold_conn:
             load_start = time.perf_counter()
@@ -292,7 +293,6 @@ def main() -> None:
             if not hasattr(asker, "_today"):
                 raise SystemExit("this pgai_magic build has no Asker._today: update how the scorer fixes today")
             asker._today = lambda: today  # the translator's date source (service.py)
-            first_ask_s = 0.0
             for i, q in enumerate(questions):
                 entry = ask_one(session, q, gold_conn, today)
                 if i == 0:
@@ -302,7 +302,30 @@ def main() -> None:
         session.close()
         server.handle.cleanup()  # type: ignore[attr-defined]
         shutil.rmtree(data_dir.parent, ignore_errors=True)
+    return rows, counts, load_s, first_ask_s
 
+
+def write_results(out: Path, meta: dict[str, Any], summary: Any, rows: list[dict[str, Any]]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps({"meta": meta, "summary": summary, "questions": rows}, indent=1, ensure_ascii=False, default=str),
+        encoding="utf-8",
+    )
+
+
+def main() -> None:
+    args = parse_args()
+    src = str(Path(args.src).resolve())
+    sys.path.insert(0, src)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    for var in ("PGAI_DSN", "DATABASE_URL", "PGAI_LLM_BASE_URL", "PGAI_LLM_PATH", "PGAI_LLM_MODEL"):
+        os.environ.pop(var, None)
+    from load_schemas import load_all
+
+    import pgai_magic
+
+    today, questions = select_questions(args)
+    rows, counts, load_s, first_ask_s = run_questions(questions, today, load_all, "pgai-bench-nl2sql-eval-")
     summary = summarise(rows, first_ask_s)
     meta = {
         "label": args.label,
@@ -317,11 +340,7 @@ def main() -> None:
         "load_s": round(load_s, 1),
     }
     out = Path(args.json) if args.json else HERE / "results" / f"nl2sql_eval_{args.label}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps({"meta": meta, "summary": summary, "questions": rows}, indent=1, ensure_ascii=False, default=str),
-        encoding="utf-8",
-    )
+    write_results(out, meta, summary, rows)
     print(f"## NL→SQL evaluation ({args.label}): pgai_magic from {src} @ {meta['commit']}, today {today}")
     print(f"machine: {meta['machine']}; {len(rows)} questions; schemas loaded in {meta['load_s']} s; JSON: {out}")
     print(markdown(summary))

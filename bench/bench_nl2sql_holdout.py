@@ -21,18 +21,12 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
-import json
 import os
 import platform
 import re
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -93,45 +87,12 @@ def main() -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     for var in ("PGAI_DSN", "DATABASE_URL", "PGAI_LLM_BASE_URL", "PGAI_LLM_PATH", "PGAI_LLM_MODEL"):
         os.environ.pop(var, None)
-    import psycopg
     from holdout_schemas import load_all
 
     import pgai_magic
-    from pgai_magic.server import ensure_embedded
-    from pgai_magic.session import Session
 
-    spec = yaml.safe_load(Path(args.questions).read_text(encoding="utf-8"))
-    today = spec["today"] if isinstance(spec["today"], dt.date) else dt.date.fromisoformat(spec["today"])
-    questions = spec["questions"]
-    if args.schemas:
-        questions = [q for q in questions if q["schema"] in args.schemas.split(",")]
-    if args.ids:
-        questions = [q for q in questions if q["id"] in args.ids.split(",")]
-
-    data_dir = Path(tempfile.mkdtemp(prefix="pgai-bench-nl2sql-holdout-")) / "pg"
-    server = ensure_embedded(data_dir, cleanup="delete")
-    session = Session(data_dir=data_dir)
-    rows: list[dict[str, Any]] = []
-    try:
-        with psycopg.connect(session.dsn, autocommit=True) as gold_conn:
-            load_start = time.perf_counter()
-            counts = load_all(gold_conn, tuple(sorted({q["schema"] for q in questions})))
-            load_s = time.perf_counter() - load_start
-            asker = session._questions()
-            if not hasattr(asker, "_today"):
-                raise SystemExit("this pgai_magic build has no Asker._today: update how the scorer fixes today")
-            asker._today = lambda: today  # the translator's date source, as bench_nl2sql_eval.py fixes it
-            first_ask_s = 0.0
-            for i, q in enumerate(questions):
-                entry = ev.ask_one(session, q, gold_conn, today)
-                if i == 0:
-                    first_ask_s = entry["ask_s"]
-                rows.append(entry)
-    finally:
-        session.close()
-        server.handle.cleanup()  # type: ignore[attr-defined]
-        shutil.rmtree(data_dir.parent, ignore_errors=True)
-
+    today, questions = ev.select_questions(args)
+    rows, counts, load_s, first_ask_s = ev.run_questions(questions, today, load_all, "pgai-bench-nl2sql-holdout-")
     summary = ev.summarise(rows, first_ask_s)
     meta = {
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -143,11 +104,7 @@ def main() -> None:
         "load_s": round(load_s, 1),
     }
     out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps({"meta": meta, "summary": summary, "questions": rows}, indent=1, ensure_ascii=False, default=str),
-        encoding="utf-8",
-    )
+    ev.write_results(out, meta, summary, rows)
     print(f"## NL→SQL held-out check: pgai_magic @ {meta['commit']}, today {today}")
     print(f"machine: {meta['machine']}; {len(rows)} questions; schemas loaded in {meta['load_s']} s; JSON: {out}")
     print(ev.markdown(summary))
