@@ -12,9 +12,12 @@ import re
 
 from pgai_magic.catalog import Column
 from pgai_magic.errors import TranslationError
+from pgai_magic.nl2sql.lexicon import SYNONYMS
+from pgai_magic.nl2sql.linking import stems
 from pgai_magic.nl2sql.plan import Assembler
 from pgai_magic.nl2sql.query import Measure
 from pgai_magic.nl2sql.roles import measure_like
+from pgai_magic.nl2sql.text import lemma
 
 __all__ = ["duration", "never", "share"]
 
@@ -170,10 +173,6 @@ def never(s: Assembler) -> None:
 
 def _table_of_verb(s: Assembler, start: int) -> str | None:
     """The table a verb right after 'never' names: 'ordered' -> orders, 'borrowed' -> loans (by synonym)."""
-    from pgai_magic.nl2sql.lexicon import SYNONYMS
-    from pgai_magic.nl2sql.linking import stems
-    from pgai_magic.nl2sql.text import lemma
-
     names = {lemma(t.name.split("_")[-1]): key for key, t in s.catalog.tables.items()}
     for tok in s.a.toks[start : start + 3]:
         for stem in (tok.lemma, *stems(tok.text)):
