@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 __all__ = [
     "ConfigError",
     "ConnectionError",
@@ -66,8 +68,6 @@ class SQLError(PgaiError):
         self.context = context  # where in a function or DO block it happened (the server's CONTEXT)
 
     def __str__(self) -> str:
-        from pgai_magic.errors_format import format_sql_error
-
         return format_sql_error(self)
 
 
@@ -105,3 +105,39 @@ class InsightError(PgaiError):
 
 class PrivilegeError(PgaiError):
     """The role lacks a privilege, or the server an extension, that a feature needs (says what to ask for)."""
+
+
+# -- rendering a server error as psql does: message, SQLSTATE, the offending line and a caret --
+def caret_lines(statement: str, position: int) -> list[str]:
+    """Return the line of `statement` holding 1-based character `position`, and a caret under it."""
+    offset = max(position - 1, 0)
+    start = statement.rfind("\n", 0, offset) + 1
+    end = statement.find("\n", offset)
+    if end == -1:
+        end = len(statement)
+    line_no = statement.count("\n", 0, offset) + 1
+    prefix = f"LINE {line_no}: "
+    line = statement[start:end]
+    # the caret line copies tabs and counts wide (CJK) characters twice, so it stays under the character
+    pad = "".join(
+        "\t" if ch == "\t" else "  " if unicodedata.east_asian_width(ch) in "WF" else " "
+        for ch in line[: offset - start]
+    )
+    return [prefix + line, " " * len(prefix) + pad + "^"]
+
+
+def format_sql_error(err: SQLError) -> str:
+    """One readable block: 'ERROR: msg (SQLSTATE x)', the line with a caret, detail and hint."""
+    head = f"ERROR: {err.message}"
+    if err.sqlstate:
+        head += f" (SQLSTATE {err.sqlstate})"
+    lines = [head]
+    if err.statement and err.position:
+        lines.extend(caret_lines(err.statement, err.position))
+    if err.detail:
+        lines.append(f"DETAIL: {err.detail}")
+    if err.hint:
+        lines.append(f"HINT: {err.hint}")
+    if err.context:
+        lines.append(f"CONTEXT: {err.context}")
+    return "\n".join(lines)

@@ -9,6 +9,9 @@ from pathlib import Path
 import psycopg
 import psycopg.sql
 
+from pgai_magic.db.connection import scalar
+from pgai_magic.db.errors import server_message
+
 __all__ = ["Migration", "apply_migrations", "available", "sql_dir"]
 
 _LOCK_KEY = 7_433_861_202  # advisory lock shared by every pgai_magic process
@@ -63,7 +66,7 @@ def install_extensions(conn: psycopg.Connection, names: tuple[str, ...]) -> list
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
                 conn.execute(psycopg.sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(psycopg.sql.Identifier(name)))
         except psycopg.Error as exc:
-            warnings.append(f"extension {name} is not available: {exc.diag.message_primary or exc}")
+            warnings.append(f"extension {name} is not available: {server_message(exc)}")
     return warnings
 
 
@@ -115,7 +118,7 @@ def _pending(conn: psycopg.Connection, scripts: list[Migration]) -> bool:
     """Whether any of `scripts` is not recorded yet (True when the record cannot be read); in a savepoint."""
     try:
         with conn.transaction():
-            if conn.execute("SELECT to_regclass('pgai.migrations') IS NULL").fetchone()[0]:  # type: ignore[index]
+            if scalar(conn, "SELECT to_regclass('pgai.migrations') IS NULL"):
                 return True
             done = {row[0] for row in conn.execute("SELECT version FROM pgai.migrations")}
     except psycopg.errors.InsufficientPrivilege:

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import psycopg
 
+from pgai_magic.db.connection import scalar
+from pgai_magic.db.errors import server_message
 from pgai_magic.errors import PgaiError, PrivilegeError
 from pgai_magic.migrations import apply_migrations
 
@@ -30,15 +32,15 @@ def install_state(conn: psycopg.Connection) -> tuple[str | None, list[str]]:
     try:
         apply_migrations(conn, skipped=skipped)
     except psycopg.errors.InsufficientPrivilege as exc:
-        exists = conn.execute("SELECT to_regnamespace('pgai') IS NOT NULL").fetchone()[0]  # type: ignore[index]
-        why = "an admin created it, but this role may not read it" if exists else exc.diag.message_primary
+        exists = scalar(conn, "SELECT to_regnamespace('pgai') IS NOT NULL")
+        why = "an admin created it, but this role may not read it" if exists else server_message(exc)
         missing = (
             f"this role cannot use pgai's schema ({why}): SQL cells, ask (without question "
             "memory), insights and similar on columns an admin embedded work; embed, models and remembered questions "
             f"need an admin to run the GRANTs in {DOC}"
         )
     except psycopg.Error as exc:
-        raise PgaiError(f"could not install the pgai schema: {exc.diag.message_primary or exc}") from None
+        raise PgaiError(f"could not install the pgai schema: {server_message(exc)}") from None
     warnings = [missing] if missing else []
     warnings += [f"not installed yet: {s}; it installs when that is there" for s in skipped]
     return missing, warnings
@@ -79,7 +81,7 @@ def needs_state(feature: str, *, vector: bool = False) -> Callable[[F], F]:
             try:
                 return method(session, *args, **kwargs)
             except psycopg.errors.InsufficientPrivilege as exc:
-                raise PrivilegeError(f"{feature}: {exc.diag.message_primary}: {ask}") from None
+                raise PrivilegeError(f"{feature}: {server_message(exc)}: {ask}") from None
             except PrivilegeError:
                 raise
             except PgaiError as err:  # a capability's own error that wraps the server's 'permission denied'
@@ -87,9 +89,9 @@ def needs_state(feature: str, *, vector: bool = False) -> Callable[[F], F]:
                     raise
                 raise PrivilegeError(f"{feature}: {err}: {ask}") from None
             except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction) as exc:
-                if "pgai" not in (exc.diag.message_primary or ""):
+                if "pgai" not in server_message(exc):
                     raise
-                raise PrivilegeError(f"{feature}: {exc.diag.message_primary}: {ask}") from None
+                raise PrivilegeError(f"{feature}: {server_message(exc)}: {ask}") from None
 
         return wrapper  # type: ignore[return-value]
 

@@ -2,7 +2,7 @@
 
 Every query a user gives as an argument (insights `--query`, model `train --from`, `monitor --actual`,
 `similar --where`) and every generated query (`ask`) goes through `check_read_query` (one parsed SELECT, no
-row locks, no large-object / admin / side-effect functions) and then runs inside `read_only` (a READ ONLY
+row locks, no large-object / admin / side-effect functions) and then runs inside `pgai_magic.db.read_only` (a READ ONLY
 transaction with a statement timeout, always rolled back), so a volatile function that writes fails on the
 server ("cannot execute DELETE in a read-only transaction") instead of writing.
 """
@@ -10,25 +10,19 @@ server ("cannot execute DELETE in a read-only transaction") instead of writing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import psycopg
 import sqlglot
-from psycopg import sql
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from pgai_magic.errors import GuardError, PgaiError, QueryCancelled
+from pgai_magic.errors import GuardError, PgaiError
 from pgai_magic.sqltext import WRITE_NODES
 
 __all__ = [
     "DENIED_FUNCTIONS",
     "check_read_condition",
     "check_read_query",
-    "copy_into_temp",
     "parse_read_query",
-    "read_only",
 ]
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -146,45 +140,3 @@ def check_read_nodes(tree: exp.Expr, what: str, error: type[PgaiError]) -> None:
             arg = args[0] if args else None
             if not (isinstance(arg, exp.Literal) and arg.is_number and float(arg.this) <= _MAX_SLEEP_S):
                 raise error(f"pg_sleep() longer than {_MAX_SLEEP_S:g} s is not allowed in {what}")
-
-
-@contextmanager
-def read_only(conn: psycopg.Connection, timeout_s: float, *, commit: bool = False) -> Iterator[None]:
-    """A READ ONLY transaction with a statement timeout on `conn` (autocommit), rolled back unless `commit`
-    (only temporary tables can have been written in it).
-
-    QueryCancelled when a statement in it runs past `timeout_s` seconds.
-    """
-    ms = int(max(timeout_s, 0.001) * 1000)
-    try:
-        with conn.transaction(force_rollback=not commit):
-            conn.execute("SET TRANSACTION READ ONLY")
-            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(ms)))
-            yield
-    except psycopg.errors.QueryCanceled:
-        raise QueryCancelled(f"the query ran past the {timeout_s:g} s statement timeout and was cancelled") from None
-
-
-def copy_into_temp(conn: psycopg.Connection, query: str, name: str, *, timeout_s: float) -> int:
-    """Materialise a checked read query into the temporary table `name` (replaced); returns the rows copied.
-
-    The query only ever runs READ ONLY: its columns are read from a LIMIT 0 run, the empty temporary table is
-    created from their types, and the rows come from `INSERT INTO pg_temp.name SELECT …` in a READ ONLY
-    transaction (PostgreSQL lets a read-only transaction write temporary tables only). Needs the TEMP
-    privilege on the database (granted to PUBLIC by default). psycopg.Error / QueryCancelled from the server.
-    """
-    body = sql.SQL(query)  # type: ignore[arg-type]  # checked by check_read_query; % is not a placeholder here
-    with read_only(conn, timeout_s):
-        cur = conn.execute(sql.SQL("SELECT * FROM ({}\n) AS q LIMIT 0").format(body), prepare=False)
-        res = cur.pgresult
-        assert res is not None
-        shapes = [(res.ftype(i), res.fmod(i)) for i in range(res.nfields)]
-        names = [d.name for d in cur.description or []]
-        types = [conn.execute("SELECT format_type(%s, %s)", shape).fetchone()[0] for shape in shapes]  # type: ignore[index]
-    table = sql.Identifier(name)
-    columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in zip(names, types))
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(table))
-    conn.execute(sql.SQL("CREATE TEMP TABLE {} ({})").format(table, columns))
-    with read_only(conn, timeout_s, commit=True):
-        cur = conn.execute(sql.SQL("INSERT INTO pg_temp.{} SELECT * FROM ({}\n) AS q").format(table, body))
-        return cur.rowcount

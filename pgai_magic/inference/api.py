@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 from pgai_magic import convert
+from pgai_magic.db import read_only
 from pgai_magic.errors import ModelError
 from pgai_magic.inference import registry
 from pgai_magic.inference.abtest import compare_variants
@@ -25,7 +26,7 @@ from pgai_magic.inference.monitor import (
 )
 from pgai_magic.inference.splits import Split, create_split, get_split
 from pgai_magic.inference.train import evaluate, feature_types, fit
-from pgai_magic.readonly import check_read_query, read_only
+from pgai_magic.readonly import check_read_query
 from pgai_magic.sqltext import Statement
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from pgai_magic.db import server_detail, server_message
 from pgai_magic.errors import ModelError
 from pgai_magic.inference.compile import CompiledModel, function_ddl
 
@@ -279,11 +280,11 @@ def _execute(conn: psycopg.Connection, statement: sql.Composed, what: str) -> No
         conn.execute(statement)
     except psycopg.errors.DependentObjectsStillExist as exc:
         raise ModelError(
-            f"{what} cannot be replaced: {exc.diag.message_detail or exc.diag.message_primary}; the new version "
+            f"{what} cannot be replaced: {server_detail(exc) or server_message(exc)}; the new version "
             "has different arguments, so drop the objects that use it (or deploy with the same features)"
         ) from None
     except psycopg.Error as exc:
-        raise ModelError(f"could not create {what}: {exc.diag.message_primary or exc}") from None
+        raise ModelError(f"could not create {what}: {server_message(exc)}") from None
 
 
 def _wrapper(conn: psycopg.Connection, stable: str, target: str | None, mv: ModelVersion, rettype: str | None) -> None:

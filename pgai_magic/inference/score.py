@@ -17,7 +17,8 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from pgai_magic.errors import ModelError
+from pgai_magic.db import read_only
+from pgai_magic.errors import ModelError, QueryCancelled
 from pgai_magic.inference import registry
 from pgai_magic.inference.train import prepare_frame
 
@@ -193,10 +194,9 @@ def _choose(
     budget_ms = max(200, int(t_py * 1000) + 1)
     per = 1_000_000.0 / max(sample, 1)  # seconds → ms per 1,000 rows
     try:
-        with conn.transaction():
-            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(budget_ms)))
+        with read_only(conn, budget_ms / 1000):
             t_sql = _time(lambda: conn.execute(query).fetchone())
-    except psycopg.errors.QueryCanceled:
+    except QueryCancelled:
         return "python", (
             f"faster on a {sample:,}-row sample (fetch → predict {t_py * per:.2f} ms per 1,000 rows; the SQL "
             f"function had not finished after {budget_ms} ms)"

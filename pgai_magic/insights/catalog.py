@@ -14,10 +14,11 @@ import sqlglot
 from psycopg import sql
 from sqlglot import exp
 
+from pgai_magic.db import copy_into_temp
 from pgai_magic.errors import ConfigError, InsightError, QueryCancelled
 from pgai_magic.insights.model import ColumnInfo, Measure, Profile
 from pgai_magic.insights.runner import Runner
-from pgai_magic.readonly import check_read_query, copy_into_temp
+from pgai_magic.readonly import check_read_query
 
 __all__ = ["CUBE_MAX", "WIDE_MAX", "Relation", "choose_roles", "materialize", "read_columns", "resolve"]
 

@@ -7,7 +7,7 @@ import psycopg
 from sqlglot import exp
 
 from pgai_magic import convert
-from pgai_magic.db import Database
+from pgai_magic.db import Database, read_only, translate
 from pgai_magic.errors import SQLError
 from pgai_magic.readonly import DENIED_FUNCTIONS, parse_read_query
 from pgai_magic.sqltext import Statement
@@ -33,21 +33,10 @@ def explain(db: Database, sql: str, *, timeout_s: float = 30.0) -> None:
     conn = db.control
     prefix = "EXPLAIN "
     try:
-        with conn.transaction(force_rollback=True):
-            conn.execute("SET TRANSACTION READ ONLY")
-            conn.execute(f"SET LOCAL statement_timeout = {int(max(timeout_s, 0.001) * 1000)}")
+        with read_only(conn, timeout_s, what="planning the generated SQL", error=SQLError):
             conn.execute((prefix + text).encode())  # type: ignore[call-overload]
     except psycopg.Error as exc:
-        diag = exc.diag
-        position = int(diag.statement_position) - len(prefix) if diag.statement_position else None
-        raise SQLError(
-            diag.message_primary or str(exc).splitlines()[0],
-            sqlstate=diag.sqlstate,
-            position=position,
-            statement=text,
-            hint=diag.message_hint,
-            detail=diag.message_detail,
-        ) from None
+        raise translate(exc, Statement(text), shift=len(prefix)) from None
 
 
 def run_read_only(db: Database, sql: str, *, timeout_s: float = 30.0) -> tuple[pd.DataFrame, float]:

@@ -13,7 +13,8 @@ from psycopg import sql
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
-from pgai_magic.errors import ConfigError, QueryCancelled, SQLError
+from pgai_magic.db import read_only, translate
+from pgai_magic.errors import ConfigError, SQLError
 from pgai_magic.readonly import check_read_condition
 from pgai_magic.sqltext import WRITE_NODES, tokenize
 from pgai_magic.vectors.sync import key_match
@@ -203,14 +204,11 @@ def search(
         else:
             rows, names, full_scan = _run(conn, target, clause, params, timeout_s, ef_search, chunked)
             how = "exact" if full_scan else "hnsw"  # exact: the index scan ran short, a full scan answered
-    except psycopg.errors.QueryCanceled:
-        raise QueryCancelled(f"the search ran past the {timeout_s:g} s statement timeout and was cancelled") from None
     except psycopg.Error as exc:
-        diag = exc.diag
-        where_note = " (in --where)" if clause is not None else ""
-        raise SQLError(
-            f"{diag.message_primary or exc}{where_note}", sqlstate=diag.sqlstate, hint=diag.message_hint
-        ) from None
+        err = translate(exc)
+        if isinstance(err, SQLError) and clause is not None:
+            err.message += " (in --where)"
+        raise err from None
     return _frame(rows, names, chunked, how)
 
 
@@ -234,9 +232,8 @@ def _free(frame: pd.DataFrame, name: str) -> str:
     return name if name not in frame.columns else f"pgai_{name}"
 
 
-def _begin(cur: psycopg.Cursor[Any], timeout_s: float, ef_search: int) -> None:
-    cur.execute("SET TRANSACTION READ ONLY")
-    cur.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(int(max(timeout_s, 0.001) * 1000))))
+def _begin(cur: psycopg.Cursor[Any], ef_search: int) -> None:
+    """HNSW settings of the search's READ ONLY transaction (pgvector 0.8 iterative index scans)."""
     cur.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
     cur.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(min(ef_search, 1000))))
 
@@ -257,8 +254,8 @@ def _run(
     """
     k = params["k"]
     n = k * 4 if chunked else k
-    with conn.transaction(), conn.cursor() as cur:
-        _begin(cur, timeout_s, max(ef_search, n))
+    with read_only(conn, timeout_s, what="the search"), conn.cursor() as cur:
+        _begin(cur, max(ef_search, n))
         while True:
             cur.execute(_query(target, clause, exact=False), {**params, "n": n})
             rows = cur.fetchall()
@@ -286,8 +283,8 @@ def _run_hybrid(
     text: str,
     exact: Callable[[str], bool],
 ) -> tuple[list[tuple[Any, ...]], list[str]]:
-    with conn.transaction(), conn.cursor() as cur:
-        _begin(cur, timeout_s, max(ef_search, params["n"]))
+    with read_only(conn, timeout_s, what="the search"), conn.cursor() as cur:
+        _begin(cur, max(ef_search, params["n"]))
         tsquery = lexical_query(cur, target, text, exact) or None  # None: no word to look up, vectors alone
         cur.execute(_hybrid_query(target, clause), {**params, "tsquery": tsquery})
         rows = cur.fetchall()

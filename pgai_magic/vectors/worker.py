@@ -20,6 +20,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from pgai_magic.db import connect
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import EmbeddingError
 from pgai_magic.vectors.chunking import Chunk, ChunkSizes, chunk_sizes, chunk_texts
@@ -62,10 +63,7 @@ class Drainer:
     # -- connections -------------------------------------------------------------------
     def _acquire(self, halt: threading.Event) -> psycopg.Connection | None:
         if self._free.empty() and len(self._conns) < self.depth:
-            conn = psycopg.connect(self.dsn, application_name=self.application_name)
-            from pgvector.psycopg import register_vector
-
-            register_vector(conn)
+            conn = connect(self.dsn, application_name=self.application_name)
             conn.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (n int4, chunk int4, cs int4, ce int4, whole bool, "
                 "body text, e vector) ON COMMIT DELETE ROWS"
@@ -320,7 +318,7 @@ def serve(
     """Drain every embedded column's queue; with `once` return when all are empty, else wait for changes."""
     stop = stop or threading.Event()
     total = 0
-    listener = psycopg.connect(dsn, autocommit=True, application_name="pgai_magic worker")
+    listener = connect(dsn, autocommit=True, application_name="pgai_magic worker")
     drainer = Drainer(dsn)
     try:
         listener.execute(f"LISTEN {CHANNEL}")

@@ -310,7 +310,7 @@ def persist_batches(
     mode: create (error if the table exists), append (create if missing) or replace (drop, then create).
     Raises ConfigError for a bad mode/type, SQLError for what the server refuses (nothing is left half-written).
     """
-    from pgai_magic.protocol import sql_error
+    from pgai_magic.db import sql_error
 
     ident = sql.Identifier(*[p for p in target if p])
     shown = ident.as_string(conn)

@@ -9,7 +9,7 @@ import psycopg
 import pyarrow as pa
 from psycopg import pq
 
-from pgai_magic.errors import SQLError
+from pgai_magic.db.errors import sql_error
 from pgai_magic.sqltext import Statement
 
 __all__ = [
@@ -23,33 +23,9 @@ __all__ = [
     "notifications",
     "relkind",
     "result_notes",
-    "sql_error",
 ]
 
 _EXEC = pq.ExecStatus
-
-
-def sql_error(exc: psycopg.Error, stmt: Statement | None = None, *, shift: int = 0) -> SQLError:
-    """The SQLError for a psycopg error: SQLSTATE, message, hint, detail, and the position in the cell.
-
-    `shift` is how many characters the sent text had in front of `stmt.text` (a COPY wrapper).
-    """
-    diag = exc.diag
-    position = diag.statement_position
-    pos = int(position) - shift if position and position.isdigit() else None
-    if pos is not None and pos <= 0:
-        pos = None
-    if pos is not None and stmt is not None:
-        pos = stmt.original_position(pos)
-    return SQLError(
-        diag.message_primary or str(exc).split("\n", 1)[0],
-        sqlstate=diag.sqlstate,
-        position=pos,
-        statement=stmt.text if stmt is not None else None,
-        hint=diag.message_hint,
-        detail=diag.message_detail,
-        context=diag.context,
-    )
 
 
 def flush(conn: psycopg.Connection) -> None:

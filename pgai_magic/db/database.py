@@ -1,4 +1,4 @@
-"""The database seam: the session's psycopg connection and the statement runner.
+"""The statement runner: the session's psycopg connection, its own-work connection, the read-only path.
 
 Every statement of a cell runs on one psycopg 3 connection (autocommit: BEGIN/COMMIT are the user's), through
 libpq's extended protocol, so the result is what psql shows: the server's command tag and row count, its
@@ -9,7 +9,6 @@ everything else runs as is. Ctrl-C cancels on the server until the statement has
 from __future__ import annotations
 
 import atexit
-import os
 import time
 from functools import partial
 from typing import Any
@@ -19,6 +18,20 @@ import pyarrow as pa
 from psycopg import pq
 
 from pgai_magic.binding import dump, inline
+from pgai_magic.db.connection import connect, register_vector, timeout_message
+from pgai_magic.db.errors import translate
+from pgai_magic.db.protocol import (
+    abort_copy,
+    check,
+    drain,
+    drop_repeats,
+    flush,
+    last_result,
+    next_result,
+    notifications,
+    relkind,
+    result_notes,
+)
 from pgai_magic.errors import (
     ConnectionError,
     GuardError,
@@ -31,21 +44,8 @@ from pgai_magic.errors import (
 from pgai_magic.fetch import LimitReached, copy_query, decode_columns, result_to_table, stream_copy
 from pgai_magic.interrupt import interruptible
 from pgai_magic.pgtypes import Column, TypeResolver
-from pgai_magic.protocol import (
-    abort_copy,
-    check,
-    drain,
-    drop_repeats,
-    flush,
-    last_result,
-    next_result,
-    notifications,
-    relkind,
-    result_notes,
-    sql_error,
-)
 from pgai_magic.readonly import check_read_query
-from pgai_magic.redact import redact_text, remember
+from pgai_magic.redact import remember
 from pgai_magic.results import CellResult, StatementResult
 from pgai_magic.server import EmbeddedServer, redact_dsn
 from pgai_magic.sqltext import Statement
@@ -53,7 +53,6 @@ from pgai_magic.statements import PLANNABLE, Route, inner_query, route
 
 __all__ = ["CellResult", "Database", "StatementResult"]
 
-_CONNECTION_STATES = ("08000", "08003", "08006", "08001", "08004", "57P01", "57P02", "57P03")
 # statements whose parse analysis takes bound parameters (the others are utility statements)
 _BINDS_PARAMETERS = PLANNABLE | {"EXPLAIN", "DECLARE", "CALL"}
 _TS = pq.TransactionStatus
@@ -92,8 +91,6 @@ class Database:
 
     def register_vector(self) -> None:
         """Register pgvector's types on both connections (after CREATE EXTENSION vector)."""
-        from pgvector.psycopg import register_vector
-
         register_vector(self.control)
         if self._session is not None and not self._session.closed:
             register_vector(self._session)
@@ -108,26 +105,8 @@ class Database:
                 conn.execute("SELECT set_config(%s, %s, false)", (name, value))
 
     def connect(self, **kwargs: Any) -> psycopg.Connection:
-        """A new psycopg connection to the same server (pgvector registered when installed)."""
-        kwargs.setdefault("application_name", "pgai_magic")
-        if self.settings and "options" not in kwargs:
-            kwargs["options"] = _startup_options(self.dsn, self.settings)
-        try:
-            conn = psycopg.connect(self.dsn, **kwargs)
-        except psycopg.OperationalError as exc:
-            raise ConnectionError(redact_text(f"cannot connect to {self.display_dsn}: {str(exc).strip()}")) from None
-        except psycopg.ProgrammingError as exc:  # a malformed connection string
-            raise ConnectionError(
-                redact_text(f"{self.display_dsn} is not a connection string ({str(exc).strip()}): ")
-                + "give a URL such as postgresql://user@host:5432/db, or key=value pairs such as 'host=h dbname=d'"
-            ) from None
-        try:
-            from pgvector.psycopg import register_vector
-
-            register_vector(conn)
-        except (psycopg.ProgrammingError, ImportError):
-            pass  # extension not installed yet; register after CREATE EXTENSION
-        return conn
+        """A new psycopg connection to the same server, with the session's settings (see `db.connect`)."""
+        return connect(self.dsn, settings=self.settings, **kwargs)
 
     @property
     def session(self) -> psycopg.Connection:
@@ -266,22 +245,11 @@ class Database:
             conn.pgconn.exec_(b"ROLLBACK")
 
     def _translate(self, exc: BaseException, conn: psycopg.Connection, stmt: Statement) -> BaseException:
-        if isinstance(exc, (SQLError, ParameterError, QueryCancelled, ResultTooLarge, ConnectionError)):
-            return exc
-        if isinstance(exc, psycopg.Error) and getattr(exc, "sqlstate", None) == "57014":
-            return QueryCancelled("query cancelled on the server (statement timeout or pg_cancel_backend)")
-        if isinstance(exc, psycopg.Error) and not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
-            return sql_error(exc, stmt)
-        if isinstance(exc, psycopg.Error):
-            state = getattr(exc, "sqlstate", None) or ""
-            if conn.broken or conn.closed or state.startswith(_CONNECTION_STATES):
-                self._drop_session()
-                return ConnectionError(
-                    f"the connection to {self.display_dsn} was lost: {str(exc).splitlines()[0] if str(exc) else exc}; "
-                    "run the cell again to reconnect"
-                )
-            return sql_error(exc, stmt)
-        return exc
+        """The pgai error for `exc` (`db.errors.translate`); a lost connection is dropped, to reopen on next use."""
+        err = translate(exc, stmt, broken=conn.broken or conn.closed, where=self.display_dsn)
+        if isinstance(err, ConnectionError) and isinstance(exc, psycopg.Error):
+            self._drop_session()
+        return err
 
     def _execute(self, conn: psycopg.Connection, stmt: Statement) -> StatementResult:
         how = route(stmt.text)
@@ -457,21 +425,9 @@ class Database:
             if result.error is not None:
                 err = self._translate(result.error, conn, stmt)
                 if isinstance(err, QueryCancelled):
-                    raise QueryCancelled(
-                        f"the query ran past the {timeout_s:g} s statement timeout and was cancelled"
-                    ) from None
+                    raise QueryCancelled(timeout_message(timeout_s)) from None
                 raise err
             return result.value  # type: ignore[no-any-return]
         finally:
             if own:
                 conn.close()
-
-
-def _startup_options(dsn: str, settings: dict[str, str]) -> str:
-    """libpq `options`: those of the DSN (else PGOPTIONS, as libpq would use), plus `-c name=value` per setting."""
-    try:
-        current = psycopg.conninfo.conninfo_to_dict(dsn).get("options", os.environ.get("PGOPTIONS", ""))
-    except psycopg.ProgrammingError:
-        current = ""  # a malformed DSN: psycopg.connect reports it
-    extra = " ".join(f"-c {name}={value}" for name, value in settings.items())
-    return f"{current} {extra}".strip()
