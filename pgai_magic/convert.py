@@ -45,7 +45,7 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
         column = table.column(i)
         dtype = _pandas_type(f.type, column.null_count > 0)
         if dtype is not None:
-            df.isetitem(i, column.to_pandas(types_mapper={f.type: dtype}.get))
+            df.isetitem(i, column.to_pandas(types_mapper={f.type: dtype}.get))  # type: ignore[arg-type]  # pandas-stubs: isetitem takes a Series
         post = _post(f)
         parse: Callable[[str], Any] | None = None
         if post == "json":
@@ -55,9 +55,9 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
             parse = (lambda text, ld=loader: ld.load(text.encode())) if loader is not None else None
         if parse is not None:
             values = [None if v is None else parse(v) for v in column.to_pylist()]
-            df.isetitem(i, pd.Series(values, index=df.index, dtype=object))
+            df.isetitem(i, pd.Series(values, index=df.index, dtype=object))  # type: ignore[arg-type]  # as above
         elif post == "vector":
-            df.isetitem(i, df.iloc[:, i].astype(object))
+            df.isetitem(i, df.iloc[:, i].astype(object))  # type: ignore[arg-type]  # as above
     return df
 
 

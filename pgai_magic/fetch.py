@@ -176,7 +176,7 @@ def _py_buffers(kind: str, vals: list[Any]) -> tuple[Any, ...]:
 
 
 # -- buffers → Arrow ----------------------------------------------------------------------------------------------
-def _fixed(col: Column, rows: int, values: Any, validity: Any, nulls: int) -> pa.Array:
+def _fixed(col: Column, rows: int, values: Any, validity: Any, nulls: int) -> pa.Array | tuple[pa.Array, str]:
     mask = validity if nulls else None
     kind, arrow = col.kind, col.arrow
     if kind == "b":
@@ -211,7 +211,8 @@ def _datetime(arrow: pa.DataType, rows: int, values: Any, mask: Any, nulls: int)
     infinite = bool(high.any() or low.any())
     if infinite:
         moved = np.where(high, _LAST[date], np.where(low, _FIRST[date], moved)).astype(width)
-    array = pa.Array.from_buffers(arrow, rows, [mask, pa.py_buffer(moved)], null_count=nulls)
+    buffer = pa.py_buffer(moved)  # type: ignore[arg-type]  # numpy arrays export the buffer protocol
+    array = pa.Array.from_buffers(arrow, rows, [mask, buffer], null_count=nulls)
     return (array, INFINITE_NOTE) if infinite else array
 
 
@@ -263,8 +264,9 @@ def decode_vectors(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     n = len(storage)
     if n == 0:
         return pa.array([], type=pa.list_(pa.float32()))
-    offsets = np.frombuffer(storage.buffers()[1], dtype=np.int32, count=n + 1, offset=storage.offset * 4)
-    data = np.frombuffer(storage.buffers()[2], dtype=np.uint8) if storage.buffers()[2] else np.zeros(0, np.uint8)
+    buffers: list[Any] = storage.buffers()  # [validity, offsets, data]; a buffer is None when absent
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=n + 1, offset=storage.offset * 4)
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] else np.zeros(0, np.uint8)
     lengths = np.diff(offsets)
     valid = np.asarray(storage.is_valid())
     payload = lengths[valid]
@@ -277,7 +279,7 @@ def decode_vectors(column: pa.Array | pa.ChunkedArray) -> pa.Array:
         value_offsets = np.zeros(n + 1, dtype=np.int32)
         value_offsets[1:] = np.cumsum(np.where(valid, dim, 0))
         mask = pa.array(~valid) if not valid.all() else None
-        return pa.ListArray.from_arrays(pa.array(value_offsets), pa.array(values), mask=mask)
+        return pa.ListArray.from_arrays(pa.array(value_offsets), pa.array(values), mask=mask)  # type: ignore[call-overload]  # pyarrow-stubs lack the mask overload of a typed values array
     items: list[Any] = []
     for i in range(n):
         if not valid[i]:
@@ -296,7 +298,7 @@ def decode_columns(
     for col, (values, validity, offsets, nulls) in zip(columns, buffers):
         if col.kind == "v":
             storage = pa.large_binary() if col.arrow == pa.binary() else pa.large_string()
-            array = pa.Array.from_buffers(
+            array: Any = pa.Array.from_buffers(
                 storage, rows, [validity if nulls else None, offsets, values], null_count=nulls
             )
             if col.post == "vector":
@@ -322,7 +324,9 @@ def _table(columns: Sequence[Column], arrays: list[Any]) -> pa.Table:
         array, note = item if isinstance(item, tuple) else (item, None)
         field = _field(col, array)
         if note:
-            field = field.with_metadata({**(field.metadata or {}), b"pgai:note": note.encode()})
+            metadata: dict[bytes | str, bytes | str] = {k: v for k, v in (field.metadata or {}).items()}
+            metadata[b"pgai:note"] = note.encode()
+            field = field.with_metadata(metadata)
         fields.append(field)
         plain.append(array)
     return pa.Table.from_arrays(plain, schema=pa.schema(fields))
@@ -366,7 +370,7 @@ def _float_exact(finite: pa.Array) -> bool:
     if len(finite) == 0:
         return True
     floats = pc.cast(finite, pa.float64()).to_numpy(zero_copy_only=False)
-    texts = finite.to_pylist()
+    texts = [str(t) for t in finite.to_pylist()]  # no nulls: the caller passes the finite values only
     return all(Decimal(repr(float(f))) == Decimal(t) for f, t in zip(floats, texts))
 
 
@@ -478,7 +482,7 @@ def _infinite_text(col: Column, raw: list[bytes | None], load: Any) -> pa.Array:
     date = pa.types.is_date32(col.arrow)
     last: Any = dt.date.max if date else dt.datetime.max
     first: Any = dt.date.min if date else dt.datetime.min
-    if not date and col.arrow.tz is not None:
+    if isinstance(col.arrow, pa.TimestampType) and col.arrow.tz is not None:
         last, first = last.replace(tzinfo=dt.timezone.utc), first.replace(tzinfo=dt.timezone.utc)
     out = [None if v is None else last if v == b"infinity" else first if v == b"-infinity" else load(v) for v in raw]
     return pa.array(out, type=col.arrow)

@@ -20,8 +20,12 @@ def _progress(total: int | None, unit: str = "rows") -> Iterator[Callable[[int],
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, unit=f" {unit}", unit_scale=True, delay=2.0, leave=False)
+
+    def advance(n: int) -> None:
+        bar.update(n)
+
     try:
-        yield bar.update
+        yield advance
     finally:
         bar.close()
 

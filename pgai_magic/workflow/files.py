@@ -157,9 +157,10 @@ def write_result(table: pa.Table, path: Path) -> int:
 
 def _csv_safe(table: pa.Table) -> pa.Table:
     """CSV cannot hold lists, binary or decimals past 38 digits as such: their text form instead."""
-    columns = []
-    for col in table.columns:
-        t = col.type
+    columns: list[pa.Array | pa.ChunkedArray] = []
+    for column in table.columns:
+        t = column.type
+        col: pa.Array | pa.ChunkedArray = column
         if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
             col = pa.array([None if v is None else str(v) for v in col.to_pylist()], type=pa.string())
         elif pa.types.is_binary(t) or pa.types.is_large_binary(t):

@@ -183,7 +183,7 @@ def column_ddl(field: pa.Field) -> str:
         return column_ddl(pa.field(field.name, t.value_type))
     if pa.types.is_fixed_size_list(t) and pa.types.is_floating(t.value_type):
         return f"vector({t.list_size})"
-    simple = [
+    simple: list[tuple[Callable[[Any], bool], str]] = [
         (pa.types.is_boolean, "boolean"),
         (lambda x: pa.types.is_int8(x) or pa.types.is_int16(x) or pa.types.is_uint8(x), "smallint"),
         (lambda x: pa.types.is_int32(x) or pa.types.is_uint16(x), "integer"),
@@ -225,12 +225,13 @@ def _for_copy(table: pa.Table) -> tuple[pa.Table, list[str]]:
     """The table as pgpq encodes it: categoricals as values, ns → us, unsigned widened, vectors as binary."""
     notes = []
     columns, fields = [], []
-    for f, col in zip(table.schema, table.columns):
-        t = f.type
+    for f, column in zip(table.schema, table.columns):
+        t: Any = f.type  # re-typed below with the column
+        col: Any = column
         if pa.types.is_dictionary(t):
             col, t = col.cast(t.value_type), t.value_type
         if pa.types.is_timestamp(t) and t.unit == "ns":
-            nanos = pc.fill_null(col.cast(pa.int64()), 0).to_numpy()
+            nanos = np.asarray(pc.fill_null(col.cast(pa.int64()), 0))
             if np.any(nanos % 1000):
                 notes.append(f"column {f.name}: nanoseconds truncated to microseconds (PostgreSQL's precision)")
             col, t = col.cast(pa.timestamp("us", tz=t.tz), safe=False), pa.timestamp("us", tz=t.tz)
@@ -282,7 +283,8 @@ def _vector_binary(col: pa.ChunkedArray, dim: int) -> pa.ChunkedArray:
     """pgvector's binary form per row: int16 dim, int16 0, float32 big-endian × dim."""
     chunks = []
     for chunk in col.chunks:
-        values = np.asarray(chunk.flatten().to_numpy(zero_copy_only=False), dtype=">f4").reshape(-1, dim)
+        flat = pc.list_flatten(chunk).to_numpy(zero_copy_only=False)
+        values = np.asarray(flat, dtype=">f4").reshape(-1, dim)
         head = np.array([dim, 0], dtype=">i2").tobytes()
         valid = np.asarray(chunk.is_valid())
         rows, j = [], 0
