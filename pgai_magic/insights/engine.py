@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 
 from pgai_magic.errors import ConfigError, QueryCancelled
-from pgai_magic.insights import attribution, breakdowns, catalog, profile, reproduce, scoring
+from pgai_magic.insights import attribution, breakdowns, profile, reproduce, roles, scoring
 from pgai_magic.insights.model import Frames, Insight, Profile
 from pgai_magic.insights.rules import run_rules
 from pgai_magic.insights.runner import OutOfBudget, Runner
@@ -139,17 +139,17 @@ def _scan(
     sample: float | None,
 ) -> Frames:
     started, before = time.perf_counter(), runner.rows_fetched
-    rel = catalog.resolve(runner, table) if table is not None else catalog.materialize(runner, query or "")
+    rel = roles.resolve(runner, table) if table is not None else roles.materialize(runner, query or "")
     try:
-        columns, rel, analysed = catalog.read_columns(runner, rel)
+        columns, rel, analysed = roles.read_columns(runner, rel)
     except OutOfBudget:
-        columns, analysed = catalog.read_columns(runner, rel, analyze=False)[0], False
-    prof = catalog.choose_roles(
+        columns, analysed = roles.read_columns(runner, rel, analyze=False)[0], False
+    prof = roles.choose_roles(
         rel.label, columns, max(rel.reltuples, 0.0), measures=measures, time=time_column, dimensions=dims
     )
     runner.record("catalog", started, before, note="analysed" if analysed else "")
     # every scan from here on is SQL the user did not write: it runs in read-only transactions
-    runner.execute("SET default_transaction_read_only = on", at_least_s=catalog.CATALOG_S)
+    runner.execute("SET default_transaction_read_only = on", at_least_s=roles.CATALOG_S)
     _plan_cube(runner, rel, prof)
     bar.update(1)
     frames = Frames(prof)
@@ -199,7 +199,7 @@ def _scan(
     return frames
 
 
-def _plan_cube(runner: Runner, rel: catalog.Relation, prof: Profile) -> None:
+def _plan_cube(runner: Runner, rel: roles.Relation, prof: Profile) -> None:
     """The time bucket (from the time column's span in pg_stats, else its min and max), and a cube small
     enough to aggregate in one pass: the highest-cardinality dimensions move to top-group scans."""
     if prof.time:
@@ -232,14 +232,14 @@ def duplicate_columns(prof: Profile) -> tuple[list[str], list[str]]:
     """Columns compared for duplicate rows, and the surrogate keys left out (a row repeated under a new id
     is still a duplicate); with fewer than three columns left, every column counts."""
     comparable = [c for c in prof.columns if c.kind != "other"]
-    keys = [c.name for c in comparable if c.name in prof.id_like and catalog.ID_NAME.search(c.name)]
+    keys = [c.name for c in comparable if c.name in prof.id_like and roles.ID_NAME.search(c.name)]
     rest = [c.name for c in comparable if c.name not in keys]
     if len(rest) < 3:
         return [c.name for c in comparable], []
     return rest, keys
 
 
-def _run_stage(runner: Runner, rel: catalog.Relation, frames: Frames, stage: str, fraction: float) -> None:
+def _run_stage(runner: Runner, rel: roles.Relation, frames: Frames, stage: str, fraction: float) -> None:
     prof = frames.profile
     if stage == "profile":
         frames.wide, frames.sets = profile.profile_scan(runner, rel, prof, fraction)

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 from psycopg import sql
 
+from pgai_magic.catalog import Relation
 from pgai_magic.errors import InsightError
-from pgai_magic.insights.catalog import Relation
 from pgai_magic.insights.identities import identity_aggs, read_identities
 from pgai_magic.insights.model import COUNT, ROWS, TIME, Profile
 from pgai_magic.insights.runner import Runner

@@ -68,11 +68,18 @@ class Runner:
 
         `at_least_s` lets a cheap, necessary statement (a catalog read) run even when the budget is spent.
         """
-        frame = self._run(query, params, at_least_s, fetch=True)
-        assert frame is not None
-        return frame
+        rows, names = self._run(query, params, at_least_s, fetch=True)
+        return pd.DataFrame(rows, columns=names)
 
-    def _run(self, query: Any, params: Any, at_least_s: float, *, fetch: bool) -> pd.DataFrame | None:
+    def rows(
+        self, query: sql.Composable | str, params: Any = None, *, at_least_s: float = 0.0
+    ) -> list[tuple[Any, ...]]:
+        """As `fetch`, the rows as tuples (a catalog `Read`: pgai_magic.catalog reads through it)."""
+        return self._run(query, params, at_least_s, fetch=True)[0]
+
+    def _run(
+        self, query: Any, params: Any, at_least_s: float, *, fetch: bool
+    ) -> tuple[list[tuple[Any, ...]], list[str]]:
         allowed = max(self.remaining(), at_least_s)
         if allowed <= 0.01:
             raise OutOfBudget("no time left in the budget")
@@ -82,7 +89,7 @@ class Runner:
         try:
             cur = self.conn.execute(query, params)
             if not fetch:
-                return None
+                return [], []
             rows = cur.fetchall()
         except psycopg.errors.QueryCanceled:
             raise OutOfBudget(f"stopped after {allowed:.2f} s") from None
@@ -91,7 +98,7 @@ class Runner:
             raise InsightError(f"the insight scan failed: {message}") from None
         self.rows_fetched += len(rows)
         names = [d.name for d in cur.description] if cur.description else []
-        return pd.DataFrame(rows, columns=names)
+        return rows, names
 
     def record(
         self, stage: str, started: float, rows_before: int, fraction: float = 1.0, *, done: bool = True, note: str = ""
