@@ -164,9 +164,10 @@ ORDER BY n.nspname"""
 # and foreign keys, and the rows written since the statistics were reset; DDL from any connection changes it
 _FINGERPRINT = """
 SELECT md5(coalesce((
-         SELECT string_agg(c.oid::text || ':' || c.relname || ':' || c.relkind::text || ':' || coalesce(a.attnum::text, '')
-                           || coalesce(a.attname::text, '') || coalesce(a.atttypid::text, '')
-                           || coalesce(d.description, ''), ',' ORDER BY c.oid, a.attnum)
+         SELECT string_agg(c.oid::text || ':' || c.relname || ':' || c.relkind::text || ':'
+                           || coalesce(a.attnum::text, '') || coalesce(a.attname::text, '')
+                           || coalesce(a.atttypid::text, '') || coalesce(d.description, ''),
+                           ',' ORDER BY c.oid, a.attnum)
          FROM pg_class c
          JOIN pg_namespace n ON n.oid = c.relnamespace
          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
