@@ -1,6 +1,11 @@
-"""Schema introspection: tables, columns, types, keys, foreign keys, comments, statistics and sample values.
+"""THE catalog: the only reader of PostgreSQL's system catalogs in pgai_magic.
 
-Foreign keys nobody declared are inferred from names and checked against the data (catalog_keys).
+Schema introspection (tables, columns, types, keys, foreign keys, comments, statistics and sample values) as
+one `Catalog`, cached per server, database, role and schema list by `CatalogCache` and reloaded when a cheap
+fingerprint of the catalog state changes (DDL from any connection, or rows written). Foreign keys nobody
+declared are inferred from names and checked against the data (catalog_keys). One relation as PostgreSQL
+resolves it, its columns and pg_stats, and the names "did you mean" advice draws on, come from
+catalog_relation (re-exported here). The parts (Table, Column, ForeignKey) are in catalog_model.
 """
 
 from __future__ import annotations
@@ -14,16 +19,45 @@ from psycopg import sql
 
 from pgai_magic.catalog_keys import infer_foreign_keys
 from pgai_magic.catalog_model import Column, ForeignKey, Table, words
+from pgai_magic.catalog_relation import (
+    Attribute,
+    ColumnStatistics,
+    Read,
+    Relation,
+    column_names,
+    find_relation,
+    parse_relation_name,
+    quoted_name,
+    read_attributes,
+    read_statistics,
+    reader,
+    relation_names,
+    table_names,
+)
 
 __all__ = [
+    "Attribute",
     "Catalog",
     "CatalogCache",
     "Column",
+    "ColumnStatistics",
     "ForeignKey",
+    "Read",
+    "Relation",
     "Table",
+    "column_names",
     "default_schemas",
+    "find_relation",
+    "fingerprint",
     "infer_foreign_keys",
     "load_catalog",
+    "parse_relation_name",
+    "quoted_name",
+    "read_attributes",
+    "read_statistics",
+    "reader",
+    "relation_names",
+    "table_names",
     "words",
 ]
 
@@ -126,17 +160,40 @@ WHERE n.nspname NOT LIKE 'pg\\_%%' AND n.nspname NOT IN ('information_schema', '
 ORDER BY n.nspname"""
 
 
+# the catalog state a Catalog was read from: relations (name, kind), columns (name, type), comments, primary
+# and foreign keys, and the rows written since the statistics were reset; DDL from any connection changes it
 _FINGERPRINT = """
-SELECT md5(coalesce(string_agg(c.oid::text || ':' || a.attnum || a.attname || a.atttypid::text
-                               || coalesce(d.description, ''), ',' ORDER BY c.oid, a.attnum), ''))
+SELECT md5(coalesce((
+         SELECT string_agg(c.oid::text || ':' || c.relname || ':' || c.relkind::text || ':'
+                           || coalesce(a.attnum::text, '') || coalesce(a.attname::text, '')
+                           || coalesce(a.atttypid::text, '') || coalesce(d.description, ''),
+                           ',' ORDER BY c.oid, a.attnum)
+         FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass
+                                   AND d.objsubid IN (0, a.attnum)
+         WHERE n.nspname = ANY(%(s)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')), '')
+       || coalesce((
+         SELECT string_agg(con.oid::text || con.contype::text || con.conkey::text || con.confrelid::text, ','
+                           ORDER BY con.oid)
+         FROM pg_constraint con
+         JOIN pg_class c ON c.oid = con.conrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = ANY(%(s)s) AND con.contype IN ('p', 'f')), ''))
        || ':' || (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)
                   FROM pg_stat_user_tables WHERE schemaname = ANY(%(s)s))
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid IN (0, a.attnum)
-WHERE n.nspname = ANY(%(s)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 """
+
+
+def fingerprint(conn: psycopg.Connection, schemas: Sequence[str]) -> str:
+    """A short text that changes whenever the catalog of `schemas` does: a table, view or column created,
+    dropped, renamed or retyped, a comment, a primary or foreign key (from any connection, once committed),
+    or rows written (pg_stat_user_tables, as the statistics collector reports them)."""
+    row = conn.execute(_FINGERPRINT, {"s": list(schemas)}).fetchone()
+    assert row is not None  # an aggregate without GROUP BY returns one row
+    return str(row[0])
+
 
 _TABLES = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, obj_description(c.oid, 'pg_class'), c.reltuples::bigint
@@ -182,7 +239,7 @@ def load_catalog(conn: psycopg.Connection, schemas: Sequence[str] | None = None,
     """Introspect `schemas` (default: the search path): one catalog of tables, keys and values."""
     search_path = default_schemas(conn)
     chosen = tuple(schemas) if schemas else search_path
-    fingerprint = str(conn.execute(_FINGERPRINT, {"s": list(chosen)}).fetchone()[0])  # type: ignore[index]
+    state = fingerprint(conn, chosen)
     tables: dict[str, Table] = {}
     by_oid: dict[int, Table] = {}
     for oid, nsp, rel, kind, comment, reltuples in conn.execute(_TABLES, (list(chosen),)):
@@ -213,7 +270,7 @@ def load_catalog(conn: psycopg.Connection, schemas: Sequence[str] | None = None,
         _fill_values(conn, t, max_values)
     infer_foreign_keys(conn, tables)
     qualify = chosen != search_path[: len(chosen)] or len(chosen) == 0
-    return Catalog(chosen, tables, qualify=qualify, fingerprint=fingerprint)
+    return Catalog(chosen, tables, qualify=qualify, fingerprint=state)
 
 
 def _fill_values(conn: psycopg.Connection, t: Table, max_values: int) -> None:
@@ -255,20 +312,24 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-# -- join paths nobody declared --------------------------------------------------------------
 class CatalogCache:
-    """Catalogs by schema list, reloaded when the tables' columns, comments or row counts change."""
+    """Catalogs per connection target (server, database, role) and schema list; each `get` checks the cached
+    catalog against the catalog's fingerprint (one small query) and reloads it when DDL from any connection, or
+    written rows, changed it."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, ...], Catalog] = {}
+        self._cache: dict[tuple[object, ...], Catalog] = {}
 
     def get(self, conn: psycopg.Connection, schemas: Sequence[str] | None = None, *, refresh: bool = False) -> Catalog:
-        key = tuple(schemas) if schemas else default_schemas(conn)
+        """The catalog of `schemas` (default: the search path's, see default_schemas) on `conn`'s database,
+        from the cache while its fingerprint holds; `refresh` reloads it anyway. Raises psycopg.Error when the
+        catalog cannot be read."""
+        chosen = tuple(schemas) if schemas else default_schemas(conn)
+        info = conn.info
+        key = (info.host, info.port, info.dbname, info.user, chosen)
         cached = self._cache.get(key)
-        if cached is not None and not refresh:
-            now = str(conn.execute(_FINGERPRINT, {"s": list(key)}).fetchone()[0])  # type: ignore[index]
-            if now == cached.fingerprint:
-                return cached
-        catalog = load_catalog(conn, key)
+        if cached is not None and not refresh and fingerprint(conn, chosen) == cached.fingerprint:
+            return cached
+        catalog = load_catalog(conn, chosen)
         self._cache[key] = catalog
         return catalog

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -403,15 +402,15 @@ class Session(ModelsFacade):
         Returns a DataFrame ranked by score (kind, subject, score, summary, impact, p_value, q_value, …);
         `measure`, `time` and `dimensions` default to columns chosen from types, pg_stats and names, and
         the scans stay within `budget` seconds (sampling the table when they must; `sample` fixes the
-        sampled fraction instead).
+        sampled fraction instead). The arguments are those of pgai_magic.insights.InsightsRequest (ConfigError
+        when they do not fit together).
         """
-        from pgai_magic.insights import find_insights
+        from pgai_magic.insights import InsightsRequest, find_insights
 
-        if not math.isfinite(budget) or not 0 < budget <= 86_400:
-            raise ConfigError(f"--budget must be a number of seconds in (0, 86400], not {budget}")
+        request = InsightsRequest(table=table, query=query, measure=measure, time=time, dimensions=dimensions,
+                                  top=top, budget=budget, sample=sample, progress=progress)  # fmt: skip
         self.db.ensure_alive()
-        return find_insights(self.db, table=table, query=query, measure=measure, time=time, dimensions=dimensions,
-                             top=top, budget=budget, sample=sample, progress=progress)  # fmt: skip
+        return find_insights(self.db, request)
 
 
 def connect(dsn: str | None = None, *, data_dir: str | Path | None = None, quiet: bool = False) -> Session:

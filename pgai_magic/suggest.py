@@ -1,25 +1,57 @@
-"""'Did you mean …' for unknown tables and columns, from the server's catalog."""
+"""'Did you mean …': the one close-name suggestion of the package (tables, columns, models), and the SQL error hint.
+
+`did_you_mean` is the only fuzzy "did you mean" in pgai_magic: the SQL error hint below, the insight engine's
+table and column checks (insights.roles) and the model registry (inference.registry) all phrase their advice
+with it. Closeness is difflib's ratio (Ratcliff/Obershelp), compared case-insensitively.
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Iterable
 
 import psycopg
 
+from pgai_magic.catalog import column_names, relation_names
 from pgai_magic.errors import SQLError
 from pgai_magic.sqltext import quote_ident
 
-__all__ = ["add_suggestion"]
+__all__ = ["CUTOFF", "add_suggestion", "closest", "did_you_mean"]
+
+CUTOFF = 0.6  # difflib's default: the least similarity ratio (0..1) of a name worth suggesting
 
 # the server's own message shapes: relation "x" does not exist / column "y" does not exist
 _QUOTED = re.compile(r'"([^"]+)"')
 
 
-def _closest(word: str, candidates: list[str]) -> list[str]:
+def closest(word: str, candidates: Iterable[str], *, n: int = 1, cutoff: float = CUTOFF) -> list[str]:
+    """Up to `n` of `candidates` closest to `word` (similarity ratio ≥ `cutoff`), best first, as spelled in
+    `candidates`; compared case-insensitively (of names differing only in case, the last one is kept)."""
     lowered = {c.lower(): c for c in candidates}
-    hits = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.6)
+    hits = difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=cutoff)
     return [lowered[h] for h in hits]
+
+
+def did_you_mean(
+    word: str,
+    *pools: Iterable[str],
+    kind: str | None = None,
+    n: int = 1,
+    show: Callable[[str], str] = repr,
+) -> str | None:
+    """'did you mean KIND 'a' or 'b'?' for the names closest to `word`, or None when none is close.
+
+    `pools` are tried in order and the first holding a close name gives the advice (e.g. qualified names,
+    then bare ones); `show` prints each name (repr by default: 'revenue'); `kind` ("table", "column") is
+    named before them when given. Callers put the advice after their own message: "…; did you mean 'x'?".
+    """
+    for pool in pools:
+        hits = closest(word, pool, n=n)
+        if hits:
+            what = f"{kind} " if kind else ""
+            return f"did you mean {what}" + " or ".join(show(h) for h in hits) + "?"
+    return None
 
 
 def _as_typed(dotted: str) -> str:
@@ -28,7 +60,11 @@ def _as_typed(dotted: str) -> str:
 
 
 def add_suggestion(err: SQLError, conn: psycopg.Connection) -> SQLError:
-    """Fill err.hint with close names when the server reports an unknown table (42P01) or column (42703)."""
+    """Fill err.hint with close names when the server reports an unknown table (42P01) or column (42703).
+
+    The names come from the catalog (pgai_magic.catalog.relation_names / column_names); a catalog read that
+    fails leaves the error as it was.
+    """
     if err.sqlstate not in ("42P01", "42703"):
         return err
     if err.hint and err.hint.startswith("Perhaps you meant to reference the column"):
@@ -42,32 +78,21 @@ def add_suggestion(err: SQLError, conn: psycopg.Connection) -> SQLError:
         return err
     name = match.group(1).split(".")[-1]
     try:
-        if err.sqlstate == "42P01":
-            rows = conn.execute(
-                """SELECT CASE WHEN n.nspname = ANY (current_schemas(false)) THEN c.relname
-                               ELSE n.nspname || '.' || c.relname END
-                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                   WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f')
-                     AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-                     AND n.nspname NOT LIKE 'pg_toast%%'"""
-            ).fetchall()
-            kind = "table"
-        else:
-            rows = conn.execute(
-                """SELECT DISTINCT a.attname FROM pg_attribute a
-                   JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                   WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
-                     AND n.nspname = ANY (current_schemas(false))"""
-            ).fetchall()
-            kind = "column"
+        names = relation_names(conn) if err.sqlstate == "42P01" else column_names(conn)
     except psycopg.Error:
         return err
-    names = [r[0] for r in rows]
-    hits = _closest(name, names) or _closest(name, [n.split(".")[-1] for n in names])
-    if hits:
+    if err.sqlstate == "42P01":
         # as typed in SQL: each part quoted only where PostgreSQL needs it, so the advice works when pasted
-        shown = [
-            ".".join(quote_ident(part) for part in h.split(".")) if kind == "table" else quote_ident(h) for h in hits
-        ]
-        err.hint = f"did you mean {kind} " + " or ".join(shown) + "?"
+        advice = did_you_mean(
+            name,
+            names,
+            [n.split(".")[-1] for n in names],
+            kind="table",
+            n=3,
+            show=lambda h: ".".join(quote_ident(part) for part in h.split(".")),
+        )
+    else:
+        advice = did_you_mean(name, names, kind="column", n=3, show=quote_ident)
+    if advice:
+        err.hint = advice
     return err

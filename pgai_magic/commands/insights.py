@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 
 from pgai_magic.commands import ArgParser, Context, command, split_args
 from pgai_magic.errors import ConfigError
+from pgai_magic.insights.request import InsightsRequest
 
 __all__ = ["insights_parser"]
 
@@ -47,7 +49,7 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
     target = Path(args.html).expanduser() if args.html else None
     if target is not None and not target.parent.is_dir():  # checked before the scans, not after
         raise ConfigError(f"--html {args.html!r}: the folder {str(target.parent)!r} does not exist")
-    frame: pd.DataFrame = ctx.session.insights(
+    request = InsightsRequest(
         table=None if query else args.table,
         query=query,
         measure=args.measure,
@@ -57,6 +59,7 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
         budget=args.budget,
         progress=True,
     )
+    frame: pd.DataFrame = ctx.session.insights(**asdict(request))
     from pgai_magic.display import CardFrame
     from pgai_magic.insights.render import cards_html
 

@@ -145,10 +145,10 @@ def get(conn: psycopg.Connection, name: str, version: int | None = None) -> Mode
                     f"%pgai model rollback {name} --version V"
                 )
             raise ModelError(f"model {name!r} has no version {version}: versions are {have}")
-        from difflib import get_close_matches
+        from pgai_magic.suggest import did_you_mean
 
-        close = get_close_matches(name, known, n=1)
-        hint = f" — did you mean {close[0]!r}?" if close else (f"; deployed models: {known}" if known else "")
+        advice = did_you_mean(name, known)
+        hint = f" — {advice}" if advice else (f"; deployed models: {known}" if known else "")
         raise ModelError(f"no model named {name!r}{hint}")
     return _row_to_version(row)
 

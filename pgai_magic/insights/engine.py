@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,12 +12,13 @@ import psycopg
 from psycopg import sql
 
 from pgai_magic.errors import ConfigError, QueryCancelled
-from pgai_magic.insights import attribution, breakdowns, catalog, profile, reproduce, scoring
+from pgai_magic.insights import attribution, breakdowns, profile, reproduce, roles, scoring
 from pgai_magic.insights.model import Frames, Insight, Profile
+from pgai_magic.insights.request import InsightsRequest
 from pgai_magic.insights.rules import run_rules
 from pgai_magic.insights.runner import OutOfBudget, Runner
 
-__all__ = ["COLUMNS", "analyse", "find_insights"]
+__all__ = ["COLUMNS", "InsightsRequest", "analyse", "find_insights"]
 
 COLUMNS = [
     "kind",
@@ -63,44 +63,23 @@ class _Plan:
             self.unit = seconds / (fraction * self.rows * weight)
 
 
-def _split(value: str | Sequence[str] | None) -> list[str] | None:
-    if value is None:
-        return None
-    items = value.split(",") if isinstance(value, str) else list(value)
-    cleaned = [v.strip() for v in items if v and v.strip()]
-    return cleaned or None
-
-
 def analyse(
-    conn: psycopg.Connection,
-    *,
-    table: str | None = None,
-    query: str | None = None,
-    measure: str | Sequence[str] | None = None,
-    time_column: str | None = None,
-    dimensions: str | Sequence[str] | None = None,
-    top: int = 15,
-    budget: float = 20.0,
-    sample: float | None = None,
-    progress: bool = False,
+    conn: psycopg.Connection, request: InsightsRequest | None = None, /, **options: Any
 ) -> tuple[list[Insight], Runner, Frames]:
-    """Find, score and rank insights on `conn` within `budget` seconds; the chosen insights and the run's log."""
-    if (table is None) == (query is None):
-        raise ConfigError("give a table or a query (--query), not both and not neither")
-    if top < 1:
-        raise ConfigError(f"--top must be at least 1, not {top}")
-    if not budget > 0:
-        raise ConfigError(f"--budget must be a positive number of seconds, not {budget}")
-    if sample is not None and not 0 < sample <= 1:
-        raise ConfigError(f"sample must be a fraction in (0, 1], not {sample}")
+    """Find, score and rank insights on `conn` within the request's budget; the chosen insights and the run's log.
+
+    `request` is an InsightsRequest, or its fields are given as keywords (`analyse(conn, table="orders")`).
+    """
+    request = _request(request, options)
     # the rules and the ranking run after the last scan: about 3 s for a 1M-row table on a busy 2-core machine
-    runner = Runner(conn, float(budget), reserve_s=min(3.0, 0.15 * float(budget)))
+    runner = Runner(conn, float(request.budget), reserve_s=min(3.0, 0.15 * float(request.budget)))
     conn.execute("SET work_mem = '64MB'")  # hash the cube and the duplicate count in memory
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=2, desc="insights", disable=not progress, leave=False)
+    bar = tqdm(total=2, desc="insights", disable=not request.progress, leave=False)
+    top = request.top
     try:
-        frames = _scan(runner, bar, table, query, _split(measure), time_column, _split(dimensions), sample)
+        frames = _scan(runner, bar, request)
         bar.set_postfix_str("ranking")
         candidates, tests = run_rules(frames)
         candidates = attribution.attribute(candidates, frames)
@@ -110,7 +89,7 @@ def analyse(
         if top > 1:
             chosen.insert(0, reproduce.overview(frames))
         rel = frames.cache["relation"]
-        src = reproduce.source_sql((rel.schema, rel.name) if table is not None else None, query)
+        src = reproduce.source_sql((rel.schema, rel.name) if request.table is not None else None, request.query)
         for c in chosen:
             c.sql = reproduce.sql_for(c, frames, src, conn)
         frames.cache["candidates"] = len(candidates)
@@ -121,64 +100,58 @@ def analyse(
             conn.execute("RESET default_transaction_read_only")
             conn.execute("RESET statement_timeout")
             conn.execute("RESET work_mem")
-            if query is not None:
+            if request.query is not None:
                 conn.execute("DROP TABLE IF EXISTS pg_temp.pgai_insights_query")
         except psycopg.Error:
             pass
     return chosen, runner, frames
 
 
-def _scan(
-    runner: Runner,
-    bar: Any,
-    table: str | None,
-    query: str | None,
-    measures: list[str] | None,
-    time_column: str | None,
-    dims: list[str] | None,
-    sample: float | None,
-) -> Frames:
+def _request(request: InsightsRequest | None, options: dict[str, Any]) -> InsightsRequest:
+    """The request given, or one made from keyword options (not both)."""
+    if request is None:
+        return InsightsRequest(**options)
+    if options:
+        raise ConfigError(f"give an InsightsRequest or keyword options, not both (got {sorted(options)})")
+    return request
+
+
+def _scan(runner: Runner, bar: Any, request: InsightsRequest) -> Frames:
     started, before = time.perf_counter(), runner.rows_fetched
-    rel = catalog.resolve(runner, table) if table is not None else catalog.materialize(runner, query or "")
+    if request.table is not None:
+        rel = roles.resolve(runner, request.table)
+    else:
+        rel = roles.materialize(runner, request.query or "")
     try:
-        columns, rel, analysed = catalog.read_columns(runner, rel)
+        columns, rel, analysed = roles.read_columns(runner, rel)
     except OutOfBudget:
-        columns, analysed = catalog.read_columns(runner, rel, analyze=False)[0], False
-    prof = catalog.choose_roles(
-        rel.label, columns, max(rel.reltuples, 0.0), measures=measures, time=time_column, dimensions=dims
+        columns, analysed = roles.read_columns(runner, rel, analyze=False)[0], False
+    prof = roles.choose_roles(
+        rel.label,
+        columns,
+        max(rel.reltuples, 0.0),
+        measures=request.measures,
+        time=request.time,
+        dimensions=request.dims,
     )
     runner.record("catalog", started, before, note="analysed" if analysed else "")
     # every scan from here on is SQL the user did not write: it runs in read-only transactions
-    runner.execute("SET default_transaction_read_only = on", at_least_s=catalog.CATALOG_S)
+    runner.execute("SET default_transaction_read_only = on", at_least_s=roles.CATALOG_S)
     _plan_cube(runner, rel, prof)
     bar.update(1)
     frames = Frames(prof)
     frames.cache["relation"] = rel
     plan = _Plan(max(rel.reltuples, 0.0))
-    stages: list[tuple[str, float]] = [("profile", WEIGHTS["profile"])]
-    if prof.time or (prof.primary and prof.numeric_others):
-        stages.append(("breakdowns", WEIGHTS["breakdowns"]))
-    stages += [(f"top:{d}", WEIGHTS["top"]) for d in prof.wide_dims]
-    if duplicate_columns(prof)[0]:
-        stages.append(("duplicates", WEIGHTS["duplicates"]))
+    stages = _stages(prof)
     bar.total = 1 + len(stages)
     bar.refresh()
     # the cost per row grows with the aggregates and the groups, and the server may be shared: above
     # PROBE_MIN_ROWS a timing probe always runs first
-    if sample is None and rel.can_sample and plan.rows > PROBE_MIN_ROWS:
-        # profile a small sample first: a provisional result, and its cost per row sizes every later stage
-        started, before = time.perf_counter(), runner.rows_fetched
-        fraction = min(1.0, PROBE_ROWS / plan.rows)
-        try:
-            frames.wide, frames.sets = profile.profile_scan(runner, rel, prof, fraction)
-            frames.sampled["profile"] = fraction
-            entry = runner.record("probe", started, before, fraction)
-            plan.learn(entry.seconds, fraction, WEIGHTS["profile"])
-        except OutOfBudget as exc:
-            runner.record("probe", started, before, fraction, done=False, note=str(exc))
+    if request.sample is None and rel.can_sample and plan.rows > PROBE_MIN_ROWS:
+        _probe(runner, rel, frames, plan)
     for i, (stage, weight) in enumerate(stages):
         share = runner.remaining() * weight / sum(w for _, w in stages[i:])
-        fraction = sample if sample is not None else plan.fraction(weight, share)
+        fraction = request.sample if request.sample is not None else plan.fraction(weight, share)
         if stage == "duplicates" and plan.rows > 0:
             fraction = min(fraction, DUPLICATE_ROWS / plan.rows)
         fraction = min(fraction, 1.0) if rel.can_sample else 1.0
@@ -199,7 +172,31 @@ def _scan(
     return frames
 
 
-def _plan_cube(runner: Runner, rel: catalog.Relation, prof: Profile) -> None:
+def _stages(prof: Profile) -> list[tuple[str, float]]:
+    """The scans after the catalog, each with its relative cost per row."""
+    stages: list[tuple[str, float]] = [("profile", WEIGHTS["profile"])]
+    if prof.time or (prof.primary and prof.numeric_others):
+        stages.append(("breakdowns", WEIGHTS["breakdowns"]))
+    stages += [(f"top:{d}", WEIGHTS["top"]) for d in prof.wide_dims]
+    if duplicate_columns(prof)[0]:
+        stages.append(("duplicates", WEIGHTS["duplicates"]))
+    return stages
+
+
+def _probe(runner: Runner, rel: roles.Relation, frames: Frames, plan: _Plan) -> None:
+    """Profile a small sample first: a provisional result, and its cost per row sizes every later stage."""
+    started, before = time.perf_counter(), runner.rows_fetched
+    fraction = min(1.0, PROBE_ROWS / plan.rows)
+    try:
+        frames.wide, frames.sets = profile.profile_scan(runner, rel, frames.profile, fraction)
+        frames.sampled["profile"] = fraction
+        entry = runner.record("probe", started, before, fraction)
+        plan.learn(entry.seconds, fraction, WEIGHTS["profile"])
+    except OutOfBudget as exc:
+        runner.record("probe", started, before, fraction, done=False, note=str(exc))
+
+
+def _plan_cube(runner: Runner, rel: roles.Relation, prof: Profile) -> None:
     """The time bucket (from the time column's span in pg_stats, else its min and max), and a cube small
     enough to aggregate in one pass: the highest-cardinality dimensions move to top-group scans."""
     if prof.time:
@@ -232,14 +229,14 @@ def duplicate_columns(prof: Profile) -> tuple[list[str], list[str]]:
     """Columns compared for duplicate rows, and the surrogate keys left out (a row repeated under a new id
     is still a duplicate); with fewer than three columns left, every column counts."""
     comparable = [c for c in prof.columns if c.kind != "other"]
-    keys = [c.name for c in comparable if c.name in prof.id_like and catalog.ID_NAME.search(c.name)]
+    keys = [c.name for c in comparable if c.name in prof.id_like and roles.ID_NAME.search(c.name)]
     rest = [c.name for c in comparable if c.name not in keys]
     if len(rest) < 3:
         return [c.name for c in comparable], []
     return rest, keys
 
 
-def _run_stage(runner: Runner, rel: catalog.Relation, frames: Frames, stage: str, fraction: float) -> None:
+def _run_stage(runner: Runner, rel: roles.Relation, frames: Frames, stage: str, fraction: float) -> None:
     prof = frames.profile
     if stage == "profile":
         frames.wide, frames.sets = profile.profile_scan(runner, rel, prof, fraction)
@@ -308,21 +305,11 @@ def to_frame(chosen: list[Insight], runner: Runner, frames: Frames) -> pd.DataFr
     return frame
 
 
-def find_insights(
-    target: Any,
-    table: str | None = None,
-    query: str | None = None,
-    measure: str | Sequence[str] | None = None,
-    time: str | None = None,
-    dimensions: str | Sequence[str] | None = None,
-    top: int = 15,
-    budget: float = 20.0,
-    *,
-    sample: float | None = None,
-    progress: bool = False,
-) -> pd.DataFrame:
+def find_insights(target: Any, request: InsightsRequest | None = None, /, **options: Any) -> pd.DataFrame:
     """Ranked insights on a table or query as a DataFrame (kind, subject, score, summary, …, sql).
 
+    `request` is an InsightsRequest (table or query, measure, time, dimensions, top, budget, sample, progress),
+    or its fields are given as keywords: `find_insights(conn, table="orders", top=10)`.
     The first row is the overview (kind "overview": rows, period, measure totals, main dimensions) and counts
     as one of the `top` rows; the others are ranked by score. Each row's `sql` is a read query that recomputes
     its figures on the whole data; figures estimated from a sample say "about" and give the sample's size.
@@ -330,23 +317,13 @@ def find_insights(
     Raises ConfigError on bad options, InsightError when the table or query cannot be read, QueryCancelled on
     Ctrl-C. Source: in-database aggregate scans (pgai_magic.insights.profile, .breakdowns) and the rules.
     """
+    request = _request(request, options)
     own = not isinstance(target, psycopg.Connection)
     conn: psycopg.Connection = target.connect(autocommit=True) if own else target
     if not conn.autocommit:
         raise ConfigError("the insight engine needs a connection in autocommit mode")
     try:
-        chosen, runner, frames = analyse(
-            conn,
-            table=table,
-            query=query,
-            measure=measure,
-            time_column=time,
-            dimensions=dimensions,
-            top=top,
-            budget=budget,
-            sample=sample,
-            progress=progress,
-        )
+        chosen, runner, frames = analyse(conn, request)
     except KeyboardInterrupt:  # psycopg has already cancelled the running statement on the server
         raise QueryCancelled("insights cancelled (interrupted); the server query was cancelled") from None
     finally:

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 from psycopg import sql
 
+from pgai_magic.catalog import Relation
 from pgai_magic.errors import InsightError
-from pgai_magic.insights.catalog import Relation
 from pgai_magic.insights.identities import identity_aggs, read_identities
 from pgai_magic.insights.model import COUNT, ROWS, TIME, Profile
 from pgai_magic.insights.runner import Runner
@@ -66,6 +66,9 @@ def cube_sets(dims: list[str], with_time: bool) -> list[tuple[str, ...]]:
     return sets
 
 
+Agg = tuple[sql.Composable, str, str]  # (aggregate expression, statistic name, how it rolls up: sum | min | max)
+
+
 def profile_scan(
     runner: Runner, rel: Relation, profile: Profile, fraction: float = 1.0
 ) -> tuple[dict[str, Any], dict[tuple[str, ...], pd.DataFrame]]:
@@ -81,6 +84,25 @@ def profile_scan(
     with_time = bool(profile.time and profile.bucket)
     keys = [*dims, TIME] if with_time else dims
     gcols = [sql.Identifier(f"g{i}") for i in range(len(keys))]
+    inner, others, v = _projection(profile, dims, gcols, with_time)
+    fences = _fences(profile)
+    pairs = list(itertools.combinations([m.name for m in profile.measures], 2))
+    aggs = _aggregates(profile, others, v, fences, pairs)
+    # OFFSET 0 keeps the inner select apart: each value is cast and centred once per row, not per aggregate
+    src = sql.SQL("(SELECT {} FROM {} OFFSET 0) s").format(sql.SQL(", ").join(inner), source(rel, fraction))
+    query, sets = _cube_query(aggs, keys, gcols, dims, with_time, src)
+    frame = runner.fetch(query)
+    frame.columns = ["gid:", *keys, *(name for _, name, _ in aggs)]
+    out, total = _grouping_sets(profile, frame, keys, sets, others)
+    wide = _wide(profile, total, others, pairs, fences, fraction)
+    return wide, out
+
+
+def _projection(
+    profile: Profile, dims: list[str], gcols: list[sql.Identifier], with_time: bool
+) -> tuple[list[sql.Composable], list[str], dict[str, sql.Identifier]]:
+    """The inner select: grouping keys g0.. (dimensions as text, the time bucket), the other columns k0.. and
+    the measures v0.. cast to float8 and centred; with the other columns' names and each measure's alias."""
     inner: list[sql.Composable] = [
         sql.SQL("{}::text AS {}").format(sql.Identifier(d), g) for d, g in zip(dims, gcols, strict=False)
     ]
@@ -98,54 +120,26 @@ def profile_scan(
     for i, m in enumerate(profile.measures):
         v[m.name] = sql.Identifier(f"v{i}")
         inner.append(sql.SQL("{}::float8 - {} AS {}").format(sql.Identifier(m.name), sql.Literal(m.center), v[m.name]))
+    return inner, others, v
 
+
+def _aggregates(
+    profile: Profile,
+    others: list[str],
+    v: dict[str, sql.Identifier],
+    fences: dict[str, tuple[float, float]],
+    pairs: list[tuple[str, str]],
+) -> list[Agg]:
+    """Every aggregate of the pass: counts, the measures' moments and outliers, pair sums, identities, time span."""
     # NOT NULL columns need no non-NULL count (it is n): every aggregate dropped is work saved on every row
-    aggs: list[tuple[sql.Composable, str, str]] = [(sql.SQL("count(*)::float8"), COUNT, "sum")]
+    aggs: list[Agg] = [(sql.SQL("count(*)::float8"), COUNT, "sum")]
     for i, name in enumerate(others):
         if not profile.column(name).not_null:
             aggs.append((sql.SQL("count({})::float8").format(sql.Identifier(f"k{i}")), f"nonnull:{name}", "sum"))
-    fences = _fences(profile)
     for m in profile.measures:
-        d = v[m.name]
-        if not profile.column(m.name).not_null:
-            aggs.append((sql.SQL("count({})::float8").format(d), f"nn:{m.name}", "sum"))
-        aggs += [
-            (sql.SQL("sum({})").format(d), f"s1:{m.name}", "sum"),
-            (sql.SQL("sum({d} * {d})").format(d=d), f"q:{m.name}", "sum"),
-            (sql.SQL("sum({d} * {d} * {d})").format(d=d), f"s3:{m.name}", "sum"),
-            (sql.SQL("min({})").format(d), f"min:{m.name}", "min"),
-            (sql.SQL("max({})").format(d), f"max:{m.name}", "max"),
-        ]
-        if m.name in fences:
-            lo, hi = fences[m.name]
-            cond = sql.SQL("{x} < {lo} OR {x} > {hi}").format(
-                x=d, lo=sql.Literal(lo - m.center), hi=sql.Literal(hi - m.center)
-            )
-            aggs += [
-                (sql.SQL("count(*) FILTER (WHERE {})::float8").format(cond), f"out:{m.name}", "sum"),
-                (sql.SQL("sum({}) FILTER (WHERE {})").format(d, cond), f"outsum:{m.name}", "sum"),
-            ]
-    pairs = list(itertools.combinations([m.name for m in profile.measures], 2))
+        aggs += _measure_aggs(profile, m.name, v[m.name], m.center, fences.get(m.name))
     for a, b in pairs:
-        va, vb = v[a], v[b]
-        aggs.append((sql.SQL("sum({} * {})").format(va, vb), f"sab:{a}|{b}", "sum"))
-        # Pearson r over the rows where both are present; x + 0 * y is NULL where y is
-        a_null, b_null = not profile.column(a).not_null, not profile.column(b).not_null
-        if a_null and b_null:
-            aggs += [
-                (sql.SQL("count({} * {})::float8").format(va, vb), f"nab:{a}|{b}", "sum"),
-                (sql.SQL("sum({} + 0 * {})").format(va, vb), f"sa:{a}|{b}", "sum"),
-                (sql.SQL("sum({} + 0 * {})").format(vb, va), f"sb:{a}|{b}", "sum"),
-                (sql.SQL("sum({a} * {a} + 0 * {b})").format(a=va, b=vb), f"saa:{a}|{b}", "sum"),
-                (sql.SQL("sum({b} * {b} + 0 * {a})").format(a=va, b=vb), f"sbb:{a}|{b}", "sum"),
-            ]
-        elif a_null or b_null:  # only one side can be NULL: the other side's sums over its rows
-            full_col, part_col = (b, a) if a_null else (a, b)
-            vf, vp = v[full_col], v[part_col]
-            aggs += [
-                (sql.SQL("sum({} + 0 * {})").format(vf, vp), f"sf:{a}|{b}", "sum"),
-                (sql.SQL("sum({f} * {f} + 0 * {p})").format(f=vf, p=vp), f"sff:{a}|{b}", "sum"),
-            ]
+        aggs += _pair_aggs(profile, a, b, v)
     aggs += identity_aggs(profile, v)
     if profile.time:
         t = sql.Identifier(f"k{others.index(profile.time)}")
@@ -153,29 +147,90 @@ def profile_scan(
             (sql.SQL("min({})::timestamp").format(t), "t:min", "min"),
             (sql.SQL("max({})::timestamp").format(t), "t:max", "max"),
         ]
+    return aggs
 
+
+def _measure_aggs(
+    profile: Profile, name: str, d: sql.Identifier, center: float, fence: tuple[float, float] | None
+) -> list[Agg]:
+    """A measure's non-NULL count, centred power sums, min / max, and rows beyond its outlier fences."""
+    aggs: list[Agg] = []
+    if not profile.column(name).not_null:
+        aggs.append((sql.SQL("count({})::float8").format(d), f"nn:{name}", "sum"))
+    aggs += [
+        (sql.SQL("sum({})").format(d), f"s1:{name}", "sum"),
+        (sql.SQL("sum({d} * {d})").format(d=d), f"q:{name}", "sum"),
+        (sql.SQL("sum({d} * {d} * {d})").format(d=d), f"s3:{name}", "sum"),
+        (sql.SQL("min({})").format(d), f"min:{name}", "min"),
+        (sql.SQL("max({})").format(d), f"max:{name}", "max"),
+    ]
+    if fence is not None:
+        lo, hi = fence
+        cond = sql.SQL("{x} < {lo} OR {x} > {hi}").format(x=d, lo=sql.Literal(lo - center), hi=sql.Literal(hi - center))
+        aggs += [
+            (sql.SQL("count(*) FILTER (WHERE {})::float8").format(cond), f"out:{name}", "sum"),
+            (sql.SQL("sum({}) FILTER (WHERE {})").format(d, cond), f"outsum:{name}", "sum"),
+        ]
+    return aggs
+
+
+def _pair_aggs(profile: Profile, a: str, b: str, v: dict[str, sql.Identifier]) -> list[Agg]:
+    """The cross sum of two measures, and the sums Pearson r needs over the rows where both are present."""
+    va, vb = v[a], v[b]
+    aggs: list[Agg] = [(sql.SQL("sum({} * {})").format(va, vb), f"sab:{a}|{b}", "sum")]
+    # Pearson r over the rows where both are present; x + 0 * y is NULL where y is
+    a_null, b_null = not profile.column(a).not_null, not profile.column(b).not_null
+    if a_null and b_null:
+        aggs += [
+            (sql.SQL("count({} * {})::float8").format(va, vb), f"nab:{a}|{b}", "sum"),
+            (sql.SQL("sum({} + 0 * {})").format(va, vb), f"sa:{a}|{b}", "sum"),
+            (sql.SQL("sum({} + 0 * {})").format(vb, va), f"sb:{a}|{b}", "sum"),
+            (sql.SQL("sum({a} * {a} + 0 * {b})").format(a=va, b=vb), f"saa:{a}|{b}", "sum"),
+            (sql.SQL("sum({b} * {b} + 0 * {a})").format(a=va, b=vb), f"sbb:{a}|{b}", "sum"),
+        ]
+    elif a_null or b_null:  # only one side can be NULL: the other side's sums over its rows
+        full_col, part_col = (b, a) if a_null else (a, b)
+        vf, vp = v[full_col], v[part_col]
+        aggs += [
+            (sql.SQL("sum({} + 0 * {})").format(vf, vp), f"sf:{a}|{b}", "sum"),
+            (sql.SQL("sum({f} * {f} + 0 * {p})").format(f=vf, p=vp), f"sff:{a}|{b}", "sum"),
+        ]
+    return aggs
+
+
+def _cube_query(
+    aggs: list[Agg],
+    keys: list[str],
+    gcols: list[sql.Identifier],
+    dims: list[str],
+    with_time: bool,
+    src: sql.Composable,
+) -> tuple[sql.Composable, list[tuple[str, ...]]]:
+    """The statement: the finest grouping aggregated once, rolled up into the grouping sets (or, without
+    keys, one row); and the grouping sets it returns."""
     aliases = [sql.Identifier(f"a{i}") for i in range(len(aggs))]
-    # OFFSET 0 keeps the inner select apart: each value is cast and centred once per row, not per aggregate
-    src = sql.SQL("(SELECT {} FROM {} OFFSET 0) s").format(sql.SQL(", ").join(inner), source(rel, fraction))
     base_list = sql.SQL(", ").join(sql.SQL("{} AS {}").format(e, a) for (e, _, _), a in zip(aggs, aliases, strict=True))
-    if keys:
-        sets = cube_sets(dims, with_time)
-        g = sql.SQL(", ").join(gcols)
-        rollup = sql.SQL(", ").join(
-            sql.SQL("{}({})").format(sql.SQL(r), a) for (_, _, r), a in zip(aggs, aliases, strict=True)
-        )
-        grouping = sql.SQL(", ").join(
-            sql.SQL("({})").format(sql.SQL(", ").join(gcols[keys.index(k)] for k in s)) for s in sets
-        )
-        query = sql.SQL(
-            "SELECT GROUPING({g}) AS gid, {g}, {rollup} FROM (SELECT {g}, {base} FROM {src} GROUP BY {g}) b "
-            "GROUP BY GROUPING SETS ({sets})"
-        ).format(g=g, rollup=rollup, base=base_list, src=src, sets=grouping)
-    else:
-        sets = [()]
-        query = sql.SQL("SELECT 0 AS gid, {} FROM {}").format(base_list, src)
-    frame = runner.fetch(query)
-    frame.columns = ["gid:", *keys, *(name for _, name, _ in aggs)]
+    if not keys:
+        return sql.SQL("SELECT 0 AS gid, {} FROM {}").format(base_list, src), [()]
+    sets = cube_sets(dims, with_time)
+    g = sql.SQL(", ").join(gcols)
+    rollup = sql.SQL(", ").join(
+        sql.SQL("{}({})").format(sql.SQL(r), a) for (_, _, r), a in zip(aggs, aliases, strict=True)
+    )
+    grouping = sql.SQL(", ").join(
+        sql.SQL("({})").format(sql.SQL(", ").join(gcols[keys.index(k)] for k in s)) for s in sets
+    )
+    query = sql.SQL(
+        "SELECT GROUPING({g}) AS gid, {g}, {rollup} FROM (SELECT {g}, {base} FROM {src} GROUP BY {g}) b "
+        "GROUP BY GROUPING SETS ({sets})"
+    ).format(g=g, rollup=rollup, base=base_list, src=src, sets=grouping)
+    return query, sets
+
+
+def _grouping_sets(
+    profile: Profile, frame: pd.DataFrame, keys: list[str], sets: list[tuple[str, ...]], others: list[str]
+) -> tuple[dict[tuple[str, ...], pd.DataFrame], pd.DataFrame]:
+    """The fetched rows split per grouping set (count and the measures' nn / s / q sums), and the grand total."""
     for name in others:
         if profile.column(name).not_null:
             frame[f"nonnull:{name}"] = frame[COUNT]
@@ -187,6 +242,7 @@ def profile_scan(
     width = len(keys)
     out: dict[tuple[str, ...], pd.DataFrame] = {}
     cube_cols = [COUNT, *(f"{k}:{m.name}" for m in profile.measures for k in ("nn", "s", "q"))]
+    total = frame.iloc[0:0]
     for s in sets:
         mask = sum(1 << (width - 1 - i) for i, k in enumerate(keys) if k not in s)
         rows = frame.loc[frame["gid:"] == mask].reset_index(drop=True)
@@ -195,8 +251,7 @@ def profile_scan(
         out[s] = rows[[*s, *cube_cols]]
         if s == ():
             total = rows
-    wide = _wide(profile, total, others, pairs, fences, fraction)
-    return wide, out
+    return out, total
 
 
 def _wide(

@@ -10,7 +10,8 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from pgai_magic.errors import InsightError
+from pgai_magic.db import server_message, translate
+from pgai_magic.errors import InsightError, QueryCancelled
 
 __all__ = ["OutOfBudget", "Runner", "StageLog"]
 
@@ -68,11 +69,18 @@ class Runner:
 
         `at_least_s` lets a cheap, necessary statement (a catalog read) run even when the budget is spent.
         """
-        frame = self._run(query, params, at_least_s, fetch=True)
-        assert frame is not None
-        return frame
+        rows, names = self._run(query, params, at_least_s, fetch=True)
+        return pd.DataFrame(rows, columns=names)
 
-    def _run(self, query: Any, params: Any, at_least_s: float, *, fetch: bool) -> pd.DataFrame | None:
+    def rows(
+        self, query: sql.Composable | str, params: Any = None, *, at_least_s: float = 0.0
+    ) -> list[tuple[Any, ...]]:
+        """As `fetch`, the rows as tuples (a catalog `Read`: pgai_magic.catalog reads through it)."""
+        return self._run(query, params, at_least_s, fetch=True)[0]
+
+    def _run(
+        self, query: Any, params: Any, at_least_s: float, *, fetch: bool
+    ) -> tuple[list[tuple[Any, ...]], list[str]]:
         allowed = max(self.remaining(), at_least_s)
         if allowed <= 0.01:
             raise OutOfBudget("no time left in the budget")
@@ -82,16 +90,15 @@ class Runner:
         try:
             cur = self.conn.execute(query, params)
             if not fetch:
-                return None
+                return [], []
             rows = cur.fetchall()
-        except psycopg.errors.QueryCanceled:
-            raise OutOfBudget(f"stopped after {allowed:.2f} s") from None
         except psycopg.Error as exc:
-            message = exc.diag.message_primary or str(exc)
-            raise InsightError(f"the insight scan failed: {message}") from None
+            if isinstance(translate(exc), QueryCancelled):  # the statement timeout: the budget ran out
+                raise OutOfBudget(f"stopped after {allowed:.2f} s") from None
+            raise InsightError(f"the insight scan failed: {server_message(exc)}") from None
         self.rows_fetched += len(rows)
         names = [d.name for d in cur.description] if cur.description else []
-        return pd.DataFrame(rows, columns=names)
+        return rows, names
 
     def record(
         self, stage: str, started: float, rows_before: int, fraction: float = 1.0, *, done: bool = True, note: str = ""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from pgai_magic.insights.model import Frames, Insight
 
-__all__ = ["RULES", "Rule", "rule", "run_rules"]
+__all__ = ["RULES", "Rule", "finding", "rule", "run_rules"]
 
 # a rule returns its candidates (each with a p-value, or None for an observed fact) and how many
 # hypotheses it tested, so that the ranking can correct for all of them, reported or not
@@ -22,6 +23,24 @@ def rule(kind: str) -> Callable[[Rule], Rule]:
         return fn
 
     return register
+
+
+def finding(
+    kind: str,
+    subject: str,
+    summary: str,
+    *,
+    effect: float,
+    impact: float | None = None,
+    evidence: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> Insight:
+    """One candidate insight of a rule: `effect` is its effect size (kept as evidence["effect"], which
+    the ranking compares within a group), `impact` the effect weighted by how much of the data it covers (the
+    effect itself when not given), `evidence` what the chart draws, `fields` Insight's other fields (p_value,
+    columns, measure, filters, focus, when, direction)."""
+    shown = {**(evidence or {}), "effect": effect}
+    return Insight(kind, subject, summary, impact=effect if impact is None else impact, evidence=shown, **fields)
 
 
 def run_rules(frames: Frames, kinds: list[str] | None = None) -> tuple[list[Insight], int]:

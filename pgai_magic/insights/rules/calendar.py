@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats as sst
 
 from pgai_magic.insights.model import COUNT, ROWS, Frames, Insight
-from pgai_magic.insights.rules import rule
+from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.stats import anova_from_sums
 from pgai_magic.insights.words import MONTHS, WEEKDAYS, num, pct, pval
 
@@ -103,14 +103,14 @@ def _finding(frames: Frames, grain: str, part: pd.DataFrame, m: str) -> Insight 
     span = f"{prof.time} {bd.lo:%Y-%m-%d} to {bd.hi - pd.Timedelta(days=1):%Y-%m-%d}, complete {bd.unit}s"
     about = "about " if frames.sampled.get("breakdowns") else ""
     names = [phase_name(grain, int(k)) for k in phases]
-    return Insight(
+    return finding(
         "calendar",
         f"{what} by {LABELS[grain]}",
         f"{what[0].upper()}{what[1:]} by {LABELS[grain]}: "
         f"highest {AT[grain]} {names[hi]} ({about}{num(values[hi])}{unit}), "
         f"lowest {AT[grain]} {names[lo]} ({about}{num(values[lo])}{unit}) against {num(level)}{unit} on average "
         f"({span}{share}, {pval(p)}).",
-        impact=effect,
+        effect=effect,
         p_value=p,
         columns=(prof.time,) if m == ROWS else (prof.time, m),
         measure=m,
@@ -122,7 +122,6 @@ def _finding(frames: Frames, grain: str, part: pd.DataFrame, m: str) -> Insight 
             "y": values.tolist(),
             "ylabel": what + unit.replace(" a ", " per "),
             "highlight": names[hi],
-            "effect": effect,
             "grain": grain,
             "share": None,
             **extra,

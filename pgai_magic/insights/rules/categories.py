@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from pgai_magic.insights.model import COUNT, ROWS, Frames, Insight, Measure
-from pgai_magic.insights.rules import rule
+from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.stats import chi2_pvalue, norm_sf2, welch_z
 from pgai_magic.insights.words import num, pct, pval, quote
 
@@ -63,12 +63,13 @@ def _outliers(frames: Frames, dim: str, part: pd.DataFrame, m: Measure, grand: p
         value = labels[i]
         ratio = f"{mg / mr:.1f}×" if mr > 0 and mg > 0 else "against"
         found.append(
-            Insight(
+            finding(
                 "category_outlier",
                 f"avg {m.name} where {dim} = {value}",
                 f"Average {m.name} for {dim} = {quote(value) if value != 'NULL' else 'NULL'} is {about}{num(mg)}, "
                 f"{ratio} the {num(mr)} of the other {dim} values ({'higher' if up else 'lower'}; {num(nn[i])} rows, "
                 f"z = {z:.1f}, {pval(p)}).",
+                effect=impact / math.sqrt(nn[i] / tn),
                 impact=impact,
                 p_value=p,
                 columns=(dim, m.name),
@@ -81,7 +82,6 @@ def _outliers(frames: Frames, dim: str, part: pd.DataFrame, m: Measure, grand: p
                     "y": (s / np.maximum(nn, 1)).tolist(),
                     "ylabel": f"avg {m.name}",
                     "highlight": value,
-                    "effect": impact / math.sqrt(nn[i] / tn),
                 },
             )
         )
@@ -146,12 +146,13 @@ def segment_deviation(frames: Frames) -> tuple[list[Insight], int]:
                 col = str(table.columns[j])
                 label = "rows" if m == ROWS else m
                 found.append(
-                    Insight(
+                    finding(
                         "segment_deviation",
                         f"{label} over {b} where {a} = {quote(value)}",
                         f"For {a} = {quote(value)}, {label} spread over {b} unlike the other {a} values "
                         f"(total variation {tvd:.2f}, {pval(p)}): {b} = {quote(col)} takes {pct(pa[j])} "
                         f"against {pct(pb[j])} elsewhere.",
+                        effect=tvd,
                         impact=score,
                         p_value=p,
                         columns=(a, b),
@@ -164,7 +165,6 @@ def segment_deviation(frames: Frames) -> tuple[list[Insight], int]:
                             "y": pa.tolist(),
                             "y2": pb.tolist(),
                             "labels": [f"{a} = {value}", "others"],
-                            "effect": tvd,
                         },
                     )
                 )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from pgai_magic.insights.model import COUNT, ROWS, Frames, Insight
-from pgai_magic.insights.rules import rule
+from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.stats import powerlaw_top_pvalue
 from pgai_magic.insights.words import num, pct, pval, quote
 
@@ -104,19 +104,18 @@ def top_contributor(frames: Frames) -> tuple[list[Insight], int]:
             else ""
         )
         found.append(
-            Insight(
+            finding(
                 "top_contributor",
                 f"{_label(m)} by {dim}",
                 f"{dim} = {quote(top)} accounts for {pct(share)} of {_label(m)} ({num(values.iloc[0])} of "
                 f"{num(total)}) among {num(k)} {dim} values{nxt} ({pval(p)}).",
-                impact=effect,
+                effect=effect,
                 p_value=p,
                 columns=(dim,),
                 measure=m,
                 focus=(top,),
                 evidence={
                     **_bars(values, total, top),
-                    "effect": effect,
                     "share": share,
                     "of": _label(m),
                     "within": _within(frames, dim, top),
@@ -141,16 +140,16 @@ def concentration(frames: Frames) -> tuple[list[Insight], int]:
         if effect < MIN_CONCENTRATION:
             continue
         found.append(
-            Insight(
+            finding(
                 "concentration",
                 f"{_label(m)} by {dim}",
                 f"{g80} of {num(k)} {dim} values ({pct(g80 / k, 1)}) account for {pct(0.8)} of {_label(m)}, "
                 f"led by {quote(values.index[0])} ({pct(float(values.iloc[0]) / total, 1)}).",
-                impact=effect,
+                effect=effect,
                 columns=(dim,),
                 measure=m,
                 focus=tuple(str(x) for x in values.index[: min(g80, 5)]),
-                evidence={**_bars(values, total, str(values.index[0])), "effect": effect},
+                evidence=_bars(values, total, str(values.index[0])),
             )
         )
     return found, 0

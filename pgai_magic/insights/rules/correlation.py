@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pgai_magic.insights.identities import defined_by
 from pgai_magic.insights.model import Frames, Insight
-from pgai_magic.insights.rules import rule
+from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.stats import corr_pvalue
 from pgai_magic.insights.words import num, pval
 
@@ -38,16 +38,16 @@ def correlation(frames: Frames) -> tuple[list[Insight], int]:
             continue  # the overview states the definition once
         sign = "higher" if r > 0 else "lower"
         found.append(
-            Insight(
+            finding(
                 "correlation",
                 f"{a} ~ {b}",
                 f"{a} and {b} are {_strength(r)} {'' if r > 0 else 'negatively '}correlated "
                 f"(r = {r:.2f} over {num(n)} rows, {pval(p)}): higher {a} goes with {sign} {b}.",
-                impact=abs(r),
+                effect=abs(r),
                 p_value=p,
                 columns=(a, b),
                 direction="up" if r > 0 else "down",
-                evidence={**chart, "highlight": f"{a} ~ {b}", "effect": abs(r)},
+                evidence={**chart, "highlight": f"{a} ~ {b}"},
             )
         )
     return found, len(pairs)

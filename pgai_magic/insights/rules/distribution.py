@@ -8,7 +8,7 @@ import math
 from scipy import stats as sst
 
 from pgai_magic.insights.model import ColumnInfo, Frames, Insight
-from pgai_magic.insights.rules import rule
+from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.stats import skew_pvalue
 from pgai_magic.insights.words import num, pct, pval
 
@@ -85,16 +85,16 @@ def skew(frames: Frames) -> tuple[list[Insight], int]:
         low = frames.wide["moments"].get(m.name, {}).get("min")
         expected = g1 > 0 and low is not None and float(low) >= 0.0
         found.append(
-            Insight(
+            finding(
                 "skew",
                 m.name,
                 f"{m.name} is {side}-skewed (skewness {g1:.1f}, {pval(p)}): {detail}{tail}.",
-                impact=effect,
+                effect=effect,
                 p_value=p,
                 columns=(m.name,),
                 measure=m.name,
                 direction="up" if g1 > 0 else "down",
-                evidence={**histogram(col), "effect": effect, "surprise": EXPECTED_SKEW_SURPRISE if expected else 1.0},
+                evidence={**histogram(col), "surprise": EXPECTED_SKEW_SURPRISE if expected else 1.0},
             )
         )
     return found, tests
@@ -123,16 +123,16 @@ def outliers(frames: Frames) -> tuple[list[Insight], int]:
             carry = f", carrying {pct(mom['outsum'] / total)} of its total"
         effect = min(1.0, 4.0 * share)
         found.append(
-            Insight(
+            finding(
                 "outliers",
                 m.name,
                 f"{num(out)} rows ({pct(share, 1)}) of {m.name} lie outside [{num(lo)}, {num(hi)}] "
                 f"(3 × IQR beyond the quartiles; range {num(mom.get('min'))} to {num(mom.get('max'))}){carry}.",
-                impact=effect,
+                effect=effect,
                 p_value=p,
                 columns=(m.name,),
                 measure=m.name,
-                evidence={**histogram(frames.profile.column(m.name)), "effect": effect, "fences": [lo, hi]},
+                evidence={**histogram(frames.profile.column(m.name)), "fences": [lo, hi]},
             )
         )
     return found, tests

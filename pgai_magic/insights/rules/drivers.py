@@ -8,7 +8,7 @@ import math
 import pandas as pd
 
 from pgai_magic.insights.model import Frames, Insight
-from pgai_magic.insights.rules import rule
+from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.stats import anova_from_sums
 from pgai_magic.insights.words import num, pct, pval
 
@@ -38,18 +38,18 @@ def _finding(frames: Frames, x: str, part: pd.DataFrame, m: str) -> Insight | No
     labels = [bin_label(x, lo, hi) for lo, hi in zip(part[f"lo:{x}"], part[f"hi:{x}"], strict=True)]
     about = "about " if frames.sampled.get("breakdowns") else ""
     effect = math.sqrt(eta2)
-    return Insight(
+    return finding(
         "driver",
         f"{m} by {x}",
         f"Higher {x} goes with {'higher' if up else 'lower'} {m}: {about}{num(first)} on average for "
         f"{labels[0]} ({num(nn[0])} rows) against {num(last)} for {labels[-1]} ({num(nn[-1])} rows); "
         f"{x} explains {pct(eta2, 1)} of the variation of {m} ({pval(p)}).",
-        impact=effect,
+        effect=effect,
         p_value=p,
         columns=(x, m),
         measure=m,
         direction="up" if up else "down",
-        evidence={"chart": "bars", "x": labels, "y": means.tolist(), "ylabel": f"avg {m}", "effect": effect},
+        evidence={"chart": "bars", "x": labels, "y": means.tolist(), "ylabel": f"avg {m}"},
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pgai_magic.insights.model import Frames, Insight
-from pgai_magic.insights.rules import rule
+from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.words import num, pct
 
 MIN_MISSING = 0.05
@@ -40,13 +40,13 @@ def missing(frames: Frames) -> tuple[list[Insight], int]:
         count = f" ({about}{num(frac * total)} of {num(total)})" if frames.wide is not None else ""
         text = "is always NULL" if frac >= 1.0 else f"is missing (NULL) in {pct(frac)} of rows{count}"
         found.append(
-            Insight(
+            finding(
                 "missing",
                 col,
                 f"{col} {text}{_estimated(frames)}.",
-                impact=frac,
+                effect=frac,
                 columns=(col,),
-                evidence={**chart, "highlight": col, "effect": frac},
+                evidence={**chart, "highlight": col},
             )
         )
     return found, 0
@@ -66,13 +66,12 @@ def constant(frames: Frames) -> tuple[list[Insight], int]:
             value = col.mcv[0] if col.mcv else "one value"
         if single:
             found.append(
-                Insight(
+                finding(
                     "constant",
                     col.name,
                     f"{col.name} holds a single value ({value}) in every non-NULL row.",
-                    impact=0.25,
+                    effect=0.25,
                     columns=(col.name,),
-                    evidence={"effect": 0.25},
                 )
             )
     return found, 0
@@ -89,13 +88,12 @@ def id_like(frames: Frames) -> tuple[list[Insight], int]:
             continue
         how = "has a unique index" if col.unique else f"has about {num(nd)} distinct values in {num(n)} rows"
         found.append(
-            Insight(
+            finding(
                 "id_like",
                 name,
                 f"{name} {how}: an identifier, left out of measures and groupings.",
-                impact=0.02,
+                effect=0.02,
                 columns=(name,),
-                evidence={"effect": 0.02},
             )
         )
     return found, 0
@@ -111,14 +109,13 @@ def high_cardinality(frames: Frames) -> tuple[list[Insight], int]:
         if col.kind != "text" or col.name in prof.id_like or n < 100 or not (0.5 * n < nd < 0.95 * n):
             continue
         found.append(
-            Insight(
+            finding(
                 "high_cardinality",
                 col.name,
                 f"{col.name} has about {num(nd)} distinct values in {num(n)} rows ({pct(nd / n)}): "
                 "too many to group by, too few to be a key.",
-                impact=0.05,
+                effect=0.05,
                 columns=(col.name,),
-                evidence={"effect": 0.05},
             )
         )
     return found, 0
@@ -141,4 +138,4 @@ def duplicates(frames: Frames) -> tuple[list[Insight], int]:
         else f"At least about {num(found)} rows ({pct(share, 1)}) repeat another row exactly{note} "
         f"(estimated from a {pct(fraction)} sample)."
     )
-    return [Insight("duplicates", "rows", summary, impact=min(1.0, 3 * share), evidence={"effect": share})], 0
+    return [finding("duplicates", "rows", summary, effect=share, impact=min(1.0, 3 * share))], 0

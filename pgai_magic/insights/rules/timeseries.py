@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from pgai_magic.insights.model import ROWS, Frames, Insight
-from pgai_magic.insights.rules import rule
+from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.series import PERIODS, Series, all_series, models
 from pgai_magic.insights.stats import anova_pvalue, norm_sf2, robust_scale
 from pgai_magic.insights.words import MONTHS, WEEKDAYS, num, pct, period, pval, where
@@ -48,15 +49,15 @@ def _columns(s: Series) -> tuple[str, ...]:
     return tuple(s.filters) + (() if s.measure == ROWS else (s.measure,))
 
 
-def _evidence(s: Series, effect: float, **extra: object) -> dict[str, object]:
-    return {
-        "chart": "series",
-        "x": [t.isoformat() for t in s.index],
-        "y": s.y.tolist(),
-        "effect": effect,
-        "ylabel": _what(s),
-        **extra,
-    }
+def _evidence(s: Series, **extra: object) -> dict[str, object]:
+    return {"chart": "series", "x": [t.isoformat() for t in s.index], "y": s.y.tolist(), "ylabel": _what(s), **extra}
+
+
+def _found(kind: str, s: Series, summary: str, *, effect: float, **fields: Any) -> Insight:
+    """A finding on one series: its columns, measure and subspace, the impact weighted by the data it covers."""
+    impact = effect * math.sqrt(s.coverage)
+    extra = {"columns": _columns(s), "measure": s.measure, "filters": dict(s.filters), **fields}
+    return finding(kind, _subject(s), summary, effect=effect, impact=impact, **extra)
 
 
 def _relative(a: float, b: float) -> float:
@@ -82,20 +83,17 @@ def trend(frames: Frames) -> tuple[list[Insight], int]:
         up = end > start
         change = f"{'+' if up else '-'}{pct(abs(end - start) / abs(start))}" if start else ""
         found.append(
-            Insight(
+            _found(
                 "trend",
-                _subject(s),
+                s,
                 f"{_start(s)} {_verb(s, 'grows' if up else 'declines')} steadily from about {num(start)} to "
                 f"{num(end)}{_per(s)} between {period(s.index[0], s.unit)} and {period(s.index[-1], s.unit)} "
                 f"({change}, R² = {fit.line.r2:.2f}, {pval(fit.line.pvalue)}).",
-                impact=effect * math.sqrt(s.coverage),
+                effect=effect,
                 p_value=fit.line.pvalue,
-                columns=_columns(s),
-                measure=s.measure,
-                filters=dict(s.filters),
                 direction="up" if up else "down",
                 evidence=_evidence(
-                    s, effect, fit=(fit.line.intercept + fit.line.slope * np.arange(n)).tolist(), delta=end - start
+                    s, fit=(fit.line.intercept + fit.line.slope * np.arange(n)).tolist(), delta=end - start
                 ),
             )
         )
@@ -117,22 +115,18 @@ def change_point(frames: Frames) -> tuple[list[Insight], int]:
         up = step.after > step.before
         at = s.index[step.index]
         found.append(
-            Insight(
+            _found(
                 "change_point",
-                _subject(s),
+                s,
                 f"{_start(s)} {_verb(s, 'jumps' if up else 'drops')} by {pct(effect)} from "
                 f"{period(at, s.unit)}: about {num(step.before)}{_per(s)} before, {num(step.after)} after "
                 f"({pval(step.pvalue)}).",
-                impact=effect * math.sqrt(s.coverage),
+                effect=effect,
                 p_value=step.pvalue,
-                columns=_columns(s),
-                measure=s.measure,
-                filters=dict(s.filters),
                 when=at.date().isoformat(),
                 direction="up" if up else "down",
                 evidence=_evidence(
                     s,
-                    effect,
                     fit=[step.before] * step.index + [step.after] * (len(s.y) - step.index),
                     mark=at.isoformat(),
                     delta=step.after - step.before,
@@ -175,19 +169,16 @@ def seasonality(frames: Frames) -> tuple[list[Insight], int]:
         names = _PHASE_NAMES.get(s.unit) or [f"{s.unit} {k + 1}" for k in range(period_len)]
         hi, lo = int(means.argmax()), int(means.argmin())
         found.append(
-            Insight(
+            _found(
                 "seasonality",
-                _subject(s),
+                s,
                 f"{_start(s)} {_verb(s, 'follows')} a {len(groups)}-{s.unit} cycle: highest in {names[hi]} "
                 f"({pct(means[hi] / level)} above the level), lowest in {names[lo]} ({pct(-means[lo] / level)} below); "
                 f"the cycle explains {pct(eta2)} of the variation ({pval(p)}).",
-                impact=effect * math.sqrt(s.coverage),
+                effect=effect,
                 p_value=p,
-                columns=_columns(s),
-                measure=s.measure,
-                filters=dict(s.filters),
                 focus=(names[hi],),
-                evidence=_evidence(s, effect, peak=hi, period=period_len),
+                evidence=_evidence(s, peak=hi, period=period_len),
             )
         )
     return found, tests
@@ -244,19 +235,16 @@ def spike(frames: Frames) -> tuple[list[Insight], int]:
         ratio = f"{s.y[i] / base[i]:.1f}×, " if base[i] > 0 and s.y[i] > 0 else ""
         at = s.index[i]
         found.append(
-            Insight(
+            _found(
                 "spike",
-                _subject(s),
+                s,
                 f"{_start(s)} {_verb(s, 'spikes' if up else 'dips')} in {period(at, s.unit)}: {num(s.y[i])} "
                 f"against about {num(base[i])} expected ({ratio}robust z = {z[i]:.1f}, {pval(p)}).",
-                impact=effect * math.sqrt(s.coverage),
+                effect=effect,
                 p_value=p,
-                columns=_columns(s),
-                measure=s.measure,
-                filters=dict(s.filters),
                 when=at.date().isoformat(),
                 direction="up" if up else "down",
-                evidence=_evidence(s, effect, fit=base.tolist(), mark=at.isoformat(), delta=float(resid[i])),
+                evidence=_evidence(s, fit=base.tolist(), mark=at.isoformat(), delta=float(resid[i])),
             )
         )
     return found, tests

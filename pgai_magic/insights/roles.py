@@ -1,26 +1,29 @@
-"""The relation under analysis: resolve it, read pg_stats (ANALYZE when missing), and choose column roles."""
+"""Column roles of the relation under analysis: which columns are measures, the time, dimensions and ids.
+
+Built on the catalog (pgai_magic.catalog resolves the relation and reads its columns and pg_stats); this module
+adds what only insights needs: ANALYZE when statistics are missing, a --query materialised into a temporary
+table, and the choice of roles from types, pg_stats n_distinct and names.
+"""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from functools import partial
 
-import pandas as pd
 import psycopg
-import sqlglot
 from psycopg import sql
-from sqlglot import exp
 
-from pgai_magic.db import copy_into_temp
+from pgai_magic import catalog
+from pgai_magic.catalog import Relation
+from pgai_magic.db import copy_into_temp, server_message
 from pgai_magic.errors import ConfigError, InsightError, QueryCancelled
 from pgai_magic.insights.model import ColumnInfo, Measure, Profile
 from pgai_magic.insights.runner import Runner
 from pgai_magic.readonly import check_read_query
+from pgai_magic.suggest import did_you_mean
 
-__all__ = ["CUBE_MAX", "WIDE_MAX", "Relation", "choose_roles", "materialize", "read_columns", "resolve"]
+__all__ = ["CUBE_MAX", "ID_NAME", "WIDE_MAX", "Relation", "choose_roles", "materialize", "read_columns", "resolve"]
 
 CUBE_MAX = 50  # distinct values up to which a dimension joins the grouping-sets cube
 WIDE_MAX = 100_000  # up to which a dimension is scanned for its top groups
@@ -49,68 +52,22 @@ _PRIMARY = (
 )
 _TIME_NAME = re.compile(r"(date|time|_at$|_on$|ts$|day|month|created|updated|period)")
 
-
-@dataclass(frozen=True)
-class Relation:
-    """A table-like relation: its oid, schema, name, kind and estimated row count."""
-
-    oid: int
-    schema: str
-    name: str
-    relkind: str
-    reltuples: float
-    label: str
-
-    @property
-    def ident(self) -> sql.Composable:
-        return sql.Identifier(self.schema, self.name)
-
-    @property
-    def can_sample(self) -> bool:
-        return self.relkind in ("r", "m", "p")
-
-
 CATALOG_S = 5.0  # catalog reads are tiny and always run, whatever is left of the budget
 ANALYZE_S = 1.0  # ANALYZE samples a bounded number of rows; everything else needs its statistics
 
 
-def _relation(runner: Runner, regclass: str, label: str) -> Relation | None:
-    frame = runner.fetch(
-        "SELECT c.oid::bigint AS oid, n.nspname, c.relname, c.relkind::text, c.reltuples::float8 "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)",
-        (regclass,),
-        at_least_s=CATALOG_S,
-    )
-    if frame.empty:
-        return None
-    row = frame.iloc[0]
-    return Relation(int(row["oid"]), row["nspname"], row["relname"], row["relkind"], float(row["reltuples"]), label)
-
-
-def _quoted(*parts: str) -> str:
-    return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
+def _read(runner: Runner) -> catalog.Read:
+    """The catalog's reads through the runner: budgeted (at least CATALOG_S), counted and logged."""
+    return partial(runner.rows, at_least_s=CATALOG_S)
 
 
 def resolve(runner: Runner, table: str) -> Relation:
     """The relation named `table` (schema-qualified or on the search_path), or a clear error."""
-    try:
-        parsed = exp.to_table(table, dialect="postgres")
-    except sqlglot.errors.SqlglotError:
-        raise ConfigError(f"{table!r} is not a table name") from None
-    # PostgreSQL folds unquoted names to lower case; quoted ones keep theirs
-    parts = [p.name if p.args.get("quoted") else p.name.lower() for p in (parsed.args.get("db"), parsed.this) if p]
-    if not parts or not parts[-1]:
-        raise ConfigError(f"{table!r} is not a table name: give TABLE or SCHEMA.TABLE (or --query SQL)")
-    rel = _relation(runner, _quoted(*parts), table)
+    parts = catalog.parse_relation_name(table)
+    rel = catalog.find_relation(_read(runner), catalog.quoted_name(*parts), table)
     if rel is None:
-        names = runner.fetch(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', "
-            "'information_schema')",
-            at_least_s=CATALOG_S,
-        )["table_name"].tolist()
-        close = difflib.get_close_matches(parts[-1], names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise InsightError(f"table {table!r} does not exist{hint}")
+        advice = did_you_mean(parts[-1], catalog.table_names(_read(runner)))
+        raise InsightError(f"table {table!r} does not exist" + (f"; {advice}" if advice else ""))
     if rel.relkind not in ("r", "m", "p", "v", "f"):
         raise InsightError(f"{table!r} is not a table or view")
     return rel
@@ -128,32 +85,11 @@ def materialize(runner: Runner, query: str) -> Relation:
             f"the query did not finish within the {runner.budget_s:g} s budget: raise --budget or add a LIMIT"
         ) from None
     except psycopg.Error as exc:
-        raise InsightError(f"the query failed: {exc.diag.message_primary or exc}") from None
+        raise InsightError(f"the query failed: {server_message(exc)}") from None
     runner.execute("ANALYZE pg_temp.pgai_insights_query", at_least_s=ANALYZE_S)
-    rel = _relation(runner, "pg_temp.pgai_insights_query", "the query")
+    rel = catalog.find_relation(_read(runner), "pg_temp.pgai_insights_query", "the query")
     assert rel is not None
     return rel
-
-
-_COLUMNS = """
-SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory::text AS category,
-       EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique
-               AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum) AS is_unique, a.attnotnull
-FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-WHERE a.attrelid = %(oid)s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
-"""
-_STATS = """
-SELECT s.attname, s.null_frac::float8, s.n_distinct::float8, s.most_common_freqs::float8[] AS mcf,
-       s.most_common_vals::text::text[] AS mcv,
-       CASE WHEN format_type(a.atttypid, NULL) IN ('smallint', 'integer', 'bigint', 'real', 'double precision',
-                                                  'numeric')
-            THEN s.histogram_bounds::text::float8[] END AS hist,
-       CASE WHEN format_type(a.atttypid, NULL) IN ('date', 'timestamp without time zone', 'timestamp with time zone')
-            THEN s.histogram_bounds::text::text[] END AS thist,
-       s.correlation::float8
-FROM pg_stats s JOIN pg_attribute a ON a.attrelid = %(oid)s AND a.attname = s.attname
-WHERE s.schemaname = %(schema)s AND s.tablename = %(name)s AND s.inherited = %(inherited)s
-"""
 
 
 def _kind(type_name: str, category: str) -> str:
@@ -168,48 +104,35 @@ def _kind(type_name: str, category: str) -> str:
     return "other"
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return cast(list[dict[str, Any]], frame.to_dict("records"))
-
-
 def read_columns(runner: Runner, rel: Relation, *, analyze: bool = True) -> tuple[list[ColumnInfo], Relation, bool]:
     """Columns with their pg_stats (ANALYZE first when the relation has none); True when it analysed."""
-    frame = runner.fetch(_COLUMNS, {"oid": rel.oid}, at_least_s=CATALOG_S)
+    read = _read(runner)
     columns = [
-        ColumnInfo(
-            r["attname"],
-            r["type"],
-            _kind(r["type"], r["category"]),
-            unique=bool(r["is_unique"]),
-            not_null=bool(r["attnotnull"]),
-        )
-        for r in _records(frame)
+        ColumnInfo(a.name, a.type, _kind(a.type, a.category), unique=a.unique, not_null=a.not_null)
+        for a in catalog.read_attributes(read, rel)
     ]
-    params = {"oid": rel.oid, "schema": rel.schema, "name": rel.name, "inherited": rel.relkind == "p"}
-    stats = runner.fetch(_STATS, params, at_least_s=CATALOG_S) if rel.relkind != "v" else None
+    stats = catalog.read_statistics(read, rel) if rel.relkind != "v" else None
     analysed = False
-    if analyze and stats is not None and (stats.empty or rel.reltuples < 0) and rel.relkind in ("r", "m", "p"):
+    if analyze and stats is not None and (not stats or rel.reltuples < 0) and rel.relkind in ("r", "m", "p"):
         runner.execute(sql.SQL("ANALYZE {}").format(rel.ident), at_least_s=ANALYZE_S)
         analysed = True
-        stats = runner.fetch(_STATS, params, at_least_s=CATALOG_S)
-        refreshed = _relation(runner, _quoted(rel.schema, rel.name), rel.label)
+        stats = catalog.read_statistics(read, rel)
+        refreshed = catalog.find_relation(read, catalog.quoted_name(rel.schema, rel.name), rel.label)
         rel = refreshed or rel
     by_name = {c.name: c for c in columns}
-    for r in _records(stats) if stats is not None else []:
-        col = by_name.get(r["attname"])
+    for st in stats or []:
+        col = by_name.get(st.name)
         if col is None:
             continue
-        col.null_frac = float(r["null_frac"])
-        nd = float(r["n_distinct"])
-        col.n_distinct = -nd * max(rel.reltuples, 0.0) if nd < 0 else nd
-        col.mcv = list(r["mcv"] or [])
-        col.mcf = [float(f) for f in (r["mcf"] or [])]
-        col.hist = [float(h) for h in (r["hist"] or [])]
+        col.null_frac = st.null_frac
+        col.n_distinct = -st.n_distinct * max(rel.reltuples, 0.0) if st.n_distinct < 0 else st.n_distinct
+        col.mcv = list(st.mcv)
+        col.mcf = list(st.mcf)
+        col.hist = list(st.hist)
         if col.kind == "time":
-            bounds = sorted([*(r["thist"] or []), *col.mcv])
+            bounds = sorted([*st.time_hist, *col.mcv])
             col.span = (bounds[0], bounds[-1]) if bounds else None
-        corr = r["correlation"]
-        col.correlation = None if corr is None or corr != corr else float(corr)
+        col.correlation = st.correlation
     return columns, rel, analysed
 
 
@@ -218,9 +141,8 @@ def _check(names: Sequence[str], columns: list[ColumnInfo], what: str) -> list[C
     found = []
     for name in names:
         if name not in by_name:
-            close = difflib.get_close_matches(name, list(by_name), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"{what} {name!r} is not a column{hint}")
+            advice = did_you_mean(name, by_name)
+            raise ConfigError(f"{what} {name!r} is not a column" + (f"; {advice}" if advice else ""))
         found.append(by_name[name])
     return found
 

@@ -1,0 +1,214 @@
+"""One relation as PostgreSQL resolves it: its name (search path, quoting), columns, unique keys and pg_stats.
+
+The per-relation half of the catalog (pgai_magic.catalog is the entry point): the insight engine resolves the
+table it analyses and reads its columns' statistics here, and "did you mean" advice lists names from here.
+Every function reads through a `Read` callable, so a caller that budgets and logs its statements (the insight
+engine's Runner) and a plain psycopg connection (`reader(conn)`) use the same SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import sqlglot
+from psycopg import sql
+from sqlglot import exp
+
+from pgai_magic.errors import ConfigError
+
+__all__ = [
+    "Attribute",
+    "ColumnStatistics",
+    "Read",
+    "Relation",
+    "column_names",
+    "find_relation",
+    "parse_relation_name",
+    "quoted_name",
+    "read_attributes",
+    "read_statistics",
+    "reader",
+    "relation_names",
+    "table_names",
+]
+
+Query = str | sql.SQL | sql.Composed
+# runs one catalog query with its parameters and returns its rows as tuples
+Read = Callable[[Query, Any], Sequence[Sequence[Any]]]
+
+
+def reader(conn: psycopg.Connection) -> Read:
+    """A `Read` over a psycopg connection (no budget, no log)."""
+
+    def read(query: Query, params: Any = None) -> Sequence[Sequence[Any]]:
+        return conn.execute(query, params).fetchall()
+
+    return read
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A table-like relation: pg_class oid, schema, name, relkind ('r', 'p', 'v', 'm', 'f'), pg_class.reltuples
+    (the planner's row estimate; -1 before the first VACUUM / ANALYZE) and how messages name it (`label`)."""
+
+    oid: int
+    schema: str
+    name: str
+    relkind: str
+    reltuples: float
+    label: str
+
+    @property
+    def ident(self) -> sql.Composable:
+        return sql.Identifier(self.schema, self.name)
+
+    @property
+    def can_sample(self) -> bool:
+        """TABLESAMPLE works on tables, partitioned tables and materialized views, not on views."""
+        return self.relkind in ("r", "m", "p")
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A column of a relation: name, type as format_type prints it, pg_type.typcategory ('N' numeric, 'S' string,
+    'D' date/time, 'B' boolean, 'E' enum, …), whether a one-column unique index covers it, and NOT NULL."""
+
+    name: str
+    type: str
+    category: str
+    unique: bool
+    not_null: bool
+
+
+@dataclass(frozen=True)
+class ColumnStatistics:
+    """What pg_stats holds for a column: NULL fraction, n_distinct (negative: minus a fraction of the rows), most
+    common values (as text) and their frequencies, histogram bounds (numbers for numeric columns, text for date
+    and timestamp columns, else empty) and the physical-order correlation (None when unknown)."""
+
+    name: str
+    null_frac: float
+    n_distinct: float
+    mcv: list[str]
+    mcf: list[float]
+    hist: list[float]
+    time_hist: list[str]
+    correlation: float | None
+
+
+def parse_relation_name(text: str) -> tuple[str, ...]:
+    """`text` ('orders', 'shop.Orders', 'shop."Mixed Case"') as PostgreSQL reads it: (schema, name) or (name,),
+    unquoted parts folded to lower case. Raises ConfigError when it is not a table name."""
+    try:
+        parsed = exp.to_table(text, dialect="postgres")
+    except sqlglot.errors.SqlglotError:
+        raise ConfigError(f"{text!r} is not a table name") from None
+    parts = [p.name if p.args.get("quoted") else p.name.lower() for p in (parsed.args.get("db"), parsed.this) if p]
+    if not parts or not parts[-1]:
+        raise ConfigError(f"{text!r} is not a table name: give TABLE or SCHEMA.TABLE (or --query SQL)")
+    return tuple(parts)
+
+
+def quoted_name(*parts: str) -> str:
+    """Parts as one double-quoted, dotted name (for to_regclass: no case folding, any character)."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
+
+
+def find_relation(read: Read, regclass: str, label: str) -> Relation | None:
+    """The relation `regclass` names as the server resolves it (to_regclass: search path, quoting), or None."""
+    rows = read(
+        "SELECT c.oid::bigint AS oid, n.nspname, c.relname, c.relkind::text, c.reltuples::float8 "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)",
+        (regclass,),
+    )
+    if not rows:
+        return None
+    oid, schema, name, relkind, reltuples = rows[0]
+    return Relation(int(oid), schema, name, relkind, float(reltuples), label)
+
+
+def table_names(read: Read) -> list[str]:
+    """The bare names of every table and view outside the system schemas (information_schema.tables)."""
+    rows = read(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', "
+        "'information_schema')",
+        None,
+    )
+    return [r[0] for r in rows]
+
+
+def relation_names(conn: psycopg.Connection) -> list[str]:
+    """Every table-like relation's name as a query would write it: bare on the search path, else 'schema.name'."""
+    rows = conn.execute(
+        """SELECT CASE WHEN n.nspname = ANY (current_schemas(false)) THEN c.relname
+                       ELSE n.nspname || '.' || c.relname END
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f')
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+             AND n.nspname NOT LIKE 'pg_toast%%'"""
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def column_names(conn: psycopg.Connection) -> list[str]:
+    """The distinct column names of the table-like relations on the search path."""
+    rows = conn.execute(
+        """SELECT DISTINCT a.attname FROM pg_attribute a
+           JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+             AND n.nspname = ANY (current_schemas(false))"""
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+_ATTRIBUTES = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory::text AS category,
+       EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique
+               AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum) AS is_unique, a.attnotnull
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+WHERE a.attrelid = %(oid)s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+"""
+_STATS = """
+SELECT s.attname, s.null_frac::float8, s.n_distinct::float8, s.most_common_freqs::float8[] AS mcf,
+       s.most_common_vals::text::text[] AS mcv,
+       CASE WHEN format_type(a.atttypid, NULL) IN ('smallint', 'integer', 'bigint', 'real', 'double precision',
+                                                  'numeric')
+            THEN s.histogram_bounds::text::float8[] END AS hist,
+       CASE WHEN format_type(a.atttypid, NULL) IN ('date', 'timestamp without time zone', 'timestamp with time zone')
+            THEN s.histogram_bounds::text::text[] END AS thist,
+       s.correlation::float8
+FROM pg_stats s JOIN pg_attribute a ON a.attrelid = %(oid)s AND a.attname = s.attname
+WHERE s.schemaname = %(schema)s AND s.tablename = %(name)s AND s.inherited = %(inherited)s
+"""
+
+
+def read_attributes(read: Read, rel: Relation) -> list[Attribute]:
+    """The relation's columns in order (pg_attribute, pg_type, pg_index)."""
+    rows = read(_ATTRIBUTES, {"oid": rel.oid})
+    return [
+        Attribute(name, type_, category, bool(unique), bool(not_null))
+        for name, type_, category, unique, not_null in rows
+    ]
+
+
+def read_statistics(read: Read, rel: Relation) -> list[ColumnStatistics]:
+    """pg_stats of the relation's columns (empty before ANALYZE); a partitioned table's are over all partitions."""
+    params = {"oid": rel.oid, "schema": rel.schema, "name": rel.name, "inherited": rel.relkind == "p"}
+    found = []
+    for name, null_frac, n_distinct, mcf, mcv, hist, thist, corr in read(_STATS, params):
+        found.append(
+            ColumnStatistics(
+                name,
+                float(null_frac),
+                float(n_distinct),
+                list(mcv or []),
+                [float(f) for f in (mcf or [])],
+                [float(h) for h in (hist or [])],
+                list(thist or []),
+                None if corr is None or corr != corr else float(corr),
+            )
+        )
+    return found
