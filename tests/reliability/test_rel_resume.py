@@ -14,14 +14,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tiny_model import build_tiny_model
 
 
+def _stop_workers_of_other_sessions() -> None:
+    """Any embedding worker thread left running in this process (the shared session's, a shell's from another
+    test) drains every queue it is notified of, this test's too: stop them all, so what is pending stays."""
+    import gc
+
+    from pgai_magic.vectors.worker import BackgroundWorker
+
+    for obj in gc.get_objects():
+        if isinstance(obj, BackgroundWorker) and obj.running:
+            obj.stop()
+
+
 def test_status_after_a_restart_names_pending_columns_and_sync_resumes_them(
     pg_dsn: str, session: Session, conn: psycopg.Connection, schema: str, tmp_path: Path
 ) -> None:
     from pgai_magic.vectors.sync import drop
     from pgai_magic.vectors.target import list_targets
 
-    if "_embeddings" in session.__dict__:  # the shared session's worker would drain this test's queue itself
-        session.embeddings.stop_worker()
+    _stop_workers_of_other_sessions()
     os.chmod(tmp_path, 0o755)
     tiny = str(build_tiny_model(tmp_path))
     conn.execute(f"CREATE TABLE {schema}.notes (id int PRIMARY KEY, body text)")
