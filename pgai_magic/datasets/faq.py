@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from psycopg import sql
 
-from pgai_magic.datasets import connection_of
+from pgai_magic.datasets import LoadTarget, connection_of
 from pgai_magic.datasets.faq_entries import ENTRIES
 
 __all__ = ["ENTRIES", "load", "paraphrases", "rows"]
@@ -22,10 +20,10 @@ def paraphrases() -> list[tuple[str, int]]:
     return [(text, i) for i, entry in enumerate(ENTRIES, 1) for text in entry[3]]
 
 
-def load(session_or_conn: Any, table: str = "faq", *, schema: str | None = None, replace: bool = True) -> int:
+def load(session_or_conn: LoadTarget, table: str = "faq", *, schema: str | None = None, replace: bool = True) -> int:
     """Create `table` (id primary key, category, question, answer) and fill it; returns the row count.
 
-    Accepts a pgai_magic Session or a psycopg connection. With `replace`, an existing table is dropped
+    Accepts a psycopg connection, a Database or a pgai_magic Session. With `replace`, an existing table is dropped
     first (with its embedding triggers); otherwise rows are added to it.
     """
     conn = connection_of(session_or_conn)

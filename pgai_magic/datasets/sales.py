@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from psycopg import sql
 
-from pgai_magic.datasets import connection_of
+from pgai_magic.datasets import LoadTarget, connection_of
 
 __all__ = ["START_DATE", "TABLES", "load"]
 
@@ -187,7 +187,7 @@ def _products(rng: np.random.Generator, n: int) -> list[tuple[Any, ...]]:
 
 
 def load(
-    conn_or_session: Any,
+    conn_or_session: LoadTarget,
     schema: str = "public",
     seed: int = 0,
     scale: float = 1.0,

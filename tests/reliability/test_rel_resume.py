@@ -21,7 +21,7 @@ def test_status_after_a_restart_names_pending_columns_and_sync_resumes_them(
     from pgai_magic.vectors.target import list_targets
 
     if "_embeddings" in session.__dict__:  # the shared session's worker would drain this test's queue itself
-        session.embeddings.stop_worker()
+        session.vectors.stop_worker()
     os.chmod(tmp_path, 0o755)
     tiny = str(build_tiny_model(tmp_path))
     conn.execute(f"CREATE TABLE {schema}.notes (id int PRIMARY KEY, body text)")
@@ -38,8 +38,8 @@ def test_status_after_a_restart_names_pending_columns_and_sync_resumes_them(
             line = next((w for w in warnings if "rows are pending" in w), "")
             assert f"{schema}.notes.body" in line and "%pgai embed" in line, warnings
             restarted.sync_embeddings(f"{schema}.notes.body")  # what it handles: 30, unless a worker helped
-            restarted.embeddings.stop_worker()
-            target = restarted.embeddings.target(f"{schema}.notes.body")
+            restarted.vectors.stop_worker()
+            target = restarted.vectors.target(f"{schema}.notes.body")
             stored = conn.execute(f"SELECT count(DISTINCT id) FROM {target.store_label}").fetchone()
             assert stored == (80,)
             assert not any("rows are pending" in w for w in restarted.status().get("warnings", []))
