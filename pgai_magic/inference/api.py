@@ -122,7 +122,7 @@ def train(
     )  # fmt: skip
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)  # compared as the mapping of its lines (a DataFrame field has no truth value)
 class ModelInfo(Record):
     """Everything the registry knows about one model version, with the SQL to call it (`model show`): shown as
     a two-column table; `versions` (one row per version: active mark, algorithm, headline metrics, the data
