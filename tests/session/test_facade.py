@@ -113,7 +113,8 @@ def test_model_show_returns_a_typed_record_and_shows_it(session: Session, schema
         ctx = Context(get_session=lambda *a: session, set_session=lambda s: None, namespace={}, settings=Settings(),
                       show=shown.append, say=lambda m: None)  # fmt: skip
         table = COMMANDS["model"].run(ctx, f"show {name}", None)
-        assert shown == [info] and isinstance(shown[0], ModelInfo) and shown[0]._repr_html_().count("<tr>") == len(info.lines())
+        assert shown == [info] and isinstance(shown[0], ModelInfo)
+        assert shown[0]._repr_html_().count("<tr>") == len(info.lines())
         assert list(table.index) == [1]
     finally:
         session.models.drop(name)
