@@ -14,7 +14,6 @@ from pgai_magic.db import CellResult, Database
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError
 from pgai_magic.inference.facade import Models
-from pgai_magic.nl2sql.embedding import LazyEmbedder
 from pgai_magic.runner import Format, Limits, SqlRunner
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.state import ServerState, Status, prepare_server, server_status
@@ -203,6 +202,7 @@ class Session:
     def questions(self) -> Asker:
         """The question pipeline (catalog, translator, LLM backend, question memory), made on first use."""
         if self._questions is None:
+            from pgai_magic.nl2sql.embedding import LazyEmbedder
             from pgai_magic.nl2sql.service import Asker
 
             self._questions = Asker(self.db, LazyEmbedder(self.vectors))

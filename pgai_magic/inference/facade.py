@@ -4,16 +4,19 @@ it delegates to inference.api / registry / score on the Database it is given, ne
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pgai_magic.inference import api, registry
-from pgai_magic.inference.abtest import VariantReport
-from pgai_magic.inference.monitor import MonitorReport
-from pgai_magic.inference.score import ScoreResult, score_table
-from pgai_magic.inference.splits import Split
 from pgai_magic.state import ServerState, requires
+
+if TYPE_CHECKING:  # imported when first used: a session that never touches models does not load them
+    from pgai_magic.inference.abtest import VariantReport
+    from pgai_magic.inference.api import ModelInfo
+    from pgai_magic.inference.monitor import MonitorReport
+    from pgai_magic.inference.registry import ModelVersion
+    from pgai_magic.inference.score import ScoreResult
+    from pgai_magic.inference.splits import Split
 
 __all__ = ["Models"]
 
@@ -32,6 +35,8 @@ class Models:
     @requires("models")
     def __call__(self) -> pd.DataFrame:
         """Deployed models: active version, algorithm, features, headline metrics (one row per model)."""
+        from pgai_magic.inference import registry
+
         return registry.list_models(self.db.control)
 
     @requires("model deploy")
@@ -46,7 +51,7 @@ class Models:
         metrics: Mapping[str, Any] | None = None,
         types: Mapping[str, str] | None = None,
         strategy: str = "newest",
-    ) -> registry.ModelVersion:
+    ) -> ModelVersion:
         """Compile a fitted estimator/Pipeline to pgai.predict_NAME (+ predict_proba_NAME); a new version.
 
         `features` default to the estimator's `feature_names_in_`; `data` (the training frame) adds a
@@ -54,6 +59,8 @@ class Models:
         (activate), best (only if its metric beats the active version's) or never. ModelError for an
         estimator that cannot compile or a bad name.
         """
+        from pgai_magic.inference import api
+
         return api.deploy(self.db, estimator, name, features, data=data, target=target, metrics=metrics,
                           types=types, strategy=strategy)  # fmt: skip
 
@@ -70,42 +77,56 @@ class Models:
         random_state: int = 0,
         params: Mapping[str, Any] | None = None,
         strategy: str = "best",
-    ) -> registry.ModelVersion:
+    ) -> ModelVersion:
         """Train on `query`'s rows in the kernel (held-out split, metrics stored), then deploy as `name`.
 
         `strategy` best (default) activates it only when its held-out metric beats the active version's.
         """
+        from pgai_magic.inference import api
+
         return api.train(self.db, name, target, query, algorithm=algorithm, test_size=test_size, task=task,
                          random_state=random_state, params=params, strategy=strategy)  # fmt: skip
 
     @requires("models")
-    def info(self, name: str, version: int | None = None) -> api.ModelInfo:
+    def info(self, name: str, version: int | None = None) -> ModelInfo:
         """A model's registry record (active version unless `version`), its SQL functions and history."""
+        from pgai_magic.inference import api
+
         return api.model_info(self.db, name, version)
 
     @requires("model rollback")
-    def rollback(self, name: str, version: int | None = None) -> registry.ModelVersion:
+    def rollback(self, name: str, version: int | None = None) -> ModelVersion:
         """Make an earlier version (default: the previous one) active again, atomically."""
+        from pgai_magic.inference import registry
+
         return registry.rollback(self.db.control, name, version)
 
     @requires("model monitor")
     def monitor(self, name: str, actual: str, *, target: str = "actual", record: bool = True) -> MonitorReport:
         """Score `actual` (a SELECT of the features and the outcome column `target`) in the database; metrics
         and drift (kept in pgai.model_monitoring unless `record` is False)."""
+        from pgai_magic.inference import api
+
         return api.monitor(self.db, name, actual, actual=target, record=record)
 
     @requires("models")
     def load(self, name: str, version: int | None = None) -> Any:
         """The fitted estimator stored with a version (unpickled: only load models your team deployed)."""
+        from pgai_magic.inference import registry
+
         return registry.load(self.db.control, name, version)
 
     @requires("model drop")
     def drop(self, name: str) -> int:
         """Remove every version of a model and its SQL functions; returns the number of versions removed."""
+        from pgai_magic.inference import registry
+
         return registry.drop(self.db.control, name)
 
     def split(self, name: str, versions: list[int], weights: list[int] | None = None) -> Split:
         """A/B split: pgai.variant_NAME(key text) → version and pgai.predict[_proba]_NAME_split(key, features…)."""
+        from pgai_magic.inference import api
+
         return api.split(self.db, name, versions, weights)
 
     def score(
@@ -113,9 +134,13 @@ class Models:
         version: int | None = None, progress: Any = None, on_total: Any = None,
     ) -> ScoreResult:  # fmt: skip
         """Write (key, prediction) for every row of `table` into the new table `into` (engine auto|sql|python)."""
+        from pgai_magic.inference.score import score_table
+
         return score_table(self.db.control, name, table, into, key=key, engine=engine, version=version,
                            progress=progress, on_total=on_total, fetch=self._fetch)  # fmt: skip
 
     def monitor_variants(self, name: str, actual: str, *, target: str = "actual", key: str = "id") -> VariantReport:
         """Metrics per variant of a split model on `actual` (features, outcome and key), with a significance test."""
+        from pgai_magic.inference import api
+
         return api.monitor_variants(self.db, name, actual, actual=target, key=key)
