@@ -88,7 +88,7 @@ def main() -> None:
 
     def ours() -> None:
         tickets.load(session, args.rows, table="bench_tickets")  # a new table: everything is embedded again
-        session.embeddings.stop_worker()
+        session.vectors.stop_worker()
         cpu, pg, start = time.process_time(), server_cpu(data_dir), time.perf_counter()
         result = session.embed("bench_tickets.body", batch_size=args.batch_size, progress=False)
         ours_s.append(time.perf_counter() - start)

@@ -209,7 +209,7 @@ def main() -> None:
     anchor = statistics.median(results[next(iter(results))])
     print(f"rows: {args.rows:,}; model: GradientBoostingClassifier(n_estimators=50, max_depth=3), 8 float8 features")
     shape = " / ".join(r[0].strip() for r in plan[:3])
-    print(f"server: PostgreSQL {session.server_version}; runs: {args.runs} (median); plan: {shape}")
+    print(f"server: PostgreSQL {session.state.server_version}; runs: {args.runs} (median); plan: {shape}")
     print(f"machine: {os.cpu_count()} cores, load average {load_before:.2f} before / {os.getloadavg()[0]:.2f} after")
     print()
     print("| path | median s | min s | ratio to python |")

@@ -52,7 +52,7 @@ def _rows(conn: Any, sql: str) -> list[tuple[Any, ...]]:
 
 def _nearest(session: Session, question: str) -> float:
     """The similarity of the nearest remembered question (the masked templates' cosine)."""
-    asker = session._questions()
+    asker = session.questions
     translator = asker.translator(asker.catalog(SCHEMA))
     template, _ = template_of(translator.analyze(question))
     vector = asker.embedder.embed_batch([template])[0]
@@ -65,7 +65,7 @@ def _ask(session: Session, question: str, reference: str | None) -> tuple[str, f
     conn = session.db.control
     similarity = _nearest(session, question)
     try:
-        answer = session.translate(question, schema=SCHEMA, remember=False)
+        answer = session.questions.translate(question, schema=SCHEMA, remember=False)
     except PgaiError:
         return "not-reused", similarity
     if answer.source != "memory":
@@ -84,7 +84,7 @@ def run(session: Session, groups: list[dict[str, Any]], verbose: bool) -> dict[s
     for group in groups:
         conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (SCHEMA,))
         taught = group["sql"].format(s=SCHEMA)
-        session.teach(group["taught"], taught, schema=SCHEMA)
+        session.questions.teach(group["taught"], taught, schema=SCHEMA)
         for q in group["paraphrases"]:
             outcome, sim = _ask(session, q, taught)
             para.append((q, outcome, sim))
@@ -130,7 +130,7 @@ def main() -> None:
     try:
         session.db.control.execute(f"CREATE SCHEMA {SCHEMA}")
         sales.load(session, schema=SCHEMA, seed=0, scale=0.3)
-        asker = session._questions()
+        asker = session.questions
         default = asker.reuse
         asker.reuse = ReusePolicy(
             args.threshold if args.threshold is not None else default.threshold,

@@ -57,7 +57,7 @@ def timed(fn: Any, runs: int) -> tuple[float, Any]:
 def ask_all(session: Session, questions: list[dict[str, Any]], runs: int) -> list[dict[str, Any]]:
     """Ask every question (memory, translator, guard, EXPLAIN, read-only run) and score it against its gold."""
     conn = session.db.control
-    asker = session._questions()
+    asker = session.questions
     rows = []
     for q in questions:
         gold = conn.execute(q["gold"]).fetchall()

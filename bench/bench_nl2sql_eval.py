@@ -289,7 +289,7 @@ def run_questions(
             load_start = time.perf_counter()
             counts = load_all(gold_conn, tuple(sorted({q["schema"] for q in questions})))
             load_s = time.perf_counter() - load_start
-            asker = session._questions()
+            asker = session.questions
             if not hasattr(asker, "_today"):
                 raise SystemExit("this pgai_magic build has no Asker._today: update how the scorer fixes today")
             asker._today = lambda: today  # the translator's date source (service.py)

@@ -87,7 +87,7 @@ def main() -> None:
     session.similar("bench_docs.body", query_texts[0], k=10)  # warm-up
     results: dict[str, dict[str, float]] = {}
     for ef in args.ef_search:
-        session.embeddings.ef_search = ef
+        session.vectors.ef_search = ef
         recalls, latencies, fallbacks = [], [], 0
         for text, truth in zip(query_texts, exact):
             start = time.perf_counter()
@@ -103,7 +103,7 @@ def main() -> None:
         }
         print(f"ef_search={ef}: {results[f'ef_search={ef}']}", flush=True)
     # a filter keeping 1 row in 10 (by default): iterative index scans read past ef_search candidates
-    session.embeddings.ef_search = 100
+    session.vectors.ef_search = 100
     ids = np.array([r[0] for r in conn.execute(f"SELECT id FROM bench_docs WHERE {args.where} ORDER BY id")])
     exact_filtered = ids[np.argsort(-(queries @ vectors[ids].T), axis=1)[:, :10]]
     recalls, latencies, fallbacks = [], [], 0

@@ -80,7 +80,7 @@ class Connections:
             {
                 "alias": alias,
                 "connection": s.display_dsn,
-                "server": f"PostgreSQL {s.server_version}",
+                "server": f"PostgreSQL {s.state.server_version}",
                 "current": alias == self._current,
             }
             for alias, s in self._sessions.items()

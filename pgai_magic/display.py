@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pandas as pd
 
 __all__ = [
     "CardFrame",
+    "Record",
     "ResultFrame",
-    "StatusInfo",
     "altair_svg",
     "render_sql_html",
     "render_status_html",
@@ -90,15 +91,30 @@ class CardFrame(pd.DataFrame):
         return self.markup
 
 
-class StatusInfo(dict):  # type: ignore[type-arg]
-    """`%pgai status` output: a plain dict that displays as a table in notebooks."""
+class Record(Mapping[str, Any]):
+    """A typed result (a dataclass subclasses this) shown as a two-column table of its labelled `lines()`: HTML
+    in notebooks, aligned text otherwise; read-only mapping access (`record["label"]`) reads those lines."""
+
+    def lines(self) -> dict[str, Any]:
+        """The labelled lines shown, in order (label → value)."""
+        raise NotImplementedError
+
+    def __getitem__(self, key: str) -> Any:
+        return self.lines()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines())
+
+    def __len__(self) -> int:
+        return len(self.lines())
 
     def _repr_html_(self) -> str:
-        return render_status_html(self)
+        return render_status_html(self.lines())
 
     def __repr__(self) -> str:
-        width = max((len(str(k)) for k in self), default=0)
-        return "\n".join(f"{str(k).ljust(width)}  {v}" for k, v in self.items())
+        lines = self.lines()
+        width = max((len(str(k)) for k in lines), default=0)
+        return "\n".join(f"{str(k).ljust(width)}  {v}" for k, v in lines.items())
 
 
 def _cell(value: Any) -> str:
@@ -114,7 +130,7 @@ def render_table_html(frame: pd.DataFrame, footer: str) -> str:
     return f'<div class="pgai-result">{body}<p style="color:#666;font-size:90%">{html.escape(footer)}</p></div>'
 
 
-def render_status_html(info: dict[str, Any]) -> str:
+def render_status_html(info: Mapping[str, Any]) -> str:
     """A two-column table of status lines."""
     rows = "".join(
         f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td style='text-align:left'>{_cell(v)}</td></tr>"

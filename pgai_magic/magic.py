@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.display import HTML, display
@@ -15,6 +15,10 @@ from pgai_magic.commands.base import help_text, run_sql, split_line
 from pgai_magic.connections import Connections
 from pgai_magic.errors import PgaiError
 from pgai_magic.redact import redact_text
+from pgai_magic.runner import Limits
+
+if TYPE_CHECKING:
+    from pgai_magic.session import Session
 
 __all__ = ["Pgai", "load", "unload"]
 
@@ -40,17 +44,18 @@ class Pgai(Magics):
         self.last_traceback: str | None = None
 
     # -- session -------------------------------------------------------------------
-    def _get_session(self, alias: str | None = None) -> Any:
-        """The session every command runs on: a dead embedded server is restarted here, for every command."""
-        session = self.connections.get(alias)
-        session.db.max_result_bytes = int(self.max_result_mb * 2**20) if self.max_result_mb > 0 else None
-        session.db.read_timeout_s = self.statement_timeout_s
+    def _get_session(self, alias: str | None = None) -> Session:
+        """The session every command runs on, with the `%config Pgai.*` limits: a dead embedded server is
+        restarted here, for every command."""
+        session: Session = self.connections.get(alias)
+        max_bytes = int(self.max_result_mb * 2**20) if self.max_result_mb > 0 else None
+        session.configure(Limits(max_result_bytes=max_bytes, read_timeout_s=self.statement_timeout_s))
         notice = session.db.ensure_alive()
         if notice:
             print(notice)
         return session
 
-    def _set_session(self, session: Any) -> None:
+    def _set_session(self, session: Session) -> None:
         self.connections.add(None, session)
 
     def context(self) -> Context:
@@ -126,7 +131,7 @@ class Pgai(Magics):
 _JUPYSQL_PERSIST = {"--persist": "", "--persist-replace": " --replace", "--append": " --append"}
 
 
-def _open_default() -> Any:
+def _open_default() -> Session:
     from pgai_magic.session import Session
 
     return Session(announce=lambda message: print(redact_text(message)))
@@ -170,7 +175,7 @@ def load(ipython: Any) -> None:
     except PgaiError as err:
         print(redact_text(f"pgai: {err}"), file=sys.stderr)
         return
-    session.embeddings.preload()  # the model loads in the background: status and SQL do not wait for it
+    session.vectors.preload()  # the model loads in the background: status and SQL do not wait for it
 
 
 def _register_completer(ipython: Any, magics: Pgai) -> None:

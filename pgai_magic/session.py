@@ -1,43 +1,38 @@
-"""The session facade: one connection plus the embedder, generator, model registry and insight engine."""
+"""The session facade: wires one Database to the capabilities (SQL runner, vectors, models, questions, insights)
+and exposes them with the design's verbs; it holds no logic of its own."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pgai_magic import convert
-from pgai_magic.db import CellResult, Database, StatementResult
+from pgai_magic.db import CellResult, Database
 from pgai_magic.embed.base import Embedder
-from pgai_magic.errors import ConfigError, PgaiError, QueryCancelled, SQLError
-from pgai_magic.inference.facade import ModelsFacade
-from pgai_magic.migrations import install_extensions
-from pgai_magic.privileges import install_state, needs_state
+from pgai_magic.errors import ConfigError
+from pgai_magic.inference.facade import Models
+from pgai_magic.runner import Format, Limits, SqlRunner
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
-from pgai_magic.sqltext import Statement, bind_parameters, check_positional, check_templates, split_statements
-from pgai_magic.vectors.service import Embeddings, EmbedResult, connection_settings, query_embedding
+from pgai_magic.state import ServerState, Status, prepare_server, server_status
+from pgai_magic.vectors.service import Embeddings, EmbedResult, connection_settings
 from pgai_magic.vectors.status import embedding_status
 
 if TYPE_CHECKING:
-    from pgai_magic.catalog import Catalog
-    from pgai_magic.nl2sql.llm import LLMBackend
+    from pgai_magic.inference.registry import ModelVersion
     from pgai_magic.nl2sql.service import Answer, Asker
 
-__all__ = ["CellResult", "Session", "connect"]
-
-Format = Literal["pandas", "arrow", "polars"]
-# A preprocessor rewrites one statement before parameters are bound (e.g. query-time embedding).
-Preprocessor = Callable[["Session", Statement, Mapping[str, Any]], Statement]
-EXTENSIONS = ("vector", "pg_trgm")
-MAX_SEARCH_CHARS = 20_000  # a search text past this is a mistake (the model truncates long before)
+__all__ = ["CellResult", "Limits", "Session", "connect"]
 
 
-class Session(ModelsFacade):
-    """A pgai_magic session on one PostgreSQL server (the embedded one when no DSN is given)."""
+class Session:
+    """A pgai_magic session on one PostgreSQL server (the embedded one when no DSN is given).
 
-    preprocessors: list[Preprocessor] = []
+    `db` is the Database; the capabilities are `vectors` (embeddings and similarity search), `models`
+    (in-database models; `models()` lists them), `questions` (natural-language questions and their memory);
+    the verbs `sql`, `execute`, `embed`, `similar`, `ask`, `deploy`, `train` and `insights` delegate to them.
+    """
 
     def __init__(
         self,
@@ -47,40 +42,28 @@ class Session(ModelsFacade):
         embedded: bool = False,
         announce: Callable[[str], None] | None = None,
     ) -> None:
-        self._announce = announce or (lambda message: None)
+        say = announce or (lambda message: None)
         resolved = None if embedded else resolve_dsn(dsn)
         server = None
         if resolved is None:
             server = ensure_embedded(Path(data_dir) if data_dir else None)
             resolved = server.dsn
         self.db = Database(resolved, embedded=server)
-        self.extensions: dict[str, str | None] = {}
+        self.state: ServerState = prepare_server(self.db, connection_settings)
         self.last_notices: list[str] = []
-        self.setup_warnings: list[str] = []
-        self._setup()
+        self.vectors = Embeddings(self.state)
+        self._runner = SqlRunner(self.db, [self.vectors.rewrite_sql])  # pgai.embed('text') in SQL -> a vector
+        self.models = Models(self.state, self._runner.sql)
+        self._questions: Asker | None = None
+        version = self.state.server_version
         if server is not None:
-            self._announce(
-                f"pgai: embedded PostgreSQL {self.server_version} + pgvector "
-                f"{self.extensions.get('vector') or '(missing)'} "
+            say(
+                f"pgai: embedded PostgreSQL {version} + pgvector "
+                f"{self.state.extensions.get('vector') or '(missing)'} "
                 f"ready in {server.started_in:.1f}s at {server.data_dir}"
             )
         else:
-            self._announce(f"pgai: connected to {self.db.display_dsn} (PostgreSQL {self.server_version})")
-
-    # -- set-up ------------------------------------------------------------------
-    def _setup(self) -> None:
-        conn = self.db.control
-        self.setup_warnings.extend(install_extensions(conn, EXTENSIONS))
-        rows = conn.execute("SELECT extname, extversion FROM pg_extension WHERE extname = ANY(%s)", (list(EXTENSIONS),))
-        self.extensions = {ext: None for ext in EXTENSIONS}
-        self.extensions.update(dict(rows.fetchall()))
-        if self.extensions.get("vector"):
-            self.db.register_vector()
-        self.db.use_settings(connection_settings(self.extensions.get("vector")))  # hnsw.iterative_scan
-        self.state_missing, warnings = install_state(conn)  # state_missing: why the pgai schema is unusable
-        self.setup_warnings.extend(warnings)
-        self.server_version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
-        self.db.open_session()
+            say(f"pgai: connected to {self.db.display_dsn} (PostgreSQL {version})")
 
     @property
     def dsn(self) -> str:
@@ -89,10 +72,12 @@ class Session(ModelsFacade):
 
     @property
     def display_dsn(self) -> str:
+        """The connection string with its password masked."""
         return redact_dsn(self.db.dsn)
 
     def close(self) -> None:
-        self._stop_embedding_worker()
+        """Stop the kernel's embedding worker and close the connections."""
+        self.vectors.stop_worker()
         self.db.close()
 
     def __enter__(self) -> Session:
@@ -102,59 +87,25 @@ class Session(ModelsFacade):
         self.close()
 
     # -- SQL -----------------------------------------------------------------------
-    def prepare(self, query: str, namespace: Mapping[str, Any] | None = None) -> list[Statement]:
-        """Split a cell into statements, apply preprocessors and bind `:name` parameters."""
-        ns = namespace or {}
-        prepared = []
-        for stmt in split_statements(query):
-            check_templates(stmt.text, ns)
-            check_positional(stmt.text)
-            for pre in self.preprocessors:
-                stmt = pre(self, stmt, ns)
-            prepared.append(bind_parameters(stmt, ns))
-        return prepared
+    def configure(self, limits: Limits) -> None:
+        """Apply `limits` (result size, read-only timeout) to every statement from now on (`%config Pgai.*`)."""
+        self._runner.configure(limits)
 
-    def execute(self, query: str, namespace: Mapping[str, Any] | None = None, *, fmt: Format = "pandas") -> CellResult:
-        """Run every statement of `query`; the value is the last row-returning result in `fmt`."""
-        statements = self.prepare(query, namespace)
-        notices = []
-        notice = self.db.ensure_alive()
-        if notice:
-            notices.append(notice)
-        results: list[StatementResult] = []
-        for stmt in statements:
-            try:
-                result = self.db.run(stmt)
-            except PgaiError as err:
-                ran = [r.status or r.command for r in results]
-                before = notices + ([f"ran before the error: {'; '.join(ran)}"] if ran else [])
-                err.notices = before + list(err.notices)
-                if isinstance(err, SQLError):
-                    self._explain_sql_error(err, query, namespace or {})
-                elif self.db.in_transaction:  # an error that is not the server's leaves its transaction as it is
-                    err.notices.append(self.db.transaction_note())
-                raise
-            results.append(result)
-            notices.extend(result.notices)
-            if result.interrupted and stmt is not statements[-1]:  # Ctrl-C stops the cell, as the user meant
-                stop = QueryCancelled(
-                    f"interrupted: {result.status or result.command} had finished, the rest of the cell was not run"
-                )
-                done = "; ".join(r.status or r.command for r in results)
-                stop.notices = [*notices, f"ran before the interrupt: {done}"]
-                raise stop
-        last = next((r for r in reversed(results) if r.table is not None), None)
-        value = None if last is None else convert.as_format(last.table, fmt)  # type: ignore[arg-type]
-        if last is not None and fmt == "polars":
-            notices.extend(convert.for_polars(last.table)[1])  # type: ignore[arg-type]
-        for r in results:
-            notices.extend(n for n in r.notes if r is last or "interrupt" in n)
-        return CellResult(value=value, results=results, notices=notices)
+    def execute(
+        self,
+        query: str,
+        namespace: Mapping[str, Any] | None = None,
+        *,
+        fmt: Format = "pandas",
+        autolimit: int | None = None,
+    ) -> CellResult:
+        """Run every statement of `query` (`:name`s bound from `namespace`); the value is the last row-returning
+        result in `fmt` (SqlRunner.execute: `autolimit` rows at most per query, None for all)."""
+        return self._runner.execute(query, namespace, fmt=fmt, autolimit=autolimit)
 
-    def _explain_sql_error(self, err: SQLError, query: str, namespace: Mapping[str, Any]) -> None:
-        from pgai_magic.hints import explain_sql_error
-
-        explain_sql_error(err, query, namespace, self.db.control, transaction_failed=self.db.transaction_failed)
+    def sql(self, query: str, /, **params: Any) -> pd.DataFrame:
+        """Run SQL (`:name` placeholders bound from keyword arguments); the last result as a DataFrame."""
+        return self._runner.sql(query, **params)
 
     # -- data in and out ------------------------------------------------------------------------
     def persist(
@@ -203,62 +154,12 @@ class Session(ModelsFacade):
         self.last_notices = result.notices  # e.g. ±infinity shown as the last / first date: the caller prints them
         return write_result(result.value, Path(path))
 
-    def sql(self, query: str, /, **params: Any) -> pd.DataFrame:
-        """Run SQL (`:name` placeholders bound from keyword arguments); the last result as a DataFrame."""
-        result = self.execute(query, params)
-        if isinstance(result.value, pd.DataFrame):
-            return result.value
-        frame = pd.DataFrame()
-        frame.attrs["status"] = result.summary()
-        frame.attrs["rowcount"] = result.results[-1].rowcount if result.results else 0
-        return frame
-
     # -- status --------------------------------------------------------------------
-    def status(self) -> dict[str, Any]:
-        """Server, versions, extensions, where it runs; never a password."""
-        info: dict[str, Any] = {
-            "server": f"PostgreSQL {self.server_version}",
-            "pgvector": self.extensions.get("vector") or "not installed",
-            "pg_trgm": self.extensions.get("pg_trgm") or "not installed",
-        }
-        if self.db.embedded is not None:
-            info["mode"] = "embedded"
-            info["data directory"] = str(self.db.embedded.data_dir)
-        else:
-            info["mode"] = "external"
-            info["connection"] = self.display_dsn
-        info["in transaction"] = self.db.in_transaction
-        for warning in self.setup_warnings:
-            info.setdefault("warnings", []).append(warning)
-        for extra in self.status_sections:
-            info.update(extra(self))
-        return info
+    def status(self) -> Status:
+        """Server, versions, extensions, where it runs, and each capability's lines; never a password."""
+        return server_status(self.state, [embedding_status(self.vectors), self.questions.status()])
 
-    # capabilities add their own lines to `status` (embedder, LLM backend, ...)
-    status_sections: list[Callable[[Session], dict[str, Any]]] = []
-
-    # -- embeddings ---------------------------------------------------------------
-    preprocessors.append(query_embedding)  # pgai.embed('text') in SQL -> a bound vector
-    status_sections.append(embedding_status)  # model, dimension, device, embedded columns, worker
-
-    @property
-    def embeddings(self) -> Embeddings:
-        """The embedding capability of this session (created on first use)."""
-        service = self.__dict__.get("_embeddings")
-        if service is None:
-            service = self.__dict__["_embeddings"] = Embeddings(self)
-        return service
-
-    @property
-    def embedder(self) -> Embedder:
-        """The embedding model in use (the packaged all-MiniLM-L6-v2 unless set), loaded on first use."""
-        return self.embeddings.embedder
-
-    def set_embedder(self, embedder: Embedder | str | None = None, *, device: str | None = None) -> Embedder:
-        """Use another embedder: an `Embedder`, a local model folder or a model in the HF cache (None: default)."""
-        return self.embeddings.set_embedder(embedder, device=device)
-
-    @needs_state("embed", vector=True)
+    # -- embeddings (session.vectors) ---------------------------------------------------
     def embed(
         self,
         table_column: str,
@@ -269,42 +170,42 @@ class Session(ModelsFacade):
         **options: Any,
     ) -> EmbedResult:
         """Embed TABLE.COLUMN (or TABLE with template=/columns=, name=) into pgvector; options: Embeddings.embed."""
-        return self.embeddings.embed(table_column, model, batch_size, progress=progress, **options)
+        return self.vectors.embed(table_column, model, batch_size, progress=progress, **options)
 
-    @needs_state("similar", vector=True)
     def similar(self, table_column: str, text: str, k: int = 5, where: str | None = None, **kw: Any) -> pd.DataFrame:
         """The k rows most similar to `text`, with a `similarity` column, best first (hybrid=True, model=M:
-        Embeddings.similar).
+        Embeddings.similar; ConfigError for an empty text or one past MAX_SEARCH_CHARS)."""
+        return self.vectors.similar(table_column, text, k=k, where=where, **kw)
 
-        ConfigError for a text longer than MAX_SEARCH_CHARS (the model reads only its first few hundred words)."""
-        if len(text) > MAX_SEARCH_CHARS:
-            raise ConfigError(f"similar takes a text of at most {MAX_SEARCH_CHARS:,} characters, not {len(text):,}")
-        return self.embeddings.similar(table_column, text, k=k, where=where, **kw)
+    def set_embedder(self, embedder: Embedder | str | None = None, *, device: str | None = None) -> Embedder:
+        """Use another embedder: an `Embedder`, a local model folder or a model in the HF cache (None: default)."""
+        return self.vectors.set_embedder(embedder, device=device)
 
-    @needs_state("embedding sync", vector=True)
     def sync_embeddings(self, table_column: str | None = None) -> int:
         """Embed the rows queued by changes now, in the foreground; returns how many were handled."""
-        return self.embeddings.sync(table_column)
+        return self.vectors.sync(table_column)
 
-    @needs_state("embedded columns")
-    def embedded_columns(self) -> pd.DataFrame:
-        """The embedded columns: model, dimension, vector table, key and rows pending."""
-        return self.embeddings.columns()
+    # -- models (session.models) -----------------------------------------------------------
+    def deploy(
+        self, estimator: Any, name: str, features: list[str] | str | None = None, **options: Any
+    ) -> ModelVersion:
+        """Compile a fitted estimator/Pipeline to pgai.predict_NAME as a new version (options: Models.deploy)."""
+        return self.models.deploy(estimator, name, features, **options)
 
-    def _stop_embedding_worker(self) -> None:
-        service = self.__dict__.get("_embeddings")
-        if service is not None:
-            service.stop_worker()
+    def train(self, name: str, target: str, query: str, **options: Any) -> ModelVersion:
+        """Train on `query`'s rows with a held-out split and deploy as `name` (options: Models.train)."""
+        return self.models.train(name, target, query, **options)
 
-    # -- natural-language questions -------------------------------------------------
-    def _questions(self) -> Asker:
+    # -- natural-language questions (session.questions) -------------------------------------
+    @property
+    def questions(self) -> Asker:
         """The question pipeline (catalog, translator, LLM backend, question memory), made on first use."""
-        asker: Asker | None = getattr(self, "_asker", None)
-        if asker is None:
+        if self._questions is None:
+            from pgai_magic.nl2sql.embedding import LazyEmbedder
             from pgai_magic.nl2sql.service import Asker
 
-            asker = self._asker = Asker(self)
-        return asker
+            self._questions = Asker(self.db, LazyEmbedder(self.vectors))
+        return self._questions
 
     def ask(
         self,
@@ -327,7 +228,7 @@ class Session(ModelsFacade):
         `on_answer` sees the answer (SQL and source) before it runs; `remember=False` keeps the
         question out of the memory and `use_memory=False` does not reuse remembered SQL.
         """
-        asker = self._questions()
+        asker = self.questions
         answer = asker.translate(
             question,
             schema=schema,
@@ -343,45 +244,6 @@ class Session(ModelsFacade):
         if dry_run:
             return answer.sql
         return asker.run(answer, timeout_s=timeout_s)
-
-    def translate(
-        self, question: str, *, schema: str | list[str] | None = None, generator: str = "auto", remember: bool = True
-    ) -> Answer:
-        """The SQL for a question (and where it came from) without running it."""
-        return self._questions().translate(question, schema=schema, generator=generator, remember=remember)
-
-    def accept_answer(self, question_id: int | None = None) -> int:
-        """Mark the last answer (or question #id) verified: similar questions will reuse its SQL."""
-        return self._questions().accept(question_id)
-
-    def teach(self, question: str, sql: str, *, schema: str | list[str] | None = None) -> int:
-        """Remember `sql` (guarded and planned first) as the verified answer to `question`; returns its id."""
-        return self._questions().teach(question, sql, schema=schema)
-
-    def question_history(self, *, limit: int = 50, verified: bool | None = None) -> pd.DataFrame:
-        """The remembered questions, newest first."""
-        return self._questions().history(limit=limit, verified=verified)
-
-    def forget_question(self, question_id: int) -> None:
-        """Remove question #id from the question memory."""
-        self._questions().memory.forget(question_id)
-
-    def use_llm(self, backend: LLMBackend | str | None) -> None:
-        """Use this LLM backend for questions the translator cannot answer (None: none; 'env': from the environment)."""
-        self._questions().use_llm(backend)
-
-    @property
-    def llm(self) -> LLMBackend | None:
-        return self._questions().llm
-
-    def catalog(self, schema: str | list[str] | None = None, *, refresh: bool = False) -> Catalog:
-        """Tables, columns, keys, comments and values of `schema` (default: the search path)."""
-        return self._questions().catalog(schema, refresh=refresh)
-
-    def _question_status(self) -> dict[str, Any]:
-        return self._questions().status()
-
-    status_sections.append(_question_status)
 
     # -- insights --------------------------------------------------------------------
     def insights(

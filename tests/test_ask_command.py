@@ -74,7 +74,7 @@ def test_line_ask_shows_sql_and_source_and_returns_the_frame(session, shop: str)
     assert "category = 'Electronics'" in value.attrs["sql"] and value.attrs["source"] == "built-in translator"
     assert ctx.namespace["top"] is value
     assert len(shown.html) == 1 and "built-in translator" in shown.html[0] and "Electronics" in shown.html[0]
-    history = session.question_history(limit=500)
+    history = session.questions.history(limit=500)
     assert "What's the most expensive 'Electronics' product?" in set(history["question"])
 
 

@@ -21,7 +21,7 @@ def model_name(session):  # type: ignore[no-untyped-def]
     name = f"m{uuid.uuid4().hex[:8]}"
     yield name
     try:
-        session.drop_model(name)
+        session.models.drop(name)
     except ModelError:
         pass
 
@@ -60,7 +60,7 @@ def test_deploy_creates_versioned_functions_and_registry_row(session, conn, mode
     query = f"EXPLAIN VERBOSE SELECT pgai.predict_{model_name}(g, g) FROM generate_series(1, 3) AS g"
     plan = "\n".join(r[0] for r in conn.execute(query))
     assert "predict_" not in plan and "* '" in plan, plan
-    assert session.load_model(model_name).coef_.tolist() == est.coef_.tolist()
+    assert session.models.load(model_name).coef_.tolist() == est.coef_.tolist()
 
 
 def test_redeploy_swaps_and_rollback_restores(session, conn, model_name) -> None:  # type: ignore[no-untyped-def]
@@ -78,13 +78,13 @@ def test_redeploy_swaps_and_rollback_restores(session, conn, model_name) -> None
         "SELECT version, active FROM pgai.models WHERE name = %s ORDER BY 1", (model_name,)
     ).fetchall()
     assert versions == [(1, False), (2, True)]
-    back = session.rollback(model_name)
+    back = session.models.rollback(model_name)
     assert back.version == 1 and back.active
     assert _one(conn, f"SELECT s FROM {model_name}_scores") == pytest.approx(30.0, abs=1e-9)
-    again = session.rollback(model_name, version=2)
+    again = session.models.rollback(model_name, version=2)
     assert again.version == 2
     with pytest.raises(ModelError, match=r"no version 7: versions are \[1, 2\]"):
-        session.rollback(model_name, version=7)
+        session.models.rollback(model_name, version=7)
     conn.execute(f"DROP VIEW {model_name}_scores")
 
 
@@ -111,11 +111,11 @@ def test_signature_change_replaces_wrapper_in_one_transaction(session, conn, mod
     conn.execute(f"CREATE VIEW {model_name}_v AS SELECT pgai.predict_{model_name}(1, 2, 'x') AS l")
     with pytest.raises(ModelError, match="cannot be replaced"):
         session.deploy(LinearRegression().fit(X, X["age"]), model_name)
-    assert session.model_info(model_name)["version"] == 2
+    assert session.models.info(model_name)["version"] == 2
     assert _one(conn, "SELECT count(*) FROM pgai.models WHERE name = %s", model_name) == 2
     conn.execute(f"DROP VIEW {model_name}_v")
     # rolling back to v1 restores the two-argument signature
-    assert session.rollback(model_name).version == 1
+    assert session.models.rollback(model_name).version == 1
     assert _one(conn, f"SELECT pgai.predict_{model_name}(30, 70)") in (0, 1)
 
 
@@ -151,18 +151,18 @@ def test_list_show_and_errors(session, model_name) -> None:  # type: ignore[no-u
     listing = session.models()
     row = listing[listing["name"] == model_name].iloc[0]
     assert row["version"] == 1 and row["algorithm"] == "LogisticRegression" and row["accuracy"] == 0.91
-    info = session.model_info(model_name)
+    info = session.models.info(model_name)
     assert info["classes"] == ["old", "young"]
     assert info["sql"]["predict_proba"] == f"pgai.predict_proba_{model_name}(age float8, income float8) → float8"
     assert list(info["versions"].index) == [1] and info["versions"].loc[1, "accuracy"] == 0.91
     assert info["drift_snapshot"] is False
     with pytest.raises(ModelError, match=f"did you mean '{model_name}'"):
-        session.model_info(model_name + "x")
+        session.models.info(model_name + "x")
     with pytest.raises(ModelError, match="no version before v1"):
-        session.rollback(model_name)
+        session.models.rollback(model_name)
     with pytest.raises(ModelError, match=r"lowercase letters.*try 'churn_model'"):
         registry.validate_name("Churn Model")
     with pytest.raises(ModelError, match="fit it before deploying"):
         session.deploy(LinearRegression(), model_name)
-    assert session.drop_model(model_name) == 1
+    assert session.models.drop(model_name) == 1
     assert model_name not in set(session.models()["name"])

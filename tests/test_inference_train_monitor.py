@@ -29,7 +29,7 @@ def model_name(session):  # type: ignore[no-untyped-def]
     name = f"churn_{uuid.uuid4().hex[:6]}"
     yield name
     try:
-        session.drop_model(name)
+        session.models.drop(name)
     except ModelError:
         pass
 
@@ -61,7 +61,7 @@ def test_train_deploys_with_holdout_metrics_and_exact_sql(session, churn_tables,
     )
     from pgai_magic.inference.train import prepare_frame
 
-    est = session.load_model(model_name)
+    est = session.models.load(model_name)
     X = prepare_frame(frame, [(f["name"], f["type"]) for f in mv.features])
     assert np.max(np.abs(frame["score"].to_numpy() - est.predict_proba(X)[:, 1])) <= 1e-9
     assert (frame["label"].to_numpy() == est.predict(X)).all()
@@ -89,8 +89,8 @@ def test_train_other_algorithms_and_errors(session, churn_tables, model_name) ->
 def test_monitor_reports_metrics_and_drift(session, churn_tables, model_name) -> None:  # type: ignore[no-untyped-def]
     base, drifted, same = churn_tables
     session.train(model_name, "churned", f"SELECT {FEATURES}, churned FROM {base}")
-    stable = session.monitor(model_name, f"SELECT {FEATURES}, churned AS actual FROM {same}")
-    moved = session.monitor(model_name, f"SELECT *, churned AS actual FROM {drifted}")
+    stable = session.models.monitor(model_name, f"SELECT {FEATURES}, churned AS actual FROM {same}")
+    moved = session.models.monitor(model_name, f"SELECT *, churned AS actual FROM {drifted}")
     assert stable.n_rows == 1500 and list(stable.metrics["metric"]) == ["accuracy", "auc"]
     assert stable.metrics["training"].notna().all() and stable.metrics["current"].notna().all()
     psi_stable = dict(zip(stable.drift["feature"], stable.drift["psi"]))
@@ -108,7 +108,7 @@ def test_monitor_reports_metrics_and_drift(session, churn_tables, model_name) ->
     logged = session.sql("SELECT count(*) AS n FROM pgai.model_monitoring WHERE name = :name", name=model_name)
     assert int(logged["n"][0]) == 2
     with pytest.raises(ModelError, match=r"lacks column\(s\) \['age', 'monthly_charges'.*'actual'\]"):
-        session.monitor(model_name, f"SELECT tenure_months FROM {same}")
+        session.models.monitor(model_name, f"SELECT tenure_months FROM {same}")
 
 
 def test_psi_and_profile_units() -> None:

@@ -98,12 +98,12 @@ def test_an_llm_that_writes_is_refused_and_nothing_changes(session, conn: psycop
             f"```sql\nDROP TABLE {shop}.customers CASCADE\n```",
         ]
     )
-    session.use_llm(fake)
+    session.questions.use_llm(fake)
     try:
         with pytest.raises(TranslationError, match=r"3 attempts.*not DROP"):
             session.ask("which orders look odd", schema=shop, generator="llm")
     finally:
-        session.use_llm("env")
+        session.questions.use_llm("env")
     assert len(fake.calls) == 3
     assert "only read queries" in fake.calls[1][-1]["content"] or "not DELETE" in fake.calls[1][-1]["content"]
     assert _state(conn, shop) == before

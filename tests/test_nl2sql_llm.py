@@ -95,12 +95,12 @@ class SpyBackend(TransformersBackend):
 def test_local_transformers_model_end_to_end(session, shop: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = build_tiny_gpt2(tmp_path / "good", ["SELECT", "count(*)", "FROM", f"{shop}.orders"])
     backend = SpyBackend(str(path))
-    session.use_llm(backend)
+    session.questions.use_llm(backend)
     try:
         shown: list[Any] = []
         frame = session.ask("how many purchases happened?", schema=shop, generator="llm", on_answer=shown.append)
     finally:
-        session.use_llm("env")
+        session.questions.use_llm("env")
     expected = session.sql(f"SELECT count(*) AS n FROM {shop}.orders")["n"][0]
     assert int(frame.iloc[0, 0]) == int(expected)
     assert frame.attrs["sql"] == f"SELECT count(*) FROM {shop}.orders" and frame.attrs["source"] == "LLM"
@@ -117,12 +117,12 @@ def test_repairs_are_bounded_when_the_model_keeps_writing(
     path = build_tiny_gpt2(tmp_path / "bad", ["DELETE", "FROM", f"{shop}.order_items"])
     backend = TransformersBackend(str(path), max_new_tokens=8, device="cpu")
     before = conn.execute(f"SELECT count(*) FROM {shop}.order_items").fetchone()
-    session.use_llm(backend)
+    session.questions.use_llm(backend)
     try:
         with pytest.raises(TranslationError, match=r"after 3 attempts.*DELETE"):
             session.ask("show the odd order lines", schema=shop, generator="llm")
     finally:
-        session.use_llm("env")
+        session.questions.use_llm("env")
     assert backend.calls == 3  # the first try and two repairs
     assert conn.execute(f"SELECT count(*) FROM {shop}.order_items").fetchone() == before
 
@@ -169,19 +169,21 @@ class ChatServer:
 
 
 def test_chat_endpoint_gets_errors_back_and_repairs(session, shop: str) -> None:  # type: ignore[no-untyped-def]
-    session.teach("how many customers do we have", f"SELECT count(*) FROM {shop}.customers", schema=shop)
+    session.questions.teach("how many customers do we have", f"SELECT count(*) FROM {shop}.customers", schema=shop)
     bad = f"Here you go:\n```sql\nSELECT sum(total_price) FROM {shop}.orders;\n```"
     good = f"```sql\nSELECT sum(amount) AS revenue FROM {shop}.order_items\n```"
     with ChatServer([bad, good]) as server:
         env = {"PGAI_LLM_BASE_URL": server.url, "PGAI_LLM_MODEL": "tiny-chat", "OPENAI_API_KEY": "sk-test"}
         backend = backend_from_env(env)
         assert isinstance(backend, OpenAIChatBackend)
-        session.use_llm(backend)
+        session.questions.use_llm(backend)
         try:
             assert "tiny-chat" in session.status()["LLM backend"]
-            answer = session.translate("what do we earn from sales in total, roughly?", schema=shop, generator="llm")
+            answer = session.questions.translate(
+                "what do we earn from sales in total, roughly?", schema=shop, generator="llm"
+            )
         finally:
-            session.use_llm("env")
+            session.questions.use_llm("env")
     assert answer.source == "llm" and answer.attempts == 2
     assert answer.sql == f"SELECT sum(amount) AS revenue FROM {shop}.order_items"
     first, second = server.requests
@@ -194,12 +196,12 @@ def test_chat_endpoint_gets_errors_back_and_repairs(session, shop: str) -> None:
 
 
 def test_unreachable_endpoint_is_a_clear_error(session, shop: str) -> None:  # type: ignore[no-untyped-def]
-    session.use_llm(OpenAIChatBackend("http://127.0.0.1:9/v1", "nothing", timeout_s=2))
+    session.questions.use_llm(OpenAIChatBackend("http://127.0.0.1:9/v1", "nothing", timeout_s=2))
     try:
         with pytest.raises(TranslationError, match="cannot reach the LLM endpoint"):
-            session.translate("anything at all about orders", schema=shop, generator="llm")
+            session.questions.translate("anything at all about orders", schema=shop, generator="llm")
     finally:
-        session.use_llm("env")
+        session.questions.use_llm("env")
 
 
 def test_backend_from_env(tmp_path: Path) -> None:
@@ -217,10 +219,10 @@ def test_backend_from_env(tmp_path: Path) -> None:
 
 
 def test_no_llm_configured(session, shop: str) -> None:  # type: ignore[no-untyped-def]
-    assert session.llm is None
+    assert session.questions.llm is None
     assert session.status()["LLM backend"].startswith("none")
     with pytest.raises(ConfigError, match="no LLM is configured"):
-        session.translate("how many orders", schema=shop, generator="llm")
+        session.questions.translate("how many orders", schema=shop, generator="llm")
 
 
 @pytest.mark.parametrize(

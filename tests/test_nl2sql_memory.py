@@ -34,8 +34,8 @@ def _top_products_sql(schema: str, k: int, year: int) -> str:
 
 
 def test_taught_answer_is_reused_with_new_literals(session, conn: psycopg.Connection, shop: str) -> None:  # type: ignore[no-untyped-def]
-    qid = session.teach("top 5 products in 2023", _top_products_sql(shop, 5, 2023), schema=shop)
-    answer = session.translate("top 10 products in 2024", schema=shop)
+    qid = session.questions.teach("top 5 products in 2023", _top_products_sql(shop, 5, 2023), schema=shop)
+    answer = session.questions.translate("top 10 products in 2024", schema=shop)
     assert answer.source == "memory" and answer.reused.id == qid
     assert "LIMIT 10" in answer.sql and "'2024-01-01'" in answer.sql and "'2025-01-01'" in answer.sql
     assert "2023" not in answer.sql
@@ -46,8 +46,8 @@ def test_taught_answer_is_reused_with_new_literals(session, conn: psycopg.Connec
 
 
 def test_opposite_question_is_not_reused(session, shop: str) -> None:  # type: ignore[no-untyped-def]
-    session.teach("top 5 products in 2023", _top_products_sql(shop, 5, 2023), schema=shop)
-    answer = session.translate("bottom 3 products in 2024", schema=shop)
+    session.questions.teach("top 5 products in 2023", _top_products_sql(shop, 5, 2023), schema=shop)
+    answer = session.questions.translate("bottom 3 products in 2024", schema=shop)
     assert answer.source == "translator"
     assert "ASC" in answer.sql.upper() and "LIMIT 3" in answer.sql
 
@@ -63,15 +63,15 @@ def test_every_question_is_remembered_and_accept_makes_it_reusable(
     assert row == (False, "translator", 384, 384, "how many orders were placed in <year> from customers in <value>")
     # not verified yet: a similar question is translated afresh
     assert (
-        session.translate("How many orders were placed in 2023 from customers in France?", schema=shop).source
+        session.questions.translate("How many orders were placed in 2023 from customers in France?", schema=shop).source
         == "translator"
     )
     session.ask("How many orders were placed in 2024 from customers in Germany?", schema=shop)
-    assert session.accept_answer() == qid
-    again = session.translate("How many orders were placed in 2023 from customers in France?", schema=shop)
+    assert session.questions.accept() == qid
+    again = session.questions.translate("How many orders were placed in 2023 from customers in France?", schema=shop)
     assert again.source == "memory" and again.reused.id == qid
     assert "'France'" in again.sql and "'2023-01-01'" in again.sql and "Germany" not in again.sql
-    history = session.question_history(limit=200)
+    history = session.questions.history(limit=200)
     mine = history[history["id"] == qid].iloc[0]
     assert bool(mine["verified"]) and mine["times_asked"] == 2 and mine["source"] == "built-in translator"
 
@@ -79,9 +79,9 @@ def test_every_question_is_remembered_and_accept_makes_it_reusable(
 def test_teach_checks_the_sql_first(session, conn: psycopg.Connection, shop: str) -> None:  # type: ignore[no-untyped-def]
     before = conn.execute("SELECT count(*) FROM pgai.questions").fetchone()
     with pytest.raises(GuardError):
-        session.teach("remove old orders", f"DELETE FROM {shop}.orders", schema=shop)
+        session.questions.teach("remove old orders", f"DELETE FROM {shop}.orders", schema=shop)
     with pytest.raises(SQLError, match="does not exist"):
-        session.teach("total revenue", f"SELECT sum(revenue) FROM {shop}.order_items", schema=shop)
+        session.questions.teach("total revenue", f"SELECT sum(revenue) FROM {shop}.order_items", schema=shop)
     assert conn.execute("SELECT count(*) FROM pgai.questions").fetchone() == before
     assert conn.execute(f"SELECT count(*) > 0 FROM {shop}.orders").fetchone() == (True,)
 
@@ -93,17 +93,17 @@ def test_memory_uses_an_hnsw_index(conn: psycopg.Connection, session) -> None:  
 
 
 def test_accept_without_an_answer_and_forget(session, shop: str) -> None:  # type: ignore[no-untyped-def]
-    asker = session._questions()
+    asker = session.questions
     saved, asker.last_id = asker.last_id, None
     try:
         with pytest.raises(ConfigError, match="ask a question first"):
-            session.accept_answer()
+            session.questions.accept()
     finally:
         asker.last_id = saved
-    qid = session.teach("how many products are there", f"SELECT count(*) FROM {shop}.products", schema=shop)
-    session.forget_question(qid)
+    qid = session.questions.teach("how many products are there", f"SELECT count(*) FROM {shop}.products", schema=shop)
+    session.questions.memory.forget(qid)
     with pytest.raises(ConfigError, match=str(qid)):
-        session.forget_question(qid)
+        session.questions.memory.forget(qid)
 
 
 def test_adapt_sql_pairs_literals_by_kind() -> None:
@@ -128,4 +128,4 @@ def test_questions_work_without_a_memory(session, shop: str, monkeypatch: pytest
     assert frame.attrs["question_id"] is None and int(frame.iloc[0, 0]) > 0
     assert session.status()["question memory"].startswith("unavailable")
     with pytest.raises(ConfigError, match="pgvector"):
-        session.accept_answer()
+        session.questions.accept()

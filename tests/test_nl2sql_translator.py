@@ -258,7 +258,7 @@ def test_embedding_similarity_links_words_no_list_knows(shop, session) -> None: 
     conn, plain = shop
     with pytest.raises(TranslationError, match="municipality"):
         plain.translate("number of customers per municipality")  # no name, synonym or comment says 'city'
-    translator = Translator(plain.catalog, conn=conn, embedder=embedder_for(session))  # the local MiniLM model
+    translator = Translator(plain.catalog, conn=conn, embedder=embedder_for(session.vectors))  # the local MiniLM model
     result = translator.translate("number of customers per municipality")
     linked = [it.mention for it in result.analysis.items if it.mention is not None and it.mention.via == "embedding"]
     assert [m.columns[0].name for m in linked] == ["city"]

@@ -35,7 +35,7 @@ while True:  # wait (bounded) until the other kernel's row shows: both write to 
     if n >= 2 or time.monotonic() > deadline:
         break
     time.sleep(0.1)
-print(json.dumps({"dir": info, "rows": n, "ext": s.extensions}))
+print(json.dumps({"dir": info, "rows": n, "ext": s.state.extensions}))
 """
 
 

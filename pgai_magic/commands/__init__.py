@@ -6,11 +6,25 @@ import argparse
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pgai_magic.errors import ConfigError
 
-__all__ = ["COMMANDS", "ArgParser", "Command", "Context", "Settings", "Snippet", "command", "split_args"]
+if TYPE_CHECKING:
+    from pgai_magic.connections import Connections
+    from pgai_magic.session import Session
+
+__all__ = [
+    "COMMANDS",
+    "ArgParser",
+    "Command",
+    "Context",
+    "Settings",
+    "Snippet",
+    "check_out",
+    "command",
+    "split_args",
+]
 
 
 @dataclass
@@ -36,20 +50,36 @@ class Snippet:
 class Context:
     """What a handler may use: the session, the notebook namespace, settings and output."""
 
-    get_session: Callable[..., Any]
-    set_session: Callable[[Any], None]
+    get_session: Callable[..., Session]  # (alias: str | None = None) -> the session of that connection
+    set_session: Callable[[Session], None]
     namespace: dict[str, Any]
     settings: Settings
     show_html: Callable[[str], None] = print
     show: Callable[[Any], None] = print
     say: Callable[[str], None] = print
     extras: dict[str, Any] = field(default_factory=dict)
-    connections: Any = None  # pgai_magic.connections.Connections (the magic's); None outside IPython
+    connections: Connections | None = None  # the magic's named connections; None outside IPython
     snippets: dict[str, Snippet] = field(default_factory=dict)
 
     @property
-    def session(self) -> Any:
+    def session(self) -> Session:
+        """The current session (the magic restarts a dead embedded server first)."""
         return self.get_session()
+
+    def store(self, name: str | None, value: Any) -> Any:
+        """`--out NAME`: keep `value` in the notebook variable `name` (nothing when None or ""); returns `value`.
+
+        ConfigError when `name` is not a python variable name (check_out checks it before the work)."""
+        if check_out(name):
+            self.namespace[str(name)] = value
+        return value
+
+
+def check_out(name: str | None) -> str | None:
+    """The `--out NAME` of a command, checked before it runs: ConfigError when not a python variable name."""
+    if name and not str(name).isidentifier():
+        raise ConfigError(f"--out needs a python variable name, not {name!r}")
+    return name
 
 
 Handler = Callable[[Context, str, "str | None"], Any]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pgai_magic.commands import Context, command
+from pgai_magic.commands import Context, check_out, command
 from pgai_magic.display import ResultFrame, render_sql_html
 from pgai_magic.errors import ConfigError
 
@@ -110,22 +110,24 @@ def _int_option(opts: dict[str, Any], name: str) -> int | None:
 @command("ask", "answer a question (English or Chinese) with SQL: shown, run read-only, remembered", USAGE)
 def _ask(ctx: Context, rest: str, cell: str | None) -> Any:
     opts, text = split_flags(rest)
+    check_out(opts.get("--out"))
     session = ctx.session
     limit = _int_option(opts, "--limit")
     display_limit = limit if limit is not None else ctx.settings.display_limit
     if opts.get("--history"):
-        frame = session.question_history(limit=limit or 50)
+        frame = session.questions.history(limit=limit or 50)
         return ResultFrame.wrap(frame, display_limit=display_limit)
     if "--forget" in opts:
         qid = _int_option(opts, "--forget")
-        session.forget_question(qid)
+        assert qid is not None  # the option is given
+        session.questions.memory.forget(qid)
         ctx.say(f"pgai: forgot question #{qid}")
         return None
     if "--teach" in opts:
         sql = cell if cell is not None and cell.strip() else text
         if not sql.strip():
             raise ConfigError('--teach needs the SQL in the cell body: %%pgai ask --teach "question"')
-        qid = session.teach(opts["--teach"], sql, schema=opts.get("--schema"))
+        qid = session.questions.teach(opts["--teach"], sql, schema=opts.get("--schema"))
         ctx.say(f"pgai: remembered question #{qid} with its SQL as verified")
         return None
     if cell is not None and cell.strip():
@@ -136,7 +138,7 @@ def _ask(ctx: Context, rest: str, cell: str | None) -> Any:
         question = text
     if not question:
         if opts.get("--accept"):
-            qid = session.accept_answer()
+            qid = session.questions.accept()
             ctx.say(f"pgai: question #{qid} is verified; similar questions will reuse its SQL")
             return None
         raise ConfigError(f"ask needs a question\nusage: {USAGE.strip()}")
@@ -161,9 +163,4 @@ def _ask(ctx: Context, rest: str, cell: str | None) -> Any:
 
     chart = None if opts.get("--no-chart") else answer_chart(result)  # a time series or a measure by category
     frame = ResultFrame.wrap(result, display_limit=display_limit, elapsed=result.attrs.get("elapsed"), chart=chart)
-    out = opts.get("--out")
-    if out:
-        if not str(out).isidentifier():
-            raise ConfigError(f"--out needs a python variable name, not {out!r}")
-        ctx.namespace[out] = frame
-    return frame
+    return ctx.store(opts.get("--out"), frame)

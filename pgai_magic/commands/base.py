@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgai_magic.commands import COMMANDS, ArgParser, Context, command, split_args
-from pgai_magic.display import ResultFrame, StatusInfo
+from pgai_magic.display import ResultFrame
 from pgai_magic.errors import PgaiError
+
+if TYPE_CHECKING:
+    from pgai_magic.runner import Format
+    from pgai_magic.state import Status
 
 __all__ = ["run_sql", "split_line", "sql_parser"]
 
@@ -109,7 +113,7 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
         from pgai_magic.errors import ConfigError
 
         raise ConfigError(f"--limit must be zero or more, not {args.limit}")
-    fmt = "arrow" if args.arrow else "polars" if args.polars else "pandas"
+    fmt: Format = "arrow" if args.arrow else "polars" if args.polars else "pandas"
     sql = _cell_sql(ctx, args, sql)
     if args.save and args.no_execute:
         ctx.say(f"saved snippet {args.save!r} (not run): use it with --with {args.save}")
@@ -117,11 +121,7 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
     session = ctx.get_session(args.conn) if args.conn else ctx.session
     # Pgai.autolimit applies to SQL cells only (never to pgai's own queries), and never below --limit
     limit = ctx.settings.autolimit
-    session.db.autolimit = max(limit, args.limit or 0) if limit > 0 else None
-    try:
-        result = session.execute(sql, ctx.namespace, fmt=fmt)
-    finally:
-        session.db.autolimit = None
+    result = session.execute(sql, ctx.namespace, fmt=fmt, autolimit=max(limit, args.limit or 0) if limit > 0 else None)
     for notice in result.notices:
         ctx.say(notice)
     value = result.value
@@ -143,8 +143,7 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
 
         if fmt != "pandas" or not args.x:
             raise ConfigError("--plot charts a pandas result and needs --x COLUMN (and --y COLUMN for most kinds)")
-        if args.out:
-            ctx.namespace[args.out] = value
+        ctx.store(args.out, value)
         return result_chart(value, args.plot, args.x, args.y)
     if fmt == "pandas":
         last = result.last_rows
@@ -153,13 +152,7 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
             display_limit=args.limit if args.limit is not None else ctx.settings.display_limit,
             elapsed=last.elapsed if last else None,
         )
-    if args.out:
-        if not args.out.isidentifier():
-            from pgai_magic.errors import ConfigError
-
-            raise ConfigError(f"--out needs a python variable name, not {args.out!r}")
-        ctx.namespace[args.out] = value
-    return value
+    return ctx.store(args.out, value)
 
 
 @command(
@@ -191,7 +184,7 @@ def _connect(ctx: Context, rest: str, cell: str | None) -> None:
 def _still_on(ctx: Context) -> str:
     """Where the next cell runs after a failed connect: the current connection, unchanged, or none."""
     current = ctx.connections.current_alias if ctx.connections is not None else None
-    if current is None:
+    if ctx.connections is None or current is None:
         return "the connect failed: no connection is open (the next cell opens the default one)"
     session = ctx.connections.get(current)
     return f"the connect failed: the current connection is still {current!r} ({session.display_dsn})"
@@ -236,8 +229,8 @@ def _snippets(ctx: Context, rest: str, cell: str | None) -> Any:
 
 
 @command("status", "server, versions, pgvector, embedder and LLM backend", "%pgai status")
-def _status(ctx: Context, rest: str, cell: str | None) -> dict[str, Any]:
-    return StatusInfo(ctx.session.status())
+def _status(ctx: Context, rest: str, cell: str | None) -> Status:
+    return ctx.session.status()
 
 
 def help_text() -> str:

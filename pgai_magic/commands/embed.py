@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pgai_magic.commands import ArgParser, Context, command, split_args
+from pgai_magic.commands import ArgParser, Context, check_out, command, split_args
 from pgai_magic.display import ResultFrame
 
 __all__: list[str] = []
@@ -68,10 +68,7 @@ def _similar(ctx: Context, rest: str, cell: str | None) -> Any:
     text = " ".join(args.text) or (cell or "").strip()
     if not text:
         parser.error('give the text to search for: %pgai similar faq.question "where is my parcel"')
-    if args.out and not args.out.isidentifier():
-        parser.error(f"--out needs a python variable name, not {args.out!r}")
+    check_out(args.out)
     frame = ctx.session.similar(args.column, text, k=args.k, where=args.where, hybrid=args.hybrid, model=args.model)
     value = ResultFrame.wrap(frame, display_limit=max(ctx.settings.display_limit, args.k))
-    if args.out:
-        ctx.namespace[args.out] = value
-    return value
+    return ctx.store(args.out, value)

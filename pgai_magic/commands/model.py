@@ -95,7 +95,7 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
         )
     if ns.by_variant:
         return _monitor_variants(ctx, ns)
-    report = ctx.session.monitor(ns.name, ns.actual, target=ns.target, record=not ns.no_record)
+    report = ctx.session.models.monitor(ns.name, ns.actual, target=ns.target, record=not ns.no_record)
     ctx.say(report.summary())
     for note in report.notes:
         ctx.say(f"note: {note}")
@@ -108,7 +108,7 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
 
 
 def _monitor_variants(ctx: Context, ns: Any) -> Any:
-    report = ctx.session.monitor_variants(ns.name, ns.actual, target=ns.target, key=ns.key)
+    report = ctx.session.models.monitor_variants(ns.name, ns.actual, target=ns.target, key=ns.key)
     ctx.say(report.summary())
     svg = altair_svg(report.chart())
     if svg:
@@ -133,7 +133,7 @@ def _split(ctx: Context, args: list[str]) -> Any:
     ns = parser.parse(args)
     versions = _ints(ns.versions, "--versions")
     weights = _ints(ns.weights, "--weights") if ns.weights else None
-    plan = ctx.session.split_model(ns.name, versions, weights)
+    plan = ctx.session.models.split(ns.name, versions, weights)
     shares = ", ".join(f"v{v} {share:.1%}" for v, share in plan.shares().items())
     ctx.say(f"split {plan.name}: {shares} by md5 of the key")
     ctx.say(f"  pgai.variant_{plan.name}(key text) → integer (the version)")
@@ -161,7 +161,7 @@ def _score(ctx: Context, args: list[str]) -> Any:
         bar.refresh()
 
     try:
-        result = ctx.session.score_model(ns.name, ns.table, ns.into, key=ns.key, engine=ns.engine,
+        result = ctx.session.models.score(ns.name, ns.table, ns.into, key=ns.key, engine=ns.engine,
                                          version=ns.version, progress=bar.update, on_total=total)  # fmt: skip
     finally:
         bar.close()
@@ -173,12 +173,9 @@ def _show(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("name")
     parser.add_argument("--version", type=int)
     ns = parser.parse(args)
-    from pgai_magic.display import StatusInfo
-
-    info = ctx.session.model_info(ns.name, ns.version)
-    table = info.pop("versions")
-    ctx.show(StatusInfo(info))  # a readable two-column table, then the versions with their metrics
-    return table
+    info = ctx.session.models.info(ns.name, ns.version)
+    ctx.show(info)  # a readable two-column table, then the versions with their metrics
+    return info.versions
 
 
 def _rollback(ctx: Context, args: list[str]) -> Any:
@@ -186,7 +183,7 @@ def _rollback(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("name")
     parser.add_argument("--version", type=int)
     ns = parser.parse(args)
-    mv = ctx.session.rollback(ns.name, ns.version)
+    mv = ctx.session.models.rollback(ns.name, ns.version)
     ctx.say(f"{mv.name} is now v{mv.version} ({mv.algorithm}); pgai.predict_{mv.name} calls it")
     return mv
 

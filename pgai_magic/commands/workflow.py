@@ -238,6 +238,8 @@ def _analyze_rolled_back(ctx: Context, text: str) -> Any:
     "%pgai plot histogram|box|bar|pie|line|scatter TABLE.COLUMN [--by COL] [--where SQL] [--bins N]",
 )
 def _plot(ctx: Context, rest: str, cell: str | None) -> Any:
+    import pandas as pd
+
     from pgai_magic import convert
     from pgai_magic.sqltext import Statement
     from pgai_magic.workflow.plot import KINDS, plot_column
@@ -256,6 +258,6 @@ def _plot(ctx: Context, rest: str, cell: str | None) -> Any:
 
     def fetch(query: str) -> Any:  # read-only, with the statement timeout: a plot never writes
         result = session.db.run_readonly(Statement(query), timeout_s=ctx.settings.statement_timeout_s)
-        return convert.to_pandas(result.table)
+        return convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()
 
     return plot_column(fetch, args.kind, table, column, by=args.by, where=args.where, bins=args.bins)

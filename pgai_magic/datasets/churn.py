@@ -7,13 +7,11 @@ population (higher charges, more month-to-month contracts, more support calls) t
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from psycopg import sql
 
-from pgai_magic.datasets import connection_of
+from pgai_magic.datasets import LoadTarget, connection_of
 
 __all__ = ["COLUMNS", "FEATURES", "TARGET", "frame", "load"]
 
@@ -64,7 +62,7 @@ def frame(n: int = 5000, *, seed: int = 0, drift: float = 0.0) -> pd.DataFrame:
 
 
 def load(
-    conn_or_session: Any,
+    conn_or_session: LoadTarget,
     table: str = "churn",
     n: int = 5000,
     *,

@@ -7,11 +7,9 @@ the sales schema must still find their tables. Deterministic given the sizes.
 
 from __future__ import annotations
 
-from typing import Any
-
 from psycopg import sql
 
-from pgai_magic.datasets import churn, connection_of, planted
+from pgai_magic.datasets import LoadTarget, churn, connection_of, planted
 
 __all__ = ["TABLES", "load"]
 
@@ -36,7 +34,12 @@ _FAQ_QUESTIONS = [
 
 
 def load(
-    conn_or_session: Any, schema: str = "public", *, facts: int = 50_000, customers: int = 2000, trips: int = 2000
+    conn_or_session: LoadTarget,
+    schema: str = "public",
+    *,
+    facts: int = 50_000,
+    customers: int = 2000,
+    trips: int = 2000,
 ) -> dict[str, int]:
     """(Re)create the four unrelated tables in `schema`; returns the row count of each."""
     conn = connection_of(conn_or_session)

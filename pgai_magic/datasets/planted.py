@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
-from pgai_magic.datasets import connection_of
+from pgai_magic.datasets import LoadTarget, connection_of
 
 __all__ = ["FACTS", "PlantedFact", "generate", "load", "match_facts"]
 
@@ -220,7 +220,7 @@ def _identifier(table: str) -> sql.Composable:
 
 
 def load(
-    conn_or_session: Any, table: str = "sales_facts", n: int = 1_000_000, seed: int = 0, *, analyze: bool = True
+    conn_or_session: LoadTarget, table: str = "sales_facts", n: int = 1_000_000, seed: int = 0, *, analyze: bool = True
 ) -> tuple[PlantedFact, ...]:
     """(Re)create `table` with `n` planted sales rows (COPY from generated CSV); returns the planted facts."""
     conn = connection_of(conn_or_session)

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from psycopg import sql
 
-from pgai_magic.datasets import connection_of
+from pgai_magic.datasets import LoadTarget, connection_of
+from pgai_magic.db import scalar
 
 __all__ = ["START_DATE", "TABLES", "load"]
 
@@ -187,7 +188,7 @@ def _products(rng: np.random.Generator, n: int) -> list[tuple[Any, ...]]:
 
 
 def load(
-    conn_or_session: Any,
+    conn_or_session: LoadTarget,
     schema: str = "public",
     seed: int = 0,
     scale: float = 1.0,
@@ -203,7 +204,7 @@ def load(
         raise ValueError(f"scale must be positive, not {scale}")
     conn = connection_of(conn_or_session)
     rng = np.random.default_rng(seed)
-    today: dt.date = conn.execute("SELECT current_date").fetchone()[0]  # type: ignore[index]
+    today: dt.date = scalar(conn, "SELECT current_date")
     s = sql.Identifier(schema)
     n_customers, n_products = max(int(400 * scale), 20), max(int(80 * scale), 16)
     customers = _customers(rng, n_customers, today)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from psycopg import sql
 
-from pgai_magic.datasets import connection_of, faq
+from pgai_magic.datasets import LoadTarget, connection_of, faq
 
 __all__ = ["load", "texts"]
 
@@ -81,7 +80,9 @@ def texts(n: int, seed: int = 0) -> list[str]:
     return out
 
 
-def load(session_or_conn: Any, n: int, table: str = "tickets", *, schema: str | None = None, seed: int = 0) -> int:
+def load(
+    session_or_conn: LoadTarget, n: int, table: str = "tickets", *, schema: str | None = None, seed: int = 0
+) -> int:
     """Create `table` (id primary key, body) with `n` generated tickets, replacing an existing one."""
     conn = connection_of(session_or_conn)
     name = sql.Identifier(schema, table) if schema else sql.Identifier(table)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from psycopg import sql
 
-from pgai_magic.datasets import connection_of
+from pgai_magic.datasets import LoadTarget, connection_of
 
 __all__ = ["DOMAINS", "UNDECLARED", "WideColumn", "WideTable", "load", "tables"]
 
@@ -237,7 +237,7 @@ def _value(spec: str, i: int, rng: np.random.Generator, rows: int) -> Any:
     return round(float(rng.uniform(lo, hi)), 2)
 
 
-def load(conn_or_session: Any, schema: str = "wide", *, seed: int = 0, rows: int = 40) -> dict[str, int]:
+def load(conn_or_session: LoadTarget, schema: str = "wide", *, seed: int = 0, rows: int = 40) -> dict[str, int]:
     """(Re)create the 60 tables in `schema` (dropped first when it exists) with `rows` rows each; ANALYZEd so the
     catalog sees their values. Returns the row count of each table."""
     conn = connection_of(conn_or_session)

@@ -1,16 +1,20 @@
-"""What the session's model methods do: deploy, train, monitor (the database work goes through the registry)."""
+"""What the model verbs do on a `Database`: deploy, train, monitor, split (the database work goes through the
+registry)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, fields
+from typing import Any
 
 import pandas as pd
 import psycopg
 from psycopg import sql
 
 from pgai_magic import convert
-from pgai_magic.db import read_only
+from pgai_magic.db import Database, read_only
+from pgai_magic.display import Record
 from pgai_magic.errors import ModelError
 from pgai_magic.inference import registry
 from pgai_magic.inference.abtest import compare_variants
@@ -29,14 +33,11 @@ from pgai_magic.inference.train import evaluate, feature_types, fit
 from pgai_magic.readonly import check_read_query
 from pgai_magic.sqltext import Statement
 
-if TYPE_CHECKING:
-    from pgai_magic.session import Session
-
-__all__ = ["deploy", "model_info", "monitor", "monitor_variants", "split", "train"]
+__all__ = ["ModelInfo", "deploy", "model_info", "monitor", "monitor_variants", "split", "train"]
 
 
 def deploy(
-    session: Session,
+    db: Database,
     estimator: Any,
     name: str,
     features: Sequence[str] | None = None,
@@ -83,13 +84,13 @@ def deploy(
             X: Any = known[[str(f) for f in fitted]] if fitted is not None else known[[n for n, _ in feats]].to_numpy()
             stored = {**evaluate(estimator, X, known[target], compiled.task), "split": "deploy data", **stored}
     return registry.deploy(
-        session.db.control, compiled, estimator, name, target=target, metrics=stored, profile=snapshot,
+        db.control, compiled, estimator, name, target=target, metrics=stored, profile=snapshot,
         strategy=strategy,
     )  # fmt: skip
 
 
 def train(
-    session: Session,
+    db: Database,
     name: str,
     target: str,
     query: str,
@@ -107,7 +108,7 @@ def train(
     active version's; 'newest' always; 'never' stores it inactive.
     """
     registry.validate_name(name)
-    read = session.db.read(query, what="the training query", error=ModelError)  # READ ONLY, with a timeout
+    read = db.read(query, what="the training query", error=ModelError)  # READ ONLY, with a timeout
     frame = convert.to_pandas(read.table) if read.table is not None else pd.DataFrame()
     if frame.empty:
         raise ModelError("the training query returned no rows")
@@ -116,24 +117,56 @@ def train(
     compiled = compile_model(result.estimator, None, dict(result.features))
     snapshot = profile(frame.loc[result.train_frame.index], compiled.features)
     return registry.deploy(
-        session.db.control, compiled, result.estimator, name, target=target, metrics=result.metrics, profile=snapshot,
+        db.control, compiled, result.estimator, name, target=target, metrics=result.metrics, profile=snapshot,
         strategy=strategy,
     )  # fmt: skip
 
 
-def model_info(session: Session, name: str, version: int | None = None) -> dict[str, Any]:
-    """Everything the registry knows about a model, with the SQL to call it; `versions` is a DataFrame
-    (one row per version: active mark, algorithm, headline metrics, the data they were measured on)."""
-    conn = session.db.control
+@dataclass(repr=False, eq=False)  # compared as the mapping of its lines (a DataFrame field has no truth value)
+class ModelInfo(Record):
+    """Everything the registry knows about one model version, with the SQL to call it (`model show`): shown as
+    a two-column table; `versions` (one row per version: active mark, algorithm, headline metrics, the data
+    they were measured on) is a DataFrame kept out of that table."""
+
+    name: str
+    version: int
+    active: bool
+    algorithm: str
+    pipeline: str
+    task: str
+    features: list[dict[str, str]]
+    target: str | None
+    classes: list[Any] | None
+    metrics: dict[str, Any]
+    sql: dict[str, str]
+    functions: dict[str, str]
+    sklearn_version: str
+    created_at: dt.datetime
+    drift_snapshot: bool
+    versions: pd.DataFrame
+
+    def lines(self) -> dict[str, Any]:
+        """Every field but `versions`, labelled by its name."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "versions"}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.versions if key == "versions" else super().__getitem__(key)
+
+
+def model_info(db: Database, name: str, version: int | None = None) -> ModelInfo:
+    """Model `name`'s registry record (the active version unless `version`), its SQL functions and history.
+
+    ModelError (with "did you mean") when no such model or version is registered."""
+    conn = db.control
     mv = registry.get(conn, name, version)
     history = registry.versions_frame(conn, name)
-    return {
-        "name": mv.name, "version": mv.version, "active": mv.active, "algorithm": mv.algorithm,
-        "pipeline": mv.pipeline, "task": mv.task, "features": mv.features, "target": mv.target,
-        "classes": mv.classes, "metrics": mv.metrics, "sql": mv.signatures(),
-        "functions": {k: f"pgai.{v}" for k, v in mv.functions.items()}, "sklearn_version": mv.sklearn_version,
-        "created_at": mv.created_at, "drift_snapshot": mv.profile is not None, "versions": history,
-    }  # fmt: skip
+    return ModelInfo(
+        name=mv.name, version=mv.version, active=mv.active, algorithm=mv.algorithm, pipeline=mv.pipeline,
+        task=mv.task, features=mv.features, target=mv.target, classes=mv.classes, metrics=mv.metrics,
+        sql=mv.signatures(), functions={k: f"pgai.{v}" for k, v in mv.functions.items()},
+        sklearn_version=mv.sklearn_version, created_at=mv.created_at, drift_snapshot=mv.profile is not None,
+        versions=history,
+    )  # fmt: skip
 
 
 def _monitor_sql(conn: psycopg.Connection, mv: registry.ModelVersion, query: str, actual: str) -> str:
@@ -158,14 +191,14 @@ def _monitor_sql(conn: psycopg.Connection, mv: registry.ModelVersion, query: str
     return statement.as_string(conn)
 
 
-def monitor(session: Session, name: str, query: str, *, actual: str = "actual", record: bool = True) -> MonitorReport:
+def monitor(db: Database, name: str, query: str, *, actual: str = "actual", record: bool = True) -> MonitorReport:
     """Score `query` with the deployed SQL function in the database; compare metrics and distributions."""
-    conn = session.db.control
+    conn = db.control
     mv = registry.get(conn, name)
     checked = check_read_query(query, what="the monitoring query", error=ModelError)
     text = _monitor_sql(conn, mv, checked, actual)
     try:
-        result = session.db.run_readonly(Statement(text), timeout_s=session.db.read_timeout_s)
+        result = db.run_readonly(Statement(text), timeout_s=db.read_timeout_s)
     except Exception as exc:  # noqa: BLE001 - any SQL failure is reported as a model error with its message
         raise ModelError(f"the monitoring query failed: {exc}") from None
     frame = convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()
@@ -202,14 +235,14 @@ def monitor(session: Session, name: str, query: str, *, actual: str = "actual", 
     return MonitorReport(mv.name, mv.version, mv.task, len(frame), table, drift, frame, notes)
 
 
-def split(session: Session, name: str, versions: Sequence[int], weights: Sequence[int] | None = None) -> Split:
+def split(db: Database, name: str, versions: Sequence[int], weights: Sequence[int] | None = None) -> Split:
     """Create pgai.variant_NAME(key) and pgai.predict[_proba]_NAME_split(key, features…); equal weights by default."""
-    return create_split(session.db.control, name, versions, weights or [1] * len(versions))
+    return create_split(db.control, name, versions, weights or [1] * len(versions))
 
 
-def monitor_variants(session: Session, name: str, query: str, *, actual: str = "actual", key: str = "id") -> Any:
+def monitor_variants(db: Database, name: str, query: str, *, actual: str = "actual", key: str = "id") -> Any:
     """Score `query` through pgai.predict_NAME_split by its `key` column: metrics per variant, significance test."""
-    conn = session.db.control
+    conn = db.control
     plan = get_split(conn, name)
     mv = registry.get(conn, name, plan.versions[0])
     inner = check_read_query(query, what="the monitoring query", error=ModelError)
@@ -232,7 +265,7 @@ def monitor_variants(session: Session, name: str, query: str, *, actual: str = "
         parts.insert(2, sql.SQL("pgai.{}({}) AS score").format(sql.Identifier(f"predict_proba_{name}_split"), args))
     statement = sql.SQL("SELECT {} FROM ({}) AS q").format(sql.SQL(", ").join(parts), sql.SQL(inner))
     try:
-        result = session.db.run_readonly(Statement(statement.as_string(conn)), timeout_s=session.db.read_timeout_s)
+        result = db.run_readonly(Statement(statement.as_string(conn)), timeout_s=db.read_timeout_s)
     except Exception as exc:  # noqa: BLE001 - any SQL failure is reported as a model error with its message
         raise ModelError(f"the monitoring query failed: {exc}") from None
     frame = convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()

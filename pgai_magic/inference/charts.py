@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
-
-from pgai_magic.inference.monitor import PSI_DRIFT, PSI_MODERATE
-
-if TYPE_CHECKING:
-    from pgai_magic.inference.monitor import MonitorReport
 
 __all__ = ["drift_chart", "metrics_chart", "monitor_chart"]
 
 _STATUS_COLORS = (["stable", "moderate", "drift", "n/a"], ["#4c9a2a", "#e8a317", "#c0392b", "#999999"])
 
 
-def drift_chart(drift: pd.DataFrame, title: str = "feature drift (PSI)") -> Any:
-    """Horizontal PSI bars per feature, coloured by status, with the 0.1 and 0.25 guide lines."""
+def drift_chart(drift: pd.DataFrame, levels: Sequence[float], title: str = "feature drift (PSI)") -> Any:
+    """Horizontal PSI bars per feature, coloured by status, with guide lines at the moderate and drift
+    `levels` (monitor.PSI_MODERATE and monitor.PSI_DRIFT: 0.1 and 0.25)."""
     import altair as alt
 
     domain, colors = _STATUS_COLORS
@@ -31,7 +28,7 @@ def drift_chart(drift: pd.DataFrame, title: str = "feature drift (PSI)") -> Any:
             tooltip=["feature", "kind", alt.Tooltip("psi:Q", format=".4f"), "status"],
         )
     )
-    guides = pd.DataFrame({"psi": [PSI_MODERATE, PSI_DRIFT], "label": ["moderate", "drift"]})
+    guides = pd.DataFrame({"psi": list(levels), "label": ["moderate", "drift"]})
     rules = alt.Chart(guides).mark_rule(strokeDash=[4, 4], color="#666").encode(x="psi:Q", tooltip=["label"])
     return (bars + rules).properties(title=title, width=320)
 
@@ -56,18 +53,19 @@ def metrics_chart(metrics: pd.DataFrame, title: str = "metrics: training vs curr
     )
 
 
-def monitor_chart(report: MonitorReport) -> Any:
-    """Metrics next to drift, side by side."""
+def monitor_chart(name: str, version: int, metrics: pd.DataFrame, drift: pd.DataFrame, levels: Sequence[float]) -> Any:
+    """Metrics (metrics_chart) next to drift (drift_chart, guide lines at `levels`) of model `name` v`version`,
+    side by side."""
     import altair as alt
 
     charts = []
-    if len(report.metrics):
-        charts.append(metrics_chart(report.metrics))
-    if len(report.drift):
-        charts.append(drift_chart(report.drift))
+    if len(metrics):
+        charts.append(metrics_chart(metrics))
+    if len(drift):
+        charts.append(drift_chart(drift, levels))
     if not charts:
-        return alt.Chart(pd.DataFrame()).mark_text().properties(title=f"{report.name}: nothing to chart")
+        return alt.Chart(pd.DataFrame()).mark_text().properties(title=f"{name}: nothing to chart")
     if len(charts) == 1:
         return charts[0]
     # each chart keeps its own colour scale: training/current and stable/moderate/drift are different legends
-    return alt.hconcat(*charts).resolve_scale(color="independent").properties(title=f"{report.name} v{report.version}")
+    return alt.hconcat(*charts).resolve_scale(color="independent").properties(title=f"{name} v{version}")

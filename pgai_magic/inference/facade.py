@@ -1,34 +1,45 @@
-"""The session's model verbs (PostgresML's words: deploy, train, rollback, monitor, split, score), delegating to
-inference.api / registry / score; mixed into Session, which provides `db` and `sql`."""
+"""The model capability (`session.models`), in PostgresML's words: deploy, train, rollback, monitor, split, score;
+it delegates to inference.api / registry / score on the Database it is given, never on the session."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pgai_magic.privileges import needs_state
+from pgai_magic.state import ServerState, requires
 
-if TYPE_CHECKING:
-    from pgai_magic.db import Database
+if TYPE_CHECKING:  # imported when first used: a session that never touches models does not load them
+    from pgai_magic.inference.abtest import VariantReport
+    from pgai_magic.inference.api import ModelInfo
+    from pgai_magic.inference.monitor import MonitorReport
+    from pgai_magic.inference.registry import ModelVersion
+    from pgai_magic.inference.score import ScoreResult
+    from pgai_magic.inference.splits import Split
 
-__all__ = ["ModelsFacade"]
+__all__ = ["Models"]
 
 
-class ModelsFacade:
-    """Model verbs of a session; the methods take the session itself (`self`) as the inference API expects."""
+class Models:
+    """The in-database models of one server: `models()` lists them; the methods deploy, train, inspect, roll
+    back, split, monitor and score them. `state.db` is where they live; `fetch(query)` runs a query into a
+    DataFrame (the SQL runner's `sql`, used by the python scoring engine). Methods that need the pgai schema
+    raise PrivilegeError naming the GRANTs when this role cannot use it."""
 
-    db: Database
+    def __init__(self, state: ServerState, fetch: Callable[[str], pd.DataFrame]) -> None:
+        self.state = state
+        self.db = state.db
+        self._fetch = fetch
 
-    def sql(self, query: str, /, **params: Any) -> pd.DataFrame:  # provided by Session
-        raise NotImplementedError
+    @requires("models")
+    def __call__(self) -> pd.DataFrame:
+        """Deployed models: active version, algorithm, features, headline metrics (one row per model)."""
+        from pgai_magic.inference import registry
 
-    def _session(self) -> Any:
-        """This object as the Session the inference API takes (the facade is only ever mixed into Session)."""
-        return self
+        return registry.list_models(self.db.control)
 
-    @needs_state("model deploy")
+    @requires("model deploy")
     def deploy(
         self,
         estimator: Any,
@@ -40,19 +51,20 @@ class ModelsFacade:
         metrics: Mapping[str, Any] | None = None,
         types: Mapping[str, str] | None = None,
         strategy: str = "newest",
-    ) -> Any:
+    ) -> ModelVersion:
         """Compile a fitted estimator/Pipeline to pgai.predict_NAME (+ predict_proba_NAME); a new version.
 
         `features` default to the estimator's `feature_names_in_`; `data` (the training frame) adds a
         drift snapshot and argument types, with `target` also the metrics on it. `strategy`: newest
-        (activate), best (only if its metric beats the active version's) or never.
+        (activate), best (only if its metric beats the active version's) or never. ModelError for an
+        estimator that cannot compile or a bad name.
         """
         from pgai_magic.inference import api
 
-        return api.deploy(self._session(), estimator, name, features, data=data, target=target, metrics=metrics,
+        return api.deploy(self.db, estimator, name, features, data=data, target=target, metrics=metrics,
                           types=types, strategy=strategy)  # fmt: skip
 
-    @needs_state("model train")
+    @requires("model train")
     def train(
         self,
         name: str,
@@ -65,76 +77,70 @@ class ModelsFacade:
         random_state: int = 0,
         params: Mapping[str, Any] | None = None,
         strategy: str = "best",
-    ) -> Any:
+    ) -> ModelVersion:
         """Train on `query`'s rows in the kernel (held-out split, metrics stored), then deploy as `name`.
 
         `strategy` best (default) activates it only when its held-out metric beats the active version's.
         """
         from pgai_magic.inference import api
 
-        return api.train(self._session(), name, target, query, algorithm=algorithm, test_size=test_size, task=task,
+        return api.train(self.db, name, target, query, algorithm=algorithm, test_size=test_size, task=task,
                          random_state=random_state, params=params, strategy=strategy)  # fmt: skip
 
-    @needs_state("models")
-    def models(self) -> pd.DataFrame:
-        """Deployed models: active version, algorithm, features, headline metrics."""
-        from pgai_magic.inference import registry
-
-        return registry.list_models(self.db.control)
-
-    @needs_state("models")
-    def model_info(self, name: str, version: int | None = None) -> dict[str, Any]:
+    @requires("models")
+    def info(self, name: str, version: int | None = None) -> ModelInfo:
         """A model's registry record (active version unless `version`), its SQL functions and history."""
         from pgai_magic.inference import api
 
-        return api.model_info(self._session(), name, version)
+        return api.model_info(self.db, name, version)
 
-    @needs_state("model rollback")
-    def rollback(self, name: str, version: int | None = None) -> Any:
+    @requires("model rollback")
+    def rollback(self, name: str, version: int | None = None) -> ModelVersion:
         """Make an earlier version (default: the previous one) active again, atomically."""
         from pgai_magic.inference import registry
 
         return registry.rollback(self.db.control, name, version)
 
-    @needs_state("model monitor")
-    def monitor(self, name: str, actual: str, *, target: str = "actual", record: bool = True) -> Any:
-        """Score `actual` (a SELECT of the features and the outcome) in the database; metrics and drift."""
+    @requires("model monitor")
+    def monitor(self, name: str, actual: str, *, target: str = "actual", record: bool = True) -> MonitorReport:
+        """Score `actual` (a SELECT of the features and the outcome column `target`) in the database; metrics
+        and drift (kept in pgai.model_monitoring unless `record` is False)."""
         from pgai_magic.inference import api
 
-        return api.monitor(self._session(), name, actual, actual=target, record=record)
+        return api.monitor(self.db, name, actual, actual=target, record=record)
 
-    @needs_state("models")
-    def load_model(self, name: str, version: int | None = None) -> Any:
+    @requires("models")
+    def load(self, name: str, version: int | None = None) -> Any:
         """The fitted estimator stored with a version (unpickled: only load models your team deployed)."""
         from pgai_magic.inference import registry
 
         return registry.load(self.db.control, name, version)
 
-    @needs_state("model drop")
-    def drop_model(self, name: str) -> int:
+    @requires("model drop")
+    def drop(self, name: str) -> int:
         """Remove every version of a model and its SQL functions; returns the number of versions removed."""
         from pgai_magic.inference import registry
 
         return registry.drop(self.db.control, name)
 
-    def split_model(self, name: str, versions: list[int], weights: list[int] | None = None) -> Any:
+    def split(self, name: str, versions: list[int], weights: list[int] | None = None) -> Split:
         """A/B split: pgai.variant_NAME(key text) → version and pgai.predict[_proba]_NAME_split(key, features…)."""
         from pgai_magic.inference import api
 
-        return api.split(self._session(), name, versions, weights)
+        return api.split(self.db, name, versions, weights)
 
-    def score_model(
+    def score(
         self, name: str, table: str, into: str, *, key: str | None = None, engine: str = "auto",
         version: int | None = None, progress: Any = None, on_total: Any = None,
-    ) -> Any:  # fmt: skip
+    ) -> ScoreResult:  # fmt: skip
         """Write (key, prediction) for every row of `table` into the new table `into` (engine auto|sql|python)."""
         from pgai_magic.inference.score import score_table
 
         return score_table(self.db.control, name, table, into, key=key, engine=engine, version=version,
-                           progress=progress, on_total=on_total, fetch=self.sql)  # fmt: skip
+                           progress=progress, on_total=on_total, fetch=self._fetch)  # fmt: skip
 
-    def monitor_variants(self, name: str, actual: str, *, target: str = "actual", key: str = "id") -> Any:
+    def monitor_variants(self, name: str, actual: str, *, target: str = "actual", key: str = "id") -> VariantReport:
         """Metrics per variant of a split model on `actual` (features, outcome and key), with a significance test."""
         from pgai_magic.inference import api
 
-        return api.monitor_variants(self._session(), name, actual, actual=target, key=key)
+        return api.monitor_variants(self.db, name, actual, actual=target, key=key)

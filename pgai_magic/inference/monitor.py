@@ -181,7 +181,7 @@ class MonitorReport:
         """An altair chart: metrics (training vs current) and PSI per feature."""
         from pgai_magic.inference.charts import monitor_chart
 
-        return monitor_chart(self)
+        return monitor_chart(self.name, self.version, self.metrics, self.drift, (PSI_MODERATE, PSI_DRIFT))
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<p style='color:#a60'>{html.escape(n)}</p>" for n in self.notes)

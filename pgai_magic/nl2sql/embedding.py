@@ -1,15 +1,30 @@
-"""The embedder questions use: the session's (`session.embedder`), else a local MiniLM on the CPU."""
+"""The embedder questions use: the embedding capability's (`session.vectors.embedder`), else a local MiniLM on
+the CPU. The capability is passed in (anything with `embedder` and `loading`), never the session."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["LazyEmbedder", "MiniLMFallback", "embedder_for"]
+from pgai_magic.embed.base import Embedder
+
+__all__ = ["EmbedderSource", "LazyEmbedder", "MiniLMFallback", "embedder_for"]
+
+
+class EmbedderSource(Protocol):
+    """Where the embedder comes from (vectors.service.Embeddings): the model, loaded on first use, and whether
+    it is still loading in the background."""
+
+    @property
+    def embedder(self) -> Embedder: ...
+
+    @property
+    def loading(self) -> bool: ...
+
 
 _FALLBACK: MiniLMFallback | None = None
 
@@ -33,11 +48,10 @@ class MiniLMFallback:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def embedder_for(session: Any) -> Any:
-    """`session.embedder` when the session has one, else the shared MiniLM fallback."""
-    own = getattr(session, "embedder", None)
-    if own is not None:
-        return own
+def embedder_for(source: EmbedderSource | None) -> Any:
+    """`source.embedder` when a source is given, else the shared MiniLM fallback (loaded once)."""
+    if source is not None:
+        return source.embedder
     global _FALLBACK
     if _FALLBACK is None:
         _FALLBACK = MiniLMFallback()
@@ -45,10 +59,11 @@ def embedder_for(session: Any) -> Any:
 
 
 class LazyEmbedder:
-    """Resolves the session's embedder on first use, so questions that need none load no model."""
+    """Resolves `source`'s embedder (None: the MiniLM fallback) on first use, so questions that need none load
+    no model."""
 
-    def __init__(self, session: Any) -> None:
-        self._session = session
+    def __init__(self, source: EmbedderSource | None = None) -> None:
+        self._source = source
         self._embedder: Any = None
 
     @property
@@ -57,13 +72,12 @@ class LazyEmbedder:
         (question memory and embedding links are skipped for that question, and the answer says so)."""
         if self._embedder is not None:
             return True
-        service = getattr(self._session, "__dict__", {}).get("_embeddings")
-        return not bool(getattr(service, "loading", False))
+        return self._source is None or not self._source.loading
 
     @property
     def resolved(self) -> Any:
         if self._embedder is None:
-            self._embedder = embedder_for(self._session)
+            self._embedder = embedder_for(self._source)
         return self._embedder
 
     @property

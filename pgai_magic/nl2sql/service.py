@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from pgai_magic.catalog import Catalog, CatalogCache
+from pgai_magic.db import Database
 from pgai_magic.errors import ConfigError, GuardError, PgaiError, SQLError, TranslationError
 from pgai_magic.nl2sql.embedding import LazyEmbedder
 from pgai_magic.nl2sql.generator import Generated, Generator, LLMGenerator, Request, TranslatorGenerator
@@ -75,12 +76,18 @@ def _checked(question: str) -> str:
 class Asker:
     """The question pipeline of one session: catalogs, translator, LLM backend and question memory."""
 
-    def __init__(self, session: Any, *, llm: LLMBackend | str | None = "env", reuse: ReusePolicy | None = None) -> None:
-        self.session = session
-        self.db = session.db
+    def __init__(
+        self,
+        db: Database,
+        embedder: LazyEmbedder | None = None,
+        *,
+        llm: LLMBackend | str | None = "env",
+        reuse: ReusePolicy | None = None,
+    ) -> None:
+        self.db = db
         self.catalogs = CatalogCache()
         self.memory = QuestionMemory(self.db)
-        self.embedder = LazyEmbedder(session)
+        self.embedder = embedder or LazyEmbedder()
         self._unsaved: list[dict[str, Any]] = []  # asked while the model loaded: remembered on the next question
         self.reuse = reuse or ReusePolicy()
         self.last_id: int | None = None
@@ -266,7 +273,7 @@ class Asker:
             raise ConfigError(
                 self.llm_error
                 or "no LLM is configured: set PGAI_LLM_BASE_URL and PGAI_LLM_MODEL, "
-                "or PGAI_LLM_PATH, or call session.use_llm(backend)"
+                "or PGAI_LLM_PATH, or call session.questions.use_llm(backend)"
             )
         examples: list[tuple[str, str]] = []
         if vector is not None and any(isinstance(g, LLMGenerator) for g in chain):

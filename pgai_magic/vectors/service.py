@@ -1,4 +1,5 @@
-"""The session's embedding capability: the embedder, `embed`, `similar`, query-time vectors, the kernel worker."""
+"""The embedding capability (`session.vectors`): the embedder, `embed`, `similar`, query-time vectors, the kernel
+worker. It works on a `Database` given at construction, never on the session."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
 
+from pgai_magic.db import scalar
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError, EmbeddingError, QueryCancelled
 from pgai_magic.sqltext import Statement
 from pgai_magic.sqltext import quote_ident as _show
+from pgai_magic.state import ServerState, requires
 from pgai_magic.vectors import search as _search
 from pgai_magic.vectors import sync
 from pgai_magic.vectors.chunking import chunk_sizes
@@ -37,19 +40,17 @@ from pgai_magic.vectors.target import (
 )
 from pgai_magic.vectors.worker import BackgroundWorker, Drainer
 
-if TYPE_CHECKING:
-    from pgai_magic.session import Session
-
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "MAX_SEARCH_CHARS",
     "EmbedResult",
     "Embeddings",
     "connection_settings",
-    "query_embedding",
 ]
 
 DEFAULT_BATCH_SIZE = 256
 DEFAULT_EF_SEARCH = 100
+MAX_SEARCH_CHARS = 20_000  # a search text past this is a mistake (the model truncates long before)
 
 
 @dataclass
@@ -94,10 +95,14 @@ class EmbedResult:
 
 
 class Embeddings:
-    """Per-session state: the default embedder, embedders met so far, the worker and its gate."""
+    """The embedding capability of one database: the default embedder, embedders met so far, the worker and
+    its gate. It embeds and searches the tables of `state.db` (its control connection; the drainers and the
+    worker open their own connections to `db.dsn`); `state` also says whether pgvector and the pgai schema
+    are there (methods that need them raise PrivilegeError naming the GRANTs otherwise)."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.db = state.db
         self._default: Embedder | None = None
         self._known: dict[str, Embedder] = {}
         self.unavailable: dict[str, str] = {}  # models the kernel worker could not load, with why
@@ -192,6 +197,7 @@ class Embeddings:
         return embedder.embed_batch(texts)
 
     # -- embed / sync --------------------------------------------------------------------------
+    @requires("embed", vector=True)
     def embed(
         self,
         table_column: str,
@@ -218,7 +224,7 @@ class Embeddings:
         size = batch_size or self.batch_size
         if size < 1:
             raise ConfigError(f"--batch-size must be at least 1, not {size}")
-        conn = self.session.db.control
+        conn = self.db.control
         source = _source(conn, table_column, template, columns, name)
         embedder = self._resolve(model)
         options = _options(conn, source, embedder, chunk_tokens, chunk_overlap, language)
@@ -230,7 +236,7 @@ class Embeddings:
             bar = tqdm(
                 total=pending, unit="rows", desc=f"embedding {source.label}", disable=not progress or not pending
             )
-            drainer = Drainer(self.session.dsn, application_name="pgai_magic embed")
+            drainer = Drainer(self.db.dsn, application_name="pgai_magic embed")
             try:
                 rows = drainer.drain(target, embedder, batch_size=size, progress=bar.update)
             except KeyboardInterrupt:
@@ -241,7 +247,7 @@ class Embeddings:
             finally:
                 drainer.close()
                 bar.close()
-            stored = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target.store_ident)).fetchone()[0]  # type: ignore[index]
+            stored = scalar(conn, sql.SQL("SELECT count(*) FROM {}").format(target.store_ident))
             indexing = time.perf_counter()
             built = sync.create_index(conn, target, rows=int(stored))
             conn.execute(sql.SQL("ANALYZE {}").format(target.store_ident))  # word statistics of hybrid search
@@ -256,14 +262,15 @@ class Embeddings:
         elapsed = time.perf_counter() - started
         return EmbedResult(target, rows, elapsed, built, embedder.device, indexing, chunked, sizes.size)
 
+    @requires("embedding sync", vector=True)
     def sync(self, table_column: str | None = None, batch_size: int | None = None) -> int:
         """Embed what is queued now, in the foreground (one column, or all); returns rows handled."""
-        conn = self.session.db.control
+        conn = self.db.control
         if table_column is None:  # every embedded column whose table still exists (a dropped one has nothing queued)
             targets = [t for t in list_targets(conn) if _table_exists(conn, t)]
         else:
             targets = [self.target(table_column)]
-        drainer = Drainer(self.session.dsn, application_name="pgai_magic embed")
+        drainer = Drainer(self.db.dsn, application_name="pgai_magic embed")
         total = 0
         try:
             with self.gate:
@@ -277,7 +284,7 @@ class Embeddings:
     def target(self, table_column: str, model: str | None = None) -> Target:
         """The embedding TABLE.NAME (a column, or the name of a template) by `model` (None: the active one);
         ConfigError when not embedded."""
-        conn = self.session.db.control
+        conn = self.db.control
         if model is not None and model not in {t.model for t in list_targets(conn)}:
             from pgai_magic.embed.sentence import resolve_model
 
@@ -285,9 +292,10 @@ class Embeddings:
                 model = resolve_model(model)[0]  # a model folder or a short name, as registered
         return find_target(conn, table_column, model)
 
+    @requires("embedded columns")
     def columns(self) -> pd.DataFrame:
         """Every embedded column with its model, side tables and pending rows."""
-        conn = self.session.db.control
+        conn = self.db.control
         rows = []
         for t in list_targets(conn):
             try:
@@ -312,6 +320,7 @@ class Embeddings:
         return pd.DataFrame(rows, columns=names)
 
     # -- search -----------------------------------------------------------------------------------
+    @requires("similar", vector=True)
     def similar(
         self,
         table_column: str,
@@ -327,11 +336,15 @@ class Embeddings:
         A row split into chunks scores its best chunk (its text in a `chunk` column); `hybrid` fuses the
         ranking with full-text search of `text` by reciprocal-rank fusion (`rrf_score`). `model` picks the
         vectors of one of the column's models (default: the active one, the last embedded completely).
+        ConfigError for an empty text or one longer than MAX_SEARCH_CHARS (the model reads only its first few
+        hundred words).
         """
         if not isinstance(text, str) or not text.strip():
             raise ConfigError("similar needs a non-empty text to search for")
+        if len(text) > MAX_SEARCH_CHARS:
+            raise ConfigError(f"similar takes a text of at most {MAX_SEARCH_CHARS:,} characters, not {len(text):,}")
         target = self.target(table_column, model)
-        conn = self.session.db.control
+        conn = self.db.control
         vector = self.for_model(target.model).embed_batch([text])[0]
         return _search.search(
             conn,
@@ -345,6 +358,12 @@ class Embeddings:
             chunked=sync.has_chunks(conn, target),
         )
 
+    # -- query-time vectors ------------------------------------------------------------------------
+    def rewrite_sql(self, stmt: Statement, namespace: Mapping[str, Any]) -> Statement:
+        """A SQL runner preprocessor: `pgai.embed('text')` → `CAST($n AS vector)` bound to the embedding of
+        'text' by this capability's embedder (or the model named in the call)."""
+        return rewrite_embed_calls(stmt, namespace, self.embed_texts)
+
     # -- the kernel worker --------------------------------------------------------------------------
     def _embedder_for(self, target: Target) -> Embedder | None:
         if target.model in self.unavailable:
@@ -356,12 +375,10 @@ class Embeddings:
             return None
 
     def start_worker(self) -> BackgroundWorker:
-        if self.worker is None or self.worker.dsn != self.session.dsn:
+        if self.worker is None or self.worker.dsn != self.db.dsn:
             if self.worker is not None:
                 self.worker.stop()
-            self.worker = BackgroundWorker(
-                self.session.dsn, self._embedder_for, batch_size=self.batch_size, gate=self.gate
-            )
+            self.worker = BackgroundWorker(self.db.dsn, self._embedder_for, batch_size=self.batch_size, gate=self.gate)
         self.worker.batch_size = self.batch_size
         self.worker.start()
         return self.worker
@@ -443,11 +460,6 @@ def connection_settings(pgvector_version: str | None) -> dict[str, str]:
     if major_minor < (0, 8):
         return {}
     return {"hnsw.iterative_scan": "strict_order", "hnsw.ef_search": str(DEFAULT_EF_SEARCH)}
-
-
-def query_embedding(session: Session, stmt: Statement, namespace: Mapping[str, Any]) -> Statement:
-    """Session preprocessor: `pgai.embed('text')` → `CAST($n AS vector)` bound to the embedding."""
-    return rewrite_embed_calls(stmt, namespace, lambda texts, model: session.embeddings.embed_texts(texts, model))
 
 
 def _table_exists(conn: psycopg.Connection, target: Target) -> bool:

@@ -11,14 +11,13 @@ import pandas as pd
 from pgai_magic.errors import EmbeddingError
 
 if TYPE_CHECKING:
-    from pgai_magic.session import Session
+    from pgai_magic.vectors.service import Embeddings
 
 __all__ = ["embedding_status"]
 
 
-def embedding_status(session: Session) -> dict[str, Any]:
-    """The `status` lines of the embedding capability (never waits for the model to load)."""
-    service = session.embeddings
+def embedding_status(service: Embeddings) -> dict[str, Any]:
+    """The `status` lines of the embedding capability `service` (never waits for the model to load)."""
     info: dict[str, Any] = {}
     if service.loading:
         info["embedder"] = f"loading in the background ({time.perf_counter() - service._load_started:.1f} s so far)"

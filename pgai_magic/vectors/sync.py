@@ -7,6 +7,7 @@ import json
 import psycopg
 from psycopg import sql
 
+from pgai_magic.db import scalar
 from pgai_magic.errors import EmbeddingError
 from pgai_magic.vectors.target import LAYOUT, Options, Source, Target, get_target, register
 
@@ -143,11 +144,13 @@ def _install(conn: psycopg.Connection, source: Source, model: str, dim: int, opt
 def _create_triggers(conn: psycopg.Connection, target: Target) -> None:
     args = [target.queue, json.dumps(list(target.columns)), json.dumps(list(target.keys)), target.store]
     arg_list = sql.SQL(", ").join(sql.Literal(a) for a in args)
-    alone = not conn.execute(  # the legacy names belong to the first model of a column
+    # the legacy names belong to the first model of a column
+    alone = not scalar(
+        conn,
         "SELECT EXISTS (SELECT FROM pgai.embedded_columns WHERE source_schema = %s AND source_table = %s "
         "AND source_column = %s AND id < %s)",
         (target.schema, target.table, target.column, target.id),
-    ).fetchone()[0]  # type: ignore[index]
+    )
     for event, verb in _EVENTS.items():
         name = sql.Identifier(trigger_name(target, event))
         olds = [name, sql.Identifier(_legacy_trigger_name(target, event))] if alone else [name]
@@ -191,19 +194,19 @@ def enqueue_missing(conn: psycopg.Connection, target: Target) -> int:
 
 
 def queue_length(conn: psycopg.Connection, target: Target) -> int:
-    return int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target.queue_ident)).fetchone()[0])  # type: ignore[index]
+    return int(scalar(conn, sql.SQL("SELECT count(*) FROM {}").format(target.queue_ident)))
 
 
 def chunked_rows(conn: psycopg.Connection, target: Target) -> int:
     """How many rows of `target` were split into several chunks (their text is longer than a chunk)."""
     query = sql.SQL("SELECT count(*) FROM {} WHERE chunk = 1").format(target.store_ident)
-    return int(conn.execute(query).fetchone()[0])  # type: ignore[index]
+    return int(scalar(conn, query))
 
 
 def has_chunks(conn: psycopg.Connection, target: Target) -> bool:
     """Whether any row of `target` was split into several chunks."""
     query = sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE chunk = 1)").format(target.store_ident)
-    return bool(conn.execute(query).fetchone()[0])  # type: ignore[index]
+    return bool(scalar(conn, query))
 
 
 def _create_text_index(conn: psycopg.Connection, target: Target) -> None:
@@ -218,7 +221,7 @@ def create_index(conn: psycopg.Connection, target: Target, *, rows: int = 0) -> 
     """Build the HNSW cosine index and the full-text GIN index if missing (after the backfill: a bulk build
     beats row inserts); True when the HNSW index was built now."""
     name = index_name(target)
-    exists = conn.execute("SELECT to_regclass('pgai.' || quote_ident(%s))", (name,)).fetchone()[0]  # type: ignore[index]
+    exists = scalar(conn, "SELECT to_regclass('pgai.' || quote_ident(%s))", (name,))
     if exists is not None:
         _create_text_index(conn, target)
         return False
@@ -238,9 +241,11 @@ def create_index(conn: psycopg.Connection, target: Target, *, rows: int = 0) -> 
 def drop(conn: psycopg.Connection, target: Target) -> None:
     """Remove an embedded column: triggers, side tables and registry entry (the source table stays)."""
     with conn.transaction():
-        present = conn.execute(
-            "SELECT to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) IS NOT NULL", (target.schema, target.table)
-        ).fetchone()[0]  # type: ignore[index]
+        present = scalar(
+            conn,
+            "SELECT to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) IS NOT NULL",
+            (target.schema, target.table),
+        )
         for event in _EVENTS if present else ():
             for name in {trigger_name(target, event), _legacy_trigger_name(target, event)}:
                 conn.execute(

@@ -62,7 +62,9 @@ def test_long_text_is_found_by_its_best_chunk(esession, conn, schema, drop_targe
         "(3, 'You can change your password in the account settings.')",
         (document,),
     )
-    whole = float(esession.embedder.embed_batch([document])[0] @ esession.embedder.embed_batch([QUERY])[0])
+    whole = float(
+        esession.vectors.embedder.embed_batch([document])[0] @ esession.vectors.embedder.embed_batch([QUERY])[0]
+    )
     result = esession.embed(f"{schema}.docs.body", progress=False)
     assert result.chunked_rows == 1 and "1 rows longer than a chunk (254 tokens) were split" in result.summary()
     hits = esession.similar(f"{schema}.docs.body", QUERY, k=3)
@@ -79,7 +81,7 @@ def test_long_text_is_found_by_its_best_chunk(esession, conn, schema, drop_targe
     status = esession.status()["embedded columns"]
     assert f"{schema}.docs.body (1 rows chunked)" in status
     # the text becomes short: its extra chunks go with the next sync
-    esession.embeddings.stop_worker()  # drain by hand (a batch claimed by the kernel worker would be skipped)
+    esession.vectors.stop_worker()  # drain by hand (a batch claimed by the kernel worker would be skipped)
     conn.execute(f"UPDATE {schema}.docs SET body = %s WHERE id = 1", (ANSWER,))
     esession.sync_embeddings(f"{schema}.docs.body")
     chunks = conn.execute(f"SELECT chunk, chunk_text FROM pgai.{schema}_docs_body_embedding WHERE id = 1").fetchall()
@@ -94,7 +96,9 @@ def test_chunk_options_are_kept_and_checked(esession, conn, schema, drop_targets
     again = esession.embed(f"{schema}.docs.body", progress=False)  # the sizes of the first embed stay
     assert (again.target.chunk_tokens, again.target.chunk_overlap) == (64, 8) and again.rows == 0
     count = conn.execute(f"SELECT count(*) FROM pgai.{small.target.store}").fetchone()[0]
-    assert count == len(chunk_texts(esession.embedder, [long_document(30)], chunk_sizes(esession.embedder, 64, 8))[0])
+    assert count == len(
+        chunk_texts(esession.vectors.embedder, [long_document(30)], chunk_sizes(esession.vectors.embedder, 64, 8))[0]
+    )
     with pytest.raises(ConfigError, match="--chunk-tokens 1000 must be between 8 and 254"):
         esession.embed(f"{schema}.docs.body", chunk_tokens=1000, progress=False)
     with pytest.raises(ConfigError, match="--language 'klingon' is not a text search configuration"):

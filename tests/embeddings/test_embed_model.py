@@ -99,14 +99,14 @@ def test_model_from_the_local_hugging_face_cache(tmp_path: Path, monkeypatch: py
 
 
 def test_session_embedder_status_and_set_embedder(esession, minilm) -> None:  # type: ignore[no-untyped-def]
-    assert esession.embedder is minilm
+    assert esession.vectors.embedder is minilm
     info = esession.status()
     assert info["embedder"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert info["embedding dimension"] == 384
     assert info["embedding device"] == "cpu (fp32)"
     fake = FakeEmbedder(dim=16)
     try:
-        assert esession.set_embedder(fake) is fake and esession.embedder is fake
+        assert esession.set_embedder(fake) is fake and esession.vectors.embedder is fake
         assert esession.status()["embedding dimension"] == 16
         with pytest.raises(ConfigError, match="not an embedder"):
             esession.set_embedder(object())  # type: ignore[arg-type]

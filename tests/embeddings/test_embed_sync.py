@@ -44,19 +44,19 @@ def test_embed_backfills_indexes_and_registers(esession, conn, schema, faq_table
     stored = store_rows(conn, store)
     assert sorted(stored) == list(range(1, len(faq.ENTRIES) + 1))
     assert all(writes == 1 for _, writes in stored.values())
-    expected = esession.embedder.embed_batch([faq.ENTRIES[0][1]])[0]
+    expected = esession.vectors.embedder.embed_batch([faq.ENTRIES[0][1]])[0]
     assert np.allclose(stored[1][0], expected, atol=1e-5)
     # a second embed is a no-op: nothing queued, nothing rewritten
     again = esession.embed(f"{table}.question", progress=False)
     assert again.rows == 0 and not again.index_built
     assert all(writes == 1 for _, writes in store_rows(conn, store).values())
-    assert esession.embedded_columns().query("column == @schema + '.faq.question'").shape[0] == 1
+    assert esession.vectors.columns().query("column == @schema + '.faq.question'").shape[0] == 1
 
 
 def test_triggers_keep_vectors_in_sync(esession, conn, schema, faq_table: Callable[..., str]) -> None:  # type: ignore[no-untyped-def]
     table = faq_table()
     store = f"{schema}_faq_question_embedding"
-    esession.embeddings.stop_worker()  # drain by hand below, to look at the queue in between
+    esession.vectors.stop_worker()  # drain by hand below, to look at the queue in between
     try:
         before = store_rows(conn, store)
         conn.execute(f"ALTER TABLE {table} ALTER question DROP NOT NULL")
@@ -86,13 +86,13 @@ def test_triggers_keep_vectors_in_sync(esession, conn, schema, faq_table: Callab
         conn.execute(f"TRUNCATE {table}")
         assert store_rows(conn, store) == {}
     finally:
-        esession.embeddings.start_worker()
+        esession.vectors.start_worker()
 
 
 def test_kernel_worker_embeds_changes_in_the_background(esession, conn, schema, faq_table) -> None:  # type: ignore[no-untyped-def]
     table = faq_table()
     store = f"{schema}_faq_question_embedding"
-    assert esession.embeddings.worker is not None and esession.embeddings.worker.running
+    assert esession.vectors.worker is not None and esession.vectors.worker.running
     conn.execute(f"INSERT INTO {table} VALUES (500, 'x', 'Can I pay with crypto?', 'no')")
     conn.execute(f"UPDATE {table} SET question = 'Where is my parcel?' WHERE id = 1")
     deadline = time.monotonic() + 60
@@ -174,7 +174,7 @@ def test_a_second_model_side_by_side_then_a_recreated_table_resets(esession, con
     ).fetchone() == ("vector(64)",)
     kept = store_rows(conn, store)  # the first model's vectors stay, side by side
     assert sorted(kept) == sorted(before) and all(np.allclose(kept[k][0], before[k][0]) for k in kept)
-    listed = esession.embedded_columns().query("column == @schema + '.faq.question'")
+    listed = esession.vectors.columns().query("column == @schema + '.faq.question'")
     assert sorted(zip(listed["model"], listed["active"])) == [
         ("fake-64", True),
         ("sentence-transformers/all-MiniLM-L6-v2", False),
@@ -183,7 +183,7 @@ def test_a_second_model_side_by_side_then_a_recreated_table_resets(esession, con
     text = "I want my money back"
     mini = esession.similar(f"{table}.question", text, k=3, model="all-MiniLM-L6-v2")
     assert mini.iloc[0]["question"] == "How do I get a refund?"
-    assert esession.embeddings.target(f"{table}.question").model == "fake-64"
+    assert esession.vectors.target(f"{table}.question").model == "fake-64"
     assert len(esession.similar(f"{table}.question", text, k=3, model="fake-64")) == 3
     with pytest.raises(ConfigError, match="is not embedded with 'sentence-transformers/other-model': it is with"):
         esession.similar(f"{table}.question", text, model="other-model")
@@ -192,10 +192,10 @@ def test_a_second_model_side_by_side_then_a_recreated_table_resets(esession, con
     conn.execute(f"UPDATE {table} SET question = 'Totally new question' WHERE id = 1")
     again = esession.embed(f"{table}.question", progress=False)  # back to MiniLM, active again
     assert again.rows == len(faq.ENTRIES) and again.target.dim == 384 and again.index_built
-    assert esession.embeddings.target(f"{table}.question").model == again.target.model
+    assert esession.vectors.target(f"{table}.question").model == again.target.model
     stored = store_rows(conn, store)
     assert all(w == 1 for _, w in stored.values())
-    assert np.allclose(stored[1][0], esession.embedder.embed_batch(["Totally new question"])[0], atol=1e-5)
+    assert np.allclose(stored[1][0], esession.vectors.embedder.embed_batch(["Totally new question"])[0], atol=1e-5)
 
 
 def test_a_new_model_takes_over_only_when_complete(esession, conn, schema, faq_table) -> None:  # type: ignore[no-untyped-def]
@@ -214,7 +214,7 @@ def test_a_new_model_takes_over_only_when_complete(esession, conn, schema, faq_t
     table = faq_table()
     with pytest.raises(EmbeddingError, match="out of memory"):
         esession.embed(f"{table}.question", model=Failing(dim=32, name="failing-32"), batch_size=16, progress=False)
-    target = esession.embeddings.target(f"{table}.question")
+    target = esession.vectors.target(f"{table}.question")
     assert target.model == "sentence-transformers/all-MiniLM-L6-v2"  # the old vectors still answer
     hits = esession.similar(f"{table}.question", "I want my money back", k=1)
     assert hits.iloc[0]["question"] == "How do I get a refund?"

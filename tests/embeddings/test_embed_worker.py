@@ -46,9 +46,9 @@ def counts(conn: psycopg.Connection, target: Target) -> tuple[int, int, int]:
 @pytest.fixture()
 def quiet_kernel_worker(esession):  # type: ignore[no-untyped-def]
     """Stop the session's background worker so only the workers under test touch the queue."""
-    esession.embeddings.stop_worker()
+    esession.vectors.stop_worker()
     yield
-    esession.embeddings.start_worker()
+    esession.vectors.start_worker()
 
 
 def test_sigkill_mid_backfill_loses_nothing_and_embeds_once(  # type: ignore[no-untyped-def]

@@ -74,7 +74,7 @@ def test_hybrid_with_a_filter_and_the_magic(esession, errors_table) -> None:  # 
 
 
 def test_the_full_text_query(esession, conn, errors_table) -> None:  # type: ignore[no-untyped-def]
-    target = esession.embeddings.target(f"{errors_table}.message")
+    target = esession.vectors.target(f"{errors_table}.message")
     with conn.cursor() as cur:
         # "error", "tri", "later", ... are in every row (pg_stats): left out; the others OR-ed
         assert lexical_query(cur, target, "What does error E1234 mean, later?") == "'e1234' | 'mean'"

@@ -31,7 +31,7 @@ def test_status_does_not_wait_for_the_model(lsession, monkeypatch) -> None:  # t
         return fake
 
     monkeypatch.setattr(sentence, "load_embedder", slow_load)
-    service = lsession.embeddings
+    service = lsession.vectors
     service.preload()
     assert service.loading
     status = lsession.status()  # answers while the model is still loading
@@ -50,17 +50,17 @@ def test_a_failed_load_is_reported_and_tried_again(lsession, monkeypatch) -> Non
         raise EmbeddingError("cannot load embedding model 'x': no such folder")
 
     monkeypatch.setattr(sentence, "load_embedder", broken)
-    lsession.embeddings.preload()
+    lsession.vectors.preload()
     with pytest.raises(EmbeddingError, match="no such folder"):
-        _ = lsession.embeddings.embedder
+        _ = lsession.vectors.embedder
     assert lsession.status()["embedder"].startswith("unavailable: cannot load embedding model")
     monkeypatch.setattr(sentence, "load_embedder", lambda name=None, device=None: FakeEmbedder(name="second-try"))
-    assert lsession.embeddings.embedder.name == "second-try"
+    assert lsession.vectors.embedder.name == "second-try"
 
 
 def test_loading_the_extension_starts_the_load(ip) -> None:  # type: ignore[no-untyped-def]
     session = ip.user_ns["_pgai_magics"]._get_session()
-    assert session.embeddings.loading or session.embeddings.load_seconds is not None
+    assert session.vectors.loading or session.vectors.load_seconds is not None
 
 
 def test_the_first_ask_does_not_wait_for_the_model(lsession, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -79,18 +79,18 @@ def test_the_first_ask_does_not_wait_for_the_model(lsession, monkeypatch) -> Non
     lsession.sql(f"CREATE SCHEMA {schema}")
     lsession.sql(f"CREATE TABLE {schema}.items (item_id int PRIMARY KEY, colour text)")
     lsession.sql(f"INSERT INTO {schema}.items SELECT g, (ARRAY['red','blue'])[1 + g % 2] FROM generate_series(1, 9) g")
-    lsession.embeddings.preload()
+    lsession.vectors.preload()
     try:
-        assert lsession.embeddings.loading
+        assert lsession.vectors.loading
         seen: list = []
         frame = lsession.ask("how many items are there", schema=schema, on_answer=seen.append)
-        assert lsession.embeddings.loading, "ask waited for the model"
+        assert lsession.vectors.loading, "ask waited for the model"
         assert int(frame.iloc[0, 0]) == 9
         assert any("still loading" in note for note in seen[0].notes)
         release.set()
-        assert lsession.embeddings.embedder.name == "slow-model"  # the load finishes
+        assert lsession.vectors.embedder.name == "slow-model"  # the load finishes
         lsession.ask("how many items are red", schema=schema)  # the next question saves the first one too
-        asked = set(lsession.question_history(limit=10)["question"])
+        asked = set(lsession.questions.history(limit=10)["question"])
         assert {"how many items are there", "how many items are red"} <= asked
     finally:
         release.set()

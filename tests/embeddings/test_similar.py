@@ -22,7 +22,7 @@ def test_paraphrases_find_their_original_question_and_answer(esession, conn, faq
         _, question, answer, _ = faq.ENTRIES[original - 1]
         assert (best["id"], best["question"], best["answer"]) == (original, question, answer), text
     # every paraphrase, embedded in one batch, against the stored vectors through the HNSW index
-    vectors = esession.embedder.embed_batch([text for text, _ in pairs])
+    vectors = esession.vectors.embedder.embed_batch([text for text, _ in pairs])
     store = table.replace(".", "_") + "_question_embedding"
     found = conn.execute(
         f"SELECT (SELECT f.id FROM {table} f JOIN pgai.{store} e USING (id) ORDER BY e.question_embedding <=> p.v "
@@ -40,7 +40,7 @@ def test_result_shape_and_order(esession, faq_table) -> None:  # type: ignore[no
     assert hits["similarity"].is_monotonic_decreasing
     assert hits["similarity"].between(-1, 1).all()
     assert hits.iloc[0]["question"] == "How do I get a refund?"
-    exact = esession.embedder.embed_batch(["I want my money back.", "How do I get a refund?"])
+    exact = esession.vectors.embedder.embed_batch(["I want my money back.", "How do I get a refund?"])
     assert hits.iloc[0]["similarity"] == pytest.approx(float(exact[0] @ exact[1]), abs=1e-4)
 
 
@@ -55,7 +55,7 @@ def test_where_filters_and_still_returns_k(esession, faq_table) -> None:  # type
 def test_selective_filter_uses_iterative_index_scan(esession, conn: psycopg.Connection, schema, drop_targets) -> None:  # type: ignore[no-untyped-def]
     """Half the rows match, but none near the query: a plain HNSW scan (ef_search 40) comes back empty-handed,
     the iterative scan keeps going until it has k rows."""
-    minilm = esession.embedder
+    minilm = esession.vectors.embedder
     n = 3000
     conn.execute(f"CREATE TABLE {schema}.docs (id integer PRIMARY KEY, kind text, body text)")
     base = minilm.embed_batch([q for _, q, _, _ in faq.ENTRIES])

@@ -33,23 +33,23 @@ def test_template_over_two_columns(esession, conn, schema, products, drop_target
     )
     assert result.rows == 3  # D4 has neither title nor description: no vector
     stored = dict(conn.execute(f"SELECT sku, product_embedding::real[] FROM pgai.{target.store}").fetchall())
-    expected = esession.embedder.embed_batch(
+    expected = esession.vectors.embedder.embed_batch(
         ["Trail runner: A light shoe with a grippy sole for muddy mountain paths."]
     )
     assert np.allclose(stored["A1"], expected[0], atol=1e-5)
-    assert np.allclose(stored["C3"], esession.embedder.embed_batch(["Rain jacket: "])[0], atol=1e-5)
+    assert np.allclose(stored["C3"], esession.vectors.embedder.embed_batch(["Rain jacket: "])[0], atol=1e-5)
     hits = esession.similar(f"{products}.product", "coffee machine", k=1)
     assert hits.iloc[0]["sku"] == "B2"
     # a change to either column queues the row; the worker (here: a foreground sync) embeds it again
-    esession.embeddings.stop_worker()  # drain by hand, to look at the queue in between
+    esession.vectors.stop_worker()  # drain by hand, to look at the queue in between
     conn.execute(f"UPDATE {schema}.products SET description = 'Keeps you dry in a storm.' WHERE sku = 'C3'")
     conn.execute(f"UPDATE {schema}.products SET price = 95 WHERE sku = 'A1'")  # not in the template: not queued
     assert conn.execute(f"SELECT sku FROM pgai.{target.queue}").fetchall() == [("C3",)]
     assert esession.sync_embeddings(f"{products}.product") == 1
     stored = conn.execute(f"SELECT product_embedding::real[] FROM pgai.{target.store} WHERE sku = 'C3'").fetchone()[0]
-    again = esession.embedder.embed_batch(["Rain jacket: Keeps you dry in a storm."])[0]
+    again = esession.vectors.embedder.embed_batch(["Rain jacket: Keeps you dry in a storm."])[0]
     assert np.allclose(stored, again, atol=1e-5)
-    listed = esession.embedded_columns().set_index("column")
+    listed = esession.vectors.columns().set_index("column")
     assert listed.loc[f"{schema}.products.product", "template"] == "{title}: {description}"
 
 
@@ -57,7 +57,7 @@ def test_columns_option_and_the_magic(esession, conn, schema, products, drop_tar
     ctx, said = make_context(esession, {})
     COMMANDS["embed"].run(ctx, f"{products} --columns title,description", None)
     assert "template '{title}\\n{description}' over products" in said[0]
-    target = esession.embeddings.target(f"{products}.title_description")
+    target = esession.vectors.target(f"{products}.title_description")
     assert target.template == "{title}\n{description}"
     COMMANDS["embed"].run(ctx, f'{products} --template "{{title}} costs {{price}}" --name priced', None)
     hits = COMMANDS["similar"].run(ctx, f'{products}.priced "running shoes" --k 1', None)

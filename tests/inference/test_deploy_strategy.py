@@ -20,7 +20,7 @@ def model_name(session):  # type: ignore[no-untyped-def]
     name = f"m{uuid.uuid4().hex[:8]}"
     yield name
     try:
-        session.drop_model(name)
+        session.models.drop(name)
     except ModelError:
         pass
 
@@ -73,8 +73,8 @@ def test_train_keeps_the_better_version_active(session, schema, conn, model_name
     newest = session.train(model_name, "churned", f"SELECT age, churned FROM {base}", strategy="newest")
     assert newest.active and newest.version == 3 and "--deploy newest" in newest.decision
     stored = session.train(model_name, "churned", f"SELECT {FEATURES}, churned FROM {base}", strategy="never")
-    assert not stored.active and session.model_info(model_name)["version"] == 3
-    table = session.model_info(model_name)["versions"]
+    assert not stored.active and session.models.info(model_name)["version"] == 3
+    table = session.models.info(model_name)["versions"]
     assert list(table.index) == [1, 2, 3, 4] and list(table["active"]) == ["", "", "✓", ""]
     assert table.loc[2, "auc"] == weak.metrics["auc"] and set(table["split"]) == {"holdout"}
     assert "rmse" not in table.columns  # a classifier's table shows classification metrics only
@@ -92,7 +92,7 @@ def test_never_on_a_new_model_then_activate(session, schema, model_name) -> None
     mv = run(ctx, f'train {model_name} --target churned --deploy never --from "SELECT age, churned FROM {base}"', None)
     assert not mv.active and any("stored, not active" in line for line in said)
     with pytest.raises(ModelError, match=f"no active version.*rollback {model_name} --version V"):
-        session.model_info(model_name)
+        session.models.info(model_name)
     listing = run(ctx, "list", None)
     assert listing[listing["name"] == model_name]["function"].iloc[0] == "(no active version)"
     assert run(ctx, f"rollback {model_name} --version 1", None).version == 1

@@ -18,7 +18,7 @@ def model_name(session):  # type: ignore[no-untyped-def]
     name = f"m{uuid.uuid4().hex[:8]}"
     yield name
     try:
-        session.drop_model(name)
+        session.models.drop(name)
     except ModelError:
         pass
 
@@ -63,7 +63,7 @@ def test_engines_write_what_sklearn_predicts(session, schema, conn: psycopg.Conn
     for engine in ("sql", "python", "auto"):
         into = f"{schema}.scored_{engine}"
         ticks: list[int] = []
-        result = session.score_model(model_name, f"{schema}.customers", into, engine=engine, progress=ticks.append)
+        result = session.models.score(model_name, f"{schema}.customers", into, engine=engine, progress=ticks.append)
         assert result.rows == 700 and sum(ticks) == 700 and result.engine in ("sql", "python")
         rows = conn.execute(f"SELECT id, prediction FROM {into} ORDER BY id").fetchall()
         results[engine] = rows
@@ -113,7 +113,7 @@ def test_auto_skips_the_sql_probe_for_large_forests(session, schema, model_name,
     session.deploy(est, model_name)
     session.persist(frame, table=f"{schema}.big")
     monkeypatch.setattr(score, "SQL_NODE_LIMIT", 100)
-    result = session.score_model(model_name, f"{schema}.big", f"{schema}.big_scored", key="id")
+    result = session.models.score(model_name, f"{schema}.big", f"{schema}.big_scored", key="id")
     assert result.engine == "python" and f"{nodes:,} tree nodes (over 100)" in result.reason
     with pytest.raises(ModelError, match="unknown engine 'gpu'"):
-        session.score_model(model_name, f"{schema}.big", f"{schema}.x", key="id", engine="gpu")
+        session.models.score(model_name, f"{schema}.big", f"{schema}.x", key="id", engine="gpu")

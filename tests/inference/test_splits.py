@@ -20,7 +20,7 @@ def model_name(session):  # type: ignore[no-untyped-def]
     name = f"m{uuid.uuid4().hex[:8]}"
     yield name
     try:
-        session.drop_model(name)
+        session.models.drop(name)
     except ModelError:
         pass
 
@@ -40,7 +40,7 @@ def _two_versions(session, name: str):  # type: ignore[no-untyped-def]
 
 def test_variant_is_deterministic_and_honours_weights(session, conn: psycopg.Connection, model_name) -> None:  # type: ignore[no-untyped-def]
     _two_versions(session, model_name)
-    plan = session.split_model(model_name, [1, 2], [70, 30])
+    plan = session.models.split(model_name, [1, 2], [70, 30])
     assert plan.shares() == {1: 0.7, 2: 0.3}
     counts = dict(
         conn.execute(
@@ -65,7 +65,7 @@ def test_variant_is_deterministic_and_honours_weights(session, conn: psycopg.Con
 
 def test_split_routes_to_the_chosen_version(session, conn: psycopg.Connection, model_name) -> None:  # type: ignore[no-untyped-def]
     good, bad = _two_versions(session, model_name)
-    session.split_model(model_name, [1, 2])
+    session.models.split(model_name, [1, 2])
     rows = conn.execute(
         f"""SELECT pgai.variant_{model_name}(k::text), pgai.predict_proba_{model_name}_split(k::text, x, z),
                    pgai.predict_{model_name}_split(k::text, x, z), x, z
@@ -93,19 +93,19 @@ def test_split_errors(session, model_name) -> None:  # type: ignore[no-untyped-d
 
     _two_versions(session, model_name)
     with pytest.raises(ModelError, match=r"no version\(s\) \[7\]"):
-        session.split_model(model_name, [1, 7])
+        session.models.split(model_name, [1, 7])
     with pytest.raises(ModelError, match="at least two different versions"):
-        session.split_model(model_name, [1, 1])
+        session.models.split(model_name, [1, 1])
     with pytest.raises(ModelError, match="one weight per version"):
-        session.split_model(model_name, [1, 2], [1])
+        session.models.split(model_name, [1, 2], [1])
     with pytest.raises(ModelError, match="positive integers"):
-        session.split_model(model_name, [1, 2], [0, 5])
+        session.models.split(model_name, [1, 2], [0, 5])
     X = pd.DataFrame({"a": np.arange(20.0)})
     session.deploy(LinearRegression().fit(X, X["a"]), model_name)
     with pytest.raises(ModelError, match="different features or return different types"):
-        session.split_model(model_name, [1, 3])
+        session.models.split(model_name, [1, 3])
     with pytest.raises(ModelError, match="has no split"):
-        session.monitor_variants(model_name + "x", "SELECT 1")
+        session.models.monitor_variants(model_name + "x", "SELECT 1")
 
 
 def test_monitor_by_variant_command(session, schema, conn: psycopg.Connection, model_name) -> None:  # type: ignore[no-untyped-def]

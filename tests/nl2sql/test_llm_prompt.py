@@ -105,11 +105,11 @@ def test_a_fake_llm_gets_the_linked_schema_and_its_sql_runs(session: Any, schema
             "GROUP BY c.client_id ORDER BY 1\n```"
         )
 
-    session.use_llm(FakeBackend(reply))
+    session.questions.use_llm(FakeBackend(reply))
     try:
         frame = session.ask("total card spending per client", schema=schema, generator="llm", remember=False)
     finally:
-        session.use_llm(None)
+        session.questions.use_llm(None)
     assert frame.attrs["source"] == "LLM" and len(frame) > 0 and list(frame.columns) == ["client_id", "spent"]
     system = seen[0][0]["content"]
     assert {"card_transactions", "cards", "clients"} <= _described(system)

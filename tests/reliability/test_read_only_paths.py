@@ -125,24 +125,24 @@ def test_monitor_actual_calling_a_writing_function_writes_nothing(session: Sessi
     session.train(name, "y", f"SELECT id::float8 AS x, 2 * id::float8 AS y FROM {victim}.victim", task="regression")
     try:
         with pytest.raises(PgaiError, match="read-only transaction"):
-            session.monitor(name, f"SELECT {victim}.wipe()::float8 AS x, 1.0 AS actual FROM {victim}.victim")
+            session.models.monitor(name, f"SELECT {victim}.wipe()::float8 AS x, 1.0 AS actual FROM {victim}.victim")
         assert _rows(conn, victim) == 20
         with pytest.raises(ModelError, match="FOR UPDATE"):
-            session.monitor(name, f"SELECT id::float8 AS x, 1.0 AS actual FROM {victim}.victim FOR UPDATE")
-        report = session.monitor(name, f"SELECT id::float8 AS x, 2 * id::float8 AS actual FROM {victim}.victim")
+            session.models.monitor(name, f"SELECT id::float8 AS x, 1.0 AS actual FROM {victim}.victim FOR UPDATE")
+        report = session.models.monitor(name, f"SELECT id::float8 AS x, 2 * id::float8 AS actual FROM {victim}.victim")
         assert report is not None
     finally:
-        session.drop_model(name)
+        session.models.drop(name)
 
 
 def test_ask_running_a_taught_writing_query_writes_nothing(session: Session, conn, victim: str) -> None:  # type: ignore[no-untyped-def]
     question = f"how many rows does {victim} victim have after wiping"
-    session.teach(question, f"SELECT {victim}.wipe() AS wiped, count(*) FROM {victim}.victim", schema=victim)
+    session.questions.teach(question, f"SELECT {victim}.wipe() AS wiped, count(*) FROM {victim}.victim", schema=victim)
     with pytest.raises(PgaiError, match="read-only transaction"):
         session.ask(question, schema=victim)
     assert _rows(conn, victim) == 20
     with pytest.raises(GuardError, match="lo_import"):
-        session.teach(question + " again", "SELECT lo_import('/etc/passwd')")
+        session.questions.teach(question + " again", "SELECT lo_import('/etc/passwd')")
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +181,7 @@ def test_similar_where_calling_a_writing_function_writes_nothing(
         found = search(f"{victim}.victim.body", "row 3", k=3, where="id > 10")
         assert np.all(found["id"] > 10)  # type: ignore[index]
     finally:
-        own_session.embeddings.stop_worker()
+        own_session.vectors.stop_worker()
         for target in list_targets(conn):
             if target.schema == victim:
                 drop(conn, target)

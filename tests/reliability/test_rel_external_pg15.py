@@ -91,7 +91,7 @@ def shop(pg15: str) -> str:
 
 
 def _check_reads(s: Session) -> None:
-    assert s.server_version.startswith("15")
+    assert s.state.server_version.startswith("15")
     assert s.sql("SELECT count(*) AS n FROM shop.orders")["n"][0] == 400
     result = s.execute("BEGIN; SELECT count(*) FROM shop.orders; ROLLBACK")
     assert result.summary() == "ROLLBACK"
@@ -106,7 +106,7 @@ def test_superuser_on_postgresql_15_without_pgvector(pg15: str, shop: str) -> No
     from sklearn.linear_model import LinearRegression
 
     with Session(pg15) as s:
-        assert s.extensions["vector"] is None and s.extensions["pg_trgm"]
+        assert s.state.extensions["vector"] is None and s.state.extensions["pg_trgm"]
         assert any("020_question_memory (needs the vector extension)" in w for w in s.status()["warnings"])
         _check_reads(s)
         frame = pd.DataFrame({"qty": [1.0, 2.0, 3.0, 4.0], "total": [2.0, 4.0, 6.0, 8.0]})
@@ -123,7 +123,7 @@ def test_a_plain_role_on_postgresql_15(pg15: str, shop: str) -> None:
             if statement.strip():
                 conn.execute(statement.strip().encode())
     with Session(make_conninfo(pg15, user="analyst15")) as s:
-        assert s.state_missing is not None  # the pgai schema exists (the superuser made it) but is not granted
+        assert s.state.state_missing is not None  # the pgai schema exists (the superuser made it) but is not granted
         _check_reads(s)
         with pytest.raises(PrivilegeError, match=r"docs/privileges\.md"):
             s.models()

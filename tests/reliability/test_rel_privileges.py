@@ -82,7 +82,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_1_a_read_only_role_runs_sql_ask_and_insights(db: Db) -> None:
     db.run("read")
     with Session(db.role_dsn) as s:
-        assert s.state_missing and "docs/privileges.md" in s.state_missing
+        assert s.state.state_missing and "docs/privileges.md" in s.state.state_missing
         assert any("docs/privileges.md" in w for w in s.status()["warnings"])
         assert s.sql("SELECT count(*) AS n FROM shop.orders")["n"][0] == 300
         assert s.ask("how many orders are there", schema="shop").iloc[0, 0] == 300  # type: ignore[union-attr]
@@ -101,14 +101,14 @@ def test_2_after_the_admin_set_up_the_read_pgai_grants_give_similar(db: Db, tiny
     db.run("admin")
     with Session(db.admin_dsn) as admin:  # the admin's first connect creates and migrates the pgai schema
         admin.embed("shop.tickets.body", model=tiny, progress=False)
-        admin.embeddings.stop_worker()
+        admin.vectors.stop_worker()
     with Session(db.role_dsn) as s:
-        assert s.state_missing and "an admin created it, but this role may not read it" in s.state_missing
+        assert s.state.state_missing and "an admin created it, but this role may not read it" in s.state.state_missing
         with pytest.raises(PrivilegeError, match=r"similar keeps its state.*docs/privileges\.md"):
             s.similar("shop.tickets.body", "late parcel", k=2)
     db.run("read-pgai")
     with Session(db.role_dsn) as s:
-        assert s.state_missing is None
+        assert s.state.state_missing is None
         found = s.similar("shop.tickets.body", "late parcel", k=2)
         assert len(found) == 2 and set(found["id"]) <= {1, 2, 3, 4}
         with pytest.raises(PrivilegeError, match=r"model train.*docs/privileges\.md"):
@@ -120,7 +120,7 @@ def test_3_question_memory_and_write_grants_give_remembered_questions_and_models
     db.run("write-pgai")
     with Session(db.role_dsn) as s:
         s.ask("how many orders are there", schema="shop")
-        assert len(s.question_history()) >= 1
+        assert len(s.questions.history()) >= 1
         version = s.train("m_priv", "total", "SELECT id::float8 AS x, total::float8 AS total FROM shop.orders",
                           task="regression")  # fmt: skip
         assert version is not None
@@ -136,7 +136,7 @@ def test_a_server_without_pgvector_says_how_to_get_it_and_migrates_when_it_appea
     try:
         dsn = make_conninfo(pg_dsn, dbname=name, user=owner)  # owns the database, may not create pgvector
         with Session(dsn) as s:
-            assert s.extensions["vector"] is None and s.state_missing is None
+            assert s.state.extensions["vector"] is None and s.state.state_missing is None
             assert any("020_question_memory (needs the vector extension)" in w for w in s.status()["warnings"])
             s.sql("CREATE TABLE notes (id int PRIMARY KEY, body text)")
             with pytest.raises(PrivilegeError, match=r"no pgvector extension.*CREATE EXTENSION vector"):
@@ -144,7 +144,7 @@ def test_a_server_without_pgvector_says_how_to_get_it_and_migrates_when_it_appea
         with psycopg.connect(make_conninfo(pg_dsn, dbname=name), autocommit=True) as su:
             su.execute("CREATE EXTENSION vector")
         with Session(dsn) as s:
-            assert s.extensions["vector"]
+            assert s.state.extensions["vector"]
             assert not any("020_question_memory" in w for w in s.status().get("warnings", []))
             recorded = s.sql("SELECT version FROM pgai.migrations ORDER BY version")["version"].tolist()
             assert 20 in recorded

@@ -64,7 +64,7 @@ def test_the_search_hint_after_embed_quotes_a_hostile_table_name(
     try:
         own_session.set_embedder(tiny)
         result = own_session.embed(f'{schema}."{HOSTILE}"."select"', model=tiny, progress=False)
-        own_session.embeddings.stop_worker()
+        own_session.vectors.stop_worker()
         hint = result.summary().split("   or   ", 1)[1]
         statements = [s for s in sqlglot.parse(hint, dialect="postgres") if s is not None]
         assert len(statements) == 1 and isinstance(statements[0], exp.Select), hint

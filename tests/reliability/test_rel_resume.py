@@ -49,8 +49,8 @@ def test_status_after_a_restart_names_pending_columns_and_sync_resumes_them(
             line = next((w for w in warnings if "rows are pending" in w), "")
             assert f"{schema}.notes.body" in line and "%pgai embed" in line, warnings
             restarted.sync_embeddings(f"{schema}.notes.body")  # what it handles: 30, unless a worker helped
-            restarted.embeddings.stop_worker()
-            target = restarted.embeddings.target(f"{schema}.notes.body")
+            restarted.vectors.stop_worker()
+            target = restarted.vectors.target(f"{schema}.notes.body")
             stored = conn.execute(f"SELECT count(DISTINCT id) FROM {target.store_label}").fetchone()
             assert stored == (80,)
             assert not any("rows are pending" in w for w in restarted.status().get("warnings", []))
