@@ -22,7 +22,7 @@ def _stop_workers_of_other_sessions() -> None:
     from pgai_magic.vectors.worker import BackgroundWorker
 
     for obj in gc.get_objects():
-        if isinstance(obj, BackgroundWorker) and obj.running:
+        if type(obj) is BackgroundWorker and obj.running:  # type(): no __class__ lookups on foreign objects
             obj.stop()
 
 
