@@ -32,7 +32,7 @@ from sklearn.preprocessing import (
 )
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
 
-from tests.inference_helpers import check_model, sql_scores
+from tests.inference.helpers import check_model, sql_scores
 
 PROPERTY = settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]

@@ -22,12 +22,6 @@ FROM generate_series(1, 6000) gs
 
 
 @pytest.fixture(scope="module")
-def pconn(pg_dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(pg_dsn, autocommit=True) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def table(pconn: psycopg.Connection) -> Iterator[str]:
     name = f"ins_{uuid.uuid4().hex[:8]}"
     pconn.execute(f'CREATE SCHEMA "{name}"')

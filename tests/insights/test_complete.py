@@ -43,12 +43,6 @@ WHERE extract(isodow FROM day) >= 6 OR u2 < 0.62   -- weekdays thinned: weekends
 
 
 @pytest.fixture(scope="module")
-def pconn(pg_dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(pg_dsn, autocommit=True) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def orders(pconn: psycopg.Connection) -> Iterator[str]:
     name = f"ins_{uuid.uuid4().hex[:8]}"
     pconn.execute(f'CREATE SCHEMA "{name}"')

@@ -22,12 +22,6 @@ N_ROWS = 60_000
 
 
 @pytest.fixture(scope="module")
-def pconn(pg_dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(pg_dsn, autocommit=True) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def sales(pconn: psycopg.Connection) -> Iterator[str]:
     """The planted sales table (60k rows, same facts as the 1M benchmark table) in its own schema."""
     name = f"ins_{uuid.uuid4().hex[:8]}"
