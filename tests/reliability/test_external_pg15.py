@@ -79,7 +79,7 @@ def pg15() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def shop(pg15: str) -> str:
+def pg15_shop(pg15: str) -> str:
     with psycopg.connect(pg15, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA shop")
         conn.execute("CREATE TABLE shop.orders (id int PRIMARY KEY, city text, total float8, qty int, placed date)")
@@ -102,7 +102,7 @@ def _check_reads(s: Session) -> None:
         s.embed("shop.orders.city")
 
 
-def test_superuser_on_postgresql_15_without_pgvector(pg15: str, shop: str) -> None:
+def test_superuser_on_postgresql_15_without_pgvector(pg15: str, pg15_shop: str) -> None:
     from sklearn.linear_model import LinearRegression
 
     with Session(pg15) as s:
@@ -114,7 +114,7 @@ def test_superuser_on_postgresql_15_without_pgvector(pg15: str, shop: str) -> No
         assert s.sql("SELECT pgai.predict_pg15_lin(5.0) AS p")["p"][0] == pytest.approx(10.0)
 
 
-def test_a_plain_role_on_postgresql_15(pg15: str, shop: str) -> None:
+def test_a_plain_role_on_postgresql_15(pg15: str, pg15_shop: str) -> None:
     with psycopg.connect(pg15, autocommit=True) as conn:
         conn.execute("CREATE ROLE analyst15 LOGIN")
         doc = (Path(__file__).resolve().parents[2] / "docs" / "privileges.md").read_text()
