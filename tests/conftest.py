@@ -1,8 +1,8 @@
 """Test fixtures shared by the whole suite: one embedded PostgreSQL 18 + pgvector per test session (or PGAI_TEST_DSN).
 
 - the server: `pg_data_dir`, `pg_dsn`, the shared `session`, `own_session` (a session of the test's own),
-  `conn` (autocommit, pgvector registered), `pconn` (one autocommit connection per module), `schema` (a fresh
-  schema per test), `ip` (an IPython shell with the extension loaded);
+  `conn` (autocommit, pgvector registered), `pconn` (one autocommit connection per module), `schema` / `module_schema`
+  (a fresh schema per test / per module), `ip` (an IPython shell with the extension loaded);
 - data: `shop` (the sales dataset in a schema of the module's own; the module picks it with `SHOP_SEED` and
   `SHOP_SCALE`), `shop_translator` (a connection whose search path starts at `shop`, and a translator on it);
 - models: `model_name` (a fresh registry name, dropped afterwards);
@@ -100,6 +100,15 @@ def pconn(pg_dsn: str) -> Iterator[psycopg.Connection]:
     """One plain autocommit psycopg connection for the whole module (for module-scoped tables)."""
     with psycopg.connect(pg_dsn, autocommit=True) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def module_schema(pconn: psycopg.Connection) -> Iterator[str]:
+    """A fresh schema for the whole module (for tables its tests share), dropped after the module."""
+    name = f"m_{uuid.uuid4().hex[:10]}"
+    pconn.execute(f'CREATE SCHEMA "{name}"')
+    yield name
+    drop_schema(pconn, name)
 
 
 @pytest.fixture()

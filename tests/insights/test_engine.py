@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -16,19 +14,15 @@ from pgai_magic.datasets import planted
 from pgai_magic.errors import ConfigError, InsightError
 from pgai_magic.insights import COLUMNS, find_insights
 from pgai_magic.insights.render import cards_html, chart
-from tests.pg_helpers import drop_schema
 
 N_ROWS = 60_000
 
 
 @pytest.fixture(scope="module")
-def sales(pconn: psycopg.Connection) -> Iterator[str]:
-    """The planted sales table (60k rows, same facts as the 1M benchmark table) in its own schema."""
-    name = f"ins_{uuid.uuid4().hex[:8]}"
-    pconn.execute(f'CREATE SCHEMA "{name}"')
-    planted.load(pconn, f"{name}.sales_facts", n=N_ROWS)
-    yield f"{name}.sales_facts"
-    drop_schema(pconn, name)
+def sales(pconn: psycopg.Connection, module_schema: str) -> str:
+    """The planted sales table (60k rows, same facts as the 1M benchmark table) in the module's schema."""
+    planted.load(pconn, f"{module_schema}.sales_facts", n=N_ROWS)
+    return f"{module_schema}.sales_facts"
 
 
 @pytest.fixture(scope="module")
