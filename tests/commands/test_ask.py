@@ -151,6 +151,7 @@ PIECES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(words=st.lists(PIECES, max_size=8), body=st.one_of(st.none(), st.text(max_size=20)))
 def test_fuzzed_ask_lines_give_answers_or_clear_errors(

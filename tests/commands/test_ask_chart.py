@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from pgai_magic.display import ResultFrame
 
 SHOP_SEED = 3  # the sales data of the `shop` fixture (tests/conftest.py)
@@ -20,6 +22,7 @@ def _shown(ip: Any, value: Any) -> str:
     return str(data.get("text/html", ""))
 
 
+@pytest.mark.slow
 def test_a_time_series_answer_shows_a_line_chart_under_its_table(ip: Any, shop: str) -> None:
     question = "revenue for each month"
     _teach(

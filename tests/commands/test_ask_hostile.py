@@ -315,6 +315,7 @@ def test_questions_are_deterministic_and_varied() -> None:
     assert any("删除" in q for _, q in QUESTIONS) and max(len(q) for _, q in QUESTIONS) >= 100_000
 
 
+@pytest.mark.slow
 def test_hostile_questions_write_nothing_and_never_crash(
     session: Session, pg_dsn: str, shop: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -183,6 +183,7 @@ def test_tree_classifiers_match(
 
 
 # -- pipelines with text columns ------------------------------------------------------
+@pytest.mark.slow
 @given(
     data_params(),
     st.sampled_from(["logistic", "gb", "rf", "dt", "ridge"]),
@@ -295,6 +296,7 @@ def test_null_semantics(conn: psycopg.Connection, schema: str) -> None:
     assert labels[0] == int(tree.predict(row)[0]) and proba[0] == tree.predict_proba(row)[0, 1]
 
 
+@pytest.mark.slow
 @given(data_params(), st.booleans())
 @PROPERTY
 def test_ordinal_encoder_pipelines_match(conn: psycopg.Connection, schema: str, params: dict, missing: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import psycopg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.compose import ColumnTransformer
@@ -132,6 +133,7 @@ def test_preprocessing_follows_sklearn_on_missing_values(
     assert (result["refused"] == 0) == (step == "impute_mean" or nan_passes)
 
 
+@pytest.mark.slow
 @given(st.integers(0, 10_000), st.sampled_from(["onehot", "ordinal"]), st.sampled_from(["ignore", "error"]))
 @PROPERTY
 def test_encoders_with_unknown_and_missing_categories(

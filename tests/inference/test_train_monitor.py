@@ -60,6 +60,7 @@ def test_train_deploys_with_holdout_metrics_and_exact_sql(
     assert (frame["label"].to_numpy() == est.predict(X)).all()
 
 
+@pytest.mark.slow
 def test_train_other_algorithms_and_errors(
     session: Session, churn_tables: tuple[str, str, str], model_name: str
 ) -> None:

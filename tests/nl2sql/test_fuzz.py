@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psycopg
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +67,7 @@ SHOP_SEED = 9  # the sales data of the `shop` fixture (tests/conftest.py)
 SHOP_SCALE = 0.1
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(question=QUESTIONS)
 @example(question="most recent quarterly 买家 买家")  # ordered by the raw date while grouped by its quarter, once

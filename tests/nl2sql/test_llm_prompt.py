@@ -93,6 +93,7 @@ def test_lexical_linking_and_join_paths() -> None:
     assert lexical_tables(catalog, "anything") == [] and join_paths(catalog, ["s.a"]) == []
 
 
+@pytest.mark.slow
 def test_a_fake_llm_gets_the_linked_schema_and_its_sql_runs(session: Any, schema: str) -> None:
     seen: list[Sequence[Message]] = []
 

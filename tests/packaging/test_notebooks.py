@@ -16,6 +16,7 @@ def test_there_are_tutorials() -> None:
     assert len(NOTEBOOKS) >= 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_tutorial_runs(path: Path, pg_data_dir: Path, session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import nbformat

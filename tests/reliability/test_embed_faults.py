@@ -20,6 +20,8 @@ from pgai_magic.vectors.sync import enqueue_missing, install
 from pgai_magic.vectors.target import Target, resolve_source
 from tests.tiny_model import build_tiny_model
 
+pytestmark = pytest.mark.slow  # SIGKILL storms and a 50k-row backfill: minutes, by nature
+
 ROOT = Path(__file__).resolve().parents[2]
 
 WORDS = "order parcel refund invoice account password delivery broken late charge card address".split()

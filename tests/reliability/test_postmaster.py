@@ -81,6 +81,7 @@ def test_a_sigkilled_kernel_does_not_leave_its_postmaster_running(data_dir: Path
     assert _wait_for(lambda: not _alive(postmaster)), "the postmaster outlived the killed kernel"
 
 
+@pytest.mark.slow
 def test_the_postmaster_stays_while_another_kernel_lives(data_dir: Path) -> None:
     first, postmaster = _kernel(data_dir)
     second, same = _kernel(data_dir)

@@ -66,6 +66,7 @@ COMMANDS = [
 ]
 
 
+@pytest.mark.slow
 def test_every_command_restarts_a_dead_embedded_server(private_ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
     shell = private_ip
     shell.run_cell_magic("pgai", "", "CREATE TABLE items (id int PRIMARY KEY, kind text, price numeric);\n"

@@ -104,6 +104,7 @@ def test_redact_dsn_keeps_the_spelling_and_masks_the_password(spellings: list[Sp
     assert redact_dsn("postgresql://u@h:5/db?sslmode=require") == "postgresql://u@h:5/db?sslmode=require"
 
 
+@pytest.mark.slow
 def test_a_session_shows_no_password_in_status_connections_or_announce(
     spellings: list[Spelling], ip: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -42,6 +42,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_killed_postmaster_comes_back_between_cells(own_server: Session) -> None:
     s = own_server
     s.sql("CREATE TABLE keep (a int); INSERT INTO keep SELECT generate_series(1, 1000)")
@@ -59,6 +60,7 @@ def test_killed_postmaster_comes_back_between_cells(own_server: Session) -> None
     assert s.db.control.execute("SELECT count(*) FROM keep").fetchone() == (1000,)
 
 
+@pytest.mark.slow
 def test_oversized_result_stops_and_cancels(session: Session) -> None:
     session.db.max_result_bytes = 2 * 2**20
     try:

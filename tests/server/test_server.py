@@ -39,6 +39,7 @@ print(json.dumps({"dir": info, "rows": n, "ext": s.extensions}))
 """
 
 
+@pytest.mark.slow
 def test_two_kernels_share_one_embedded_server() -> None:
     root = Path(tempfile.mkdtemp(prefix="pgai-two-"))
     os.chmod(root, 0o755)

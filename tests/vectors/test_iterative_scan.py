@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import psycopg
+import pytest
 
 from pgai_magic.session import Session
 
@@ -11,6 +12,7 @@ ROWS = 20_000
 RARE = 100  # rows with category 'rare': 0.5 %
 
 
+@pytest.mark.slow
 def test_selective_filter_returns_limit_rows_through_the_index(
     session: Session, conn: psycopg.Connection, schema: str
 ) -> None:

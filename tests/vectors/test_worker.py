@@ -54,6 +54,7 @@ def quiet_kernel_worker(esession: Session) -> Iterator[None]:
     esession.embeddings.start_worker()
 
 
+@pytest.mark.slow
 def test_sigkill_mid_backfill_loses_nothing_and_embeds_once(
     esession: Session,
     conn: psycopg.Connection,
