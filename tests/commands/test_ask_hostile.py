@@ -22,6 +22,7 @@ from psycopg import sql
 
 from pgai_magic.errors import GuardError, PgaiError
 from pgai_magic.session import Session
+from tests.pg_helpers import scalar
 
 SEED = 20240630
 N_QUESTIONS = 200
@@ -321,7 +322,7 @@ def test_hostile_questions_write_nothing_and_never_crash(
 ) -> None:
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         before = snapshot(conn, shop)
-        questions_before = conn.execute("SELECT count(*) FROM pgai.questions").fetchone()[0]  # type: ignore[index]
+        questions_before = scalar(conn, "SELECT count(*) FROM pgai.questions")
         outcomes, crashes, per_category = ask_all(session, shop)
         assert not crashes, "\n".join(crashes)
         for category in _REFUSED_CATEGORIES:
@@ -334,7 +335,7 @@ def test_hostile_questions_write_nothing_and_never_crash(
         after = snapshot(conn, shop)
         for key in before:
             assert after[key] == before[key], f"{key} changed"
-        questions_after = conn.execute("SELECT count(*) FROM pgai.questions").fetchone()[0]  # type: ignore[index]
+        questions_after = scalar(conn, "SELECT count(*) FROM pgai.questions")
         assert questions_after >= questions_before  # the question memory may grow, nothing else
 
 

@@ -10,6 +10,7 @@ from pgai_magic.nl2sql.guard import check, explain, run_read_only
 from pgai_magic.nl2sql.llm import FakeBackend
 from pgai_magic.session import Session
 from pgai_magic.sqltext import Statement
+from tests.pg_helpers import scalar
 
 SHOP_SEED = 2  # the sales data of the `shop` fixture (tests/conftest.py)
 SHOP_SCALE = 0.2
@@ -17,10 +18,10 @@ SHOP_SCALE = 0.2
 
 def _state(conn: psycopg.Connection, schema: str) -> dict[str, object]:
     counts = {
-        t: conn.execute(f'SELECT count(*) FROM "{schema}"."{t}"').fetchone()[0]  # type: ignore[index]
+        t: scalar(conn, f'SELECT count(*) FROM "{schema}"."{t}"')
         for t in ("customers", "products", "orders", "order_items")
     }
-    prices = conn.execute(f'SELECT sum(price) FROM "{schema}".products').fetchone()[0]  # type: ignore[index]
+    prices = scalar(conn, f'SELECT sum(price) FROM "{schema}".products')
     return {"counts": counts, "prices": prices}
 
 

@@ -16,6 +16,7 @@ from psycopg.conninfo import make_conninfo
 
 from pgai_magic.errors import PrivilegeError
 from pgai_magic.session import Session
+from tests.pg_helpers import scalar
 from tests.tiny_model import build_tiny_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +93,7 @@ def test_1_a_read_only_role_runs_sql_ask_and_insights(db: Db) -> None:
             with pytest.raises(PrivilegeError, match=r"no pgvector extension.*superuser runs CREATE EXTENSION vector"):
                 call()
     with psycopg.connect(db.admin_dsn) as conn:
-        assert conn.execute("SELECT to_regnamespace('pgai')").fetchone()[0] is None  # type: ignore[index]
+        assert scalar(conn, "SELECT to_regnamespace('pgai')") is None
 
 
 def test_2_after_the_admin_set_up_the_read_pgai_grants_give_similar(db: Db, tiny: str) -> None:

@@ -9,6 +9,7 @@ from sqlglot import exp
 
 from pgai_magic.session import Session
 from pgai_magic.sqltext import quote_ident
+from tests.pg_helpers import scalar
 
 HOSTILE = "t; DROP TABLE x; --"
 
@@ -28,7 +29,7 @@ HOSTILE = "t; DROP TABLE x; --"
 )
 def test_quote_ident_quotes_what_postgresql_would(name: str, shown: str, conn: psycopg.Connection) -> None:
     assert quote_ident(name) == shown
-    assert conn.execute("SELECT quote_ident(%s)", (name,)).fetchone()[0] == shown  # type: ignore[index]
+    assert scalar(conn, "SELECT quote_ident(%s)", (name,)) == shown
 
 
 def test_the_search_hint_after_embed_quotes_a_hostile_table_name(
@@ -50,7 +51,7 @@ def test_the_search_hint_after_embed_quotes_a_hostile_table_name(
         assert not list(statements[0].find_all(exp.Drop))
         rows = own_session.sql(hint.replace("pgai.embed('your text')", "pgai.embed('late parcel')"))
         assert len(rows) == 2
-        assert conn.execute("SELECT to_regclass('public.x') IS NOT NULL").fetchone()[0]  # type: ignore[index]
+        assert scalar(conn, "SELECT to_regclass('public.x') IS NOT NULL")
     finally:
         for target in list_targets(conn):
             if target.schema == schema:

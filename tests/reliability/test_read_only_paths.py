@@ -16,6 +16,7 @@ import pytest
 from pgai_magic.errors import ConfigError, GuardError, InsightError, ModelError, PgaiError, SQLError
 from pgai_magic.readonly import check_read_condition, check_read_query
 from pgai_magic.session import Session
+from tests.pg_helpers import scalar
 
 REFUSED = [
     ("DELETE FROM {s}.victim RETURNING id AS x, id AS y", "DELETE"),
@@ -47,7 +48,7 @@ def victim(conn: psycopg.Connection, schema: str) -> Iterator[str]:
 
 
 def _rows(conn: psycopg.Connection, schema: str) -> int:
-    return int(conn.execute(f"SELECT count(*) FROM {schema}.victim").fetchone()[0])  # type: ignore[index]
+    return int(scalar(conn, f"SELECT count(*) FROM {schema}.victim"))
 
 
 def _read_only_failure(exc: BaseException) -> bool:

@@ -11,6 +11,7 @@ import pytest
 
 from pgai_magic.errors import ParameterError, PgaiError, SQLError
 from pgai_magic.session import Session
+from tests.pg_helpers import scalar
 
 
 class _Opaque:
@@ -44,14 +45,14 @@ def test_an_unbindable_value_inside_begin_keeps_the_transaction(
     assert any("transaction is unchanged and still open" in n for n in err.value.notices)
     assert session.db.backend_pid == pid and session.db.in_transaction and not session.db.transaction_failed
     assert session.execute("COMMIT").summary() == "COMMIT"
-    assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1  # type: ignore[index]
+    assert scalar(conn, f"SELECT count(*) FROM {table}") == 1
 
 
 def test_a_huge_integer_binds_as_numeric_inside_begin(session: Session, conn: psycopg.Connection, table: str) -> None:
     session.execute("BEGIN")
     session.execute(f"INSERT INTO {table} VALUES (:v)", {"v": 2**70})
     assert session.execute("COMMIT").summary() == "COMMIT"
-    assert conn.execute(f"SELECT a FROM {table}").fetchone()[0] == 2**70  # type: ignore[index]
+    assert scalar(conn, f"SELECT a FROM {table}") == 2**70
 
 
 def test_a_server_error_inside_begin_leaves_it_aborted_on_the_same_connection(
@@ -67,7 +68,7 @@ def test_a_server_error_inside_begin_leaves_it_aborted_on_the_same_connection(
         session.execute("SELECT 1")
     assert "ROLLBACK" in str(err.value)
     assert session.execute("COMMIT").summary() == "ROLLBACK"  # what the server says, as psql shows it
-    assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0  # type: ignore[index]
+    assert scalar(conn, f"SELECT count(*) FROM {table}") == 0
 
 
 def test_a_bad_template_or_argument_inside_begin_keeps_the_transaction(session: Session, table: str) -> None:

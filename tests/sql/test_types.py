@@ -15,6 +15,7 @@ import pytest
 
 from pgai_magic import fetch
 from pgai_magic.session import Session
+from tests.pg_helpers import scalar
 
 # (SQL expression, the Arrow type it must have, or None to only compare values)
 CASES: list[tuple[str, pa.DataType | None]] = [
@@ -100,7 +101,7 @@ def _same(mine: Any, ref: Any) -> bool:
 
 
 def _reference(conn: psycopg.Connection, expr: str) -> Any:
-    return conn.execute(f"SELECT {expr} AS v").fetchone()[0]  # type: ignore[index]
+    return scalar(conn, f"SELECT {expr} AS v")
 
 
 @pytest.mark.parametrize(("expr", "arrow"), CASES, ids=[c[0][:40] for c in CASES])

@@ -81,7 +81,7 @@ def make_context(session: Session, namespace: dict[str, Any]) -> tuple[Context, 
 
 def test_magic_commands_embed_and_similar(esession: Session, faq_table: Callable[..., str], schema: str) -> None:
     table = faq_table(embed=False)
-    ns: dict = {}  # type: ignore[type-arg]
+    ns: dict[str, Any] = {}
     ctx, said = make_context(esession, ns)
     assert COMMANDS["embed"].run(ctx, f"{table}.question --batch-size 32", None) is None
     assert said[-1].startswith("embedded 80 rows of") and f"pgai.{schema}_faq_question_embedding" in said[-1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import psycopg
@@ -14,7 +14,7 @@ from pgai_magic.errors import ConfigError
 from pgai_magic.session import Session
 
 
-def store_rows(conn: psycopg.Connection, store: str) -> dict:  # type: ignore[type-arg]
+def store_rows(conn: psycopg.Connection, store: str) -> dict[int, tuple[np.ndarray, int]]:
     rows = conn.execute(f"SELECT id, question_embedding, writes FROM pgai.{store} ORDER BY id").fetchall()
     return {r[0]: (r[1].to_numpy(), r[2]) for r in rows}
 
@@ -220,7 +220,7 @@ def test_a_new_model_takes_over_only_when_complete(
     class Failing(FakeEmbedder):
         calls = 0
 
-        def embed_batch(self, texts: list[str]) -> np.ndarray:
+        def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
             Failing.calls += 1
             if Failing.calls > 1:
                 raise EmbeddingError("out of memory (a test)")

@@ -23,6 +23,7 @@ from pgai_magic.session import Session
 from pgai_magic.vectors.sync import enqueue_missing, install
 from pgai_magic.vectors.target import Target, resolve_source
 from pgai_magic.vectors.worker import Drainer
+from tests.pg_helpers import scalar
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +43,7 @@ def make_queued_table(conn: psycopg.Connection, schema: str, rows: int, minilm: 
 def counts(conn: psycopg.Connection, target: Target) -> tuple[int, int, int]:
     """(vectors stored, rows still queued, highest write count)."""
     stored, most = conn.execute(f'SELECT count(*), coalesce(max(writes), 0) FROM pgai."{target.store}"').fetchone()  # type: ignore[misc]
-    queued = conn.execute(f'SELECT count(*) FROM pgai."{target.queue}"').fetchone()[0]  # type: ignore[index]
+    queued = scalar(conn, f'SELECT count(*) FROM pgai."{target.queue}"')
     return stored, queued, most
 
 
