@@ -18,6 +18,7 @@ import pytest
 from pgai_magic.session import Session
 from pgai_magic.vectors.sync import enqueue_missing, install
 from pgai_magic.vectors.target import Target, resolve_source
+from tests.pg_helpers import scalar
 from tests.tiny_model import build_tiny_model
 
 pytestmark = pytest.mark.slow  # SIGKILL storms and a 50k-row backfill: minutes, by nature
@@ -46,7 +47,7 @@ def _state(conn: psycopg.Connection, target: Target) -> tuple[int, int, int, int
     stored, low, high = conn.execute(
         f'SELECT count(*), coalesce(min(writes), 0), coalesce(max(writes), 0) FROM pgai."{target.store}"'
     ).fetchone()  # type: ignore[misc]
-    queued = conn.execute(f'SELECT count(*) FROM pgai."{target.queue}"').fetchone()[0]  # type: ignore[index]
+    queued = scalar(conn, f'SELECT count(*) FROM pgai."{target.queue}"')
     return stored, queued, low, high
 
 
@@ -148,7 +149,7 @@ def test_two_kernels_query_and_embed_concurrently(
         assert p.returncode == 0, err[-3000:]
     synced = sum(json.loads(out.strip().splitlines()[-1])["synced"] for out, _ in outs)
     stored, queued, low, high = _state(conn, target)
-    rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+    rows = scalar(conn, f"SELECT count(*) FROM {table}")
     assert rows == 2_000 + 2 * 6 * 500
     # kernel workers of this test, and any other worker running, shared the queue: nothing missing or twice
     assert (stored, queued) == (rows, 0) and low == high == 1
