@@ -24,7 +24,7 @@ class Shown:
         self.said: list[str] = []
 
 
-def _ctx(session: Any, shown: Shown) -> Context:
+def _ctx(session: Session, shown: Shown) -> Context:
     return Context(
         get_session=lambda: session,
         set_session=lambda s: None,
@@ -36,7 +36,7 @@ def _ctx(session: Any, shown: Shown) -> Context:
     )
 
 
-def ask(session: Any, rest: str, cell: str | None = None) -> tuple[Any, Shown, Context]:
+def ask(session: Session, rest: str, cell: str | None = None) -> tuple[Any, Shown, Context]:
     shown = Shown()
     ctx = _ctx(session, shown)
     return COMMANDS["ask"].run(ctx, rest, cell), shown, ctx

@@ -286,7 +286,7 @@ def snapshot(conn: psycopg.Connection, schema: str) -> dict[str, Any]:
     }
 
 
-def ask_all(session: Any, schema: str) -> tuple[Counter[str], list[str], dict[str, Counter[str]]]:
+def ask_all(session: Session, schema: str) -> tuple[Counter[str], list[str], dict[str, Counter[str]]]:
     """Ask every question; returns outcome counts, the crashes, and the outcomes per category."""
     outcomes: Counter[str] = Counter()
     per_category: dict[str, Counter[str]] = {}
@@ -339,7 +339,7 @@ def test_hostile_questions_write_nothing_and_never_crash(
         assert questions_after >= questions_before  # the question memory may grow, nothing else
 
 
-def _through_the_magic(session: Any, schema: str, capsys: Any) -> None:
+def _through_the_magic(session: Session, schema: str, capsys: Any) -> None:
     """Every 8th question through `%pgai ask` / `%%pgai ask`: a one-line message at most, never a traceback."""
     from IPython.core.interactiveshell import InteractiveShell
 

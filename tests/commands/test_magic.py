@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from pgai_magic.display import ResultFrame
+from pgai_magic.session import Session
 
 
 def test_load_announces_embedded_server(
-    pg_data_dir: Path, session: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    pg_data_dir: Path, session: Session, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("PGAI_DATA_DIR", str(pg_data_dir))
     shell = InteractiveShell.instance()

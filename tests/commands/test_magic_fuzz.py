@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
 
 from pgai_magic.commands import COMMANDS
+from pgai_magic.session import Session
 
 # connect would dial random hosts; every other sub-command is fuzzed
 WORDS = [*sorted(set(COMMANDS) - {"connect"}), "SELECT", "select", "WITH", "--out", "--limit", "--arrow", "--polars"]
@@ -92,7 +92,7 @@ CELLS = st.lists(SQL_TOKENS, min_size=1, max_size=15).map(" ".join).filter(lambd
 
 
 @pytest.fixture(scope="module")
-def shell(pg_data_dir: Path, session: Any) -> Iterator[InteractiveShell]:
+def shell(pg_data_dir: Path, session: Session) -> Iterator[InteractiveShell]:
     import os
 
     os.environ["PGAI_DATA_DIR"] = str(pg_data_dir)

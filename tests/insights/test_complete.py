@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import psycopg
 import pytest
 
 from pgai_magic.insights import find_insights
+from pgai_magic.session import Session
 
 # 30k orders from 2024-01-10 to 2024-12-20 (partial first and last months): evening and weekend peaks in rows,
 # a 45% NULL coupon, region 'r1' with lower and 'r4' with higher ratings, delay rising with rain, fee ~ items (1..5)
@@ -144,7 +144,7 @@ def test_overview_first(found: pd.DataFrame) -> None:
 
 
 def test_html_report_is_self_contained(
-    session: Any, orders: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    session: Session, orders: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 

@@ -11,13 +11,14 @@ import pytest
 
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.reuse import Candidate, Reading, ReusePolicy, canonical_sql
+from pgai_magic.session import Session
 
 SHOP_SEED = 5  # the sales data of the `shop` fixture (tests/conftest.py)
 SHOP_SCALE = 0.2
 
 
 @pytest.fixture()
-def memory(session: Any, shop: str, conn: psycopg.Connection) -> Iterator[Any]:
+def memory(session: Session, shop: str, conn: psycopg.Connection) -> Iterator[Any]:
     """The question memory of `shop`, empty before and after each test."""
     conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (shop,))
     yield session

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from pgai_magic.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -18,7 +19,7 @@ def test_there_are_tutorials() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_tutorial_runs(path: Path, pg_data_dir: Path, session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tutorial_runs(path: Path, pg_data_dir: Path, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     import nbformat
     from nbclient import NotebookClient
 

@@ -3,9 +3,8 @@ PgaiError line each, never an internal error, and the session still runs the nex
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
 from pgai_magic.commands import COMMANDS
 
@@ -70,7 +69,7 @@ def test_there_is_a_case_for_every_command() -> None:
 
 
 @pytest.mark.slow
-def test_no_argument_gives_an_internal_error(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_argument_gives_an_internal_error(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
     ip.run_cell_magic("pgai", "", "CREATE TABLE IF NOT EXISTS fuzz_t (id int PRIMARY KEY, c text, y float8)")
     capsys.readouterr()
     failures = []
@@ -97,7 +96,7 @@ def test_no_argument_gives_an_internal_error(ip: Any, capsys: pytest.CaptureFixt
     ],
 )
 def test_out_of_range_values_are_one_clear_error(
-    ip: Any, capsys: pytest.CaptureFixture[str], line: str, message: str
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str], line: str, message: str
 ) -> None:
     ip.run_cell_magic("pgai", "", "CREATE TABLE IF NOT EXISTS fuzz_t (id int PRIMARY KEY, c text, y float8)")
     capsys.readouterr()

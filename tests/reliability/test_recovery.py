@@ -43,7 +43,7 @@ def private_ip(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _kill_postmaster(shell: Any) -> int:
+def _kill_postmaster(shell: InteractiveShell) -> int:
     session = shell.user_ns["_pgai_magics"].connections.current()
     pid = int((session.db.embedded.data_dir / "postmaster.pid").read_text().split()[0])
     os.kill(pid, signal.SIGKILL)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 from psycopg.conninfo import conninfo_to_dict
 
 from pgai_magic import __main__ as cli
@@ -106,7 +107,7 @@ def test_redact_dsn_keeps_the_spelling_and_masks_the_password(spellings: list[Sp
 
 @pytest.mark.slow
 def test_a_session_shows_no_password_in_status_connections_or_announce(
-    spellings: list[Spelling], ip: Any, capsys: pytest.CaptureFixture[str]
+    spellings: list[Spelling], ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for i, s in enumerate(s for s in spellings if s.valid):
         ip.run_line_magic("pgai", f"connect {shlex.quote(s.dsn)} --alias sec{i}")
@@ -122,7 +123,7 @@ def test_a_session_shows_no_password_in_status_connections_or_announce(
 
 
 def test_failed_connects_and_argument_errors_show_no_password(
-    spellings: list[Spelling], ip: Any, capsys: pytest.CaptureFixture[str]
+    spellings: list[Spelling], ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for s in spellings:
         for line in (
@@ -137,7 +138,7 @@ def test_failed_connects_and_argument_errors_show_no_password(
 
 
 def test_internal_errors_and_debug_traceback_show_no_password(
-    spellings: list[Spelling], ip: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    spellings: list[Spelling], ip: InteractiveShell, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for s in spellings:
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -158,7 +157,7 @@ def test_new_scripts_apply_once_each(tmp_path: Path, pg_dsn: str, session: Sessi
             conn.execute("DELETE FROM pgai.migrations WHERE version >= 900")
 
 
-def test_python_api_without_ipython(pg_dsn: str, session: Any) -> None:
+def test_python_api_without_ipython(pg_dsn: str, session: Session) -> None:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import pgai_magic; "
         "s = pgai_magic.connect(sys.argv[2], quiet=True); "
