@@ -50,6 +50,6 @@ def test_the_session_catalog_sees_a_table_created_after_it_was_read(
     session: Any, conn: psycopg.Connection, schema: str
 ) -> None:
     conn.execute(f'CREATE TABLE "{schema}".first (id int)')
-    assert [t.name for t in session.catalog(schema).tables.values()] == ["first"]
+    assert [t.name for t in session.questions.catalog(schema).tables.values()] == ["first"]
     conn.execute(f'CREATE TABLE "{schema}".second (id int)')  # another connection than the session's
-    assert sorted(t.name for t in session.catalog(schema).tables.values()) == ["first", "second"]
+    assert sorted(t.name for t in session.questions.catalog(schema).tables.values()) == ["first", "second"]

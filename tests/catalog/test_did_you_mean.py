@@ -50,6 +50,6 @@ def test_every_place_uses_the_same_advice(session: Any, conn: psycopg.Connection
     session.deploy(LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1]), name)
     try:
         with pytest.raises(ModelError, match=re.escape(f"no model named '{name}x' — did you mean '{name}'?")):
-            session.model_info(name + "x")
+            session.models.info(name + "x")
     finally:
-        session.drop_model(name)
+        session.models.drop(name)

@@ -2,40 +2,29 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
-from pgai_magic.datasets import sales
 from pgai_magic.display import ResultFrame
-from tests.pg_helpers import drop_schema
+
+SHOP_SEED = 3  # the sales data of the `shop` fixture (tests/conftest.py)
+SHOP_SCALE = 0.2
 
 
-@pytest.fixture(scope="module")
-def shop(pg_dsn: str, session: Any) -> Iterator[str]:
-    name = f"chart_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        sales.load(conn, schema=name, seed=3, scale=0.2)
-    yield name
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        drop_schema(conn, name)
-        conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (name,))
-
-
-def _teach(ip: Any, shop: str, question: str, sql: str) -> None:
+def _teach(ip: InteractiveShell, shop: str, question: str, sql: str) -> None:
     ip.run_cell_magic("pgai", f'ask --schema {shop} --teach "{question}"', sql)
 
 
-def _shown(ip: Any, value: Any) -> str:
+def _shown(ip: InteractiveShell, value: Any) -> str:
     """The HTML the notebook shows for a cell's value (what IPython's display formatter makes of it)."""
     data, _ = ip.display_formatter.format(value)
     return str(data.get("text/html", ""))
 
 
-def test_a_time_series_answer_shows_a_line_chart_under_its_table(ip: Any, shop: str) -> None:
+@pytest.mark.slow
+def test_a_time_series_answer_shows_a_line_chart_under_its_table(ip: InteractiveShell, shop: str) -> None:
     question = "revenue for each month"
     _teach(
         ip,
@@ -51,7 +40,7 @@ def test_a_time_series_answer_shows_a_line_chart_under_its_table(ip: Any, shop: 
     assert "<table" in shown and "<svg" in shown and shown.index("<table") < shown.index("<svg")
 
 
-def test_a_measure_by_category_shows_a_bar_chart(ip: Any, shop: str) -> None:
+def test_a_measure_by_category_shows_a_bar_chart(ip: InteractiveShell, shop: str) -> None:
     question = "number of customers in each country"
     sql = f"SELECT country, count(*) AS customers FROM {shop}.customers GROUP BY country ORDER BY 2 DESC"
     _teach(ip, shop, question, sql)
@@ -65,7 +54,7 @@ def test_a_measure_by_category_shows_a_bar_chart(ip: Any, shop: str) -> None:
     assert "<table" in shown and "<svg" not in shown
 
 
-def test_answers_of_other_shapes_show_no_chart(ip: Any, shop: str) -> None:
+def test_answers_of_other_shapes_show_no_chart(ip: InteractiveShell, shop: str) -> None:
     question = "names and emails of the customers"
     _teach(ip, shop, question, f"SELECT name, email FROM {shop}.customers ORDER BY name LIMIT 20")
     listing = ip.run_line_magic("pgai", f"ask --schema {shop} {question}")

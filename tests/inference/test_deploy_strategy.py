@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from types import SimpleNamespace
 
+import psycopg
 import pytest
 
 from pgai_magic.commands import COMMANDS, Context, Settings
 from pgai_magic.datasets import churn
 from pgai_magic.errors import ConfigError, ModelError
 from pgai_magic.inference.strategy import decide
+from pgai_magic.session import Session
 
 FEATURES = ", ".join(churn.FEATURES)
-
-
-@pytest.fixture()
-def model_name(session):  # type: ignore[no-untyped-def]
-    name = f"m{uuid.uuid4().hex[:8]}"
-    yield name
-    try:
-        session.models.drop(name)
-    except ModelError:
-        pass
 
 
 def _active(version: int, task: str, **metrics: float | str) -> SimpleNamespace:
@@ -56,7 +47,9 @@ def test_decide_compares_the_headline_metric() -> None:
         decide("bestest", 1, {}, "regression", None)
 
 
-def test_train_keeps_the_better_version_active(session, schema, conn, model_name) -> None:  # type: ignore[no-untyped-def]
+def test_train_keeps_the_better_version_active(
+    session: Session, schema: str, conn: psycopg.Connection, model_name: str
+) -> None:
     base = churn.load(session, "customers", 1500, schema=schema)
     good = session.train(model_name, "churned", f"SELECT {FEATURES}, churned FROM {base}")
     assert good.active and "first active version" in good.decision
@@ -83,7 +76,7 @@ def test_train_keeps_the_better_version_active(session, schema, conn, model_name
     assert (row["version"], row["versions"], row["auc"]) == (3, 4, newest.metrics["auc"])
 
 
-def test_never_on_a_new_model_then_activate(session, schema, model_name) -> None:  # type: ignore[no-untyped-def]
+def test_never_on_a_new_model_then_activate(session: Session, schema: str, model_name: str) -> None:
     base = churn.load(session, "customers", 600, schema=schema)
     said: list[str] = []
     shown: list[object] = []

@@ -12,7 +12,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 
 from pgai_magic.errors import ModelError
 from pgai_magic.inference import compile_model
-from tests.inference_helpers import check_model
+from tests.inference.helpers import check_model
 
 PROPERTY = settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]

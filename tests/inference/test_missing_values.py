@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import psycopg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.compose import ColumnTransformer
@@ -32,7 +33,7 @@ from sklearn.preprocessing import (
 )
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
 
-from tests.inference_helpers import check_model, sql_scores
+from tests.inference.helpers import check_model, sql_scores
 
 PROPERTY = settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -132,6 +133,7 @@ def test_preprocessing_follows_sklearn_on_missing_values(
     assert (result["refused"] == 0) == (step == "impute_mean" or nan_passes)
 
 
+@pytest.mark.slow
 @given(st.integers(0, 10_000), st.sampled_from(["onehot", "ordinal"]), st.sampled_from(["ignore", "error"]))
 @PROPERTY
 def test_encoders_with_unknown_and_missing_categories(

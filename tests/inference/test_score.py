@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,16 +11,10 @@ import pytest
 
 from pgai_magic.commands import COMMANDS, Context, Settings
 from pgai_magic.errors import ModelError
+from pgai_magic.session import Session
 
-
-@pytest.fixture()
-def model_name(session):  # type: ignore[no-untyped-def]
-    name = f"m{uuid.uuid4().hex[:8]}"
-    yield name
-    try:
-        session.models.drop(name)
-    except ModelError:
-        pass
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 
 def _data(n: int, seed: int = 0) -> pd.DataFrame:
@@ -34,7 +28,7 @@ def _data(n: int, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def _model(kind: str, frame: pd.DataFrame):  # type: ignore[no-untyped-def]
+def _model(kind: str, frame: pd.DataFrame) -> BaseEstimator:
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
     from sklearn.linear_model import LinearRegression
@@ -52,7 +46,9 @@ def _model(kind: str, frame: pd.DataFrame):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("kind", ["forest", "hgb", "linear"])
-def test_engines_write_what_sklearn_predicts(session, schema, conn: psycopg.Connection, model_name, kind) -> None:  # type: ignore[no-untyped-def]
+def test_engines_write_what_sklearn_predicts(
+    session: Session, schema: str, conn: psycopg.Connection, model_name: str, kind: str
+) -> None:
     frame = _data(700)
     est = _model(kind, frame)
     session.deploy(est, model_name)
@@ -81,7 +77,7 @@ def test_engines_write_what_sklearn_predicts(session, schema, conn: psycopg.Conn
     assert [r[1] for r in results["auto"]] == [r[1] for r in results["python"]]
 
 
-def test_score_command_says_which_engine_and_refuses_bad_input(session, schema, model_name) -> None:  # type: ignore[no-untyped-def]
+def test_score_command_says_which_engine_and_refuses_bad_input(session: Session, schema: str, model_name: str) -> None:
     frame = _data(300)
     session.deploy(_model("forest", frame), model_name)
     session.persist(frame, table=f"{schema}.people")
@@ -102,7 +98,9 @@ def test_score_command_says_which_engine_and_refuses_bad_input(session, schema, 
         run(ctx, f"score {model_name} --table {schema}.ghost --key id --into {schema}.other", None)
 
 
-def test_auto_skips_the_sql_probe_for_large_forests(session, schema, model_name, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_auto_skips_the_sql_probe_for_large_forests(
+    session: Session, schema: str, model_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pgai_magic.inference import score
 
     frame = _data(400)

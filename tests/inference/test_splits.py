@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,19 +13,13 @@ from pgai_magic.commands import COMMANDS, Context, Settings
 from pgai_magic.errors import ConfigError, ModelError
 from pgai_magic.inference.abtest import significance
 from pgai_magic.inference.splits import variant_sql
+from pgai_magic.session import Session
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 
-@pytest.fixture()
-def model_name(session):  # type: ignore[no-untyped-def]
-    name = f"m{uuid.uuid4().hex[:8]}"
-    yield name
-    try:
-        session.models.drop(name)
-    except ModelError:
-        pass
-
-
-def _two_versions(session, name: str):  # type: ignore[no-untyped-def]
+def _two_versions(session: Session, name: str) -> tuple[LogisticRegression, LogisticRegression]:
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(0)
@@ -38,7 +32,9 @@ def _two_versions(session, name: str):  # type: ignore[no-untyped-def]
     return good, bad
 
 
-def test_variant_is_deterministic_and_honours_weights(session, conn: psycopg.Connection, model_name) -> None:  # type: ignore[no-untyped-def]
+def test_variant_is_deterministic_and_honours_weights(
+    session: Session, conn: psycopg.Connection, model_name: str
+) -> None:
     _two_versions(session, model_name)
     plan = session.models.split(model_name, [1, 2], [70, 30])
     assert plan.shares() == {1: 0.7, 2: 0.3}
@@ -63,7 +59,7 @@ def test_variant_is_deterministic_and_honours_weights(session, conn: psycopg.Con
     assert all(abs(rows[v] / 100_000 - share) <= 0.02 for v, share in ((3, 0.5), (1, 0.3), (2, 0.2)))
 
 
-def test_split_routes_to_the_chosen_version(session, conn: psycopg.Connection, model_name) -> None:  # type: ignore[no-untyped-def]
+def test_split_routes_to_the_chosen_version(session: Session, conn: psycopg.Connection, model_name: str) -> None:
     good, bad = _two_versions(session, model_name)
     session.models.split(model_name, [1, 2])
     rows = conn.execute(
@@ -88,7 +84,7 @@ def test_split_routes_to_the_chosen_version(session, conn: psycopg.Connection, m
     assert "predict_" not in plan and "md5" in plan, plan  # inlined down to the arithmetic
 
 
-def test_split_errors(session, model_name) -> None:  # type: ignore[no-untyped-def]
+def test_split_errors(session: Session, model_name: str) -> None:
     from sklearn.linear_model import LinearRegression
 
     _two_versions(session, model_name)
@@ -108,7 +104,7 @@ def test_split_errors(session, model_name) -> None:  # type: ignore[no-untyped-d
         session.models.monitor_variants(model_name + "x", "SELECT 1")
 
 
-def test_monitor_by_variant_command(session, schema, conn: psycopg.Connection, model_name) -> None:  # type: ignore[no-untyped-def]
+def test_monitor_by_variant_command(session: Session, schema: str, conn: psycopg.Connection, model_name: str) -> None:
     _two_versions(session, model_name)
     rng = np.random.default_rng(5)
     x, z = rng.normal(size=3000), rng.normal(size=3000)

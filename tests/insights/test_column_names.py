@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 
 from pgai_magic.insights import find_insights
-from tests.pg_helpers import drop_schema
 
 # dimensions called n, gid and tmin (the names of the engine's own aggregates); group n = 'c0' has far higher amounts
 TABLE = """
@@ -22,19 +18,10 @@ FROM generate_series(1, 6000) gs
 
 
 @pytest.fixture(scope="module")
-def pconn(pg_dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(pg_dsn, autocommit=True) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def table(pconn: psycopg.Connection) -> Iterator[str]:
-    name = f"ins_{uuid.uuid4().hex[:8]}"
-    pconn.execute(f'CREATE SCHEMA "{name}"')
-    pconn.execute(TABLE.format(t=f"{name}.t"))
-    pconn.execute(f"ANALYZE {name}.t")
-    yield f"{name}.t"
-    drop_schema(pconn, name)
+def table(pconn: psycopg.Connection, module_schema: str) -> str:
+    pconn.execute(TABLE.format(t=f"{module_schema}.t"))
+    pconn.execute(f"ANALYZE {module_schema}.t")
+    return f"{module_schema}.t"
 
 
 def test_a_column_named_n_in_a_table(pconn: psycopg.Connection, table: str) -> None:

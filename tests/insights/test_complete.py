@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import psycopg
 import pytest
 
 from pgai_magic.insights import find_insights
-from tests.pg_helpers import drop_schema
+from pgai_magic.session import Session
 
 # 30k orders from 2024-01-10 to 2024-12-20 (partial first and last months): evening and weekend peaks in rows,
 # a 45% NULL coupon, region 'r1' with lower and 'r4' with higher ratings, delay rising with rain, fee ~ items (1..5)
@@ -43,19 +40,10 @@ WHERE extract(isodow FROM day) >= 6 OR u2 < 0.62   -- weekdays thinned: weekends
 
 
 @pytest.fixture(scope="module")
-def pconn(pg_dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(pg_dsn, autocommit=True) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def orders(pconn: psycopg.Connection) -> Iterator[str]:
-    name = f"ins_{uuid.uuid4().hex[:8]}"
-    pconn.execute(f'CREATE SCHEMA "{name}"')
-    pconn.execute(ORDERS.format(t=f"{name}.orders"))
-    pconn.execute(f"ANALYZE {name}.orders")
-    yield f"{name}.orders"
-    drop_schema(pconn, name)
+def orders(pconn: psycopg.Connection, module_schema: str) -> str:
+    pconn.execute(ORDERS.format(t=f"{module_schema}.orders"))
+    pconn.execute(f"ANALYZE {module_schema}.orders")
+    return f"{module_schema}.orders"
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +144,7 @@ def test_overview_first(found: pd.DataFrame) -> None:
 
 
 def test_html_report_is_self_contained(
-    session: Any, orders: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    session: Session, orders: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 

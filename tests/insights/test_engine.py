@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -16,29 +14,20 @@ from pgai_magic.datasets import planted
 from pgai_magic.errors import ConfigError, InsightError
 from pgai_magic.insights import COLUMNS, find_insights
 from pgai_magic.insights.render import cards_html, chart
-from tests.pg_helpers import drop_schema
+from pgai_magic.session import Session
 
 N_ROWS = 60_000
 
 
 @pytest.fixture(scope="module")
-def pconn(pg_dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(pg_dsn, autocommit=True) as c:
-        yield c
+def sales(pconn: psycopg.Connection, module_schema: str) -> str:
+    """The planted sales table (60k rows, same facts as the 1M benchmark table) in the module's schema."""
+    planted.load(pconn, f"{module_schema}.sales_facts", n=N_ROWS)
+    return f"{module_schema}.sales_facts"
 
 
 @pytest.fixture(scope="module")
-def sales(pconn: psycopg.Connection) -> Iterator[str]:
-    """The planted sales table (60k rows, same facts as the 1M benchmark table) in its own schema."""
-    name = f"ins_{uuid.uuid4().hex[:8]}"
-    pconn.execute(f'CREATE SCHEMA "{name}"')
-    planted.load(pconn, f"{name}.sales_facts", n=N_ROWS)
-    yield f"{name}.sales_facts"
-    drop_schema(pconn, name)
-
-
-@pytest.fixture(scope="module")
-def found(session: Any, sales: str) -> pd.DataFrame:
+def found(session: Session, sales: str) -> pd.DataFrame:
     return session.insights(sales)
 
 
@@ -179,14 +168,14 @@ def test_missing_statistics_are_gathered_first(pconn: psycopg.Connection, sales:
     assert pconn.execute(query, (schema,)).fetchone()[0] > 0
 
 
-def test_query_mode_analyses_a_select(session: Any, sales: str) -> None:
+def test_query_mode_analyses_a_select(session: Session, sales: str) -> None:
     frame = session.insights(query=f"SELECT order_date, region, units, revenue FROM {sales} WHERE category = 'garden'")
     assert frame.attrs["source"] == "the query" and frame.attrs["rows_analysed"] < N_ROWS / 5
     trends = frame[frame["kind"] == "trend"]
     assert (trends["direction"] == "up").any(), frame[["kind", "summary"]]
 
 
-def test_explicit_measure_time_and_dimensions(session: Any, sales: str) -> None:
+def test_explicit_measure_time_and_dimensions(session: Session, sales: str) -> None:
     frame = session.insights(sales, measure="units", time="order_date", dimensions=["region"], top=5)
     assert len(frame) <= 5 and frame.attrs["primary"] == ["units"] and frame.attrs["dimensions"] == ["region"]
     spikes = frame[frame["kind"] == "spike"]
@@ -208,7 +197,7 @@ def test_explicit_measure_time_and_dimensions(session: Any, sales: str) -> None:
     ],
 )
 def test_bad_input_gets_a_clear_error(
-    session: Any, sales: str, kwargs: dict[str, Any], error: type, message: str
+    session: Session, sales: str, kwargs: dict[str, Any], error: type, message: str
 ) -> None:
     args = {"table": sales, **kwargs}
     if args["table"] == "sales_factz":  # in the test's schema
@@ -225,7 +214,7 @@ def test_table_names_follow_postgres_case_rules(pconn: psycopg.Connection, sales
     assert find_insights(pconn, table=f"{schema}.LOWERED", top=3).attrs["rows_analysed"] == 2000
 
 
-def _context(session: Any) -> tuple[Any, list[str]]:
+def _context(session: Session) -> tuple[Any, list[str]]:
     from pgai_magic.commands import Context, Settings
 
     shown: list[str] = []
@@ -241,7 +230,7 @@ def _context(session: Any) -> tuple[Any, list[str]]:
     return ctx, shown
 
 
-def test_command_shows_cards_with_charts_and_returns_the_frame(session: Any, sales: str) -> None:
+def test_command_shows_cards_with_charts_and_returns_the_frame(session: Session, sales: str) -> None:
     from pgai_magic.commands import COMMANDS
 
     ctx, shown = _context(session)
@@ -270,7 +259,7 @@ def test_cards_escape_text_and_charts_are_altair(found: pd.DataFrame) -> None:
             assert "$schema" in spec.to_dict()
 
 
-def test_the_magic_dispatches_to_the_insights_command(session: Any, sales: str) -> None:
+def test_the_magic_dispatches_to_the_insights_command(session: Session, sales: str) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
     from pgai_magic.magic import Pgai

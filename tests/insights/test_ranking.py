@@ -3,16 +3,12 @@ month-of-year peak one spike makes are not ranked as separate news (pure logic, 
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 
 from pgai_magic.insights import find_insights, scoring
 from pgai_magic.insights.identities import defined_by
 from pgai_magic.insights.model import Insight
-from tests.pg_helpers import drop_schema
 
 
 def _contributor(column: str, value: str, share: float, **evidence: object) -> Insight:
@@ -103,16 +99,13 @@ FROM generate_series(1, 20000) g
 
 
 @pytest.fixture(scope="module")
-def sales(pg_dsn: str) -> Iterator[tuple[psycopg.Connection, str]]:
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        name = f"ins_{uuid.uuid4().hex[:8]}"
-        conn.execute(f'CREATE SCHEMA "{name}"')
-        conn.execute(SALES.format(t=f"{name}.s"))
-        conn.execute(f"ALTER TABLE {name}.s ADD COLUMN revenue numeric, ADD COLUMN shipping numeric")
-        conn.execute(f"UPDATE {name}.s SET revenue = round(units * unit_price, 2), shipping = 2 * weight_kg + 1")
-        conn.execute(f"ANALYZE {name}.s")
-        yield conn, f"{name}.s"
-        drop_schema(conn, name)
+def sales(pconn: psycopg.Connection, module_schema: str) -> tuple[psycopg.Connection, str]:
+    name = module_schema
+    pconn.execute(SALES.format(t=f"{name}.s"))
+    pconn.execute(f"ALTER TABLE {name}.s ADD COLUMN revenue numeric, ADD COLUMN shipping numeric")
+    pconn.execute(f"UPDATE {name}.s SET revenue = round(units * unit_price, 2), shipping = 2 * weight_kg + 1")
+    pconn.execute(f"ANALYZE {name}.s")
+    return pconn, f"{name}.s"
 
 
 def test_a_measure_computed_from_others_is_stated_once_not_ranked_as_correlations(

@@ -21,6 +21,7 @@ from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.evaluate import gold_is_ordered, results_match
 from pgai_magic.nl2sql.text import tokenize, zh_number
 from pgai_magic.nl2sql.translator import Translator
+from pgai_magic.session import Session
 from tests.pg_helpers import drop_schema
 
 TODAY = dt.date(2024, 6, 19)  # a Wednesday
@@ -70,7 +71,7 @@ ANALYZE;
 
 
 @pytest.fixture(scope="module")
-def world(pg_dsn: str, session) -> Iterator[tuple[psycopg.Connection, Translator]]:  # type: ignore[no-untyped-def]
+def world(pg_dsn: str, session: Session) -> Iterator[tuple[psycopg.Connection, Translator]]:
     name = f"gen_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_dsn, autocommit=True, options=f"-c search_path={name},public") as conn:
         conn.execute(f"CREATE SCHEMA {name}")
@@ -166,7 +167,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("question", "gold"), CASES, ids=[c[0][:40] for c in CASES])
-def test_generalises(world, question: str, gold: str) -> None:  # type: ignore[no-untyped-def]
+def test_generalises(world: tuple[psycopg.Connection, Translator], question: str, gold: str) -> None:
     conn, translator = world
     result = translator.translate(question)
     expected = conn.execute(gold).fetchall()
@@ -175,7 +176,7 @@ def test_generalises(world, question: str, gold: str) -> None:  # type: ignore[n
     assert results_match(expected, got, ordered=gold_is_ordered(gold)), f"{question!r} gave\n{result.sql}"
 
 
-def test_inferred_joins_are_checked_against_the_data(world) -> None:  # type: ignore[no-untyped-def]
+def test_inferred_joins_are_checked_against_the_data(world: tuple[psycopg.Connection, Translator]) -> None:
     _conn, translator = world
     keys = {(fk.table.split(".")[1], fk.columns, fk.ref_table.split(".")[1], fk.ref_columns, fk.inferred)
             for fk in translator.catalog.foreign_keys()}  # fmt: skip
@@ -186,7 +187,7 @@ def test_inferred_joins_are_checked_against_the_data(world) -> None:  # type: ig
     assert not any(t == "birds" for t, *_ in keys)
 
 
-def test_a_lost_filter_refuses_instead_of_answering_wrong(world) -> None:  # type: ignore[no-untyped-def]
+def test_a_lost_filter_refuses_instead_of_answering_wrong(world: tuple[psycopg.Connection, Translator]) -> None:
     _conn, translator = world
     with pytest.raises(TranslationError, match=r"(?i)atlantis"):
         translator.translate("average departure delay of trips to Atlantis")
@@ -204,12 +205,12 @@ def test_chinese_numbers(text: str, value: int) -> None:
     assert zh_number(text) == value
 
 
-def test_reserved_alias_and_no_count_distinct_star(world) -> None:  # type: ignore[no-untyped-def]
+def test_reserved_alias_and_no_count_distinct_star(world: tuple[psycopg.Connection, Translator]) -> None:
     conn, translator = world
     conn.execute('CREATE TABLE "is" (id int PRIMARY KEY, carrier text)')  # a table whose initials are a keyword
     try:
         fresh = Translator(load_catalog(conn, [translator.catalog.schemas[0]]), conn=conn, today=TODAY)
-        sql = fresh.translate("how many aircraft with more than 100 seats were built before 1990").sql
+        sql = fresh.questions.translate("how many aircraft with more than 100 seats were built before 1990").sql
         assert "DISTINCT *" not in sql
         conn.execute(sql)
     finally:

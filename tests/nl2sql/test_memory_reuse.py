@@ -3,32 +3,22 @@ or a negation never reuses it."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from pgai_magic.datasets import sales
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.reuse import Candidate, Reading, ReusePolicy, canonical_sql
-from tests.pg_helpers import drop_schema
+from pgai_magic.session import Session
 
-
-@pytest.fixture(scope="module")
-def shop(pg_dsn: str, session: Any) -> Iterator[str]:
-    name = f"reuse_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        sales.load(conn, schema=name, seed=5, scale=0.2)
-    yield name
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        drop_schema(conn, name)
-        conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (name,))
+SHOP_SEED = 5  # the sales data of the `shop` fixture (tests/conftest.py)
+SHOP_SCALE = 0.2
 
 
 @pytest.fixture()
-def memory(session: Any, shop: str, conn: psycopg.Connection) -> Iterator[Any]:
+def memory(session: Session, shop: str, conn: psycopg.Connection) -> Iterator[Any]:
     """The question memory of `shop`, empty before and after each test."""
     conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (shop,))
     yield session

@@ -7,10 +7,7 @@ before anything runs.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import numpy as np
 import psycopg
@@ -19,9 +16,7 @@ import pytest
 from pgai_magic.errors import ConfigError, GuardError, InsightError, ModelError, PgaiError, SQLError
 from pgai_magic.readonly import check_read_condition, check_read_query
 from pgai_magic.session import Session
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tiny_model import build_tiny_model
+from tests.pg_helpers import scalar
 
 REFUSED = [
     ("DELETE FROM {s}.victim RETURNING id AS x, id AS y", "DELETE"),
@@ -53,7 +48,7 @@ def victim(conn: psycopg.Connection, schema: str) -> Iterator[str]:
 
 
 def _rows(conn: psycopg.Connection, schema: str) -> int:
-    return int(conn.execute(f"SELECT count(*) FROM {schema}.victim").fetchone()[0])  # type: ignore[index]
+    return int(scalar(conn, f"SELECT count(*) FROM {schema}.victim"))
 
 
 def _read_only_failure(exc: BaseException) -> bool:
@@ -78,7 +73,9 @@ def test_the_check_passes_reads_and_names_the_argument() -> None:
         check_read_condition("lo_export(1, '/tmp/x') = 1", error=ConfigError)
 
 
-def test_insights_query_calling_a_writing_function_writes_nothing(session: Session, conn, victim: str) -> None:  # type: ignore[no-untyped-def]
+def test_insights_query_calling_a_writing_function_writes_nothing(
+    session: Session, conn: psycopg.Connection, victim: str
+) -> None:
     with pytest.raises(InsightError, match="read-only transaction"):
         session.insights(query=f"SELECT {victim}.wipe() AS x, id, body FROM {victim}.victim", budget=10)
     assert _rows(conn, victim) == 20
@@ -86,8 +83,8 @@ def test_insights_query_calling_a_writing_function_writes_nothing(session: Sessi
 
 @pytest.mark.parametrize(("sql", "why"), REFUSED)
 def test_insights_query_refuses_writes_locks_and_admin_functions(
-    session: Session, conn, victim: str, sql: str, why: str
-) -> None:  # type: ignore[no-untyped-def]
+    session: Session, conn: psycopg.Connection, victim: str, sql: str, why: str
+) -> None:
     with pytest.raises(ConfigError, match=why):
         session.insights(query=sql.format(s=victim), budget=10)
     assert _rows(conn, victim) == 20
@@ -100,7 +97,7 @@ def test_insights_query_still_reads(session: Session, victim: str) -> None:
     assert frame.attrs is not None and len(frame.columns) > 0
 
 
-def test_train_from_a_writing_query_deploys_nothing(session: Session, conn, victim: str) -> None:  # type: ignore[no-untyped-def]
+def test_train_from_a_writing_query_deploys_nothing(session: Session, conn: psycopg.Connection, victim: str) -> None:
     name = f"m_{victim}"
     with pytest.raises(SQLError, match="read-only transaction"):
         session.train(name, "y", f"SELECT {victim}.wipe() AS x, id AS y FROM {victim}.victim")
@@ -113,14 +110,16 @@ def test_train_from_a_writing_query_deploys_nothing(session: Session, conn, vict
 
 @pytest.mark.parametrize(("sql", "why"), REFUSED)
 def test_train_from_refuses_writes_locks_and_admin_functions(
-    session: Session, conn, victim: str, sql: str, why: str
-) -> None:  # type: ignore[no-untyped-def]
+    session: Session, conn: psycopg.Connection, victim: str, sql: str, why: str
+) -> None:
     with pytest.raises(ModelError, match=why):
         session.train(f"m_{victim}", "y", sql.format(s=victim))
     assert _rows(conn, victim) == 20
 
 
-def test_monitor_actual_calling_a_writing_function_writes_nothing(session: Session, conn, victim: str) -> None:  # type: ignore[no-untyped-def]
+def test_monitor_actual_calling_a_writing_function_writes_nothing(
+    session: Session, conn: psycopg.Connection, victim: str
+) -> None:
     name = f"m_{victim}"
     session.train(name, "y", f"SELECT id::float8 AS x, 2 * id::float8 AS y FROM {victim}.victim", task="regression")
     try:
@@ -135,7 +134,9 @@ def test_monitor_actual_calling_a_writing_function_writes_nothing(session: Sessi
         session.models.drop(name)
 
 
-def test_ask_running_a_taught_writing_query_writes_nothing(session: Session, conn, victim: str) -> None:  # type: ignore[no-untyped-def]
+def test_ask_running_a_taught_writing_query_writes_nothing(
+    session: Session, conn: psycopg.Connection, victim: str
+) -> None:
     question = f"how many rows does {victim} victim have after wiping"
     session.questions.teach(question, f"SELECT {victim}.wipe() AS wiped, count(*) FROM {victim}.victim", schema=victim)
     with pytest.raises(PgaiError, match="read-only transaction"):
@@ -145,27 +146,13 @@ def test_ask_running_a_taught_writing_query_writes_nothing(session: Session, con
         session.questions.teach(question + " again", "SELECT lo_import('/etc/passwd')")
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> str:
-    folder = tmp_path_factory.mktemp("tiny")
-    os.chmod(folder, 0o755)
-    return str(build_tiny_model(folder))
-
-
-@pytest.fixture()
-def own_session(pg_dsn: str, session: Session) -> Iterator[Session]:
-    sess = Session(pg_dsn)
-    yield sess
-    sess.close()
-
-
 def test_similar_where_calling_a_writing_function_writes_nothing(
-    own_session: Session, conn, victim: str, tiny: str
-) -> None:  # type: ignore[no-untyped-def]
+    own_session: Session, conn: psycopg.Connection, victim: str, tiny_model_dir: str
+) -> None:
     from pgai_magic.vectors.sync import drop
     from pgai_magic.vectors.target import list_targets
 
-    own_session.embed(f"{victim}.victim.body", model=tiny, progress=False)
+    own_session.embed(f"{victim}.victim.body", model=tiny_model_dir, progress=False)
     try:
         search: Callable[..., object] = own_session.similar
         with pytest.raises(SQLError, match="read-only transaction"):
