@@ -210,7 +210,7 @@ def test_reserved_alias_and_no_count_distinct_star(world: tuple[psycopg.Connecti
     conn.execute('CREATE TABLE "is" (id int PRIMARY KEY, carrier text)')  # a table whose initials are a keyword
     try:
         fresh = Translator(load_catalog(conn, [translator.catalog.schemas[0]]), conn=conn, today=TODAY)
-        sql = fresh.questions.translate("how many aircraft with more than 100 seats were built before 1990").sql
+        sql = fresh.translate("how many aircraft with more than 100 seats were built before 1990").sql
         assert "DISTINCT *" not in sql
         conn.execute(sql)
     finally:
