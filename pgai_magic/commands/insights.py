@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pgai_magic.commands import ArgParser, Context, command, split_args
+from pgai_magic.commands import ArgParser, Context, check_out, command, split_args
 from pgai_magic.errors import ConfigError
 from pgai_magic.insights.request import InsightsRequest
 
@@ -44,8 +44,7 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
         query = cell.strip()
     if not query and not args.table:
         raise ConfigError(f"name a table or give --query\nusage: {USAGE}")
-    if args.out is not None and not args.out.isidentifier():
-        raise ConfigError(f"--out needs a python variable name, not {args.out!r}")
+    check_out(args.out)
     target = Path(args.html).expanduser() if args.html else None
     if target is not None and not target.parent.is_dir():  # checked before the scans, not after
         raise ConfigError(f"--html {args.html!r}: the folder {str(target.parent)!r} does not exist")
@@ -69,6 +68,4 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
         target.write_text(report_html(frame), encoding="utf-8")
     # the cards are how the frame displays: one rendering, not cards and then the table again
     shown = CardFrame.wrap(frame, cards_html(frame, with_charts=not args.no_charts))
-    if args.out:
-        ctx.namespace[args.out] = shown
-    return shown
+    return ctx.store(args.out, shown)
