@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import psycopg
 
@@ -19,7 +19,10 @@ from pgai_magic.db.errors import server_message
 from pgai_magic.errors import PgaiError, PrivilegeError
 from pgai_magic.migrations import apply_migrations
 
-__all__ = ["DOC", "install_state", "needs_state", "require_vector"]
+if TYPE_CHECKING:
+    from pgai_magic.db.database import Database
+
+__all__ = ["DOC", "ServerFacts", "install_state", "needs_state", "require_vector"]
 
 DOC = "docs/privileges.md"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,17 +49,27 @@ def install_state(conn: psycopg.Connection) -> tuple[str | None, list[str]]:
     return missing, warnings
 
 
-def require_vector(session: Any) -> None:
+class ServerFacts(Protocol):
+    """What the checks read: the Database, the extensions found (name → version or None), why the pgai schema is
+    unusable (None when it is usable) and the server version (`pgai_magic.state.ServerState` is one)."""
+
+    db: Database
+    extensions: dict[str, str | None]
+    state_missing: str | None
+    server_version: str
+
+
+def require_vector(server: ServerFacts) -> None:
     """PrivilegeError naming how to install pgvector when the server lacks it (checked again each time)."""
-    if session.extensions.get("vector"):
+    if server.extensions.get("vector"):
         return
-    row = session.db.control.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
-    if row is not None:
-        session.extensions["vector"] = row[0]
-        session.db.register_vector()
+    version = scalar(server.db.control, "SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+    if version is not None:
+        server.extensions["vector"] = version
+        server.db.register_vector()
         return
-    available = session.db.control.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone()
-    major = str(session.server_version).split(".", 1)[0].split()[0]
+    available = scalar(server.db.control, "SELECT true FROM pg_available_extensions WHERE name = 'vector'")
+    major = str(server.server_version).split(".", 1)[0].split()[0]
     how = (
         "it is available on the server: a superuser runs CREATE EXTENSION vector in this database"
         if available
@@ -67,19 +80,19 @@ def require_vector(session: Any) -> None:
 
 
 def needs_state(feature: str, *, vector: bool = False) -> Callable[[F], F]:
-    """Decorate a Session method that uses the `pgai` schema (and pgvector): a clear PrivilegeError instead of
-    'permission denied' or 'relation pgai.… does not exist', naming what to ask an admin for."""
+    """Decorate a function of a `ServerFacts` that uses the `pgai` schema (and pgvector): a clear PrivilegeError
+    instead of 'permission denied' or 'relation pgai.… does not exist', naming what to ask an admin for."""
 
     def decorate(method: F) -> F:
         @functools.wraps(method)
-        def wrapper(session: Any, *args: Any, **kwargs: Any) -> Any:
+        def wrapper(server: ServerFacts, *args: Any, **kwargs: Any) -> Any:
             ask = f"ask an admin to run the GRANTs for {feature} in {DOC}"
             if vector:  # the server's missing piece first: no GRANT gives it
-                require_vector(session)
-            if session.state_missing:
+                require_vector(server)
+            if server.state_missing:
                 raise PrivilegeError(f"{feature} keeps its state in the pgai schema, which this role cannot use: {ask}")
             try:
-                return method(session, *args, **kwargs)
+                return method(server, *args, **kwargs)
             except psycopg.errors.InsufficientPrivilege as exc:
                 raise PrivilegeError(f"{feature}: {server_message(exc)}: {ask}") from None
             except PrivilegeError:
