@@ -22,6 +22,7 @@ from pgai_magic.errors import ConfigError
 __all__ = [
     "Attribute",
     "ColumnStatistics",
+    "Query",
     "Read",
     "Relation",
     "column_names",
@@ -32,10 +33,12 @@ __all__ = [
     "read_statistics",
     "reader",
     "relation_names",
+    "resolve_relation",
     "table_names",
+    "typed_names",
 ]
 
-Query = str | sql.SQL | sql.Composed
+Query = str | sql.SQL | sql.Composed  # a catalog query's text, with psycopg placeholders (%s, %(name)s)
 # runs one catalog query with its parameters and returns its rows as tuples
 Read = Callable[[Query, Any], Sequence[Sequence[Any]]]
 
@@ -51,8 +54,10 @@ def reader(conn: psycopg.Connection) -> Read:
 
 @dataclass(frozen=True)
 class Relation:
-    """A table-like relation: pg_class oid, schema, name, relkind ('r', 'p', 'v', 'm', 'f'), pg_class.reltuples
-    (the planner's row estimate; -1 before the first VACUUM / ANALYZE) and how messages name it (`label`)."""
+    """A relation: pg_class oid, schema, name, relkind ('r', 'p', 'v', 'm', 'f' for the table-like ones), the
+    planner's row estimate pg_class.reltuples (-1 before the first VACUUM / ANALYZE), how messages name it
+    (`label`) and its name as PostgreSQL prints it (`regclass`: oid::regclass::text, schema-qualified only when
+    off the search path, quoted where needed; SQL text may use it as the relation)."""
 
     oid: int
     schema: str
@@ -60,6 +65,7 @@ class Relation:
     relkind: str
     reltuples: float
     label: str
+    regclass: str = ""
 
     @property
     def ident(self) -> sql.Composable:
@@ -117,17 +123,53 @@ def quoted_name(*parts: str) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
 
 
+_FIND = """
+SELECT c.oid::bigint, n.nspname, c.relname, c.relkind::text, c.reltuples::float8, c.oid::regclass::text
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid = coalesce(to_regclass(%s), to_regclass(%s), to_regclass(%s))
+"""
+
+
 def find_relation(read: Read, regclass: str, label: str) -> Relation | None:
-    """The relation `regclass` names as the server resolves it (to_regclass: search path, quoting), or None."""
-    rows = read(
-        "SELECT c.oid::bigint AS oid, n.nspname, c.relname, c.relkind::text, c.reltuples::float8 "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)",
-        (regclass,),
-    )
+    """The relation `regclass` names as the server resolves it (to_regclass: search path, quoting, case folding of
+    unquoted parts; any relkind), or None when there is none."""
+    return _first(read, [regclass], label)
+
+
+def typed_names(text: str) -> list[str]:
+    """The to_regclass texts a typed table name may mean, in the order `resolve_relation` tries them: as
+    PostgreSQL reads it (parse_relation_name: unquoted parts folded to lower case), then as typed without its
+    quotes: the whole text as one exact name (My Table, Orders), then SCHEMA.NAME split at the first dot, both
+    parts exact (shop.My Table). Duplicates are left out; empty for empty text."""
+    names: list[str] = []
+    try:
+        names.append(quoted_name(*parse_relation_name(text)))
+    except ConfigError:
+        pass  # not SQL's name syntax (x;y): it may still be a name typed without its quotes
+    if text:
+        names.append(quoted_name(text))
+        schema, dot, name = text.partition(".")
+        if dot and schema and name:
+            names.append(quoted_name(schema, name))
+    return list(dict.fromkeys(names))
+
+
+def resolve_relation(read: Read, text: str, label: str | None = None) -> Relation | None:
+    """The relation a user's typed name means (`typed_names`: as PostgreSQL reads it, else as typed without its
+    quotes), first found wins, in one query; None when none exists. `label` (default: `text`) names it in
+    messages. The one name resolution of pgai_magic for names people type."""
+    names = typed_names(text)
+    return _first(read, names, text if label is None else label) if names else None
+
+
+def _first(read: Read, names: Sequence[str], label: str) -> Relation | None:
+    padded = [*names, None, None][:3]  # to_regclass(NULL) is NULL: fewer names leave the rest out
+    assert len(names) <= 3, names
+    rows = read(_FIND, tuple(padded))
     if not rows:
         return None
-    oid, schema, name, relkind, reltuples = rows[0]
-    return Relation(int(oid), schema, name, relkind, float(reltuples), label)
+    oid, schema, name, relkind, reltuples, printed = rows[0]
+    return Relation(int(oid), schema, name, relkind, float(reltuples), label, str(printed))
 
 
 def table_names(read: Read) -> list[str]:
