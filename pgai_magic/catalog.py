@@ -6,8 +6,8 @@ fingerprint of the catalog state changes (DDL from any connection, or rows writt
 declared are inferred from names and checked against the data (catalog_keys). One relation as PostgreSQL
 resolves it (and the one resolution of names people type), its columns and pg_stats, and the names "did you
 mean" advice draws on, come from catalog_relation; the relation listing, column descriptions, primary keys and
-privilege checks of exploring commands from catalog_describe (both re-exported here). The parts (Table, Column,
-ForeignKey) are in catalog_model.
+privilege checks of exploring commands from catalog_describe, a schema's functions and an extension's schema
+from catalog_objects (all re-exported here). The parts (Table, Column, ForeignKey) are in catalog_model.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pgai_magic.catalog_describe import (
 )
 from pgai_magic.catalog_keys import infer_foreign_keys
 from pgai_magic.catalog_model import Column, ForeignKey, Table, words
+from pgai_magic.catalog_objects import FunctionSignature, extension_schema, read_functions
 from pgai_magic.catalog_relation import (
     Attribute,
     ColumnStatistics,
@@ -43,6 +44,7 @@ from pgai_magic.catalog_relation import (
     read_statistics,
     reader,
     relation_names,
+    relations_exist,
     resolve_relation,
     table_names,
     typed_names,
@@ -56,6 +58,7 @@ __all__ = [
     "ColumnDescription",
     "ColumnStatistics",
     "ForeignKey",
+    "FunctionSignature",
     "Query",
     "Read",
     "Relation",
@@ -64,6 +67,7 @@ __all__ = [
     "column_names",
     "default_schemas",
     "describe_columns",
+    "extension_schema",
     "find_relation",
     "fingerprint",
     "has_privileges",
@@ -74,9 +78,11 @@ __all__ = [
     "primary_key",
     "quoted_name",
     "read_attributes",
+    "read_functions",
     "read_statistics",
     "reader",
     "relation_names",
+    "relations_exist",
     "resolve_relation",
     "table_names",
     "typed_names",

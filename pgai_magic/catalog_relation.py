@@ -9,7 +9,7 @@ engine's Runner) and a plain psycopg connection (`reader(conn)`) use the same SQ
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -33,6 +33,7 @@ __all__ = [
     "read_statistics",
     "reader",
     "relation_names",
+    "relations_exist",
     "resolve_relation",
     "table_names",
     "typed_names",
@@ -93,7 +94,10 @@ class Attribute:
 class ColumnStatistics:
     """What pg_stats holds for a column: NULL fraction, n_distinct (negative: minus a fraction of the rows), most
     common values (as text) and their frequencies, histogram bounds (numbers for numeric columns, text for date
-    and timestamp columns, else empty) and the physical-order correlation (None when unknown)."""
+    and timestamp columns, else empty), the physical-order correlation (None when unknown), and for array and
+    tsvector columns the most common elements (as text) and most_common_elem_freqs as pg_stats holds them (one
+    frequency per element, then the least and greatest of those, then for arrays the frequency of NULL
+    elements); zip(mce, mcef) pairs each element with its frequency."""
 
     name: str
     null_frac: float
@@ -103,6 +107,8 @@ class ColumnStatistics:
     hist: list[float]
     time_hist: list[str]
     correlation: float | None
+    mce: list[str] = field(default_factory=list)
+    mcef: list[float] = field(default_factory=list)
 
 
 def parse_relation_name(text: str) -> tuple[str, ...]:
@@ -134,6 +140,18 @@ def find_relation(read: Read, regclass: str, label: str) -> Relation | None:
     """The relation `regclass` names as the server resolves it (to_regclass: search path, quoting, case folding of
     unquoted parts; any relkind), or None when there is none."""
     return _first(read, [regclass], label)
+
+
+def relations_exist(read: Read, regclasses: Sequence[str]) -> list[bool]:
+    """For each of `regclasses` (to_regclass texts, e.g. quoted_name(schema, name)), whether a relation of any
+    kind has that name, in one query; a text that is no valid name is False, not an error."""
+    if not regclasses:
+        return []
+    rows = read(
+        "SELECT to_regclass(r.name) IS NOT NULL FROM unnest(%s::text[]) WITH ORDINALITY AS r(name, i) ORDER BY r.i",
+        (list(regclasses),),
+    )
+    return [bool(r[0]) for r in rows]
 
 
 def typed_names(text: str) -> list[str]:
@@ -221,7 +239,7 @@ SELECT s.attname, s.null_frac::float8, s.n_distinct::float8, s.most_common_freqs
             THEN s.histogram_bounds::text::float8[] END AS hist,
        CASE WHEN format_type(a.atttypid, NULL) IN ('date', 'timestamp without time zone', 'timestamp with time zone')
             THEN s.histogram_bounds::text::text[] END AS thist,
-       s.correlation::float8
+       s.correlation::float8, s.most_common_elems::text::text[] AS mce, s.most_common_elem_freqs::float8[] AS mcef
 FROM pg_stats s JOIN pg_attribute a ON a.attrelid = %(oid)s AND a.attname = s.attname
 WHERE s.schemaname = %(schema)s AND s.tablename = %(name)s AND s.inherited = %(inherited)s
 """
@@ -240,7 +258,7 @@ def read_statistics(read: Read, rel: Relation) -> list[ColumnStatistics]:
     """pg_stats of the relation's columns (empty before ANALYZE); a partitioned table's are over all partitions."""
     params = {"oid": rel.oid, "schema": rel.schema, "name": rel.name, "inherited": rel.relkind == "p"}
     found = []
-    for name, null_frac, n_distinct, mcf, mcv, hist, thist, corr in read(_STATS, params):
+    for name, null_frac, n_distinct, mcf, mcv, hist, thist, corr, mce, mcef in read(_STATS, params):
         found.append(
             ColumnStatistics(
                 name,
@@ -251,6 +269,8 @@ def read_statistics(read: Read, rel: Relation) -> list[ColumnStatistics]:
                 [float(h) for h in (hist or [])],
                 list(thist or []),
                 None if corr is None or corr != corr else float(corr),
+                list(mce or []),
+                [float(f) for f in (mcef or [])],
             )
         )
     return found
