@@ -29,7 +29,7 @@ from pgai_magic.catalog_describe import (
 )
 from pgai_magic.catalog_keys import infer_foreign_keys
 from pgai_magic.catalog_model import Column, ForeignKey, Table, words
-from pgai_magic.catalog_objects import FunctionSignature, extension_schema, read_functions
+from pgai_magic.catalog_objects import FunctionSignature, extension_schema, extension_versions, read_functions
 from pgai_magic.catalog_relation import (
     Attribute,
     ColumnStatistics,
@@ -68,6 +68,7 @@ __all__ = [
     "default_schemas",
     "describe_columns",
     "extension_schema",
+    "extension_versions",
     "find_relation",
     "fingerprint",
     "has_privileges",

@@ -1,5 +1,5 @@
-"""Catalog objects other than relations: the functions of a schema by name (pg_proc) and the schema an extension
-is installed in (pg_extension).
+"""Catalog objects other than relations: the functions of a schema by name (pg_proc), and the installed extensions'
+versions and schemas (pg_extension).
 
 Part of the catalog (pgai_magic.catalog re-exports it); every function reads through a catalog `Read`.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pgai_magic.catalog_relation import Read, quoted_name
 
-__all__ = ["FunctionSignature", "extension_schema", "read_functions"]
+__all__ = ["FunctionSignature", "extension_schema", "extension_versions", "read_functions"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,10 @@ def extension_schema(read: Read, extension: str) -> str | None:
     """The schema `extension` is installed in (pg_extension), or None when it is not installed."""
     rows = read("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = %s", (extension,))
     return str(rows[0][0]) if rows else None
+
+
+def extension_versions(read: Read, extensions: Sequence[str]) -> dict[str, str]:
+    """The installed version of each of `extensions` that is installed (pg_extension.extversion), by name; those
+    not installed are absent."""
+    rows = read("SELECT extname, extversion FROM pg_extension WHERE extname = ANY(%s::text[])", (list(extensions),))
+    return {str(name): str(version) for name, version in rows}

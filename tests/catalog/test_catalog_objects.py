@@ -41,12 +41,16 @@ def test_read_functions_lists_every_overload(conn: psycopg.Connection, schema: s
     assert catalog.read_functions(read, f"{schema}_nosuch", ["f"]) == []
 
 
-def test_extension_schema(conn: psycopg.Connection) -> None:
+def test_extension_schema_and_versions(conn: psycopg.Connection) -> None:
     read = catalog.reader(conn)
-    installed = conn.execute("SELECT extname, extnamespace::regnamespace::text FROM pg_extension").fetchall()
-    for name, nsp in installed:
+    query = "SELECT extname, extnamespace::regnamespace::text, extversion FROM pg_extension"
+    installed = conn.execute(query).fetchall()
+    assert "plpgsql" in {name for name, _, _ in installed}  # every database has it: the loop below checks something
+    for name, nsp, _ in installed:
         assert catalog.extension_schema(read, name) == nsp
     assert catalog.extension_schema(read, "no_such_extension") is None
+    wanted = [name for name, _, _ in installed] + ["no_such_extension"]
+    assert catalog.extension_versions(read, wanted) == {name: version for name, _, version in installed}
 
 
 def test_element_statistics_of_tsvector_and_array_columns(conn: psycopg.Connection, schema: str) -> None:
