@@ -4,8 +4,10 @@ Schema introspection (tables, columns, types, keys, foreign keys, comments, stat
 one `Catalog`, cached per server, database, role and schema list by `CatalogCache` and reloaded when a cheap
 fingerprint of the catalog state changes (DDL from any connection, or rows written). Foreign keys nobody
 declared are inferred from names and checked against the data (catalog_keys). One relation as PostgreSQL
-resolves it, its columns and pg_stats, and the names "did you mean" advice draws on, come from
-catalog_relation (re-exported here). The parts (Table, Column, ForeignKey) are in catalog_model.
+resolves it (and the one resolution of names people type), its columns and pg_stats, and the names "did you
+mean" advice draws on, come from catalog_relation; the relation listing, column descriptions, primary keys and
+privilege checks of exploring commands from catalog_describe, a schema's functions and an extension's schema
+from catalog_objects (all re-exported here). The parts (Table, Column, ForeignKey) are in catalog_model.
 """
 
 from __future__ import annotations
@@ -17,11 +19,21 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from pgai_magic.catalog_describe import (
+    ColumnDescription,
+    RelationSummary,
+    describe_columns,
+    has_privileges,
+    list_relations,
+    primary_key,
+)
 from pgai_magic.catalog_keys import infer_foreign_keys
 from pgai_magic.catalog_model import Column, ForeignKey, Table, words
+from pgai_magic.catalog_objects import FunctionSignature, extension_schema, extension_versions, read_functions
 from pgai_magic.catalog_relation import (
     Attribute,
     ColumnStatistics,
+    Query,
     Read,
     Relation,
     column_names,
@@ -32,7 +44,10 @@ from pgai_magic.catalog_relation import (
     read_statistics,
     reader,
     relation_names,
+    relations_exist,
+    resolve_relation,
     table_names,
+    typed_names,
 )
 
 __all__ = [
@@ -40,24 +55,38 @@ __all__ = [
     "Catalog",
     "CatalogCache",
     "Column",
+    "ColumnDescription",
     "ColumnStatistics",
     "ForeignKey",
+    "FunctionSignature",
+    "Query",
     "Read",
     "Relation",
+    "RelationSummary",
     "Table",
     "column_names",
     "default_schemas",
+    "describe_columns",
+    "extension_schema",
+    "extension_versions",
     "find_relation",
     "fingerprint",
+    "has_privileges",
     "infer_foreign_keys",
+    "list_relations",
     "load_catalog",
     "parse_relation_name",
+    "primary_key",
     "quoted_name",
     "read_attributes",
+    "read_functions",
     "read_statistics",
     "reader",
     "relation_names",
+    "relations_exist",
+    "resolve_relation",
     "table_names",
+    "typed_names",
     "words",
 ]
 

@@ -9,7 +9,7 @@ engine's Runner) and a plain psycopg connection (`reader(conn)`) use the same SQ
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -22,6 +22,7 @@ from pgai_magic.errors import ConfigError
 __all__ = [
     "Attribute",
     "ColumnStatistics",
+    "Query",
     "Read",
     "Relation",
     "column_names",
@@ -32,10 +33,13 @@ __all__ = [
     "read_statistics",
     "reader",
     "relation_names",
+    "relations_exist",
+    "resolve_relation",
     "table_names",
+    "typed_names",
 ]
 
-Query = str | sql.SQL | sql.Composed
+Query = str | sql.SQL | sql.Composed  # a catalog query's text, with psycopg placeholders (%s, %(name)s)
 # runs one catalog query with its parameters and returns its rows as tuples
 Read = Callable[[Query, Any], Sequence[Sequence[Any]]]
 
@@ -51,8 +55,10 @@ def reader(conn: psycopg.Connection) -> Read:
 
 @dataclass(frozen=True)
 class Relation:
-    """A table-like relation: pg_class oid, schema, name, relkind ('r', 'p', 'v', 'm', 'f'), pg_class.reltuples
-    (the planner's row estimate; -1 before the first VACUUM / ANALYZE) and how messages name it (`label`)."""
+    """A relation: pg_class oid, schema, name, relkind ('r', 'p', 'v', 'm', 'f' for the table-like ones), the
+    planner's row estimate pg_class.reltuples (-1 before the first VACUUM / ANALYZE), how messages name it
+    (`label`) and its name as PostgreSQL prints it (`regclass`: oid::regclass::text, schema-qualified only when
+    off the search path, quoted where needed; SQL text may use it as the relation)."""
 
     oid: int
     schema: str
@@ -60,6 +66,7 @@ class Relation:
     relkind: str
     reltuples: float
     label: str
+    regclass: str = ""
 
     @property
     def ident(self) -> sql.Composable:
@@ -87,7 +94,10 @@ class Attribute:
 class ColumnStatistics:
     """What pg_stats holds for a column: NULL fraction, n_distinct (negative: minus a fraction of the rows), most
     common values (as text) and their frequencies, histogram bounds (numbers for numeric columns, text for date
-    and timestamp columns, else empty) and the physical-order correlation (None when unknown)."""
+    and timestamp columns, else empty), the physical-order correlation (None when unknown), and for array and
+    tsvector columns the most common elements (as text) and most_common_elem_freqs as pg_stats holds them (one
+    frequency per element, then the least and greatest of those, then for arrays the frequency of NULL
+    elements); zip(mce, mcef) pairs each element with its frequency."""
 
     name: str
     null_frac: float
@@ -97,6 +107,8 @@ class ColumnStatistics:
     hist: list[float]
     time_hist: list[str]
     correlation: float | None
+    mce: list[str] = field(default_factory=list)
+    mcef: list[float] = field(default_factory=list)
 
 
 def parse_relation_name(text: str) -> tuple[str, ...]:
@@ -117,17 +129,65 @@ def quoted_name(*parts: str) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
 
 
+_FIND = """
+SELECT c.oid::bigint, n.nspname, c.relname, c.relkind::text, c.reltuples::float8, c.oid::regclass::text
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid = coalesce(to_regclass(%s), to_regclass(%s), to_regclass(%s))
+"""
+
+
 def find_relation(read: Read, regclass: str, label: str) -> Relation | None:
-    """The relation `regclass` names as the server resolves it (to_regclass: search path, quoting), or None."""
+    """The relation `regclass` names as the server resolves it (to_regclass: search path, quoting, case folding of
+    unquoted parts; any relkind), or None when there is none."""
+    return _first(read, [regclass], label)
+
+
+def relations_exist(read: Read, regclasses: Sequence[str]) -> list[bool]:
+    """For each of `regclasses` (to_regclass texts, e.g. quoted_name(schema, name)), whether a relation of any
+    kind has that name, in one query; a text that is no valid name is False, not an error."""
+    if not regclasses:
+        return []
     rows = read(
-        "SELECT c.oid::bigint AS oid, n.nspname, c.relname, c.relkind::text, c.reltuples::float8 "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)",
-        (regclass,),
+        "SELECT to_regclass(r.name) IS NOT NULL FROM unnest(%s::text[]) WITH ORDINALITY AS r(name, i) ORDER BY r.i",
+        (list(regclasses),),
     )
+    return [bool(r[0]) for r in rows]
+
+
+def typed_names(text: str) -> list[str]:
+    """The to_regclass texts a typed table name may mean, in the order `resolve_relation` tries them: as
+    PostgreSQL reads it (parse_relation_name: unquoted parts folded to lower case), then as typed without its
+    quotes: the whole text as one exact name (My Table, Orders), then SCHEMA.NAME split at the first dot, both
+    parts exact (shop.My Table). Duplicates are left out; empty for empty text."""
+    names: list[str] = []
+    try:
+        names.append(quoted_name(*parse_relation_name(text)))
+    except ConfigError:
+        pass  # not SQL's name syntax (x;y): it may still be a name typed without its quotes
+    if text:
+        names.append(quoted_name(text))
+        schema, dot, name = text.partition(".")
+        if dot and schema and name:
+            names.append(quoted_name(schema, name))
+    return list(dict.fromkeys(names))
+
+
+def resolve_relation(read: Read, text: str, label: str | None = None) -> Relation | None:
+    """The relation a user's typed name means (`typed_names`: as PostgreSQL reads it, else as typed without its
+    quotes), first found wins, in one query; None when none exists. `label` (default: `text`) names it in
+    messages. The one name resolution of pgai_magic for names people type."""
+    names = typed_names(text)
+    return _first(read, names, text if label is None else label) if names else None
+
+
+def _first(read: Read, names: Sequence[str], label: str) -> Relation | None:
+    padded = [*names, None, None][:3]  # to_regclass(NULL) is NULL: fewer names leave the rest out
+    assert len(names) <= 3, names
+    rows = read(_FIND, tuple(padded))
     if not rows:
         return None
-    oid, schema, name, relkind, reltuples = rows[0]
-    return Relation(int(oid), schema, name, relkind, float(reltuples), label)
+    oid, schema, name, relkind, reltuples, printed = rows[0]
+    return Relation(int(oid), schema, name, relkind, float(reltuples), label, str(printed))
 
 
 def table_names(read: Read) -> list[str]:
@@ -179,7 +239,7 @@ SELECT s.attname, s.null_frac::float8, s.n_distinct::float8, s.most_common_freqs
             THEN s.histogram_bounds::text::float8[] END AS hist,
        CASE WHEN format_type(a.atttypid, NULL) IN ('date', 'timestamp without time zone', 'timestamp with time zone')
             THEN s.histogram_bounds::text::text[] END AS thist,
-       s.correlation::float8
+       s.correlation::float8, s.most_common_elems::text::text[] AS mce, s.most_common_elem_freqs::float8[] AS mcef
 FROM pg_stats s JOIN pg_attribute a ON a.attrelid = %(oid)s AND a.attname = s.attname
 WHERE s.schemaname = %(schema)s AND s.tablename = %(name)s AND s.inherited = %(inherited)s
 """
@@ -198,7 +258,7 @@ def read_statistics(read: Read, rel: Relation) -> list[ColumnStatistics]:
     """pg_stats of the relation's columns (empty before ANALYZE); a partitioned table's are over all partitions."""
     params = {"oid": rel.oid, "schema": rel.schema, "name": rel.name, "inherited": rel.relkind == "p"}
     found = []
-    for name, null_frac, n_distinct, mcf, mcv, hist, thist, corr in read(_STATS, params):
+    for name, null_frac, n_distinct, mcf, mcv, hist, thist, corr, mce, mcef in read(_STATS, params):
         found.append(
             ColumnStatistics(
                 name,
@@ -209,6 +269,8 @@ def read_statistics(read: Read, rel: Relation) -> list[ColumnStatistics]:
                 [float(h) for h in (hist or [])],
                 list(thist or []),
                 None if corr is None or corr != corr else float(corr),
+                list(mce or []),
+                [float(f) for f in (mcef or [])],
             )
         )
     return found

@@ -17,6 +17,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from pgai_magic import catalog
 from pgai_magic.db import read_only
 from pgai_magic.errors import ModelError, QueryCancelled
 from pgai_magic.inference import registry
@@ -76,14 +77,11 @@ def _columns(conn: psycopg.Connection, table: sql.Composed, label: str) -> dict[
 
 
 def _primary_key(conn: psycopg.Connection, label: str) -> str | None:
-    row = conn.execute(
-        """SELECT array_agg(a.attname::text) FROM pg_index i
-           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-           WHERE i.indrelid = to_regclass(%s) AND i.indisprimary""",
-        (label,),
-    ).fetchone()
-    keys = row[0] if row else None
-    return keys[0] if keys and len(keys) == 1 else None
+    """The table's primary key when it is one column (catalog.primary_key), else None."""
+    read = catalog.reader(conn)
+    found = catalog.find_relation(read, label, label)
+    keys = catalog.primary_key(read, found) if found is not None else ()
+    return keys[0] if len(keys) == 1 else None
 
 
 def _sql_select(mv: registry.ModelVersion, table: sql.Composed, key: str, limit: int | None) -> sql.Composed:
@@ -238,7 +236,7 @@ def score_table(
     if missing:
         raise ModelError(f"{table} lacks column(s) {missing}: the model takes {mv.feature_names}; columns: "
                          f"{list(columns)}")  # fmt: skip
-    if conn.execute("SELECT to_regclass(%s)", (into,)).fetchone() != (None,):
+    if catalog.find_relation(catalog.reader(conn), into, into) is not None:
         raise ModelError(f"{into} already exists: choose another --into or drop it first")
     row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(source)).fetchone()
     n = int(row[0]) if row else 0

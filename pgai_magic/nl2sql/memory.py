@@ -12,6 +12,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from pgai_magic import catalog
 from pgai_magic.db import Database
 from pgai_magic.errors import ConfigError
 from pgai_magic.nl2sql.translator import Analysis, literals
@@ -108,14 +109,7 @@ class QuestionMemory:
 
     def available(self) -> bool:
         # a role that may not use the table (docs/privileges.md, question memory) asks without memory
-        row = self.conn.execute(
-            "SELECT CASE WHEN to_regnamespace('pgai') IS NULL THEN false "
-            "WHEN NOT has_schema_privilege('pgai', 'USAGE') THEN false "
-            "WHEN to_regclass('pgai.questions') IS NULL THEN false "
-            "ELSE has_table_privilege('pgai.questions', 'SELECT') AND has_table_privilege('pgai.questions', 'INSERT') "
-            "END"
-        ).fetchone()
-        return bool(row and row[0])
+        return catalog.has_privileges(catalog.reader(self.conn), "pgai", "questions", ("SELECT", "INSERT"))
 
     def _ensure_index(self, dim: int) -> None:
         if dim in self._indexed:

@@ -3,46 +3,80 @@ tables and the session's search_path count), profiles computed by aggregates ins
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from psycopg import sql
 
+from pgai_magic import catalog, convert
 from pgai_magic.errors import ConfigError, SQLError
 
-__all__ = ["PROFILE_SAMPLE_ROWS", "RESOLVE", "columns_of", "float_expr", "profile_table", "regclass", "tables_of"]
+__all__ = [
+    "PROFILE_SAMPLE_ROWS",
+    "catalog_read",
+    "columns_of",
+    "float_expr",
+    "profile_table",
+    "regclass",
+    "relation",
+    "tables_of",
+]
 
 Run = Callable[..., pd.DataFrame]  # session.sql: (query, **params) → DataFrame
 PROFILE_SAMPLE_ROWS = 1_000_000  # past this many rows (planner estimate) a profile reads a sample, and says so
 
-_TABLES = """
-SELECT n.nspname AS schema, c.relname AS name,
-       CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
-            WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' END AS kind,
-       CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END AS rows_estimate,
-       pg_size_pretty(pg_total_relation_size(c.oid)) AS size,
-       obj_description(c.oid, 'pg_class') AS comment
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
-  AND (CAST(:schema AS text) IS NULL AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgai')
-       AND n.nspname NOT LIKE 'pg_toast%' AND (n.nspname NOT LIKE 'pg_temp%' OR n.oid = pg_my_temp_schema())
-       OR n.nspname = :schema)
-ORDER BY n.nspname = ANY(current_schemas(false)) DESC, n.nspname, c.relname
-"""
+# psycopg's placeholders in the catalog's SQL: %(name)s, %s, and %% for a literal percent sign
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
 
-_COLUMNS = """
-SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable,
-       pg_get_expr(d.adbin, d.adrelid) AS "default",
-       (SELECT string_agg(CASE k.contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE'
-                          ELSE 'FOREIGN KEY → ' || k.confrelid::regclass::text END, ', ')
-          FROM pg_constraint k WHERE k.conrelid = a.attrelid AND a.attnum = ANY(k.conkey)
-           AND k.contype IN ('p', 'u', 'f')) AS key,
-       col_description(a.attrelid, a.attnum) AS comment
-FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE a.attrelid = CAST(:table AS regclass) AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attnum
-"""
+
+def catalog_read(run: Callable[..., pd.DataFrame], *, bind: bool = True) -> catalog.Read:
+    """A catalog `Read` over a runner that returns DataFrames, so the catalog's SQL runs on the session's
+    connection (its temporary tables and search_path count). The catalog's psycopg placeholders (%s, %(name)s)
+    become `:name` parameters bound server-side when `bind` (session.sql), else SQL literals in the text (a
+    fetch that takes the text alone, as plot's read-only one); rows come back as tuples, NULL as None."""
+
+    def read(query: catalog.Query, params: Any = None) -> list[tuple[Any, ...]]:
+        text = query if isinstance(query, str) else query.as_string()
+        if params is None:
+            return _rows(run(text))
+        text, values = _placeholders(text, params, bind)
+        return _rows(run(text, **values) if bind else run(text))
+
+    return read
+
+
+def _placeholders(text: str, params: Sequence[Any] | Mapping[str, Any], bind: bool) -> tuple[str, dict[str, Any]]:
+    values: dict[str, Any] = {}
+    named = params if isinstance(params, Mapping) else None
+    positional = iter(params) if not isinstance(params, Mapping) else iter(())
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(0) == "%%":
+            return "%"
+        if named is not None:
+            name, value = match.group(1), named[match.group(1)]
+        else:
+            name, value = f"p{len(values)}", next(positional)
+        if not bind:
+            return sql.Literal(value).as_string()
+        values[name] = value
+        return f":{name}"
+
+    return _PLACEHOLDER.sub(one, text), values
+
+
+def _rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    plain = frame.astype(object).where(frame.notna(), None)
+    return list(plain.itertuples(index=False, name=None))
+
+
+def _frame(fields: list[tuple[str, pa.DataType]], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """Rows as the session's runner returns a result (convert.to_pandas: nullable dtypes where NULLs occur)."""
+    columns = {name: pa.array([r[i] for r in rows], type=kind) for i, (name, kind) in enumerate(fields)}
+    return convert.to_pandas(pa.table(columns))
 
 
 _OID_LIKE = ("oid", "xid", "xid8", "cid", "tid")
@@ -59,31 +93,52 @@ def float_expr(column: str, type_name: str) -> str | None:
     return f"{column}::float8"
 
 
+_TABLE_FIELDS = [
+    ("schema", pa.string()),
+    ("name", pa.string()),
+    ("kind", pa.string()),
+    ("rows_estimate", pa.int64()),
+    ("size", pa.string()),
+    ("comment", pa.string()),
+]
+_COLUMN_FIELDS = [
+    ("name", pa.string()),
+    ("type", pa.string()),
+    ("nullable", pa.bool_()),
+    ("default", pa.string()),
+    ("key", pa.string()),
+    ("comment", pa.string()),
+]
+
+
 def tables_of(run: Run, schema: str | None = None) -> pd.DataFrame:
-    """Tables, views and materialized views: schema, name, kind, rows estimate, size, comment (one row each)."""
-    return run(_TABLES, schema=schema)
+    """Tables, views and materialized views: schema, name, kind, rows estimate, size, comment (one row each;
+    catalog.list_relations)."""
+    found = catalog.list_relations(catalog_read(run), schema)
+    return _frame(_TABLE_FIELDS, [(r.schema, r.name, r.kind, r.rows_estimate, r.size, r.comment) for r in found])
 
 
-# the name as typed; else one quoted name (My Table); else schema.name with the name quoted (s1.My Table)
-RESOLVE = (
-    "SELECT coalesce(to_regclass({t}), to_regclass(quote_ident({t})), CASE WHEN strpos({t}, '.') > 0 THEN "
-    "to_regclass(quote_ident(split_part({t}, '.', 1)) || '.' || quote_ident(substr({t}, strpos({t}, '.') + 1))) END)"
-    "::text AS r"
-)
+def relation(read: catalog.Read, table: str) -> catalog.Relation:
+    """The relation a typed name means (catalog.resolve_relation: as PostgreSQL reads it, else as typed without
+    its quotes, such as My Table); ConfigError naming it when there is none."""
+    found = catalog.resolve_relation(read, table)
+    if found is None:
+        raise ConfigError(f"no table {table!r} here: `%pgai tables` lists them (schema-qualify it if needed)")
+    return found
 
 
 def regclass(run: Run, table: str) -> str:
     """The table as the session resolves it, quoted as PostgreSQL prints it (a name typed without its quotes,
     such as My Table, is tried quoted too)."""
-    found = run(RESOLVE.format(t=":t"), t=table)["r"][0]
-    if found is None or pd.isna(found):
-        raise ConfigError(f"no table {table!r} here: `%pgai tables` lists them (schema-qualify it if needed)")
-    return str(found)
+    return relation(catalog_read(run), table).regclass
 
 
 def columns_of(run: Run, table: str) -> pd.DataFrame:
-    """Columns of a table: name, type, nullable, default, key (primary, unique, foreign), comment."""
-    return run(_COLUMNS, table=regclass(run, table))
+    """Columns of a table: name, type, nullable, default, key (primary, unique, foreign), comment
+    (catalog.describe_columns)."""
+    read = catalog_read(run)
+    found = catalog.describe_columns(read, relation(read, table))
+    return _frame(_COLUMN_FIELDS, [(c.name, c.type, c.nullable, c.default, c.key, c.comment) for c in found])
 
 
 def profile_table(run: Run, table: str, *, sample_rows: int = PROFILE_SAMPLE_ROWS) -> tuple[pd.DataFrame, str | None]:
@@ -93,17 +148,19 @@ def profile_table(run: Run, table: str, *, sample_rows: int = PROFILE_SAMPLE_ROW
     values); past `sample_rows` rows (planner estimate) a repeatable BERNOULLI sample of about that many rows is read
     and the returned note says so. Returns (profile, note or None).
     """
-    rel = regclass(run, table)
-    info = run(
-        "SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory AS cat, "
-        "c.reltuples::float8 AS est FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-        "JOIN pg_class c ON c.oid = a.attrelid "
-        "WHERE a.attrelid = CAST(:t AS regclass) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-        t=rel,
-    )
-    if info.empty:
+    read = catalog_read(run)
+    found = relation(read, table)
+    attributes = catalog.read_attributes(read, found)
+    if not attributes:
         raise ConfigError(f"{table} has no columns to profile")
-    est = float(info["est"][0])
+    info = pd.DataFrame(
+        {
+            "name": [a.name for a in attributes],
+            "type": [a.type for a in attributes],
+            "cat": [a.category for a in attributes],
+        }
+    )
+    rel, est = found.regclass, found.reltuples
     source: sql.Composable = sql.SQL(rel)
     note = None
     if est > sample_rows:

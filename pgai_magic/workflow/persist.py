@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import sql
 
+from pgai_magic import catalog
 from pgai_magic.errors import ConfigError, ParameterError
 
 __all__ = ["PersistResult", "as_arrow", "check_mode", "column_ddl", "persist_batches", "persist_frame", "split_name"]
@@ -389,8 +390,8 @@ def _prepare_table(
     conn: psycopg.Connection, ident: sql.Identifier, shown: str, ddl: dict[str, str], mode: Mode
 ) -> tuple[bool, dict[str, str] | None]:
     """Create / drop as the mode says; (created, the existing table's column types when appending)."""
-    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (shown,)).fetchone()
-    if exists and exists[0]:
+    existing = catalog.find_relation(catalog.reader(conn), shown, shown)
+    if existing is not None:
         if mode == "create":
             raise ConfigError(
                 f"table {shown} already exists: add --append to add the rows, or --replace to drop and recreate it"
@@ -398,7 +399,7 @@ def _prepare_table(
         if mode == "replace":
             conn.execute(sql.SQL("DROP TABLE {}").format(ident))
         else:
-            have = _existing_types(conn, shown, ddl)
+            have = _existing_types(conn, existing, ddl)
             _check_lossless(shown, ddl, have)
             return False, have
     body = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in ddl.items())
@@ -420,13 +421,10 @@ def _check_lossless(shown: str, ddl: dict[str, str], have: dict[str, str]) -> No
             )
 
 
-def _existing_types(conn: psycopg.Connection, shown: str, ddl: dict[str, str]) -> dict[str, str]:
-    rows = conn.execute(
-        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
-        (shown,),
-    ).fetchall()
-    have = {str(r[0]): str(r[1]) for r in rows}
+def _existing_types(conn: psycopg.Connection, existing: catalog.Relation, ddl: dict[str, str]) -> dict[str, str]:
+    """The existing table's column types (catalog.read_attributes); ConfigError naming the data's columns it lacks."""
+    shown = existing.label
+    have = {a.name: a.type for a in catalog.read_attributes(catalog.reader(conn), existing)}
     missing = [c for c in ddl if c not in have]
     if missing:
         raise ConfigError(

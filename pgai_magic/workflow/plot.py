@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 from psycopg import sql
 
+from pgai_magic import catalog
 from pgai_magic.errors import ConfigError
-from pgai_magic.workflow.explore import RESOLVE, float_expr
+from pgai_magic.workflow.explore import catalog_read, float_expr, relation
 
 __all__ = ["KINDS", "chart_frame", "plot_column", "result_chart"]
 
@@ -44,21 +45,17 @@ class _Col:
 def _resolve(fetch: Fetch, table: str, column: str) -> tuple[str, _Col]:
     """The table as PostgreSQL quotes it and the column (names typed without their quotes are found too);
     ConfigError naming what is missing."""
-    found = fetch(RESOLVE.format(t=sql.Literal(table).as_string()))["r"][0]
-    if found is None or pd.isna(found):
-        raise ConfigError(f"no table {table!r} here: `%pgai tables` lists them (schema-qualify it if needed)")
-    c = sql.Literal(column).as_string()
-    cols = fetch(
-        f"SELECT a.attname AS name, t.typcategory AS cat, format_type(a.atttypid, NULL) AS type "
-        f"FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-        f"WHERE a.attrelid = {sql.Literal(found).as_string()}::regclass AND a.attnum > 0 AND NOT a.attisdropped "
-        f"AND a.attname IN ({c}, lower({c}))"
-    )
-    if cols.empty:
+    read = catalog_read(fetch, bind=False)
+    rel = relation(read, table)
+    found = rel.regclass
+    attributes = catalog.read_attributes(read, rel)
+    match = next((a for a in attributes if a.name == column), None)
+    match = match or next((a for a in attributes if a.name == column.lower()), None)  # typed without its quotes
+    if match is None:
         raise ConfigError(f"{found} has no column {column!r}: `%pgai columns {found}` lists them")
-    name, cat, kind = _q(str(cols["name"][0])), str(cols["cat"][0]), str(cols["type"][0])
+    name, cat, kind = _q(match.name), match.category, match.type
     number = float_expr(name, kind) if cat == "N" else None
-    return str(found), _Col(name, cat, number)
+    return found, _Col(name, cat, number)
 
 
 def _source(table: str, where: str | None) -> str:
