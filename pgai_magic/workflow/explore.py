@@ -93,7 +93,7 @@ def float_expr(column: str, type_name: str) -> str | None:
     return f"{column}::float8"
 
 
-_TABLE_FIELDS = [
+_TABLE_FIELDS: list[tuple[str, pa.DataType]] = [
     ("schema", pa.string()),
     ("name", pa.string()),
     ("kind", pa.string()),
@@ -101,7 +101,7 @@ _TABLE_FIELDS = [
     ("size", pa.string()),
     ("comment", pa.string()),
 ]
-_COLUMN_FIELDS = [
+_COLUMN_FIELDS: list[tuple[str, pa.DataType]] = [
     ("name", pa.string()),
     ("type", pa.string()),
     ("nullable", pa.bool_()),
