@@ -19,7 +19,16 @@ from psycopg import sql
 from pgai_magic.errors import ConnectionError, PgaiError, QueryCancelled
 from pgai_magic.redact import redact_dsn, redact_text
 
-__all__ = ["connect", "copy_into_temp", "one", "read_only", "register_vector", "scalar", "startup_options"]
+__all__ = [
+    "connect",
+    "copy_into_temp",
+    "one",
+    "read_only",
+    "register_vector",
+    "scalar",
+    "set_statement_timeout",
+    "startup_options",
+]
 
 Query = str | bytes | sql.Composable
 Params = Sequence[Any] | Mapping[str, Any] | None
@@ -66,6 +75,15 @@ def startup_options(dsn: str, settings: Mapping[str, str]) -> str:
         current = ""  # a malformed DSN: psycopg.connect reports it
     extra = " ".join(f"-c {name}={value}" for name, value in settings.items())
     return f"{current} {extra}".strip()
+
+
+def set_statement_timeout(conn: psycopg.Connection, timeout_s: float) -> int:
+    """Set the session's statement_timeout on `conn` to `timeout_s` seconds (at least 1 ms, as PostgreSQL's 0 would
+    mean none); the milliseconds set. For a run of statements under one budget (the insight engine); a single read
+    uses `read_only`, whose timeout ends with its transaction."""
+    ms = max(int(timeout_s * 1000), 1)
+    conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(ms)))
+    return ms
 
 
 def timeout_message(timeout_s: float, what: str = "the query") -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from pgai_magic.db import server_message, translate
+from pgai_magic.db import server_message, set_statement_timeout, translate
 from pgai_magic.errors import InsightError, QueryCancelled
 
 __all__ = ["OutOfBudget", "Runner", "StageLog"]
@@ -55,10 +55,8 @@ class Runner:
         return self.budget_s - self.reserve_s - self.elapsed
 
     def _set_timeout(self, seconds: float) -> None:
-        ms = max(int(seconds * 1000), 1)
-        if ms != self._timeout_ms:
-            self.conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(ms)))
-            self._timeout_ms = ms
+        if max(int(seconds * 1000), 1) != self._timeout_ms:
+            self._timeout_ms = set_statement_timeout(self.conn, seconds)
 
     def execute(self, query: sql.Composable | str, params: Any = None, *, at_least_s: float = 0.0) -> None:
         """Run a statement that returns no rows (ANALYZE, CREATE TEMP TABLE) within the budget."""
