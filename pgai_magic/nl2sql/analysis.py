@@ -34,7 +34,7 @@ class Analysis:
 
     question: str
     english: str
-    toks: list[Tok]
+    toks: tuple[Tok, ...]
     items: tuple[Item, ...]
     weight: tuple[float, ...]
 

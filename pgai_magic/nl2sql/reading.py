@@ -146,7 +146,7 @@ class Reader:
                 taken[i] = True
                 weight[i] = 1.0  # until the plan finds it no role
         items.sort(key=lambda it: it.start)
-        return Analysis(question, english, toks, tuple(items), tuple(weight))
+        return Analysis(question, english, tuple(toks), tuple(items), tuple(weight))
 
     def _units(self, toks: list[Tok], taken: list[bool], take: Callable[..., None]) -> None:
         """'2 hours', '90 minutes': a unit the comparison converts; '13 percent': the number's unit."""
