@@ -44,7 +44,7 @@ def _col(table: str, name: str, type_: str, kind: str, **kw: Any) -> Column:
     return Column(f"shop.{table}", name, type_, kind, **kw)
 
 
-def _table(name: str, columns: list[Column], pk: str, rows: int, fks: list[ForeignKey] = ()) -> Table:  # type: ignore[assignment]
+def _table(name: str, columns: list[Column], pk: str, rows: int, fks: tuple[ForeignKey, ...] = ()) -> Table:
     for c in columns:
         c.primary_key = c.name == pk
         c.foreign_key = next((fk for fk in fks if fk.columns == (c.name,)), None)
@@ -87,12 +87,12 @@ def shop_catalog() -> Catalog:
         ],
         "order_id",
         500,
-        [order_fk],
+        (order_fk,),
     )
-    item_fks = [
+    item_fks = (
         ForeignKey("shop.order_items", ("order_id",), "shop.orders", ("order_id",)),
         ForeignKey("shop.order_items", ("product_id",), "shop.products", ("product_id",)),
-    ]
+    )
     items = _table(
         "order_items",
         [
