@@ -12,9 +12,9 @@ from pgai_magic.nl2sql.text import Tok
 __all__ = ["Analysis", "Item", "content", "literals"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Item:
-    """A cue, mention, number or time phrase found in the question, in question order."""
+    """A cue, mention, number or time phrase found in the question, in question order (tokens start..end)."""
 
     start: int
     end: int
@@ -22,18 +22,21 @@ class Item:
     arg: str = ""
     mention: Mention | None = None
     value: Any = None
-    used: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Analysis:
-    """A question read by the translator: tokens, what each span means, and how much of it was understood."""
+    """A question read by the translator: tokens, what each span means, and how much of it was understood.
+
+    `weight[i]` (0..1) is how well token i is explained; a pass that learns more derives a new Analysis
+    (`dataclasses.replace`), never edits this one.
+    """
 
     question: str
     english: str
-    toks: list[Tok]
-    items: list[Item]
-    weight: list[float]
+    toks: tuple[Tok, ...]
+    items: tuple[Item, ...]
+    weight: tuple[float, ...]
 
     def tables(self) -> list[str]:
         """Tables the question names (directly or through a column or value)."""

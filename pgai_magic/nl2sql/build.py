@@ -115,9 +115,47 @@ def measure_alias(m: Measure, catalog: Catalog) -> str:
 
 
 def build(plan: Plan, catalog: Catalog) -> exp.Select:
-    """The SELECT for `plan`: joins along foreign keys, filters, grouping, order and limit."""
+    """The SELECT for `plan`: joins along foreign keys, filters, grouping, order and limit.
+
+    One builder per clause: `_scope` (the join tree and aliases), `_joined` (FROM … JOIN), `_where` (WHERE),
+    `_select` (the select list, GROUP BY and HAVING), `_order_limit` (ORDER BY, LIMIT). TranslationError when
+    the plan cannot be written (no table, unconnected tables, a time range without a date column …).
+    """
     if plan.per_entity:
         return _nested_average(plan, catalog)
+    scope = _scope(plan, catalog)
+    query = _joined(scope.tree, scope.names)
+    query, numerator = _where(query, scope)
+    query, selected = _select(query, scope, numerator)
+    return _order_limit(query, scope, selected)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What every clause builder reads: the plan, the catalog, the join tree and the tables' aliases."""
+
+    plan: Plan
+    catalog: Catalog
+    tree: JoinTree
+    names: Names
+
+    def aggregate(self, m: Measure) -> exp.Expr:
+        return _aggregate(m, self.tree, self.catalog, self.names)
+
+
+@dataclass(frozen=True)
+class _Selected:
+    """What the select list holds, for ORDER BY: measure aliases, group keys, and what each column is grouped as."""
+
+    aliases: dict[int, str]
+    groups: list[exp.Expr]
+    grouped: dict[int, exp.Expr]
+    aggregated: bool  # measures or HAVING conditions: a grouped query
+
+
+def _scope(plan: Plan, catalog: Catalog) -> _Scope:
+    """The join tree reaching every table the plan needs (rooted at a measure's, the subject's or a group's
+    table when it can be) and the tables' aliases."""
     needed = plan.tables()
     if not needed:
         raise TranslationError("the question names no table")
@@ -127,24 +165,31 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
         + [d.home for d in plan.dims if d.column or d.table]
     )
     tree = join_tree(catalog, needed, prefer)
-    names = Names(catalog, tree.tables())
-    query = _joined(tree, names)
+    return _Scope(plan, catalog, tree, Names(catalog, tree.tables()))
 
-    def agg_expr(m: Measure) -> exp.Expr:
-        return _aggregate(m, tree, catalog, names)
 
+def _where(query: exp.Select, scope: _Scope) -> tuple[exp.Select, list[exp.Expr]]:
+    """WHERE: the filters, 'never' (NOT EXISTS) and the time range; also the conditions of a share's numerator."""
+    plan, names = scope.plan, scope.names
     where, numerator = _conditions(plan, names)
     if plan.anti is not None:
-        where.append(anti_join(plan, catalog, names, tree))
-    measure_expr = share_of(agg_expr, plan, numerator) if plan.share is not None and plan.measures else agg_expr
+        where.append(anti_join(plan, scope.catalog, names, scope.tree))
     if plan.time:
         if plan.time_column is None:
             raise TranslationError("the question names a time range but no table here has a date column")
         where += time_conditions(plan.time, names.col(plan.time_column), plan.time_column)
     if where:
         query = query.where(exp.and_(*where) if len(where) > 1 else where[0])
+    return query, numerator
 
-    selects, groups, grouped = _groups(plan, catalog, names)
+
+def _select(query: exp.Select, scope: _Scope, numerator: list[exp.Expr]) -> tuple[exp.Select, _Selected]:
+    """The select list, GROUP BY and HAVING of an aggregate; the listed columns or rows otherwise."""
+    plan, catalog = scope.plan, scope.catalog
+    measure_expr = (
+        share_of(scope.aggregate, plan, numerator) if plan.share is not None and plan.measures else scope.aggregate
+    )
+    selects, groups, grouped = _groups(plan, catalog, scope.names)
     aliases = {}
     for m in plan.measures:
         alias = measure_alias(m, catalog)
@@ -153,7 +198,8 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
         aliases[id(m)] = alias
         selects.append(exp.alias_(measure_expr(m), ident(alias)))
     having = [f for f in plan.filters if f.measure is not None]
-    if plan.measures or having:
+    aggregated = bool(plan.measures or having)
+    if aggregated:
         if not selects:
             raise TranslationError("nothing to select")
         query = query.select(*selects)
@@ -161,22 +207,28 @@ def build(plan: Plan, catalog: Catalog) -> exp.Select:
             query = query.group_by(*groups)
         for f in having:
             assert f.measure is not None
-            query = query.having(compare(agg_expr(f.measure), f.op, f.values, f.negate))
+            query = query.having(compare(scope.aggregate(f.measure), f.op, f.values, f.negate))
     else:
-        query = _projection(query, plan, catalog, names, tree)
+        query = _projection(query, plan, catalog, scope.names, scope.tree)
+    return query, _Selected(aliases, groups, grouped, aggregated)
+
+
+def _order_limit(query: exp.Select, scope: _Scope, selected: _Selected) -> exp.Select:
+    """ORDER BY the ranking (a measure's alias, or a column or its time bucket), else by the groups; LIMIT."""
+    plan = scope.plan
     if plan.order is not None:
         by, direction = plan.order
         order_key: exp.Expr
         if isinstance(by, Measure):
-            order_key = col_ref(aliases[id(by)]) if id(by) in aliases else agg_expr(by)
+            order_key = col_ref(selected.aliases[id(by)]) if id(by) in selected.aliases else scope.aggregate(by)
         else:
-            if (plan.measures or having) and id(by) not in grouped:
+            if selected.aggregated and id(by) not in selected.grouped:
                 raise TranslationError(f"cannot order totals by {by.name}: it is not one of the groups")
             # grouped by its time bucket ('most recent quarter'): order by the bucket, which the groups hold
-            order_key = grouped[id(by)].copy() if plan.measures or having else names.col(by)
+            order_key = selected.grouped[id(by)].copy() if selected.aggregated else scope.names.col(by)
         query = query.order_by(exp.Ordered(this=order_key, desc=direction == "desc", nulls_first=False))
-    elif groups and not plan.limit:
-        query = query.order_by(*[exp.Ordered(this=g.copy()) for g in groups])
+    elif selected.groups and not plan.limit:
+        query = query.order_by(*[exp.Ordered(this=g.copy()) for g in selected.groups])
     if plan.limit:
         query = query.limit(plan.limit)
     return query

@@ -11,14 +11,18 @@ from pgai_magic.catalog import Catalog
 from pgai_magic.errors import GuardError, PgaiError, SQLError, TranslationError
 from pgai_magic.nl2sql.llm import LLMBackend, Message
 from pgai_magic.nl2sql.schema_link import join_lines, join_paths, lexical_tables
-from pgai_magic.nl2sql.translator import Analysis, Translator
+from pgai_magic.nl2sql.translator import Analysis, State, Translator
 
 __all__ = ["Generated", "Generator", "LLMGenerator", "Request", "TranslatorGenerator", "extract_sql", "linked_tables"]
 
 
 @dataclass
 class Request:
-    """What a generator gets: the question, the schema, what linking found, verified examples, a validator."""
+    """What a generator gets: the question, the schema, what linking found, verified examples, a validator.
+
+    `reading`: the translator's reading of the question (Translator.read: read and linked once, by the
+    caller); `analysis` is its best analysis; `today` the date relative dates mean (None: the machine's).
+    """
 
     question: str
     catalog: Catalog
@@ -26,6 +30,7 @@ class Request:
     analysis: Analysis | None = None
     examples: list[tuple[str, str]] = field(default_factory=list)
     today: dt.date | None = None
+    reading: State | None = None
 
 
 @dataclass
@@ -50,7 +55,8 @@ class Generator(Protocol):
 
 
 class TranslatorGenerator:
-    """The built-in, rule-based translator behind the generator seam."""
+    """The built-in, rule-based translator behind the generator seam: finishes the request's `reading` (the
+    question is not read again); a request without one is read here."""
 
     name = "built-in translator"
 
@@ -58,7 +64,10 @@ class TranslatorGenerator:
         self.translator = translator
 
     def generate(self, request: Request) -> Generated:
-        t = self.translator.translate(request.question)
+        if request.reading is not None:
+            t = self.translator.finish(request.reading)
+        else:
+            t = self.translator.translate(request.question, today=request.today)
         request.validate(t.sql)
         return Generated(t.sql, "translator", t.confidence, t.notes)
 

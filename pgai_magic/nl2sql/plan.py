@@ -33,6 +33,7 @@ class Assembler:
         self.catalog = catalog
         self.index = index
         self.plan = Plan()
+        self.used = [False] * len(a.items)  # the items a pass has given a role
         self.notes: list[str] = []
         self.measure_at: dict[int, Measure] = {}
         self.choices: dict[int, tuple[Any, list[Column]]] = {}
@@ -48,7 +49,7 @@ class Assembler:
     def use(self, *ks: int) -> None:
         for k in ks:
             if 0 <= k < len(self.items):
-                self.items[k].used = True
+                self.used[k] = True
 
     def choose(self, obj: Any, candidates: list[Column]) -> None:
         """Record that `obj.column` may be any of `candidates` (settled once the other tables are known)."""
@@ -119,7 +120,7 @@ class Assembler:
             t = self.target(k)
             if t is None:
                 missing.append(it.arg)
-                it.used = True
+                self.used[k] = True
                 continue
             if t in self.measure_at:
                 shared = self.measure_at[t]
@@ -137,7 +138,7 @@ class Assembler:
                 self.avg_of.append(str(m.table))
                 self.use(k, t)
                 after = self.mention(t + 1)
-                if after is not None and measure_like(after) and not self.items[t + 1].used:
+                if after is not None and measure_like(after) and not self.used[t + 1]:
                     inner = self.implicit(after)
                     inner = Measure(default_agg(inner, "desc"), inner) if isinstance(inner, Column) else inner
                     if inner is not None:
@@ -187,14 +188,14 @@ class Assembler:
             elif it.kind == "super" and self.items[first].kind == "top":
                 direction = it.arg
             for j in (k + 1, k - 1):
-                if self.kind(j) == "num" and not self.items[j].used and isinstance(self.items[j].value, int):
+                if self.kind(j) == "num" and not self.used[j] and isinstance(self.items[j].value, int):
                     limit = int(self.items[j].value)
                     self.use(j)
                     break
             if measure is None and concept is None and it.kind == "super":
                 measure = self.adjacent_measure(k)
         for k, it in enumerate(self.items):
-            if it.kind == "by" and not it.used:
+            if it.kind == "by" and not self.used[k]:
                 j, mj = k + 1, self.mention(k + 1)
                 if j in self.measure_at:
                     measure = self.measure_at[j]
@@ -205,7 +206,7 @@ class Assembler:
         subject = self.find_subject(first)
         if limit is None and subject is not None:
             before = subject - 1
-            if self.kind(before) == "num" and not self.items[before].used:
+            if self.kind(before) == "num" and not self.used[before]:
                 limit = int(self.items[before].value)
                 self.use(before)
         if limit is None:
@@ -241,7 +242,7 @@ class Assembler:
             if c in self.measure_at:
                 return self.measure_at[c]
             m = self.mention(c)
-            if m is not None and not self.items[c].used and measure_like(m):
+            if m is not None and not self.used[c] and measure_like(m):
                 self.use(c)
                 return self.implicit(m)
         # 'the most customers' / '客户最多' / 'the most managers' (a stored value): a count of that table's rows,
@@ -250,12 +251,15 @@ class Assembler:
             m = self.mention(c)
             if m is not None and m.kind == "value" and m.columns and c == k + 1:
                 m = Mention(m.start, m.end, "table", m.columns[0].table)
-            elif m is None or m.kind != "table" or self.items[c].used:
+            elif m is None or m.kind != "table" or self.used[c]:
                 continue
             others = [
                 j
                 for j, it in enumerate(self.items)
-                if j != c and not it.used and it.mention is not None and (dim_like(it.mention) or groupable(it.mention))
+                if j != c
+                and not self.used[j]
+                and it.mention is not None
+                and (dim_like(it.mention) or groupable(it.mention))
             ]
             if others:
                 self.use(c)
@@ -267,22 +271,22 @@ class Assembler:
             m = self.mention(j)
             if self.kind(j) in ("num", "top", "super"):
                 continue
-            if m is not None and not self.items[j].used and (dim_like(m) or groupable(m)):
+            if m is not None and not self.used[j] and (dim_like(m) or groupable(m)):
                 return j
             if m is None and self.kind(j) not in ("which", "list", "agg"):
                 break
         for k, it in enumerate(self.items):
             after = self.mention(k + 1)
             if it.kind == "which" and after is not None and (dim_like(after) or groupable(after)):
-                if not self.items[k + 1].used:
+                if not self.used[k + 1]:
                     return k + 1
-        return next((k for k, it in enumerate(self.items) if not it.used and dim_like(it.mention)), None)
+        return next((k for k, it in enumerate(self.items) if not self.used[k] and dim_like(it.mention)), None)
 
     def date_column(self, subject: int | None) -> Column | None:
-        for it in self.items:
+        for k, it in enumerate(self.items):
             m = it.mention
-            if m is not None and m.kind == "column" and m.columns and m.columns[0].is_temporal and not it.used:
-                it.used = True
+            if m is not None and m.kind == "column" and m.columns and m.columns[0].is_temporal and not self.used[k]:
+                self.used[k] = True
                 return m.columns[0]
         m = self.mention(subject) if subject is not None else None
         table = self.catalog.tables.get(str(m.table or (m.columns[0].table if m.columns else ""))) if m else None
@@ -362,11 +366,11 @@ class Assembler:
                 self.plan.dims.append(Dim(bucket=it.arg))
                 self.use(k)
                 continue
-            if it.kind not in ("group", "by") or it.used:
+            if it.kind not in ("group", "by") or self.used[k]:
                 continue
             if it.arg == "after":  # 'gender distribution': the grouped column comes before the word
                 m = self.mention(k - 1)
-                if m is not None and m.kind == "column" and not self.items[k - 1].used and dim_like(m):
+                if m is not None and m.kind == "column" and not self.used[k - 1] and dim_like(m):
                     dim = Dim(column=m.columns[0])
                     self.choose(dim, m.columns)
                     self.plan.dims.append(dim)
@@ -375,7 +379,7 @@ class Assembler:
             j = k + 1
             while j < len(self.items):
                 m = self.mention(j)
-                if m is None or m.kind == "value" or self.items[j].used or not (dim_like(m) or groupable(m)):
+                if m is None or m.kind == "value" or self.used[j] or not (dim_like(m) or groupable(m)):
                     break
                 if m.kind == "table":
                     dim = Dim(table=m.table)
@@ -411,7 +415,7 @@ class Assembler:
                     self.use(j)
         for k, it in enumerate(self.items):
             m = it.mention
-            if it.used or m is None or m.kind != "column" or not m.columns or m.columns[0].kind != "boolean":
+            if self.used[k] or m is None or m.kind != "column" or not m.columns or m.columns[0].kind != "boolean":
                 continue
             if self.kind(k - 1) in ("group", "by"):
                 continue  # 'by paperless billing' groups by the flag
@@ -421,10 +425,10 @@ class Assembler:
         for k, it in enumerate(self.items):
             if it.kind == "cmp":
                 self.comparison(k)
-        for it in self.items:
+        for k, it in enumerate(self.items):
             if it.kind == "time":
                 self.plan.time.extend(it.value.conditions)
-                it.used = True
+                self.used[k] = True
 
     def comparison(self, k: int) -> None:
         it = self.items[k]

@@ -19,14 +19,15 @@ if TYPE_CHECKING:
 __all__ = ["assemble"]
 
 
-def assemble(a: Analysis, catalog: Catalog, index: SchemaIndex) -> tuple[Plan, list[str]]:
-    """The plan of an analysed question; TranslationError when its parts do not fit together."""
+def assemble(a: Analysis, catalog: Catalog, index: SchemaIndex) -> tuple[Plan, list[str], list[bool]]:
+    """The plan of an analysed question, notes for the reader, and which of `a.items` the plan uses;
+    TranslationError when its parts do not fit together. `a` is only read: the plan is new."""
     s = Assembler(a, catalog, index)
     if duration(s):  # 'days between the first and the last flight'
         s.filters()
         s.groups()
         _finish(s, [])
-        return s.plan, s.notes
+        return s.plan, s.notes, s.used
     missing = s.aggregates()
     s.filters()
     never(s)
@@ -34,7 +35,7 @@ def assemble(a: Analysis, catalog: Catalog, index: SchemaIndex) -> tuple[Plan, l
     s.groups()
     _finish(s, missing)
     share(s)
-    return s.plan, s.notes
+    return s.plan, s.notes, s.used
 
 
 def _finish(s: Assembler, missing: list[str]) -> None:
@@ -42,9 +43,9 @@ def _finish(s: Assembler, missing: list[str]) -> None:
     # explicit date column (time filter on 'signup date', buckets)
     explicit = next(
         (
-            it
-            for it in items
-            if not it.used
+            k
+            for k, it in enumerate(items)
+            if not s.used[k]
             and it.mention is not None
             and it.mention.kind == "column"
             and it.mention.columns
@@ -53,9 +54,9 @@ def _finish(s: Assembler, missing: list[str]) -> None:
         None,
     )
     if explicit is not None and (p.time or any(d.bucket for d in p.dims)):
-        p.time_column = explicit.mention.columns[0]  # type: ignore[union-attr]
-        explicit.used = True
-    unused = [k for k, it in enumerate(items) if not it.used and it.mention is not None]
+        p.time_column = items[explicit].mention.columns[0]  # type: ignore[union-attr]
+        s.use(explicit)
+    unused = [k for k, it in enumerate(items) if not s.used[k] and it.mention is not None]
     _implicit_measures(s, missing, unused)
     _nested_average(s)
     # a whole-table dim at the measure's own grain is no grouping ('average quantity per order line')
@@ -79,10 +80,10 @@ def _finish(s: Assembler, missing: list[str]) -> None:
         _listing(s)
     _direction(s)
     # the remaining table mentions join in as context ('orders from customers in Germany')
-    for it in items:
-        if not it.used and it.mention is not None and it.mention.kind == "table":
+    for k, it in enumerate(items):
+        if not s.used[k] and it.mention is not None and it.mention.kind == "table":
             p.context.add(str(it.mention.table))
-            it.used = True
+            s.use(k)
     _settle_columns(s)
     if p.time or any(d.bucket for d in p.dims):
         if p.time_column is None:
@@ -111,7 +112,7 @@ def _implicit_measures(s: Assembler, missing: list[str], unused: list[int]) -> N
     if not p.measures and p.dims:  # 'amount per region': a numeric column totalled per group
         for k in unused:
             m = items[k].mention
-            if m is not None and m.kind == "column" and measure_like(m) and not items[k].used:
+            if m is not None and m.kind == "column" and measure_like(m) and not s.used[k]:
                 col = m.columns[0]
                 p.measures.append(Measure(default_agg(col, "desc"), col))
                 s.use(k)
@@ -132,7 +133,7 @@ def _implicit_measures(s: Assembler, missing: list[str], unused: list[int]) -> N
         word = {"avg": "average", "min": "minimum", "max": "maximum"}[taken]
         raise TranslationError(f"the question asks for an {word} but names nothing to take it of")
     if p.dims and not p.measures:
-        table_k = next((k for k in unused if not items[k].used and items[k].mention.kind == "table"), None)  # type: ignore[union-attr]
+        table_k = next((k for k in unused if not s.used[k] and items[k].mention.kind == "table"), None)  # type: ignore[union-attr]
         if table_k is not None:
             p.measures.append(Measure("count", table=items[table_k].mention.table))  # type: ignore[union-attr]
             s.use(table_k)
@@ -180,7 +181,7 @@ def _sorted_groups(s: Assembler) -> None:
         return
     for k, it in enumerate(s.items):
         m = it.mention
-        if it.used or m is None:
+        if s.used[k] or m is None:
             continue
         if m.kind == "column" and m.columns and (dim_like(m) or groupable(m)):
             dim = Dim(column=m.columns[0])
@@ -244,7 +245,7 @@ def _listing(s: Assembler) -> None:
     first_named = True  # the table is named before any of its columns ('teams founded before 1900 with their city')
     for k, it in enumerate(items):
         m = it.mention
-        if m is None or it.used:
+        if m is None or s.used[k]:
             continue
         if m.kind == "table" and subject is None:
             subject = m.table

@@ -19,7 +19,7 @@ from pgai_magic.nl2sql.llm import LLMBackend, backend_from_env
 from pgai_magic.nl2sql.memory import SOURCES, Memo, QuestionMemory, cue_signature, template_of
 from pgai_magic.nl2sql.reuse import Candidate, Reading, ReusePolicy
 from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, clean_question
-from pgai_magic.nl2sql.translator import Analysis, Translator
+from pgai_magic.nl2sql.translator import State, Translator
 
 __all__ = ["GENERATORS", "Answer", "Asker"]
 
@@ -154,8 +154,9 @@ class Asker:
                 "(e.g. pgai_magic.datasets.sales.load(session))"
             )
         translator = self.translator(catalog)
-        translator.today = self._today()
-        analysis = translator.analyze(question)  # a request to change data is refused here
+        today = self._today()
+        reading = translator.read(question, today=today)  # read once; a request to change data is refused here
+        analysis = reading.read_analysis()
         template, lits = template_of(analysis)
         cues = cue_signature(analysis)
         scope = ",".join(catalog.schemas)
@@ -170,9 +171,9 @@ class Asker:
 
         answer = None
         if vector is not None and use_memory:
-            answer = self._from_memory(question, vector, scope, translator, (lits, cues), validate)
+            answer = self._from_memory(question, vector, scope, (translator, today), (lits, cues), validate)
         if answer is None:
-            answer = self._generate(question, catalog, translator, analysis, generator, validate, vector, scope)
+            answer = self._generate(reading, catalog, translator, generator, validate, vector, scope)
         if loading:
             answer.notes.append("question memory not consulted: the embedding model is still loading")
             if remember and self.memory_ready():  # remembered once the model is there (next question)
@@ -211,16 +212,18 @@ class Asker:
         question: str,
         vector: Any,
         scope: str,
-        translator: Translator,
+        reading_at: tuple[Translator, dt.date],
         signature: tuple[list[tuple[str, Any]], list[str]],
         validate: Callable[[str], None],
     ) -> Answer | None:
         """A remembered verified answer that may answer `question` (see pgai_magic.nl2sql.reuse), adapted to its
-        literals and checked by the server; None when no remembered answer is safe to reuse."""
+        literals and checked by the server; None when no remembered answer is safe to reuse. Remembered
+        questions are read by the translator of `reading_at` with its date."""
         lits, cues = signature
+        translator, today = reading_at
 
         def reader(text: str) -> Reading:
-            return self._reading(translator, text)
+            return self._reading(translator, text, today)
 
         for memo in self.memory.nearest(vector, scope=scope, embedder=self.embedder.name, k=3):
             candidate = Candidate(memo.question, memo.literals, memo.cues, memo.sql, memo.similarity)
@@ -236,15 +239,16 @@ class Asker:
             return Answer(question, sql, "memory", memo.similarity, reused=memo)
         return None
 
-    def _reading(self, translator: Translator, question: str) -> Reading:
-        """How the translator reads `question` (its SQL, None when it refuses, and the words it ignored); kept
-        per catalog and day, so a remembered question is read once, not at every lookup."""
-        key = (",".join(translator.catalog.schemas), translator.catalog.fingerprint, translator.today, question)
+    def _reading(self, translator: Translator, question: str, today: dt.date) -> Reading:
+        """How the translator reads `question` on `today` (its SQL, None when it refuses, and the words it
+        ignored); kept per catalog and day, so a remembered question is read once, not at every lookup."""
+        key = (",".join(translator.catalog.schemas), translator.catalog.fingerprint, today, question)
         found = self._readings.get(key)
         if found is None:
-            analysis = translator.analyze(question)
+            state = translator.read(question, today=today)
+            analysis = state.read_analysis()
             try:
-                sql: str | None = translator.translate(question).sql
+                sql: str | None = translator.finish(state).sql
             except PgaiError:  # refused (or not a read): no reading to compare, only the signature rule applies
                 sql = None
             found = Reading(sql, frozenset(w.lower() for w in analysis.unexplained()))
@@ -255,15 +259,15 @@ class Asker:
 
     def _generate(
         self,
-        question: str,
+        reading: State,
         catalog: Catalog,
         translator: Translator,
-        analysis: Analysis,
         generator: str,
         validate: Callable[[str], None],
         vector: Any,
         scope: str,
     ) -> Answer:
+        question = reading.question
         chain: list[Generator] = []
         if generator in ("auto", "translator"):
             chain.append(TranslatorGenerator(translator))
@@ -279,7 +283,7 @@ class Asker:
         if vector is not None and any(isinstance(g, LLMGenerator) for g in chain):
             memos = self.memory.nearest(vector, scope=scope, embedder=self.embedder.name, k=3)
             examples = [(m.question, m.sql) for m in memos]
-        request = Request(question, catalog, validate, analysis, examples, translator.today)
+        request = Request(question, catalog, validate, reading.read_analysis(), examples, reading.today, reading)
         problems: list[str] = []
         for gen in chain:
             try:
@@ -330,8 +334,7 @@ class Asker:
             raise ConfigError("teach needs a question and its SQL")
         question = _checked(question)
         catalog = self.catalog(schema)
-        translator = self.translator(catalog)
-        analysis = translator.analyze(question)
+        analysis = self.translator(catalog).analyze(question, today=self._today())
         explain(self.db, sql, timeout_s=timeout_s)
         template, lits = template_of(analysis)
         vector = self.embedder.embed_batch([template])[0]
