@@ -7,7 +7,7 @@ bench/nl2sql_eval/questions.yaml is asked as `%pgai ask --schema S` asks it: `se
 (translator, guard, EXPLAIN, read-only run), with no LLM and with the question memory off
 (`remember=False, use_memory=False`) so that answers do not depend on question order. `today` is fixed to
 the set's `today` (2013-12-31) by replacing the asker's `_today` (the translator's date source: service.py
-sets `translator.today = self._today()` before each translation), and `current_date` / `now()` in the
+passes `today=self._today()` to each translation), and `current_date` / `now()` in the
 predicted SQL are pinned to that day (its midnight) before it runs (`pin_today`; the original SQL is kept
 in the JSON), since the server's clock is not in 2013.
 
