@@ -81,7 +81,7 @@ def join_tree(catalog: Catalog, needed: set[str], prefer: list[str]) -> JoinTree
         fans_out = True
     _, _, root, paths = best
     joins: list[tuple[ForeignKey, str]] = []
-    for t in sorted(needed, key=lambda k: len(paths[k])):
+    for t in sorted(needed, key=lambda k: (len(paths[k]), k)):  # ties by name: the same SQL text every run
         for step in paths[t]:
             if step not in joins:
                 joins.append(step)

@@ -19,9 +19,9 @@ SHOP_SCALE = 0.2
 
 @pytest.fixture()
 def memory(session: Session, shop: str, conn: psycopg.Connection) -> Iterator[Any]:
-    """The question memory of `shop`, empty before and after each test."""
+    """The session's questions (translate, teach) with the question memory of `shop` empty before and after."""
     conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (shop,))
-    yield session
+    yield session.questions
     conn.execute("DELETE FROM pgai.questions WHERE scope = %s", (shop,))
 
 
