@@ -12,7 +12,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from pgai_magic.catalog import Catalog, Column, words
+from pgai_magic.catalog import Catalog, Column, extension_schema, reader, words
 from pgai_magic.nl2sql.lexicon import ABBREVIATIONS, CONCEPTS, COUNTRY_ALIASES, CUES, STOPWORDS, SYNONYMS, UNIT_WORDS
 from pgai_magic.nl2sql.text import Tok, lemma
 
@@ -223,12 +223,10 @@ def trgm_schema(conn: psycopg.Connection | None) -> str | None:
     if conn is None:
         return None
     try:
-        row = conn.execute(
-            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
-        ).fetchone()
+        found = extension_schema(reader(conn), "pg_trgm")
     except psycopg.Error:
         return None
-    return None if row is None else str(row[0]).strip('"')
+    return None if found is None else found.strip('"')
 
 
 def link_values(
