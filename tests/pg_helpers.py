@@ -8,6 +8,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from pgai_magic.db import one
+
 
 def drop_schema(conn: psycopg.Connection, name: str) -> None:
     """DROP SCHEMA … CASCADE under a lock_timeout: a session left holding a lock fails the test, never hangs it."""
@@ -16,7 +18,5 @@ def drop_schema(conn: psycopg.Connection, name: str) -> None:
 
 
 def scalar(conn: psycopg.Connection, query: str, params: Sequence[Any] | None = None) -> Any:
-    """The first column of the one row `query` returns; an AssertionError naming the query when it returns none."""
-    row = conn.execute(query, params).fetchone()
-    assert row is not None, f"no row from {query}"
-    return row[0]
+    """The first column of the one row `query` returns (pgai_magic.db.one: an error naming the query when none)."""
+    return one(conn, query, params)[0]
