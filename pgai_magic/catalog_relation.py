@@ -243,7 +243,7 @@ SELECT s.attname, s.null_frac::float8, s.n_distinct::float8, s.most_common_freqs
        s.correlation::float8, s.most_common_elems::text::text[] AS mce, s.most_common_elem_freqs::text::float8[] AS mcef
 FROM pg_stats s JOIN pg_attribute a ON a.attrelid = to_regclass(%(regclass)s) AND a.attname = s.attname
 WHERE s.schemaname = %(schema)s AND s.tablename = %(name)s AND s.inherited = %(inherited)s
-  AND (%(columns)s::text[] IS NULL OR s.attname = ANY(%(columns)s::text[]))
+  AND (CAST(%(columns)s AS text[]) IS NULL OR s.attname = ANY(CAST(%(columns)s AS text[])))
 """
 
 
