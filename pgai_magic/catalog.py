@@ -46,6 +46,7 @@ from pgai_magic.catalog_relation import (
     relation_names,
     relations_exist,
     resolve_relation,
+    statistics_of,
     table_names,
     typed_names,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "relation_names",
     "relations_exist",
     "resolve_relation",
+    "statistics_of",
     "table_names",
     "typed_names",
     "words",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from psycopg import sql
 
@@ -29,8 +30,9 @@ __all__ = [
 class RelationSummary:
     """One table-like relation: schema, name, kind ('table', 'partitioned table', 'view', 'materialized view',
     'foreign table'), the planner's row estimate (pg_class.reltuples; None before the first VACUUM / ANALYZE),
-    its size with indexes and TOAST as pg_size_pretty prints it ('96 kB'), its comment, and whether its schema is
-    on the search path (current_schemas(false))."""
+    its size with indexes and TOAST as pg_size_pretty prints it ('96 kB'), its comment, whether its schema is
+    on the search path (current_schemas(false)), and its name as a query writes it (`written`: quote_ident's
+    quoting, bare on the search path, else schema-qualified)."""
 
     schema: str
     name: str
@@ -39,6 +41,7 @@ class RelationSummary:
     size: str
     comment: str | None
     on_search_path: bool
+    written: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,25 +65,50 @@ SELECT n.nspname, c.relname,
        CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END,
        pg_size_pretty(pg_total_relation_size(c.oid)),
        obj_description(c.oid, 'pg_class'),
-       n.nspname = ANY(current_schemas(false))
+       n.nspname = ANY(current_schemas(false)),
+       CASE WHEN n.nspname = ANY(current_schemas(false)) THEN quote_ident(c.relname)
+            ELSE quote_ident(n.nspname) || '.' || quote_ident(c.relname) END
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND (CAST(%(partitions)s AS boolean) OR NOT c.relispartition)
   AND (CAST(%(schema)s AS text) IS NULL AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgai')
-       AND n.nspname NOT LIKE 'pg_toast%%' AND (n.nspname NOT LIKE 'pg_temp%%' OR n.oid = pg_my_temp_schema())
+       AND n.nspname NOT LIKE 'pg_toast%%'
+       AND (n.nspname NOT LIKE 'pg_temp%%' OR CAST(%(temporary)s AS boolean) AND n.oid = pg_my_temp_schema())
        OR n.nspname = %(schema)s)
-ORDER BY n.nspname = ANY(current_schemas(false)) DESC, n.nspname, c.relname
-"""
+ORDER BY """
+_ORDER = {
+    "search path": "n.nspname = ANY(current_schemas(false)) DESC, n.nspname, c.relname",
+    "written": "8",  # the written name, in the database's collation
+}
 
 
-def list_relations(read: Read, schema: str | None = None) -> list[RelationSummary]:
-    """The tables, partitioned tables (not their partitions), views, materialized views and foreign tables of
-    `schema`, or of every schema but the system ones, pgai's and other sessions' temporary ones when None; those
-    on the search path first, then by schema and name (pg_class, pg_namespace, pg_description)."""
+def list_relations(
+    read: Read,
+    schema: str | None = None,
+    *,
+    partitions: bool = False,
+    temporary: bool = True,
+    order: Literal["search path", "written"] = "search path",
+) -> list[RelationSummary]:
+    """The tables, partitioned tables (and their partitions with `partitions`), views, materialized views and
+    foreign tables of `schema`, or of every schema but the system ones, pgai's and other sessions' temporary ones
+    when None (and the session's own temporary ones only with `temporary`); ordered those on the search path
+    first, then by schema and name, or by `written` name (pg_class, pg_namespace, pg_description). Raises
+    ValueError for another `order`."""
+    if order not in _ORDER:
+        raise ValueError(f"list_relations orders by 'search path' or 'written', not {order!r}")
+    params = {"schema": schema, "partitions": partitions, "temporary": temporary}
     return [
         RelationSummary(
-            str(nsp), str(name), str(kind), None if rows is None else int(rows), str(size), comment, bool(on_path)
+            str(nsp),
+            str(name),
+            str(kind),
+            None if rows is None else int(rows),
+            str(size),
+            comment,
+            bool(on_path),
+            str(written),
         )
-        for nsp, name, kind, rows, size, comment, on_path in read(_RELATIONS, {"schema": schema})
+        for nsp, name, kind, rows, size, comment, on_path, written in read(_RELATIONS + _ORDER[order], params)
     ]
 
 

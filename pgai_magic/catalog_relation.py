@@ -35,6 +35,7 @@ __all__ = [
     "relation_names",
     "relations_exist",
     "resolve_relation",
+    "statistics_of",
     "table_names",
     "typed_names",
 ]
@@ -44,8 +45,8 @@ Query = str | sql.SQL | sql.Composed  # a catalog query's text, with psycopg pla
 Read = Callable[[Query, Any], Sequence[Sequence[Any]]]
 
 
-def reader(conn: psycopg.Connection) -> Read:
-    """A `Read` over a psycopg connection (no budget, no log)."""
+def reader(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> Read:
+    """A `Read` over a psycopg connection, or a cursor (its transaction and settings; no budget, no log)."""
 
     def read(query: Query, params: Any = None) -> Sequence[Sequence[Any]]:
         return conn.execute(query, params).fetchall()
@@ -239,9 +240,10 @@ SELECT s.attname, s.null_frac::float8, s.n_distinct::float8, s.most_common_freqs
             THEN s.histogram_bounds::text::float8[] END AS hist,
        CASE WHEN format_type(a.atttypid, NULL) IN ('date', 'timestamp without time zone', 'timestamp with time zone')
             THEN s.histogram_bounds::text::text[] END AS thist,
-       s.correlation::float8, s.most_common_elems::text::text[] AS mce, s.most_common_elem_freqs::float8[] AS mcef
-FROM pg_stats s JOIN pg_attribute a ON a.attrelid = %(oid)s AND a.attname = s.attname
+       s.correlation::float8, s.most_common_elems::text::text[] AS mce, s.most_common_elem_freqs::text::float8[] AS mcef
+FROM pg_stats s JOIN pg_attribute a ON a.attrelid = to_regclass(%(regclass)s) AND a.attname = s.attname
 WHERE s.schemaname = %(schema)s AND s.tablename = %(name)s AND s.inherited = %(inherited)s
+  AND (CAST(%(columns)s AS text[]) IS NULL OR s.attname = ANY(CAST(%(columns)s AS text[])))
 """
 
 
@@ -254,9 +256,24 @@ def read_attributes(read: Read, rel: Relation) -> list[Attribute]:
     ]
 
 
-def read_statistics(read: Read, rel: Relation) -> list[ColumnStatistics]:
-    """pg_stats of the relation's columns (empty before ANALYZE); a partitioned table's are over all partitions."""
-    params = {"oid": rel.oid, "schema": rel.schema, "name": rel.name, "inherited": rel.relkind == "p"}
+def read_statistics(read: Read, rel: Relation, columns: Sequence[str] | None = None) -> list[ColumnStatistics]:
+    """pg_stats of the relation's columns (of those named in `columns` when given; empty before ANALYZE); a
+    partitioned table's are over all partitions."""
+    return statistics_of(read, rel.schema, rel.name, columns, inherited=rel.relkind == "p")
+
+
+def statistics_of(
+    read: Read, schema: str, name: str, columns: Sequence[str] | None = None, *, inherited: bool = False
+) -> list[ColumnStatistics]:
+    """read_statistics of the relation `schema`.`name` (exact names) without resolving it first: one query;
+    `inherited` reads a partitioned or parent table's statistics over its children (pg_stats.inherited)."""
+    params = {
+        "regclass": quoted_name(schema, name),
+        "schema": schema,
+        "name": name,
+        "inherited": inherited,
+        "columns": None if columns is None else list(columns),
+    }
     found = []
     for name, null_frac, n_distinct, mcf, mcv, hist, thist, corr, mce, mcef in read(_STATS, params):
         found.append(

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from pgai_magic import catalog
 from pgai_magic.db import Database, scalar
 from pgai_magic.display import Record
 from pgai_magic.migrations import install_extensions
@@ -39,9 +40,8 @@ def prepare_server(db: Database, connection_settings: Callable[[str | None], dic
     Raises ConnectionError when the server cannot be reached, PgaiError when the pgai schema cannot install."""
     conn = db.control
     warnings = install_extensions(conn, EXTENSIONS)
-    rows = conn.execute("SELECT extname, extversion FROM pg_extension WHERE extname = ANY(%s)", (list(EXTENSIONS),))
     extensions: dict[str, str | None] = {ext: None for ext in EXTENSIONS}
-    extensions.update(dict(rows.fetchall()))
+    extensions.update(catalog.extension_versions(catalog.reader(conn), EXTENSIONS))
     if extensions.get("vector"):
         db.register_vector()
     db.use_settings(connection_settings(extensions.get("vector")))  # hnsw.iterative_scan

@@ -1,5 +1,5 @@
 """Tab completion for %pgai lines: sub-commands, table names where a table goes, TABLE.COLUMN where a column goes.
-Names come from the session's catalog (pg_class / pg_attribute), cached for a few seconds."""
+Names come from the catalog (pgai_magic.catalog) on the session's connection, cached for a few seconds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pgai_magic import catalog
 from pgai_magic.commands import COMMANDS
+from pgai_magic.workflow import explore
 
 __all__ = ["NameCache", "complete_line"]
 
@@ -19,32 +21,22 @@ class NameCache:
     """Table and column names of a session, read at most every `ttl` seconds."""
 
     def __init__(self, run: Callable[..., Any], ttl: float = 10.0) -> None:
-        self._run = run
+        self._read = explore.catalog_read(run)
         self._ttl = ttl
         self._tables: tuple[float, list[str]] | None = None
         self._columns: dict[str, tuple[float, list[str]]] = {}
 
     def tables(self) -> list[str]:
         if self._tables is None or time.monotonic() - self._tables[0] > self._ttl:
-            frame = self._run(
-                "SELECT CASE WHEN n.nspname = ANY(current_schemas(false)) THEN quote_ident(c.relname) "
-                "ELSE quote_ident(n.nspname) || '.' || quote_ident(c.relname) END AS name FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') "
-                "AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgai') AND n.nspname NOT LIKE 'pg_%%' "
-                "ORDER BY 1"
-            )
-            self._tables = (time.monotonic(), [str(v) for v in frame["name"]])
+            found = catalog.list_relations(self._read, partitions=True, temporary=False, order="written")
+            self._tables = (time.monotonic(), [r.written for r in found])
         return self._tables[1]
 
     def columns(self, table: str) -> list[str]:
         cached = self._columns.get(table)
         if cached is None or time.monotonic() - cached[0] > self._ttl:
-            frame = self._run(
-                "SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attnum > 0 "
-                "AND NOT attisdropped ORDER BY attnum",
-                t=table,
-            )
-            cached = (time.monotonic(), [str(v) for v in frame["name"]])
+            rel = catalog.find_relation(self._read, table, table)
+            cached = (time.monotonic(), [a.name for a in catalog.read_attributes(self._read, rel)] if rel else [])
             self._columns[table] = cached
         return cached[1]
 

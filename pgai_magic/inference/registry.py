@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from pgai_magic import catalog
 from pgai_magic.db import server_detail, server_message
 from pgai_magic.errors import ModelError
 from pgai_magic.inference.compile import CompiledModel, function_ddl
@@ -289,25 +290,20 @@ def _execute(conn: psycopg.Connection, statement: sql.Composed, what: str) -> No
 
 def _wrapper(conn: psycopg.Connection, stable: str, target: str | None, mv: ModelVersion, rettype: str | None) -> None:
     """Point pgai.<stable> at pgai.<target>: CREATE OR REPLACE when the signature is unchanged, else drop and create."""
-    existing = conn.execute(
-        """SELECT p.oid::regprocedure::text, COALESCE(p.proargnames, '{}'), p.proargtypes::regtype[]::text[],
-                  format_type(p.prorettype, NULL)
-           FROM pg_proc p WHERE p.pronamespace = 'pgai'::regnamespace AND p.proname = %s""",
-        (stable,),
-    ).fetchall()
+    existing = catalog.read_functions(catalog.reader(conn), SCHEMA, [stable])
     names = [f["name"] for f in mv.features]
     types = [{"float8": "double precision"}.get(f["type"], f["type"]) for f in mv.features]
     ret = {"float8": "double precision", "float8[]": "double precision[]"}.get(rettype or "", rettype)
     same = (
         target is not None
         and len(existing) == 1
-        and list(existing[0][1]) == names
-        and list(existing[0][2]) == types
-        and existing[0][3] == ret
+        and existing[0].arg_names == names
+        and existing[0].arg_types == types
+        and existing[0].returns == ret
     )
     if not same:
-        for regproc, *_ in existing:
-            _execute(conn, sql.SQL("DROP FUNCTION {}").format(sql.SQL(regproc)), f"pgai.{stable}")
+        for function in existing:
+            _execute(conn, sql.SQL("DROP FUNCTION {}").format(sql.SQL(function.regprocedure)), f"pgai.{stable}")
     if target is None or rettype is None:
         return
     args = sql.SQL(", ").join(
@@ -364,12 +360,8 @@ def drop(conn: psycopg.Connection, name: str) -> int:
         fnames += [f"variant_{name}", f"predict_{name}_split", f"predict_proba_{name}_split"]  # an A/B split
         for mv in versions(conn, name):
             fnames.extend(mv.functions.values())
-        procs = conn.execute(
-            "SELECT oid::regprocedure::text FROM pg_proc"
-            " WHERE pronamespace = 'pgai'::regnamespace AND proname = ANY(%s)",
-            (fnames,),
-        ).fetchall()
-        for (regproc,) in procs:
+        procs = [f.regprocedure for f in catalog.read_functions(catalog.reader(conn), "pgai", fnames)]
+        for regproc in procs:
             _execute(conn, sql.SQL("DROP FUNCTION {}").format(sql.SQL(regproc)), regproc)
         conn.execute("DELETE FROM pgai.model_splits WHERE name = %s", (name,))
         cur = conn.execute("DELETE FROM pgai.models WHERE name = %s", (name,))

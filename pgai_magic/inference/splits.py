@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from pgai_magic import catalog
 from pgai_magic.errors import ModelError
 from pgai_magic.inference import registry
 from pgai_magic.inference.compile import function_ddl
@@ -129,11 +130,8 @@ def create_split(conn: psycopg.Connection, name: str, versions: Sequence[int], w
 
 
 def _drop_functions(conn: psycopg.Connection, name: str) -> None:
-    procs = conn.execute(
-        "SELECT oid::regprocedure::text FROM pg_proc WHERE pronamespace = 'pgai'::regnamespace AND proname = ANY(%s)",
-        (split_functions(name),),
-    ).fetchall()
-    for (regproc,) in procs:
+    procs = [f.regprocedure for f in catalog.read_functions(catalog.reader(conn), "pgai", split_functions(name))]
+    for regproc in procs:
         conn.execute(sql.SQL("DROP FUNCTION {}").format(sql.SQL(regproc)))
 
 

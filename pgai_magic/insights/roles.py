@@ -62,10 +62,12 @@ def _read(runner: Runner) -> catalog.Read:
 
 
 def resolve(runner: Runner, table: str) -> Relation:
-    """The relation named `table` (schema-qualified or on the search_path), or a clear error."""
-    parts = catalog.parse_relation_name(table)
-    rel = catalog.find_relation(_read(runner), catalog.quoted_name(*parts), table)
+    """The relation named `table` (schema-qualified or on the search_path; as PostgreSQL reads the name, else as
+    typed: catalog.resolve_relation), or a clear error: ConfigError when `table` is no table name and no relation
+    has it as its exact name, InsightError when it does not exist or is not a table or view."""
+    rel = catalog.resolve_relation(_read(runner), table)
     if rel is None:
+        parts = catalog.parse_relation_name(table)
         advice = did_you_mean(parts[-1], catalog.table_names(_read(runner)))
         raise InsightError(f"table {table!r} does not exist" + (f"; {advice}" if advice else ""))
     if rel.relkind not in ("r", "m", "p", "v", "f"):

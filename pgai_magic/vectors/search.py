@@ -13,6 +13,7 @@ from psycopg import sql
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
+from pgai_magic import catalog
 from pgai_magic.db import read_only, translate
 from pgai_magic.errors import ConfigError, SQLError
 from pgai_magic.readonly import check_read_condition
@@ -158,12 +159,8 @@ def lexical_query(
         "SELECT token, lexemes FROM ts_debug(%s::regconfig, %s) WHERE lexemes <> '{}'", (target.text_search, text)
     ).fetchall()
     lexemes = list(dict.fromkeys(lex for word, found in words for lex in found if exact(word)))
-    stats = cur.execute(
-        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-        "WHERE schemaname = 'pgai' AND tablename = %s AND attname = 'text_search'",
-        (target.store,),
-    ).fetchone()
-    share = dict(zip(stats[0], stats[1])) if stats and stats[0] else {}
+    stats = catalog.statistics_of(catalog.reader(cur), "pgai", target.store, ["text_search"])
+    share = dict(zip(stats[0].mce, stats[0].mcef)) if stats else {}
     kept = [lexeme for lexeme in lexemes if share.get(lexeme, 0.0) <= COMMON] or lexemes
     return " | ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in kept)
 

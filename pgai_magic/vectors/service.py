@@ -17,6 +17,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from pgai_magic import catalog
 from pgai_magic.db import scalar
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError, EmbeddingError, QueryCancelled
@@ -463,7 +464,4 @@ def connection_settings(pgvector_version: str | None) -> dict[str, str]:
 
 
 def _table_exists(conn: psycopg.Connection, target: Target) -> bool:
-    row = conn.execute(
-        "SELECT to_regclass(%s) IS NOT NULL", [f"{_show(target.schema)}.{_show(target.table)}"]
-    ).fetchone()
-    return bool(row and row[0])
+    return catalog.relations_exist(catalog.reader(conn), [catalog.quoted_name(target.schema, target.table)])[0]

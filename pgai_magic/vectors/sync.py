@@ -7,6 +7,7 @@ import json
 import psycopg
 from psycopg import sql
 
+from pgai_magic import catalog
 from pgai_magic.db import scalar
 from pgai_magic.errors import EmbeddingError
 from pgai_magic.vectors.target import LAYOUT, Options, Source, Target, get_target, register
@@ -221,8 +222,7 @@ def create_index(conn: psycopg.Connection, target: Target, *, rows: int = 0) -> 
     """Build the HNSW cosine index and the full-text GIN index if missing (after the backfill: a bulk build
     beats row inserts); True when the HNSW index was built now."""
     name = index_name(target)
-    exists = scalar(conn, "SELECT to_regclass('pgai.' || quote_ident(%s))", (name,))
-    if exists is not None:
+    if catalog.find_relation(catalog.reader(conn), catalog.quoted_name("pgai", name), name) is not None:
         _create_text_index(conn, target)
         return False
     # the graph should fit in memory: about (4 * dim + 200) bytes per row, with room to spare
@@ -241,11 +241,7 @@ def create_index(conn: psycopg.Connection, target: Target, *, rows: int = 0) -> 
 def drop(conn: psycopg.Connection, target: Target) -> None:
     """Remove an embedded column: triggers, side tables and registry entry (the source table stays)."""
     with conn.transaction():
-        present = scalar(
-            conn,
-            "SELECT to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) IS NOT NULL",
-            (target.schema, target.table),
-        )
+        present = catalog.relations_exist(catalog.reader(conn), [catalog.quoted_name(target.schema, target.table)])[0]
         for event in _EVENTS if present else ():
             for name in {trigger_name(target, event), _legacy_trigger_name(target, event)}:
                 conn.execute(

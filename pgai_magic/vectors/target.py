@@ -12,6 +12,7 @@ import sqlglot
 from psycopg import sql
 from sqlglot import exp
 
+from pgai_magic import catalog
 from pgai_magic.errors import ConfigError
 from pgai_magic.sqltext import quote_ident
 
@@ -163,52 +164,39 @@ def parse_table_column(text: str) -> tuple[str | None, str, str]:
 
 @dataclass(frozen=True)
 class _Table:
-    oid: int
+    relation: catalog.Relation
     schema: str
     table: str
     shown: str
     columns: dict[str, tuple[str, str]]  # name -> (pg_type.typcategory, format_type)
 
+    @property
+    def oid(self) -> int:
+        return self.relation.oid
+
 
 def _find_table(conn: psycopg.Connection, schema: str | None, table: str) -> _Table:
     shown = f"{_show(schema)}.{_show(table)}" if schema else _show(table)
-    row = conn.execute(
-        """SELECT c.oid, n.nspname, c.relname, c.relkind
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.oid = to_regclass(CASE WHEN %(s)s::text IS NULL THEN quote_ident(%(t)s)
-                                           ELSE quote_ident(%(s)s) || '.' || quote_ident(%(t)s) END)""",
-        {"s": schema, "t": table},
-    ).fetchone()
-    if row is None:
+    read = catalog.reader(conn)
+    rel = catalog.find_relation(
+        read, catalog.quoted_name(schema, table) if schema else catalog.quoted_name(table), shown
+    )
+    if rel is None:
         raise ConfigError(f"table {shown} does not exist (or is not on the search_path): check the name")
-    oid, schema_name, table_name, relkind = row
-    if relkind not in ("r", "p"):
+    if rel.relkind not in ("r", "p"):
         raise ConfigError(f"{shown} is not a table (embeddings need a table with a primary key)")
-    columns = conn.execute(
-        """SELECT a.attname, t.typcategory, format_type(a.atttypid, a.atttypmod)
-             FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-            WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum""",
-        (oid,),
-    ).fetchall()
-    return _Table(int(oid), schema_name, table_name, shown, {name: (cat, typ) for name, cat, typ in columns})
+    columns = {a.name: (a.category, a.type) for a in catalog.read_attributes(read, rel)}
+    return _Table(rel, rel.schema, rel.name, shown, columns)
 
 
 def _keys(conn: psycopg.Connection, found: _Table) -> list[tuple[str, str]]:
-    keys = conn.execute(
-        """SELECT a.attname, format_type(a.atttypid, a.atttypmod)
-             FROM pg_index i
-             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-            WHERE i.indrelid = %s AND i.indisprimary
-            ORDER BY k.ord""",
-        (found.oid,),
-    ).fetchall()
+    keys = [(k, found.columns[k][1]) for k in catalog.primary_key(catalog.reader(conn), found.relation)]
     if not keys:
         raise ConfigError(
             f"table {found.shown} has no primary key: embeddings are stored by key, so add one "
             f"(ALTER TABLE {found.shown} ADD PRIMARY KEY (...)) and run embed again"
         )
-    return [(k[0], k[1]) for k in keys]
+    return keys
 
 
 def _missing(found: _Table, column: str) -> ConfigError:
@@ -373,7 +361,7 @@ def register(conn: psycopg.Connection, source: Source, model: str, dim: int, opt
         store, queue = existing.store, existing.queue
     else:
         taken = {r[0] for r in conn.execute("SELECT store_table FROM pgai.embedded_columns")}
-        taken |= {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'pgai'")}
+        taken |= {r.name for r in catalog.list_relations(catalog.reader(conn), "pgai")}
         first = get_target(conn, source) is None  # the first model is active at once; later ones when complete
         store, queue = _side_names(source, taken, None if first else model)
         conn.execute(

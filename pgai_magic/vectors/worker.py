@@ -20,6 +20,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from pgai_magic import catalog
 from pgai_magic.db import connect
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import EmbeddingError
@@ -289,16 +290,16 @@ def _items(q: queue.Queue[Batch | None], halt: threading.Event) -> Iterator[Batc
 def live_targets(conn: psycopg.Connection) -> list[Target]:
     """Registered targets whose source table and side tables still exist (and of this version's layout)."""
     alive = []
+    read = catalog.reader(conn)
     for target in list_targets(conn):
         if target.layout != LAYOUT:  # embedded by an older pgai_magic: `embed` rebuilds it
             continue
-        row = conn.execute(
-            "SELECT to_regclass(quote_ident(%s) || '.' || quote_ident(%s)) IS NOT NULL "
-            "AND to_regclass('pgai.' || quote_ident(%s)) IS NOT NULL "
-            "AND to_regclass('pgai.' || quote_ident(%s)) IS NOT NULL",
-            (target.schema, target.table, target.store, target.queue),
-        ).fetchone()
-        if row and row[0]:
+        names = [
+            catalog.quoted_name(target.schema, target.table),
+            catalog.quoted_name("pgai", target.store),
+            catalog.quoted_name("pgai", target.queue),
+        ]
+        if all(catalog.relations_exist(read, names)):  # one query per target
             alive.append(target)
     return alive
 
