@@ -30,15 +30,15 @@ __all__ = [
 class RelationSummary:
     """One table-like relation: schema, name, kind ('table', 'partitioned table', 'view', 'materialized view',
     'foreign table'), the planner's row estimate (pg_class.reltuples; None before the first VACUUM / ANALYZE),
-    its size with indexes and TOAST as pg_size_pretty prints it ('96 kB'), its comment, whether its schema is
-    on the search path (current_schemas(false)), and its name as a query writes it (`written`: quote_ident's
-    quoting, bare on the search path, else schema-qualified)."""
+    its size with indexes and TOAST as pg_size_pretty prints it ('96 kB'; None when not asked for), its
+    comment, whether its schema is on the search path (current_schemas(false)), and its name as a query writes
+    it (`written`: quote_ident's quoting, bare on the search path, else schema-qualified)."""
 
     schema: str
     name: str
     kind: str
     rows_estimate: int | None
-    size: str
+    size: str | None
     comment: str | None
     on_search_path: bool
     written: str = ""
@@ -63,7 +63,7 @@ SELECT n.nspname, c.relname,
        CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
             WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' END,
        CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END,
-       pg_size_pretty(pg_total_relation_size(c.oid)),
+       CASE WHEN CAST(%(sizes)s AS boolean) THEN pg_size_pretty(pg_total_relation_size(c.oid)) END,
        obj_description(c.oid, 'pg_class'),
        n.nspname = ANY(current_schemas(false)),
        CASE WHEN n.nspname = ANY(current_schemas(false)) THEN quote_ident(c.relname)
@@ -88,22 +88,24 @@ def list_relations(
     partitions: bool = False,
     temporary: bool = True,
     order: Literal["search path", "written"] = "search path",
+    sizes: bool = True,
 ) -> list[RelationSummary]:
     """The tables, partitioned tables (and their partitions with `partitions`), views, materialized views and
     foreign tables of `schema`, or of every schema but the system ones, pgai's and other sessions' temporary ones
     when None (and the session's own temporary ones only with `temporary`); ordered those on the search path
-    first, then by schema and name, or by `written` name (pg_class, pg_namespace, pg_description). Raises
-    ValueError for another `order`."""
+    first, then by schema and name, or by `written` name (pg_class, pg_namespace, pg_description). Without
+    `sizes` the sizes are not computed (a size reads every relation's files: tab completion leaves it out).
+    Raises ValueError for another `order`."""
     if order not in _ORDER:
         raise ValueError(f"list_relations orders by 'search path' or 'written', not {order!r}")
-    params = {"schema": schema, "partitions": partitions, "temporary": temporary}
+    params = {"schema": schema, "partitions": partitions, "temporary": temporary, "sizes": sizes}
     return [
         RelationSummary(
             str(nsp),
             str(name),
             str(kind),
             None if rows is None else int(rows),
-            str(size),
+            None if size is None else str(size),
             comment,
             bool(on_path),
             str(written),

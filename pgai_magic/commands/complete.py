@@ -28,7 +28,7 @@ class NameCache:
 
     def tables(self) -> list[str]:
         if self._tables is None or time.monotonic() - self._tables[0] > self._ttl:
-            found = catalog.list_relations(self._read, partitions=True, temporary=False, order="written")
+            found = catalog.list_relations(self._read, partitions=True, temporary=False, order="written", sizes=False)
             self._tables = (time.monotonic(), [r.written for r in found])
         return self._tables[1]
 
