@@ -9,7 +9,6 @@ import pandas as pd
 
 from pgai_magic.commands import ArgParser, Context, check_out, command, split_args
 from pgai_magic.errors import ConfigError
-from pgai_magic.insights.request import InsightsRequest
 
 __all__ = ["insights_parser"]
 
@@ -48,6 +47,8 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
     target = Path(args.html).expanduser() if args.html else None
     if target is not None and not target.parent.is_dir():  # checked before the scans, not after
         raise ConfigError(f"--html {args.html!r}: the folder {str(target.parent)!r} does not exist")
+    from pgai_magic.insights.request import InsightsRequest  # the engine (scipy) loads on first use, not at %load_ext
+
     request = InsightsRequest(
         table=None if query else args.table,
         query=query,

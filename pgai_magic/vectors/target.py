@@ -361,7 +361,7 @@ def register(conn: psycopg.Connection, source: Source, model: str, dim: int, opt
         store, queue = existing.store, existing.queue
     else:
         taken = {r[0] for r in conn.execute("SELECT store_table FROM pgai.embedded_columns")}
-        taken |= {r.name for r in catalog.list_relations(catalog.reader(conn), "pgai")}
+        taken |= {r.name for r in catalog.list_relations(catalog.reader(conn), "pgai", sizes=False)}
         first = get_target(conn, source) is None  # the first model is active at once; later ones when complete
         store, queue = _side_names(source, taken, None if first else model)
         conn.execute(
