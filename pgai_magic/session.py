@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from pgai_magic.cell import Format, Limits, SqlRunner
 from pgai_magic.db import CellResult, Database
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError
 from pgai_magic.inference.facade import Models
-from pgai_magic.runner import Format, Limits, SqlRunner
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
-from pgai_magic.state import ServerState, Status, prepare_server, server_status
+from pgai_magic.setup import ServerState, Status, prepare_server, server_status
 from pgai_magic.vectors.service import Embeddings, EmbedResult, connection_settings
 from pgai_magic.vectors.status import embedding_status
 

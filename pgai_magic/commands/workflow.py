@@ -9,7 +9,7 @@ from typing import Any
 
 from pgai_magic.commands import ArgParser, Context, command, split_args
 from pgai_magic.errors import ConfigError, SQLError
-from pgai_magic.statements import PLANNABLE
+from pgai_magic.sqltext import PLANNABLE
 
 __all__ = ["persist_args"]
 
@@ -199,7 +199,7 @@ def _explain(ctx: Context, rest: str, cell: str | None) -> Any:
     if len(statements) != 1:
         raise ConfigError(f"explain takes one statement, not {len(statements)}: explain them one at a time")
     text = query.strip().rstrip(";").strip()
-    from pgai_magic.statements import route
+    from pgai_magic.sqltext import route
 
     head = route(text).command
     if head not in _EXPLAINABLE:
@@ -240,7 +240,7 @@ def _analyze_rolled_back(ctx: Context, text: str) -> Any:
 def _plot(ctx: Context, rest: str, cell: str | None) -> Any:
     import pandas as pd
 
-    from pgai_magic import convert
+    from pgai_magic.cell import convert
     from pgai_magic.sqltext import Statement
     from pgai_magic.workflow.plot import KINDS, plot_column
 

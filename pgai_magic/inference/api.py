@@ -12,7 +12,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from pgai_magic import convert
+from pgai_magic.cell import convert
 from pgai_magic.db import Database, read_only
 from pgai_magic.display import Record
 from pgai_magic.errors import ModelError
@@ -30,8 +30,7 @@ from pgai_magic.inference.monitor import (
 )
 from pgai_magic.inference.splits import Split, create_split, get_split
 from pgai_magic.inference.train import evaluate, feature_types, fit
-from pgai_magic.readonly import check_read_query
-from pgai_magic.sqltext import Statement
+from pgai_magic.sqltext import Statement, check_read_query
 
 __all__ = ["ModelInfo", "deploy", "model_info", "monitor", "monitor_variants", "split", "train"]
 

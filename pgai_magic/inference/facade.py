@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pgai_magic.state import ServerState, requires
+from pgai_magic.setup import ServerState, requires
 
 if TYPE_CHECKING:  # imported when first used: a session that never touches models does not load them
     from pgai_magic.inference.abtest import VariantReport

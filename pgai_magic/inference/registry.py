@@ -146,7 +146,7 @@ def get(conn: psycopg.Connection, name: str, version: int | None = None) -> Mode
                     f"%pgai model rollback {name} --version V"
                 )
             raise ModelError(f"model {name!r} has no version {version}: versions are {have}")
-        from pgai_magic.suggest import did_you_mean
+        from pgai_magic.catalog import did_you_mean
 
         advice = did_you_mean(name, known)
         hint = f" — {advice}" if advice else (f"; deployed models: {known}" if known else "")

@@ -15,13 +15,12 @@ import psycopg
 from psycopg import sql
 
 from pgai_magic import catalog
-from pgai_magic.catalog import Relation
+from pgai_magic.catalog import Relation, did_you_mean
 from pgai_magic.db import copy_into_temp, server_message
 from pgai_magic.errors import ConfigError, InsightError, QueryCancelled
 from pgai_magic.insights.model import ColumnInfo, Measure, Profile
 from pgai_magic.insights.runner import Runner
-from pgai_magic.readonly import check_read_query
-from pgai_magic.suggest import did_you_mean
+from pgai_magic.sqltext import check_read_query
 
 __all__ = ["CUBE_MAX", "ID_NAME", "WIDE_MAX", "Relation", "choose_roles", "materialize", "read_columns", "resolve"]
 

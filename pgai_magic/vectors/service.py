@@ -21,9 +21,9 @@ from pgai_magic import catalog
 from pgai_magic.db import scalar
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError, EmbeddingError, QueryCancelled
+from pgai_magic.setup import ServerState, requires
 from pgai_magic.sqltext import Statement
 from pgai_magic.sqltext import quote_ident as _show
-from pgai_magic.state import ServerState, requires
 from pgai_magic.vectors import search as _search
 from pgai_magic.vectors import sync
 from pgai_magic.vectors.chunking import chunk_sizes

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 import pgai_magic
+from pgai_magic.cell import SqlRunner
 from pgai_magic.commands import COMMANDS, Context, Settings
 from pgai_magic.errors import ConfigError
 from pgai_magic.inference.api import ModelInfo
-from pgai_magic.runner import SqlRunner
 from pgai_magic.session import Session
+from pgai_magic.setup import Status
 from pgai_magic.sqltext import Statement
-from pgai_magic.state import Status
 
 PACKAGE = Path(pgai_magic.__file__).parent
 ABOVE_THE_SESSION = {"pgai_magic", "pgai_magic.magic", "pgai_magic.commands", "pgai_magic.session"}
@@ -90,7 +90,7 @@ def test_status_is_a_typed_record_that_renders_as_before(session: Session) -> No
 def test_status_merges_the_warnings_of_set_up_and_capabilities(session: Session) -> None:
     from dataclasses import replace
 
-    from pgai_magic.state import server_status
+    from pgai_magic.setup import server_status
 
     state = replace(session.state, warnings=["from set-up"])
     status = server_status(state, [{"a line": 1, "warnings": ["from a capability"]}, {"another": 2}])
