@@ -173,9 +173,9 @@ def _show(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("name")
     parser.add_argument("--version", type=int)
     ns = parser.parse(args)
-    info = ctx.session.models.info(ns.name, ns.version)
-    ctx.show(info)  # a readable two-column table, then the versions with their metrics
-    return info.versions
+    mv = ctx.session.models.info(ns.name, ns.version)
+    ctx.show(mv.details())  # a readable two-column table, then the versions with their metrics
+    return mv.history
 
 
 def _rollback(ctx: Context, args: list[str]) -> Any:

@@ -12,7 +12,6 @@ from pgai_magic.setup import ServerState, requires
 
 if TYPE_CHECKING:  # imported when first used: a session that never touches models does not load them
     from pgai_magic.inference.abtest import VariantReport
-    from pgai_magic.inference.api import ModelInfo
     from pgai_magic.inference.monitor import MonitorReport
     from pgai_magic.inference.registry import ModelVersion
     from pgai_magic.inference.score import ScoreResult
@@ -88,11 +87,12 @@ class Models:
                          random_state=random_state, params=params, strategy=strategy)  # fmt: skip
 
     @requires("models")
-    def info(self, name: str, version: int | None = None) -> ModelInfo:
-        """A model's registry record (active version unless `version`), its SQL functions and history."""
-        from pgai_magic.inference import api
+    def info(self, name: str, version: int | None = None) -> ModelVersion:
+        """A model's version (the active one unless `version`) with its `history` of versions; `details()` is
+        what `model show` lists."""
+        from pgai_magic.inference import registry
 
-        return api.model_info(self.db, name, version)
+        return registry.describe(self.db.control, name, version)
 
     @requires("model rollback")
     def rollback(self, name: str, version: int | None = None) -> ModelVersion:

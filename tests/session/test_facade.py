@@ -14,8 +14,9 @@ import pytest
 import pgai_magic
 from pgai_magic.cell import SqlRunner
 from pgai_magic.commands import COMMANDS, Context, Settings
+from pgai_magic.display import Lines
 from pgai_magic.errors import ConfigError
-from pgai_magic.inference.api import ModelInfo
+from pgai_magic.inference.registry import ModelVersion
 from pgai_magic.session import Session
 from pgai_magic.setup import Status
 from pgai_magic.sqltext import Statement
@@ -107,14 +108,21 @@ def test_model_show_returns_a_typed_record_and_shows_it(session: Session, schema
     session.deploy(LinearRegression().fit(frame[["x"]], frame["y"]), name)
     try:
         info = session.models.info(name)
-        assert info.name == info["name"] == name and info.version == 1 and info["active"] is True
-        assert "versions" not in list(info) and list(info.versions.index) == [1]
+        assert isinstance(info, ModelVersion) and info.name == name and info.version == 1 and info.active
+        details = info.details()
+        assert details["name"] == name and details["active"] is True and "history" not in list(details)
+        assert info.history is not None and list(info.history.index) == [1]
         shown: list[Any] = []
         ctx = Context(get_session=lambda *a: session, set_session=lambda s: None, namespace={}, settings=Settings(),
                       show=shown.append, say=lambda m: None)  # fmt: skip
         table = COMMANDS["model"].run(ctx, f"show {name}", None)
-        assert shown == [info] and isinstance(shown[0], ModelInfo)
-        assert shown[0]._repr_html_().count("<tr>") == len(info.lines())
+        assert shown == [details] and isinstance(shown[0], Lines)
+        assert list(details) == [
+            "name", "version", "active", "algorithm", "pipeline", "task", "features", "target", "classes", "metrics",
+            "sql", "functions", "sklearn_version", "created_at", "drift_snapshot",
+        ]  # fmt: skip
+        assert shown[0]._repr_html_().count("<tr>") == len(details) == 15
+        assert repr(shown[0]).splitlines()[0] == f"name             {name}"
         assert list(table.index) == [1]
     finally:
         session.models.drop(name)
