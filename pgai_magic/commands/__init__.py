@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from pgai_magic.errors import ConfigError
@@ -29,6 +29,8 @@ __all__ = [
     "Snippet",
     "check_out",
     "command",
+    "given",
+    "request_fields",
     "split_args",
 ]
 
@@ -103,6 +105,16 @@ def check_out(name: str | None) -> str | None:
     if name and not str(name).isidentifier():
         raise ConfigError(f"--out needs a python variable name, not {name!r}")
     return name
+
+
+def given(**options: Any) -> dict[str, Any]:
+    """The options the user gave (argparse leaves the others None): a request's own defaults fill the rest."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def request_fields(request: Any) -> dict[str, Any]:
+    """A request's fields by name (not copied), to pass to the session verb that takes them."""
+    return {f.name: getattr(request, f.name) for f in fields(request)}
 
 
 Handler = Callable[[Context, str, "str | None"], Any]

@@ -25,6 +25,7 @@ from pgai_magic.inference.monitor import (
     profile,
     regression_metrics,
 )
+from pgai_magic.inference.request import TrainRequest
 from pgai_magic.inference.splits import Split, create_split, get_split
 from pgai_magic.inference.train import evaluate, feature_types, fit
 from pgai_magic.sqltext import Statement, check_read_query
@@ -85,36 +86,24 @@ def deploy(
     )  # fmt: skip
 
 
-def train(
-    db: Database,
-    name: str,
-    target: str,
-    query: str,
-    *,
-    algorithm: str | None = None,
-    test_size: float = 0.2,
-    task: str | None = None,
-    random_state: int = 0,
-    params: Mapping[str, Any] | None = None,
-    strategy: str = "best",
-) -> registry.ModelVersion:
-    """Fetch `query`, fit with a held-out split, store the metrics and the profile, deploy.
+def train(db: Database, request: TrainRequest) -> registry.ModelVersion:
+    """Fetch the request's query, fit with a held-out split, store the metrics and the profile, deploy.
 
     strategy 'best' (default) activates the new version only when its held-out metric beats the
     active version's; 'newest' always; 'never' stores it inactive.
     """
-    registry.validate_name(name)
-    read = db.read(query, what="the training query", error=ModelError)  # READ ONLY, with a timeout
+    name, target = registry.validate_name(request.name), request.target
+    read = db.read(request.query, what="the training query", error=ModelError)  # READ ONLY, with a timeout
     frame = convert.to_pandas(read.table) if read.table is not None else pd.DataFrame()
     if frame.empty:
         raise ModelError("the training query returned no rows")
-    result = fit(frame, target, algorithm=algorithm, task=task, test_size=test_size, random_state=random_state,
-                 params=dict(params or {}))  # fmt: skip
+    result = fit(frame, target, algorithm=request.algorithm, task=request.task, test_size=request.test_size,
+                 random_state=request.random_state, params=dict(request.params or {}))  # fmt: skip
     compiled = compile_model(result.estimator, None, dict(result.features))
     snapshot = profile(frame.loc[result.train_frame.index], compiled.features)
     return registry.deploy(
         db.control, compiled, result.estimator, name, target=target, metrics=result.metrics, profile=snapshot,
-        strategy=strategy,
+        strategy=request.strategy,
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # imported when first used: a session that never touches mode
     from pgai_magic.inference.abtest import VariantReport
     from pgai_magic.inference.monitor import MonitorReport
     from pgai_magic.inference.registry import ModelVersion
+    from pgai_magic.inference.request import TrainRequest
     from pgai_magic.inference.score import ScoreResult
     from pgai_magic.inference.splits import Split
 
@@ -64,27 +65,14 @@ class Models:
                           types=types, strategy=strategy)  # fmt: skip
 
     @requires("model train")
-    def train(
-        self,
-        name: str,
-        target: str,
-        query: str,
-        *,
-        algorithm: str | None = None,
-        test_size: float = 0.2,
-        task: str | None = None,
-        random_state: int = 0,
-        params: Mapping[str, Any] | None = None,
-        strategy: str = "best",
-    ) -> ModelVersion:
-        """Train on `query`'s rows in the kernel (held-out split, metrics stored), then deploy as `name`.
+    def train(self, request: TrainRequest) -> ModelVersion:
+        """Train on the request's query rows in the kernel (held-out split, metrics stored), then deploy.
 
-        `strategy` best (default) activates it only when its held-out metric beats the active version's.
+        Its `strategy` best (default) activates it only when its held-out metric beats the active version's.
         """
         from pgai_magic.inference import api
 
-        return api.train(self.db, name, target, query, algorithm=algorithm, test_size=test_size, task=task,
-                         random_state=random_state, params=params, strategy=strategy)  # fmt: skip
+        return api.train(self.db, request)
 
     @requires("models")
     def info(self, name: str, version: int | None = None) -> ModelVersion:
