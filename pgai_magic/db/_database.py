@@ -20,7 +20,7 @@ from psycopg import pq
 from pgai_magic.db._binding import dump, inline
 from pgai_magic.db._connection import connect, register_vector, timeout_message
 from pgai_magic.db._errors import translate
-from pgai_magic.db._fetch import LimitReached, copy_query, decode_columns, result_to_table, stream_copy
+from pgai_magic.db._fetch import LimitReached, copy_query, decode_columns, reader_kinds, result_to_table, stream_copy
 from pgai_magic.db._interrupt import interruptible
 from pgai_magic.db._pgtypes import Column, TypeResolver
 from pgai_magic.db._protocol import (
@@ -305,7 +305,7 @@ class Database:
             check(first, conn, sent, shift=shift)
             raise psycopg.OperationalError("the server did not start the COPY")
         try:
-            rows, buffers = stream_copy(pg, "".join(c.kind for c in columns), limit=self.max_result_bytes)
+            rows, buffers, _ = stream_copy(pg, reader_kinds(columns), limit=self.max_result_bytes)
         except LimitReached as stop:
             self._stop_copy(conn)
             raise ResultTooLarge(self._too_large(f"after {stop.rows:,} rows")) from None

@@ -225,6 +225,29 @@ def test_values_python_cannot_hold_come_as_postgresql_text(session: Session, via
     assert sum("kept as PostgreSQL's text" in n for n in result.notices) == 4
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_dates_moved_by_the_reader_stay_exact_after_an_overflowing_one(
+    session: Session, monkeypatch: pytest.MonkeyPatch, native: bool
+) -> None:
+    # the reader moves dates and timestamps to 1970 as it reads; a timestamp the move would overflow (year 294276)
+    # after ordinary ones makes it keep the whole column as sent, and every value still comes out exact
+    if not native:
+        monkeypatch.setattr(fetch, "_native", lambda pgconn: None)
+    sql = (
+        "SELECT ts, d, b FROM (VALUES (1, '2024-01-01 10:00'::timestamp, '2024-02-29'::date, true), "
+        "(2, NULL, NULL, NULL), (3, '1900-01-01', 'infinity', false), (4, '294276-12-31 23:59:59', '0001-01-01', true)"
+        ") v(k, ts, d, b) ORDER BY k"
+    )
+    result = session.execute(sql)
+    reference = session.sql(f"SELECT ts::text, d::text, b FROM ({sql}) q")
+    assert result.value["ts"].tolist() == reference["ts"].tolist()  # past Python's years: all as PostgreSQL's text
+    assert result.value["d"][0] == pd.Timestamp("2024-02-29") and result.value["d"][2].year == 9999
+    assert pd.isna(result.value["d"][1]) and result.value["d"][3] == pd.Timestamp("0001-01-01")
+    assert result.value["b"].tolist() == [True, pd.NA, False, True]
+    first = session.execute("SELECT '2024-01-01 10:00'::timestamptz AS t, '1999-12-31'::date AS d").value
+    assert first["t"][0] == pd.Timestamp("2024-01-01 10:00", tz="UTC") and first["d"][0] == pd.Timestamp("1999-12-31")
+
+
 def test_time_zone_with_daylight_saving_rules_but_no_name(session: Session) -> None:
     try:
         session.sql("SET TimeZone = 'CET-1CEST,M3.5.0,M10.5.0/3'")
