@@ -11,10 +11,10 @@
  *          'f' float4, 'd' float8, 'n' interval (int64 us, int32 days, int32 months), 'v' variable bytes,
  *          'D' date (int32 days since 1970: PostgreSQL's 2000-based count moved), 'T' timestamp (int64 us since
  *          1970, moved likewise); 'D'/'T' keep ±infinity (INT_MAX / INT_MIN) unmoved and count them.
- *   columns: per column (values, validity, offsets, null_count, wide, low, high, infinite, moved):
+ *   columns: per column (values, validity, offsets, null_count, low, high, infinite, moved):
  *            each buffer is (address, size, owner) with `owner` a capsule that frees the memory (for
- *            pyarrow.foreign_buffer); offsets only for 'v': int32 (Arrow string/binary) unless the data passed
- *            2 GiB, then int64 and `wide` is 1 (large_string/large_binary). low / high: the smallest and largest
+ *            pyarrow.foreign_buffer); offsets only for 'v', int64 (Arrow large_string / large_binary, the
+ *            layout pandas' string dtype keeps, so it takes them without a copy). low / high: the smallest and largest
  *            finite value of a 'D'/'T' column after the move (0 / 0 when it has none); infinite: ±infinity count;
  *            moved: 1 when the 'D'/'T' values were moved (0 when one would overflow: all are then as sent).
  *   status: -1 the COPY ended (read the command result next), -2 libpq reported an error,
@@ -50,7 +50,6 @@ typedef struct {
 typedef struct {
     char kind;
     int width; /* bytes per value for fixed kinds, 0 for 'v' and 'b' (bits) */
-    int wide;  /* 'v': offsets are int64 */
     Buf values;
     Buf validity;
     Buf offsets;
@@ -180,25 +179,11 @@ static void put_fixed(Column *c, const unsigned char *p, size_t row) {
     }
 }
 
-/* int32 offsets → int64 in place, once the data no longer fits 32 bits */
-static int widen_offsets(Column *c) {
-    size_t n = c->offsets.size / 4;
-    if (buf_reserve(&c->offsets, n * 4)) return -1;
-    int32_t *narrow = (int32_t *)c->offsets.data;
-    int64_t *wide = (int64_t *)c->offsets.data;
-    for (size_t i = n; i-- > 0;) wide[i] = (int64_t)narrow[i];
-    c->offsets.size = n * 8;
-    c->wide = 1;
-    return 0;
-}
-
 static int put_offset(Column *c) {
-    if (!c->wide && c->values.size > (size_t)INT32_MAX && widen_offsets(c)) return -1;
-    size_t w = c->wide ? 8 : 4;
-    if (buf_reserve(&c->offsets, w)) return -1;
-    if (c->wide) { int64_t end = (int64_t)c->values.size; memcpy(c->offsets.data + c->offsets.size, &end, 8); }
-    else { int32_t end = (int32_t)c->values.size; memcpy(c->offsets.data + c->offsets.size, &end, 4); }
-    c->offsets.size += w;
+    if (buf_reserve(&c->offsets, 8)) return -1;
+    int64_t end = (int64_t)c->values.size;
+    memcpy(c->offsets.data + c->offsets.size, &end, 8);
+    c->offsets.size += 8;
     return 0;
 }
 
@@ -309,9 +294,9 @@ static Column *new_columns(const char *kinds, Py_ssize_t ncols) {
         }
         c->moved = c->kind == 'D' || c->kind == 'T';
         if (c->kind == 'v') { /* offsets[0] = 0 */
-            if (buf_reserve(&c->offsets, 4)) { free_columns(cols, (int)ncols); PyErr_NoMemory(); return NULL; }
-            memset(c->offsets.data, 0, 4);
-            c->offsets.size = 4;
+            if (buf_reserve(&c->offsets, 8)) { free_columns(cols, (int)ncols); PyErr_NoMemory(); return NULL; }
+            memset(c->offsets.data, 0, 8);
+            c->offsets.size = 8;
         }
     }
     return cols;
@@ -374,7 +359,7 @@ static PyObject *column_tuple(Column *c) {
         Py_XDECREF(validity);
         return NULL;
     }
-    return Py_BuildValue("(NNNLiLLLi)", values, validity, offsets, (long long)c->nulls, c->wide, (long long)c->low,
+    return Py_BuildValue("(NNNLLLLi)", values, validity, offsets, (long long)c->nulls, (long long)c->low,
                          (long long)c->high, (long long)c->infinite, c->moved);
 }
 

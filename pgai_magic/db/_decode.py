@@ -47,14 +47,13 @@ OUT_OF_RANGE_NOTE = (
 class Buffers:
     """One column as the reader left it: Arrow buffers and what it saw (`_copyfetch.c` documents each field).
 
-    `low`/`high`: the smallest/largest finite date or timestamp (1970-based, when `moved`); `infinite`: how many
-    ±infinity values; `wide`: 64-bit offsets."""
+    `offsets` are 64-bit (large_string / large_binary); `low`/`high`: the smallest/largest finite date or timestamp
+    (1970-based, when `moved`); `infinite`: how many ±infinity values."""
 
     values: Any
     validity: Any
     offsets: Any
     nulls: int
-    wide: bool = False
     low: int = 0
     high: int = 0
     infinite: int = 0
@@ -178,19 +177,17 @@ def decode_vectors(column: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _variable(col: Column, rows: int, buf: Buffers, encoding: str) -> Any:
-    """text / bytea / numeric / vector columns: string or binary over the reader's offsets (64-bit past 2 GiB)."""
+    """text / bytea / numeric / vector columns: large_string / large_binary over the reader's 64-bit offsets (the
+    Arrow output takes the map's string / binary: cell.convert)."""
     binary = col.arrow == pa.binary()
-    if buf.wide:
-        storage = pa.large_binary() if binary else pa.large_string()
-    else:
-        storage = pa.binary() if binary else pa.string()
+    storage = pa.large_binary() if binary else pa.large_string()
     array: Any = pa.Array.from_buffers(
         storage, rows, [buf.validity if buf.nulls else None, buf.offsets, buf.values], null_count=buf.nulls
     )
     if col.post == "vector":
         return decode_vectors(array.cast(pa.binary()))
     if not binary and encoding.replace("-", "").lower() not in ("utf8", "ascii"):
-        raw = array.view(pa.large_binary() if buf.wide else pa.binary()).to_pylist()
+        raw = array.view(pa.large_binary()).to_pylist()
         array = pa.array([None if b is None else b.decode(encoding) for b in raw], type=storage)
     return numeric_column(array) if col.post == "numeric" else array
 

@@ -134,7 +134,7 @@ def stream_copy(
 def _buffers(c: tuple[Any, ...]) -> Buffers:
     """The C reader's column tuple as Buffers (its memory handed to pyarrow, freed with the last reference)."""
     values, validity, offsets = (pa.foreign_buffer(b[0], b[1], base=b[2]) if b is not None else None for b in c[:3])
-    return Buffers(values, validity, offsets, c[3], bool(c[4]), c[5], c[6], c[7], bool(c[8]))
+    return Buffers(values, validity, offsets, c[3], c[4], c[5], c[6], bool(c[7]))
 
 
 _FIXED_FORMAT = {"h": ">h", "i": ">I", "q": ">q", "f": ">f", "d": ">d", "D": ">i", "T": ">q"}
@@ -199,11 +199,9 @@ def _py_buffers(kind: str, vals: list[Any]) -> Buffers:
     nulls = int((~valid).sum())
     if kind == "v":
         lengths = np.array([len(v) if v is not None else 0 for v in vals], dtype=np.int64)
-        ends = np.cumsum(lengths)
-        wide = bool(ends[-1] > 2**31 - 1) if len(ends) else False
-        offsets = np.concatenate([[0], ends]).astype(np.int64 if wide else np.int32)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         data = b"".join(v for v in vals if v is not None)
-        return Buffers(pa.py_buffer(data), validity, pa.py_buffer(offsets.tobytes()), nulls, wide)
+        return Buffers(pa.py_buffer(data), validity, pa.py_buffer(offsets.tobytes()), nulls)
     if kind == "b":
         return Buffers(_bits([bool(v) for v in vals]), validity, None, nulls)
     if kind == "n":
@@ -230,7 +228,7 @@ def _moved(kind: str, filled: list[int], valid: Any, validity: Any, nulls: int) 
     out = np.where(infinite, raw, raw + shift if moved else raw).astype(_NATIVE[kind])
     seen = out[finite].astype(np.int64)
     low, high = (int(seen.min()), int(seen.max())) if moved and seen.size else (0, 0)
-    return Buffers(pa.py_buffer(out.tobytes()), validity, None, nulls, False, low, high, int(infinite.sum()), moved)
+    return Buffers(pa.py_buffer(out.tobytes()), validity, None, nulls, low, high, int(infinite.sum()), moved)
 
 
 def rows_to_table(
