@@ -117,3 +117,54 @@ def test_auto_skips_the_sql_probe_for_large_forests(
     assert result.engine == "python" and f"{nodes:,} tree nodes (over 100)" in result.reason
     with pytest.raises(ModelError, match="unknown engine 'gpu'"):
         session.models.score(model_name, f"{schema}.big", f"{schema}.x", key="id", engine="gpu")
+
+
+@pytest.mark.parametrize("key_type", ["bigint", "text", "uuid"])
+def test_python_engine_writes_exact_predictions_for_any_key_type(
+    session: Session, schema: str, conn: psycopg.Connection, model_name: str, key_type: str
+) -> None:
+    # binary COPY for int and text keys, CSV for the others (uuid): either way every float is written bit for bit
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2600, 2)) * [1e-3, 1e5]
+    est = LinearRegression().fit(X, X @ [3.0, -0.7] + rng.normal(size=len(X)))
+    key_sql = {"bigint": "g::bigint", "text": "'k' || g", "uuid": "md5(g::text)::uuid"}[key_type]
+    conn.execute(f"CREATE TABLE {schema}.pts AS SELECT {key_sql} AS k, 0.0::float8 AS a, 0.0::float8 AS b "
+                 "FROM generate_series(1, 2600) g")  # fmt: skip
+    with conn.cursor() as cur:
+        cur.executemany(f"UPDATE {schema}.pts SET a = %s, b = %s WHERE k = (SELECT k FROM {schema}.pts ORDER BY k "
+                        "OFFSET %s LIMIT 1)", [(float(a), float(b), i) for i, (a, b) in enumerate(X[:50])])  # fmt: skip
+    session.deploy(est, model_name, features=["a", "b"])
+    result = session.models.score(model_name, f"{schema}.pts", f"{schema}.out", key="k", engine="python")
+    assert result.rows == 2600
+    rows = conn.execute(f"SELECT p.a, p.b, o.prediction, pg_typeof(o.k)::text FROM {schema}.pts p "
+                        f"JOIN {schema}.out o USING (k)").fetchall()  # fmt: skip
+    assert len(rows) == 2600 and {r[3] for r in rows} == {key_type}
+    expected = est.predict(np.array([[r[0], r[1]] for r in rows]))
+    assert [r[2] for r in rows] == expected.tolist()  # exact: the same bits as scikit-learn's
+
+
+def test_python_engine_failure_writes_nothing_and_keeps_the_session(
+    session: Session, schema: str, model_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pgai_magic.inference import batch, score
+
+    frame = _data(2500)
+    session.deploy(_model("hgb", frame), model_name)
+    session.persist(frame, table=f"{schema}.people")
+    monkeypatch.setattr(score, "BATCH_ROWS", 500)
+    calls: list[int] = []
+
+    def failing(*args: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("predict failed")
+        return real(*args)
+
+    real = batch.feature_input
+    monkeypatch.setattr(score, "feature_input", failing)
+    with pytest.raises(RuntimeError, match="predict failed"):
+        session.models.score(model_name, f"{schema}.people", f"{schema}.out", key="id", engine="python")
+    assert session.sql(f"SELECT to_regclass('{schema}.out') IS NULL AS gone")["gone"][0]
+    assert session.sql("SELECT 2 AS v")["v"][0] == 2  # the stream was cancelled: the session connection is free
