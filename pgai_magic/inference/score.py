@@ -26,7 +26,7 @@ from pgai_magic.errors import ModelError, QueryCancelled
 from pgai_magic.inference import registry
 from pgai_magic.inference.batch import PredictionWriter, feature_input, prediction_array, read_ahead
 
-__all__ = ["ENGINES", "ScoreResult", "score_table", "tree_nodes"]
+__all__ = ["ENGINES", "ScoreResult", "score_table", "sql_advice", "tree_nodes"]
 
 ENGINES = ("auto", "sql", "python")
 SAMPLE_ROWS = 5_000
@@ -176,6 +176,18 @@ def tree_nodes(estimator: Any) -> int:
         return sum(len(p.nodes) for row in final._predictors for p in row)
     trees = np.ravel(getattr(final, "estimators_", [])) if hasattr(final, "estimators_") else [final]
     return sum(int(t.tree_.node_count) for t in trees if hasattr(t, "tree_"))
+
+
+def sql_advice(estimator: Any) -> str | None:
+    """What `model deploy` says of a model too large to score well in SQL (None for the others)."""
+    nodes = tree_nodes(estimator)
+    if nodes <= SQL_NODE_LIMIT:
+        return None
+    return (
+        f"its SQL functions hold {nodes:,} tree nodes: PostgreSQL plans them in seconds and walks them far more "
+        "slowly than scikit-learn (bench/bench_score.py); `model score` scores it with the python engine "
+        "(fetch → predict → COPY), and pgai.predict_NAME suits a few rows at a time"
+    )
 
 
 def _choose(

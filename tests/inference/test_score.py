@@ -168,3 +168,21 @@ def test_python_engine_failure_writes_nothing_and_keeps_the_session(
         session.models.score(model_name, f"{schema}.people", f"{schema}.out", key="id", engine="python")
     assert session.sql(f"SELECT to_regclass('{schema}.out') IS NULL AS gone")["gone"][0]
     assert session.sql("SELECT 2 AS v")["v"][0] == 2  # the stream was cancelled: the session connection is free
+
+
+def test_deploy_says_when_a_forest_is_too_large_for_sql(
+    session: Session, model_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pgai_magic.inference import score
+
+    frame = _data(400)
+    forest, linear = _model("forest", frame), _model("linear", frame)
+    monkeypatch.setattr(score, "SQL_NODE_LIMIT", 100)
+    said: list[str] = []
+    ctx = Context(lambda: session, lambda s: None, {"forest": forest, "linear": linear}, Settings(), say=said.append)
+    COMMANDS["model"].run(ctx, f"deploy forest --name {model_name}", None)
+    nodes = score.tree_nodes(forest)
+    assert any(f"{nodes:,} tree nodes" in s and "python engine" in s for s in said), said
+    said.clear()
+    COMMANDS["model"].run(ctx, f"deploy linear --name {model_name}", None)
+    assert not any("note:" in s for s in said) and said
