@@ -278,9 +278,10 @@ class Database:
     # -- the fast path ---------------------------------------------------------------------------------------------
     def _start_copy(
         self, conn: psycopg.Connection, stmt: Statement, limit: int | None
-    ) -> tuple[list[Column], Statement, int, list[str]] | None:
+    ) -> tuple[list[Column], Statement, int, list[str], int] | None:
         """Describe a query and start its binary COPY: (columns, the statement sent, caret shift, the parse's
-        notices); None when it returns no rows (then it runs as a plain statement)."""
+        notices, how many notices there were before the COPY was sent); None when it returns no rows (then it
+        runs as a plain statement)."""
         pg = conn.pgconn
         sent = inline(conn, stmt)
         if sent is None:
@@ -299,6 +300,7 @@ class Database:
         columns = self._columns(conn, desc)
         copy_sql = copy_query(literal, columns, limit)
         shift = len(copy_sql.split(literal, 1)[0])
+        seen = len(self._notices)
         pg.send_query(copy_sql.encode(enc))
         flush(conn)
         first = next_result(conn)
@@ -306,7 +308,7 @@ class Database:
             drain(conn)
             check(first, conn, sent, shift=shift)
             raise psycopg.OperationalError("the server did not start the COPY")
-        return columns, sent, shift, parse_notices
+        return columns, sent, shift, parse_notices, seen
 
     def _query(self, conn: psycopg.Connection, stmt: Statement, how: Route) -> StatementResult | None:
         """A query through binary COPY; None when it returns no rows (then it runs as a plain statement)."""
@@ -314,8 +316,7 @@ class Database:
         started = self._start_copy(conn, stmt, limit)
         if started is None:
             return None
-        columns, sent, shift, parse_notices = started
-        seen = len(self._notices)
+        columns, sent, shift, parse_notices, seen = started
         try:
             rows, buffers, _ = stream_copy(conn.pgconn, reader_kinds(columns), limit=self.max_result_bytes)
         except LimitReached as stop:
@@ -346,7 +347,7 @@ class Database:
                 started = self._start_copy(conn, stmt, None)
                 if started is None:
                     raise ParameterError("the query returns no rows to stream")
-                columns, sent, shift, _ = started
+                columns, sent, shift, _, _ = started
                 kinds, enc, copying, header = reader_kinds(columns), conn.info.encoding, True, False
                 while not ended:
                     n, buffers, ended = stream_copy(conn.pgconn, kinds, max_rows=rows, started=header)

@@ -304,3 +304,18 @@ def test_domains_on_the_plain_path(session: Session, schema: str) -> None:
     session.sql(f"CREATE DOMAIN {schema}.qty AS int CHECK (VALUE >= 0); CREATE TABLE {schema}.dq (q {schema}.qty)")
     df = session.sql(f"INSERT INTO {schema}.dq VALUES (3), (NULL) RETURNING q")
     assert str(df["q"].dtype) == "Int32" and df["q"][0] == 3
+
+
+def test_pandas_dtypes_are_arrow_backed_where_numpy_has_none(session: Session) -> None:
+    df = session.sql(
+        "SELECT 'item ' || g AS t, '10:30'::time + g * interval '1 minute' AS tm, decode(lpad(g::text, 2, '0'), "
+        "'hex') AS b, g AS i FROM generate_series(1, 3) g UNION ALL SELECT NULL, NULL, NULL, 4"
+    )
+    assert df["t"].dtype == pd.StringDtype("pyarrow", na_value=np.nan) and isinstance(
+        df["t"].array, pd.arrays.ArrowStringArray
+    )
+    assert df["t"].str.upper().tolist()[:3] == ["ITEM 1", "ITEM 2", "ITEM 3"] and pd.isna(df["t"][3])
+    assert df["tm"].dtype == pd.ArrowDtype(pa.time64("us")) and df["tm"][0] == dt.time(10, 31)
+    assert (df["tm"] < dt.time(10, 32)).tolist()[:3] == [True, False, False]
+    assert df["b"].dtype == pd.ArrowDtype(pa.binary()) and df["b"][1] == b"\x02" and pd.isna(df["b"][3])
+    assert df["i"].dtype == np.int32 and df["i"].sum() == 10
