@@ -84,16 +84,27 @@ def _float_column(column: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
 
 
 def feature_input(batch: pa.Table, types: list[tuple[str, str]], named: bool) -> Any:
-    """The estimator's input for a batch: a float64 matrix (a DataFrame with the feature names when the estimator
-    was fitted on one); what `train.prepare_frame` gives for text and other columns (NULL → NaN either way)."""
-    columns = [_float_column(batch.column(name)) if kind != "text" else None for name, kind in types]
-    if any(c is None for c in columns):
-        frame = prepare_frame(batch.select([n for n, _ in types]).to_pandas(), types)
-        return frame if named else frame.to_numpy()
-    matrix = np.empty((batch.num_rows, len(types)), dtype=np.float64)
-    for j, values in enumerate(columns):
-        matrix[:, j] = values
-    return pd.DataFrame(matrix, columns=[n for n, _ in types], copy=False) if named else matrix
+    """The estimator's input for a batch, as `train.prepare_frame` makes it from a DataFrame (numbers as float64
+    with NULL → NaN, booleans as 0/1, text as pandas' strings with NULL → NaN), built from the Arrow columns: a
+    float64 matrix, or a DataFrame with the feature names when the estimator was fitted on one (or has text)."""
+    names = [n for n, _ in types]
+    floats = [_float_column(batch.column(n)) if kind != "text" else None for n, kind in types]
+    if all(f is not None for f in floats):
+        matrix = np.empty((batch.num_rows, len(types)), dtype=np.float64)
+        for j, values in enumerate(floats):
+            matrix[:, j] = values
+        return pd.DataFrame(matrix, columns=names, copy=False) if named else matrix
+    data: dict[str, Any] = {}
+    for (name, kind), values in zip(types, floats):
+        column = batch.column(name)
+        if values is not None:
+            data[name] = values
+        elif kind == "text" and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            data[name] = column.to_pandas()  # pandas' string dtype, NaN for NULL: what prepare_frame gives text
+        else:
+            data[name] = prepare_frame(pa.table({name: column}).to_pandas(), [(name, kind)])[name].to_numpy()
+    frame = pd.DataFrame(data)
+    return frame if named else frame.to_numpy()
 
 
 def prediction_array(values: Any, label_type: str) -> pa.Array:

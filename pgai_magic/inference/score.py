@@ -30,7 +30,10 @@ __all__ = ["ENGINES", "ScoreResult", "score_table", "sql_advice", "tree_nodes"]
 
 ENGINES = ("auto", "sql", "python")
 SAMPLE_ROWS = 5_000
-BATCH_ROWS = 100_000  # rows read, predicted and written at a time by the python engine
+# rows read, predicted and written at a time by the python engine: about 64 MiB of features per batch (estimators
+# that predict on every core gain nothing from smaller ones, and each predict call has its own cost)
+BATCH_BYTES = 64 * 2**20
+BATCH_ROWS = (20_000, 1_000_000)  # the fewest and the most rows per batch
 Stream = Callable[[str, int], Iterator[pa.Table]]  # a query → its rows as Arrow tables of at most N rows
 # the sample runs serial and reads nothing back; on the whole table CREATE TABLE AS runs in parallel and moves no
 # rows through the kernel: SQL that is up to 1.5x slower on the sample was faster in full (bench_inference --score)
@@ -143,8 +146,10 @@ def _python_engine(
     query = _source_query(mv, table, key, limit, conn)
     names = [key, *mv.feature_names]
 
+    rows_per_batch = min(max(BATCH_BYTES // (8 * max(len(types), 1)), BATCH_ROWS[0]), BATCH_ROWS[1])
+
     def source() -> Iterator[pa.Table]:
-        return stream(query, BATCH_ROWS) if stream is not None else _cursor_batches(conn, query, names)
+        return stream(query, rows_per_batch) if stream is not None else _cursor_batches(conn, query, names)
 
     named = getattr(estimator, "feature_names_in_", None) is not None
     rows = 0

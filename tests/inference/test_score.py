@@ -153,7 +153,7 @@ def test_python_engine_failure_writes_nothing_and_keeps_the_session(
     frame = _data(2500)
     session.deploy(_model("hgb", frame), model_name)
     session.persist(frame, table=f"{schema}.people")
-    monkeypatch.setattr(score, "BATCH_ROWS", 500)
+    monkeypatch.setattr(score, "BATCH_ROWS", (500, 500))
     calls: list[int] = []
 
     def failing(*args: object) -> object:
@@ -186,3 +186,25 @@ def test_deploy_says_when_a_forest_is_too_large_for_sql(
     said.clear()
     COMMANDS["model"].run(ctx, f"deploy linear --name {model_name}", None)
     assert not any("note:" in s for s in said) and said
+
+
+def test_feature_input_is_what_prepare_frame_makes_of_the_same_rows() -> None:
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from pgai_magic.inference.batch import feature_input
+    from pgai_magic.inference.train import prepare_frame
+
+    batch = pa.table({
+        "x": pa.array([1.5, None, -2.0]), "n": pa.array([1, None, 3], pa.int32()), "b": pa.array([True, False, None]),
+        "t": pa.array(["a", None, "c"], pa.large_string()), "code": pa.array([7, 8, None], pa.int64()),
+        "d": pa.array([Decimal("1.25"), None, Decimal("2")], pa.decimal128(5, 2)),
+    })  # fmt: skip
+    types = [("x", "float8"), ("n", "float8"), ("b", "boolean"), ("t", "text"), ("code", "text"), ("d", "float8")]
+    expected = prepare_frame(batch.to_pandas(), types)
+    got = feature_input(batch, types, named=True)
+    pd.testing.assert_frame_equal(got, expected)
+    numeric = [t for t in types if t[1] != "text"]
+    assert np.array_equal(feature_input(batch, numeric, named=False), prepare_frame(batch.to_pandas(), numeric)
+                          .to_numpy(), equal_nan=True)  # fmt: skip
