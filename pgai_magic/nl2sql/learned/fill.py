@@ -1,0 +1,239 @@
+"""Candidate SQL for a question: sketch templates voted by neighbouring train questions, filled with linked columns.
+
+Each column of the catalog gets a logit per role (select, where, group, order) from the role models; a template's
+column variables take distinct columns maximising the sum of the logits of their roles, under type constraints
+(a variable compared with a number or summed is numeric; one compared with text is text), which is the most likely
+assignment under independent role models. Values come from the question: stored values written in it (for the
+column they belong to), quoted text, numbers in order. The candidate's score adds the log of its template's vote
+among the neighbours (the skeleton prediction of RESDSQL, Li et al. AAAI 2023, by nearest neighbours on the masked
+question as DAIL-SQL, Gao et al. VLDB 2024, selects examples).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pgai_magic.catalog import Catalog, Column
+from pgai_magic.nl2sql.learned.features import Question, column_features, find_values, schema_mask, table_features
+from pgai_magic.nl2sql.learned.model import LearnedModel
+from pgai_magic.nl2sql.learned.render import render, split_key
+from pgai_magic.nl2sql.learned.sketch import Cond, Item, Sketch, roles
+
+__all__ = ["ROLES", "Candidate", "Linked", "candidates", "link"]
+
+ROLES = ("select", "where", "group", "order")
+_PER_VAR = 4  # columns tried per variable
+_NUMERIC_OPS = {">", "<", ">=", "<=", "between"}
+
+
+@dataclass
+class Linked:
+    """A question linked to a catalog: each column's key, features and role logits; each table's logit."""
+
+    question: Question
+    catalog: Catalog
+    columns: dict[str, Column]
+    features: dict[str, dict[str, float]]
+    logits: dict[str, dict[str, float]]
+    tables: dict[str, float]
+    masked: list[str]
+
+
+@dataclass
+class Candidate:
+    """A filled sketch, its SQL, its score (log-likelihood, higher is better) and the features behind it."""
+
+    sketch: Sketch
+    sql: str
+    score: float
+    features: dict[str, float] = field(default_factory=dict)
+    skeleton: str = ""
+
+
+def link(q: Question, catalog: Catalog, model: LearnedModel) -> Linked:
+    """Value hits, features and role logits of every column of `catalog` for `q`."""
+    q.hits = find_values(q, catalog)
+    columns: dict[str, Column] = {}
+    feats: dict[str, dict[str, float]] = {}
+    logits: dict[str, dict[str, float]] = {}
+    tables: dict[str, float] = {}
+    for t in catalog.tables.values():
+        tf = table_features(q, t)
+        tables[t.key] = model.table.logit(tf)
+        for c in t.columns:
+            key = f"{t.key}.{c.name}"
+            columns[key] = c
+            feats[key] = f = column_features(q, t, c, tf)
+            logits[key] = {r: model.roles[r].logit(f) for r in ROLES}
+    return Linked(q, catalog, columns, feats, logits, tables, schema_mask(q, catalog))
+
+
+def _constraints(template: Sketch) -> dict[str, str]:
+    """'number' or 'text' for the variables the template's use constrains."""
+    need: dict[str, str] = {}
+    parts = (template, template.other) if template.other else (template,)
+    for part in parts:
+        assert part is not None
+        for it in part.select:
+            if it.column and it.agg in ("sum", "avg"):
+                need[it.column] = "number"
+        for c in part.where:
+            col = c.item.column
+            if col is None:
+                continue
+            if c.op in _NUMERIC_OPS or isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                need[col] = "number"
+            elif c.op == "like" or c.value == "v":
+                need.setdefault(col, "text")
+    return need
+
+
+def _fits(c: Column, kind: str | None) -> bool:
+    if kind == "number":
+        return c.kind == "number"
+    if kind == "text":
+        return c.kind in ("text", "other")
+    return True
+
+
+def _assignments(linked: Linked, template: Sketch, best: int = 2) -> list[tuple[float, dict[str, str]]]:
+    """The `best` assignments of columns to the template's variables: (sum of role logits, {var: column key})."""
+    var_roles = roles(template)
+    variables = template.columns()
+    need = _constraints(template)
+    options = []
+    for v in variables:
+        scored = [
+            (sum(linked.logits[k][r] for r in var_roles.get(v, ())), k)
+            for k, c in linked.columns.items()
+            if _fits(c, need.get(v))
+        ]
+        scored.sort(reverse=True)
+        if not scored:
+            return []
+        options.append(scored[:_PER_VAR])
+    found = []
+    for combo in itertools.product(*options):
+        keys = [k for _, k in combo]
+        if len(set(keys)) != len(keys):
+            continue
+        found.append((sum(s for s, _ in combo), dict(zip(variables, keys))))
+    found.sort(key=lambda x: -x[0])
+    return found[:best]
+
+
+def _fill_values(linked: Linked, s: Sketch) -> tuple[Sketch, dict[str, float]] | None:
+    """`s` with its WHERE/HAVING/LIMIT values taken from the question; None when a value cannot be found."""
+    q = linked.question
+    numbers = [v for _, v in q.numbers()]
+    quoted = [v for _, v in q.quoted()]
+    used_hits: set[int] = set()
+    stats = {"values_from_hits": 0.0, "values_quoted": 0.0, "values_missing": 0.0}
+
+    def text_value(col: str | None) -> str | None:
+        for k, h in enumerate(q.hits):
+            if k not in used_hits and col is not None and linked.columns.get(col) is h.column:
+                used_hits.add(k)
+                stats["values_from_hits"] += 1
+                return h.value
+        if quoted:
+            stats["values_quoted"] += 1
+            return quoted.pop(0)
+        return None
+
+    def cond(c: Cond) -> Cond | None:
+        if isinstance(c.value, Item):
+            return c
+        if isinstance(c.value, tuple):
+            if len(numbers) < 2:
+                return None
+            return replace(c, value=(numbers.pop(0), numbers.pop(0)))
+        if c.value == "v":
+            value = text_value(c.item.column)
+            return None if value is None else replace(c, value=value)
+        if not numbers:
+            return None
+        return replace(c, value=numbers.pop(0))
+
+    def part(p: Sketch) -> Sketch | None:
+        where = [cond(c) for c in p.where]
+        if any(c is None for c in where):
+            return None
+        having = cond(p.having) if p.having else None
+        if p.having and having is None:
+            return None
+        limit = p.limit
+        if limit is not None and limit != 1:
+            if not numbers:
+                return None
+            limit = int(numbers.pop(0))
+        other = part(p.other) if p.other else None
+        if p.other and other is None:
+            return None
+        return replace(p, where=tuple(c for c in where if c), having=having, limit=limit, other=other)
+
+    filled = part(s)
+    if filled is None:
+        return None
+    stats["hits_unused"] = float(len({h.start for k, h in enumerate(q.hits)} - {q.hits[k].start for k in used_hits}))
+    stats["numbers_unused"] = float(len(numbers))
+    stats["quoted_unused"] = float(len(quoted))
+    return filled, stats
+
+
+def _count_table(linked: Linked, s: Sketch) -> list[str]:
+    """Tables to add for a `count(*)`: the most likely table when the sketch has no column, else none."""
+    if s.columns():
+        return []
+    return [max(linked.tables, key=lambda k: linked.tables[k])]
+
+
+def candidates(linked: Linked, model: LearnedModel, *, k: int = 30, top: int = 8) -> list[Candidate]:
+    """Candidate SQL, best score first: the `top` templates voted by the `k` nearest train questions, filled."""
+    votes: dict[int, float] = defaultdict(float)
+    near = model.index.query(linked.masked, k)
+    for label, sim in near:
+        votes[label] += max(sim, 0.0) ** 2
+    total = sum(votes.values()) or 1.0
+    ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:top]
+    out: list[Candidate] = []
+    for rank, (label, vote) in enumerate(ranked):
+        template = model.templates[label]
+        for fit, mapping in _assignments(linked, template):
+            got = _fill_values(linked, template.rename(mapping))
+            if got is None:
+                continue
+            filled, stats = got
+            extra = _count_table(linked, filled)
+            tree = render(filled, linked.catalog, extra)
+            if tree is None:
+                continue
+            share = vote / total
+            feats = {
+                "vote": share,
+                "log_vote": math.log(share + 1e-6),
+                "rank": float(rank),
+                "fit": fit,
+                "fit_mean": fit / max(1, len(mapping)),
+                "n_vars": float(len(mapping)),
+                "top_sim": near[0][1] if near else 0.0,
+                "n_tables": float(len({split_key(c)[0] for c in filled.columns()} | set(extra))),
+                **stats,
+            }
+            score = math.log(share + 1e-6) + fit - 2.0 * stats["hits_unused"] - 1.5 * stats["numbers_unused"]
+            out.append(Candidate(filled, tree.sql(dialect="postgres"), score, feats, template.skeleton()))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def summarise(cands: list[Candidate]) -> dict[str, Any]:
+    """Margin features of the best candidate against the next ones (for the confidence model)."""
+    if not cands:
+        return {}
+    best = cands[0]
+    nxt = next((c for c in cands[1:] if c.sql != best.sql), None)
+    return {"margin": best.score - nxt.score if nxt else 10.0, "n_cands": float(len(cands))}
