@@ -15,6 +15,8 @@ from pgai_magic.errors import ConfigError, GuardError, PgaiError, SQLError, Tran
 from pgai_magic.nl2sql.embedding import LazyEmbedder
 from pgai_magic.nl2sql.generator import Generated, Generator, LLMGenerator, Request, TranslatorGenerator
 from pgai_magic.nl2sql.guard import explain, run_read_only
+from pgai_magic.nl2sql.learned.generator import BuiltinGenerator
+from pgai_magic.nl2sql.learned.model import model
 from pgai_magic.nl2sql.llm import LLMBackend, backend_from_env
 from pgai_magic.nl2sql.memory import SOURCES, Memo, QuestionMemory, cue_signature, template_of
 from pgai_magic.nl2sql.reuse import Candidate, Reading, ReusePolicy
@@ -124,6 +126,15 @@ class Asker:
             found = Translator(catalog, conn=self.db.control, embedder=self.embedder)
             self._translators[key] = found
         return found
+
+    def _builtin(self, translator: Translator) -> Generator:
+        """The learned and rule translators together (learned/generator.py); the rule translator alone when the
+        learned model's data file is missing."""
+        try:
+            learned = model()
+        except FileNotFoundError:
+            return TranslatorGenerator(translator)
+        return BuiltinGenerator(translator, self.db.control, learned)
 
     def memory_ready(self) -> bool:
         try:
@@ -270,7 +281,7 @@ class Asker:
         question = reading.question
         chain: list[Generator] = []
         if generator in ("auto", "translator"):
-            chain.append(TranslatorGenerator(translator))
+            chain.append(self._builtin(translator))
         if generator in ("auto", "llm") and self.llm is not None:
             chain.append(LLMGenerator(self.llm))
         if generator == "llm" and self.llm is None:

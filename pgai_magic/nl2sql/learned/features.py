@@ -22,7 +22,8 @@ from pgai_magic.nl2sql.text import Tok, lemma, tokenize
 
 __all__ = ["Question", "ValueHit", "column_features", "name_words", "read_question", "table_features"]
 
-_GENERIC = frozenset({"id", "name", "code", "number", "type", "the", "of", "a", "in", "is"})
+_GENERIC = frozenset({"id", "name", "code", "number", "type"})
+_STOP = frozenset({"the", "of", "a", "an", "in", "is", "to", "for", "by", "on", "at", "and", "or", "with"})
 _NAME_WORDS = frozenset({"name", "title", "first", "last", "fname", "lname"})
 _CUES = 12  # leading tokens of the question kept as global cue features
 
@@ -69,8 +70,9 @@ def read_question(text: str, glosses: dict[int, Iterable[str]] | None = None) ->
 
 
 def name_words(name: str) -> list[str]:
-    """The lemmas of an identifier's words: 'singer_in_concert' -> ['singer', 'in', 'concert']."""
-    return [lemma(w) for w in words(name)]
+    """The lemmas of an identifier's words, without function words: 'singer_in_concert' -> ['singer', 'concert']."""
+    found = [lemma(w) for w in words(name)]
+    return [w for w in found if w not in _STOP] or found
 
 
 def _match(q: Question, target: Sequence[str]) -> tuple[float, float, int, int]:
@@ -212,6 +214,32 @@ def schema_mask(q: Question, catalog: Catalog) -> list[str]:
                 if w not in _GENERIC:
                     names.setdefault(w, "COLUMN")
     return [names.get(w, w) if masked[i] == q.toks[i].lemma else w for i, w in enumerate(masked)]
+
+
+def schema_features(q: Question, catalog: Catalog) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """(features by column key 'schema.table.column', features by table key) of `q` over `catalog`, with each
+    column's match compared with the best match of any column (rank features)."""
+    tables: dict[str, dict[str, float]] = {}
+    cols: dict[str, dict[str, float]] = {}
+    for t in catalog.tables.values():
+        tables[t.key] = tf = table_features(q, t)
+        for c in t.columns:
+            cols[f"{t.key}.{c.name}"] = column_features(q, t, c, tf)
+    for name in ("share", "core_share"):
+        best = max((f[name] for f in cols.values()), default=0.0)
+        for f in cols.values():
+            if f[name] > 0:
+                f[name + "_best"] = float(f[name] >= best)
+                f[name + "_gap"] = f[name] - best
+    best_t = max((f["t_share"] for f in tables.values()), default=0.0)
+    for key, f in tables.items():
+        if f["t_share"] > 0:
+            f["t_best"] = float(f["t_share"] >= best_t)
+    for key, f in cols.items():
+        tf = tables[key.rpartition(".")[0]]
+        if "t_best" in tf:
+            f["t_best"] = tf["t_best"]
+    return cols, tables
 
 
 def sparse(rows: Iterable[dict[str, float]], vocab: dict[str, int]) -> list[list[tuple[int, float]]]:

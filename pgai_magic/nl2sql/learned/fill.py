@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pgai_magic.catalog import Catalog, Column
-from pgai_magic.nl2sql.learned.features import Question, column_features, find_values, schema_mask, table_features
+from pgai_magic.nl2sql.learned.features import Question, find_values, schema_features, schema_mask
 from pgai_magic.nl2sql.learned.model import LearnedModel
 from pgai_magic.nl2sql.learned.render import render, split_key
 from pgai_magic.nl2sql.learned.sketch import Cond, Item, Sketch, roles
@@ -52,23 +53,16 @@ class Candidate:
     score: float
     features: dict[str, float] = field(default_factory=dict)
     skeleton: str = ""
+    tables: tuple[str, ...] = ()  # tables added beyond those of the columns
 
 
 def link(q: Question, catalog: Catalog, model: LearnedModel) -> Linked:
     """Value hits, features and role logits of every column of `catalog` for `q`."""
     q.hits = find_values(q, catalog)
-    columns: dict[str, Column] = {}
-    feats: dict[str, dict[str, float]] = {}
-    logits: dict[str, dict[str, float]] = {}
-    tables: dict[str, float] = {}
-    for t in catalog.tables.values():
-        tf = table_features(q, t)
-        tables[t.key] = model.table.logit(tf)
-        for c in t.columns:
-            key = f"{t.key}.{c.name}"
-            columns[key] = c
-            feats[key] = f = column_features(q, t, c, tf)
-            logits[key] = {r: model.roles[r].logit(f) for r in ROLES}
+    feats, tfeats = schema_features(q, catalog)
+    columns = {f"{t.key}.{c.name}": c for t in catalog.tables.values() for c in t.columns}
+    logits = {k: {r: model.roles[r].logit(f) for r in ROLES} for k, f in feats.items()}
+    tables = {k: model.table.logit(f) for k, f in tfeats.items()}
     return Linked(q, catalog, columns, feats, logits, tables, schema_mask(q, catalog))
 
 
@@ -185,47 +179,98 @@ def _fill_values(linked: Linked, s: Sketch) -> tuple[Sketch, dict[str, float]] |
     return filled, stats
 
 
-def _count_table(linked: Linked, s: Sketch) -> list[str]:
-    """Tables to add for a `count(*)`: the most likely table when the sketch has no column, else none."""
-    if s.columns():
-        return []
-    return [max(linked.tables, key=lambda k: linked.tables[k])]
+def _count_tables(linked: Linked, s: Sketch) -> list[list[str]]:
+    """Tables to add for a `count(*)`: with no column, each of the two likeliest tables; with columns, none or the
+    likeliest table their FROM lacks (the table whose rows are counted)."""
+    ranked = sorted(linked.tables, key=lambda k: -linked.tables[k])
+    if not _has_star(s):
+        return [[]]
+    have = {split_key(c)[0] for c in s.columns()}
+    if not have:
+        return [[t] for t in ranked[:2]]
+    missing = [t for t in ranked if t not in have][:1]
+    return [[], missing] if missing else [[]]
 
 
-def candidates(linked: Linked, model: LearnedModel, *, k: int = 30, top: int = 8) -> list[Candidate]:
-    """Candidate SQL, best score first: the `top` templates voted by the `k` nearest train questions, filled."""
+def _extra_tables(linked: Linked, s: Sketch) -> list[tuple[list[str], list[str]]]:
+    """(extra tables of the query, extra tables of its set-operation partner): `_count_tables`, and for
+    EXCEPT / INTERSECT a partner whose columns are all the first query's: none or the likeliest other table."""
+    out = [(extra, []) for extra in _count_tables(linked, s)]
+    if s.other is not None and s.setop in ("except", "intersect") and not s.other.where:
+        have = {split_key(c)[0] for c in s.other.columns()}
+        ranked = [t for t in sorted(linked.tables, key=lambda k: -linked.tables[k]) if t not in have][:2]
+        out += [(extra, [t]) for extra, _ in out[:1] for t in ranked]
+    return out
+
+
+def _has_star(s: Sketch) -> bool:
+    items = [*s.select, *(c.item for c in s.where)]
+    items += [s.having.item] if s.having else []
+    items += [s.order[0]] if s.order else []
+    return any(i.column is None for i in items)
+
+
+def _atoms(skeleton: str) -> set[str]:
+    """The keywords of a skeleton (columns as c): what the ranker crosses with the question's words."""
+    toks = [re.sub(r"c\d+", "c", t) for t in skeleton.split()]
+    atoms = {t for t in toks if t not in ("c", "c,", "v", "n", "by", "select", "and") or t == "v"}
+    atoms.add(f"items{skeleton.split(' where ')[0].split(' group ')[0].count(',') + 1}")
+    return atoms
+
+
+def _cross(words: set[str], skeleton: str) -> dict[str, float]:
+    return {f"x:{w}|{a}": 1.0 for w in words for a in _atoms(skeleton)}
+
+
+def candidates(
+    linked: Linked, model: LearnedModel, *, k: int = 30, top: int = 15, exclude: int = -1
+) -> list[Candidate]:
+    """Candidate SQL, best first: the `top` templates voted by the `k` nearest train questions (none from group
+    `exclude`), filled, scored by the ranker (a logistic regression over candidate features and question words
+    crossed with the template's keywords)."""
     votes: dict[int, float] = defaultdict(float)
-    near = model.index.query(linked.masked, k)
+    near = model.index.query(linked.masked, k, exclude)
     for label, sim in near:
         votes[label] += max(sim, 0.0) ** 2
     total = sum(votes.values()) or 1.0
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:top]
+    words = {t.lemma for t in linked.question.toks if t.kind == "word"} | set(linked.masked)
     out: list[Candidate] = []
     for rank, (label, vote) in enumerate(ranked):
         template = model.templates[label]
+        skeleton = template.skeleton()
+        cross = _cross(words, skeleton)
         for fit, mapping in _assignments(linked, template):
             got = _fill_values(linked, template.rename(mapping))
             if got is None:
                 continue
             filled, stats = got
-            extra = _count_table(linked, filled)
-            tree = render(filled, linked.catalog, extra)
-            if tree is None:
-                continue
-            share = vote / total
-            feats = {
-                "vote": share,
-                "log_vote": math.log(share + 1e-6),
-                "rank": float(rank),
-                "fit": fit,
-                "fit_mean": fit / max(1, len(mapping)),
-                "n_vars": float(len(mapping)),
-                "top_sim": near[0][1] if near else 0.0,
-                "n_tables": float(len({split_key(c)[0] for c in filled.columns()} | set(extra))),
-                **stats,
-            }
-            score = math.log(share + 1e-6) + fit - 2.0 * stats["hits_unused"] - 1.5 * stats["numbers_unused"]
-            out.append(Candidate(filled, tree.sql(dialect="postgres"), score, feats, template.skeleton()))
+            for extra, other in _extra_tables(linked, filled):
+                tree = render(filled, linked.catalog, extra, other)
+                if tree is None:
+                    continue
+                share = vote / total
+                feats = {
+                    "vote": share,
+                    "log_vote": math.log(share + 1e-6),
+                    "rank": float(rank),
+                    "fit": fit,
+                    "fit_mean": fit / max(1, len(mapping)),
+                    "n_vars": float(len(mapping)),
+                    "top_sim": near[0][1] if near else 0.0,
+                    "n_tables": float(len({split_key(c)[0] for c in filled.columns()} | set(extra))),
+                    "count_table": sum(linked.tables[t] for t in extra),
+                    "added_table": float(bool(extra)),
+                    "other_table": sum(linked.tables[t] for t in other),
+                    **stats,
+                }
+                if model.ranker is not None:
+                    score = model.ranker.logit({**feats, **cross})
+                else:
+                    score = math.log(share + 1e-6) + fit - 2.0 * stats["hits_unused"] - 1.5 * stats["numbers_unused"]
+                cand = Candidate(filled, tree.sql(dialect="postgres"), score, feats, skeleton)
+                cand.tables = tuple(extra) + tuple(other)
+                out.append(cand)
     out.sort(key=lambda c: -c.score)
     return out
 

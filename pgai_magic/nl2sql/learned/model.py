@@ -52,7 +52,9 @@ class LinearModel:
 class NeighbourIndex:
     """Train questions as L2-normalised TF-IDF vectors; `query` gives the most similar with their labels."""
 
-    def __init__(self, vocab: list[str], idf: list[float], docs: list[list[int]], labels: list[int]) -> None:
+    def __init__(
+        self, vocab: list[str], idf: list[float], docs: list[list[int]], labels: list[int], groups: list[int]
+    ) -> None:
         from scipy import sparse
 
         self.vocab = {g: i for i, g in enumerate(vocab)}
@@ -67,9 +69,11 @@ class NeighbourIndex:
             vals += weight.tolist()
         self.matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(vocab)), dtype=np.float32)
         self.labels = np.asarray(labels, dtype=np.int64)
+        self.groups = np.asarray(groups, dtype=np.int64)
 
-    def query(self, tokens: Sequence[str], k: int = 25) -> list[tuple[int, float]]:
-        """(label, cosine similarity) of the `k` nearest train questions, nearest first."""
+    def query(self, tokens: Sequence[str], k: int = 25, exclude: int = -1) -> list[tuple[int, float]]:
+        """(label, cosine similarity) of the `k` nearest train questions, nearest first; `exclude`: leave out the
+        questions of that group (database), as training does so that neighbours come from other databases."""
         ids = [self.vocab[g] for g in grams(tokens) if g in self.vocab]
         if not ids:
             return []
@@ -78,6 +82,8 @@ class NeighbourIndex:
         vec[idx] = counts * self.idf[idx]
         vec /= float(np.linalg.norm(vec)) or 1.0
         sims = self.matrix @ vec
+        if exclude >= 0:
+            sims[self.groups == exclude] = -1.0
         top = np.argsort(-sims)[:k]
         return [(int(self.labels[i]), float(sims[i])) for i in top]
 
@@ -90,15 +96,19 @@ class LearnedModel:
         self.version: str = data["version"]
         self.roles = {r: LinearModel(m["weights"], m["bias"]) for r, m in data["roles"].items()}
         self.table = LinearModel(data["table"]["weights"], data["table"]["bias"])
+        rank = data.get("ranker")
+        self.ranker = LinearModel(rank["weights"], rank["bias"]) if rank else None
         conf = data.get("confidence")
         self.confidence = LinearModel(conf["weights"], conf["bias"]) if conf else None
+        judge = data.get("rules_confidence")
+        self.rules_confidence = LinearModel(judge["weights"], judge["bias"]) if judge else None
         self.threshold: float = float(data.get("threshold", 0.5))
         self.templates: list[Sketch] = [load(d) for d in data["index"]["templates"]]
 
     @cached_property
     def index(self) -> NeighbourIndex:
         ix = self.data["index"]
-        return NeighbourIndex(ix["vocab"], ix["idf"], ix["docs"], ix["labels"])
+        return NeighbourIndex(ix["vocab"], ix["idf"], ix["docs"], ix["labels"], ix["groups"])
 
     @classmethod
     def read(cls, path: Path | str = DATA_FILE) -> LearnedModel:

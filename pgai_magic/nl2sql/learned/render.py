@@ -76,17 +76,18 @@ def _own_columns(s: Sketch) -> list[str]:
     return Sketch(s.select, s.where, s.conj, s.group, s.having, s.order).columns()
 
 
-def render(s: Sketch, catalog: Catalog, extra: Iterable[str] = ()) -> exp.Expr | None:
+def render(s: Sketch, catalog: Catalog, extra: Iterable[str] = (), other: Iterable[str] = ()) -> exp.Expr | None:
     """`s` (columns 'schema.table.column', real values) as a sqlglot expression; `extra` tables join in too
-    (e.g. the table `count(*)` counts). None when its tables are not connected by foreign keys."""
+    (e.g. the table `count(*)` counts), `other` into the set-operation partner. None when the tables are not
+    connected by foreign keys."""
     main = _select(s, catalog, extra)
     if main is None or s.other is None:
         return main
-    other = _select(s.other, catalog, ())
-    if other is None:
+    partner = _select(s.other, catalog, other)
+    if partner is None:
         return None
     kind = {"intersect": exp.Intersect, "union": exp.Union, "except": exp.Except}[s.setop]
-    return kind(this=main, expression=other, distinct=True)
+    return kind(this=main, expression=partner, distinct=True)
 
 
 def _select(s: Sketch, catalog: Catalog, extra: Iterable[str]) -> exp.Select | None:

@@ -152,7 +152,7 @@ def _rename(s: Sketch, m: dict[str, str], values: list[Any] | None) -> Sketch:
         having=_rename_cond(s.having, it) if s.having else None,
         order=(it(s.order[0]), s.order[1]) if s.order else None,
         other=_rename(s.other, m, values) if s.other else None,
-        tables=(),
+        tables=tuple(m.get(t, t) for t in s.tables),
     )
 
 

@@ -1,0 +1,102 @@
+"""The built-in translators behind the generator seam: the learned translator and the rule translator, decided by
+calibrated confidence.
+
+Both read the question; each answer gets a confidence calibrated on held-out Spider train databases (the learned
+answer's from its own features; the rule answer's from the rule translator's confidence and whether its result
+equals the learned answer's). The more confident answer at or above the model's threshold is given; below it the
+question is refused (TranslationError), so that the LLM, when one is configured, gets it.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+from typing import Any
+
+import psycopg
+
+from pgai_magic.db import read_only
+from pgai_magic.errors import PgaiError, TranslationError
+from pgai_magic.nl2sql.generator import Generated, Request
+from pgai_magic.nl2sql.learned.model import LearnedModel
+from pgai_magic.nl2sql.learned.translate import LearnedAnswer, LearnedTranslator
+from pgai_magic.nl2sql.translator import Translator
+
+__all__ = ["BuiltinGenerator", "rule_features", "same_result"]
+
+_ROWS = 200  # rows compared when two answers are checked for the same result
+
+
+def _rows(conn: psycopg.Connection, sql: str) -> collections.Counter[tuple[Any, ...]] | None:
+    try:
+        with read_only(conn, 2.0):
+            rows = conn.execute(sql).fetchmany(_ROWS)  # type: ignore[arg-type]  # SQL the translators wrote
+    except (psycopg.Error, PgaiError):
+        return None
+    return collections.Counter(tuple(_norm(v) for v in sorted(r, key=str)) for r in rows)
+
+
+def _norm(v: Any) -> Any:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return round(float(v), 2) if not math.isnan(float(v)) else "nan"
+    return v if v is None else str(v)
+
+
+def same_result(conn: psycopg.Connection, a: str, b: str) -> bool:
+    """Whether queries `a` and `b` return the same rows (as multisets, columns in any order, first 200 rows)."""
+    ra, rb = _rows(conn, a), _rows(conn, b)
+    return ra is not None and ra == rb
+
+
+def rule_features(rule_conf: float, learned: LearnedAnswer | None, agree: bool) -> dict[str, float]:
+    """The features of a rule-translator answer for its calibrated confidence."""
+    return {
+        "rule_conf": rule_conf,
+        "agree": float(agree),
+        "learned_conf": learned.confidence if learned else 0.0,
+        "learned_none": float(learned is None),
+    }
+
+
+class BuiltinGenerator:
+    """The learned translator and the rule translator as one generator (see the module docstring)."""
+
+    name = "built-in translator"
+
+    def __init__(self, rules: Translator, conn: psycopg.Connection, learned: LearnedModel | None = None) -> None:
+        self.rules = rules
+        self.conn = conn
+        self.learned = learned
+
+    def generate(self, request: Request) -> Generated:
+        translator = LearnedTranslator(request.catalog, self.conn, self.learned)
+        model = translator.model
+        try:
+            answer = translator.best(request.question)
+        except PgaiError:
+            answer = None
+        rule_sql, rule_conf, notes, problem = None, 0.0, [], ""
+        try:
+            t = self.rules.finish(request.reading) if request.reading else self.rules.translate(request.question)
+            rule_sql, rule_conf, notes = t.sql, t.confidence, t.notes
+        except TranslationError as exc:
+            problem = str(exc)
+        options: list[tuple[float, str, list[str]]] = []
+        if answer is not None:
+            options.append((answer.confidence, answer.sql, [f"learned: {answer.skeleton}"]))
+        if rule_sql is not None:
+            agree = answer is not None and same_result(self.conn, rule_sql, answer.sql)
+            judge = model.rules_confidence
+            conf = judge.prob(rule_features(rule_conf, answer, agree)) if judge else rule_conf
+            options.append((conf, rule_sql, notes))
+        options.sort(key=lambda o: -o[0])
+        if not options or options[0][0] < model.threshold:
+            best = f" (best confidence {options[0][0]:.2f})" if options else ""
+            raise TranslationError(
+                f"the built-in translator is not sure enough of an answer to {request.question!r}{best}"
+                + (f"; {problem}" if problem and not options else "")
+                + "; rephrase it, configure an LLM, or teach the SQL with %%pgai ask --teach"
+            )
+        conf, sql, why = options[0]
+        request.validate(sql)
+        return Generated(sql, "translator", round(conf, 3), why)
