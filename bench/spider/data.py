@@ -1,4 +1,4 @@
-"""The Spider ports in ../shared/benchmarks: questions, schemas, the held-out split of train, loading into PostgreSQL."""
+"""The Spider ports in ../shared/benchmarks: questions, schemas, train's held-out split, loading into PostgreSQL."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from typing import Any
 
@@ -31,7 +32,7 @@ def reliability(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Answered rows by confidence bin: n, accuracy, mean confidence, and their gap (points)."""
     out = []
     answered = [r for r in rows if r["outcome"] != "refused" and r.get("confidence") is not None]
-    for lo, hi in zip(BINS, BINS[1:]):
+    for lo, hi in itertools.pairwise(BINS):
         inside = [r for r in answered if lo <= r["confidence"] < hi]
         if not inside:
             continue
@@ -78,5 +79,7 @@ def markdown(s: dict[str, Any]) -> str:
         for b in s["reliability"]
     ]
     lat = s["latency_ms"]
-    lines.append(f"\nLatency: first question {lat['first_ask']} ms, median {lat['median_ask']} ms, p90 {lat['p90_ask']} ms")
+    lines.append(
+        f"\nLatency: first question {lat['first_ask']} ms, median {lat['median_ask']} ms, p90 {lat['p90_ask']} ms"
+    )
     return "\n".join(lines)

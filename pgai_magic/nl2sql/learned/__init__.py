@@ -1,1 +1,1 @@
-"""Learned natural-language to SQL: sketches, schema linking features, linear models and a neighbour index (trained on Spider train)."""
+"""Learned question-to-SQL: sketches, linking features, linear models and a neighbour index from Spider train."""

@@ -25,7 +25,6 @@ __all__ = ["Question", "ValueHit", "column_features", "name_words", "read_questi
 _GENERIC = frozenset({"id", "name", "code", "number", "type"})
 _STOP = frozenset({"the", "of", "a", "an", "in", "is", "to", "for", "by", "on", "at", "and", "or", "with"})
 _NAME_WORDS = frozenset({"name", "title", "first", "last", "fname", "lname"})
-_CUES = 12  # leading tokens of the question kept as global cue features
 
 
 @dataclass
@@ -75,6 +74,35 @@ def name_words(name: str) -> list[str]:
     return [w for w in found if w not in _STOP] or found
 
 
+def abbreviates(short: str, words_: Sequence[str]) -> bool:
+    """Whether identifier word `short` abbreviates the question words `words_` ('fname' ~ 'first name', 'dept' ~
+    'department', 'qty' ~ 'quantity', 'dob' ~ 'date of birth'; not 'age' ~ 'average'): one word by a prefix or a
+    consonant skeleton, several words by their letters in order with every word's initial."""
+    full = "".join(words_)
+    if len(short) < 3 or not full or full[0] != short[0] or len(full) <= len(short) or not short.isalpha():
+        return False
+    if len(words_) == 1 and not full.startswith(short[:3]) and any(ch in "aeiou" for ch in short[1:]):
+        return False
+    it = iter(full)
+    if not all(ch in it for ch in short):
+        return False
+    initials = iter(short)
+    return all(w[0] in initials for w in words_)
+
+
+def _abbr(q: Question, target: Sequence[str]) -> float:
+    """Share of `target` words that abbreviate one to three consecutive question words (not matched exactly)."""
+    low = [t.text for t in q.toks]
+    hit = 0
+    for w in target:
+        if any(w in alts for alts in q.alts):
+            hit += 1
+            continue
+        if any(abbreviates(w, low[i : i + n]) for n in (1, 2, 3) for i in range(len(low) - n + 1)):
+            hit += 1
+    return hit / len(target) if target else 0.0
+
+
 def _match(q: Question, target: Sequence[str]) -> tuple[float, float, int, int]:
     """(share of `target` words in the question, 1.0 if they occur as one phrase, start, end of the best span)."""
     if not target:
@@ -102,26 +130,66 @@ def _fuzzy(q: Question, name: str) -> float:
     return best
 
 
-def find_values(q: Question, catalog: Catalog, longest: int = 6) -> list[ValueHit]:
-    """Stored text values (the catalog's distinct values) written in the question, longest spans first."""
+def offsets(q: Question) -> list[tuple[int, int]]:
+    """The character span of each token in the lower-cased question text ((-1, -1) where it is not found as is)."""
+    text = q.text.lower().replace("’", "'")
+    out, cursor = [], 0
+    for t in q.toks:
+        probe = t.text if t.kind != "quoted" else str(t.value).lower()
+        at = text.find(probe, cursor)
+        if at < 0:
+            out.append((-1, -1))
+            continue
+        out.append((at, at + len(probe)))
+        cursor = at + len(probe)
+    return out
+
+
+def _span(offs: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """The tokens [i, j) covering characters [start, end)."""
+    inside = [i for i, (a, b) in enumerate(offs) if a >= 0 and a < end and b > start]
+    return (inside[0], inside[-1] + 1) if inside else None
+
+
+def value_index(catalog: Catalog) -> dict[str, list[tuple[Column, str]]]:
+    """The catalog's stored text values by their lower-cased, space-normalised text (two characters or more)."""
     index: dict[str, list[tuple[Column, str]]] = {}
     for t in catalog.tables.values():
         for c in t.columns:
             for v in c.values or ():
                 key = " ".join(v.lower().split())
-                if key and not key.isdigit() and len(key) <= 60:
+                if len(key) >= 2 and not key.isdigit() and len(key) <= 60 and key not in _STOP:
                     index.setdefault(key, []).append((c, v))
-    raw = [t.text if t.kind != "quoted" else str(t.value).lower() for t in q.toks]
+    return index
+
+
+def find_values(
+    q: Question, catalog: Catalog, index: dict[str, list[tuple[Column, str]]] | None = None
+) -> list[ValueHit]:
+    """Stored text values written in the question (whole words, any case), longest first, spans not overlapping."""
+    index = index if index is not None else value_index(catalog)
+    text = " ".join(q.text.lower().replace("’", "'").split(" "))
+    found: list[tuple[int, int, str]] = []
+    for key in index:
+        at = text.find(key)
+        while at >= 0:
+            end = at + len(key)
+            if (at == 0 or not text[at - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
+                found.append((at, end, key))
+                break
+            at = text.find(key, at + 1)
+    found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+    offs = offsets(q)
     hits: list[ValueHit] = []
-    taken = [False] * len(raw)
-    for n in range(longest, 0, -1):
-        for i in range(len(raw) - n + 1):
-            if any(taken[i : i + n]):
-                continue
-            found = index.get(" ".join(raw[i : i + n]))
-            if found:
-                hits += [ValueHit(c, v, i, i + n) for c, v in found]
-                taken[i : i + n] = [True] * n
+    taken: list[tuple[int, int]] = []
+    for a, b, key in found:
+        if any(a < y and b > x for x, y in taken):
+            continue
+        span = _span(offs, a, b)
+        if span is None:
+            continue
+        taken.append((a, b))
+        hits += [ValueHit(c, v, span[0], span[1]) for c, v in index[key]]
     return hits
 
 
@@ -138,8 +206,8 @@ def _context(q: Question, start: int, end: int, prefix: str) -> dict[str, float]
 
 def table_features(q: Question, t: Table) -> dict[str, float]:
     """Match features of table `t` (its name's words against the question)."""
-    share, phrase, start, end = _match(q, name_words(t.name))
-    f = {"t_share": share, "t_phrase": phrase, "t_fuzzy": _fuzzy(q, t.name)}
+    share, phrase, start, _end = _match(q, name_words(t.name))
+    f = {"t_share": share, "t_phrase": phrase, "t_fuzzy": _fuzzy(q, t.name), "t_abbr": _abbr(q, name_words(t.name))}
     f["t_ncols"] = math.log1p(len(t.columns))
     f["t_hit"] = float(any(h.column.table == t.key for h in q.hits))
     if start >= 0:
@@ -156,6 +224,8 @@ def column_features(q: Question, t: Table, c: Column, tf: dict[str, float]) -> d
     f: dict[str, float] = {"bias": 1.0, "share": share, "phrase": phrase, "core_share": core_share}
     f["core_phrase"] = core_phrase
     f["fuzzy"] = _fuzzy(q, c.name)
+    f["abbr"] = _abbr(q, target)
+    f["core_abbr"] = _abbr(q, core)
     f.update({k: v for k, v in tf.items() if k != "t_ncols"})
     f["kind:" + c.kind] = 1.0
     f["pk"] = float(c.primary_key)
@@ -166,6 +236,7 @@ def column_features(q: Question, t: Table, c: Column, tf: dict[str, float]) -> d
     hits = [h for h in q.hits if h.column is c]
     f["value_hit"] = float(bool(hits))
     if hits:
+        f["value_len"] = min(len(hits[0].value), 20) / 20
         f["value_only"] = 1.0 / len({id(h.column) for h in q.hits if h.start == hits[0].start})
     if hits:
         start, end = hits[0].start, hits[0].end
@@ -184,9 +255,9 @@ def column_features(q: Question, t: Table, c: Column, tf: dict[str, float]) -> d
 
 
 def _cues(q: Question, kind: str) -> dict[str, float]:
-    """The question's leading words and superlative/comparison words, crossed with the column's kind."""
+    """The question's words crossed with the column's kind ('recent' with dates, 'average' with numbers …)."""
     out: dict[str, float] = {}
-    for t in q.toks[:_CUES]:
+    for t in q.toks:
         if t.kind == "word":
             out[f"Q:{t.lemma}|{kind}"] = 1.0
     return out
@@ -232,7 +303,7 @@ def schema_features(q: Question, catalog: Catalog) -> tuple[dict[str, dict[str, 
                 f[name + "_best"] = float(f[name] >= best)
                 f[name + "_gap"] = f[name] - best
     best_t = max((f["t_share"] for f in tables.values()), default=0.0)
-    for key, f in tables.items():
+    for f in tables.values():
         if f["t_share"] > 0:
             f["t_best"] = float(f["t_share"] >= best_t)
     for key, f in cols.items():

@@ -18,30 +18,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pgai_magic.catalog import Catalog, Column
-from pgai_magic.nl2sql.learned.features import Question, find_values, schema_features, schema_mask
+from pgai_magic.catalog import Column
+from pgai_magic.nl2sql.learned.link import ROLES, Linked, link
 from pgai_magic.nl2sql.learned.model import LearnedModel
 from pgai_magic.nl2sql.learned.render import render, split_key
 from pgai_magic.nl2sql.learned.sketch import Cond, Item, Sketch, roles
+from pgai_magic.nl2sql.learned.variants import usage, variants
 
 __all__ = ["ROLES", "Candidate", "Linked", "candidates", "link"]
 
-ROLES = ("select", "where", "group", "order")
 _PER_VAR = 4  # columns tried per variable
 _NUMERIC_OPS = {">", "<", ">=", "<=", "between"}
-
-
-@dataclass
-class Linked:
-    """A question linked to a catalog: each column's key, features and role logits; each table's logit."""
-
-    question: Question
-    catalog: Catalog
-    columns: dict[str, Column]
-    features: dict[str, dict[str, float]]
-    logits: dict[str, dict[str, float]]
-    tables: dict[str, float]
-    masked: list[str]
 
 
 @dataclass
@@ -54,16 +41,6 @@ class Candidate:
     features: dict[str, float] = field(default_factory=dict)
     skeleton: str = ""
     tables: tuple[str, ...] = ()  # tables added beyond those of the columns
-
-
-def link(q: Question, catalog: Catalog, model: LearnedModel) -> Linked:
-    """Value hits, features and role logits of every column of `catalog` for `q`."""
-    q.hits = find_values(q, catalog)
-    feats, tfeats = schema_features(q, catalog)
-    columns = {f"{t.key}.{c.name}": c for t in catalog.tables.values() for c in t.columns}
-    logits = {k: {r: model.roles[r].logit(f) for r in ROLES} for k, f in feats.items()}
-    tables = {k: model.table.logit(f) for k, f in tfeats.items()}
-    return Linked(q, catalog, columns, feats, logits, tables, schema_mask(q, catalog))
 
 
 def _constraints(template: Sketch) -> dict[str, str]:
@@ -79,7 +56,7 @@ def _constraints(template: Sketch) -> dict[str, str]:
             col = c.item.column
             if col is None:
                 continue
-            if c.op in _NUMERIC_OPS or isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+            if c.op in _NUMERIC_OPS or (isinstance(c.value, (int, float)) and not isinstance(c.value, bool)):
                 need[col] = "number"
             elif c.op == "like" or c.value == "v":
                 need.setdefault(col, "text")
@@ -195,7 +172,7 @@ def _count_tables(linked: Linked, s: Sketch) -> list[list[str]]:
 def _extra_tables(linked: Linked, s: Sketch) -> list[tuple[list[str], list[str]]]:
     """(extra tables of the query, extra tables of its set-operation partner): `_count_tables`, and for
     EXCEPT / INTERSECT a partner whose columns are all the first query's: none or the likeliest other table."""
-    out = [(extra, []) for extra in _count_tables(linked, s)]
+    out: list[tuple[list[str], list[str]]] = [(extra, []) for extra in _count_tables(linked, s)]
     if s.other is not None and s.setop in ("except", "intersect") and not s.other.where:
         have = {split_key(c)[0] for c in s.other.columns()}
         ranked = [t for t in sorted(linked.tables, key=lambda k: -linked.tables[k]) if t not in have][:2]
@@ -222,12 +199,46 @@ def _cross(words: set[str], skeleton: str) -> dict[str, float]:
     return {f"x:{w}|{a}": 1.0 for w in words for a in _atoms(skeleton)}
 
 
+def _fit(linked: Linked, s: Sketch) -> float:
+    """The sum of the role logits of `s`'s columns for the roles they have in it."""
+    return sum(sum(linked.logits[c][r] for r in rs if r in ROLES) for c, rs in roles(s).items() if c in linked.logits)
+
+
+def _fit_parts(linked: Linked, s: Sketch) -> dict[str, float]:
+    """Per role: the sum and the least of the logits of the columns in that role, and how many columns the role
+    model thinks likely (logit > 0) the sketch leaves out of that role."""
+    used = roles(s)
+    out: dict[str, float] = {}
+    for r in ROLES:
+        mine = [linked.logits[c][r] for c, rs in used.items() if r in rs and c in linked.logits]
+        if mine:
+            out[f"fit_{r}"] = sum(mine)
+            out[f"least_{r}"] = min(mine)
+        out[f"missed_{r}"] = float(
+            sum(1 for c, lg in linked.logits.items() if lg[r] > 0 and r not in used.get(c, set()))
+        )
+    return out
+
+
+def _shapes(linked: Linked, template: Sketch) -> list[tuple[Sketch, str]]:
+    """The template filled by its best column assignments, and the one-edit variants of each (variants.py)."""
+    out: list[tuple[Sketch, str]] = []
+    for _, mapping in _assignments(linked, template):
+        got = _fill_values(linked, template.rename(mapping))
+        if got is None:
+            continue
+        filled = got[0]
+        out.append((filled, "base"))
+        out += variants(linked, filled)
+    return out
+
+
 def candidates(
-    linked: Linked, model: LearnedModel, *, k: int = 30, top: int = 15, exclude: int = -1
+    linked: Linked, model: LearnedModel, *, k: int = 30, top: int = 20, exclude: int = -1
 ) -> list[Candidate]:
     """Candidate SQL, best first: the `top` templates voted by the `k` nearest train questions (none from group
-    `exclude`), filled, scored by the ranker (a logistic regression over candidate features and question words
-    crossed with the template's keywords)."""
+    `exclude`), filled and varied, scored by the ranker (a logistic regression over candidate features and the
+    question's words crossed with the shape's keywords)."""
     votes: dict[int, float] = defaultdict(float)
     near = model.index.query(linked.masked, k, exclude)
     for label, sim in near:
@@ -236,39 +247,44 @@ def candidates(
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:top]
     words = {t.lemma for t in linked.question.toks if t.kind == "word"} | set(linked.masked)
     out: list[Candidate] = []
+    seen: set[str] = set()
     for rank, (label, vote) in enumerate(ranked):
-        template = model.templates[label]
-        skeleton = template.skeleton()
-        cross = _cross(words, skeleton)
-        for fit, mapping in _assignments(linked, template):
-            got = _fill_values(linked, template.rename(mapping))
-            if got is None:
-                continue
-            filled, stats = got
-            for extra, other in _extra_tables(linked, filled):
-                tree = render(filled, linked.catalog, extra, other)
+        for shape, edit in _shapes(linked, model.templates[label]):
+            skeleton = shape.skeleton()
+            cross = _cross(words, skeleton)
+            fit = _fit(linked, shape)
+            parts = _fit_parts(linked, shape)
+            n_vars = len(shape.columns())
+            for extra, other in _extra_tables(linked, shape):
+                tree = render(shape, linked.catalog, extra, other)
                 if tree is None:
                     continue
+                sql = tree.sql(dialect="postgres")
+                if sql in seen:
+                    continue
+                seen.add(sql)
                 share = vote / total
                 feats = {
                     "vote": share,
                     "log_vote": math.log(share + 1e-6),
                     "rank": float(rank),
                     "fit": fit,
-                    "fit_mean": fit / max(1, len(mapping)),
-                    "n_vars": float(len(mapping)),
+                    "fit_mean": fit / max(1, n_vars),
+                    "n_vars": float(n_vars),
                     "top_sim": near[0][1] if near else 0.0,
-                    "n_tables": float(len({split_key(c)[0] for c in filled.columns()} | set(extra))),
+                    "n_tables": float(len({split_key(c)[0] for c in shape.columns()} | set(extra))),
                     "count_table": sum(linked.tables[t] for t in extra),
                     "added_table": float(bool(extra)),
                     "other_table": sum(linked.tables[t] for t in other),
-                    **stats,
+                    f"variant:{edit}": 1.0,
+                    **usage(linked, shape),
+                    **parts,
                 }
                 if model.ranker is not None:
                     score = model.ranker.logit({**feats, **cross})
                 else:
-                    score = math.log(share + 1e-6) + fit - 2.0 * stats["hits_unused"] - 1.5 * stats["numbers_unused"]
-                cand = Candidate(filled, tree.sql(dialect="postgres"), score, feats, skeleton)
+                    score = feats["log_vote"] + fit - 2.0 * feats["hits_unused"] - 1.5 * feats["numbers_unused"]
+                cand = Candidate(shape, sql, score, feats, skeleton)
                 cand.tables = tuple(extra) + tuple(other)
                 out.append(cand)
     out.sort(key=lambda c: -c.score)

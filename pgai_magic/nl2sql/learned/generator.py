@@ -1,10 +1,13 @@
 """The built-in translators behind the generator seam: the learned translator and the rule translator, decided by
 calibrated confidence.
 
-Both read the question; each answer gets a confidence calibrated on held-out Spider train databases (the learned
-answer's from its own features; the rule answer's from the rule translator's confidence and whether its result
-equals the learned answer's). The more confident answer at or above the model's threshold is given; below it the
-question is refused (TranslationError), so that the LLM, when one is configured, gets it.
+Both read the question. An answer of the learned translator has a confidence calibrated on held-out Spider train
+databases. A plain rule answer gets one too, from the rule translator's confidence and whether its result equals
+the learned answer's; a rule answer that uses what only the rules write (date arithmetic and time buckets, shares
+and windows, CASE, arithmetic between columns: `outside_sketches`) keeps the rule translator's own confidence, and
+is given when the learned translator has no confident answer. The more confident answer at or above the model's
+threshold is given; below it the question is refused (TranslationError), so that the LLM, when one is configured,
+gets it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ import math
 from typing import Any
 
 import psycopg
+import sqlglot
+from sqlglot import exp
 
+from pgai_magic.catalog import Catalog
 from pgai_magic.db import read_only
 from pgai_magic.errors import PgaiError, TranslationError
 from pgai_magic.nl2sql.generator import Generated, Request
@@ -22,7 +28,7 @@ from pgai_magic.nl2sql.learned.model import LearnedModel
 from pgai_magic.nl2sql.learned.translate import LearnedAnswer, LearnedTranslator
 from pgai_magic.nl2sql.translator import Translator
 
-__all__ = ["BuiltinGenerator", "rule_features", "same_result"]
+__all__ = ["BuiltinGenerator", "outside_sketches", "rule_features", "same_result"]
 
 _ROWS = 200  # rows compared when two answers are checked for the same result
 
@@ -46,6 +52,36 @@ def same_result(conn: psycopg.Connection, a: str, b: str) -> bool:
     """Whether queries `a` and `b` return the same rows (as multisets, columns in any order, first 200 rows)."""
     ra, rb = _rows(conn, a), _rows(conn, b)
     return ra is not None and ra == rb
+
+
+_RULE_ONLY = (
+    exp.Window,
+    exp.Filter,
+    exp.Case,
+    exp.Extract,
+    exp.DateTrunc,
+    exp.TimestampTrunc,
+    exp.Interval,
+    exp.CurrentDate,
+    exp.CurrentTimestamp,
+    exp.Mul,
+    exp.Div,
+    exp.Sub,
+    exp.Add,
+)
+
+
+def outside_sketches(sql: str, catalog: Catalog) -> bool:
+    """Whether `sql` uses what only the rule translator writes (date arithmetic, time buckets, shares and windows,
+    CASE, arithmetic between columns): constructs outside the learned translator's query class."""
+    del catalog  # the constructs are in the SQL itself
+    try:
+        tree = sqlglot.parse_one(sql, dialect="postgres")
+    except sqlglot.errors.ParseError:
+        return False
+    if any(tree.find(kind) is not None for kind in _RULE_ONLY):
+        return True
+    return any(f.name.lower() in ("date_trunc", "now", "date_part", "to_char") for f in tree.find_all(exp.Anonymous))
 
 
 def rule_features(rule_conf: float, learned: LearnedAnswer | None, agree: bool) -> dict[str, float]:
@@ -85,9 +121,13 @@ class BuiltinGenerator:
         if answer is not None:
             options.append((answer.confidence, answer.sql, [f"learned: {answer.skeleton}"]))
         if rule_sql is not None:
-            agree = answer is not None and same_result(self.conn, rule_sql, answer.sql)
-            judge = model.rules_confidence
-            conf = judge.prob(rule_features(rule_conf, answer, agree)) if judge else rule_conf
+            if outside_sketches(rule_sql, request.catalog):
+                learned_sure = answer is not None and answer.confidence >= model.threshold
+                conf = rule_conf if not learned_sure else min(rule_conf, answer.confidence - 1e-3)  # type: ignore[union-attr]
+            else:
+                agree = answer is not None and same_result(self.conn, rule_sql, answer.sql)
+                judge = model.rules_confidence
+                conf = judge.prob(rule_features(rule_conf, answer, agree)) if judge else rule_conf
             options.append((conf, rule_sql, notes))
         options.sort(key=lambda o: -o[0])
         if not options or options[0][0] < model.threshold:

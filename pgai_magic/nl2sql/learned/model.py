@@ -9,6 +9,7 @@ similarity) with the sketch template each question's gold SQL has.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import math
 import threading
@@ -30,7 +31,7 @@ DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "spider_learned.json.
 def grams(tokens: Sequence[str]) -> list[str]:
     """Word unigrams and bigrams (with sentence boundaries) of masked question tokens."""
     padded = ["<s>", *tokens, "</s>"]
-    return list(tokens) + [f"{a} {b}" for a, b in zip(padded, padded[1:])]
+    return list(tokens) + [f"{a} {b}" for a, b in itertools.pairwise(padded)]
 
 
 @dataclass

@@ -192,7 +192,7 @@ class _Reader:
     def __init__(self, tree: exp.Select, columns: dict[str, list[str]]) -> None:
         self.tree, self.columns = tree, columns
         self.alias: dict[str, str] = {}
-        froms = [tree.args.get("from_") or tree.args.get("from")] + list(tree.args.get("joins") or [])
+        froms = [tree.args.get("from_") or tree.args.get("from"), *list(tree.args.get("joins") or [])]
         for node in froms:
             if node is None:
                 continue

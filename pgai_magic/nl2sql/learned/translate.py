@@ -48,9 +48,7 @@ class LearnedTranslator:
     `conn` runs the read-only checks (None: no execution check; the features then say so).
     """
 
-    def __init__(
-        self, catalog: Catalog, conn: psycopg.Connection | None, learned: LearnedModel | None = None
-    ) -> None:
+    def __init__(self, catalog: Catalog, conn: psycopg.Connection | None, learned: LearnedModel | None = None) -> None:
         self.catalog = catalog
         self.conn = conn
         self.model = learned if learned is not None else model()
@@ -58,7 +56,7 @@ class LearnedTranslator:
     def best(self, question: str, glosses: dict[int, Any] | None = None) -> LearnedAnswer | None:
         """The best checked candidate with its confidence, or None when no candidate runs."""
         q = read_question(question, glosses)
-        linked = link(q, self.catalog, self.model)
+        linked = link(q, self.catalog, self.model, self.conn)
         cands = candidates(linked, self.model)
         checked: list[tuple[float, Candidate, dict[str, float]]] = []
         for cand in cands[:_CHECKED]:
