@@ -192,7 +192,7 @@ def calibrate(model_data: dict[str, Any], qs: list[dict[str, Any]], cats: dict[s
     """Answer the held-out questions with both translators, execute, fit the two confidence models and the
     threshold (in `model_data`)."""
     from pgai_magic.errors import PgaiError
-    from pgai_magic.nl2sql.learned.generator import outside_sketches, rule_features, same_result
+    from pgai_magic.nl2sql.learned.generator import agreement, outside_sketches, rule_features
     from pgai_magic.nl2sql.learned.model import LearnedModel
     from pgai_magic.nl2sql.learned.translate import LearnedTranslator
     from pgai_magic.nl2sql.translator import Translator
@@ -212,7 +212,7 @@ def calibrate(model_data: dict[str, Any], qs: list[dict[str, Any]], cats: dict[s
             rule = None
         ok = _correct(conn, score, q, answer.sql if answer else None)
         rule_ok = _correct(conn, score, q, rule[0]) if rule else False
-        agree = bool(answer and rule and same_result(conn, rule[0], answer.sql))
+        agree = agreement(conn, rule[0], answer) if rule else 0
         if rule and outside_sketches(rule[0], cats[q["db"]]):
             outside.append(rule_ok)
             rule = None  # kept as the rule translator says (generator.py), not calibrated here

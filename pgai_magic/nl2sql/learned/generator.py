@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import math
+import re
 from typing import Any
 
 import psycopg
@@ -28,9 +29,10 @@ from pgai_magic.nl2sql.learned.model import LearnedModel
 from pgai_magic.nl2sql.learned.translate import LearnedAnswer, LearnedTranslator
 from pgai_magic.nl2sql.translator import Translator
 
-__all__ = ["BuiltinGenerator", "outside_sketches", "rule_features", "same_result"]
+__all__ = ["BuiltinGenerator", "agreement", "outside_sketches", "rule_features", "same_result"]
 
 _ROWS = 200  # rows compared when two answers are checked for the same result
+_AGREE_TOP = 5  # learned candidates a rule answer is compared with
 
 
 def _rows(conn: psycopg.Connection, sql: str) -> collections.Counter[tuple[Any, ...]] | None:
@@ -54,6 +56,21 @@ def same_result(conn: psycopg.Connection, a: str, b: str) -> bool:
     return ra is not None and ra == rb
 
 
+def agreement(conn: psycopg.Connection, sql: str, learned: LearnedAnswer | None, top: int = _AGREE_TOP) -> int:
+    """The rank of the first of the learned translator's `top` candidates (best first) whose result equals that of
+    `sql`; `top` when none does (two independent translators agreeing is evidence for both)."""
+    if learned is None:
+        return top
+    mine = _rows(conn, sql)
+    if mine is None:
+        return top
+    for k, cand in enumerate(learned.candidates[:top]):
+        if _rows(conn, cand.sql) == mine:
+            return k
+    return top
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _RULE_ONLY = (
     exp.Window,
     exp.Filter,
@@ -72,8 +89,8 @@ _RULE_ONLY = (
 
 
 def outside_sketches(sql: str, catalog: Catalog) -> bool:
-    """Whether `sql` uses what only the rule translator writes (date arithmetic, time buckets, shares and windows,
-    CASE, arithmetic between columns): constructs outside the learned translator's query class."""
+    """Whether `sql` uses what only the rule translator writes (date ranges and arithmetic, time buckets, shares and
+    windows, CASE, arithmetic between columns): constructs outside the learned translator's query class."""
     del catalog  # the constructs are in the SQL itself
     try:
         tree = sqlglot.parse_one(sql, dialect="postgres")
@@ -81,14 +98,20 @@ def outside_sketches(sql: str, catalog: Catalog) -> bool:
         return False
     if any(tree.find(kind) is not None for kind in _RULE_ONLY):
         return True
+    if any(c.to.is_type(*exp.DataType.TEMPORAL_TYPES) for c in tree.find_all(exp.Cast)):
+        return True
+    if any(lit.is_string and _DATE.match(lit.this) for lit in tree.find_all(exp.Literal)):
+        return True
     return any(f.name.lower() in ("date_trunc", "now", "date_part", "to_char") for f in tree.find_all(exp.Anonymous))
 
 
-def rule_features(rule_conf: float, learned: LearnedAnswer | None, agree: bool) -> dict[str, float]:
-    """The features of a rule-translator answer for its calibrated confidence."""
+def rule_features(rule_conf: float, learned: LearnedAnswer | None, rank: int) -> dict[str, float]:
+    """The features of a rule-translator answer for its calibrated confidence; `rank`: `agreement`'s."""
     return {
         "rule_conf": rule_conf,
-        "agree": float(agree),
+        "agree": float(rank == 0),
+        "agree_top": float(rank < _AGREE_TOP),
+        "agree_inv": 1.0 / (1.0 + rank),
         "learned_conf": learned.confidence if learned else 0.0,
         "learned_none": float(learned is None),
     }
@@ -125,9 +148,9 @@ class BuiltinGenerator:
                 learned_sure = answer is not None and answer.confidence >= model.threshold
                 conf = rule_conf if not learned_sure else min(rule_conf, answer.confidence - 1e-3)  # type: ignore[union-attr]
             else:
-                agree = answer is not None and same_result(self.conn, rule_sql, answer.sql)
+                rank = agreement(self.conn, rule_sql, answer)
                 judge = model.rules_confidence
-                conf = judge.prob(rule_features(rule_conf, answer, agree)) if judge else rule_conf
+                conf = judge.prob(rule_features(rule_conf, answer, rank)) if judge else rule_conf
             options.append((conf, rule_sql, notes))
         options.sort(key=lambda o: -o[0])
         if not options or options[0][0] < model.threshold:
