@@ -9,7 +9,7 @@ from the environment; the question memory is off so that answers do not depend o
 (spider_dev/score.py, execution accuracy, ties handled) and summarised per hardness, with the reliability of the
 confidence (bins vs accuracy) and the latency of `ask` (the first question apart: it loads the models).
 
-    python bench/bench_spider.py --set dev [--label before] [--data-dir /tmp/pgai-spider]
+    python bench/bench_spider.py --set dev [--label before] [--data-dir /tmp/pgai-spider] [--refuse-below]
     python bench/bench_spider.py --set holdout [--limit 400]      # held-out train databases: the tuning loop
     python bench/bench_spider.py --set train --dbs concert_singer,pets_1
 
@@ -45,6 +45,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--limit", type=int, help="a fixed random sample of this many questions")
     parser.add_argument("--data-dir", help="keep the PostgreSQL cluster here between runs (schemas load once)")
     parser.add_argument("--json", help="output file (default bench/results/spider_<set>_<label>.json)")
+    parser.add_argument(
+        "--refuse-below", action="store_true", help="refuse every answer below the calibrated threshold"
+    )
     return parser.parse_args()
 
 
@@ -129,6 +132,8 @@ def main() -> None:
     data_dir = Path(args.data_dir) if keep else Path(tempfile.mkdtemp(prefix="pgai-spider-")) / "pg"
     server = ensure_embedded(data_dir, cleanup="stop" if keep else "delete")
     session = Session(data_dir=data_dir)
+    if args.refuse_below:
+        session.questions.trust_rules = False
     try:
         with psycopg.connect(session.dsn, autocommit=True) as conn:
             t0 = time.perf_counter()
@@ -149,6 +154,7 @@ def main() -> None:
         "pgai_magic_file": pgai_magic.__file__,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}",
         "questions": len(rows),
+        "refuse_below": args.refuse_below,
         "schemas_loaded_now": len(loaded),
         "load_s": round(load_s, 1),
     }

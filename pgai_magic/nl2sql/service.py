@@ -92,6 +92,7 @@ class Asker:
         self.embedder = embedder or LazyEmbedder()
         self._unsaved: list[dict[str, Any]] = []  # asked while the model loaded: remembered on the next question
         self.reuse = reuse or ReusePolicy()
+        self.trust_rules = True  # the rule translator's answer below the calibrated threshold (False: refuse)
         self.last_id: int | None = None
         self.llm_error: str | None = None
         self._translators: dict[str, Translator] = {}
@@ -134,7 +135,7 @@ class Asker:
             learned = model()
         except FileNotFoundError:
             return TranslatorGenerator(translator)
-        return BuiltinGenerator(translator, self.db.control, learned)
+        return BuiltinGenerator(translator, self.db.control, learned, trust_rules=self.trust_rules)
 
     def memory_ready(self) -> bool:
         try:

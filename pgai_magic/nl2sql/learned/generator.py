@@ -6,8 +6,9 @@ databases. A plain rule answer gets one too, from the rule translator's confiden
 the learned answer's; a rule answer that uses what only the rules write (date arithmetic and time buckets, shares
 and windows, CASE, arithmetic between columns: `outside_sketches`) keeps the rule translator's own confidence, and
 is given when the learned translator has no confident answer. The more confident answer at or above the model's
-threshold is given; below it the question is refused (TranslationError), so that the LLM, when one is configured,
-gets it.
+threshold is given; below it, with `trust_rules` (the default) the rule translator's answer when it has one (its
+calibrated confidence and a note say how sure it is), else the question is refused (TranslationError), so that the
+LLM, when one is configured, gets it. `trust_rules=False` refuses every answer below the threshold.
 """
 
 from __future__ import annotations
@@ -122,10 +123,18 @@ class BuiltinGenerator:
 
     name = "built-in translator"
 
-    def __init__(self, rules: Translator, conn: psycopg.Connection, learned: LearnedModel | None = None) -> None:
+    def __init__(
+        self,
+        rules: Translator,
+        conn: psycopg.Connection,
+        learned: LearnedModel | None = None,
+        *,
+        trust_rules: bool = True,
+    ) -> None:
         self.rules = rules
         self.conn = conn
         self.learned = learned
+        self.trust_rules = trust_rules
 
     def generate(self, request: Request) -> Generated:
         translator = LearnedTranslator(request.catalog, self.conn, self.learned)
@@ -153,6 +162,11 @@ class BuiltinGenerator:
                 conf = judge.prob(rule_features(rule_conf, answer, rank)) if judge else rule_conf
             options.append((conf, rule_sql, notes))
         options.sort(key=lambda o: -o[0])
+        if self.trust_rules and rule_sql is not None and (not options or options[0][0] < model.threshold):
+            conf = next(c for c, q, _ in options if q is rule_sql)
+            request.validate(rule_sql)
+            below = f"confidence {conf:.2f} is below the calibrated threshold {model.threshold:.2f}: check the SQL"
+            return Generated(rule_sql, "translator", round(conf, 3), [*notes, below])
         if not options or options[0][0] < model.threshold:
             best = f" (best confidence {options[0][0]:.2f})" if options else ""
             raise TranslationError(
