@@ -82,7 +82,14 @@ def ask_all(session: Any, questions: list[dict[str, Any]], lang: str) -> list[di
             sql, why = answer.sql, None
         except PgaiError as exc:
             sql, why = None, f"{type(exc).__name__}: {exc}"
-        out.append({"id": q["id"], "sql": sql, "s": time.perf_counter() - start, "refusal": why})
+        entry = {"id": q["id"], "sql": sql, "s": time.perf_counter() - start, "refusal": why}
+        if lang == "zh":  # the English the translator read (not timed)
+            asker = session.questions
+            try:
+                entry["english"] = asker.translator(asker.catalog(q["pg_schema"])).read(text).english
+            except PgaiError:
+                entry["english"] = None
+        out.append(entry)
     return out
 
 
@@ -122,7 +129,7 @@ def _same_rows(conn: Any, scorer: Any, q: dict[str, Any], a: str, b: str) -> boo
             with conn.transaction(force_rollback=True):
                 conn.execute(f"SET LOCAL search_path TO {q['pg_schema']}")
                 rows.append(conn.execute(sql).fetchall())
-        except Exception:  # noqa: BLE001 - an erroring answer is compared as an error
+        except Exception:
             rows.append(None)
     if rows[0] is None or rows[1] is None:
         return rows[0] is None and rows[1] is None
@@ -199,6 +206,9 @@ def report(args: argparse.Namespace, questions: list, langs: list, asked: dict, 
                     p = next(p for p in asked[lang] if p["id"] == q["id"])
                     text = q["question"] if lang == "zh" else q["question_en"]
                     print(f"\n{q['id']} [{lang}] {outcome}: {text}\n  gold: {q['gold_sql_postgres']}")
+                    if lang == "zh":
+                        en = scored["en"]["outcomes"][q["id"]]["outcome"] if "en" in scored else ""
+                        print(f"  read: {p.get('english')}   (en: {q['question_en']}; {en})")
                     print(f"  got:  {' '.join((p['sql'] or p['refusal'] or '').split())[:400]}")
     results = {
         "machine": platform.platform(),
@@ -207,8 +217,7 @@ def report(args: argparse.Namespace, questions: list, langs: list, asked: dict, 
         "figures": {lang: figures(scored[lang]["summary"]) for lang in langs},
         "parity": par,
         "per_question": [
-            {"id": q["id"], **{lang: scored[lang]["outcomes"][q["id"]]["outcome"] for lang in langs}}
-            for q in questions
+            {"id": q["id"], **{lang: scored[lang]["outcomes"][q["id"]]["outcome"] for lang in langs}} for q in questions
         ],
     }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from pgai_magic.errors import GuardError
-from pgai_magic.nl2sql.lexicon import CUES, ZH_PHRASES
+from pgai_magic.nl2sql.lexicon import CUES
 from pgai_magic.nl2sql.text import tokenize
+from pgai_magic.nl2sql.zh.lexicon import FUNCTION as ZH_FUNCTION
 
 __all__ = ["refuse_writes"]
 
@@ -29,7 +30,7 @@ _CREATED = frozenset(
 )
 _NOT_AN_ORDER = frozenset({"a", "an", "me", "us", "the"})  # 'make a list of…' reads; 'make customer 4 a…' writes
 # Chinese verbs that change data ('删除', '设置', '添加'): in a Chinese question they always mean a write
-_ZH_WRITES = {zh: en for zh, en in ZH_PHRASES.items() if en in _ALWAYS or CUES.get(en, ("",))[0] == "write"}
+_ZH_WRITES = {zh: en for zh, en in ZH_FUNCTION.items() if en in _ALWAYS or CUES.get(en, ("",))[0] == "write"}
 # clause boundaries: statement separators, line breaks, SQL comments and string concatenation
 _CLAUSES = re.compile(r";|\n|\r|--|/\*|\*/|\|\|")
 

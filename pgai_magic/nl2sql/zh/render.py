@@ -1,0 +1,103 @@
+"""A glossed Chinese question written as the English question the translator reads.
+
+    render(gloss("按身高从低到高列出人的出生日期", vocab))
+        -> 'sorted by height lowest to highest list people birth date'
+
+Each span gives its first English candidate, in the question's order (the translator reads cues and names, not
+grammar), with the few changes Chinese word order needs: 按 … 升序/降序/排序 is 'sorted by'; a number followed by
+以上/以下 is 'more than N' / 'less than N' ('at least' / 'at most' with 及 or 或); 多少/几 that end the
+question ask for a value ('what'), not a count. Quoted values and numbers are kept exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pgai_magic.nl2sql.zh.gloss import Span
+from pgai_magic.nl2sql.zh.lexicon import MEASURE_WORDS, SORT_WORDS, UNITS
+
+__all__ = ["render"]
+
+_CLAUSE_END = re.compile(r"[，,。；;？?！!\n]")
+_COMPARATORS = ("more than", "less than", "at least", "at most", "equal to", "longer than", "shorter than")
+
+
+def render(spans: Sequence[Span]) -> str:
+    """The English words of `spans`, with 按…排序, N以上/以下 and a closing 多少 rewritten."""
+    words = [s.english[0] if s.english else "" for s in spans]
+    for k, span in enumerate(spans):
+        if span.text in ("按", "按照", "根据") and _sorts_later(spans, k):
+            words[k] = "sorted by"
+        elif span.kind == "number":
+            _bound(spans, words, k)
+        elif words[k] in ("how many", "what is") and _ends(spans, k) and not _counts(spans, k):
+            if words[k] == "what is" or _aggregates_before(spans, words, k):
+                words[k] = "what"
+    text = " ".join(w for w in words if w.strip())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _sorts_later(spans: Sequence[Span], k: int) -> bool:
+    """Whether a sort word (升序, 降序, 排序 …) follows span k in the same clause."""
+    for span in spans[k + 1 :]:
+        if _CLAUSE_END.search(span.text):
+            return False
+        if any(w in span.text for w in SORT_WORDS):
+            return True
+    return False
+
+
+def _bound(spans: Sequence[Span], words: list[str], k: int) -> None:
+    """'25岁及以上' -> 'at least 25', '两个以上' -> 'more than 2' (the words of spans k… rewritten in place)."""
+    j, inclusive = k + 1, False
+    ends = ("以上", "以下", "或以上", "或以下", "及以上", "及以下")
+    while (
+        j < len(spans)
+        and spans[j].text not in ends
+        and (spans[j].english[:1] == ("",) or spans[j].text in UNITS or spans[j].text in "及或")
+    ):
+        inclusive = inclusive or spans[j].text in ("及", "或")
+        if spans[j].text in "及或":
+            words[j] = ""
+        j += 1
+    if j >= len(spans) or spans[j].text not in ends:
+        return
+    before = next((words[i] for i in range(k - 1, -1, -1) if words[i].strip()), "")
+    if before in _COMPARATORS:
+        return
+    above = spans[j].text.endswith("以上")
+    inclusive = inclusive or spans[j].text.startswith(("及", "或"))
+    words[k] = (
+        f"{('at least' if above else 'at most') if inclusive else ('more than' if above else 'less than')} {words[k]}"
+    )
+
+
+_AGGREGATES = frozenset(
+    "average total maximum minimum median highest lowest most fewest largest smallest longest shortest".split()
+)
+
+
+def _aggregates_before(spans: Sequence[Span], words: list[str], k: int) -> bool:
+    """Whether the clause before span k asks for an aggregate or an extreme ('平均有多少': a value, not a count)."""
+    for i in range(k - 1, -1, -1):
+        if _CLAUSE_END.search(spans[i].text):
+            return False
+        if words[i] in _AGGREGATES:
+            return True
+    return False
+
+
+def _counts(spans: Sequence[Span], k: int) -> bool:
+    """'有几家', '多少个': a measure word after the question word asks for a count."""
+    return (k + 1 < len(spans) and spans[k + 1].text in MEASURE_WORDS) or spans[k].text.endswith(tuple(MEASURE_WORDS))
+
+
+def _ends(spans: Sequence[Span], k: int) -> bool:
+    """Whether nothing but punctuation and particles follows span k in its clause."""
+    for span in spans[k + 1 :]:
+        if _CLAUSE_END.search(span.text):
+            return True
+        if span.english and span.english[0].strip():
+            return False
+    return True
