@@ -199,7 +199,7 @@ def _unexplained_names(analysis: Analysis) -> list[str]:
     spans = re.finditer(r"(?<=[a-z0-9,;:] )([A-Z][A-Za-z]+)", analysis.question)
     capital = {m.group(1).lower() for m in spans}
     for tok, w in zip(analysis.toks, analysis.weight):
-        if w <= 0 and tok.kind == "word" and tok.text in capital and content(tok):
+        if w <= 0 and tok.kind == "word" and tok.text in capital and content(tok) and tok.lemma != "id":
             found.append(tok.text)
     return found
 

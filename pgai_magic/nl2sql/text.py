@@ -54,6 +54,7 @@ _IRREGULAR = {
     "news": "news",
     "analyses": "analysis",
     "series": "series",
+    "ids": "id",
     "species": "species",
 }
 

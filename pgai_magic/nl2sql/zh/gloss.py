@@ -208,6 +208,8 @@ def _word_span(word: str, start: int, end: int, vocab: Vocabulary) -> Span:
             pass
     if word in FUNCTION and word not in CONTENT:
         return Span(word, start, end, (FUNCTION[word],), "function")
+    if word in CONTENT and not CONTENT[word]:  # '测量', '含量': no meaning for the query
+        return Span(word, start, end, ("",), "function")
     candidates = _candidates(word)
     if not candidates:
         if word in UNITS:
@@ -231,8 +233,6 @@ def _candidates(word: str) -> tuple[str, ...]:
     if UNITS.get(word):
         found.append(UNITS[word])
     found += [s for s in dictionary.senses(word) if s not in found]
-    if len(found) > 1 and word in CONTENT and not CONTENT[word]:
-        return ()
     return tuple(found)
 
 

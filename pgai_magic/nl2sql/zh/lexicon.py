@@ -10,7 +10,6 @@ __all__ = [
     "FUNCTION",
     "MEASURE_WORDS",
     "PLACE_SUFFIXES",
-    "SORT_WORDS",
     "UNITS",
     "WRITES",
     "WRITE_WORDS",
@@ -25,6 +24,8 @@ FUNCTION: dict[str, str] = {
     "查询": "show", "查看": "show", "找出": "show", "找到": "show", "告诉我": "show", "统计": "show", "看看": "show",
     "请": "", "帮我": "", "一下": "", "马上": "", "立即": "", "立刻": "", "求": "show", "计算": "show", "算": "show",
     "请问": "", "想知道": "", "知道": "", "看一下": "show", "列一下": "list",
+    "多少人": "how many", "几人": "how many", "多少只": "how many", "几只": "how many", "几条": "how many",
+    "几次": "how many", "多少条": "how many", "多少次": "how many",
     "几岁": "age", "多大": "age", "多少岁": "age", "多高": "height", "多重": "weight", "多长": "length",
     "是谁": "who", "不在": "not in", "既有": "both", "又有": "and", "都有": "", "上": "", "下": "", "过的": "",
     "从老到年轻": "oldest first", "从年长到年轻": "oldest first", "从年轻到年长": "youngest first",
@@ -72,7 +73,7 @@ FUNCTION: dict[str, str] = {
     "是": "is", "的": "", "了": "", "过": "", "着": "", "吗": "", "呢": "", "吧": "", "啊": "", "呀": "",
     "有": "have", "在": "in", "中": "in", "里": "in", "里面": "in", "当中": "in", "之中": "in", "其中": "in",
     "和": "and", "与": "and", "跟": "and", "及": "and", "以及": "and", "并且": "and", "而且": "and",
-    "或者": "or", "或": "or", "还是": "or", "被": "by", "由": "by", "对": "for", "对于": "for",
+    "或者": "or", "或": "or", "还是": "or", "被": "", "由": "", "对": "for", "对于": "for",
     "我们": "we", "我": "i", "来自": "from", "位于": "in", "为": "is", "其": "its", "该": "the", "这个": "the",
     "那个": "the", "这些": "the", "那些": "the", "它": "it", "它们": "they", "他们": "they", "所": "", "们": "",
     "一个": "a", "一": "one", "且": "and", "并": "and", "等": "",
@@ -81,12 +82,8 @@ FUNCTION: dict[str, str] = {
     "添加": "add", "创建": "create", "设置": "set",
 }
 
-# words after which 按 means 'sorted by' rather than 'by'
-SORT_WORDS = ("升序", "降序", "倒序", "排序", "排列", "顺序", "从高到低", "从低到高", "从大到小", "从小到大",
-              "从多到少", "从少到多", "从老到年轻", "从年轻到老", "字母")
-
 # classifiers: after a number they say only what is counted
-MEASURE_WORDS = frozenset("个名位家种条座艘场次张部架只本款所辆台件项门份户间首届批")
+MEASURE_WORDS = frozenset("个名位家种条座艘场次张部架只本款所辆台件项门份户间首届批人")
 
 # place suffixes: '上海市' is the city Shanghai, '亚洲' the continent Asia
 PLACE_SUFFIXES: dict[str, str] = {"洲": "continent", "省": "province", "市": "city", "县": "county", "区": "district",

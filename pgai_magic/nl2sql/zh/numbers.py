@@ -90,8 +90,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str], str]] = [
     ),
     (re.compile("|".join(sorted(_FIXED, key=len, reverse=True))), lambda m: _FIXED[m[0]], "time"),
     (
-        re.compile(r"(\d+)\s*(天|日|周|星期|个月|月|年)\s*(?:之前|以前|前)"),
-        lambda m: f"{m[1]} {_UNITS[m[2].removeprefix('个')]} ago",
+        re.compile(rf"({_NUM})\s*(天|日|周|星期|个月|月|年)\s*(?:之前|以前|前)"),
+        lambda m: f"{_n(m[1])} {_UNITS[m[2].removeprefix('个')]} ago",
         "time",
     ),
     (

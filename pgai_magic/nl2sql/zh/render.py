@@ -1,12 +1,12 @@
 """A glossed Chinese question written as the English question the translator reads.
 
     render(gloss("按身高从低到高列出人的出生日期", vocab))
-        -> 'sorted by height lowest to highest list people birth date'
+        -> 'by height lowest to highest list people birth date'
 
 Each span gives its first English candidate, in the question's order (the translator reads cues and names, not
-grammar), with the few changes Chinese word order needs: 按 … 升序/降序/排序 is 'sorted by'; a number followed by
-以上/以下 is 'more than N' / 'less than N' ('at least' / 'at most' with 及 or 或); 多少/几 that end the
-question ask for a value ('what'), not a count. Quoted values and numbers are kept exactly.
+grammar), with the few changes Chinese word order needs: a number followed by 以上/以下 is 'more than N' /
+'less than N' ('at least' / 'at most' with 及 or 或); 多少/几 that end a question after an aggregate ask for a
+value ('what'), not a count. Quoted values and numbers are kept exactly.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from pgai_magic.nl2sql.zh.gloss import Span
-from pgai_magic.nl2sql.zh.lexicon import MEASURE_WORDS, SORT_WORDS, UNITS
+from pgai_magic.nl2sql.zh.lexicon import MEASURE_WORDS, UNITS
 
 __all__ = ["render"]
 
@@ -24,28 +24,16 @@ _COMPARATORS = ("more than", "less than", "at least", "at most", "equal to", "lo
 
 
 def render(spans: Sequence[Span]) -> str:
-    """The English words of `spans`, with 按…排序, N以上/以下 and a closing 多少 rewritten."""
+    """The English words of `spans`, with N以上/以下 and a closing 多少 rewritten."""
     words = [s.english[0] if s.english else "" for s in spans]
     for k, span in enumerate(spans):
-        if span.text in ("按", "按照", "根据") and _sorts_later(spans, k):
-            words[k] = "sorted by"
-        elif span.kind == "number":
+        if span.kind == "number":
             _bound(spans, words, k)
         elif words[k] in ("how many", "what is") and _ends(spans, k) and not _counts(spans, k):
             if words[k] == "what is" or _aggregates_before(spans, words, k):
                 words[k] = "what"
     text = " ".join(w for w in words if w.strip())
     return re.sub(r"\s+", " ", text).strip()
-
-
-def _sorts_later(spans: Sequence[Span], k: int) -> bool:
-    """Whether a sort word (升序, 降序, 排序 …) follows span k in the same clause."""
-    for span in spans[k + 1 :]:
-        if _CLAUSE_END.search(span.text):
-            return False
-        if any(w in span.text for w in SORT_WORDS):
-            return True
-    return False
 
 
 def _bound(spans: Sequence[Span], words: list[str], k: int) -> None:
