@@ -177,6 +177,10 @@ def main() -> None:
             scorer = load_scorer(benchmarks)
             by_id = {lang: {p["id"]: p for p in asked[lang]} for lang in langs}
             par = parity(conn, scorer, questions, by_id["zh"], by_id["en"]) if {"zh", "en"} <= set(langs) else None
+            if par is not None:  # of the questions the English form gets right, how many the Chinese gets right
+                right = {lang: {i for i, d in scored[lang]["outcomes"].items() if d["outcome"] == "correct"}
+                         for lang in ("zh", "en")}  # fmt: skip
+                par.update(en_right=len(right["en"]), both_right=len(right["en"] & right["zh"]))
     finally:
         session.close()
         subset.unlink()
@@ -198,6 +202,7 @@ def report(args: argparse.Namespace, questions: list, langs: list, asked: dict, 
             )
     if par is not None:
         print(f"\nparity zh~en: {par['same']}/{par['n']} ({par['pct']}%) {par['kinds']}")
+        print(f"of the {par['en_right']} English questions answered right, {par['both_right']} are right in Chinese")
     if args.show:
         for q in questions:
             for lang in langs:

@@ -6,7 +6,8 @@
 Each span gives its first English candidate, in the question's order (the translator reads cues and names, not
 grammar), with the few changes Chinese word order needs: a number followed by 以上/以下 is 'more than N' /
 'less than N' ('at least' / 'at most' with 及 or 或); 多少/几 that end a question after an aggregate ask for a
-value ('what'), not a count. Quoted values and numbers are kept exactly.
+value ('what'), not a count; in such a question, a superlative is the aggregate ('最高的支持率是多少': the
+maximum). Quoted values and numbers are kept exactly.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def render(spans: Sequence[Span]) -> str:
         elif words[k] in ("how many", "what is") and _ends(spans, k) and not _counts(spans, k):
             if words[k] == "what is" or _aggregates_before(spans, words, k):
                 words[k] = "what"
+    if "what" in words and not _LISTS & set(words):  # '最高的支持率是多少': the maximum, not the top row
+        words = [_EXTREMES.get(w, w) for w in words]
     text = " ".join(w for w in words if w.strip())
     return re.sub(r"\s+", " ", text).strip()
 
@@ -61,6 +64,9 @@ def _bound(spans: Sequence[Span], words: list[str], k: int) -> None:
     )
 
 
+_EXTREMES = {"highest": "maximum", "most": "maximum", "largest": "maximum", "biggest": "maximum",
+             "lowest": "minimum", "fewest": "minimum", "smallest": "minimum", "least": "minimum"}  # fmt: skip
+_LISTS = frozenset(("which", "who", "where", "name", "list", "show"))
 _AGGREGATES = frozenset(
     "average total maximum minimum median highest lowest most fewest largest smallest longest shortest".split()
 )

@@ -142,6 +142,10 @@ class Vocabulary:
         hit = self.values.get(phrase.strip().lower())
         if hit is not None and len(phrase) > 1:
             return Choice(f'"{hit[0]}"', "value", hit[1], 1.0)
+        head = phrase.strip().lower().split(" ")[-1]
+        hit = self.values.get(head) if 1 < len(phrase.split()) <= 3 and len(head) > 3 else None
+        if hit is not None:  # 'early morning' (早上) for the stored value 'Morning'
+            return Choice(f'"{hit[0]}"', "value", hit[1], 0.8)
         key = _key(phrase)
         if not key:
             return Choice(phrase)
@@ -156,7 +160,7 @@ class Vocabulary:
                 best = Choice(shown, kind, target, score)
         return best
 
-    def nearest(self, candidates: Sequence[str], *, threshold: float = 0.55, margin: float = 0.08) -> Choice:
+    def nearest(self, candidates: Sequence[str], *, threshold: float = 0.5, margin: float = 0.08) -> Choice:
         """The name most similar to any of `candidates` by the embedder (cosine of unit vectors), when it is at
         least `threshold` and `margin` above the next name; Choice(candidates[0]) otherwise (or with no embedder,
         or while it loads)."""
