@@ -69,7 +69,7 @@ def test_spans_cover_the_question_and_link_to_the_schema() -> None:
     assert by_text["英国"].kind == "value" and by_text["英国"].english[0] == '"United Kingdom"'
     assert by_text["登山者"].kind == "name" and by_text["登山者"].target == "c.climber"  # 登山 + 者: climber
     assert by_text["国家"].target == "c.climber.country"
-    assert render(spans) == 'country is "United Kingdom" climber highest point what'
+    assert render(spans) == 'country is "United Kingdom" climber maximum point what'  # 最高…是多少: the maximum
 
 
 def test_comments_link_directly() -> None:
