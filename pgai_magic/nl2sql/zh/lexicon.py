@@ -49,8 +49,10 @@ FUNCTION: dict[str, str] = {
     "最": "most", "最频繁": "most",
     # grouping and distinct
     "每一个": "per", "每个": "per", "每": "per", "各个": "per", "各": "per", "每种": "per", "每一": "per",
-    "各自": "", "对应": "", "相应": "", "按照": "by", "按": "by", "根据": "by", "不同": "distinct", "所有": "all",
-    "全部": "all", "全部信息": "all", "所有信息": "all",
+    "每月": "per month", "每个月": "per month", "按月": "by month", "每年": "per year", "按年": "by year",
+    "每天": "per day", "每日": "per day", "按天": "by day", "每周": "per week", "按周": "by week",
+    "每个季度": "per quarter", "各自": "", "对应": "", "相应": "", "按照": "by", "按": "by", "根据": "by",
+    "不同": "distinct", "所有": "all", "全部": "all", "全部信息": "all", "所有信息": "all",
     # ordering
     "排名": "ranked by", "排序": "sorted", "排列": "sorted", "降序": "descending", "升序": "ascending",
     "倒序": "descending", "顺序": "order", "字母顺序": "alphabetical order", "按字母顺序": "alphabetically",
@@ -132,9 +134,7 @@ CONTENT: dict[str, str] = {
     "身高": "height", "下单": "ordered", "借阅": "loan", "借": "borrowed", "罚款": "fine", "作者": "author",
     "出版": "published", "库存": "stock", "评分": "rating", "进球": "goals", "主场": "home", "客场": "away",
     "国籍": "nationality", "位置": "position", "出生日期": "birth date", "出生": "born", "月": "month",
-    "年": "year", "天": "day", "周": "week", "每月": "per month", "每个月": "per month", "按月": "by month",
-    "每年": "per year", "按年": "by year", "每天": "per day", "每日": "per day", "按天": "by day",
-    "每周": "per week", "按周": "by week", "每个季度": "per quarter", "持续": "", "测量": "", "含量": "",
+    "年": "year", "天": "day", "周": "week", "持续": "", "测量": "", "含量": "",
     "公司": "company", "数": "number", "年份": "year", "月份": "month",
 }
 

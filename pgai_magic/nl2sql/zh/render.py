@@ -27,13 +27,15 @@ _COMPARATORS = ("more than", "less than", "at least", "at most", "equal to", "lo
 def render(spans: Sequence[Span]) -> str:
     """The English words of `spans`, with N以上/以下 and a closing 多少 rewritten."""
     words = [s.english[0] if s.english else "" for s in spans]
+    asks_value = False  # 多少 after an aggregate or 是多少: a value, not rows
     for k, span in enumerate(spans):
         if span.kind == "number":
             _bound(spans, words, k)
         elif words[k] in ("how many", "what is") and _ends(spans, k) and not _counts(spans, k):
             if words[k] == "what is" or _aggregates_before(spans, words, k):
                 words[k] = "what"
-    if "what" in words and not _LISTS & set(words):  # '最高的支持率是多少': the maximum, not the top row
+                asks_value = True
+    if asks_value and not _LISTS & set(words):  # '最高的支持率是多少': the maximum, not the top row
         words = [_EXTREMES.get(w, w) for w in words]
     text = " ".join(w for w in words if w.strip())
     return re.sub(r"\s+", " ", text).strip()

@@ -10,7 +10,8 @@ Chinese comments, and stored values.
 A candidate English phrase links when its words are a name's words (1.0), lie inside one name ('clean and jerk'
 -> clean_jerk, 0.9), end with a name's last word ('military rank' -> rank, 0.7), or spell a name written as one
 word ('bodybuilder' ~ body_builder, 0.6); a candidate that is a stored value (any case) links as that value.
-Only pgai_magic.catalog is read; nothing here knows how the English translator links words.
+Only pgai_magic.catalog (and the English singular of nl2sql.text) is used; nothing here knows how the English
+translator links words.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from pgai_magic.catalog import Catalog, words
+from pgai_magic.nl2sql.text import lemma as singular  # a plain English singular: Chinese has no plural
 
-__all__ = ["Choice", "Vocabulary", "singular"]
+__all__ = ["Choice", "Vocabulary"]
 
 _STOP = frozenset(
     "a an the of in on at to for from with by and or is are be as its it this that one ones sth sb".split()
@@ -33,19 +35,6 @@ _STOP = frozenset(
 _COMMENT_SPLIT = re.compile(r"[\s,，;；:：、。()（）\[\]【】/|]+")
 _COMMENT_SUFFIXES = ("信息表", "数据表", "记录表", "明细表", "表", "信息", "记录", "数据", "明细", "列表")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-def singular(word: str) -> str:
-    """A plain English singular ('categories' -> 'category', 'passengers' -> 'passenger', 'status' stays)."""
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("sses", "shes", "ches", "xes", "zes", "uses")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
 
 
 def _key(text: str) -> tuple[str, ...]:
@@ -94,8 +83,8 @@ class Vocabulary:
 
     def add_name(self, name: str, kind: str, target: str) -> None:
         key = _key(name)
-        if key and (key not in self.names or kind == "table"):
-            self.names[key] = (" ".join(words(name)), kind, target)
+        if key and (key not in self.names or kind == "table"):  # Chinese has no plural: 产品 is one product
+            self.names[key] = (" ".join(singular(w) for w in words(name)), kind, target)
 
     def add_value(self, value: str, target: str) -> None:
         if _CJK.search(value):
