@@ -6,7 +6,8 @@ and the gold SQL (fields as ../shared/benchmarks/spider_train/questions.jsonl, s
 A fresh embedded PostgreSQL (temp data dir, deleted afterwards; `--data-dir` keeps one between runs) gets the
 databases' scripts from ../shared/benchmarks/spider_train/databases; every question is asked in Chinese and in
 English as `%pgai ask --dry-run --schema DB` asks it (`session.questions.translate`: translator, guard, EXPLAIN;
-no LLM, question memory off), the SQL of each language written as predictions, and both scored with
+no LLM, question memory off; the embedding model loaded first), the SQL of each language written as predictions,
+and both scored with
 ../shared/benchmarks/spider_dev/score.py --questions (execution accuracy, wrong of answered, refused).
 
 Parity (the Chinese component's own figure): how often the Chinese form gets the same result as the English
@@ -172,6 +173,7 @@ def main() -> None:
         with psycopg.connect(session.dsn, autocommit=True) as conn:
             load_databases(conn, benchmarks, sorted({q["db"] for q in questions}))
             session.questions.catalogs = type(session.questions.catalogs)()  # the schemas were just (re)created
+            session.questions.embedder.embed_batch(["warm up"])  # loaded before the first question: same links
             asked = {lang: ask_all(session, questions, lang) for lang in langs}
             scored = {lang: score(benchmarks, session.dsn, str(subset), asked[lang]) for lang in langs}
             scorer = load_scorer(benchmarks)
