@@ -189,17 +189,31 @@ class Checker:
         return [("rows", m.group(1), float(len(self.df)))] if m else None
 
     def _category_outlier(self, card: Card, s: str) -> list[tuple[str, str, float]] | None:
+        """Both wordings: 'Average m for dim = 'v' is X, ... the Y of the other' (one group against the rest) and
+        'Average m by dim is highest for 'a' (X, n rows), ...; lowest for ...; against Y over all rows'."""
         m = re.search(rf"[Aa]verage (\S+) for (\S+) = '?(.*?)'? is (?:about )?({NUMBER}),.*?the ({NUMBER}) of the other", s)
+        if m:
+            meas, dim, value = m.group(1), m.group(2), m.group(3)
+            x, key = self._col(meas), self._key(dim)
+            inside = key == value
+            return [
+                (f"mean {meas} where {dim} = {value}", m.group(4), float(x[inside].mean())),
+                (f"mean {meas} elsewhere", m.group(5), float(x[~inside].mean())),
+            ]
+        m = re.match(r"Average (\S+) by (\S+) is ", s)
         if not m:
             return None
-        meas, dim, value = m.group(1), m.group(2), m.group(3)
-        x = self._col(meas)
-        key = self.df[dim].astype(str).where(self.df[dim].notna(), "NULL")
-        inside = key == value
-        return [
-            (f"mean {meas} where {dim} = {value}", m.group(4), float(x[inside].mean())),
-            (f"mean {meas} elsewhere", m.group(5), float(x[~inside].mean())),
-        ]
+        meas, dim = m.group(1), m.group(2)
+        x, key = self._col(meas), self._key(dim)
+        out = [(f"mean {meas} of '{v}'", fig, float(x[key == v].mean()))
+               for v, fig in re.findall(rf"'(.*?)' \((?:about )?({NUMBER}), [0-9.,kM]+ rows\)", s)]  # fmt: skip
+        overall = re.search(rf"against (?:about )?({NUMBER}) over all rows", s)
+        if overall:
+            out.append((f"mean {meas} over all rows", overall.group(1), float(x.mean())))
+        return out or None
+
+    def _key(self, dim: str) -> pd.Series:
+        return self.df[dim].astype(str).where(self.df[dim].notna(), "NULL")
 
     def _correlation(self, card: Card, s: str) -> list[tuple[str, str, float]] | None:
         m = re.search(r"\(r = (-?[0-9.]+)", s)

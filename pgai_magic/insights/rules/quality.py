@@ -57,6 +57,8 @@ def constant(frames: Frames) -> tuple[list[Insight], int]:
     found = []
     moments = frames.wide["moments"] if frames.wide is not None else {}
     for col in frames.profile.columns:
+        if col.role == "calendar" and frames.profile.time:
+            continue  # one year of data has one year: the overview's period says it
         mom = moments.get(col.name)
         if mom and mom.get("min") is not None:
             single = mom["min"] == mom["max"]
