@@ -88,7 +88,13 @@ def _outliers(frames: Frames, dim: str, part: pd.DataFrame, m: Measure, grand: p
     labels = [_label(v) for v in part[dim]]
     sides = {up: sorted((g for g in found if (g[3] > g[4]) == up), key=lambda g: -g[3] if up else g[3])[:MAX_NAMED]
              for up in (True, False)}  # fmt: skip
-    up = max(found)[3] > max(found)[4]  # the side of the strongest group comes first
+
+    def weight(side: list[tuple[float, int, float, float, float]]) -> float:
+        """A side's effect, row-weighted, times the square root of its share of the rows."""
+        rows = np.array([nn[g[1]] for g in side])
+        return float(np.average([g[0] for g in side], weights=rows) * math.sqrt(rows.sum() / nn.sum())) if side else 0.0
+
+    up = weight(sides[True]) >= weight(sides[False])  # the side that moves more of the data comes first
     groups = sides[up] + sides[not up]
     rows = np.array([nn[g[1]] for g in groups])
     effect = float(np.average([g[0] for g in groups], weights=rows))

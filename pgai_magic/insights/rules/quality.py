@@ -88,7 +88,11 @@ def id_like(frames: Frames) -> tuple[list[Insight], int]:
         nd = col.n_distinct or 0
         if not (col.unique or (n > 0 and nd >= 0.95 * n)):
             continue
-        how = "has a unique index" if col.unique else f"has about {num(nd)} distinct values in {num(n)} rows"
+        how = (
+            f"has a unique index ({num(n)} distinct values)"
+            if col.unique
+            else f"has about {num(nd)} distinct values in {num(n)} rows"
+        )
         found.append(
             finding(
                 "id_like",
