@@ -29,10 +29,10 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "insights_real"))
 
-import scoring  # noqa: E402
-import tables  # noqa: E402
+import scoring
+import tables
 
-from pgai_magic import connect  # noqa: E402
+from pgai_magic import connect
 
 HERE = Path(__file__).resolve().parent
 

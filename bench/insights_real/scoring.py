@@ -191,7 +191,9 @@ class Checker:
     def _category_outlier(self, card: Card, s: str) -> list[tuple[str, str, float]] | None:
         """Both wordings: 'Average m for dim = 'v' is X, ... the Y of the other' (one group against the rest) and
         'Average m by dim is highest for 'a' (X, n rows), ...; lowest for ...; against Y over all rows'."""
-        m = re.search(rf"[Aa]verage (\S+) for (\S+) = '?(.*?)'? is (?:about )?({NUMBER}),.*?the ({NUMBER}) of the other", s)
+        m = re.search(
+            rf"[Aa]verage (\S+) for (\S+) = '?(.*?)'? is (?:about )?({NUMBER}),.*?the ({NUMBER}) of the other", s
+        )
         if m:
             meas, dim, value = m.group(1), m.group(2), m.group(3)
             x, key = self._col(meas), self._key(dim)
@@ -339,9 +341,7 @@ class Checker:
         return int(hm.group(1)) if hm else None
 
 
-def score_cards(
-    cards: Sequence[Card], table: Mapping[str, Any], frame: pd.DataFrame, top: int = 15
-) -> dict[str, Any]:
+def score_cards(cards: Sequence[Card], table: Mapping[str, Any], frame: pd.DataFrame, top: int = 15) -> dict[str, Any]:
     """Facts found in the top `top` cards, noise cards, and cards whose figures are wrong."""
     shown = list(cards)[:top]
     facts = {f["id"]: next((i + 1 for i, c in enumerate(shown) if matches(c, f)), None) for f in table["facts"]}
