@@ -11,12 +11,12 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from IPython.display import HTML, display
 from traitlets import Float, Int, Unicode, default, observe
 
+from pgai_magic.cell import Limits
 from pgai_magic.commands import COMMANDS, Context, Settings, Snippet
 from pgai_magic.commands.base import help_text, run_sql, split_line
 from pgai_magic.connections import Connections
 from pgai_magic.errors import PgaiError
-from pgai_magic.redact import redact_text
-from pgai_magic.runner import Limits
+from pgai_magic.server import redact_text
 
 if TYPE_CHECKING:
     from pgai_magic.session import Session

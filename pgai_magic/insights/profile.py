@@ -11,7 +11,7 @@ from psycopg import sql
 
 from pgai_magic.catalog import Relation
 from pgai_magic.errors import InsightError
-from pgai_magic.insights.identities import identity_aggs, read_identities
+from pgai_magic.insights.identities import identity_aggs, near_identities, read_identities
 from pgai_magic.insights.model import COUNT, ROWS, TIME, Profile
 from pgai_magic.insights.runner import Runner
 
@@ -22,9 +22,11 @@ BASE_LIMIT = 200_000  # at most this many groups in the finest grouping (dimensi
 _UNITS = (("hour", 1 / 24), ("day", 1.0), ("week", 7.0), ("month", 30.44), ("quarter", 91.31), ("year", 365.25))
 
 
-def choose_bucket(span_days: float, max_buckets: int = 60) -> str:
-    """The finest date_trunc unit giving at most `max_buckets` buckets over the time span."""
-    for unit, days in _UNITS:
+def choose_bucket(span_days: float, max_buckets: int = 60, grain: str | None = None) -> str:
+    """The finest date_trunc unit giving at most `max_buckets` buckets over the time span, and no finer than the
+    time column's own grain (yearly dates are never bucketed by quarter)."""
+    finest = next((i for i, (unit, _) in enumerate(_UNITS) if unit == grain), 0)
+    for unit, days in _UNITS[finest:]:
         if span_days / days <= max_buckets:
             return unit
     return "year"
@@ -319,6 +321,7 @@ def _wide(
             if var_a > 0 and var_b > 0:
                 r = max(-1.0, min(1.0, (n_ * ab - a_ * b_) / math.sqrt(var_a * var_b)))
         wide["corr"][(a, b)] = {"corr": r, "pairs": n_ab}
+    wide["near"] = near_identities(wide["corr"])
     return wide
 
 

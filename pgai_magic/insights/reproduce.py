@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from pgai_magic.insights.clock import calendar_expr
 from pgai_magic.insights.model import ROWS, Frames, Insight
 from pgai_magic.insights.rules.calendar import LABELS
 from pgai_magic.insights.words import num, pct
@@ -70,10 +71,10 @@ def _compose(c: Insight, frames: Frames, src: sql.Composable) -> sql.Composable 
     if c.kind == "calendar" and prof.time and bd is not None and bd.lo is not None and bd.hi is not None:
         grain = str(c.evidence.get("grain"))
         return sql.SQL(
-            "SELECT extract({f} FROM {t}::timestamp) AS part, {v} AS value, count(*) AS rows FROM {s} "
+            "SELECT {f} AS part, {v} AS value, count(*) AS rows FROM {s} "
             "WHERE {t}::timestamp >= {lo} AND {t}::timestamp < {hi} GROUP BY 1 ORDER BY 1"
         ).format(
-            f=sql.SQL(_FIELD.get(grain, "month")),
+            f=calendar_expr(prof, grain if grain in _FIELD else "month"),
             t=ident(prof.time),
             v=value,
             s=src,
@@ -136,6 +137,31 @@ def annotate_samples(chosen: list[Insight], frames: Frames) -> None:
             )
 
 
+def _dependencies(frames: Frames) -> list[str]:
+    """Columns tied by definition, said once: near-identical measures, the time column's parts and clock times,
+    codes and keys (none of them is a measure), and the time in which calendar parts are read."""
+    prof, wide = frames.profile, frames.wide or {}
+    out = [
+        f"{a} and {b} are nearly one quantity (r = {r:.2f}): not reported as a finding"
+        for a, b, r in wide.get("near", [])
+    ]
+    calendar = [c for c, role in prof.parts.items() if role == "calendar"]
+    clock = [c for c, role in prof.parts.items() if role == "clock"]
+    if calendar:
+        of = f" of {prof.time}" if prof.time else ""
+        out.append(f"calendar parts{of}: {', '.join(calendar)}")
+    if clock:
+        out.append(f"clock times (hhmm): {', '.join(clock)}")
+    codes = [c for c in prof.id_like if prof.column(c).kind == "numeric"]
+    if codes:
+        out.append(f"codes and keys: {', '.join(codes)}")
+    if prof.time and "with time zone" in prof.column(prof.time).type:
+        local = [f"hours from {prof.local['hour']}"] if "hour" in prof.local else []
+        local += [f"dates from {prof.local['date'].replace(',', ', ')}"] if "date" in prof.local else []
+        out.append(f"{prof.time} read in time zone {prof.zone}" + (f" ({'; '.join(local)})" if local else ""))
+    return out
+
+
 def overview(frames: Frames) -> Insight:
     """What the data is: rows, period, each primary measure's total or mean, the main dimensions."""
     prof, wide = frames.profile, frames.wide or {}
@@ -152,6 +178,7 @@ def overview(frames: Frames) -> Insight:
             parts.append(f"{m} {'total ' if prof.measure(m).agg == 'sum' else ''}{figure}")
     for m, ident in wide.get("identities", {}).items():  # what follows from these is not reported as news
         parts.append(f"{m} = {ident['a']} {ident['op']} {ident['b']} (in {pct(ident['share'], 1)} of rows)")
+    parts += _dependencies(frames)
     dims = prof.dims + prof.wide_dims
     if dims:
         sizes = [f"{d} ({num(prof.column(d).n_distinct or 0)} values)" for d in dims[:5]]

@@ -8,12 +8,11 @@ import psycopg
 from psycopg import sql as pgsql
 from sqlglot import exp
 
-from pgai_magic import convert
 from pgai_magic.catalog import Catalog, ForeignKey
+from pgai_magic.cell import convert
 from pgai_magic.db import Database, read_only, translate
 from pgai_magic.errors import GuardError, SQLError
-from pgai_magic.readonly import DENIED_FUNCTIONS, parse_read_query
-from pgai_magic.sqltext import Statement
+from pgai_magic.sqltext import DENIED_FUNCTIONS, Statement, parse_read_query
 
 __all__ = ["DENIED_FUNCTIONS", "check", "check_scope", "explain", "key_holds", "run_read_only"]
 
@@ -21,7 +20,7 @@ __all__ = ["DENIED_FUNCTIONS", "check", "check_scope", "explain", "key_holds", "
 def check(sql: str) -> exp.Expr:
     """The parsed query when `sql` is a single read query; GuardError (saying why) otherwise.
 
-    The rules are the package's one read-only check (`pgai_magic.readonly.check_read_query`).
+    The rules are the package's one read-only check (`pgai_magic.sqltext.check_read_query`).
     """
     return parse_read_query(sql, what="the generated SQL")[1]
 

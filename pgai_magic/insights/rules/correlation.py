@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgai_magic.insights.identities import defined_by
+from pgai_magic.insights.identities import defined_by, near
 from pgai_magic.insights.model import Frames, Insight
 from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.stats import corr_pvalue
@@ -34,8 +34,8 @@ def correlation(frames: Frames) -> tuple[list[Insight], int]:
         if abs(r) < MIN_R:
             continue
         p = corr_pvalue(r, n)
-        if defined_by(frames.wide, a, b):  # revenue ~ unit_price when revenue = units × unit_price: no news,
-            continue  # the overview states the definition once
+        if defined_by(frames.wide, a, b) or near(frames.wide, a, b) is not None:
+            continue  # revenue = units × unit_price, air_time ≈ distance: no news; the overview states it once
         sign = "higher" if r > 0 else "lower"
         found.append(
             finding(

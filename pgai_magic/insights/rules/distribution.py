@@ -16,6 +16,7 @@ MIN_SKEW = 2.0
 # amounts bounded below by zero (prices, revenue, durations) are right-skewed as a rule (gamma, lognormal):
 # that shape is expected and counts half; a left skew, or a right skew of a signed measure, is news
 EXPECTED_SKEW_SURPRISE = 0.5
+ESTIMATED = " (quartiles estimated from pg_stats' sample of rows; the SQL gives the exact figures)"
 NORMAL_OUTSIDE = 2.0 * float(sst.norm.sf(0.6745 + 3 * 1.349))  # share beyond 3 IQR fences for a normal
 
 
@@ -78,8 +79,10 @@ def skew(frames: Frames) -> tuple[list[Insight], int]:
         col = frames.profile.column(m.name)
         mean, median, p99 = m1 + m.center, col.quantile(0.5), col.quantile(0.99 if g1 > 0 else 0.01)
         side = "right" if g1 > 0 else "left"
-        detail = f"mean {num(mean)} vs median {num(median)}" if median is not None else f"mean {num(mean)}"
-        tail = f"; 1% of rows lie {'above' if g1 > 0 else 'below'} {num(p99)}" if p99 is not None else ""
+        about = "" if col.quantiles_exact else "about "  # pg_stats' quantiles come from a sample of rows
+        detail = f"mean {num(mean)} vs median {about}{num(median)}" if median is not None else f"mean {num(mean)}"
+        tail = f"; 1% of rows lie {'above' if g1 > 0 else 'below'} {about}{num(p99)}" if p99 is not None else ""
+        tail += ESTIMATED if about and (median is not None or p99 is not None) else ""
         p = skew_pvalue(g1, n)
         effect = (abs(g1) - 1.0) / (abs(g1) + 4.0)
         low = frames.wide["moments"].get(m.name, {}).get("min")
@@ -116,6 +119,7 @@ def outliers(frames: Frames) -> tuple[list[Insight], int]:
             continue
         lo, hi = frames.wide["fences"][m.name]
         share = out / n
+        exact = frames.profile.column(m.name).quantiles_exact
         p = float(sst.binom.sf(out - 1, int(n), NORMAL_OUTSIDE))
         total = mom.get("sum")
         carry = ""
@@ -126,8 +130,9 @@ def outliers(frames: Frames) -> tuple[list[Insight], int]:
             finding(
                 "outliers",
                 m.name,
-                f"{num(out)} rows ({pct(share, 1)}) of {m.name} lie outside [{num(lo)}, {num(hi)}] "
-                f"(3 × IQR beyond the quartiles; range {num(mom.get('min'))} to {num(mom.get('max'))}){carry}.",
+                f"{num(out)} rows ({pct(share, 1)}) of {m.name} lie outside {'' if exact else 'about '}"
+                f"[{num(lo)}, {num(hi)}] (3 × IQR beyond the quartiles; range {num(mom.get('min'))} to "
+                f"{num(mom.get('max'))}){carry}{'' if exact else ESTIMATED}.",
                 effect=effect,
                 p_value=p,
                 columns=(m.name,),

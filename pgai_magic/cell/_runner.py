@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from pgai_magic import convert
+from pgai_magic.cell import convert
 from pgai_magic.db import CellResult, Database, StatementResult
 from pgai_magic.errors import PgaiError, QueryCancelled, SQLError
 from pgai_magic.sqltext import Statement, bind_parameters, check_positional, check_templates, split_statements
@@ -110,7 +110,7 @@ class SqlRunner:
         return CellResult(value=value, results=results, notices=notices)
 
     def _explain_sql_error(self, err: SQLError, query: str, namespace: Mapping[str, Any]) -> None:
-        from pgai_magic.hints import explain_sql_error
+        from pgai_magic.cell._hints import explain_sql_error
 
         explain_sql_error(err, query, namespace, self.db.control, transaction_failed=self.db.transaction_failed)
 

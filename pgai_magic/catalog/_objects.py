@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pgai_magic.catalog_relation import Read, quoted_name
+from pgai_magic.catalog._relation import Read, quoted_name
 
 __all__ = ["FunctionSignature", "extension_schema", "extension_versions", "read_functions"]
 

@@ -1,5 +1,5 @@
 """The query fast path: `COPY (query) TO STDOUT (FORMAT binary)` on the session's psycopg connection, drained
-into Arrow column buffers by a C reader (`_copyfetch`, pure Python when it is not built), exact per pgtypes."""
+into Arrow column buffers by a C reader (`_copyfetch`, pure Python when it is not built), exact per `_pgtypes`."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import pq
 
-from pgai_magic.pgtext import date_text, interval_text, time_text, timestamp_text
-from pgai_magic.pgtypes import Column
+from pgai_magic.db._pgtext import date_text, interval_text, time_text, timestamp_text
+from pgai_magic.db._pgtypes import Column
 
 __all__ = ["LimitReached", "copy_query", "decode_columns", "numeric_column", "rows_to_table", "stream_copy"]
 
@@ -70,7 +70,7 @@ def _libpq_candidates() -> tuple[tuple[int, int, Any], ...]:
 def _native(pgconn: Any) -> tuple[Any, int, int] | None:
     """The C reader and the functions of the libpq that owns `pgconn` (None: use the pure-Python reader)."""
     try:
-        from pgai_magic import _copyfetch  # type: ignore[attr-defined]
+        from pgai_magic.db import _copyfetch  # type: ignore[attr-defined]
     except ImportError:
         return None
     for get, free, pid in _libpq_candidates():

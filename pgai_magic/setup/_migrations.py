@@ -9,8 +9,7 @@ from pathlib import Path
 import psycopg
 import psycopg.sql
 
-from pgai_magic.db.connection import scalar
-from pgai_magic.db.errors import server_message
+from pgai_magic.db import scalar, server_message
 
 __all__ = ["Migration", "apply_migrations", "available", "sql_dir"]
 
@@ -39,8 +38,8 @@ class Migration:
 
 def sql_dir() -> Path:
     """The folder holding the install scripts (inside the package when installed)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "sql", here.parent / "sql"):
+    package = Path(__file__).resolve().parents[1]  # pgai_magic/
+    for candidate in (package / "sql", package.parent / "sql"):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError("pgai_magic install scripts (sql/) not found")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlglot.tokens import Token, TokenType
 
-from pgai_magic.sqltext import Statement, replace_spans, tokenize
+from pgai_magic.sqltext._split import Statement, replace_spans, tokenize
 
 __all__ = ["PLANNABLE", "Route", "inner_query", "route"]
 

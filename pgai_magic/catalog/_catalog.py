@@ -1,13 +1,9 @@
-"""THE catalog: the only reader of PostgreSQL's system catalogs in pgai_magic.
+"""The Catalog of one database and its cache: tables, columns, types, keys, comments, statistics, sample values.
 
-Schema introspection (tables, columns, types, keys, foreign keys, comments, statistics and sample values) as
-one `Catalog`, cached per server, database, role and schema list by `CatalogCache` and reloaded when a cheap
-fingerprint of the catalog state changes (DDL from any connection, or rows written). Foreign keys nobody
-declared are inferred from names and checked against the data (catalog_keys). One relation as PostgreSQL
-resolves it (and the one resolution of names people type), its columns and pg_stats, and the names "did you
-mean" advice draws on, come from catalog_relation; the relation listing, column descriptions, primary keys and
-privilege checks of exploring commands from catalog_describe, a schema's functions and an extension's schema
-from catalog_objects (all re-exported here). The parts (Table, Column, ForeignKey) are in catalog_model.
+Schema introspection as one `Catalog`, cached per server, database, role and schema list by `CatalogCache` and
+reloaded when a cheap fingerprint of the catalog state changes (DDL from any connection, or rows written). Foreign
+keys nobody declared are inferred from names and checked against the data (`_keys`). The parts (Table, Column,
+ForeignKey) are in `_model`.
 """
 
 from __future__ import annotations
@@ -19,78 +15,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pgai_magic.catalog_describe import (
-    ColumnDescription,
-    RelationSummary,
-    describe_columns,
-    has_privileges,
-    list_relations,
-    primary_key,
-)
-from pgai_magic.catalog_keys import infer_foreign_keys
-from pgai_magic.catalog_model import Column, ForeignKey, Table, words
-from pgai_magic.catalog_objects import FunctionSignature, extension_schema, extension_versions, read_functions
-from pgai_magic.catalog_relation import (
-    Attribute,
-    ColumnStatistics,
-    Query,
-    Read,
-    Relation,
-    column_names,
-    find_relation,
-    parse_relation_name,
-    quoted_name,
-    read_attributes,
-    read_statistics,
-    reader,
-    relation_names,
-    relations_exist,
-    resolve_relation,
-    statistics_of,
-    table_names,
-    typed_names,
-)
+from pgai_magic.catalog._keys import infer_foreign_keys
+from pgai_magic.catalog._model import Column, ForeignKey, Table
 
-__all__ = [
-    "Attribute",
-    "Catalog",
-    "CatalogCache",
-    "Column",
-    "ColumnDescription",
-    "ColumnStatistics",
-    "ForeignKey",
-    "FunctionSignature",
-    "Query",
-    "Read",
-    "Relation",
-    "RelationSummary",
-    "Table",
-    "column_names",
-    "default_schemas",
-    "describe_columns",
-    "extension_schema",
-    "extension_versions",
-    "find_relation",
-    "fingerprint",
-    "has_privileges",
-    "infer_foreign_keys",
-    "list_relations",
-    "load_catalog",
-    "parse_relation_name",
-    "primary_key",
-    "quoted_name",
-    "read_attributes",
-    "read_functions",
-    "read_statistics",
-    "reader",
-    "relation_names",
-    "relations_exist",
-    "resolve_relation",
-    "statistics_of",
-    "table_names",
-    "typed_names",
-    "words",
-]
+__all__ = ["Catalog", "CatalogCache", "default_schemas", "fingerprint", "load_catalog"]
 
 _KIND = {"N": "number", "S": "text", "D": "date", "B": "boolean"}
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pgai_magic.errors import ServerError
-from pgai_magic.redact import redact_dsn
-from pgai_magic.watchdog import prune, start_watchdog
+from pgai_magic.server._redact import redact_dsn
+from pgai_magic.server._watchdog import prune, start_watchdog
 
 __all__ = ["EmbeddedServer", "default_data_dir", "ensure_embedded", "redact_dsn", "resolve_dsn"]
 

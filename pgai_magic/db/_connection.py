@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from pgai_magic.errors import ConnectionError, PgaiError, QueryCancelled
-from pgai_magic.redact import redact_dsn, redact_text
+from pgai_magic.server import redact_dsn, redact_text
 
 __all__ = [
     "connect",

@@ -14,7 +14,7 @@ from typing import Literal
 
 from psycopg import sql
 
-from pgai_magic.catalog_relation import Read, Relation, quoted_name
+from pgai_magic.catalog._relation import Read, Relation, quoted_name
 
 __all__ = [
     "ColumnDescription",

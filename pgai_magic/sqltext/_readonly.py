@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from pgai_magic.errors import GuardError, PgaiError
-from pgai_magic.sqltext import WRITE_NODES
+from pgai_magic.sqltext._split import WRITE_NODES
 
 __all__ = [
     "DENIED_FUNCTIONS",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 import psycopg
 
-from pgai_magic.catalog import column_names, relation_names
+from pgai_magic.catalog._relation import column_names, relation_names
 from pgai_magic.errors import SQLError
 from pgai_magic.sqltext import quote_ident
 

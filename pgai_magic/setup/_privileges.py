@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import psycopg
 
-from pgai_magic.db.connection import scalar
-from pgai_magic.db.errors import server_message
+from pgai_magic.db import scalar, server_message
 from pgai_magic.errors import PgaiError, PrivilegeError
-from pgai_magic.migrations import apply_migrations
+from pgai_magic.setup._migrations import apply_migrations
 
 if TYPE_CHECKING:
-    from pgai_magic.db.database import Database
+    from pgai_magic.db import Database
 
 __all__ = ["DOC", "ServerFacts", "install_state", "needs_state", "require_vector"]
 
@@ -51,7 +50,7 @@ def install_state(conn: psycopg.Connection) -> tuple[str | None, list[str]]:
 
 class ServerFacts(Protocol):
     """What the checks read: the Database, the extensions found (name → version or None), why the pgai schema is
-    unusable (None when it is usable) and the server version (`pgai_magic.state.ServerState` is one)."""
+    unusable (None when it is usable) and the server version (`pgai_magic.setup.ServerState` is one)."""
 
     db: Database
     extensions: dict[str, str | None]

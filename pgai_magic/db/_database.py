@@ -2,8 +2,8 @@
 
 Every statement of a cell runs on one psycopg 3 connection (autocommit: BEGIN/COMMIT are the user's), through
 libpq's extended protocol, so the result is what psql shows: the server's command tag and row count, its
-notices in order, its transaction state. Queries take the fast path (`fetch.py`: binary COPY into Arrow);
-everything else runs as is. Ctrl-C cancels on the server until the statement has ended (see `interrupt.py`).
+notices in order, its transaction state. Queries take the fast path (`_fetch.py`: binary COPY into Arrow);
+everything else runs as is. Ctrl-C cancels on the server until the statement has ended (see `_interrupt.py`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ import psycopg
 import pyarrow as pa
 from psycopg import pq
 
-from pgai_magic.binding import dump, inline
-from pgai_magic.db.connection import connect, register_vector, timeout_message
-from pgai_magic.db.errors import translate
-from pgai_magic.db.protocol import (
+from pgai_magic.db._binding import dump, inline
+from pgai_magic.db._connection import connect, register_vector, timeout_message
+from pgai_magic.db._errors import translate
+from pgai_magic.db._fetch import LimitReached, copy_query, decode_columns, result_to_table, stream_copy
+from pgai_magic.db._interrupt import interruptible
+from pgai_magic.db._pgtypes import Column, TypeResolver
+from pgai_magic.db._protocol import (
     abort_copy,
     check,
     drain,
@@ -32,6 +35,7 @@ from pgai_magic.db.protocol import (
     relkind,
     result_notes,
 )
+from pgai_magic.db._results import CellResult, StatementResult
 from pgai_magic.errors import (
     ConnectionError,
     GuardError,
@@ -41,15 +45,8 @@ from pgai_magic.errors import (
     ResultTooLarge,
     SQLError,
 )
-from pgai_magic.fetch import LimitReached, copy_query, decode_columns, result_to_table, stream_copy
-from pgai_magic.interrupt import interruptible
-from pgai_magic.pgtypes import Column, TypeResolver
-from pgai_magic.readonly import check_read_query
-from pgai_magic.redact import remember
-from pgai_magic.results import CellResult, StatementResult
-from pgai_magic.server import EmbeddedServer, redact_dsn
-from pgai_magic.sqltext import Statement
-from pgai_magic.statements import PLANNABLE, Route, inner_query, route
+from pgai_magic.server import EmbeddedServer, redact_dsn, remember
+from pgai_magic.sqltext import PLANNABLE, Route, Statement, check_read_query, inner_query, route
 
 __all__ = ["CellResult", "Database", "StatementResult"]
 

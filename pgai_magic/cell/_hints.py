@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pgai_magic.catalog import add_suggestion
 from pgai_magic.errors import ConnectionError, SQLError
-from pgai_magic.suggest import add_suggestion
 
 __all__ = ["explain_sql_error"]
 

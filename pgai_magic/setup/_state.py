@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 from pgai_magic import catalog
 from pgai_magic.db import Database, scalar
 from pgai_magic.display import Record
-from pgai_magic.migrations import install_extensions
-from pgai_magic.privileges import install_state, needs_state
+from pgai_magic.setup._migrations import install_extensions
+from pgai_magic.setup._privileges import install_state, needs_state
 
 __all__ = ["EXTENSIONS", "ServerState", "Status", "prepare_server", "requires", "server_status"]
 

