@@ -47,7 +47,13 @@ def evaluate(session: Any, name: str, spec: dict[str, Any], runs: int, budget: f
     seconds, cards = [], None
     for _ in range(runs):
         started = time.perf_counter()
-        cards = session.insights(name, budget=budget)
+        try:
+            cards = session.insights(name, budget=budget)
+        except Exception as exc:  # a failed run scores as no card, with its error recorded
+            print(f"{name} ({len(frame):,} rows): FAILED {type(exc).__name__}: {exc}", flush=True)
+            result = scoring.score_cards([], spec, frame)
+            result.update({"rows": len(frame), "error": f"{type(exc).__name__}: {exc}", "top": [], "median_s": 0.0})
+            return result
         seconds.append(time.perf_counter() - started)
     assert cards is not None
     rows = cards.to_dict("records")

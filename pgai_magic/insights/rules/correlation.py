@@ -36,14 +36,22 @@ def correlation(frames: Frames) -> tuple[list[Insight], int]:
         p = corr_pvalue(r, n)
         if defined_by(frames.wide, a, b) or near(frames.wide, a, b) is not None:
             continue  # revenue = units × unit_price, air_time ≈ distance: no news; the overview states it once
+        changes = frames.wide.get("changes", {}).get((a, b))
+        if changes is not None and (abs(changes) < MIN_R or changes * r < 0):
+            continue  # two series that both trend, and whose changes do not agree: the overview says so once
         sign = "higher" if r > 0 else "lower"
+        steps = (
+            ""
+            if changes is None
+            else f"; their changes from one {frames.profile.bucket} to the next: r = {changes:.2f}"
+        )
         found.append(
             finding(
                 "correlation",
                 f"{a} ~ {b}",
                 f"{a} and {b} are {_strength(r)} {'' if r > 0 else 'negatively '}correlated "
-                f"(r = {r:.2f} over {num(n)} rows, {pval(p)}): higher {a} goes with {sign} {b}.",
-                effect=abs(r),
+                f"(r = {r:.2f} over {num(n)} rows{steps}, {pval(p)}): higher {a} goes with {sign} {b}.",
+                effect=abs(r) if changes is None else min(abs(r), abs(changes)),
                 p_value=p,
                 columns=(a, b),
                 direction="up" if r > 0 else "down",
