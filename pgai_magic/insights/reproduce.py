@@ -145,9 +145,10 @@ def _dependencies(frames: Frames) -> list[str]:
     prof, wide = frames.profile, frames.wide or {}
     out = []
     for group in near_clusters(wide.get("near", [])):
-        lowest = min((abs(r) for a, b, r in wide["near"] if a in group), default=1.0)
+        links = [r for a, b, r in wide["near"] if a in group]
+        strength = f"r = {links[0]:.2f}" if len(links) == 1 else f"|r| ≥ {min(abs(r) for r in links):.2f}"
         named = f"{', '.join(group[:-1])} and {group[-1]}"
-        out.append(f"{named} are nearly one quantity (|r| ≥ {lowest:.2f}): not reported as a finding")
+        out.append(f"{named} are nearly one quantity ({strength}): not reported as a finding")
     trend_only = [
         f"{a} ~ {b}"
         for (a, b), rc in wide.get("changes", {}).items()
