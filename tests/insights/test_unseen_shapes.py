@@ -31,7 +31,9 @@ def wide(pconn: psycopg.Connection, module_schema: str) -> str:
     table = f"{module_schema}.wide"
     cols = ["round((10 * " + _noise("c0") + ")::numeric, 3)::float8 AS c0"]
     cols.append("round((20 * " + _noise("c0") + " + 0.01 * " + _noise("c1") + ")::numeric, 3)::float8 AS c1")
-    cols += [f"round((10 * {_noise(f'c{i}')})::numeric, 3)::float8 AS c{i}" for i in range(2, WIDE_COLUMNS)]
+    cols.append("round((30 * " + _noise("c0") + " + 0.01 * " + _noise("c2") + ")::numeric, 3)::float8 AS c2")
+    cols.append("round((10 * " + _noise("c0") + " + 10 * " + _noise("c3") + ")::numeric, 3)::float8 AS c3")
+    cols += [f"round((10 * {_noise(f'c{i}')})::numeric, 3)::float8 AS c{i}" for i in range(4, WIDE_COLUMNS)]
     pconn.execute(f"CREATE TABLE {table} AS SELECT {', '.join(cols)} FROM generate_series(1, 300) g")
     pconn.execute(f"ANALYZE {table}")
     return table
@@ -41,9 +43,13 @@ def test_a_wide_table_of_nullable_measures_is_analysed(pconn: psycopg.Connection
     assert WIDE_COLUMNS * (WIDE_COLUMNS - 1) // 2 * 6 > MAX_TARGETS  # the pair sums cannot share one statement
     found = find_insights(pconn, table=wide)
     overview = found["summary"].iloc[0]
-    # c1 = 2 × c0 (plus a little noise): its correlation is only known from the pair sums of the extra pass
-    assert re.search(r"c0 and c1 are nearly one quantity", overview), overview
-    assert not any(set(cols) == {"c0", "c1"} for cols in found["columns"] if cols and len(cols) == 2)
+    # c1 = 2 × c0, c2 = 3 × c0 (plus a little noise): known only from the pair sums of the extra pass
+    assert re.search(r"c0, c1 and c2 are nearly one quantity", overview), overview
+    assert not any(set(cols) <= {"c0", "c1", "c2"} for cols in found["columns"] if cols and len(cols) == 2)
+    # c3 follows c0 half-way (r ≈ 0.7): with each of the three it is one correlation, said once
+    with_c3 = found[(found["kind"] == "correlation") & found["columns"].map(lambda c: "c3" in c)]
+    assert len(with_c3) == 1, found["summary"].tolist()
+    assert "the same for" in with_c3["summary"].iloc[0], with_c3["summary"].iloc[0]
 
 
 # 120 months: two levels that both grow with their own noise (their changes are unrelated), a curve growing

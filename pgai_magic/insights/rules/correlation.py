@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgai_magic.insights.identities import defined_by, near
+from pgai_magic.insights.identities import defined_by, echo_of, near
 from pgai_magic.insights.model import Frames, Insight
 from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.stats import corr_pvalue
@@ -58,4 +58,22 @@ def correlation(frames: Frames) -> tuple[list[Insight], int]:
                 evidence={**chart, "highlight": f"{a} ~ {b}"},
             )
         )
-    return found, len(pairs)
+    return _one_per_group(found, frames.wide), len(pairs)
+
+
+def _one_per_group(found: list[Insight], wide: dict[str, object]) -> list[Insight]:
+    """A column's correlations with the members of one group of near-identities are one correlation said several
+    times (concave points with radius, perimeter and area): the strongest is kept and names the others."""
+    best: dict[frozenset[str], Insight] = {}
+    echoes: dict[frozenset[str], list[str]] = {}
+    for c in sorted(found, key=lambda c: -float(c.evidence.get("effect", 0.0))):
+        key = frozenset(echo_of(wide, x) or x for x in c.columns)  # type: ignore[arg-type]
+        if key in best:
+            echoes[key].append(" ~ ".join(c.columns))
+        else:
+            best[key], echoes[key] = c, []
+    for key, c in best.items():
+        if echoes[key]:
+            more = ", ".join(echoes[key][:3]) + (", ..." if len(echoes[key]) > 3 else "")
+            c.summary = c.summary.rstrip(".") + f"; the same for {more} (nearly one quantity)."
+    return list(best.values())
