@@ -99,8 +99,8 @@ def _compose(c: Insight, frames: Frames, src: sql.Composable) -> sql.Composable 
         return sql.SQL("SELECT {a}, {b}, {v} AS value FROM {s} GROUP BY 1, 2 ORDER BY 1, 2").format(
             a=ident(cols[0]), b=ident(cols[1]), v=value, s=src
         )
-    if c.kind == "correlation" and len(c.columns) == 2:
-        a, b = c.columns
+    if c.kind == "correlation" and len(c.columns) >= 2:
+        a, b = c.columns[:2]  # the pair measured; further columns are the pair's near-identical echoes
         return sql.SQL("SELECT corr({a}, {b}) AS r, count({a} + {b}) AS pairs FROM {s}").format(
             a=ident(a), b=ident(b), s=src
         )

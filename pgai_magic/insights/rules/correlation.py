@@ -65,15 +65,18 @@ def _one_per_group(found: list[Insight], wide: dict[str, object]) -> list[Insigh
     """A column's correlations with the members of one group of near-identities are one correlation said several
     times (concave points with radius, perimeter and area): the strongest is kept and names the others."""
     best: dict[frozenset[str], Insight] = {}
-    echoes: dict[frozenset[str], list[str]] = {}
+    echoes: dict[frozenset[str], list[tuple[str, ...]]] = {}
     for c in sorted(found, key=lambda c: -float(c.evidence.get("effect", 0.0))):
         key = frozenset(echo_of(wide, x) or x for x in c.columns)  # type: ignore[arg-type]
         if key in best:
-            echoes[key].append(" ~ ".join(c.columns))
+            echoes[key].append(c.columns)
         else:
             best[key], echoes[key] = c, []
     for key, c in best.items():
         if echoes[key]:
-            more = ", ".join(echoes[key][:3]) + (", ..." if len(echoes[key]) > 3 else "")
+            pairs = [" ~ ".join(cols) for cols in echoes[key]]
+            more = ", ".join(pairs[:3]) + (", ..." if len(pairs) > 3 else "")
             c.summary = c.summary.rstrip(".") + f"; the same for {more} (nearly one quantity)."
+            # the card speaks of the echoes' columns too: the measured pair first, then the others
+            c.columns += tuple(dict.fromkeys(x for cols in echoes[key] for x in cols if x not in c.columns))
     return list(best.values())
