@@ -182,7 +182,9 @@ def overview(frames: Frames) -> Insight:
     """What the data is: rows, period, each primary measure's total or mean, the main dimensions."""
     prof, wide = frames.profile, frames.wide or {}
     rows = frames.n_rows / frames.sampled.get("profile", 1.0)
-    parts = [f"{prof.label}: {'about ' if frames.sampled.get('profile') else ''}{num(rows)} rows"]
+    parts = [
+        f"{prof.label}: {'about ' if frames.sampled.get('profile') else ''}{num(rows)} row{'' if rows == 1 else 's'}"
+    ]
     if prof.time and wide.get("tmin") is not None:
         parts.append(f"{prof.time} from {str(wide['tmin'])[:10]} to {str(wide['tmax'])[:10]}")
     for m in prof.primary:

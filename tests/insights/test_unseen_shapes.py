@@ -141,3 +141,12 @@ def test_near_identities_group_transitively() -> None:
     assert near(wide, "radius", "worst_area") == 0.96  # no pair of its own: the weakest link of its group
     assert near(wide, "radius", "texture") is None
     assert echo_of(wide, "radius") is None and echo_of(wide, "worst_area") == "radius"
+
+
+def test_a_single_row_has_no_constant_columns(pconn: psycopg.Connection, module_schema: str) -> None:
+    table = f"{module_schema}.one_row"
+    pconn.execute(f"CREATE TABLE {table} AS SELECT 1.5::float8 AS a, 'x'::text AS b, now() AS t")
+    pconn.execute(f"ANALYZE {table}")
+    found = find_insights(pconn, table=table)
+    assert found["kind"].tolist() == ["overview"], found["summary"].tolist()
+    assert ": 1 row" in found["summary"].iloc[0], found["summary"].iloc[0]
