@@ -1,12 +1,14 @@
 """Evaluation of %pgai insights on real public tables nobody planted anything in (no options, top 15).
 
-    python bench/eval_insights_real.py [--only flights,weather,...] [--runs 1] [--timezone ZONE] [--show]
-        [--out bench/results/insights_real.json]
+    python bench/eval_insights_real.py [--set seven|trial] [--only flights,weather,...] [--runs 1]
+        [--timezone ZONE] [--show] [--out bench/results/insights_real.json]
 
-Each table of bench/insights_real/expected.yaml is read from the file a PyPI package ships
-(bench/insights_real/tables.py), persisted with `Session.persist`, and analysed with `session.insights(TABLE)` and
-no other option. The top-15 cards are scored (bench/insights_real/scoring.py): expected facts found, cards judged
-noise under the table's noise list, and cards whose figures differ from pandas' exact computation. The
+Each table of bench/insights_real/expected.yaml (`--set seven`, the default) or expected_trial.yaml (`--set trial`:
+eight tables chosen after the engine was built for the seven) is read from the file a PyPI package ships
+(bench/insights_real/tables.py, trial_tables.py), persisted with `Session.persist`, and analysed with
+`session.insights(TABLE)` and no other option. The top-15 cards are scored (bench/insights_real/scoring.py):
+expected facts found, cards judged noise under the table's noise list, and cards whose figures differ from
+pandas' exact computation. The
 expected facts and the noise list were written from the data before the engine was changed for these tables.
 Prints one line per table and a total; writes the cards, the verdicts and the timings as JSON. Run by hand,
 never in CI.
@@ -31,19 +33,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "insights_real"))
 
 import scoring
 import tables
+import trial_tables
 
 from pgai_magic import connect
 
 HERE = Path(__file__).resolve().parent
+SETS = {"seven": ("expected.yaml", tables.LOADERS), "trial": ("expected_trial.yaml", trial_tables.TRIAL_LOADERS)}
 
 
-def evaluate(session: Any, name: str, spec: dict[str, Any], runs: int, budget: float) -> dict[str, Any]:
-    frame = tables.LOADERS[name]()
+def evaluate(session: Any, name: str, spec: dict[str, Any], runs: int, budget: float, loader: Any) -> dict[str, Any]:
+    frame = loader()
     session.persist(frame, name, mode="replace")
     seconds, cards = [], None
     for _ in range(runs):
         started = time.perf_counter()
-        cards = session.insights(name, budget=budget)
+        try:
+            cards = session.insights(name, budget=budget)
+        except Exception as exc:  # a failed run scores as no card, with its error recorded
+            print(f"{name} ({len(frame):,} rows): FAILED {type(exc).__name__}: {exc}", flush=True)
+            result = scoring.score_cards([], spec, frame)
+            result.update({"rows": len(frame), "error": f"{type(exc).__name__}: {exc}", "top": [], "median_s": 0.0})
+            return result
         seconds.append(time.perf_counter() - started)
     assert cards is not None
     rows = cards.to_dict("records")
@@ -69,15 +79,19 @@ def evaluate(session: Any, name: str, spec: dict[str, Any], runs: int, budget: f
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--set", default="seven", choices=sorted(SETS))
     parser.add_argument("--only", default="")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--budget", type=float, default=20.0)
     parser.add_argument("--timezone", default="", help="SET TimeZone on the session first (default: the server's)")
     parser.add_argument("--data-dir", default=os.environ.get("PGAI_BENCH_DATA_DIR", "/tmp/pgai-bench-insights-real"))
-    parser.add_argument("--out", default=str(HERE / "results" / "insights_real.json"))
+    parser.add_argument("--out", default="", help="default bench/results/insights_real[_trial].json")
     parser.add_argument("--show", action="store_true", help="print every card with its verdicts")
     args = parser.parse_args()
-    spec = yaml.safe_load((HERE / "insights_real" / "expected.yaml").read_text())["tables"]
+    expected, loaders = SETS[args.set]
+    spec = yaml.safe_load((HERE / "insights_real" / expected).read_text())["tables"]
+    suffix = "" if args.set == "seven" else f"_{args.set}"
+    args.out = args.out or str(HERE / "results" / f"insights_real{suffix}.json")
     names = [n for n in spec if not args.only or n in args.only.split(",")]
     session = connect(data_dir=args.data_dir, quiet=True)
     if args.timezone:
@@ -89,11 +103,12 @@ def main() -> None:
         "load_before": load,
         "session_timezone": zone,
         "budget_s": args.budget,
+        "set": args.set,
         "tables": {},
     }
     print(f"session TimeZone {zone}; load average {load:.2f}", flush=True)
     for name in names:
-        out["tables"][name] = evaluate(session, name, spec[name], args.runs, args.budget)
+        out["tables"][name] = evaluate(session, name, spec[name], args.runs, args.budget, loaders[name])
     res = out["tables"].values()
     found, expected = sum(r["found"] for r in res), sum(r["expected"] for r in res)
     noise, cards = sum(len(r["noise"]) for r in res), sum(r["cards"] for r in res)

@@ -22,8 +22,10 @@ __all__ = [
     "MAX_IDENTITY_AGGS",
     "NEAR_R",
     "defined_by",
+    "echo_of",
     "identity_aggs",
     "near",
+    "near_clusters",
     "near_identities",
     "read_identities",
 ]
@@ -102,9 +104,47 @@ def near_identities(corr: Mapping[tuple[str, str], Mapping[str, Any]]) -> list[t
     return out
 
 
+def near_clusters(pairs: list[tuple[str, str, float]]) -> list[list[str]]:
+    """The groups of measures joined by near-identities (connected components, columns in first-seen order): the
+    radius, perimeter and area of one contour are one quantity three times, and so is any pair among them."""
+    group: dict[str, int] = {}
+    members: list[list[str]] = []
+    for a, b, _ in pairs:
+        ga, gb = group.get(a), group.get(b)
+        if ga is None and gb is None:
+            group[a] = group[b] = len(members)
+            members.append([a, b])
+        elif gb is None:
+            group[b] = ga  # type: ignore[assignment]
+            members[ga].append(b)  # type: ignore[index]
+        elif ga is None:
+            group[a] = gb
+            members[gb].append(a)
+        elif ga != gb:
+            for c in members[gb]:
+                group[c] = ga
+            members[ga] += members[gb]
+            members[gb] = []
+    return [m for m in members if m]
+
+
 def near(wide: Mapping[str, Any] | None, x: str, y: str) -> float | None:
-    """The r of a near-identity between x and y, if they are one."""
-    for a, b, r in (wide or {}).get("near", []):
+    """The r of a near-identity between x and y, if they are one, or lie in one group of near-identities (then the
+    smallest |r| that joins the group)."""
+    pairs = (wide or {}).get("near", [])
+    for a, b, r in pairs:
         if {a, b} == {x, y}:
             return r
+    for cluster in near_clusters(pairs):
+        if x in cluster and y in cluster:
+            return min((r for a, b, r in pairs if a in cluster), key=abs)
+    return None
+
+
+def echo_of(wide: Mapping[str, Any] | None, name: str) -> str | None:
+    """The first measure of the near-identity group `name` lies in, when that is another one: its shape (skew,
+    outliers) is the same quantity's shape again (pop and pop16)."""
+    for cluster in near_clusters((wide or {}).get("near", [])):
+        if name in cluster and cluster[0] != name:
+            return cluster[0]
     return None

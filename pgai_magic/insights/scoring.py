@@ -99,7 +99,7 @@ def merge_events(kept: list[Insight]) -> list[Insight]:
                 best.summary = best.summary.rstrip(".") + (
                     f"; it also holds {pct(float(other.evidence['share']))} of {other.evidence.get('of')}."
                 )
-            if other.kind in ("calendar", "category_outlier") and other.measure != best.measure:
+            if other.kind in ("calendar", "category_outlier", "trend") and other.measure != best.measure:
                 verb = "follow" if other.measure == "rows" else "follows"
                 best.summary = best.summary.rstrip(".") + f"; {other.measure} {verb} a similar pattern."
             if not other.filters and best.filters:

@@ -47,6 +47,14 @@ CALENDAR_RANGES = {
     "second": (0.0, 60.0),
 }
 CODE_WORDS = {"flight", "zip", "zipcode", "postcode", "postal", "phone", "fips", "isbn", "sku", "serial", "ticket"}
+# an integer named after a kind of entity is its number, not a quantity: state 30, firm 4, region 2
+ENTITY_WORDS = {
+    "state", "county", "country", "region", "district", "province", "city", "municipality", "ward", "station",
+    "store", "shop", "branch", "firm", "company", "plant", "site", "school", "hospital",
+    "patient", "subject", "respondent", "team", "player", "product", "item", "group", "cluster", "class", "category",
+}  # fmt: skip
+# a year written with two digits (63 for 1963) when every value lies in 0..99 and they span at least this many
+TWO_DIGIT_YEARS = 3
 # words (or word beginnings) of the name: an amount adds up over rows, unless another word says it is a rate
 ADDITIVE = (
     "revenue", "sales", "amount", "total", "profit", "turnover", "spend", "value", "cost", "quantity", "qty", "units",
@@ -90,14 +98,31 @@ def _integral(col: ColumnInfo) -> bool:
 
 
 def _calendar_part(col: ColumnInfo, words: list[str]) -> str | None:
-    """The calendar part a column holds ('hour', 'year'), when its name says so and its values fit the range."""
-    if not words or words[-1] not in CALENDAR_RANGES or not _integral(col):
+    """The calendar part a column holds ('hour', 'year'), when its name says so and its values fit the range (a
+    year in four digits, or in two: 63..92); a year-month written yyyymm (201907) is a 'period'."""
+    if not words or not _integral(col):
         return None
     bounds = value_bounds(col)
+    if bounds is None:
+        return None
+    if words[-1] in ("period", "yyyymm", "yearmonth", "ym") and _yyyymm(col, bounds):
+        return "period"
+    if words[-1] not in CALENDAR_RANGES:
+        return None
     lo, hi = CALENDAR_RANGES[words[-1]]
-    if bounds is None or bounds[0] < lo or bounds[1] > hi:
+    if words[-1] in ("year", "yr") and 0 <= bounds[0] and bounds[1] <= 99 and bounds[1] - bounds[0] >= TWO_DIGIT_YEARS:
+        return words[-1]
+    if bounds[0] < lo or bounds[1] > hi:
         return None
     return words[-1]
+
+
+def _yyyymm(col: ColumnInfo, bounds: tuple[float, float]) -> bool:
+    """Values like 201907: six digits, a plausible year, a month 01..12."""
+    if bounds[0] < 100001 or bounds[1] > 299912:
+        return False
+    seen = [*col.hist, *(float(v) for v in col.mcv)]
+    return all(1 <= int(v) % 100 <= 12 for v in seen)
 
 
 def _clock_time(col: ColumnInfo, words: list[str]) -> bool:
@@ -133,7 +158,7 @@ def column_role(col: ColumnInfo, n_rows: float) -> str:
         return "calendar"
     if _clock_time(col, words):
         return "clock"
-    if ID_NAME.search(col.name) or (words and words[-1] in CODE_WORDS and _integral(col)):
+    if ID_NAME.search(col.name) or (words and words[-1] in CODE_WORDS | ENTITY_WORDS and _integral(col)):
         return "code"
     if _dense_key(col, n_rows):
         return "key"

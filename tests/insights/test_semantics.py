@@ -32,6 +32,13 @@ def _num(
         (_num("lifeExp", 23, 83, type_="double precision"), "measure"),
         (_num("precipitation", 0, 55, type_="double precision"), "amount"),
         (_num("conversion_rate", 0, 1, type_="double precision"), "ratio"),
+        (_num("year", 63, 92), "calendar"),  # a year in two digits (1963..1992)
+        (_num("year", 1.0, 1.0), "measure"),  # one value in 0..99 is no span of years
+        (_num("state", 1, 51, nd=46), "code"),  # an entity's number
+        (_num("region", 1, 9, nd=9, type_="double precision"), "code"),
+        (_num("households", 1, 9, nd=9), "measure"),  # a count of entities is a quantity
+        (ColumnInfo("period", "integer", "numeric", n_distinct=24, hist=[201901, 201907, 202012]), "calendar"),
+        (ColumnInfo("period", "integer", "numeric", n_distinct=24, hist=[201901, 201957, 202012]), "measure"),
     ],
 )
 def test_column_roles(col: ColumnInfo, role: str) -> None:

@@ -7,6 +7,7 @@ import math
 
 from scipy import stats as sst
 
+from pgai_magic.insights.identities import echo_of
 from pgai_magic.insights.model import ColumnInfo, Frames, Insight
 from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.stats import skew_pvalue
@@ -68,6 +69,8 @@ def skew(frames: Frames) -> tuple[list[Insight], int]:
         return [], 0
     found, tests = [], 0
     for m in frames.profile.measures:
+        if echo_of(frames.wide, m.name):
+            continue  # one quantity twice: its first column speaks for the group
         n = frames.wide["nonnull"].get(m.name, 0.0)
         got = _moments(frames.wide["moments"].get(m.name, {}), n)
         if got is None:
@@ -109,6 +112,8 @@ def outliers(frames: Frames) -> tuple[list[Insight], int]:
         return [], 0
     found, tests = [], 0
     for m in frames.profile.measures:
+        if echo_of(frames.wide, m.name):
+            continue
         mom = frames.wide["moments"].get(m.name, {})
         n = frames.wide["nonnull"].get(m.name, 0.0)
         out = mom.get("out")
@@ -123,7 +128,7 @@ def outliers(frames: Frames) -> tuple[list[Insight], int]:
         p = float(sst.binom.sf(out - 1, int(n), NORMAL_OUTSIDE))
         total = mom.get("sum")
         carry = ""
-        if total and mom.get("min", -1) >= 0 and mom.get("outsum") is not None and total > 0:
+        if m.agg == "sum" and total and mom.get("min", -1) >= 0 and mom.get("outsum") is not None and total > 0:
             carry = f", carrying {pct(mom['outsum'] / total)} of its total"
         effect = min(1.0, 4.0 * share)
         found.append(

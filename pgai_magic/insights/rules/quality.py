@@ -54,8 +54,10 @@ def missing(frames: Frames) -> tuple[list[Insight], int]:
 
 @rule("constant")
 def constant(frames: Frames) -> tuple[list[Insight], int]:
-    found = []
+    found: list[Insight] = []
     moments = frames.wide["moments"] if frames.wide is not None else {}
+    if frames.n_rows < 2:
+        return found, 0  # one row holds one value in every column: that says nothing about a column
     for col in frames.profile.columns:
         if col.role == "calendar" and frames.profile.time:
             continue  # one year of data has one year: the overview's period says it
