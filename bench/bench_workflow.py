@@ -26,7 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args()
-    from pgai_magic import convert
+    from pgai_magic.cell import convert
     from pgai_magic.server import ensure_embedded
     from pgai_magic.session import Session
     from pgai_magic.sqltext import Statement

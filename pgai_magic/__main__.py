@@ -17,7 +17,7 @@ import psycopg
 
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import EmbeddingError, PgaiError
-from pgai_magic.redact import redact_text
+from pgai_magic.server import redact_text
 
 if TYPE_CHECKING:
     from pgai_magic.vectors.target import Target
@@ -118,7 +118,7 @@ def _worker_dsn(args: argparse.Namespace) -> str | None:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from pgai_magic.redact import redact_dsn, remember
+    from pgai_magic.server import redact_dsn, remember
 
     dsn = _worker_dsn(args)
     if dsn is None:

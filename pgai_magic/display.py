@@ -10,6 +10,7 @@ import pandas as pd
 
 __all__ = [
     "CardFrame",
+    "Lines",
     "Record",
     "ResultFrame",
     "altair_svg",
@@ -115,6 +116,16 @@ class Record(Mapping[str, Any]):
         lines = self.lines()
         width = max((len(str(k)) for k in lines), default=0)
         return "\n".join(f"{str(k).ljust(width)}  {v}" for k, v in lines.items())
+
+
+class Lines(Record):
+    """Given labelled lines shown as a Record (e.g. a model version's `details()`)."""
+
+    def __init__(self, lines: Mapping[str, Any]) -> None:
+        self._lines = dict(lines)
+
+    def lines(self) -> dict[str, Any]:
+        return dict(self._lines)
 
 
 def _cell(value: Any) -> str:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from pgai_magic.cell import Format, Limits, SqlRunner
 from pgai_magic.db import CellResult, Database
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError
 from pgai_magic.inference.facade import Models
-from pgai_magic.runner import Format, Limits, SqlRunner
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
-from pgai_magic.state import ServerState, Status, prepare_server, server_status
+from pgai_magic.setup import ServerState, Status, prepare_server, server_status
 from pgai_magic.vectors.service import Embeddings, EmbedResult, connection_settings
 from pgai_magic.vectors.status import embedding_status
 
@@ -108,41 +108,29 @@ class Session:
         return self._runner.sql(query, **params)
 
     # -- data in and out ------------------------------------------------------------------------
-    def persist(
-        self,
-        data: Any,
-        table: str,
-        *,
-        schema: str | None = None,
-        mode: str = "create",
-        index: bool = False,
-        progress: Callable[[int], None] | None = None,
-    ) -> Any:
-        """Write a pandas / polars DataFrame or Arrow table to `table` with binary COPY (workflow.persist).
-
-        mode: "create" (the default: error if it exists), "append" or "replace". Returns a PersistResult.
-        """
+    def persist(self, data: Any, table: str, *, progress: Callable[[int], None] | None = None, **options: Any) -> Any:
+        """Write a pandas / polars DataFrame or Arrow table to `table` with binary COPY (workflow.persist); the
+        options are those of pgai_magic.workflow.request.PersistRequest (schema, mode: "create" — an error if it
+        exists — "append" or "replace", index). Returns a PersistResult."""
         from pgai_magic.workflow.persist import persist_frame
+        from pgai_magic.workflow.request import PersistRequest
 
-        return persist_frame(self.db.session, data, table, schema=schema, mode=mode, index=index, progress=progress)
+        return persist_frame(self.db.session, data, PersistRequest(table, **options), progress=progress)
 
     def load(
         self,
         path: str | Path,
         table: str | None = None,
         *,
-        schema: str | None = None,
-        mode: str = "create",
-        delimiter: str | None = None,
-        header: bool = True,
-        encoding: str = "utf-8",
         progress: Callable[[int], None] | None = None,
+        **options: Any,
     ) -> Any:
-        """Load a CSV / Parquet file (read here, streamed) into a table named after the file unless given."""
+        """Load a CSV / Parquet file (read here, streamed) into a table named after the file unless given; the
+        options are those of pgai_magic.workflow.request.LoadRequest (schema, mode, delimiter, header, encoding)."""
         from pgai_magic.workflow.files import load_file
+        from pgai_magic.workflow.request import LoadRequest
 
-        return load_file(self.db.session, Path(path), table, schema=schema, mode=mode, delimiter=delimiter,
-                         header=header, encoding=encoding, progress=progress)  # fmt: skip
+        return load_file(self.db.session, LoadRequest(Path(path), table, **options), progress=progress)
 
     def unload(self, query: str, path: str | Path, *, namespace: Mapping[str, Any] | None = None) -> int:
         """Run `query` and write its rows to a CSV / Parquet file; returns the rows written."""
@@ -161,16 +149,13 @@ class Session:
 
     # -- embeddings (session.vectors) ---------------------------------------------------
     def embed(
-        self,
-        table_column: str,
-        model: Embedder | str | None = None,
-        batch_size: int | None = None,
-        *,
-        progress: bool = True,
-        **options: Any,
+        self, table_column: str, model: Embedder | str | None = None, batch_size: int | None = None, **options: Any
     ) -> EmbedResult:
-        """Embed TABLE.COLUMN (or TABLE with template=/columns=, name=) into pgvector; options: Embeddings.embed."""
-        return self.vectors.embed(table_column, model, batch_size, progress=progress, **options)
+        """Embed TABLE.COLUMN (or TABLE with template=/columns=, name=) into pgvector; the options are those of
+        pgai_magic.vectors.request.EmbedRequest (chunk_tokens, chunk_overlap, language, progress, …)."""
+        from pgai_magic.vectors.request import EmbedRequest
+
+        return self.vectors.embed(EmbedRequest(table_column, model, batch_size, **options))
 
     def similar(self, table_column: str, text: str, k: int = 5, where: str | None = None, **kw: Any) -> pd.DataFrame:
         """The k rows most similar to `text`, with a `similarity` column, best first (hybrid=True, model=M:
@@ -193,8 +178,11 @@ class Session:
         return self.models.deploy(estimator, name, features, **options)
 
     def train(self, name: str, target: str, query: str, **options: Any) -> ModelVersion:
-        """Train on `query`'s rows with a held-out split and deploy as `name` (options: Models.train)."""
-        return self.models.train(name, target, query, **options)
+        """Train on `query`'s rows with a held-out split and deploy as `name`; the options are those of
+        pgai_magic.inference.request.TrainRequest (algorithm, test_size, task, random_state, params, strategy)."""
+        from pgai_magic.inference.request import TrainRequest
+
+        return self.models.train(TrainRequest(name, target, query, **options))
 
     # -- natural-language questions (session.questions) -------------------------------------
     @property

@@ -1,17 +1,22 @@
-"""The %pgai sub-commands: a registry of small handlers over the session (no IPython here)."""
+"""The %pgai sub-commands: a registry of small handlers over the session (no IPython here).
+
+Each handler parses its options once into a frozen request and calls the session. May import the session, the
+capabilities and the layers below them; never the magic or IPython (the named connections are a Protocol here).
+"""
 
 from __future__ import annotations
 
 import argparse
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from pgai_magic.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pgai_magic.connections import Connections
+    import pandas as pd
+
     from pgai_magic.session import Session
 
 __all__ = [
@@ -19,10 +24,13 @@ __all__ = [
     "ArgParser",
     "Command",
     "Context",
+    "NamedConnections",
     "Settings",
     "Snippet",
     "check_out",
     "command",
+    "given",
+    "request_fields",
     "split_args",
 ]
 
@@ -46,6 +54,23 @@ class Snippet:
     uses: tuple[str, ...] = ()
 
 
+class NamedConnections(Protocol):
+    """The magic's named connections (JupySQL's aliases), as the commands use them (`pgai_magic.connections`)."""
+
+    @property
+    def current_alias(self) -> str | None: ...
+
+    def add(self, alias: str | None, session: Session) -> str: ...
+
+    def get(self, alias: str | None) -> Session: ...
+
+    def use(self, alias: str) -> Session: ...
+
+    def close(self, alias: str) -> None: ...
+
+    def table(self) -> pd.DataFrame: ...
+
+
 @dataclass
 class Context:
     """What a handler may use: the session, the notebook namespace, settings and output."""
@@ -58,7 +83,7 @@ class Context:
     show: Callable[[Any], None] = print
     say: Callable[[str], None] = print
     extras: dict[str, Any] = field(default_factory=dict)
-    connections: Connections | None = None  # the magic's named connections; None outside IPython
+    connections: NamedConnections | None = None  # the magic's named connections; None outside IPython
     snippets: dict[str, Snippet] = field(default_factory=dict)
 
     @property
@@ -80,6 +105,16 @@ def check_out(name: str | None) -> str | None:
     if name and not str(name).isidentifier():
         raise ConfigError(f"--out needs a python variable name, not {name!r}")
     return name
+
+
+def given(**options: Any) -> dict[str, Any]:
+    """The options the user gave (argparse leaves the others None): a request's own defaults fill the rest."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def request_fields(request: Any) -> dict[str, Any]:
+    """A request's fields by name (not copied), to pass to the session verb that takes them."""
+    return {f.name: getattr(request, f.name) for f in fields(request)}
 
 
 Handler = Callable[[Context, str, "str | None"], Any]

@@ -10,8 +10,8 @@ from pgai_magic.display import ResultFrame
 from pgai_magic.errors import PgaiError
 
 if TYPE_CHECKING:
-    from pgai_magic.runner import Format
-    from pgai_magic.state import Status
+    from pgai_magic.cell import Format
+    from pgai_magic.setup import Status
 
 __all__ = ["run_sql", "split_line", "sql_parser"]
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pgai_magic.commands import ArgParser, Context, check_out, command, split_args
+from pgai_magic.commands import ArgParser, Context, check_out, command, given, request_fields, split_args
 from pgai_magic.display import ResultFrame
+from pgai_magic.errors import ConfigError
+from pgai_magic.vectors.request import EmbedRequest
 
 __all__: list[str] = []
 
@@ -29,19 +31,14 @@ def _embed(ctx: Context, rest: str, cell: str | None) -> None:
     parser.add_argument("--language", metavar="CFG", help="full-text search configuration (default english)")
     parser.add_argument("--batch-size", type=int, metavar="N", help="rows claimed and written per transaction")
     args = parser.parse(split_args(rest))
-    if args.batch_size is not None and not 1 <= args.batch_size <= 100_000:
-        parser.error(f"--batch-size must be from 1 to 100000 rows, not {args.batch_size}")
-    result = ctx.session.embed(
-        args.column,
-        model=args.model,
-        batch_size=args.batch_size,
-        template=args.template,
-        columns=args.columns.split(",") if args.columns is not None else None,
-        name=args.name,
-        chunk_tokens=args.chunk_tokens,
-        chunk_overlap=args.chunk_overlap,
-        language=args.language,
-    )
+    options = given(model=args.model, batch_size=args.batch_size, template=args.template, columns=args.columns,
+                    name=args.name, chunk_tokens=args.chunk_tokens, chunk_overlap=args.chunk_overlap,
+                    language=args.language)  # fmt: skip
+    try:
+        request = EmbedRequest(args.column, **options)
+    except ConfigError as exc:  # a bad option: said with the usage, before anything is embedded
+        parser.error(str(exc))
+    result = ctx.session.embed(**request_fields(request))
     ctx.say(result.summary())
 
 

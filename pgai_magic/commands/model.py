@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pgai_magic.commands import ArgParser, Context, command, split_args
+from pgai_magic.commands import ArgParser, Context, command, given, request_fields, split_args
 from pgai_magic.display import altair_svg
 from pgai_magic.errors import ConfigError
+from pgai_magic.inference.request import TASKS, TrainRequest
 from pgai_magic.inference.strategy import STRATEGIES
 
 __all__ = ["USAGE"]
@@ -68,12 +69,13 @@ def _train(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("--target", required=True, help="the outcome column")
     parser.add_argument("--from", dest="query", required=True, help="SELECT returning features and the target")
     parser.add_argument("--algorithm", help="gradient_boosting (default), random_forest, decision_tree, linear, ...")
-    parser.add_argument("--test-size", type=float, default=0.2)
-    parser.add_argument("--task", choices=["classification", "regression"])
-    parser.add_argument("--deploy", choices=STRATEGIES, default="best", help="which version becomes active")
+    parser.add_argument("--test-size", type=float, help=f"held-out fraction (default {TrainRequest.test_size})")
+    parser.add_argument("--task", choices=TASKS, help="default: from the target column")
+    parser.add_argument("--deploy", choices=STRATEGIES, help=f"which version becomes active ({TrainRequest.strategy})")
     ns = parser.parse(args)
-    mv = ctx.session.train(ns.name, ns.target, ns.query, algorithm=ns.algorithm, test_size=ns.test_size, task=ns.task,
-                           strategy=ns.deploy)  # fmt: skip
+    options = given(algorithm=ns.algorithm, test_size=ns.test_size, task=ns.task, strategy=ns.deploy)
+    request = TrainRequest(ns.name, ns.target, ns.query, **options)  # checked before the query runs
+    mv = ctx.session.train(**request_fields(request))
     _announce(ctx, mv)
     return mv
 
@@ -173,9 +175,9 @@ def _show(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("name")
     parser.add_argument("--version", type=int)
     ns = parser.parse(args)
-    info = ctx.session.models.info(ns.name, ns.version)
-    ctx.show(info)  # a readable two-column table, then the versions with their metrics
-    return info.versions
+    mv = ctx.session.models.info(ns.name, ns.version)
+    ctx.show(mv.details())  # a readable two-column table, then the versions with their metrics
+    return mv.history
 
 
 def _rollback(ctx: Context, args: list[str]) -> Any:

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pgai_magic.commands import ArgParser, Context, command, split_args
+from pgai_magic.commands import ArgParser, Context, command, given, request_fields, split_args
 from pgai_magic.errors import ConfigError, SQLError
-from pgai_magic.statements import PLANNABLE
+from pgai_magic.sqltext import PLANNABLE
 
 __all__ = ["persist_args"]
 
@@ -39,8 +39,9 @@ def _target_options(parser: ArgParser, default_name: str) -> None:
     modes.add_argument("--replace", action="store_true", help="drop the table first and create it anew")
 
 
-def _mode(args: Any) -> str:
-    return "append" if args.append else "replace" if args.replace else "create"
+def _mode(args: Any) -> str | None:
+    """The mode the flags ask for (None: the request's default, create)."""
+    return "append" if args.append else "replace" if args.replace else None
 
 
 def persist_args(rest: str) -> Any:
@@ -60,12 +61,13 @@ def _persist(ctx: Context, rest: str, cell: str | None) -> Any:
     args = persist_args(rest)
     if args.var not in ctx.namespace:
         raise ConfigError(f"no variable {args.var!r} in the notebook: persist names a DataFrame you have defined")
-    mode = _mode(args)
+    from pgai_magic.workflow.request import PersistRequest
+
+    options = given(schema=args.schema, mode=_mode(args))
+    request = PersistRequest(args.table or args.var, index=args.index, **options)  # the table: the variable's name
     data = ctx.namespace[args.var]
     with _progress(_rows(data)) as update:
-        result = ctx.session.persist(
-            data, table=args.table or args.var, schema=args.schema, mode=mode, index=args.index, progress=update
-        )
+        result = ctx.session.persist(data, progress=update, **request_fields(request))
     for note in result.notes:
         ctx.say(note)
     ctx.say(result.summary())
@@ -85,28 +87,20 @@ def _rows(data: Any) -> int | None:
     "%pgai load PATH [--table NAME] [--schema S] [--append | --replace] [--delimiter C] [--no-header] [--encoding E]",
 )
 def _load(ctx: Context, rest: str, cell: str | None) -> Any:
-    from pgai_magic.workflow.files import table_name_for
+    from pgai_magic.workflow.request import LoadRequest
 
     parser = ArgParser("%pgai load")
     parser.add_argument("path", metavar="PATH", help="a .csv/.tsv/.txt (also .gz) or .parquet file")
     _target_options(parser, "from the file name")
     parser.add_argument("--delimiter", metavar="C", help="CSV delimiter (default: sniffed from the file)")
     parser.add_argument("--no-header", action="store_true", help="the CSV has no header row (default: it has one)")
-    parser.add_argument("--encoding", default="utf-8", metavar="E", help="the CSV's text encoding (default utf-8)")
+    parser.add_argument("--encoding", metavar="E", help=f"the CSV's text encoding (default {LoadRequest.encoding})")
     args = parser.parse(split_args(rest))
-    path = Path(args.path).expanduser()
-    mode = _mode(args)
+    options = given(table=args.table, schema=args.schema, mode=_mode(args), delimiter=args.delimiter,
+                    encoding=args.encoding)  # fmt: skip
+    request = LoadRequest(Path(args.path), header=not args.no_header, **options)
     with _progress(None) as update:
-        result = ctx.session.load(
-            path,
-            table=args.table or table_name_for(path),
-            schema=args.schema,
-            mode=mode,
-            delimiter=args.delimiter,
-            header=not args.no_header,
-            encoding=args.encoding,
-            progress=update,
-        )
+        result = ctx.session.load(progress=update, **request_fields(request))
     for note in result.notes:
         ctx.say(note)
     ctx.say(result.summary())
@@ -199,7 +193,7 @@ def _explain(ctx: Context, rest: str, cell: str | None) -> Any:
     if len(statements) != 1:
         raise ConfigError(f"explain takes one statement, not {len(statements)}: explain them one at a time")
     text = query.strip().rstrip(";").strip()
-    from pgai_magic.statements import route
+    from pgai_magic.sqltext import route
 
     head = route(text).command
     if head not in _EXPLAINABLE:
@@ -240,7 +234,7 @@ def _analyze_rolled_back(ctx: Context, text: str) -> Any:
 def _plot(ctx: Context, rest: str, cell: str | None) -> Any:
     import pandas as pd
 
-    from pgai_magic import convert
+    from pgai_magic.cell import convert
     from pgai_magic.sqltext import Statement
     from pgai_magic.workflow.plot import KINDS, plot_column
 

@@ -1,4 +1,8 @@
-"""Embedding models: the `Embedder` seam, a fake for tests and the sentence-transformers backend."""
+"""Embedding models: the `Embedder` seam, a fake for tests and the sentence-transformers backend.
+
+The one loader of a sentence-transformers model (the MiniLM default ships as a package). A capability seam the
+others build on: may import only the leaves; never a database, the session or another capability.
+"""
 
 from __future__ import annotations
 

@@ -3,18 +3,15 @@ registry)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
 from typing import Any
 
 import pandas as pd
 import psycopg
 from psycopg import sql
 
-from pgai_magic import convert
+from pgai_magic.cell import convert
 from pgai_magic.db import Database, read_only
-from pgai_magic.display import Record
 from pgai_magic.errors import ModelError
 from pgai_magic.inference import registry
 from pgai_magic.inference.abtest import compare_variants
@@ -28,12 +25,12 @@ from pgai_magic.inference.monitor import (
     profile,
     regression_metrics,
 )
+from pgai_magic.inference.request import TrainRequest
 from pgai_magic.inference.splits import Split, create_split, get_split
 from pgai_magic.inference.train import evaluate, feature_types, fit
-from pgai_magic.readonly import check_read_query
-from pgai_magic.sqltext import Statement
+from pgai_magic.sqltext import Statement, check_read_query
 
-__all__ = ["ModelInfo", "deploy", "model_info", "monitor", "monitor_variants", "split", "train"]
+__all__ = ["deploy", "monitor", "monitor_variants", "split", "train"]
 
 
 def deploy(
@@ -89,83 +86,24 @@ def deploy(
     )  # fmt: skip
 
 
-def train(
-    db: Database,
-    name: str,
-    target: str,
-    query: str,
-    *,
-    algorithm: str | None = None,
-    test_size: float = 0.2,
-    task: str | None = None,
-    random_state: int = 0,
-    params: Mapping[str, Any] | None = None,
-    strategy: str = "best",
-) -> registry.ModelVersion:
-    """Fetch `query`, fit with a held-out split, store the metrics and the profile, deploy.
+def train(db: Database, request: TrainRequest) -> registry.ModelVersion:
+    """Fetch the request's query, fit with a held-out split, store the metrics and the profile, deploy.
 
     strategy 'best' (default) activates the new version only when its held-out metric beats the
     active version's; 'newest' always; 'never' stores it inactive.
     """
-    registry.validate_name(name)
-    read = db.read(query, what="the training query", error=ModelError)  # READ ONLY, with a timeout
+    name, target = registry.validate_name(request.name), request.target
+    read = db.read(request.query, what="the training query", error=ModelError)  # READ ONLY, with a timeout
     frame = convert.to_pandas(read.table) if read.table is not None else pd.DataFrame()
     if frame.empty:
         raise ModelError("the training query returned no rows")
-    result = fit(frame, target, algorithm=algorithm, task=task, test_size=test_size, random_state=random_state,
-                 params=dict(params or {}))  # fmt: skip
+    result = fit(frame, target, algorithm=request.algorithm, task=request.task, test_size=request.test_size,
+                 random_state=request.random_state, params=dict(request.params or {}))  # fmt: skip
     compiled = compile_model(result.estimator, None, dict(result.features))
     snapshot = profile(frame.loc[result.train_frame.index], compiled.features)
     return registry.deploy(
         db.control, compiled, result.estimator, name, target=target, metrics=result.metrics, profile=snapshot,
-        strategy=strategy,
-    )  # fmt: skip
-
-
-@dataclass(repr=False, eq=False)  # compared as the mapping of its lines (a DataFrame field has no truth value)
-class ModelInfo(Record):
-    """Everything the registry knows about one model version, with the SQL to call it (`model show`): shown as
-    a two-column table; `versions` (one row per version: active mark, algorithm, headline metrics, the data
-    they were measured on) is a DataFrame kept out of that table."""
-
-    name: str
-    version: int
-    active: bool
-    algorithm: str
-    pipeline: str
-    task: str
-    features: list[dict[str, str]]
-    target: str | None
-    classes: list[Any] | None
-    metrics: dict[str, Any]
-    sql: dict[str, str]
-    functions: dict[str, str]
-    sklearn_version: str
-    created_at: dt.datetime
-    drift_snapshot: bool
-    versions: pd.DataFrame
-
-    def lines(self) -> dict[str, Any]:
-        """Every field but `versions`, labelled by its name."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "versions"}
-
-    def __getitem__(self, key: str) -> Any:
-        return self.versions if key == "versions" else super().__getitem__(key)
-
-
-def model_info(db: Database, name: str, version: int | None = None) -> ModelInfo:
-    """Model `name`'s registry record (the active version unless `version`), its SQL functions and history.
-
-    ModelError (with "did you mean") when no such model or version is registered."""
-    conn = db.control
-    mv = registry.get(conn, name, version)
-    history = registry.versions_frame(conn, name)
-    return ModelInfo(
-        name=mv.name, version=mv.version, active=mv.active, algorithm=mv.algorithm, pipeline=mv.pipeline,
-        task=mv.task, features=mv.features, target=mv.target, classes=mv.classes, metrics=mv.metrics,
-        sql=mv.signatures(), functions={k: f"pgai.{v}" for k, v in mv.functions.items()},
-        sklearn_version=mv.sklearn_version, created_at=mv.created_at, drift_snapshot=mv.profile is not None,
-        versions=history,
+        strategy=request.strategy,
     )  # fmt: skip
 
 

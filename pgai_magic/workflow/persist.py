@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -19,10 +19,10 @@ from psycopg import sql
 
 from pgai_magic import catalog
 from pgai_magic.errors import ConfigError, ParameterError
+from pgai_magic.workflow.request import Mode, PersistRequest
 
-__all__ = ["PersistResult", "as_arrow", "check_mode", "column_ddl", "persist_batches", "persist_frame", "split_name"]
+__all__ = ["PersistResult", "as_arrow", "column_ddl", "persist_batches", "persist_frame", "split_name"]
 
-Mode = Literal["create", "append", "replace"]
 _BATCH_ROWS = 65_536
 
 
@@ -447,34 +447,24 @@ def split_name(table: str, schema: str | None) -> tuple[str | None, str]:
     return schema, table
 
 
-def check_mode(mode: str) -> Any:
-    if mode not in ("create", "append", "replace"):
-        raise ConfigError(f"unknown mode {mode!r}: use create, append or replace")
-    return mode
-
-
 def persist_frame(
     conn: psycopg.Connection,
     data: Any,
-    table: str,
+    request: PersistRequest,
     *,
-    schema: str | None = None,
-    mode: str = "create",
-    index: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> PersistResult:
-    """Write a pandas / polars DataFrame or Arrow table to `table` (`schema.table` too) with binary COPY.
+    """Write a pandas / polars DataFrame or Arrow table to the request's table with binary COPY.
 
-    mode: "create" (error if it exists), "append" or "replace". Raises ConfigError, ParameterError, SQLError.
+    Its mode: "create" (error if it exists), "append" or "replace". Raises ConfigError, ParameterError, SQLError.
     """
     import time
 
     start = time.perf_counter()
-    arrow, notes = as_arrow(data, index=index)
+    arrow, notes = as_arrow(data, index=request.index)
     batches = arrow.to_batches(max_chunksize=_BATCH_ROWS)
-    result = persist_batches(
-        conn, arrow.schema, batches, split_name(table, schema), mode=check_mode(mode), progress=progress
-    )
+    target = split_name(request.table, request.schema)
+    result = persist_batches(conn, arrow.schema, batches, target, mode=request.mode, progress=progress)
     result.notes = notes + result.notes
     result.seconds = time.perf_counter() - start
     return result

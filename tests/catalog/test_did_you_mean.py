@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from pgai_magic.catalog import closest, did_you_mean
 from pgai_magic.errors import InsightError, ModelError, SQLError
-from pgai_magic.suggest import closest, did_you_mean
 
 
 def test_closest_is_case_insensitive_and_keeps_the_spelling() -> None:

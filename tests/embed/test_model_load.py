@@ -58,7 +58,6 @@ def test_loading_the_extension_starts_the_load(ip: InteractiveShell) -> None:
 
 def test_the_first_ask_does_not_wait_for_the_model(own_session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     import pgai_magic.embed.sentence as sentence
-    from pgai_magic.nl2sql import embedding
 
     release = threading.Event()
 
@@ -67,7 +66,6 @@ def test_the_first_ask_does_not_wait_for_the_model(own_session: Session, monkeyp
         return FakeEmbedder(dim=8, name="slow-model")
 
     monkeypatch.setattr(sentence, "load_embedder", slow_load)
-    monkeypatch.setattr(embedding, "_FALLBACK", None)
     schema = f"load_{uuid.uuid4().hex[:8]}"
     own_session.sql(f"CREATE SCHEMA {schema}")
     own_session.sql(f"CREATE TABLE {schema}.items (item_id int PRIMARY KEY, colour text)")

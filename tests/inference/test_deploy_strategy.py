@@ -66,8 +66,9 @@ def test_train_keeps_the_better_version_active(
     newest = session.train(model_name, "churned", f"SELECT age, churned FROM {base}", strategy="newest")
     assert newest.active and newest.version == 3 and "--deploy newest" in newest.decision
     stored = session.train(model_name, "churned", f"SELECT {FEATURES}, churned FROM {base}", strategy="never")
-    assert not stored.active and session.models.info(model_name)["version"] == 3
-    table = session.models.info(model_name)["versions"]
+    assert not stored.active and session.models.info(model_name).version == 3
+    table = session.models.info(model_name).history
+    assert table is not None
     assert list(table.index) == [1, 2, 3, 4] and list(table["active"]) == ["", "", "✓", ""]
     assert table.loc[2, "auc"] == weak.metrics["auc"] and set(table["split"]) == {"holdout"}
     assert "rmse" not in table.columns  # a classifier's table shows classification metrics only

@@ -105,7 +105,7 @@ def test_signature_change_replaces_wrapper_in_one_transaction(
     conn.execute(f"CREATE VIEW {model_name}_v AS SELECT pgai.predict_{model_name}(1, 2, 'x') AS l")
     with pytest.raises(ModelError, match="cannot be replaced"):
         session.deploy(LinearRegression().fit(X, X["age"]), model_name)
-    assert session.models.info(model_name)["version"] == 2
+    assert session.models.info(model_name).version == 2
     assert _one(conn, "SELECT count(*) FROM pgai.models WHERE name = %s", model_name) == 2
     conn.execute(f"DROP VIEW {model_name}_v")
     # rolling back to v1 restores the two-argument signature
@@ -146,10 +146,11 @@ def test_list_show_and_errors(session: Session, model_name: str) -> None:
     row = listing[listing["name"] == model_name].iloc[0]
     assert row["version"] == 1 and row["algorithm"] == "LogisticRegression" and row["accuracy"] == 0.91
     info = session.models.info(model_name)
-    assert info["classes"] == ["old", "young"]
-    assert info["sql"]["predict_proba"] == f"pgai.predict_proba_{model_name}(age float8, income float8) → float8"
-    assert list(info["versions"].index) == [1] and info["versions"].loc[1, "accuracy"] == 0.91
-    assert info["drift_snapshot"] is False
+    assert info.classes == ["old", "young"]
+    shown = info.details()
+    assert shown["sql"]["predict_proba"] == f"pgai.predict_proba_{model_name}(age float8, income float8) → float8"
+    assert info.history is not None and list(info.history.index) == [1] and info.history.loc[1, "accuracy"] == 0.91
+    assert shown["drift_snapshot"] is False and shown["functions"]["predict"] == f"pgai.predict_{model_name}_v1"
     with pytest.raises(ModelError, match=f"did you mean '{model_name}'"):
         session.models.info(model_name + "x")
     with pytest.raises(ModelError, match="no version before v1"):

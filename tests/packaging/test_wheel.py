@@ -34,7 +34,7 @@ def test_wheel_contains_every_module_and_sql_script(tmp_path: Path) -> None:
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "pgai_magic").rglob("*.py")}
     assert modules - names == set()
     # the compiled binary COPY reader of the SQL fast path
-    assert any(n.startswith("pgai_magic/_copyfetch") and n.endswith((".so", ".pyd")) for n in names)
+    assert any(n.startswith("pgai_magic/db/_copyfetch") and n.endswith((".so", ".pyd")) for n in names)
     scripts = {f"pgai_magic/sql/{p.name}" for p in (ROOT / "sql").glob("*.sql")}
     assert scripts and scripts - names == set()
     data = {

@@ -14,8 +14,8 @@ import psycopg
 import pytest
 
 from pgai_magic.errors import ConfigError, GuardError, InsightError, ModelError, PgaiError, SQLError
-from pgai_magic.readonly import check_read_condition, check_read_query
 from pgai_magic.session import Session
+from pgai_magic.sqltext import check_read_condition, check_read_query
 from tests.pg_helpers import scalar
 
 REFUSED = [

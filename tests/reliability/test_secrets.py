@@ -16,8 +16,8 @@ from psycopg.conninfo import conninfo_to_dict
 
 from pgai_magic import __main__ as cli
 from pgai_magic.commands import COMMANDS, Command
-from pgai_magic.redact import redact_dsn, redact_text
-from pgai_magic.server import normalize_dsn
+from pgai_magic.server import redact_dsn, redact_text
+from pgai_magic.server._embedded import normalize_dsn
 from pgai_magic.session import Session
 
 KV = "host={sock} port={port} user={user} dbname={db}"

@@ -13,9 +13,10 @@ import psycopg
 import pytest
 
 import pgai_magic
-from pgai_magic.migrations import apply_migrations, available
 from pgai_magic.server import redact_dsn, resolve_dsn
 from pgai_magic.session import Session
+from pgai_magic.setup import apply_migrations
+from pgai_magic.setup._migrations import available
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,13 +12,14 @@ import pandas as pd
 import pytest
 
 import pgai_magic
+from pgai_magic.cell import SqlRunner
 from pgai_magic.commands import COMMANDS, Context, Settings
+from pgai_magic.display import Lines
 from pgai_magic.errors import ConfigError
-from pgai_magic.inference.api import ModelInfo
-from pgai_magic.runner import SqlRunner
+from pgai_magic.inference.registry import ModelVersion
 from pgai_magic.session import Session
+from pgai_magic.setup import Status
 from pgai_magic.sqltext import Statement
-from pgai_magic.state import Status
 
 PACKAGE = Path(pgai_magic.__file__).parent
 ABOVE_THE_SESSION = {"pgai_magic", "pgai_magic.magic", "pgai_magic.commands", "pgai_magic.session"}
@@ -90,7 +91,7 @@ def test_status_is_a_typed_record_that_renders_as_before(session: Session) -> No
 def test_status_merges_the_warnings_of_set_up_and_capabilities(session: Session) -> None:
     from dataclasses import replace
 
-    from pgai_magic.state import server_status
+    from pgai_magic.setup import server_status
 
     state = replace(session.state, warnings=["from set-up"])
     status = server_status(state, [{"a line": 1, "warnings": ["from a capability"]}, {"another": 2}])
@@ -107,14 +108,21 @@ def test_model_show_returns_a_typed_record_and_shows_it(session: Session, schema
     session.deploy(LinearRegression().fit(frame[["x"]], frame["y"]), name)
     try:
         info = session.models.info(name)
-        assert info.name == info["name"] == name and info.version == 1 and info["active"] is True
-        assert "versions" not in list(info) and list(info.versions.index) == [1]
+        assert isinstance(info, ModelVersion) and info.name == name and info.version == 1 and info.active
+        details = info.details()
+        assert details["name"] == name and details["active"] is True and "history" not in list(details)
+        assert info.history is not None and list(info.history.index) == [1]
         shown: list[Any] = []
         ctx = Context(get_session=lambda *a: session, set_session=lambda s: None, namespace={}, settings=Settings(),
                       show=shown.append, say=lambda m: None)  # fmt: skip
         table = COMMANDS["model"].run(ctx, f"show {name}", None)
-        assert shown == [info] and isinstance(shown[0], ModelInfo)
-        assert shown[0]._repr_html_().count("<tr>") == len(info.lines())
+        assert shown == [details] and isinstance(shown[0], Lines)
+        assert list(details) == [
+            "name", "version", "active", "algorithm", "pipeline", "task", "features", "target", "classes", "metrics",
+            "sql", "functions", "sklearn_version", "created_at", "drift_snapshot",
+        ]  # fmt: skip
+        assert shown[0]._repr_html_().count("<tr>") == len(details) == 15
+        assert repr(shown[0]).splitlines()[0] == f"name             {name}"
         assert list(table.index) == [1]
     finally:
         session.models.drop(name)

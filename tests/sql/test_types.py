@@ -13,7 +13,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from pgai_magic import fetch
+from pgai_magic.db import _fetch as fetch
 from pgai_magic.session import Session
 from tests.pg_helpers import scalar
 

@@ -186,7 +186,7 @@ def test_cli_worker_once_drains_and_exits(
 def test_cli_argument_errors(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("PGAI_DSN", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setattr("pgai_magic.server.jupysql_dsn", lambda: None)
+    monkeypatch.setattr("pgai_magic.server._embedded.jupysql_dsn", lambda: None)
     assert main(["worker"]) == 2
     assert "--dsn" in capsys.readouterr().err
     assert main(["worker", "--dsn", "postgresql://x@localhost/db", "--batch-size", "0"]) == 2

@@ -152,7 +152,7 @@ def test_tables_columns_profile_magics(ip: InteractiveShell, store: str) -> None
 
 
 def _fetch(session: Session) -> Callable[[str], pd.DataFrame]:
-    from pgai_magic import convert
+    from pgai_magic.cell import convert
     from pgai_magic.sqltext import Statement
 
     return lambda q: convert.to_pandas(session.db.run_readonly(Statement(q)).table)

@@ -8,7 +8,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from pgai_magic import catalog, convert
+from pgai_magic import catalog
+from pgai_magic.cell import convert
 from pgai_magic.errors import ConfigError
 from pgai_magic.session import Session
 from pgai_magic.sqltext import Statement

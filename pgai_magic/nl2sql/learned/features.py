@@ -16,8 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pgai_magic.catalog import Catalog, Column, Table
-from pgai_magic.catalog_model import words
+from pgai_magic.catalog import Catalog, Column, Table, words
 from pgai_magic.nl2sql.text import Tok, lemma, tokenize
 
 __all__ = ["Question", "ValueHit", "column_features", "name_words", "read_question", "table_features"]

@@ -1,0 +1,142 @@
+"""The one read-only path: a query pgai did not get as a SQL cell is parsed, checked and run READ ONLY.
+
+Every query a user gives as an argument (insights `--query`, model `train --from`, `monitor --actual`,
+`similar --where`) and every generated query (`ask`) goes through `check_read_query` (one parsed SELECT, no
+row locks, no large-object / admin / side-effect functions) and then runs inside `pgai_magic.db.read_only` (a READ ONLY
+transaction with a statement timeout, always rolled back), so a volatile function that writes fails on the
+server ("cannot execute DELETE in a read-only transaction") instead of writing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from pgai_magic.errors import GuardError, PgaiError
+from pgai_magic.sqltext._split import WRITE_NODES
+
+__all__ = [
+    "DENIED_FUNCTIONS",
+    "check_read_condition",
+    "check_read_query",
+    "parse_read_query",
+]
+
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+# functions with side effects, that read server files, or that run SQL text of their own
+DENIED_FUNCTIONS = frozenset(
+    """pg_terminate_backend pg_cancel_backend pg_signal_backend pg_reload_conf pg_rotate_logfile set_config
+    pg_sleep_for pg_sleep_until nextval setval currval lastval txid_current txid_current_if_assigned
+    pg_notify pg_promote pg_import_system_collations pg_relation_filenode pg_stat_file pg_checkpoint
+    pg_prewarm query_to_xml query_to_xmlschema query_to_xml_and_xmlschema cursor_to_xml cursor_to_xmlschema
+    table_to_xml ts_stat pg_walfile_name_offset pg_stat_statements_reset pg_truncate_visibility_map""".split()
+)
+DENIED_PREFIXES = (
+    "lo_",
+    "dblink",
+    "pg_advisory",
+    "pg_try_advisory",
+    "pg_create_",
+    "pg_drop_",
+    "pg_copy_",
+    "pg_replication_",
+    "pg_stat_reset",
+    "pg_logical_",
+    "pg_file_",
+    "pg_read_",
+    "pg_ls_",
+    "pg_logdir",
+    "pg_log_",
+    "pg_wal_",
+    "pg_switch_",
+    "pg_backup_",
+    "pg_start_backup",
+    "pg_stop_backup",
+    "pg_create_restore_point",
+    "pg_export_",
+    "pg_current_xact_id",
+    "pg_sync_",
+    "pg_restore_",  # pg_restore_relation_stats / attribute_stats write statistics (PostgreSQL 18)
+    "pg_clear_",
+)
+_MAX_SLEEP_S = 1.0
+
+
+def _function_name(node: exp.Expr) -> str | None:
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return None
+
+
+def _parse_one(text: str, what: str, error: type[PgaiError]) -> exp.Expr:
+    try:
+        statements = [s for s in sqlglot.parse(text, dialect="postgres") if s is not None]
+    except SqlglotError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise error(f"{what} does not parse as PostgreSQL: {first}") from None
+    if len(statements) != 1:
+        raise error(f"{what} must be a single query (one SELECT), and it holds {len(statements)} statements")
+    return statements[0]
+
+
+def check_read_query(query: str, *, what: str = "the query", error: type[PgaiError] = GuardError) -> str:
+    """`query` stripped of trailing `;` when it is one read query; `error` (default GuardError) saying why not."""
+    return parse_read_query(query, what=what, error=error)[0]
+
+
+def parse_read_query(
+    query: str, *, what: str = "the query", error: type[PgaiError] = GuardError
+) -> tuple[str, exp.Expr]:
+    """(`query` stripped of trailing `;`, its sqlglot tree) when it is one read query; `error` saying why not.
+
+    Refused: several statements, anything but SELECT / WITH … SELECT / VALUES / set operations, data-modifying
+    CTEs, SELECT … INTO, row locks (FOR UPDATE / SHARE), and functions with side effects or server-file access
+    (lo_import, lo_export, pg_read_file, pg_terminate_backend, set_config, nextval, dblink, ...).
+    A user-defined volatile function cannot be seen here: `read_only` stops its writes on the server.
+    """
+    text = query.strip()
+    while text.endswith(";"):
+        text = text[:-1].rstrip()
+    if not text:
+        raise error(f"there is no SQL in {what}: give one SELECT query")
+    tree = _parse_one(text, what, error)
+    root = tree.unnest() if isinstance(tree, exp.Subquery) else tree
+    if not isinstance(root, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)):
+        kind = root.key.upper() if not isinstance(root, exp.Command) else str(root.this).upper()
+        raise error(f"{what} may only read data: it must be one SELECT (or WITH … SELECT) query, not {kind}")
+    check_read_nodes(tree, what, error)
+    return text, tree
+
+
+def check_read_condition(condition: str, *, what: str = "--where", error: type[PgaiError] = GuardError) -> None:
+    """Check a boolean filter the same way (as `SELECT 1 WHERE (condition)`): no writes, locks or admin calls."""
+    tree = _parse_one(f"SELECT 1 WHERE ({condition})", what, error)
+    check_read_nodes(tree, what, error)
+
+
+def check_read_nodes(tree: exp.Expr, what: str, error: type[PgaiError]) -> None:
+    """Walk a parsed query; `error` at the first write, INTO, row lock or denied function."""
+    for node in tree.walk():
+        if isinstance(node, exp.Into):
+            raise error(f"SELECT … INTO creates a table; {what} may only read data")
+        if isinstance(node, WRITE_NODES):
+            kind = str(node.this).upper() if isinstance(node, exp.Command) else node.key.upper()
+            raise error(f"{what} would change data or settings ({kind}); it may only read data")
+        if isinstance(node, exp.Lock):
+            raise error(f"locking clauses (FOR UPDATE / FOR SHARE) are not allowed in {what}: it may only read")
+        name = _function_name(node)
+        if name is None:
+            continue
+        if name in DENIED_FUNCTIONS or name.startswith(DENIED_PREFIXES):
+            raise error(f"the function {name}() has side effects or reads server files, so {what} may not call it")
+        if name == "pg_sleep":
+            args = node.expressions if isinstance(node, exp.Anonymous) else [node.this]
+            arg = args[0] if args else None
+            if not (isinstance(arg, exp.Literal) and arg.is_number and float(arg.this) <= _MAX_SLEEP_S):
+                raise error(f"pg_sleep() longer than {_MAX_SLEEP_S:g} s is not allowed in {what}")
