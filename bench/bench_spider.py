@@ -13,7 +13,8 @@ confidence (bins vs accuracy) and the latency of `ask` (the first question apart
     python bench/bench_spider.py --set holdout [--limit 400]      # held-out train databases: the tuning loop
     python bench/bench_spider.py --set train --dbs concert_singer,pets_1
 
-Writes bench/results/spider_<set>_<label>.json (summary and per-question rows) and prints Markdown tables.
+Writes bench/results/spider_<set>_<label>.json (summary and per-question rows: id, SQL, confidence, outcome; not
+the question text) and prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -84,7 +85,6 @@ def ask_all(session: Any, qs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "id": q["id"],
                 "db": q["db"],
                 "hardness": q["hardness"],
-                "question": q["question"],
                 "sql": sql,
                 "confidence": None if answer is None else answer.confidence,
                 "source": None if answer is None else answer.source,
