@@ -97,11 +97,17 @@ class Catalog:
         return "\n\n".join(parts)
 
 
+def search_path(conn: psycopg.Connection) -> tuple[str, ...]:
+    """The schemas of the connection's search path that exist (without pgai and the system schemas): a bare
+    table name is looked up in these."""
+    rows = conn.execute("SELECT unnest(current_schemas(false))").fetchall()
+    return tuple(r[0] for r in rows if r[0] not in ("pgai", "pg_catalog", "information_schema"))
+
+
 def default_schemas(conn: psycopg.Connection) -> tuple[str, ...]:
     """The schemas on the search path (without pgai and the system schemas); when those hold no table, every
     schema the role can use that holds one (names from them are then schema-qualified)."""
-    rows = conn.execute("SELECT unnest(current_schemas(false))").fetchall()
-    path = tuple(r[0] for r in rows if r[0] not in ("pgai", "pg_catalog", "information_schema"))
+    path = search_path(conn)
     row = conn.execute(_HAS_TABLES, (list(path),)).fetchone()
     if row is not None and row[0]:
         return path
@@ -209,8 +215,8 @@ def load_catalog(
     With `previous` (an older catalog of the same schemas), the sampled values and key checks of tables whose
     state did not change (no DDL, rows written, ANALYZE or TRUNCATE since) are taken from it instead of queried.
     """
-    search_path = default_schemas(conn)
-    chosen = tuple(schemas) if schemas else search_path
+    path = search_path(conn)
+    chosen = tuple(schemas) if schemas else default_schemas(conn)
     state = fingerprint(conn, chosen)
     tables: dict[str, Table] = {}
     by_oid: dict[int, Table] = {}
@@ -233,7 +239,8 @@ def load_catalog(
             _fill_values(conn, t, max_values)
     checks: dict[tuple[object, ...], Any] = {}
     infer_foreign_keys(conn, tables, memo=(previous.checks or {}) if previous is not None else {}, used=checks)
-    qualify = chosen != search_path[: len(chosen)] or len(chosen) == 0
+    # bare names only when the chosen schemas lead the search path: any other schema's tables are qualified
+    qualify = chosen != path[: len(chosen)] or len(chosen) == 0
     return Catalog(chosen, tables, qualify=qualify, fingerprint=state, checks=checks)
 
 
