@@ -52,7 +52,7 @@ def load() -> float:
 class Runs:
     """Seconds per path and run, the anchor of each path, and the load around each run."""
 
-    anchors: dict[str, str]  # path → the path it is compared with (itself for an anchor)
+    anchors: dict[str, str | None]  # path → the path it is compared with (itself for an anchor; None: no ratio)
     times: dict[str, list[float]] = field(default_factory=dict)
     extra: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     loads: list[tuple[float, float]] = field(default_factory=list)
@@ -62,9 +62,11 @@ class Runs:
         self.extra.setdefault(path, []).append(extra)
 
     def ratios(self, path: str) -> list[float]:
-        """The path's time over its anchor's, run by run."""
-        anchor = self.times[self.anchors[path]]
-        return [t / a for t, a in zip(self.times[path], anchor)]
+        """The path's time over its anchor's, run by run (empty for a path without an anchor)."""
+        anchor = self.anchors.get(path)
+        if anchor is None:
+            return []
+        return [t / a for t, a in zip(self.times[path], self.times[anchor])]
 
     def rows(self) -> list[dict[str, Any]]:
         out = []
@@ -77,9 +79,9 @@ class Runs:
                 "median_s": statistics.median(times),
                 "min_s": min(times),
                 "max_s": max(times),
-                "ratio_median": statistics.median(ratios),
-                "ratio_min": min(ratios),
-                "ratio_max": max(ratios),
+                "ratio_median": statistics.median(ratios) if ratios else None,
+                "ratio_min": min(ratios) if ratios else None,
+                "ratio_max": max(ratios) if ratios else None,
             })  # fmt: skip
         return out
 
@@ -89,11 +91,12 @@ class Runs:
             "|---|---:|---:|",
         ]
         for r in self.rows():
-            ratio = (
-                "anchor"
-                if r["path"] == r["anchor"]
-                else f"{r['ratio_median']:.2f}x ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})"
-            )
+            if r["anchor"] is None:
+                ratio = "—"
+            elif r["path"] == r["anchor"]:
+                ratio = "anchor"
+            else:
+                ratio = f"{r['ratio_median']:.2f}x ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})"
             lines.append(f"| {r['path']} | {r['median_s']:.3f} ({r['min_s']:.3f}–{r['max_s']:.3f}) | {ratio} |")
         return "\n".join(lines)
 

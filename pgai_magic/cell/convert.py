@@ -119,7 +119,7 @@ def to_arrow(table: pa.Table, *, text: bool = True) -> pa.Table:
     """The table in the map's Arrow types: text and bytea as string / binary (32-bit offsets) when they fit, as
     most Arrow readers expect (the fast path reads them with 64-bit offsets, the layout pandas keeps); with
     `text` False only bytea."""
-    small = {pa.large_binary(): pa.binary()}
+    small: dict[pa.DataType, pa.DataType] = {pa.large_binary(): pa.binary()}
     if text:
         small[pa.large_string()] = pa.string()
     if not any(f.type in small for f in table.schema):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -25,10 +25,12 @@ _DONE = object()
 # the key types written in PostgreSQL's binary COPY format (pgpq) from the Arrow types the fast path reads them
 # as; any other key type goes as CSV, which the server parses (uuid, numeric, …)
 _BINARY_KEYS = ("smallint", "integer", "bigint", "text", "character varying", "character", "date", "timestamp")
-_LABELS = {"bigint": pa.int64(), "float8": pa.float64(), "boolean": pa.bool_(), "text": pa.string()}
+_LABELS: dict[str, pa.DataType] = {
+    "bigint": pa.int64(), "float8": pa.float64(), "boolean": pa.bool_(), "text": pa.string(),
+}  # fmt: skip
 
 
-def read_ahead(batches: Callable[[], Iterator[Any]], depth: int = 2) -> Iterator[Any]:
+def read_ahead(batches: Callable[[], Iterator[Any]], depth: int = 2) -> Generator[Any, None, None]:
     """The items of `batches()`, produced by a thread up to `depth` ahead of the consumer (so the next batch is
     read while this one is used); closing this iterator early stops the thread and closes the source."""
     items: queue.Queue[Any] = queue.Queue(maxsize=depth)
@@ -102,7 +104,8 @@ def feature_input(batch: pa.Table, types: list[tuple[str, str]], named: bool) ->
         elif kind == "text" and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             data[name] = column.to_pandas()  # pandas' string dtype, NaN for NULL: what prepare_frame gives text
         else:
-            data[name] = prepare_frame(pa.table({name: column}).to_pandas(), [(name, kind)])[name].to_numpy()
+            one = pa.Table.from_arrays([column], names=[name])
+            data[name] = prepare_frame(one.to_pandas(), [(name, kind)])[name].to_numpy()
     frame = pd.DataFrame(data)
     return frame if named else frame.to_numpy()
 
@@ -110,13 +113,16 @@ def feature_input(batch: pa.Table, types: list[tuple[str, str]], named: bool) ->
 def prediction_array(values: Any, label_type: str) -> pa.Array:
     """Predictions (a numpy array, or a list with None for refused rows) as Arrow, in the model's label type."""
     target = _LABELS.get(label_type)
+    array: Any
     if isinstance(values, np.ndarray) and values.dtype.kind in "iufb":
         array = pa.array(values)
     else:
         array = pa.array([None if v is None else v for v in values], from_pandas=True)
-    if target is not None and array.type != target:
-        array = pc.cast(array, target) if not pa.types.is_null(array.type) else pa.nulls(len(array), target)
-    return array
+    if target is not None and pa.types.is_null(array.type):  # every row refused
+        array = pa.array([None] * len(array), type=target)
+    elif target is not None and array.type != target:
+        array = pc.cast(array, target)
+    return array  # type: ignore[no-any-return]
 
 
 class PredictionWriter:
@@ -135,7 +141,7 @@ class PredictionWriter:
 
     def write(self, keys: pa.Array | pa.ChunkedArray, predictions: pa.Array) -> None:
         """Queue one batch of rows (same length)."""
-        table = pa.table({"k": keys, "p": predictions})
+        table = pa.Table.from_arrays([keys, predictions], names=["k", "p"])
         if not self.binary:
             import pyarrow.csv as pcsv
 
@@ -159,7 +165,7 @@ class PredictionWriter:
             if self._encoder is None:  # no rows: a valid empty binary stream still needs its header
                 from pgpq import ArrowToPostgresBinaryEncoder
 
-                empty = pa.schema([("k", pa.int64()), ("p", pa.float64())])
+                empty = pa.schema({"k": _LABELS["bigint"], "p": _LABELS["float8"]})
                 self._encoder = ArrowToPostgresBinaryEncoder(empty)
                 self._copy.write(self._encoder.write_header())
             self._copy.write(self._encoder.finish())

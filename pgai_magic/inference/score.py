@@ -154,7 +154,8 @@ def _python_engine(
     named = getattr(estimator, "feature_names_in_", None) is not None
     rows = 0
     batches = read_ahead(source)
-    with contextlib.closing(batches), contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
+        stack.callback(batches.close)  # an early end stops the reading thread and cancels the query
         first = next(batches, None)  # described (types looked up on `conn`) before the COPY below takes `conn`
         writer = None
         if target is not None:  # inside the caller's transaction, which created the table
@@ -209,7 +210,7 @@ def _choose(
     if nodes > SQL_NODE_LIMIT:
         return "python", (
             f"the SQL form has {nodes:,} tree nodes (over {SQL_NODE_LIMIT:,}): planning and evaluating it per row "
-            "costs far more than scikit-learn's vectorised predict (bench/bench_inference.py --score)"
+            "costs far more than scikit-learn's vectorised predict (bench/bench_score.py)"
         )
     t_py = _time(lambda: _python_engine(conn, mv, estimator, table, key, None, sample, lambda _: None, stream))
     query = sql.SQL("SELECT count(prediction) FROM ({}) AS s").format(_sql_select(mv, table, key, sample))
