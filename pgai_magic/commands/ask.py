@@ -206,10 +206,11 @@ def _ask(ctx: Context, rest: str, cell: str | None) -> Any:
 
 
 def warm_up(session: Any) -> threading.Thread:
-    """In a background thread: import what a first question needs (the translator, the chart and SQL renderers;
-    the chart renderer draws one tiny chart, which starts its JavaScript engine), then let the embedding model's
-    background load (`vectors.preload`, started at once so it counts as loading) go on. A question asked
-    meanwhile waits only for what is still being imported, never for the model. Nothing runs on the database."""
+    """In a background thread: import what a first question needs (the translator and its learned model, the chart
+    and SQL renderers; the chart renderer draws one tiny chart, which starts its JavaScript engine), then let the
+    embedding model's background load (`vectors.preload`, started at once so it counts as loading) go on. A
+    question asked meanwhile waits only for what is still being prepared, never for the embedding model. Nothing
+    runs on the database."""
     imported = threading.Event()
     session.vectors.preload(after=imported)
 
@@ -226,6 +227,10 @@ def warm_up(session: Any) -> threading.Thread:
             from pgai_magic.workflow import autochart  # noqa: F401 - likewise
 
             render_sql_html("SELECT 1")
+        with contextlib.suppress(Exception):
+            from pgai_magic.nl2sql.learned.model import model
+
+            model()  # the built-in translator's learned model and neighbour index, read once per process
         with contextlib.suppress(Exception):
             import altair as alt
             import pandas as pd
