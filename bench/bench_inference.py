@@ -18,8 +18,6 @@ and the max |SQL - sklearn| score difference.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -31,6 +29,8 @@ import psycopg
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib
 
 from pgai_magic.inference.estimators import tree_sql
 from pgai_magic.inference.sqlexpr import Col, expit_sql, f8, sum_sql
@@ -165,13 +165,9 @@ def main() -> None:
         "in-db float4 form: x::float4 <= float4 threshold, parallel": ctas("bench.proba_float4", workers),
         "in-db leaf-array form: (ARRAY[leaves])[CASE → leaf no], parallel": ctas("bench.proba_leafarray", workers),
     }
-    load_before = os.getloadavg()[0]
-    results: dict[str, list[float]] = {label: [] for label in forms}
-    for fn in forms.values():
-        fn()  # warm-up
-    for _ in range(args.runs):  # round-robin, so load changes on a shared machine hit every path alike
-        for label, fn in forms.items():
-            results[label] += timed(fn, 1)
+    python_label = next(iter(forms))
+    runs = benchlib.Runs({label: python_label for label in forms})
+    benchlib.interleave(forms, args.runs, runs)  # round-robin: load changes hit every path alike
 
     def compute(function: str) -> Callable[[], None]:
         def run() -> None:
@@ -186,10 +182,8 @@ def main() -> None:
         "compute only, serial: float4 form": compute("bench.proba_float4"),
         "compute only, serial: leaf-array form": compute("bench.proba_leafarray"),
     }
-    compute_times: dict[str, list[float]] = {label: [] for label in kernels}
-    for _ in range(args.runs):
-        for label, fn in kernels.items():
-            compute_times[label] += timed(fn, 1)
+    compute_runs = benchlib.Runs({label: next(iter(kernels)) for label in kernels})
+    benchlib.interleave(kernels, args.runs, compute_runs, warm=False)
 
     diffs = {}
     python_path()
@@ -203,24 +197,18 @@ def main() -> None:
         f"EXPLAIN CREATE TABLE x AS SELECT id, pgai.predict_proba_{NAME}({cols}) FROM t"
     ).fetchall()  # fmt: skip
 
-    anchor = statistics.median(results[next(iter(results))])
     print(f"rows: {args.rows:,}; model: GradientBoostingClassifier(n_estimators=50, max_depth=3), 8 float8 features")
     shape = " / ".join(r[0].strip() for r in plan[:3])
-    print(f"server: PostgreSQL {session.state.server_version}; runs: {args.runs} (median); plan: {shape}")
-    print(f"machine: {os.cpu_count()} cores, load average {load_before:.2f} before / {os.getloadavg()[0]:.2f} after")
-    print()
-    print("| path | median s | min s | ratio to python |")
-    print("|---|---:|---:|---:|")
-    for label, times in results.items():
-        med = statistics.median(times)
-        print(f"| {label} | {med:.3f} | {min(times):.3f} | {med / anchor:.2f}x |")
-    base = statistics.median(next(iter(compute_times.values())))
-    for label, times in compute_times.items():
-        med = statistics.median(times)
-        print(f"| {label} | {med:.3f} | {min(times):.3f} | ({med / base:.2f}x of the default form) |")
+    print(f"server: PostgreSQL {session.state.server_version}; {args.runs} rounds; plan: {shape}; {benchlib.machine()}")
+    print(runs.load_line())
+    print(runs.table())
+    print(compute_runs.load_line())
+    print(compute_runs.table("compute only (anchor: the default form)"))
     print()
     for label, (diff, count) in diffs.items():
         print(f"exactness ({label}): max |SQL score - sklearn score| = {diff!r} over {count:,} rows")
+    benchlib.write_json("inference", benchlib.command_line(), vars(args), runs, compute=compute_runs.rows(),
+                        exactness={k: [float(v[0]), int(v[1])] for k, v in diffs.items()})  # fmt: skip
     session.close()
 
 
