@@ -216,7 +216,9 @@ def load(ipython: Any) -> None:
     except PgaiError as err:
         print(redact_text(f"pgai: {err}"), file=sys.stderr)
         return
-    session.vectors.preload()  # the model loads in the background: status and SQL do not wait for it
+    from pgai_magic.commands.ask import warm_up
+
+    warm_up(session)  # the first question's modules, then the model, load in the background: nothing waits
 
 
 def _register_completer(ipython: Any, magics: Pgai) -> None:

@@ -55,6 +55,8 @@ def _announce(ctx: Context, mv: Any) -> None:
     ctx.say(f"{mv.name} v{mv.version} ({mv.algorithm}): {state}")
     if mv.decision:
         ctx.say(f"  {mv.decision}")
+    for note in getattr(mv, "notes", []):
+        ctx.say(f"  note: {note}")
     shown = {k: round(v, 4) for k, v in mv.metrics.items() if k in ("accuracy", "auc", "mae", "rmse", "r2")}
     if shown:
         ctx.say(f"  metrics ({mv.metrics.get('split', 'as given')}): {shown}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import time
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -20,7 +21,7 @@ from psycopg import pq
 from pgai_magic.db._binding import dump, inline
 from pgai_magic.db._connection import connect, register_vector, timeout_message
 from pgai_magic.db._errors import translate
-from pgai_magic.db._fetch import LimitReached, copy_query, decode_columns, result_to_table, stream_copy
+from pgai_magic.db._fetch import LimitReached, copy_query, decode_columns, reader_kinds, result_to_table, stream_copy
 from pgai_magic.db._interrupt import interruptible
 from pgai_magic.db._pgtypes import Column, TypeResolver
 from pgai_magic.db._protocol import (
@@ -275,8 +276,12 @@ class Database:
             return self._plain(conn, stmt, how)
 
     # -- the fast path ---------------------------------------------------------------------------------------------
-    def _query(self, conn: psycopg.Connection, stmt: Statement, how: Route) -> StatementResult | None:
-        """A query through binary COPY; None when it returns no rows (then it runs as a plain statement)."""
+    def _start_copy(
+        self, conn: psycopg.Connection, stmt: Statement, limit: int | None
+    ) -> tuple[list[Column], Statement, int, list[str], int] | None:
+        """Describe a query and start its binary COPY: (columns, the statement sent, caret shift, the parse's
+        notices, how many notices there were before the COPY was sent); None when it returns no rows (then it
+        runs as a plain statement)."""
         pg = conn.pgconn
         sent = inline(conn, stmt)
         if sent is None:
@@ -293,10 +298,9 @@ class Database:
             return None
         parse_notices = self._notices[seen:]
         columns = self._columns(conn, desc)
-        limit = self.autolimit if how.path == "query" else None
         copy_sql = copy_query(literal, columns, limit)
-        seen = len(self._notices)
         shift = len(copy_sql.split(literal, 1)[0])
+        seen = len(self._notices)
         pg.send_query(copy_sql.encode(enc))
         flush(conn)
         first = next_result(conn)
@@ -304,8 +308,17 @@ class Database:
             drain(conn)
             check(first, conn, sent, shift=shift)
             raise psycopg.OperationalError("the server did not start the COPY")
+        return columns, sent, shift, parse_notices, seen
+
+    def _query(self, conn: psycopg.Connection, stmt: Statement, how: Route) -> StatementResult | None:
+        """A query through binary COPY; None when it returns no rows (then it runs as a plain statement)."""
+        limit = self.autolimit if how.path == "query" else None
+        started = self._start_copy(conn, stmt, limit)
+        if started is None:
+            return None
+        columns, sent, shift, parse_notices, seen = started
         try:
-            rows, buffers = stream_copy(pg, "".join(c.kind for c in columns), limit=self.max_result_bytes)
+            rows, buffers, _ = stream_copy(conn.pgconn, reader_kinds(columns), limit=self.max_result_bytes)
         except LimitReached as stop:
             self._stop_copy(conn)
             raise ResultTooLarge(self._too_large(f"after {stop.rows:,} rows")) from None
@@ -319,6 +332,34 @@ class Database:
         if limit and rows >= limit:
             notes.append(f"only the first {limit:,} rows were fetched (%config Pgai.autolimit = 0 fetches all)")
         return StatementResult(stmt, table, rows, command, 0.0, status=f"{command} {rows}", notes=notes)
+
+    def stream(self, query: str, rows: int) -> Iterator[pa.Table]:
+        """Run a query the package wrote (no parameters) through the fast path on the session connection, as Arrow
+        tables of at most `rows` rows each, read as they are taken: memory stays at one batch.
+
+        The connection is held (its lock) until the last batch is read or the iterator is closed, which cancels
+        the rest of the query. Raises the pgai error of a failing query (SQLError, ConnectionError…)."""
+        conn = self.session
+        stmt = Statement(query)
+        with conn.lock:
+            copying = ended = False
+            try:
+                started = self._start_copy(conn, stmt, None)
+                if started is None:
+                    raise ParameterError("the query returns no rows to stream")
+                columns, sent, shift, _, _ = started
+                kinds, enc, copying, header = reader_kinds(columns), conn.info.encoding, True, False
+                while not ended:
+                    n, buffers, ended = stream_copy(conn.pgconn, kinds, max_rows=rows, started=header)
+                    header = True
+                    if n:
+                        yield decode_columns(columns, n, buffers, enc)
+                check(last_result(conn), conn, sent, shift=shift)
+            except psycopg.Error as exc:
+                raise self._translate(exc, conn, stmt) from None
+            finally:
+                if copying and not ended and not conn.closed and not conn.broken:
+                    self._stop_copy(conn)  # closed early (or failed): cancel the rest, keep the connection
 
     def _columns(self, conn: psycopg.Connection, res: pq.abc.PGresult) -> list[Column]:
         columns, self._tz_note = self._resolver.columns(conn, res, self.control)

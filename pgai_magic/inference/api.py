@@ -80,10 +80,21 @@ def deploy(
             fitted = getattr(estimator, "feature_names_in_", None)
             X: Any = known[[str(f) for f in fitted]] if fitted is not None else known[[n for n, _ in feats]].to_numpy()
             stored = {**evaluate(estimator, X, known[target], compiled.task), "split": "deploy data", **stored}
-    return registry.deploy(
+    mv = registry.deploy(
         db.control, compiled, estimator, name, target=target, metrics=stored, profile=snapshot,
         strategy=strategy,
     )  # fmt: skip
+    return _advised(mv, estimator)
+
+
+def _advised(mv: registry.ModelVersion, estimator: Any) -> registry.ModelVersion:
+    """The version with deploy's advice on where to score it (a model too large for SQL: the python engine)."""
+    from pgai_magic.inference.score import sql_advice
+
+    advice = sql_advice(estimator)
+    if advice:
+        mv.notes.append(advice.replace("NAME", mv.name))
+    return mv
 
 
 def train(db: Database, request: TrainRequest) -> registry.ModelVersion:
@@ -101,10 +112,11 @@ def train(db: Database, request: TrainRequest) -> registry.ModelVersion:
                  random_state=request.random_state, params=dict(request.params or {}))  # fmt: skip
     compiled = compile_model(result.estimator, None, dict(result.features))
     snapshot = profile(frame.loc[result.train_frame.index], compiled.features)
-    return registry.deploy(
+    mv = registry.deploy(
         db.control, compiled, result.estimator, name, target=target, metrics=result.metrics, profile=snapshot,
         strategy=request.strategy,
     )  # fmt: skip
+    return _advised(mv, result.estimator)
 
 
 def _monitor_sql(conn: psycopg.Connection, mv: registry.ModelVersion, query: str, actual: str) -> str:

@@ -24,7 +24,7 @@ __all__ = ["Models"]
 class Models:
     """The in-database models of one server: `models()` lists them; the methods deploy, train, inspect, roll
     back, split, monitor and score them. `state.db` is where they live; `fetch(query)` runs a query into a
-    DataFrame (the SQL runner's `sql`, used by the python scoring engine). Methods that need the pgai schema
+    DataFrame (the SQL runner's `sql`). Methods that need the pgai schema
     raise PrivilegeError naming the GRANTs when this role cannot use it."""
 
     def __init__(self, state: ServerState, fetch: Callable[[str], pd.DataFrame]) -> None:
@@ -125,7 +125,7 @@ class Models:
         from pgai_magic.inference.score import score_table
 
         return score_table(self.db.control, name, table, into, key=key, engine=engine, version=version,
-                           progress=progress, on_total=on_total, fetch=self._fetch)  # fmt: skip
+                           progress=progress, on_total=on_total, stream=self.db.stream)  # fmt: skip
 
     def monitor_variants(self, name: str, actual: str, *, target: str = "actual", key: str = "id") -> VariantReport:
         """Metrics per variant of a split model on `actual` (features, outcome and key), with a significance test."""

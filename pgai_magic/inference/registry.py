@@ -51,6 +51,7 @@ class ModelVersion:
     active: bool
     profile: dict[str, Any] | None = field(default=None, repr=False)
     decision: str = ""  # why this version is (or is not) active, set by deploy
+    notes: list[str] = field(default_factory=list, compare=False)  # advice from deploy (e.g. where to score it)
     # every version of the model (`versions_frame`: active mark, algorithm, headline metrics, the data they were
     # measured on); filled by `describe`, None otherwise
     history: pd.DataFrame | None = field(default=None, repr=False, compare=False)

@@ -113,28 +113,36 @@ class Embeddings:
         self.batch_size = DEFAULT_BATCH_SIZE
         self.ef_search = DEFAULT_EF_SEARCH  # HNSW candidates per search: more is slower, with better recall
         self._loader: threading.Thread | None = None  # the background load of the default model
+        self._preloading = threading.Lock()
         self._loaded_default: Embedder | None = None
         self._load_error: BaseException | None = None
         self._load_started = 0.0
         self.load_seconds: float | None = None  # how long the default model took to load
 
     # -- embedders -------------------------------------------------------------------------
-    def preload(self) -> None:
-        """Start loading the default model in a background thread (no-op when loaded or loading).
+    def preload(self, after: threading.Event | None = None) -> None:
+        """Start loading the default model in a background thread (no-op when loaded or loading); with `after`,
+        the thread waits for that event first (other warm-up work) and counts as loading meanwhile.
 
         `embedder` then waits only for what is left of the load; `status` never waits.
         """
-        if self._default is not None or self._loader is not None:
-            return
-        self._load_started = time.perf_counter()
-        self._loader = threading.Thread(target=self._load_default, name="pgai-model-load", daemon=True)
-        self._loader.start()
+        with self._preloading:  # one load, whichever thread asks first
+            if self._default is not None or self._loader is not None:
+                return
+            self._load_started = time.perf_counter()
+            self._loader = threading.Thread(target=self._load_default, args=(after,), name="pgai-model-load",
+                                            daemon=True)  # fmt: skip
+            self._loader.start()
 
-    def _load_default(self) -> None:
+    def _load_default(self, after: threading.Event | None = None) -> None:
         from pgai_magic.embed.sentence import load_embedder
 
+        if after is not None:
+            after.wait()
         try:
-            self._loaded_default = load_embedder()
+            loaded = load_embedder()
+            loaded.embed_batch(["warm up"])  # the first encode sets torch up: not in a question's time
+            self._loaded_default = loaded
         except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the embedder
             self._load_error = exc
         self.load_seconds = time.perf_counter() - self._load_started
