@@ -10,12 +10,14 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from IPython.display import HTML, display
 from traitlets import Float, Int
 
+from pgai_magic.catalog import did_you_mean
 from pgai_magic.cell import Limits
-from pgai_magic.commands import COMMANDS, Context, Settings, Snippet
+from pgai_magic.commands import COMMANDS, Context, Settings, Snippet, command_help, unknown_command
 from pgai_magic.commands.base import help_text, run_sql, split_line
 from pgai_magic.connections import Connections
-from pgai_magic.errors import PgaiError
+from pgai_magic.errors import InternalError, PgaiError
 from pgai_magic.server import redact_text
+from pgai_magic.sqltext import starts_statement
 
 if TYPE_CHECKING:
     from pgai_magic.session import Session
@@ -79,24 +81,28 @@ class Pgai(Magics):
         try:
             return self._dispatch(line, cell)
         except PgaiError as err:
-            # one clear message, no library traceback; the session stays usable; what ran before it first
-            for line in err.notices:
-                print(redact_text(line))
-            text = f"{type(err).__name__}: {err}" if not str(err).startswith("ERROR") else str(err)
-            print(redact_text(text), file=sys.stderr)
-            return None
+            raise self._failed(err) from None
         except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback kept for %pgai debug
             import traceback
 
             self.last_traceback = redact_text(traceback.format_exc())
-            print(
-                redact_text(
+            raise self._failed(
+                InternalError(
                     f"pgai internal error ({type(exc).__name__}: {exc}); the session is still usable. "
                     "`%pgai debug` shows the traceback."
-                ),
-                file=sys.stderr,
-            )
-            return None
+                )
+            ) from None
+
+    @staticmethod
+    def _failed(err: PgaiError) -> PgaiError:
+        """The one error convention of every command: what ran before the error is printed (the server's notices,
+        the command tags of the cell's earlier statements), then the error is raised so the cell fails and Run All,
+        nbconvert --execute and papermill stop. IPython shows it as its message only (`PgaiError._render_traceback_`),
+        passwords redacted, also in the exception's text (`str(err)`, which notebooks store as `evalue`)."""
+        for notice in err.notices:
+            print(redact_text(notice))
+        err.shown = redact_text(str(err))
+        return err
 
     def _dispatch(self, line: str, cell: str | None) -> Any:
         ctx = self.context()
@@ -109,6 +115,9 @@ class Pgai(Magics):
             print(self.last_traceback or "no internal error so far")
             return None
         if word in COMMANDS:
+            if rest.strip() in ("-h", "--help") and (cell is None or not cell.strip()):
+                print(command_help(word))
+                return None
             return COMMANDS[word].run(ctx, rest.strip(), cell)
         if word in _JUPYSQL_PERSIST and cell is None:
             # JupySQL's spellings: %sql --persist df / --persist-replace df / --append df
@@ -123,8 +132,12 @@ class Pgai(Magics):
             if not stripped:
                 print(help_text())
                 return None
+            if not word.startswith("-") and not starts_statement(stripped):  # `%pgai tabels`: not SQL either
+                raise unknown_command(word, sql_possible=True)
             options, sql = split_line(stripped)  # %pgai [--out x] [--polars] SELECT ...
             return run_sql(ctx, options, sql)
+        if word and not word.startswith("-") and did_you_mean(word, COMMANDS):  # `%%pgai tabels`
+            raise unknown_command(word, sql_possible=False)
         return run_sql(ctx, stripped, cell)
 
 

@@ -29,9 +29,11 @@ __all__ = [
     "Snippet",
     "check_out",
     "command",
+    "command_help",
     "given",
     "request_fields",
     "split_args",
+    "unknown_command",
 ]
 
 
@@ -170,6 +172,25 @@ def split_args(text: str) -> list[str]:
         return shlex.split(text, posix=True)
     except ValueError as exc:
         raise ConfigError(f"cannot parse the arguments {text!r}: {exc}") from None
+
+
+def unknown_command(word: str, *, sql_possible: bool) -> ConfigError:
+    """The error for a first word that is no sub-command (`%pgai tabels`): "did you mean tables?" when one is close.
+
+    `sql_possible`: the line could have been SQL (line mode), so the message says what a statement starts with."""
+    from pgai_magic.catalog import did_you_mean
+
+    advice = did_you_mean(word, COMMANDS, kind="the sub-command", show=str)
+    if advice:
+        return ConfigError(f"unknown sub-command {word!r}: {advice} (`%pgai help` lists them)")
+    sql = " nor the start of a SQL statement (SELECT, WITH, CREATE, …)" if sql_possible else ""
+    return ConfigError(f"{word!r} is neither a sub-command{sql}: `%pgai help` lists the sub-commands")
+
+
+def command_help(name: str) -> str:
+    """`%pgai NAME -h`: the command's usage and summary."""
+    cmd = COMMANDS[name]
+    return f"usage: {cmd.usage}\n    {cmd.summary}"
 
 
 # built-in commands register themselves on import; capabilities add theirs below

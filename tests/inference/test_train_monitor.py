@@ -185,7 +185,7 @@ def test_magic_dispatches_model_command(session: Session, capsys: pytest.Capture
     magics.connections.add("default", session)
     listing = magics.pgai("model list")
     assert list(listing.columns)[:3] == ["name", "version", "versions"]
-    assert magics.pgai("model show no_such_model_here") is None
-    assert "no model named 'no_such_model_here'" in capsys.readouterr().err
+    with pytest.raises(ModelError, match="no model named 'no_such_model_here'"):
+        magics.pgai("model show no_such_model_here")
     magics.pgai("help")
     assert "%pgai model deploy VAR --name NAME" in capsys.readouterr().out

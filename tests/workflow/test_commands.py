@@ -12,6 +12,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from pgai_magic.session import Session
 from pgai_magic.workflow.explain import plan_tree
 from pgai_magic.workflow.explore import columns_of, profile_table, tables_of
+from tests.pg_helpers import failed
 
 
 @pytest.fixture()
@@ -111,13 +112,11 @@ def test_snippets_and_files(
     assert df["n"][0] == 20
     listing = ip.run_cell("%pgai snippets").result
     assert listing["name"].tolist() == ["oslo", "big"] and listing["uses"].tolist() == ["", "oslo"]
-    ip.run_cell("%%pgai --with nope\nSELECT 1")
-    assert "no saved snippet 'nope'" in capsys.readouterr().err
+    assert "no saved snippet 'nope'" in failed(ip, "%%pgai --with nope\nSELECT 1")
     query = tmp_path / "q.sql"
     query.write_text(f"-- a saved query\nSELECT count(*) AS n FROM {store}.customers;\n")
     assert ip.run_cell(f"%pgai --file {query}").result["n"][0] == 40
-    ip.run_cell(f"%%pgai --file {query}\nSELECT 2")
-    assert "not both" in capsys.readouterr().err
+    assert "not both" in failed(ip, f"%%pgai --file {query}\nSELECT 2")
 
 
 def test_connections_and_autolimit(
@@ -134,8 +133,7 @@ def test_connections_and_autolimit(
     assert magics.connections.current_alias == "default"
     ip.run_cell("%pgai close second")
     assert ip.run_cell("%pgai connections").result["alias"].tolist() == ["default"]
-    ip.run_cell("%pgai use nope")
-    assert "no connection named 'nope'" in capsys.readouterr().err
+    assert "no connection named 'nope'" in failed(ip, "%pgai use nope")
     ip.run_line_magic("config", "Pgai.autolimit = 7")
     try:
         df = ip.run_cell(f"%pgai SELECT * FROM {store}.orders").result
@@ -184,8 +182,7 @@ def test_plot_magics(ip: InteractiveShell, store: str, capsys: pytest.CaptureFix
         f"%%pgai --plot bar --x city --y n\nSELECT city, count(*) AS n FROM {store}.customers GROUP BY 1"
     ).result
     assert chart.data["n"].sum() == 40
-    assert ip.run_cell(f"%pgai plot line {store}.orders.total").result is None
-    assert "needs --by COLUMN" in capsys.readouterr().err
+    assert "needs --by COLUMN" in failed(ip, f"%pgai plot line {store}.orders.total")
     ip.run_cell(
         f'%pgai plot bar {store}.orders.total --where "(SELECT count(*) FROM pg_class) > 0; DELETE FROM {store}.orders"'
     )
@@ -220,8 +217,7 @@ def test_save_as_and_config_listing(
 def test_explain_runs_one_statement_and_keeps_nothing(
     ip: InteractiveShell, store: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ip.run_cell(f"%pgai explain SELECT 1; DELETE FROM {store}.orders")
-    assert "one statement" in capsys.readouterr().err
+    assert "one statement" in failed(ip, f"%pgai explain SELECT 1; DELETE FROM {store}.orders")
     tree = ip.run_cell(f"%pgai explain --analyze DELETE FROM {store}.orders WHERE id <= 100").result
     assert tree.analyzed and "rolled back" in capsys.readouterr().out
     assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {store}.orders").result["n"][0] == 200
@@ -229,8 +225,7 @@ def test_explain_runs_one_statement_and_keeps_nothing(
     ip.run_cell(f"%pgai explain --analyze UPDATE {store}.orders SET total = 0")
     assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {store}.orders WHERE total = 0").result["n"][0] == 0
     ip.run_cell("%pgai ROLLBACK")
-    ip.run_cell("%pgai explain --verbose SELECT 1")
-    assert "unrecognized arguments: --verbose" in capsys.readouterr().err
+    assert "unrecognized arguments: --verbose" in failed(ip, "%pgai explain --verbose SELECT 1")
 
 
 def test_autolimit_leaves_pgai_commands_alone(ip: InteractiveShell, store: str, tmp_path: Path) -> None:
@@ -249,10 +244,8 @@ def test_snippets_resolve_what_they_use(ip: InteractiveShell, store: str, capsys
     ip.run_cell(f"%%pgai --save s_alpha --no-execute\nSELECT id FROM {store}.customers WHERE id <= 10")
     ip.run_cell("%%pgai --save s_beta --no-execute\nSELECT id FROM s_alpha WHERE id > 5")
     assert ip.run_cell("%pgai SELECT count(*) AS n FROM s_beta").result["n"][0] == 5
-    ip.run_cell("%%pgai --save select --no-execute\nSELECT 1")
-    assert "not a keyword" in capsys.readouterr().err
-    ip.run_cell("%%pgai --save two --no-execute\nSELECT 1; SELECT 2")
-    assert "one query" in capsys.readouterr().err
+    assert "not a keyword" in failed(ip, "%%pgai --save select --no-execute\nSELECT 1")
+    assert "one query" in failed(ip, "%%pgai --save two --no-execute\nSELECT 1; SELECT 2")
 
 
 def test_quoted_and_odd_names(
@@ -267,8 +260,7 @@ def test_quoted_and_odd_names(
         assert ip.run_cell('%pgai columns "Odd Table"').result["name"].tolist() == ["Mixed Case", "when"]
         chart = ip.run_cell('%pgai plot histogram "Odd Table.Mixed Case" --bins 2').result
         assert chart is not None and chart.data["count"].sum() == 3
-        ip.run_cell('%pgai plot histogram "Odd Table.when"')
-        assert "needs a numeric column" in capsys.readouterr().err
+        assert "needs a numeric column" in failed(ip, '%pgai plot histogram "Odd Table.when"')
     finally:
         ip.run_cell("%pgai RESET search_path")
         session.sql("RESET search_path")
@@ -302,8 +294,6 @@ def test_more_column_kinds_in_profile_and_plot(
         plot_module.MAX_POINTS = saved
     ip.run_cell("%pgai unload \"SELECT 'infinity'::timestamptz AS t\" " + str(tmp_path / "inf.csv"))
     assert "holds ±infinity" in capsys.readouterr().out
-    ip.run_cell("%pgai explain --analyze SELECT 1/0")
-    err = capsys.readouterr().err
+    err = failed(ip, "%pgai explain --analyze SELECT 1/0")
     assert "division by zero" in err and "ROLLBACK" not in err
-    ip.run_cell("%pgai explain VACUUM")
-    assert "EXPLAIN explains SELECT" in capsys.readouterr().err
+    assert "EXPLAIN explains SELECT" in failed(ip, "%pgai explain VACUUM")

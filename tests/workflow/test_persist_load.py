@@ -14,6 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from pgai_magic.errors import ConfigError, ParameterError, SQLError
 from pgai_magic.session import Session
+from tests.pg_helpers import failed
 
 
 def _types(session: Session, table: str) -> dict[str, str]:
@@ -101,11 +102,9 @@ def test_persist_magic_and_jupysql_spellings(
     assert "3 rows" in capsys.readouterr().out
     ip.run_cell(f"%pgai --append frame --schema {schema}")
     ip.run_cell(f"%pgai --persist-replace frame --schema {schema}")
-    ip.run_cell(f"%pgai --persist frame --schema {schema}")
-    assert "already exists" in capsys.readouterr().err
+    assert "already exists" in failed(ip, f"%pgai --persist frame --schema {schema}")
     assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {schema}.frame").result["n"][0] == 3
-    ip.run_cell("%pgai persist nosuchvar")
-    assert "no variable 'nosuchvar'" in capsys.readouterr().err
+    assert "no variable 'nosuchvar'" in failed(ip, "%pgai persist nosuchvar")
 
 
 def test_load_csv_sniffs_and_keeps_nulls_and_quotes(session: Session, schema: str, tmp_path: Path) -> None:
