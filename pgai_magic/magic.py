@@ -15,6 +15,7 @@ from pgai_magic.cell import Limits
 from pgai_magic.commands import COMMANDS, Context, Settings, Snippet, command_help, unknown_command
 from pgai_magic.commands.base import help_text, run_sql, split_line
 from pgai_magic.connections import Connections
+from pgai_magic.display import use_progress_output
 from pgai_magic.errors import InternalError, PgaiError
 from pgai_magic.server import redact_text
 from pgai_magic.sqltext import starts_statement
@@ -171,6 +172,36 @@ def protect_question_marks(lines: list[str]) -> list[str]:
     return out
 
 
+class ProgressDisplay:
+    """The file a progress bar (tqdm) writes to in a notebook: its last line is one display, updated in place, and
+    emptied when the bar is done, so a notebook saved afterwards holds no bar frozen at some percent (a tqdm widget
+    keeps the text it was first shown with)."""
+
+    encoding = "utf-8"
+
+    def __init__(self) -> None:
+        self._handle: Any = None
+
+    def write(self, text: str) -> int:
+        line = text.rsplit("\r", 1)[-1].strip()
+        if self._handle is None and line:
+            self._handle = display({"text/plain": line}, raw=True, display_id=True)
+        elif self._handle is not None:
+            self._handle.update({"text/plain": line}, raw=True)
+        return len(text)
+
+    def finish(self) -> None:
+        """The bar is done: its display is emptied (a bar that stays writes its last line instead)."""
+        if self._handle is not None:
+            self._handle.update({"text/plain": ""}, raw=True)
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+
 def load(ipython: Any) -> None:
     """Register the magics and open the session (starting the embedded server if no DSN is set)."""
     Pgai.pgai.__doc__ = help_text()  # `%pgai?` documents every sub-command
@@ -182,6 +213,7 @@ def load(ipython: Any) -> None:
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)
     _register_completer(ipython, magics)
+    use_progress_output(ProgressDisplay)
     ipython.user_ns.setdefault("_pgai_magics", magics)
     try:
         session = magics._get_session()
@@ -211,6 +243,7 @@ def _register_completer(ipython: Any, magics: Pgai) -> None:
 def unload(ipython: Any) -> None:
     if protect_question_marks in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(protect_question_marks)
+    use_progress_output(None)
     magics = ipython.user_ns.pop("_pgai_magics", None)
     if magics is not None:
         magics.connections.close_all()

@@ -95,11 +95,20 @@ def _cell_sql(ctx: Context, args: Any, sql: str) -> str:
     order_snippets(explicit, ctx.snippets)  # unknown names are an error before anything is saved or run
     others = {k: v for k, v in ctx.snippets.items() if k != args.save}
     uses = tuple(dict.fromkeys(explicit + referenced(sql, others)))
-    if args.save:
-        ctx.snippets[args.save] = Snippet(args.save, check_snippet(args.save, sql), uses)
-    elif args.no_execute:
-        raise ConfigError("--no-execute goes with --save NAME (it saves the query without running it)")
-    return with_snippets(sql, uses, ctx.snippets)
+    if not args.save:
+        if args.no_execute:
+            raise ConfigError("--no-execute goes with --save NAME (it saves the query without running it)")
+        return with_snippets(sql, uses, ctx.snippets)
+    # checked in full before the snippet is kept: a refused --save (a cycle, several statements) changes nothing
+    proposed = {**ctx.snippets, args.save: Snippet(args.save, check_snippet(args.save, sql), uses)}
+    try:
+        order_snippets([args.save], proposed)
+    except ConfigError as err:
+        kept = "the saved one is unchanged" if args.save in ctx.snippets else "nothing was saved"
+        raise ConfigError(f"--save {args.save}: {err} ({kept})") from None
+    text = with_snippets(sql, uses, proposed)
+    ctx.snippets[args.save] = proposed[args.save]
+    return text
 
 
 def run_sql(ctx: Context, options: str, sql: str) -> Any:
@@ -220,10 +229,19 @@ def _close(ctx: Context, rest: str, cell: str | None) -> None:
     )
 
 
-@command("snippets", "saved queries (%%pgai --save NAME), usable with --with NAME", "%pgai snippets")
+@command("snippets", "saved queries (%%pgai --save NAME), usable with --with NAME", "%pgai snippets [--delete NAME]")
 def _snippets(ctx: Context, rest: str, cell: str | None) -> Any:
     import pandas as pd
 
+    parser = ArgParser("%pgai snippets")
+    parser.add_argument("--delete", metavar="NAME", help="forget a saved snippet (refused while others use it)")
+    args = parser.parse(split_args(rest))
+    if args.delete is not None:
+        from pgai_magic.workflow.snippets import delete_snippet
+
+        delete_snippet(args.delete, ctx.snippets)
+        ctx.say(f"deleted snippet {args.delete!r}")
+        return None
     rows = [{"name": s.name, "uses": ", ".join(s.uses), "sql": s.sql} for s in ctx.snippets.values()]
     return pd.DataFrame(rows, columns=["name", "uses", "sql"])
 

@@ -16,10 +16,10 @@ __all__ = ["persist_args"]
 
 @contextmanager
 def _progress(total: int | None, unit: str = "rows") -> Iterator[Callable[[int], None]]:
-    """A tqdm bar that appears only past two seconds (short loads stay quiet)."""
-    from tqdm.auto import tqdm
+    """A progress bar that appears only past two seconds (short loads stay quiet)."""
+    from pgai_magic.display import progress
 
-    bar = tqdm(total=total, unit=f" {unit}", unit_scale=True, delay=2.0, leave=False)
+    bar = progress(total=total, unit=f" {unit}", unit_scale=True, delay=2.0)
 
     def advance(n: int) -> None:
         bar.update(n)
@@ -229,7 +229,7 @@ def _analyze_rolled_back(ctx: Context, text: str) -> Any:
 @command(
     "plot",
     "histogram, box, bar, pie, line or scatter of a column, aggregated in PostgreSQL",
-    "%pgai plot histogram|box|bar|pie|line|scatter TABLE.COLUMN [--by COL] [--where SQL] [--bins N]",
+    "%pgai plot histogram|box|bar|pie|line|scatter TABLE.COLUMN [--by COL] [--where SQL] [--bins N] [--interactive]",
 )
 def _plot(ctx: Context, rest: str, cell: str | None) -> Any:
     import pandas as pd
@@ -244,6 +244,11 @@ def _plot(ctx: Context, rest: str, cell: str | None) -> Any:
     parser.add_argument("--by", metavar="COL", help="group (histogram, box) or x axis (line, scatter)")
     parser.add_argument("--where", metavar="SQL", help="a condition on the rows")
     parser.add_argument("--bins", type=int, default=30, metavar="N", help="histogram bins (default 30)")
+    parser.add_argument(
+        "--interactive",
+        action="store_true",
+        help="return the altair chart itself (drawn by altair's renderer; its default loads Vega from the web)",
+    )
     args = parser.parse(split_args(rest))
     table, _, column = args.column.rpartition(".")
     if not table:
@@ -254,4 +259,5 @@ def _plot(ctx: Context, rest: str, cell: str | None) -> Any:
         result = session.db.run_readonly(Statement(query), timeout_s=ctx.settings.statement_timeout_s)
         return convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()
 
-    return plot_column(fetch, args.kind, table, column, by=args.by, where=args.where, bins=args.bins)
+    chart = plot_column(fetch, args.kind, table, column, by=args.by, where=args.where, bins=args.bins)
+    return chart.chart if args.interactive else chart  # static images unless asked for
