@@ -19,7 +19,7 @@ def _progress(total: int | None, unit: str = "rows") -> Iterator[Callable[[int],
     """A progress bar that appears only past two seconds (short loads stay quiet)."""
     from pgai_magic.display import progress
 
-    bar = progress(total=total, unit=f" {unit}", unit_scale=True, delay=2.0)
+    bar = progress(total=total, unit=unit if unit == "B" else f" {unit}", unit_scale=True, delay=2.0)
 
     def advance(n: int) -> None:
         bar.update(n)
@@ -84,7 +84,8 @@ def _rows(data: Any) -> int | None:
 @command(
     "load",
     "load a CSV or Parquet file into a table (read on the client, streamed)",
-    "%pgai load PATH [--table NAME] [--schema S] [--append | --replace] [--delimiter C] [--no-header] [--encoding E]",
+    "%pgai load PATH [--table NAME] [--schema S] [--append | --replace] [--delimiter C] [--no-header] [--encoding E] "
+    "[--null TEXT]",
 )
 def _load(ctx: Context, rest: str, cell: str | None) -> Any:
     from pgai_magic.workflow.request import LoadRequest
@@ -95,11 +96,16 @@ def _load(ctx: Context, rest: str, cell: str | None) -> Any:
     parser.add_argument("--delimiter", metavar="C", help="CSV delimiter (default: sniffed from the file)")
     parser.add_argument("--no-header", action="store_true", help="the CSV has no header row (default: it has one)")
     parser.add_argument("--encoding", metavar="E", help=f"the CSV's text encoding (default {LoadRequest.encoding})")
+    parser.add_argument(
+        "--null", metavar="TEXT", help="the CSV text read as NULL (default: only an unquoted empty field, as COPY)"
+    )
     args = parser.parse(split_args(rest))
     options = given(table=args.table, schema=args.schema, mode=_mode(args), delimiter=args.delimiter,
-                    encoding=args.encoding)  # fmt: skip
+                    encoding=args.encoding, null=args.null)  # fmt: skip
     request = LoadRequest(Path(args.path), header=not args.no_header, **options)
-    with _progress(None) as update:
+    parquet = request.path.name.lower().endswith((".parquet", ".pq"))
+    size = request.path.stat().st_size if request.path.is_file() and not parquet else None
+    with _progress(size, unit="rows" if parquet else "B") as update:
         result = ctx.session.load(progress=update, **request_fields(request))
     for note in result.notes:
         ctx.say(note)
