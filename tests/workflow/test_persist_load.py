@@ -177,7 +177,7 @@ def test_load_options_and_refusals(session: Session, schema: str, tmp_path: Path
     session.load(tmp_path / "tabbed.csv", f"{schema}.tabbed", delimiter="\\t")
     assert session.sql(f"SELECT b FROM {schema}.tabbed")["b"][0] == "x"
     (tmp_path / "latin.csv").write_bytes("name\ncafé\n".encode("latin-1"))
-    with pytest.raises(ConfigError, match="line 2 is not utf-8 text.*--encoding latin-1"):
+    with pytest.raises(ConfigError, match=r"line 2 is not utf-8 text.*--encoding latin-1"):
         session.load(tmp_path / "latin.csv", f"{schema}.latin")
     session.load(tmp_path / "latin.csv", f"{schema}.latin", encoding="latin-1")
     assert session.sql(f"SELECT name FROM {schema}.latin")["name"][0] == "café"
