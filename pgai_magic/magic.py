@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.display import HTML, display
-from traitlets import Float, Int
+from traitlets import Float, Int, Unicode
 
 from pgai_magic.catalog import did_you_mean
 from pgai_magic.cell import Limits
@@ -17,7 +17,7 @@ from pgai_magic.commands.base import help_text, run_sql, split_line
 from pgai_magic.connections import Connections
 from pgai_magic.display import use_progress_output
 from pgai_magic.errors import InternalError, PgaiError
-from pgai_magic.server import redact_text
+from pgai_magic.server import DEFAULT_DSN_FILE, redact_text
 from pgai_magic.sqltext import starts_statement
 
 if TYPE_CHECKING:
@@ -39,6 +39,10 @@ class Pgai(Magics):
     max_result_mb = Float(2048.0, help="stop fetching a result past this size (MiB)").tag(config=True)
     statement_timeout_s = Float(30.0, help="statement timeout for generated SQL (seconds)").tag(config=True)
     autolimit = Int(0, help="fetch at most this many rows of a query (0: all), as JupySQL's autolimit").tag(config=True)
+    dsn_filename = Unicode(
+        DEFAULT_DSN_FILE,
+        help="the INI file of `%pgai connect --section NAME` (default: JupySQL's SqlMagic.dsn_filename when set)",
+    ).tag(config=True)
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
@@ -68,11 +72,21 @@ class Pgai(Magics):
             connections=self.connections,
             snippets=self.snippets,
             namespace=self.shell.user_ns if self.shell is not None else {},
-            settings=Settings(self.display_limit, self.max_result_mb, self.statement_timeout_s, self.autolimit),
+            settings=Settings(
+                self.display_limit, self.max_result_mb, self.statement_timeout_s, self.autolimit, self._dsn_file()
+            ),
             show_html=lambda markup: display(HTML(markup)),
             show=display,
             say=lambda message: print(redact_text(message)),
         )
+
+    def _dsn_file(self) -> str:
+        """Pgai.dsn_filename when set, else JupySQL's SqlMagic.dsn_filename (its config or its loaded magic)."""
+        if self.dsn_filename != DEFAULT_DSN_FILE or self.shell is None:
+            return str(self.dsn_filename)
+        jupysql = next((c for c in self.shell.configurables if type(c).__name__ == "SqlMagic"), None)
+        configured = self.shell.config.get("SqlMagic", {}).get("dsn_filename")
+        return str(getattr(jupysql, "dsn_filename", None) or configured or DEFAULT_DSN_FILE)
 
     # -- the magic -------------------------------------------------------------------
     @no_var_expand  # `{x}` and `$x` stay as typed: values come in as :name parameters

@@ -45,6 +45,7 @@ class Settings:
     max_result_mb: float = 2048.0
     statement_timeout_s: float = 30.0
     autolimit: int = 0  # SQL cells fetch at most this many rows of a query (0: all)
+    dsn_filename: str = "~/.jupysql/connections.ini"  # the INI file of `%pgai connect --section NAME`
 
 
 @dataclass
@@ -194,7 +195,8 @@ def command_help(name: str) -> str:
 
 
 # built-in commands register themselves on import; capabilities add theirs below
-from pgai_magic.commands import base  # noqa: E402,F401,I001
+from pgai_magic.commands import connect  # noqa: E402,F401,I001
+from pgai_magic.commands import base  # noqa: E402,F401
 from pgai_magic.commands import model  # noqa: E402, F401
 from pgai_magic.commands import insights  # noqa: E402, F401
 from pgai_magic.commands import ask  # noqa: E402, F401

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from pgai_magic.commands import COMMANDS, ArgParser, Context, command, split_args
 from pgai_magic.display import ResultFrame
-from pgai_magic.errors import PgaiError
 
 if TYPE_CHECKING:
     from pgai_magic.cell import Format
@@ -162,71 +161,6 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
             elapsed=last.elapsed if last else None,
         )
     return ctx.store(args.out, value)
-
-
-@command(
-    "connect",
-    "connect to another PostgreSQL server (with --alias, keep the others open)",
-    "%pgai connect DSN [--alias A]   (or: %pgai connect --embedded)",
-)
-def _connect(ctx: Context, rest: str, cell: str | None) -> None:
-    from pgai_magic.session import Session
-
-    parser = ArgParser("%pgai connect")
-    parser.add_argument("dsn", nargs="?", help="postgresql://user@host:5432/db, or key=value form")
-    parser.add_argument("--embedded", action="store_true", help="use the embedded server")
-    parser.add_argument("--alias", "-a", metavar="A", help="a name for this connection (others stay open)")
-    args = parser.parse(split_args(rest))
-    if not args.dsn and not args.embedded:
-        parser.error("give a DSN, or --embedded for the embedded server")
-    try:
-        session = Session(args.dsn, embedded=args.embedded, announce=ctx.say)
-    except PgaiError as err:  # say which server the next cell runs on, so no write goes to the wrong one
-        err.notices = [*err.notices, _still_on(ctx)]
-        raise
-    if args.alias and ctx.connections is not None:
-        ctx.connections.add(args.alias, session)
-    else:
-        ctx.set_session(session)
-
-
-def _still_on(ctx: Context) -> str:
-    """Where the next cell runs after a failed connect: the current connection, unchanged, or none."""
-    current = ctx.connections.current_alias if ctx.connections is not None else None
-    if ctx.connections is None or current is None:
-        return "the connect failed: no connection is open (the next cell opens the default one)"
-    session = ctx.connections.get(current)
-    return f"the connect failed: the current connection is still {current!r} ({session.display_dsn})"
-
-
-def _connections(ctx: Context) -> Any:
-    from pgai_magic.errors import ConfigError
-
-    if ctx.connections is None:
-        raise ConfigError("named connections live in the IPython magic (%pgai connect DSN --alias A)")
-    return ctx.connections
-
-
-@command("connections", "open connections: alias, server, current (never a password)", "%pgai connections")
-def _list_connections(ctx: Context, rest: str, cell: str | None) -> Any:
-    return _connections(ctx).table()
-
-
-@command("use", "make another open connection the current one", "%pgai use ALIAS")
-def _use(ctx: Context, rest: str, cell: str | None) -> None:
-    session = _connections(ctx).use(rest.strip())
-    ctx.say(f"using {rest.strip()!r}: {session.display_dsn}")
-
-
-@command("close", "close an open connection (the current one when no ALIAS is given)", "%pgai close [ALIAS]")
-def _close(ctx: Context, rest: str, cell: str | None) -> None:
-    alias = rest.strip() or (_connections(ctx).current_alias or "")
-    _connections(ctx).close(alias)
-    current = _connections(ctx).current_alias
-    ctx.say(
-        f"closed {alias!r}"
-        + (f"; current: {current!r}" if current else "; none open (the next cell opens the default)")
-    )
 
 
 @command("snippets", "saved queries (%%pgai --save NAME), usable with --with NAME", "%pgai snippets [--delete NAME]")
