@@ -238,26 +238,47 @@ def load(ipython: Any) -> None:
 
 
 def _register_completer(ipython: Any, magics: Pgai) -> None:
-    """Tab completion on %pgai lines (IPython's complete_command hook)."""
-    from pgai_magic.commands.complete import NameCache, complete_line
+    """Tab completion on %pgai lines and in %%pgai cell bodies (an IPython completion matcher, API v2): sub-commands,
+    options, tables, TABLE.COLUMN and alias.column, SQL keywords. Its matches replace the others (no Python names
+    after `%pgai --`)."""
+    from IPython.core.completer import SimpleCompletion, context_matcher
+
+    from pgai_magic.commands.complete import NameCache, complete_cell, complete_line
 
     cache: dict[int, NameCache] = {}
 
-    def completer(_: Any, event: Any) -> list[str]:
+    @context_matcher(identifier="pgai")
+    def pgai_matcher(context: Any) -> dict[str, Any]:
+        found: list[str] = []
         try:
-            session = magics._get_session()
-            names = cache.setdefault(id(session), NameCache(session.sql))
-            return complete_line(event.line, event.symbol, names)
+            lines = context.full_text.split("\n")
+            line, token = context.text_until_cursor, context.token
+            in_line = line.lstrip().startswith("%pgai") or (context.cursor_line == 0 and line.startswith("%%pgai"))
+            in_body = context.cursor_line > 0 and lines[0].startswith("%%pgai")
+            if in_line or in_body:
+                session = magics._get_session()
+                names = cache.setdefault(id(session), NameCache(session.sql))
+                if in_line:
+                    found = complete_line(line, token, names)
+                else:
+                    body = "\n".join(lines[1:])
+                    before = "\n".join([*lines[1 : context.cursor_line], line])
+                    found = complete_cell(lines[0], before, body, token, names)
         except Exception:  # noqa: BLE001 - completion never raises into the editor
-            return []
+            found = []
+        return {"completions": [SimpleCompletion(text=t, type="pgai") for t in found], "suppress": bool(found)}
 
-    ipython.set_hook("complete_command", completer, str_key="%pgai")
+    ipython.Completer.custom_matchers = [
+        m for m in ipython.Completer.custom_matchers if getattr(m, "matcher_identifier", None) != "pgai"
+    ] + [pgai_matcher]
 
 
 def unload(ipython: Any) -> None:
     if protect_question_marks in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(protect_question_marks)
     use_progress_output(None)
+    matchers = ipython.Completer.custom_matchers
+    matchers[:] = [m for m in matchers if getattr(m, "matcher_identifier", None) != "pgai"]
     magics = ipython.user_ns.pop("_pgai_magics", None)
     if magics is not None:
         magics.connections.close_all()

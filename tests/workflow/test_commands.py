@@ -197,6 +197,30 @@ def test_tab_completion(ip: InteractiveShell, store: str) -> None:
     assert f"{store}.orders" in complete(f"%pgai SELECT * FROM {store}.or")
     assert complete(f"%pgai profile {store}.orders.to") == [f"{store}.orders.total"]
     assert complete(f"%pgai plot histogram {store}.customers.ci") == [f"{store}.customers.city"]
+    # options, not Python names
+    assert complete("%pgai --") == ["--arrow", "--conn", "--file", "--limit", "--no-execute", "--out", "--plot",
+                                    "--polars", "--save", "--save-as", "--with", "--x", "--y"]  # fmt: skip
+    assert complete("%pgai plot histogram x.y --b") == ["--bins", "--by"]
+    assert complete("%%pgai --li") == ["--limit"]
+    # one-line SQL: an alias's columns
+    assert complete(f"%pgai SELECT * FROM {store}.orders o WHERE o.to") == ["o.total"]
+
+
+def test_tab_completion_in_cell_bodies(ip: InteractiveShell, store: str) -> None:
+    from IPython.core.completer import provisionalcompleter
+
+    def complete(cell: str) -> list[str]:  # as JupyterLab asks: the whole cell and the cursor's offset
+        with provisionalcompleter():
+            return [c.text for c in ip.Completer.completions(cell, len(cell))]
+
+    assert f"{store}.orders" in complete(f"%%pgai\nSELECT *\nFROM {store}.or")
+    body = f"%%pgai --out x\nSELECT o.id\nFROM {store}.orders o JOIN {store}.customers AS c ON c.id = o.customer_id\n"
+    assert complete(body + "WHERE c.ci") == ["c.city"]
+    assert complete(body + "WHERE o.to") == ["o.total"]
+    assert complete(body + "GROUP BY cit") == ["city"]  # the statement's tables' columns
+    assert "ORDER BY" in complete(body + "ORD") and "order by" in complete(body + "ord")
+    assert complete("%%pgai ask\nhow many ord") == []  # a question, not SQL
+    assert f"{store}.orders" in complete(f"%%pgai insights\nSELECT * FROM {store}.or")
 
 
 def test_save_as_and_config_listing(
