@@ -227,7 +227,8 @@ def load(ipython: Any) -> None:
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)
     _register_completer(ipython, magics)
-    use_progress_output(ProgressDisplay)
+    if getattr(ipython, "kernel", None) is not None:  # a notebook (a terminal keeps tqdm's own bar on stderr)
+        use_progress_output(ProgressDisplay)
     ipython.user_ns.setdefault("_pgai_magics", magics)
     try:
         session = magics._get_session()

@@ -25,7 +25,8 @@ def _check_enough_rows(frame: pd.DataFrame) -> None:
     """InsightError when the data had fewer than MIN_ROWS rows: too little to find anything (nothing is shown, stored
     or written)."""
     rows = frame.attrs.get("rows_analysed")
-    if rows is not None and rows < MIN_ROWS:
+    if rows is not None and int(rows) < MIN_ROWS:
+        rows = int(rows)
         source = frame.attrs.get("source", "the data")
         raise InsightError(
             f"{source} has {rows} row{'s' if rows != 1 else ''}: too little data for insights (they compare values "

@@ -321,3 +321,32 @@ def test_more_column_kinds_in_profile_and_plot(
     err = failed(ip, "%pgai explain --analyze SELECT 1/0")
     assert "division by zero" in err and "ROLLBACK" not in err
     assert "EXPLAIN explains SELECT" in failed(ip, "%pgai explain VACUUM")
+
+
+def test_empty_inputs_say_what_happened_and_change_nothing(ip: InteractiveShell, store: str) -> None:
+    ip.run_cell(f"%pgai CREATE TABLE {store}.blank (v float8, k text)")
+    assert f"nothing to plot: {store}.blank has no rows" in failed(ip, f"%pgai plot histogram {store}.blank.v")
+    ip.run_cell(f"%pgai INSERT INTO {store}.blank SELECT NULL, 'a' FROM generate_series(1, 5)")
+    err = failed(ip, f"%pgai plot bar {store}.blank.v")
+    assert "nothing to plot: 'v' of" in err and "NULL in all 5 rows" in err
+    assert "no rows matching --where" in failed(ip, f'%pgai plot bar {store}.orders.total --where "id < 0"')
+    err = failed(ip, f"%%pgai --plot bar --x k --y v\nSELECT k, v FROM {store}.blank")
+    assert "column 'v' of the result is NULL in all 5 rows" in err
+    ip.run_cell(f"%pgai CREATE TABLE {store}.one AS SELECT 1 AS id, 2.5 AS amount, 'x' AS kind")
+    err = failed(ip, f"%pgai insights {store}.one --out found")
+    assert "has 1 row: too little data for insights" in err and "found" not in ip.user_ns
+
+
+def test_snippets_refused_changes_keep_what_was_saved(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+    ip.run_cell("%%pgai --save snip_a --no-execute\nSELECT 1 AS x")
+    ip.run_cell("%%pgai --save snip_b --no-execute\nSELECT x + 1 AS y FROM snip_a")
+    err = failed(ip, "%%pgai --save snip_a --no-execute\nSELECT * FROM snip_b")
+    assert "snip_a → snip_b → snip_a" in err and "the saved one is unchanged" in err
+    listing = ip.run_cell("%pgai snippets").result.set_index("name")
+    assert listing.loc["snip_a", "sql"] == "SELECT 1 AS x" and listing.loc["snip_b", "uses"] == "snip_a"
+    assert "used by 'snip_b'" in failed(ip, "%pgai snippets --delete snip_a")
+    assert "no saved snippet 'nope'" in failed(ip, "%pgai snippets --delete nope")
+    capsys.readouterr()
+    ip.run_cell("%pgai snippets --delete snip_b")
+    assert "deleted snippet 'snip_b'" in capsys.readouterr().out
+    assert ip.run_cell("%pgai snippets").result["name"].tolist() == ["snip_a"]
