@@ -25,6 +25,7 @@ __all__ = [
     "Lines",
     "Record",
     "ResultFrame",
+    "SqlText",
     "altair_svg",
     "chart_img",
     "counted",
@@ -220,6 +221,20 @@ def render_status_html(info: Mapping[str, Any]) -> str:
         for k, v in info.items()
     )
     return f"<table class='pgai-status'>{rows}</table>"
+
+
+class SqlText:
+    """SQL shown with its source: highlighted (inline styles) in notebooks, the caption and the SQL as plain text."""
+
+    def __init__(self, sql: str, source: str | None = None) -> None:
+        self.sql = sql
+        self.source = source
+
+    def _repr_html_(self) -> str:
+        return render_sql_html(self.sql, self.source)
+
+    def __repr__(self) -> str:
+        return f"{self.source}\n{self.sql}" if self.source else self.sql
 
 
 def render_sql_html(sql: str, source: str | None = None) -> str:

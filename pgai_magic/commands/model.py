@@ -99,13 +99,13 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
         return _monitor_variants(ctx, ns)
     report = ctx.session.models.monitor(ns.name, ns.actual, target=ns.target, record=not ns.no_record)
     # the report shows its summary, tables and notes once, as the cell's value; the chart above it, as an image
-    ctx.show(Chart(report.chart(), f"metrics and drift of {ns.name}: {report.summary()}"))
+    ctx.show(Chart(report.chart(), f"chart: metrics (training and now) and PSI drift per feature of {ns.name}"))
     return report
 
 
 def _monitor_variants(ctx: Context, ns: Any) -> Any:
     report = ctx.session.models.monitor_variants(ns.name, ns.actual, target=ns.target, key=ns.key)
-    ctx.show(Chart(report.chart(), f"the variants of {ns.name}: {report.summary()}"))
+    ctx.show(Chart(report.chart(), f"chart: the metric of each variant of {ns.name}"))
     return report
 
 

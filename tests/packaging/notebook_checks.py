@@ -2,6 +2,7 @@
 
 JupyterLab sanitizes the HTML of an untrusted output (no <style>, <script>, <svg> or <iframe>; inline styles of an
 allowed list of properties only; an <img> keeps a data: source) and, without network, nothing loads from the web.
+A <style> that only aligns the cells of a pandas / polars table (`.dataframe …`) is harmless to lose.
 Charts are images (image/png for untrusted notebooks, image/svg+xml for trusted ones) with a text/plain fallback.
 """
 
@@ -24,6 +25,7 @@ _ALLOWED_STYLES = {
 # a URL something would be fetched from (XML namespaces such as http://www.w3.org/2000/svg are names, not fetches)
 _FETCHED = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""", re.I)
 _CDN = re.compile(r"cdn\.jsdelivr|unpkg\.com|cdnjs|vega\.github\.io/schema", re.I)
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S | re.I)
 FROZEN_BAR = re.compile(r"\d+%\|")  # tqdm's "insights:   0%|          | 0/2"
 ZERO_FOOTER = re.compile(r"· 0\.000 s")
 _LEGACY_CHART_TYPES = ("application/vnd.vegalite", "application/vnd.vega", "application/javascript")
@@ -35,7 +37,7 @@ class _Markup(HTMLParser):
         self.problems: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _DROPPED_TAGS:
+        if tag in _DROPPED_TAGS and tag != "style":  # a <style> is judged by what it styles (below)
             self.problems.append(f"<{tag}> (an untrusted notebook drops it)")
         for name, value in attrs:
             if name.startswith("on"):
@@ -53,6 +55,10 @@ def html_problems(markup: str) -> list[str]:
     parser = _Markup()
     parser.feed(markup)
     problems = parser.problems
+    for css in _STYLE.findall(markup):  # pandas' and polars' own table styles only align cells: harmless to lose
+        selectors = [sel.strip() for rule in css.split("}") if "{" in rule for sel in rule.split("{")[0].split(",")]
+        if not selectors or not all(sel.startswith(".dataframe") for sel in selectors):
+            problems.append("<style> (an untrusted notebook drops it)")
     if _FETCHED.search(markup) or _CDN.search(markup):
         problems.append("an external URL (a script, stylesheet or image fetched from the web)")
     return problems
@@ -85,6 +91,8 @@ def output_problems(output: dict[str, Any]) -> list[str]:
             problems.append("an SVG that fetches or runs something")
         if "image/png" not in data:
             problems.append("an SVG chart without a PNG (an untrusted JupyterLab shows no SVG)")
+    if re.fullmatch(r"<[\w.]+ object(?: at 0x[0-9a-f]+)?>", plain.strip()):
+        problems.append(f"no readable text/plain ({plain.strip()[:50]}): what text-only viewers show")
     if ("image/png" in data or "image/svg+xml" in data) and not plain.strip():
         problems.append("an image without a text/plain description")
     return problems

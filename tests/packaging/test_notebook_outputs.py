@@ -132,6 +132,11 @@ def test_the_checks_catch_what_an_untrusted_notebook_loses() -> None:
     assert any("frozen progress bar" in p for p in output_problems(frozen))
     footer = {"output_type": "execute_result", "data": {"text/plain": "1 row · 0.000 s"}}
     assert any("0.000 s" in p for p in output_problems(footer))
+    opaque = {
+        "output_type": "display_data",
+        "data": {"text/html": "<b>x</b>", "text/plain": "<IPython.core.display.HTML object>"},
+    }
+    assert any("no readable text/plain" in p for p in output_problems(opaque))
     svg_only = {"output_type": "display_data", "data": {"image/svg+xml": "<svg/>", "text/plain": "a chart"}}
     assert any("without a PNG" in p for p in output_problems(svg_only))
 
