@@ -74,6 +74,14 @@ def _persist(ctx: Context, rest: str, cell: str | None) -> Any:
     return None
 
 
+def _size(path: Path) -> int | None:
+    """The file's size in bytes (a CSV's progress), None when it cannot be read (load_file then says why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
 def _rows(data: Any) -> int | None:
     try:
         return len(data)
@@ -104,8 +112,7 @@ def _load(ctx: Context, rest: str, cell: str | None) -> Any:
                     encoding=args.encoding, null=args.null)  # fmt: skip
     request = LoadRequest(Path(args.path), header=not args.no_header, **options)
     parquet = request.path.name.lower().endswith((".parquet", ".pq"))
-    size = request.path.stat().st_size if request.path.is_file() and not parquet else None
-    with _progress(size, unit="rows" if parquet else "B") as update:
+    with _progress(None if parquet else _size(request.path), unit="rows" if parquet else "B") as update:
         result = ctx.session.load(progress=update, **request_fields(request))
     for note in result.notes:
         ctx.say(note)
