@@ -58,7 +58,7 @@ def _open(path: Path) -> Any:
 
 
 def _read_block(path: Path, fmt: CsvFormat, names: list[str] | None) -> pa.Table:
-    """The first block of the file, typed by pyarrow's inference (names given: every column as text)."""
+    """The first block of the file, typed by pyarrow's inference (names given: only those columns, as text)."""
     read = pacsv.ReadOptions(block_size=BLOCK, autogenerate_column_names=not fmt.header, encoding=fmt.encoding)
     parse = pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True)
     convert = pacsv.ConvertOptions(
@@ -66,6 +66,7 @@ def _read_block(path: Path, fmt: CsvFormat, names: list[str] | None) -> pa.Table
         strings_can_be_null=True,
         quoted_strings_can_be_null=False,  # "" is an empty string, as COPY reads it
         column_types={n: pa.string() for n in names} if names is not None else None,
+        include_columns=names,
     )
     with pacsv.open_csv(_open(path), read_options=read, parse_options=parse, convert_options=convert) as reader:
         try:
@@ -95,7 +96,10 @@ def infer_columns(path: Path, fmt: CsvFormat) -> tuple[dict[str, str], list[str]
     """
     try:
         typed = _read_block(path, fmt, None)
-        text = _read_block(path, fmt, typed.column_names)
+        if any(pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type) for f in typed.schema):
+            raise UnicodeError(f"bytes that are not {fmt.encoding} text")
+        floats = [f.name for f in typed.schema if pa.types.is_floating(f.type)]
+        text = _read_block(path, fmt, floats) if floats else typed  # whole numbers past bigint read as floats
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError) as exc:
         names = _header(path, fmt)
         check_names(names)
@@ -106,7 +110,7 @@ def infer_columns(path: Path, fmt: CsvFormat) -> tuple[dict[str, str], list[str]
     notes: list[str] = []
     null_like: dict[tuple[str, ...], list[str]] = {}  # words pandas reads as NULL → the text columns holding them
     for field in typed.schema:
-        values = text.column(field.name)
+        values = (text if field.name in text.column_names else typed).column(field.name)
         columns[field.name], note = _refine(field, values)
         if note:
             notes.append(f"column {field.name} {note}")
