@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from pgai_magic.display import counted
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import EmbeddingError, PgaiError
 from pgai_magic.server import redact_text
@@ -161,7 +162,7 @@ def run_worker(args: argparse.Namespace) -> int:
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
-    say(f"done: {total:,} rows in {time.perf_counter() - started:.1f} s")
+    say(f"done: {counted(total, 'row')} in {time.perf_counter() - started:.1f} s")
     return 0
 
 

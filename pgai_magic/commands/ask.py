@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from pgai_magic.commands import Context, check_out, command
-from pgai_magic.display import ResultFrame, render_sql_html
+from pgai_magic.display import ResultFrame, SqlText
 from pgai_magic.errors import ConfigError
 
 __all__ = ["USAGE", "split_flags", "warm_up"]
@@ -183,7 +183,7 @@ def _ask(ctx: Context, rest: str, cell: str | None) -> Any:
         raise ConfigError(f"ask needs a question\nusage: {USAGE.strip()}")
 
     def show(answer: Any) -> None:
-        ctx.show_html(render_sql_html(answer.sql, answer.caption()))
+        ctx.show(SqlText(answer.sql, answer.caption()))  # highlighted, and readable as plain text
 
     result = session.ask(
         question,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pgai_magic.commands import ArgParser, Context, command, given, request_fields, split_args
-from pgai_magic.display import altair_svg
+from pgai_magic.display import Chart
 from pgai_magic.errors import ConfigError
 from pgai_magic.inference.request import TASKS, TrainRequest
 from pgai_magic.inference.strategy import STRATEGIES
@@ -100,25 +100,14 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
     if ns.by_variant:
         return _monitor_variants(ctx, ns)
     report = ctx.session.models.monitor(ns.name, ns.actual, target=ns.target, record=not ns.no_record)
-    ctx.say(report.summary())
-    for note in report.notes:
-        ctx.say(f"note: {note}")
-    svg = altair_svg(report.chart())  # static SVG: renders offline and on GitHub
-    if svg:
-        ctx.show_html(f"<div class='pgai-chart'>{svg}</div>")
-    else:
-        ctx.show(report.chart())
+    # the report shows its summary, tables and notes once, as the cell's value; the chart above it, as an image
+    ctx.show(Chart(report.chart(), f"chart: metrics (training and now) and PSI drift per feature of {ns.name}"))
     return report
 
 
 def _monitor_variants(ctx: Context, ns: Any) -> Any:
     report = ctx.session.models.monitor_variants(ns.name, ns.actual, target=ns.target, key=ns.key)
-    ctx.say(report.summary())
-    svg = altair_svg(report.chart())
-    if svg:
-        ctx.show_html(f"<div class='pgai-chart'>{svg}</div>")
-    else:
-        ctx.show(report.chart())
+    ctx.show(Chart(report.chart(), f"chart: the metric of each variant of {ns.name}"))
     return report
 
 
@@ -146,8 +135,7 @@ def _split(ctx: Context, args: list[str]) -> Any:
 
 
 def _score(ctx: Context, args: list[str]) -> Any:
-    from tqdm.auto import tqdm
-
+    from pgai_magic.display import progress
     from pgai_magic.inference.score import ENGINES
 
     parser = ArgParser("%pgai model score")
@@ -158,7 +146,7 @@ def _score(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("--engine", choices=ENGINES, default="auto", help="auto: time both on a sample")
     parser.add_argument("--version", type=int, help="score with this version (default: the active one)")
     ns = parser.parse(args)
-    bar = tqdm(total=0, unit=" rows", unit_scale=True, delay=2.0, leave=False, desc=f"scoring {ns.table}")
+    bar = progress(total=0, unit=" rows", unit_scale=True, delay=2.0, desc=f"scoring {ns.table}")
 
     def total(n: int) -> None:
         bar.total = n

@@ -443,6 +443,7 @@ class Database:
         with ROLLBACK: nothing it runs can persist.
         """
         own = self.in_transaction
+        start = time.perf_counter()
         conn = self.connect(autocommit=True, prepare_threshold=None) if own else self.session
         ms = int(max(timeout_s, 0.001) * 1000)
         try:
@@ -465,7 +466,9 @@ class Database:
                 if isinstance(err, QueryCancelled):
                     raise QueryCancelled(timeout_message(timeout_s)) from None
                 raise err
-            return result.value  # type: ignore[no-any-return]
+            out: StatementResult = result.value
+            out.elapsed = time.perf_counter() - start  # the statement's time as run (what a result's footer shows)
+            return out
         finally:
             if own:
                 conn.close()

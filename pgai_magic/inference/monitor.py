@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pgai_magic.display import counted
 from pgai_magic.errors import ModelError
 
 __all__ = [
@@ -167,7 +168,7 @@ class MonitorReport:
         return [str(f) for f in self.drift.loc[self.drift["status"] == "drift", "feature"]]
 
     def summary(self) -> str:
-        parts = [f"{self.name} v{self.version}: {self.n_rows:,} rows"]
+        parts = [f"{self.name} v{self.version}: {counted(self.n_rows, 'row')}"]
         for _, row in self.metrics.iterrows():
             then = "n/a" if pd.isna(row["training"]) else f"{row['training']:.4g}"
             now = "n/a" if pd.isna(row["current"]) else f"{row['current']:.4g}"
@@ -187,12 +188,12 @@ class MonitorReport:
         notes = "".join(f"<p style='color:#a60'>{html.escape(n)}</p>" for n in self.notes)
         drift = self.drift.to_html(index=False, float_format=lambda v: f"{v:.4f}", border=0) if len(self.drift) else ""
         return (
-            f"<div class='pgai-monitor'><b>{html.escape(self.name)} v{self.version}</b> · {self.n_rows:,} rows"
+            f"<div class='pgai-monitor'><b>{html.escape(self.name)} v{self.version}</b> · {counted(self.n_rows, 'row')}"
             f"{self.metrics.to_html(index=False, float_format=lambda v: f'{v:.4f}', border=0)}{drift}{notes}</div>"
         )
 
     def __repr__(self) -> str:
-        return self.summary()
+        return "\n".join([self.summary(), *(f"note: {n}" for n in self.notes)])
 
 
 def compare_metrics(training: dict[str, Any], current: dict[str, Any], task: str) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from psycopg import sql
 
 from pgai_magic import catalog
 from pgai_magic.db import read_only
+from pgai_magic.display import counted
 from pgai_magic.errors import ModelError, QueryCancelled
 from pgai_magic.inference import registry
 from pgai_magic.inference.batch import PredictionWriter, feature_input, prediction_array, read_ahead
@@ -56,7 +57,7 @@ class ScoreResult:
 
     def summary(self) -> str:
         return (
-            f"scored {self.rows:,} rows of {self.table} with {self.name} v{self.version} into {self.into} "
+            f"scored {counted(self.rows, 'row')} of {self.table} with {self.name} v{self.version} into {self.into} "
             f"in {self.seconds:.2f} s; engine {self.engine}: {self.reason}"
         )
 

@@ -22,6 +22,7 @@ from psycopg import sql
 
 from pgai_magic import catalog
 from pgai_magic.db import connect
+from pgai_magic.display import counted
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import EmbeddingError
 from pgai_magic.vectors.chunking import Chunk, ChunkSizes, chunk_sizes, chunk_texts
@@ -333,7 +334,7 @@ def serve(
                     started = time.perf_counter()
                     count = drainer.drain(target, embedder, batch_size=batch_size, stop=stop, progress=progress)
                 if count:
-                    log(f"{target.label}: {count} rows in {time.perf_counter() - started:.1f} s")
+                    log(f"{target.label}: {counted(count, 'row')} in {time.perf_counter() - started:.1f} s")
                 handled += count
             total += handled
             if handled:
