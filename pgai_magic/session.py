@@ -13,6 +13,7 @@ from pgai_magic.cell import Format, Limits, SqlRunner
 from pgai_magic.db import CellResult, Database
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError
+from pgai_magic.features.store import FeatureStore
 from pgai_magic.inference.facade import Models
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.setup import ServerState, Status, prepare_server, server_status
@@ -54,6 +55,7 @@ class Session:
         self.vectors = Embeddings(self.state)
         self._runner = SqlRunner(self.db, [self.vectors.rewrite_sql])  # pgai.embed('text') in SQL -> a vector
         self.models = Models(self.state, self._runner.sql)
+        self.features = FeatureStore(self.state)
         self._questions: Asker | None = None
         version = self.state.server_version
         if server is not None:
