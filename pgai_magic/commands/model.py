@@ -99,6 +99,8 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
         return _monitor_variants(ctx, ns)
     report = ctx.session.models.monitor(ns.name, ns.actual, target=ns.target, record=not ns.no_record)
     ctx.say(report.summary())
+    for line in report.feature_lines():
+        ctx.say(f"  {line}")
     for note in report.notes:
         ctx.say(f"note: {note}")
     svg = altair_svg(report.chart())  # static SVG: renders offline and on GitHub
