@@ -178,7 +178,7 @@ class MonitorReport:
             parts.append(f"largest drift: {worst['feature']} PSI {worst['psi']:.3f} ({worst['status']})")
         tested = self.drift.dropna(subset=["p_value"]) if "p_value" in self.drift.columns else self.drift.iloc[:0]
         if len(tested):
-            low = tested.loc[tested["p_value"].idxmin()]
+            low = tested.sort_values("p_value").iloc[0]
             parts.append(f"smallest p: {low['feature']} {low['test']} {low['statistic']:.3g} p = {low['p_value']:.3g}")
         return "; ".join(parts)
 
