@@ -147,7 +147,9 @@ class Session:
     # -- status --------------------------------------------------------------------
     def status(self) -> Status:
         """Server, versions, extensions, where it runs, and each capability's lines; never a password."""
-        return server_status(self.state, [embedding_status(self.vectors), self.questions.status()])
+        return server_status(
+            self.state, [embedding_status(self.vectors), self.questions.status(), self.models.status_lines()]
+        )
 
     # -- embeddings (session.vectors) ---------------------------------------------------
     def embed(

@@ -25,7 +25,7 @@ from pgai_magic.inference.monitor import (
 )
 from pgai_magic.sqltext import Statement, check_read_query
 
-__all__ = ["check", "check_log", "query_sources"]
+__all__ = ["check", "check_log", "monitor_sql", "query_columns", "query_sources"]
 
 
 def query_sources(conn: psycopg.Connection, query: str) -> list[int]:
@@ -33,14 +33,16 @@ def query_sources(conn: psycopg.Connection, query: str) -> list[int]:
     return catalog.relations_read(catalog.reader(conn), query)
 
 
-def _columns(conn: psycopg.Connection, query: str, timeout_s: float) -> list[str]:
+def query_columns(conn: psycopg.Connection, query: str, timeout_s: float) -> list[str]:
+    """The column names `query` returns (a READ ONLY LIMIT 0 run)."""
     with read_only(conn, timeout_s, what="the monitoring query"):  # the user's query only ever runs READ ONLY
         described = conn.execute(sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(query))).description  # type: ignore[arg-type]
     return [d.name for d in described or []]
 
 
-def _monitor_sql(conn: psycopg.Connection, mv: registry.ModelVersion, query: str, actual: str, timeout_s: float) -> str:
-    columns = _columns(conn, query, timeout_s)
+def monitor_sql(conn: psycopg.Connection, mv: registry.ModelVersion, query: str, actual: str, timeout_s: float) -> str:
+    """The query scoring `query`'s rows with the model's SQL functions; ModelError when it lacks a column."""
+    columns = query_columns(conn, query, timeout_s)
     missing = [f for f in mv.feature_names if f not in columns]
     if missing or actual not in columns:
         need = missing + ([actual] if actual not in columns else [])
@@ -96,7 +98,7 @@ def check(db: Database, name: str, query: str, *, actual: str = "actual", versio
     conn = db.control
     mv = registry.get(conn, name, version)
     checked = check_read_query(query, what="the monitoring query", error=ModelError)
-    text = _monitor_sql(conn, mv, checked, actual, db.read_timeout_s)
+    text = monitor_sql(conn, mv, checked, actual, db.read_timeout_s)
     try:
         result = db.run_readonly(Statement(text), timeout_s=db.read_timeout_s)
     except Exception as exc:  # noqa: BLE001 - any SQL failure is reported as a model error with its message
@@ -122,7 +124,7 @@ def check_log(db: Database, name: str, query: str, *, key: str, actual: str = "a
     conn = db.control
     mv = registry.get(conn, name)
     checked = check_read_query(query, what="the outcomes query", error=ModelError)
-    columns = _columns(conn, checked, db.read_timeout_s)
+    columns = query_columns(conn, checked, db.read_timeout_s)
     if key not in columns or actual not in columns:
         raise ModelError(f"the outcomes query must return the key column {key!r} and the outcome {actual!r}; "
                          f"it returns {columns}")  # fmt: skip
