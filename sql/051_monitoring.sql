@@ -45,6 +45,7 @@ CREATE INDEX IF NOT EXISTS monitor_schedules_due ON pgai.monitor_schedules (next
 ALTER TABLE pgai.model_monitoring ADD COLUMN IF NOT EXISTS schedule_id bigint
     REFERENCES pgai.monitor_schedules (id) ON DELETE SET NULL;
 ALTER TABLE pgai.model_monitoring ADD COLUMN IF NOT EXISTS sources regclass[] NOT NULL DEFAULT '{}';
+ALTER TABLE pgai.model_monitoring ADD COLUMN IF NOT EXISTS alert_id bigint;  -- the alert this run raised (or repeated)
 
 -- a breached alert rule: one open alert per schedule (a repeat counts an occurrence) until acknowledged
 CREATE TABLE IF NOT EXISTS pgai.alerts (

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from pgai_magic.commands import ArgParser, Context, command, given, request_fields, split_args
-from pgai_magic.display import altair_svg
 from pgai_magic.errors import ConfigError
 from pgai_magic.inference.request import TASKS, TrainRequest
 from pgai_magic.inference.strategy import STRATEGIES
@@ -19,10 +18,14 @@ USAGE = """
 %pgai model list  |  show NAME [--version V]  |  rollback NAME [--version V]
 %pgai model monitor NAME --actual "SELECT features..., actual FROM ..." [--target actual] [--no-record]
                     [--by-variant --key id]   (a split model: metrics per version, significance test)
-%pgai model score NAME --table T [--key id] --into T_SCORED [--engine auto|sql|python] [--version V]
+                    [--every 1d --alert "psi > 0.25 or auc < 0.75"]   (a schedule: the worker runs it)
+                    [--from-log --key id --days 30]   (the prediction log against the outcomes, by version)
+%pgai model schedules [NAME] [--drop ID]  |  history NAME [--metric psi|auc|p_value|psi(age)|…]
+%pgai model score NAME --table T [--key id] --into T_SCORED [--engine auto|sql|python] [--version V] [--split]
+                  [--no-log]   (every scored row goes to pgai.prediction_log unless --no-log)
 %pgai model split NAME --versions 1,2 [--weights 70,30]   → pgai.variant_NAME(key), pgai.predict_NAME_split(key, …)
 """
-ACTIONS = ("deploy", "train", "list", "show", "rollback", "monitor", "split", "score")
+ACTIONS = ("deploy", "train", "list", "show", "rollback", "monitor", "split", "score", "schedules", "history")
 
 
 def _variable(ctx: Context, name: str | None, what: str) -> Any:
@@ -81,13 +84,19 @@ def _train(ctx: Context, args: list[str]) -> Any:
 
 
 def _monitor(ctx: Context, args: list[str]) -> Any:
+    from pgai_magic.commands import monitoring
+
     parser = ArgParser("%pgai model monitor")
     parser.add_argument("name")
     parser.add_argument("--actual", required=True, help="SELECT returning the features and the actual outcome")
     parser.add_argument("--target", default="actual", help="the outcome column of --actual (default: actual)")
     parser.add_argument("--no-record", action="store_true", help="do not keep this check in pgai.model_monitoring")
     parser.add_argument("--by-variant", action="store_true", help="compare the versions of the model's A/B split")
-    parser.add_argument("--key", default="id", help="the split key column of --actual (with --by-variant)")
+    parser.add_argument("--key", default="id", help="the key column of --actual (--by-variant, --from-log)")
+    parser.add_argument("--every", metavar="INTERVAL", help="monitor on a schedule: 1d, 12h, 1w, … (a worker runs it)")
+    parser.add_argument("--alert", metavar="RULE", help='alert rule, e.g. "psi > 0.25 or auc < 0.75"')
+    parser.add_argument("--from-log", action="store_true", help="compare the prediction log with --actual's outcomes")
+    parser.add_argument("--days", type=int, default=30, help="with --from-log: the last N days of the log")
     ns = parser.parse(args)
     if not ns.actual.lstrip().lower().startswith(("select", "with", "(", "values", "table")):
         raise ConfigError(
@@ -97,28 +106,28 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
         )
     if ns.by_variant:
         return _monitor_variants(ctx, ns)
+    if ns.every:
+        return monitoring.schedule(ctx, ns)
+    if ns.from_log:
+        return monitoring.monitor_log(ctx, ns)
     report = ctx.session.models.monitor(ns.name, ns.actual, target=ns.target, record=not ns.no_record)
     ctx.say(report.summary())
     for line in report.feature_lines():
         ctx.say(f"  {line}")
     for note in report.notes:
         ctx.say(f"note: {note}")
-    svg = altair_svg(report.chart())  # static SVG: renders offline and on GitHub
-    if svg:
-        ctx.show_html(f"<div class='pgai-chart'>{svg}</div>")
-    else:
-        ctx.show(report.chart())
+    if ns.alert:
+        monitoring.try_rule(ctx, ns.alert, report)
+    monitoring.show_chart(ctx, report.chart())
     return report
 
 
 def _monitor_variants(ctx: Context, ns: Any) -> Any:
+    from pgai_magic.commands import monitoring
+
     report = ctx.session.models.monitor_variants(ns.name, ns.actual, target=ns.target, key=ns.key)
     ctx.say(report.summary())
-    svg = altair_svg(report.chart())
-    if svg:
-        ctx.show_html(f"<div class='pgai-chart'>{svg}</div>")
-    else:
-        ctx.show(report.chart())
+    monitoring.show_chart(ctx, report.chart())
     return report
 
 
@@ -157,7 +166,11 @@ def _score(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("--key", help="the row key column (default: the single-column primary key)")
     parser.add_argument("--engine", choices=ENGINES, default="auto", help="auto: time both on a sample")
     parser.add_argument("--version", type=int, help="score with this version (default: the active one)")
+    parser.add_argument("--split", action="store_true", help="score through the model's A/B split (in SQL)")
+    parser.add_argument("--no-log", action="store_true", help="do not keep the predictions in pgai.prediction_log")
     ns = parser.parse(args)
+    if ns.split:
+        return ctx.session.models.score_split(ns.name, ns.table, ns.into, key=ns.key, log=not ns.no_log)
     bar = tqdm(total=0, unit=" rows", unit_scale=True, delay=2.0, leave=False, desc=f"scoring {ns.table}")
 
     def total(n: int) -> None:
@@ -165,8 +178,8 @@ def _score(ctx: Context, args: list[str]) -> Any:
         bar.refresh()
 
     try:
-        result = ctx.session.models.score(ns.name, ns.table, ns.into, key=ns.key, engine=ns.engine,
-                                         version=ns.version, progress=bar.update, on_total=total)  # fmt: skip
+        result = ctx.session.models.score(ns.name, ns.table, ns.into, key=ns.key, engine=ns.engine, version=ns.version,
+                                         progress=bar.update, on_total=total, log=not ns.no_log)  # fmt: skip
     finally:
         bar.close()
     return result  # its repr is the summary: shown once, as the cell's output
@@ -206,6 +219,9 @@ def _model(ctx: Context, rest: str, cell: str | None) -> Any:
     if action == "list":
         ArgParser("%pgai model list").parse(tail)
         return ctx.session.models()
+    from pgai_magic.commands import monitoring
+
     handlers = {"deploy": _deploy, "train": _train, "show": _show, "rollback": _rollback, "monitor": _monitor,
-                "split": _split, "score": _score}  # fmt: skip
+                "split": _split, "score": _score, "schedules": monitoring.schedules,
+                "history": monitoring.history}  # fmt: skip
     return handlers[action](ctx, tail)

@@ -86,8 +86,7 @@ def history(conn: psycopg.Connection, name: str, metric: str) -> pd.DataFrame:
     """`metric` (a rule's metric name, e.g. auc, psi, p_value(plan)) of every monitoring run of model `name`, in
     time order: checked_at, version, value, schedule, and whether the run raised an alert."""
     rows = conn.execute(
-        """SELECT m.id, m.checked_at, m.version, m.metrics, m.drift, m.schedule_id,
-                  EXISTS (SELECT FROM pgai.alerts a WHERE a.run_id = m.id) AS alert
+        """SELECT m.id, m.checked_at, m.version, m.metrics, m.drift, m.schedule_id, m.alert_id IS NOT NULL
            FROM pgai.model_monitoring m WHERE m.name = %s ORDER BY m.checked_at, m.id""",
         (name,),
     ).fetchall()
@@ -98,4 +97,5 @@ def history(conn: psycopg.Connection, name: str, metric: str) -> pd.DataFrame:
         value = observed(metrics or {}, drift or []).get(metric)
         records.append({"run": run_id, "checked_at": checked_at, "version": version, metric: value,
                         "schedule": schedule_id, "alert": bool(alert)})  # fmt: skip
-    return pd.DataFrame.from_records(records)
+    frame = pd.DataFrame.from_records(records)
+    return frame.astype({"schedule": "Int64", metric: float})

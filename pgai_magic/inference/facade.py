@@ -120,13 +120,21 @@ class Models:
 
     def score(
         self, name: str, table: str, into: str, *, key: str | None = None, engine: str = "auto",
-        version: int | None = None, progress: Any = None, on_total: Any = None,
+        version: int | None = None, progress: Any = None, on_total: Any = None, log: bool = True,
     ) -> ScoreResult:  # fmt: skip
-        """Write (key, prediction) for every row of `table` into the new table `into` (engine auto|sql|python)."""
+        """Write (key, prediction) for every row of `table` into the new table `into` (engine auto|sql|python);
+        with `log` (default) the rows also go to pgai.prediction_log."""
         from pgai_magic.inference.score import score_table
 
         return score_table(self.db.control, name, table, into, key=key, engine=engine, version=version,
-                           progress=progress, on_total=on_total, fetch=self._fetch)  # fmt: skip
+                           progress=progress, on_total=on_total, fetch=self._fetch, log=log)  # fmt: skip
+
+    def score_split(self, name: str, table: str, into: str, *, key: str | None = None, log: bool = True) -> Any:
+        """Score every row of `table` through the model's A/B split into `into` (key, variant, prediction), in
+        the database; with `log` the rows also go to pgai.prediction_log with their variant."""
+        from pgai_magic.inference.predlog import score_split
+
+        return score_split(self.db.control, name, table, into, key=key, log=log)
 
     def monitor_variants(self, name: str, actual: str, *, target: str = "actual", key: str = "id") -> VariantReport:
         """Metrics per variant of a split model on `actual` (features, outcome and key), with a significance test."""

@@ -136,6 +136,7 @@ def _run(db: Database, conn: psycopg.Connection, row: tuple[Any, ...]) -> str:
         if breached:
             alert_id = raise_alert(conn, schedule_id=sid, run_id=run_id, name=name, version=version, rule=alert,
                                    why=why, values=values, sources=list(sources or []))  # fmt: skip
+            conn.execute("UPDATE pgai.model_monitoring SET alert_id = %s WHERE id = %s", (alert_id, run_id))
             said += f"; alert #{alert_id}: {' and '.join(why)}"
     return said
 

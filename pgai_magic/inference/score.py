@@ -21,6 +21,7 @@ from pgai_magic import catalog
 from pgai_magic.db import read_only
 from pgai_magic.errors import ModelError, QueryCancelled
 from pgai_magic.inference import registry
+from pgai_magic.inference.predlog import log_predictions
 from pgai_magic.inference.train import prepare_frame
 
 __all__ = ["ENGINES", "ScoreResult", "score_table", "tree_nodes"]
@@ -46,11 +47,13 @@ class ScoreResult:
     engine: str
     reason: str
     seconds: float
+    logged: int = 0  # rows kept in pgai.prediction_log (0 with --no-log)
 
     def summary(self) -> str:
+        log = f"; {self.logged:,} rows logged" if self.logged else "; not logged"
         return (
             f"scored {self.rows:,} rows of {self.table} with {self.name} v{self.version} into {self.into} "
-            f"in {self.seconds:.2f} s; engine {self.engine}: {self.reason}"
+            f"in {self.seconds:.2f} s; engine {self.engine}: {self.reason}{log}"
         )
 
     def __repr__(self) -> str:
@@ -218,11 +221,13 @@ def score_table(
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     fetch: Callable[[str], pd.DataFrame] | None = None,
+    log: bool = True,
 ) -> ScoreResult:
     """Write (key, prediction) for every row of `table` into the new table `into`; shapes: one row per input row.
 
     The model's version (default: the active one) scores; `key` defaults to the table's single-column
-    primary key. Raises ModelError when the table, key or features are missing or `into` exists.
+    primary key; with `log` the rows also go to pgai.prediction_log (predlog.log_predictions). Raises
+    ModelError when the table, key or features are missing or `into` exists.
     """
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
@@ -258,4 +263,6 @@ def score_table(
         with conn.transaction():
             conn.execute(create)
             n = _python_engine(conn, mv, estimator, source, key, target, None, step, fetch)
-    return ScoreResult(name, mv.version, table, into, n, engine, reason, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    logged = log_predictions(conn, name, mv.version, into, key, catalog.quoted_name(*table.split("."))) if log else 0
+    return ScoreResult(name, mv.version, table, into, n, engine, reason, seconds, logged)
