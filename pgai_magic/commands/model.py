@@ -15,6 +15,8 @@ USAGE = """
 %pgai model deploy VAR --name NAME [--features a,b,c] [--data DF] [--target COL] [--deploy newest|best|never]
 %pgai model train NAME --target COL --from "SELECT ..." [--algorithm A] [--test-size 0.2] [--task T]
                   [--deploy best|newest|never]   (best: activate only if the held-out metric is better)
+%pgai model train NAME --target COL --features VIEW,… --labels "SELECT entity, label_time, COL FROM …"
+                  [--label-time C] [--ttl 30d] …   (a point-in-time training set of feature views)
 %pgai model list  |  show NAME [--version V]  |  rollback NAME [--version V]
 %pgai model monitor NAME --actual "SELECT features..., actual FROM ..." [--target actual] [--no-record]
                     [--by-variant --key id]   (a split model: metrics per version, significance test)
@@ -70,16 +72,31 @@ def _train(ctx: Context, args: list[str]) -> Any:
     parser = ArgParser("%pgai model train")
     parser.add_argument("name")
     parser.add_argument("--target", required=True, help="the outcome column")
-    parser.add_argument("--from", dest="query", required=True, help="SELECT returning features and the target")
+    parser.add_argument("--from", dest="query", help="SELECT returning features and the target")
+    parser.add_argument("--features", help="feature views to train on: VIEW[@VERSION][:FEATURE],… (with --labels)")
+    parser.add_argument("--labels", help="with --features: SELECT of the entity, the label time and the target")
+    parser.add_argument("--label-time", help="with --features: the time column of --labels")
+    parser.add_argument("--ttl", help="with --features: leave out feature rows older than this (30d, 12h, …)")
     parser.add_argument("--algorithm", help="gradient_boosting (default), random_forest, decision_tree, linear, ...")
     parser.add_argument("--test-size", type=float, help=f"held-out fraction (default {TrainRequest.test_size})")
     parser.add_argument("--task", choices=TASKS, help="default: from the target column")
     parser.add_argument("--deploy", choices=STRATEGIES, help=f"which version becomes active ({TrainRequest.strategy})")
     ns = parser.parse(args)
     options = given(algorithm=ns.algorithm, test_size=ns.test_size, task=ns.task, strategy=ns.deploy)
-    request = TrainRequest(ns.name, ns.target, ns.query, **options)  # checked before the query runs
-    mv = ctx.session.train(**request_fields(request))
+    if ns.features or ns.labels:
+        if ns.query or not (ns.features and ns.labels):
+            raise ConfigError('train on --from "SELECT …", or on --features VIEW,… with --labels "SELECT …"')
+        TrainRequest(ns.name, ns.target, ns.labels, **options)  # the options checked before any query runs
+        views = given(label_time=ns.label_time, ttl=ns.ttl)
+        mv = ctx.session.train(ns.name, ns.target, features=ns.features, labels=ns.labels, **views, **options)
+    elif ns.query is None:
+        raise ConfigError('give the training rows: --from "SELECT …" (or --features VIEW,… --labels "SELECT …")')
+    else:
+        request = TrainRequest(ns.name, ns.target, ns.query, **options)  # checked before the query runs
+        mv = ctx.session.train(**request_fields(request))
     _announce(ctx, mv)
+    for note in mv.notes:
+        ctx.say(f"hint: {note}")
     return mv
 
 
@@ -213,7 +230,7 @@ def _model(ctx: Context, rest: str, cell: str | None) -> Any:
         raise ConfigError(f"unknown model action{given}: use one of {', '.join(ACTIONS)}\n{USAGE.strip()}")
     action, tail = args[0], args[1:]
     if action in ("train", "monitor") and cell and cell.strip():
-        flag = "--from" if action == "train" else "--actual"
+        flag = "--actual" if action == "monitor" else "--labels" if "--features" in tail else "--from"
         if flag not in tail:
             tail += [flag, cell.strip()]  # the query may also be the cell body
     if action == "list":

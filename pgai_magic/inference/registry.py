@@ -53,6 +53,7 @@ class ModelVersion:
     # what it was trained on: {"training_set": id, "labels": …, "views": [{"name", "version", "features"}], …}
     lineage: dict[str, Any] | None = field(default=None, repr=False)
     decision: str = ""  # why this version is (or is not) active, set by deploy
+    notes: list[str] = field(default_factory=list, repr=False, compare=False)  # advice from training (index hints)
     # every version of the model (`versions_frame`: active mark, algorithm, headline metrics, the data they were
     # measured on); filled by `describe`, None otherwise
     history: pd.DataFrame | None = field(default=None, repr=False, compare=False)
