@@ -66,8 +66,9 @@ class Plan:
         return [name for pick in self.picks for name in pick.output]
 
     @property
-    def sources(self) -> list[str]:
-        return sorted({s for pick in self.picks for s in pick.view.sources})
+    def sources(self) -> list[int]:
+        """The relations the views read (pg_class oids)."""
+        return sorted({s for pick in self.picks for s in pick.view.source_oids})
 
 
 def _label_time(columns: dict[str, str], given: str | None) -> str:
@@ -279,9 +280,20 @@ def training_sql(conn: psycopg.Connection, p: Plan, strategy: str, timeout_s: fl
     return built[chosen].as_string(conn), chosen, why
 
 
+def _order_columns(view: FeatureView) -> tuple[list[str], list[str]]:
+    """The plain columns `_order` sorts a view's rows by (entity first), and the features it cannot use as keys."""
+    if view.created is not None:
+        return [view.entity, view.time, view.created], []
+    keys = [f["name"] for f in view.features if f["type"].removesuffix("[]") not in _UNORDERED]
+    rest = [f["name"] for f in view.features if f["name"] not in keys]
+    return [view.entity, view.time, *keys], rest
+
+
 def index_hints(conn: psycopg.Connection, p: Plan, strategy: str) -> list[str]:
-    """A CREATE INDEX to advise for each view over one table: (entity, time[, created]) INCLUDE (its features)
-    when no index leads with (entity, time), or when the sweep reads the view and no such index covers them."""
+    """A CREATE INDEX to advise for each view over one table that lacks the index its plan reads best: one leading
+    with (entity, time) for the lateral plan; for the sweep one whose keys are the whole order of `_order` (entity,
+    time, then created or the features) and that holds every feature, so PostgreSQL reads the view in order from
+    the index alone, without sorting."""
     read = catalog.reader(conn)
     hints = []
     for pick in p.picks:
@@ -290,12 +302,14 @@ def index_hints(conn: psycopg.Connection, p: Plan, strategy: str) -> list[str]:
         if found is None or found.relkind not in ("r", "m", "p"):
             continue
         columns = {a.name for a in catalog.read_attributes(read, found)}
-        keys = [c for c in (v.entity, v.time, v.created) if c is not None]
-        include = [f for f in pick.features if f in columns]
-        if not set(keys) <= columns:
+        keys, rest = _order_columns(v)
+        include = [f for f in [*pick.features, *rest] if f not in keys]
+        if not {*keys, *include} <= columns:
             continue
-        leading = [ix for ix in catalog.index_columns(read, found.oid) if ix.leads_with(v.entity, v.time)]
-        if leading and (strategy == "lateral" or any(ix.covers({*keys, *include}) for ix in leading)):
+        indexes = catalog.index_columns(read, found.oid)
+        if strategy == "lateral" and any(ix.leads_with(v.entity, v.time) for ix in indexes):
+            continue
+        if any(ix.leads_with(*keys) and ix.covers({*keys, *include}) for ix in indexes):
             continue
         extra = sql.SQL(" INCLUDE ({})").format(sql.SQL(", ").join(map(_ident, include))) if include else sql.SQL("")
         ddl = (
@@ -307,10 +321,9 @@ def index_hints(conn: psycopg.Connection, p: Plan, strategy: str) -> list[str]:
             )
             .as_string(conn)
         )
-        why = "no index leads with" if not leading else "no index covers the features after"
-        hints.append(
-            f"{v.label} reads {found.regclass}, and {why} ({v.entity}, {v.time}): {ddl}; then VACUUM (ANALYZE) "
-            f"{found.regclass} (the lateral plan looks each label up in it; the sweep reads it in order, from the "
-            "index alone)"
-        )
+        plan_reads = (
+            "the lateral plan looks each label up in it" if strategy == "lateral"
+            else "the sweep reads the view in order from it, without sorting"
+        )  # fmt: skip
+        hints.append(f"{v.label} reads {found.regclass}: {ddl}; then VACUUM (ANALYZE) {found.regclass} ({plan_reads})")
     return hints

@@ -102,14 +102,14 @@ class FeatureStore:
 
     def _record(self, p: asof.Plan, strategy: str, target: str | None, n_rows: int | None) -> int:
         conn = self.db.control
-        sources = sorted({*catalog.relations_read(catalog.reader(conn), p.labels)})
+        sources = sorted({*catalog.relations_read(catalog.reader(conn), p.labels), *p.sources})
         row = conn.execute(
             """INSERT INTO pgai.training_sets (labels, label_time, views, ttl, strategy, target, n_rows, sources)
                VALUES (%s, %s, %s, %s, %s, %s, %s,
-                       ARRAY(SELECT DISTINCT unnest(%s::oid[]::regclass[] || %s::text[]::regclass[])))
+                       %s::oid[]::regclass[])
                RETURNING id""",
             (p.labels, p.label_time, Jsonb([pick.lineage() for pick in p.picks]), p.ttl_text, strategy, target,
-             n_rows, sources, p.sources),
+             n_rows, sources),
         ).fetchone()  # fmt: skip
         return int(row[0]) if row else 0
 

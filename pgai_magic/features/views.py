@@ -7,6 +7,7 @@ query or columns makes a new version; training sets and models record the versio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -75,6 +76,7 @@ class FeatureView:
     sources: list[str]
     created_at: datetime
     created_by: str
+    source_oids: tuple[int, ...] = ()  # the same relations as pg_class oids
 
     @property
     def feature_names(self) -> list[str]:
@@ -138,13 +140,14 @@ def _check_columns(request: ViewRequest, columns: list[tuple[str, str]]) -> list
 
 _COLUMNS = (
     "name, version, entity, time_column, created_column, query, features, description, "
-    "ARRAY(SELECT s::text FROM unnest(sources) AS s), created_at, created_by"
+    "ARRAY(SELECT s::text FROM unnest(sources) AS s), created_at, created_by, sources::oid[]::int8[]"
 )
 
 
 def define(conn: psycopg.Connection, request: ViewRequest, timeout_s: float = 30.0) -> tuple[FeatureView, bool]:
     """Record `request` as the next version of its view; (the view, whether a new version was made). A definition
-    equal to the latest version's makes none. FeatureError for a bad query, a missing column, a bad name."""
+    equal to the latest version's (the same query over the same relations, columns and keys) makes none.
+    FeatureError for a bad query, a missing column, a bad name."""
     query = _rows_query(conn, request)
     columns = query_columns(conn, query, "the feature view's query", timeout_s)
     features = _check_columns(request, columns)
@@ -170,11 +173,19 @@ def define(conn: psycopg.Connection, request: ViewRequest, timeout_s: float = 30
     return get(conn, request.name, version), True
 
 
+def _view(row: Sequence[Any]) -> FeatureView:
+    """A pgai.feature_views row (_COLUMNS) as a FeatureView."""
+    oids = tuple(int(o) for o in row[-1] or ())
+    name, version, entity, time_, created, query, features, description, sources, created_at, created_by = row[:-1]
+    return FeatureView(name, version, entity, time_, created, query, features, description, sources, created_at,
+                       created_by, oids)  # fmt: skip
+
+
 def _latest(conn: psycopg.Connection, name: str) -> FeatureView | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM pgai.feature_views WHERE name = %s ORDER BY version DESC LIMIT 1", (name,)
     ).fetchone()
-    return None if row is None else FeatureView(*row)
+    return None if row is None else _view(row)
 
 
 def get(conn: psycopg.Connection, name: str, version: int | None = None) -> FeatureView:
@@ -185,7 +196,7 @@ def get(conn: psycopg.Connection, name: str, version: int | None = None) -> Feat
         row = conn.execute(
             f"SELECT {_COLUMNS} FROM pgai.feature_views WHERE name = %s AND version = %s", (name, int(version))
         ).fetchone()
-        found = None if row is None else FeatureView(*row)
+        found = None if row is None else _view(row)
     if found is not None:
         return found
     known = [r[0] for r in conn.execute("SELECT DISTINCT name FROM pgai.feature_views ORDER BY 1")]

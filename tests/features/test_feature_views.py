@@ -124,7 +124,7 @@ def test_model_train_on_feature_views_remembers_them(session: Session, events: s
     details = session.models.info(model_name).details()
     assert details["feature views"] == f"{name} v1 (spend, visits)"
     assert details["training set"].endswith(f"labels {labels}, ttl 2d")
-    session.sql(f"CREATE INDEX ON {events}.events (customer_id, ts) INCLUDE (spend, visits)")
+    session.sql(f"CREATE INDEX ON {events}.events (customer_id, ts, spend, visits)")  # the advised index
     mv2 = session.train(model_name, "churned", features=name, labels=labels, algorithm="decision_tree")
     assert mv2.version == 2 and mv2.notes == []
     with pytest.raises(ConfigError, match="--features VIEW"):
