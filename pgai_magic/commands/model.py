@@ -22,7 +22,7 @@ USAGE = """
                     [--by-variant --key id]   (a split model: metrics per version, significance test)
                     [--every 1d --alert "psi > 0.25 or auc < 0.75"]   (a schedule: the worker runs it)
                     [--from-log --key id --days 30]   (the prediction log against the outcomes, by version)
-%pgai model schedules [NAME] [--drop ID]  |  history NAME [--metric psi|auc|p_value|psi(age)|…]
+%pgai model schedules [NAME] [--drop ID | --now]  |  history NAME [--metric psi|auc|p_value|psi(age)|…]
 %pgai model score NAME --table T [--key id] --into T_SCORED [--engine auto|sql|python] [--version V] [--split]
                   [--no-log]   (every scored row goes to pgai.prediction_log unless --no-log)
 %pgai model split NAME --versions 1,2 [--weights 70,30]   → pgai.variant_NAME(key), pgai.predict_NAME_split(key, …)

@@ -30,7 +30,8 @@ def schedule(ctx: Context, ns: Any) -> Any:
                               ns.key if ns.from_log else None, ns.days)  # fmt: skip
     made = ctx.session.models.schedule(request)
     rule = f", alert when {made['alert']}" if made["alert"] else ""
-    ctx.say(f"schedule #{made['id']}: monitor {made['name']} every {made['every']}{rule}; the first run is due now")
+    what = "updated (the same model and query)" if made["updated"] else "the first run is due now"
+    ctx.say(f"schedule #{made['id']}: monitor {made['name']} every {made['every']}{rule}; {what}")
     ctx.say("  a worker runs it: python -m pgai_magic worker (--once runs what is due and exits, for cron); "
             "%pgai alerts lists the alerts")  # fmt: skip
     return made
@@ -59,7 +60,14 @@ def schedules(ctx: Context, args: list[str]) -> Any:
     parser = ArgParser("%pgai model schedules")
     parser.add_argument("name", nargs="?", help="the model (default: every model)")
     parser.add_argument("--drop", type=int, metavar="ID", help="remove this schedule")
+    parser.add_argument("--now", action="store_true", help="make NAME's schedules due now (for the next worker)")
     ns = parser.parse(args)
+    if ns.now:
+        if not ns.name:
+            parser.error("--now needs the model NAME")
+        ids = ctx.session.models.due_now(ns.name)
+        ctx.say(f"due now: schedule(s) {', '.join(f'#{i}' for i in ids)}; the next worker pass runs them")
+        return None
     if ns.drop is not None:
         ctx.session.models.unschedule(ns.drop)
         ctx.say(f"schedule #{ns.drop} removed")

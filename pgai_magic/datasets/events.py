@@ -1,4 +1,4 @@
-"""The tutorial event dataset: a shop's raw orders and support tickets over six months, and monthly churn labels;
+"""The tutorial event dataset: a shop's raw orders and support tickets over eight months, and monthly churn labels;
 deterministic given the seed.
 
 Each customer has a hidden engagement: engaged customers order more and spend more, and open fewer tickets;
@@ -20,7 +20,7 @@ from pgai_magic.datasets import LoadTarget, connection_of
 __all__ = ["MONTHS", "START", "frames", "load"]
 
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)
-MONTHS = 6
+MONTHS = 8
 _COLUMNS = {
     "orders": {"order_id": "bigint PRIMARY KEY", "customer_id": "bigint NOT NULL", "ordered_at": "timestamptz NOT NULL",
                "amount": "float8 NOT NULL"},
@@ -69,14 +69,16 @@ def frames(customers: int = 400, *, seed: int = 0, changed: float = 0.0) -> dict
 
 
 def load(
-    conn_or_session: LoadTarget, customers: int = 400, *, seed: int = 0, changed: float = 0.0, schema: str | None = None
+    conn_or_session: LoadTarget, customers: int = 400, *, seed: int = 0, changed: float = 0.0, schema: str = "events"
 ) -> list[str]:
-    """(Re)create the tables orders, tickets and churn_labels; returns their (qualified) names."""
+    """(Re)create the tables orders, tickets and churn_labels in `schema` (made when missing); their qualified
+    names."""
     conn = connection_of(conn_or_session)
     made = []
     with conn.transaction():
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         for table, data in frames(customers, seed=seed, changed=changed).items():
-            ident = sql.Identifier(schema, table) if schema else sql.Identifier(table)
+            ident = sql.Identifier(schema, table)
             columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
                                          for c, t in _COLUMNS[table].items())  # fmt: skip
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(ident))
@@ -86,5 +88,5 @@ def load(
                 for row in data.itertuples(index=False, name=None):
                     copy.write_row(row)
             conn.execute(sql.SQL("ANALYZE {}").format(ident))
-            made.append(f"{schema}.{table}" if schema else table)
+            made.append(f"{schema}.{table}")
     return made

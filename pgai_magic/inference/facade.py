@@ -157,6 +157,13 @@ class Models:
 
         return list_schedules(self.db.control, name)
 
+    @requires("model schedules --now")
+    def due_now(self, name: str) -> list[int]:
+        """Make every schedule of model `name` due now (the next worker pass runs them); their ids."""
+        from pgai_magic.inference.schedule import due_now
+
+        return due_now(self.db.control, name)
+
     @requires("model schedules --drop")
     def unschedule(self, schedule_id: int) -> None:
         """Remove a monitoring schedule."""

@@ -26,7 +26,7 @@ from pgai_magic.inference.check import check, check_log, monitor_sql, query_colu
 from pgai_magic.inference.rules import observed, parse_rule
 from pgai_magic.sqltext import check_read_query
 
-__all__ = ["CHANNEL", "ScheduleRequest", "create", "drop", "list_schedules", "run_due", "serve_checks"]
+__all__ = ["CHANNEL", "ScheduleRequest", "create", "drop", "due_now", "list_schedules", "run_due", "serve_checks"]
 
 CHANNEL = "pgai_monitor"  # a new schedule wakes the waiting workers
 
@@ -55,7 +55,8 @@ class ScheduleRequest:
 
 def create(db: Database, request: ScheduleRequest) -> dict[str, Any]:
     """Check the request against the model (its features, the query's columns, the rule) and record it, due now;
-    the schedule as a dict (id, every, alert, next_run)."""
+    the schedule as a dict (id, every, alert, next_run, updated). A schedule of the same model and query is updated
+    (its interval and rule) instead of repeated."""
     conn = db.control
     mv = registry.get(conn, request.name)
     try:
@@ -73,16 +74,26 @@ def create(db: Database, request: ScheduleRequest) -> dict[str, Any]:
     elif not {request.log_key, request.target} <= set(query_columns(conn, query, db.read_timeout_s)):
         raise ModelError(f"the outcomes query must return the key {request.log_key!r} and {request.target!r}")
     sources = query_sources(conn, query)
+    days = request.log_days if request.log_key else None
     with conn.transaction():
         found = conn.execute(
-            """INSERT INTO pgai.monitor_schedules (name, actual, target, log_key, log_days, every, alert, sources)
-               VALUES (%s, %s, %s, %s, %s, %s::interval, %s, %s::oid[]::regclass[]) RETURNING id, next_run""",
-            (request.name, query, request.target, request.log_key, request.log_days if request.log_key else None,
-             request.every, request.alert, sources),
-        ).fetchone()  # fmt: skip
+            """UPDATE pgai.monitor_schedules SET every = %s::interval, alert = %s, next_run = now(), enabled = true,
+                      sources = %s::oid[]::regclass[]
+               WHERE name = %s AND actual = %s AND target = %s AND log_key IS NOT DISTINCT FROM %s
+                 AND log_days IS NOT DISTINCT FROM %s RETURNING id, next_run""",
+            (request.every, request.alert, sources, request.name, query, request.target, request.log_key, days),
+        ).fetchone()
+        updated = found is not None
+        if found is None:
+            found = conn.execute(
+                """INSERT INTO pgai.monitor_schedules (name, actual, target, log_key, log_days, every, alert, sources)
+                   VALUES (%s, %s, %s, %s, %s, %s::interval, %s, %s::oid[]::regclass[]) RETURNING id, next_run""",
+                (request.name, query, request.target, request.log_key, days, request.every, request.alert, sources),
+            ).fetchone()  # fmt: skip
         conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(found[0] if found else "")))
     assert found is not None
-    return {"id": int(found[0]), "name": request.name, "every": every, "alert": request.alert, "next_run": found[1]}
+    return {"id": int(found[0]), "name": request.name, "every": every, "alert": request.alert, "next_run": found[1],
+            "updated": updated}  # fmt: skip
 
 
 def list_schedules(conn: psycopg.Connection, name: str | None = None) -> pd.DataFrame:
@@ -94,6 +105,16 @@ def list_schedules(conn: psycopg.Connection, name: str | None = None) -> pd.Data
     ).fetchall()
     columns = ["id", "model", "every", "alert", "next_run", "last_run", "runs", "last_error", "enabled", "actual"]
     return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def due_now(conn: psycopg.Connection, name: str) -> list[int]:
+    """Make every schedule of model `name` due now (the next worker pass runs them); their ids."""
+    rows = conn.execute(
+        "UPDATE pgai.monitor_schedules SET next_run = now() WHERE name = %s AND enabled RETURNING id", (name,)
+    ).fetchall()
+    if not rows:
+        raise ModelError(f"model {name!r} has no monitoring schedule: %pgai model monitor {name} --every 1d …")
+    return sorted(int(r[0]) for r in rows)
 
 
 def drop(conn: psycopg.Connection, schedule_id: int) -> None:
@@ -116,7 +137,9 @@ WHERE id = %s
 
 def _run(db: Database, conn: psycopg.Connection, row: tuple[Any, ...]) -> str:
     """Run one claimed check inside the claim's transaction on `conn`: record it, raise its alert; what happened."""
-    sid, name, actual, target, log_key, log_days, alert, sources = row
+    sid, name, actual, target, log_key, log_days, alert, _ = row
+    sources = query_sources(conn, actual)  # as the names resolve now (a table re-created since has a new oid)
+    conn.execute("UPDATE pgai.monitor_schedules SET sources = %s::oid[]::regclass[] WHERE id = %s", (sources, sid))
     if log_key is not None:
         per_version = check_log(db, name, actual, key=log_key, actual=target, days=int(log_days))
         mv = registry.get(conn, name)
@@ -127,7 +150,7 @@ def _run(db: Database, conn: psycopg.Connection, row: tuple[Any, ...]) -> str:
         report = check(db, name, actual, actual=target)
         version, n_rows, metrics = report.version, report.n_rows, report.current
         drift = [{str(k): v for k, v in r.items()} for r in report.drift.to_dict(orient="records")]
-    run_id = registry.record_check(conn, name, version, n_rows, metrics, drift, sources=list(sources or []),
+    run_id = registry.record_check(conn, name, version, n_rows, metrics, drift, sources=sources,
                                    schedule_id=sid)  # fmt: skip
     said = f"#{sid} {name} v{version}: {n_rows:,} rows"
     if alert:
@@ -135,7 +158,7 @@ def _run(db: Database, conn: psycopg.Connection, row: tuple[Any, ...]) -> str:
         breached, why, _ = parse_rule(alert).evaluate(values)
         if breached:
             alert_id = raise_alert(conn, schedule_id=sid, run_id=run_id, name=name, version=version, rule=alert,
-                                   why=why, values=values, sources=list(sources or []))  # fmt: skip
+                                   why=why, values=values, sources=sources)  # fmt: skip
             conn.execute("UPDATE pgai.model_monitoring SET alert_id = %s WHERE id = %s", (alert_id, run_id))
             said += f"; alert #{alert_id}: {' and '.join(why)}"
     return said

@@ -49,8 +49,10 @@ def test_two_workers_run_each_due_check_exactly_once(
     session: Session, pg_dsn: str, monitored: tuple[str, str], conn: psycopg.Connection
 ) -> None:
     name, schema = monitored
-    ids = [session.models.schedule(ScheduleRequest(name, _month(schema, "clean"), "1d", "psi > 5"))["id"]
-           for _ in range(20)]  # fmt: skip
+    queries = [f"{_month(schema, 'clean')} LIMIT {300 + i}" for i in range(20)]  # 20 different checks
+    ids = [session.models.schedule(ScheduleRequest(name, q, "1d", "psi > 5"))["id"] for q in queries]
+    again = session.models.schedule(ScheduleRequest(name, queries[0], "12h", "psi > 4"))  # the same query: updated
+    assert again["updated"] and again["id"] == ids[0] and len(session.models.schedules(name)) == 20
     # one check is held by someone else (locked): both workers skip it, and it stays due
     with psycopg.connect(pg_dsn) as holder:
         holder.execute("SELECT 1 FROM pgai.monitor_schedules WHERE id = %s FOR UPDATE", (ids[0],))
@@ -72,8 +74,10 @@ def test_two_workers_run_each_due_check_exactly_once(
     assert run_due(pg_dsn) == [ids[0]]  # released: now it runs, once
     assert run_due(pg_dsn) == []  # nothing is due any more
     assert _runs(conn, name) == sorted(ids)  # exactly one recorded run per schedule
+    assert session.models.due_now(name) == sorted(ids) and sorted(run_due(pg_dsn)) == sorted(ids)
+    assert _runs(conn, name) == sorted(ids * 2)
     rows = conn.execute("SELECT runs, next_run > now() FROM pgai.monitor_schedules WHERE name = %s", (name,))
-    assert set(rows.fetchall()) == {(1, True)}
+    assert set(rows.fetchall()) == {(2, True)}
 
 
 def _notifications(listener: psycopg.Connection, deadline_s: float = 10.0) -> list[str]:
