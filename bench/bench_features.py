@@ -106,10 +106,20 @@ def ours_into(session: Session, strategy: str = "auto") -> tuple[float, str]:
     return made.seconds, made.strategy
 
 
-def ours_count(session: Session, text: str) -> float:
-    """The as-of join evaluated in full (every feature column counted, so no join is left out), nothing written."""
+def ours_count(session: Session, text: str, strategy: str) -> float:
+    """The as-of join evaluated in full (every feature column counted, so no join is left out), nothing written;
+    with the plan's planner switches, as `training_set` runs it."""
+    from pgai_magic.features.asof import set_planner
+
     counts = ", ".join(f"count({v}_amount), count({v}_count)" for v in VIEWS)
-    return timed(lambda: session.db.control.execute(f"SELECT count(*), {counts} FROM ({text}) AS t").fetchone())
+    conn = session.db.control
+
+    def run() -> None:
+        with conn.transaction():
+            set_planner(conn, strategy)
+            conn.execute(f"SELECT count(*), {counts} FROM ({text}) AS t").fetchone()
+
+    return timed(run)
 
 
 def run_setup(session: Session, mode: str, runs: int, frames: tuple[pd.DataFrame, dict]) -> dict[str, object]:
@@ -118,7 +128,7 @@ def run_setup(session: Session, mode: str, runs: int, frames: tuple[pd.DataFrame
     from pgai_magic.features.request import parse_refs
 
     plan = asof.plan(session.db.control, LABELS_SQL, parse_refs(FEATURES), None, None, 600)
-    text, _, why = asof.training_sql(session.db.control, plan, "auto", 600)
+    text, strategy, why = asof.training_sql(session.db.control, plan, "auto", 600)
     times: dict[str, list[float]] = {"merge_asof": [], "into": [], "count": []}
     chosen = set()
     for i in range(runs):
@@ -131,7 +141,7 @@ def run_setup(session: Session, mode: str, runs: int, frames: tuple[pd.DataFrame
                 times[method].append(seconds)
                 chosen.add(used)
             else:
-                times[method].append(ours_count(session, text))
+                times[method].append(ours_count(session, text, strategy))
         print(f"  {mode} run {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
     anchor = statistics.median(times["merge_asof"])
     result = {k: {**summary(v), "ratio": statistics.median(v) / anchor} for k, v in times.items()}

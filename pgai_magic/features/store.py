@@ -123,23 +123,24 @@ class FeatureStore:
         started = time.perf_counter()
         frame = None
         if request.into is not None:
-            rows = self._create(request.into, text)
+            rows = self._create(request.into, text, strategy)
         else:
-            frame = self._read(text)
+            frame = self._read(text, strategy)
             rows = len(frame)
         seconds = time.perf_counter() - started
         set_id = self._record(p, strategy, request.into, rows)
         lineage = [pick.lineage() for pick in p.picks]
         return TrainingSet(set_id, rows, strategy, why, seconds, lineage, text, frame, request.into, hints)
 
-    def _read(self, text: str) -> pd.DataFrame:
+    def _read(self, text: str, strategy: str) -> pd.DataFrame:
         try:
-            result = self.db.run_readonly(Statement(text), timeout_s=self.db.read_timeout_s)
+            result = self.db.run_readonly(Statement(text), timeout_s=self.db.read_timeout_s,
+                                          planner=asof.PLANNER[strategy])  # fmt: skip
         except PgaiError as err:
             raise FeatureError(f"the training set query failed: {err}") from None
         return convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()
 
-    def _create(self, into: str, text: str) -> int:
+    def _create(self, into: str, text: str, strategy: str) -> int:
         conn = self.db.control
         parts = catalog.parse_relation_name(into)
         if catalog.find_relation(catalog.reader(conn), catalog.quoted_name(*parts), into) is not None:
@@ -147,6 +148,7 @@ class FeatureStore:
         target = sql.Identifier(*parts)
         try:
             with conn.transaction():
+                asof.set_planner(conn, strategy)
                 cur = conn.execute(sql.SQL("CREATE TABLE {} AS {}").format(target, sql.SQL(text)))  # type: ignore[arg-type]
         except psycopg.Error as exc:
             raise FeatureError(f"the training set could not be written to {into}: {server_message(exc)}") from None
