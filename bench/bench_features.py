@@ -106,7 +106,7 @@ def ours_into(session: Session, strategy: str = "auto") -> tuple[float, str]:
     return made.seconds, made.strategy
 
 
-def ours_count(session: Session, text: str, strategy: str) -> float:
+def ours_count(session: Session, text: str, planner: dict[str, bool]) -> float:
     """The as-of join evaluated in full (every feature column counted, so no join is left out), nothing written;
     with the plan's planner switches, as `training_set` runs it."""
     from pgai_magic.features.asof import set_planner
@@ -116,7 +116,7 @@ def ours_count(session: Session, text: str, strategy: str) -> float:
 
     def run() -> None:
         with conn.transaction():
-            set_planner(conn, strategy)
+            set_planner(conn, planner)
             conn.execute(f"SELECT count(*), {counts} FROM ({text}) AS t").fetchone()
 
     return timed(run)
@@ -128,9 +128,9 @@ def run_setup(session: Session, mode: str, runs: int, frames: tuple[pd.DataFrame
     from pgai_magic.features.request import parse_refs
 
     plan = asof.plan(session.db.control, LABELS_SQL, parse_refs(FEATURES), None, None, 600)
-    text, strategy, why = asof.training_sql(session.db.control, plan, "auto", 600)
+    chosen = asof.choose(session.db.control, plan, "auto", 600)
     times: dict[str, list[float]] = {"merge_asof": [], "into": [], "count": []}
-    chosen = set()
+    used_plans = set()
     for i in range(runs):
         order = ["merge_asof", "into", "count"] if i % 2 == 0 else ["count", "into", "merge_asof"]
         for method in order:
@@ -139,13 +139,13 @@ def run_setup(session: Session, mode: str, runs: int, frames: tuple[pd.DataFrame
             elif method == "into":
                 seconds, used = ours_into(session)
                 times[method].append(seconds)
-                chosen.add(used)
+                used_plans.add(used)
             else:
-                times[method].append(ours_count(session, text, strategy))
+                times[method].append(ours_count(session, chosen.sql, chosen.planner))
         print(f"  {mode} run {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
     anchor = statistics.median(times["merge_asof"])
     result = {k: {**summary(v), "ratio": statistics.median(v) / anchor} for k, v in times.items()}
-    return {"strategy": sorted(chosen), "why": why, **result}
+    return {"strategy": sorted(used_plans), "why": chosen.why, "planner": chosen.planner, **result}
 
 
 def main() -> None:

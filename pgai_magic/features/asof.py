@@ -31,12 +31,13 @@ from pgai_magic.features import views
 from pgai_magic.features.request import FeatureRef
 from pgai_magic.features.views import TIME_TYPES, FeatureView
 
-__all__ = ["PLANNER", "Pick", "Plan", "index_hints", "lateral_sql", "plan", "set_planner", "sweep_sql", "training_sql"]
+__all__ = ["Chosen", "Pick", "Plan", "choose", "index_hints", "lateral_sql", "plan", "set_planner", "sweep_sql"]
 
 _LABEL_TIMES = ("label_time", "event_timestamp", "event_time")
-# the sweep reads every row of each view: never by a plain index scan, whose heap reads in index order are random
-# (8 s vs 3 s at 1M rows a view without the features in the index, bench_features.py); index-only scans stay
-PLANNER = {"lateral": {}, "sweep": {"enable_indexscan": False}}
+# the sweep reads every row of each view: by a plain index scan its heap reads in index order are random (6x slower
+# than a scan and a sort at 1M rows a view, bench_features.py), so unless every view has an index with all it needs
+# (an index-only scan), index scans are switched off for its query (enable_indexscan also governs index-only scans)
+NO_INDEX_SCANS = {"enable_indexscan": False}
 _PREFIX = "_pgai_"
 
 
@@ -261,33 +262,49 @@ def sweep_sql(p: Plan) -> sql.Composed:
     )  # fmt: skip
 
 
-def set_planner(conn: psycopg.Connection, strategy: str) -> None:
-    """SET LOCAL the PLANNER switches of `strategy` in the open transaction of `conn`."""
-    for name, on in PLANNER[strategy].items():
+@dataclass(frozen=True)
+class Chosen:
+    """The training set's query: its SQL, the plan (lateral or sweep) and why, the planner switches to run it
+    with (SET LOCAL), and the CREATE INDEX advice for that plan."""
+
+    sql: str
+    strategy: str
+    why: str
+    planner: dict[str, bool]
+    hints: list[str]
+
+
+def set_planner(conn: psycopg.Connection, planner: dict[str, bool]) -> None:
+    """SET LOCAL the planner switches `planner` in the open transaction of `conn`."""
+    for name, on in planner.items():
         conn.execute(sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(name), sql.SQL("on" if on else "off")))
 
 
-def _cost(conn: psycopg.Connection, statement: sql.Composed, strategy: str, timeout_s: float) -> float:
+def _cost(conn: psycopg.Connection, statement: sql.Composed, planner: dict[str, bool], timeout_s: float) -> float:
     with read_only(conn, timeout_s, what="planning the training set"):
-        set_planner(conn, strategy)
+        set_planner(conn, planner)
         row = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(statement)).fetchone()
     return float(row[0][0]["Plan"]["Total Cost"]) if row else float("inf")
 
 
-def training_sql(conn: psycopg.Connection, p: Plan, strategy: str, timeout_s: float = 30.0) -> tuple[str, str, str]:
-    """(SQL text, strategy used, why): `strategy` lateral or sweep as asked, auto the one the planner estimates
-    cheaper (EXPLAIN of both, each with its PLANNER switches; nothing runs). Run it with PLANNER[strategy]."""
+def choose(conn: psycopg.Connection, p: Plan, strategy: str, timeout_s: float = 30.0) -> Chosen:
+    """The query of plan `strategy` (lateral or sweep) as asked, or with auto the one the planner estimates cheaper
+    (EXPLAIN of both, each with its switches; nothing runs), and the index advice for it."""
     built = {"lateral": lateral_sql(p), "sweep": sweep_sql(p)}
+    sweep_hints = index_hints(conn, p, "sweep")
+    planner: dict[str, dict[str, bool]] = {"lateral": {}, "sweep": dict(NO_INDEX_SCANS) if sweep_hints else {}}
     if strategy != "auto":
-        return built[strategy].as_string(conn), strategy, f"--strategy {strategy}"
-    try:
-        costs = {name: _cost(conn, statement, name, timeout_s) for name, statement in built.items()}
-    except psycopg.Error as exc:
-        raise FeatureError(f"the training set cannot be planned: {server_message(exc)}") from None
-    chosen = min(costs, key=lambda name: costs[name])
-    other = "sweep" if chosen == "lateral" else "lateral"
-    why = f"the planner's estimate: {chosen} {costs[chosen]:,.0f} vs {other} {costs[other]:,.0f}"
-    return built[chosen].as_string(conn), chosen, why
+        chosen, why = strategy, f"--strategy {strategy}"
+    else:
+        try:
+            costs = {name: _cost(conn, statement, planner[name], timeout_s) for name, statement in built.items()}
+        except psycopg.Error as exc:
+            raise FeatureError(f"the training set cannot be planned: {server_message(exc)}") from None
+        chosen = min(costs, key=lambda name: costs[name])
+        other = "sweep" if chosen == "lateral" else "lateral"
+        why = f"the planner's estimate: {chosen} {costs[chosen]:,.0f} vs {other} {costs[other]:,.0f}"
+    hints = sweep_hints if chosen == "sweep" else index_hints(conn, p, "lateral")
+    return Chosen(built[chosen].as_string(conn), chosen, why, planner[chosen], hints)
 
 
 def _order_columns(view: FeatureView) -> tuple[list[str], list[str]]:

@@ -94,11 +94,10 @@ class FeatureStore:
         """Remove every version of a view; how many were removed."""
         return views.drop(self.db.control, name)
 
-    def _plan(self, request: TrainingSetRequest) -> tuple[asof.Plan, str, str, str, list[str]]:
+    def _plan(self, request: TrainingSetRequest) -> tuple[asof.Plan, asof.Chosen]:
         conn, timeout = self.db.control, self.db.read_timeout_s
         p = asof.plan(conn, request.labels, request.refs, request.label_time, request.ttl, timeout)
-        text, strategy, why = asof.training_sql(conn, p, request.strategy, timeout)
-        return p, text, strategy, why, asof.index_hints(conn, p, strategy)
+        return p, asof.choose(conn, p, request.strategy, timeout)
 
     def _record(self, p: asof.Plan, strategy: str, target: str | None, n_rows: int | None) -> int:
         conn = self.db.control
@@ -119,28 +118,29 @@ class FeatureStore:
         PostgreSQL; the rows as a DataFrame, or written to the new table `request.into`.
 
         FeatureError for a bad labels query, view, feature or ttl; when `into` exists."""
-        p, text, strategy, why, hints = self._plan(request)
+        p, chosen = self._plan(request)
         started = time.perf_counter()
         frame = None
         if request.into is not None:
-            rows = self._create(request.into, text, strategy)
+            rows = self._create(request.into, chosen)
         else:
-            frame = self._read(text, strategy)
+            frame = self._read(chosen)
             rows = len(frame)
         seconds = time.perf_counter() - started
-        set_id = self._record(p, strategy, request.into, rows)
+        set_id = self._record(p, chosen.strategy, request.into, rows)
         lineage = [pick.lineage() for pick in p.picks]
-        return TrainingSet(set_id, rows, strategy, why, seconds, lineage, text, frame, request.into, hints)
+        return TrainingSet(set_id, rows, chosen.strategy, chosen.why, seconds, lineage, chosen.sql, frame,
+                           request.into, chosen.hints)  # fmt: skip
 
-    def _read(self, text: str, strategy: str) -> pd.DataFrame:
+    def _read(self, chosen: asof.Chosen) -> pd.DataFrame:
         try:
-            result = self.db.run_readonly(Statement(text), timeout_s=self.db.read_timeout_s,
-                                          planner=asof.PLANNER[strategy])  # fmt: skip
+            result = self.db.run_readonly(Statement(chosen.sql), timeout_s=self.db.read_timeout_s,
+                                          planner=chosen.planner)  # fmt: skip
         except PgaiError as err:
             raise FeatureError(f"the training set query failed: {err}") from None
         return convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()
 
-    def _create(self, into: str, text: str, strategy: str) -> int:
+    def _create(self, into: str, chosen: asof.Chosen) -> int:
         conn = self.db.control
         parts = catalog.parse_relation_name(into)
         if catalog.find_relation(catalog.reader(conn), catalog.quoted_name(*parts), into) is not None:
@@ -148,8 +148,8 @@ class FeatureStore:
         target = sql.Identifier(*parts)
         try:
             with conn.transaction():
-                asof.set_planner(conn, strategy)
-                cur = conn.execute(sql.SQL("CREATE TABLE {} AS {}").format(target, sql.SQL(text)))  # type: ignore[arg-type]
+                asof.set_planner(conn, chosen.planner)
+                cur = conn.execute(sql.SQL("CREATE TABLE {} AS {}").format(target, sql.SQL(chosen.sql)))  # type: ignore[arg-type]
         except psycopg.Error as exc:
             raise FeatureError(f"the training set could not be written to {into}: {server_message(exc)}") from None
         return max(cur.rowcount, 0)
@@ -162,13 +162,13 @@ class FeatureStore:
         """The read query `model train` fits on: the views' features of each label row (as of its time) and the
         label column `target`; the training set is recorded and named in the lineage."""
         request = TrainingSetRequest(labels, features, label_time, ttl)
-        p, text, strategy, _, hints = self._plan(request)
+        p, chosen = self._plan(request)
         names = [c for c, _ in p.label_columns]
         if target not in names:
             raise FeatureError(f"the labels have no column {target!r} (--target): they have {names}")
         picked = sql.SQL(", ").join(sql.Identifier(c) for c in [*p.feature_columns, target])
-        query = sql.SQL("SELECT {} FROM ({}) AS ts").format(picked, sql.SQL(text)).as_string(self.db.control)  # type: ignore[arg-type]
-        set_id = self._record(p, strategy, None, None)
+        query = sql.SQL("SELECT {} FROM ({}) AS ts").format(picked, sql.SQL(chosen.sql)).as_string(self.db.control)  # type: ignore[arg-type]
+        set_id = self._record(p, chosen.strategy, None, None)
         lineage = {"training_set": set_id, "labels": p.labels, "label_time": p.label_time, "ttl": p.ttl_text,
                    "views": [pick.lineage() for pick in p.picks]}  # fmt: skip
-        return TrainingQuery(query, p.feature_columns, lineage, hints)
+        return TrainingQuery(query, p.feature_columns, lineage, chosen.hints)

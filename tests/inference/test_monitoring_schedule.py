@@ -14,9 +14,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
 from pgai_magic.datasets import churn
+from pgai_magic.display import altair_svg
 from pgai_magic.errors import ModelError
+from pgai_magic.inference.charts import history_chart
 from pgai_magic.inference.schedule import ScheduleRequest, run_due
 from pgai_magic.session import Session
 
@@ -154,3 +157,26 @@ def test_worker_once_runs_the_due_checks_and_exits(session: Session, pg_dsn: str
     bad = subprocess.run([sys.executable, "-m", "pgai_magic", "worker", "--once", "--jobs", "nothing"],
                          capture_output=True, text=True, env=env, timeout=120, check=False)  # fmt: skip
     assert bad.returncode == 2 and "--jobs takes embed, monitor" in bad.stderr
+
+
+def test_the_magic_schedules_lists_alerts_and_charts_a_metric(
+    ip: InteractiveShell, session: Session, monitored: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    name, schema = monitored
+    actual = _month(schema, "drifted")
+    ip.run_line_magic("pgai", f'model monitor {name} --every 1d --alert "psi > 0.25" --actual "{actual}"')
+    assert f"monitor {name} every 1 day, alert when psi > 0.25" in capsys.readouterr().out
+    ip.run_line_magic("pgai", f'model monitor {name} --alert "psi > 0.25" --no-record --actual "{actual}"')
+    assert "alert rule 'psi > 0.25' on this run: breached (psi " in capsys.readouterr().out
+    assert len(session.models.run_due()) == 1
+    alerts = ip.run_line_magic("pgai", "alerts")
+    assert name in set(alerts["model"])
+    history = ip.run_line_magic("pgai", f"model history {name} --metric psi(monthly_charges)")
+    assert len(history) == 1 and history["alert"].tolist() == [True]
+    svg = altair_svg(history_chart(history, name, "psi(monthly_charges)"))
+    assert svg is not None and svg.lstrip().startswith("<svg") and "<script" not in svg  # static, offline
+    schedules = ip.run_line_magic("pgai", f"model schedules {name}")
+    assert schedules["runs"].tolist() == [1]
+    ip.run_line_magic("pgai", f"model schedules --drop {int(schedules['id'][0])}")
+    assert ip.run_line_magic("pgai", f"model schedules {name}").empty
+    assert name not in set(ip.run_line_magic("pgai", "alerts")["model"])  # its alerts went with it
