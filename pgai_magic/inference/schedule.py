@@ -10,7 +10,6 @@ and exits (for cron). pg_cron is not needed: PostgreSQL's row locks are the sche
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pandas as pd
 import psycopg
 
-from pgai_magic.db import Database, connect, server_message
+from pgai_magic.db import Database, connect, server_message, wait_for_notify
 from pgai_magic.errors import ModelError, PgaiError
 from pgai_magic.inference import registry
 from pgai_magic.inference.alerts import raise_alert
@@ -191,14 +190,6 @@ def run_due(dsn: str, *, log: Callable[[str], None] = lambda message: None, limi
     return done
 
 
-def _wait(listener: psycopg.Connection, stop: threading.Event, seconds: float) -> None:
-    """Until `seconds` pass, `stop` is set or a schedule is made (a notification), in short slices."""
-    deadline = time.monotonic() + seconds
-    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
-        if any(True for _ in listener.notifies(timeout=min(0.5, left), stop_after=1)):
-            return
-
-
 def serve_checks(
     dsn: str, *, once: bool = False, stop: threading.Event | None = None, poll_s: float = 60.0,
     log: Callable[[str], None] = lambda message: None,
@@ -218,7 +209,7 @@ def serve_checks(
                 "SELECT extract(epoch FROM min(next_run) - now()) FROM pgai.monitor_schedules WHERE enabled"
             ).fetchone()
             wait = poll_s if row is None or row[0] is None else min(poll_s, max(0.05, float(row[0])))
-            _wait(listener, stop, wait)
+            wait_for_notify(listener, stop, wait)
     finally:
         listener.close()
     return total
