@@ -77,3 +77,26 @@ def test_monitor_from_the_log_compares_outcomes_by_version(
         assert frame.loc[version, "accuracy"] == pytest.approx(hits[0], abs=1e-12)
     conn.execute("UPDATE pgai.prediction_log SET predicted_at = now() - interval '10 days' WHERE name = %s", (name,))
     assert session.models.monitor_log(name, outcomes, key="customer_id", days=7).empty  # older than the window
+
+
+def test_a_schedule_can_watch_the_log(session: Session, scored: tuple[str, str], conn: psycopg.Connection) -> None:
+    from pgai_magic.inference.schedule import ScheduleRequest
+
+    name, schema = scored
+    session.models.score(name, f"{schema}.customers", f"{schema}.out_log", engine="sql")  # the active version, v2
+    outcomes = f"SELECT customer_id, churned AS actual FROM {schema}.customers"
+    made = session.models.schedule(ScheduleRequest(name, outcomes, "1d", "accuracy < 2", log_key="customer_id"))
+    try:
+        assert session.models.run_due() == [made["id"]]
+        row = conn.execute(
+            "SELECT version, n_rows, metrics FROM pgai.model_monitoring WHERE schedule_id = %s", (made["id"],)
+        ).fetchone()
+        expected = conn.execute(
+            f"SELECT avg((o.prediction = c.churned)::int)::float8 FROM {schema}.out_log o "
+            f"JOIN {schema}.customers c USING (customer_id)"
+        ).fetchone()
+        assert row is not None and expected is not None
+        assert (row[0], row[1]) == (2, 300) and row[2]["accuracy"] == pytest.approx(expected[0], abs=1e-12)
+        assert len(session.models.alerts().query("model == @name")) == 1  # accuracy < 2 always holds
+    finally:
+        session.models.unschedule(made["id"])
