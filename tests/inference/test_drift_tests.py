@@ -34,6 +34,7 @@ def _d_and_counts(a: np.ndarray, b: np.ndarray) -> tuple[float, int, int]:
     return float(min_s if min_s > max_s else max_s), int(c1[at]), int(c2[at])
 
 
+@pytest.mark.filterwarnings("ignore:ks_2samp. Exact calculation unsuccessful")  # scipy's own fallback
 @settings(max_examples=200, deadline=None)
 @given(
     a=st.lists(st.integers(-30, 30), min_size=1, max_size=60),

@@ -48,6 +48,7 @@ def _runs(conn: psycopg.Connection, name: str) -> list[int]:
     return [r[0] for r in rows]
 
 
+@pytest.mark.slow
 def test_two_workers_run_each_due_check_exactly_once(
     session: Session, pg_dsn: str, monitored: tuple[str, str], conn: psycopg.Connection
 ) -> None:
@@ -143,6 +144,7 @@ def test_bad_schedules_fail_before_anything_is_recorded(session: Session, monito
     assert session.models.schedules(name).empty
 
 
+@pytest.mark.slow
 def test_worker_once_runs_the_due_checks_and_exits(session: Session, pg_dsn: str, monitored: tuple[str, str]) -> None:
     name, schema = monitored
     made = session.models.schedule(ScheduleRequest(name, _month(schema, "drifted"), "1h", "psi > 0.25"))
