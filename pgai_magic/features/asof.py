@@ -150,7 +150,11 @@ def plan(
 
     checked = check_read_query(labels, what="the labels query", error=FeatureError)
     columns = views.query_columns(conn, checked, "the labels query", timeout_s)
-    inner = [c for c, _ in columns if c.startswith(_PREFIX)]
+    names = [c for c, _ in columns]
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        raise FeatureError(f"the labels return the column(s) {repeated} more than once: give them aliases")
+    inner = [c for c in names if c.startswith(_PREFIX)]
     if inner:
         raise FeatureError(f"the labels have column(s) {inner}: names starting with {_PREFIX} are pgai's own here")
     types = dict(columns)

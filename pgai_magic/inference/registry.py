@@ -396,7 +396,8 @@ def rollback(conn: psycopg.Connection, name: str, version: int | None = None) ->
 
 
 def drop(conn: psycopg.Connection, name: str) -> int:
-    """Remove every version of `name` and its functions; returns how many versions were removed."""
+    """Remove every version of `name`, its functions, split and monitoring schedules (their alerts too); returns
+    how many versions were removed. Its prediction log stays."""
     validate_name(name)
     with conn.transaction():
         _lock(conn, name)
@@ -408,6 +409,7 @@ def drop(conn: psycopg.Connection, name: str) -> int:
         for regproc in procs:
             _execute(conn, sql.SQL("DROP FUNCTION {}").format(sql.SQL(regproc)), regproc)
         conn.execute("DELETE FROM pgai.model_splits WHERE name = %s", (name,))
+        conn.execute("DELETE FROM pgai.monitor_schedules WHERE name = %s", (name,))  # its alerts go with them
         cur = conn.execute("DELETE FROM pgai.models WHERE name = %s", (name,))
         return cur.rowcount
 

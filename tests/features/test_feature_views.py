@@ -89,6 +89,7 @@ def test_training_sets_check_their_options(session: Session, events: str) -> Non
         ({"label_time": "churned"}, FeatureError, "must be a date"),
         ({"labels": f"SELECT customer_id, churned FROM {events}.labels"}, FeatureError, "which column"),
         ({"strategy": "fast"}, FeatureError, "unknown strategy"),
+        ({"labels": f"SELECT customer_id, label_time, label_time FROM {events}.labels"}, FeatureError, "more than"),
         ({"into": f"{events}.labels"}, FeatureError, "already exists"),
     ]
     for change, error, message in cases:
