@@ -222,7 +222,9 @@ def _rollback(ctx: Context, args: list[str]) -> Any:
     return mv
 
 
-@command("model", "deploy, train, list, show, roll back, split and monitor in-database models", USAGE)
+@command(
+    "model", "deploy, train, list, show, roll back, split, score and monitor (on a schedule) in-database models", USAGE
+)
 def _model(ctx: Context, rest: str, cell: str | None) -> Any:
     args = split_args(rest)
     if not args or args[0] not in ACTIONS:

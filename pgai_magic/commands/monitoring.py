@@ -10,7 +10,7 @@ from pgai_magic.display import altair_svg
 
 __all__ = ["history", "monitor_log", "schedule", "schedules", "show_chart", "try_rule"]
 
-ALERTS_USAGE = "%pgai alerts [--all] [--ack ID]   (open alerts of scheduled monitoring; --ack acknowledges one)"
+ALERTS_USAGE = "%pgai alerts [--all] [--ack ID]"
 
 
 def show_chart(ctx: Context, chart: Any) -> None:
@@ -87,7 +87,7 @@ def history(ctx: Context, args: list[str]) -> Any:
     return frame
 
 
-@command("alerts", "open alerts of scheduled monitoring; --ack acknowledges one", ALERTS_USAGE)
+@command("alerts", "open alerts of scheduled monitoring (also in %pgai status); --ack acknowledges one", ALERTS_USAGE)
 def _alerts(ctx: Context, rest: str, cell: str | None) -> Any:
     parser = ArgParser("%pgai alerts")
     parser.add_argument("--all", action="store_true", help="also the acknowledged alerts")
