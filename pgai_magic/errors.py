@@ -8,6 +8,7 @@ __all__ = [
     "ConfigError",
     "ConnectionError",
     "EmbeddingError",
+    "FeatureError",
     "GuardError",
     "InsightError",
     "InternalError",
@@ -115,6 +116,10 @@ class TranslationError(PgaiError):
 
 class ModelError(PgaiError):
     """A model could not be compiled, deployed or found."""
+
+
+class FeatureError(PgaiError):
+    """A feature view could not be defined or found, or a training set could not be built."""
 
 
 class InsightError(PgaiError):

@@ -198,6 +198,8 @@ def command_help(name: str) -> str:
 from pgai_magic.commands import connect  # noqa: E402,F401,I001
 from pgai_magic.commands import base  # noqa: E402,F401
 from pgai_magic.commands import model  # noqa: E402, F401
+from pgai_magic.commands import monitoring  # noqa: E402, F401
+from pgai_magic.commands import features  # noqa: E402, F401
 from pgai_magic.commands import insights  # noqa: E402, F401
 from pgai_magic.commands import ask  # noqa: E402, F401
 from pgai_magic.commands import embed  # noqa: E402, F401

@@ -226,7 +226,7 @@ def warm_up(session: Any) -> threading.Thread:
             from pgai_magic.nl2sql import embedding, service  # noqa: F401 - imported for the first question
             from pgai_magic.workflow import autochart  # noqa: F401 - likewise
 
-            render_sql_html("SELECT 1")
+            SqlText("SELECT 1")._repr_html_()  # the SQL renderer (pygments) imported and used once
         with contextlib.suppress(Exception):
             from pgai_magic.nl2sql.learned.model import model
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import atexit
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -55,6 +55,16 @@ __all__ = ["CellResult", "Database", "StatementResult"]
 _BINDS_PARAMETERS = PLANNABLE | {"EXPLAIN", "DECLARE", "CALL"}
 _TS = pq.TransactionStatus
 _EXEC = pq.ExecStatus
+
+
+def _switches(planner: Mapping[str, bool] | None) -> list[tuple[str, bool]]:
+    """The planner's method switches (enable_hashjoin, enable_indexscan, …) as (name, on); ValueError otherwise."""
+    found = []
+    for name, on in (planner or {}).items():
+        if not (name.startswith("enable_") and name[7:].replace("_", "").isalpha() and name.islower()):
+            raise ValueError(f"{name!r} is not a planner method switch (enable_…)")
+        found.append((name, bool(on)))
+    return found
 
 
 class Database:
@@ -436,19 +446,23 @@ class Database:
         checked = Statement(check_read_query(query, what=what, error=error))
         return self.run_readonly(checked, timeout_s=self.read_timeout_s)
 
-    def run_readonly(self, stmt: Statement, *, timeout_s: float = 30.0) -> StatementResult:
+    def run_readonly(
+        self, stmt: Statement, *, timeout_s: float = 30.0, planner: Mapping[str, bool] | None = None
+    ) -> StatementResult:
         """Run one (already validated) query in a READ ONLY transaction with a statement timeout.
 
         Uses the session connection when no user transaction is open, else a short-lived one, and always ends
-        with ROLLBACK: nothing it runs can persist.
+        with ROLLBACK: nothing it runs can persist. `planner` switches the planner's methods for this query only
+        (`{"enable_indexscan": False}`: SET LOCAL enable_indexscan = off); ValueError for another setting.
         """
+        switches = "".join(f"; SET LOCAL {name} = {'on' if on else 'off'}" for name, on in _switches(planner))
         own = self.in_transaction
         start = time.perf_counter()
         conn = self.connect(autocommit=True, prepare_threshold=None) if own else self.session
         ms = int(max(timeout_s, 0.001) * 1000)
         try:
             with conn.lock:
-                conn.pgconn.exec_(f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}".encode())
+                conn.pgconn.exec_(f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}{switches}".encode())
             try:
                 result = interruptible(
                     partial(self._execute, conn, stmt),

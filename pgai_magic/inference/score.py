@@ -26,6 +26,7 @@ from pgai_magic.display import counted
 from pgai_magic.errors import ModelError, QueryCancelled
 from pgai_magic.inference import registry
 from pgai_magic.inference.batch import PredictionWriter, feature_input, prediction_array, read_ahead
+from pgai_magic.inference.predlog import log_predictions
 
 __all__ = ["ENGINES", "ScoreResult", "score_table", "sql_advice", "tree_nodes"]
 
@@ -54,11 +55,13 @@ class ScoreResult:
     engine: str
     reason: str
     seconds: float
+    logged: int = 0  # rows kept in pgai.prediction_log (0 with --no-log)
 
     def summary(self) -> str:
+        log = f"; {self.logged:,} rows logged" if self.logged else "; not logged"
         return (
             f"scored {counted(self.rows, 'row')} of {self.table} with {self.name} v{self.version} into {self.into} "
-            f"in {self.seconds:.2f} s; engine {self.engine}: {self.reason}"
+            f"in {self.seconds:.2f} s; engine {self.engine}: {self.reason}{log}"
         )
 
     def __repr__(self) -> str:
@@ -244,11 +247,13 @@ def score_table(
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     stream: Stream | None = None,
+    log: bool = True,
 ) -> ScoreResult:
     """Write (key, prediction) for every row of `table` into the new table `into`; shapes: one row per input row.
 
     The model's version (default: the active one) scores; `key` defaults to the table's single-column
-    primary key. Raises ModelError when the table, key or features are missing or `into` exists.
+    primary key; with `log` the rows also go to pgai.prediction_log (predlog.log_predictions). Raises
+    ModelError when the table, key or features are missing or `into` exists.
     """
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
@@ -284,4 +289,6 @@ def score_table(
         with conn.transaction():
             conn.execute(create)
             n = _python_engine(conn, mv, estimator, source, key, (target, columns[key]), None, step, stream)
-    return ScoreResult(name, mv.version, table, into, n, engine, reason, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    logged = log_predictions(conn, name, mv.version, into, key, catalog.quoted_name(*table.split("."))) if log else 0
+    return ScoreResult(name, mv.version, table, into, n, engine, reason, seconds, logged)
