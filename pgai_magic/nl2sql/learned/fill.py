@@ -21,6 +21,7 @@ from typing import Any
 from pgai_magic.catalog import Column
 from pgai_magic.nl2sql.learned.link import ROLES, Linked, link
 from pgai_magic.nl2sql.learned.model import LearnedModel
+from pgai_magic.nl2sql.learned.nested import key_options, key_variables
 from pgai_magic.nl2sql.learned.render import render, split_key
 from pgai_magic.nl2sql.learned.sketch import Cond, Item, Sketch, roles
 from pgai_magic.nl2sql.learned.variants import usage, variants
@@ -46,9 +47,7 @@ class Candidate:
 def _constraints(template: Sketch) -> dict[str, str]:
     """'number' or 'text' for the variables the template's use constrains."""
     need: dict[str, str] = {}
-    parts = (template, template.other) if template.other else (template,)
-    for part in parts:
-        assert part is not None
+    for part in _parts(template):
         for it in part.select:
             if it.column and it.agg in ("sum", "avg"):
                 need[it.column] = "number"
@@ -63,6 +62,14 @@ def _constraints(template: Sketch) -> dict[str, str]:
     return need
 
 
+def _parts(s: Sketch) -> list[Sketch]:
+    """`s`, its set-operation partner and its IN subqueries (recursively)."""
+    out = [s]
+    for sub in [*([s.other] if s.other else []), *s.subqueries()]:
+        out += _parts(sub)
+    return out
+
+
 def _fits(c: Column, kind: str | None) -> bool:
     if kind == "number":
         return c.kind == "number"
@@ -74,7 +81,8 @@ def _fits(c: Column, kind: str | None) -> bool:
 def _assignments(linked: Linked, template: Sketch, best: int = 2) -> list[tuple[float, dict[str, str]]]:
     """The `best` assignments of columns to the template's variables: (sum of role logits, {var: column key})."""
     var_roles = roles(template)
-    variables = template.columns()
+    keys = key_variables(template)
+    variables = [v for v in template.columns() if v not in keys]
     need = _constraints(template)
     options = []
     for v in variables:
@@ -94,7 +102,11 @@ def _assignments(linked: Linked, template: Sketch, best: int = 2) -> list[tuple[
             continue
         found.append((sum(s for s, _ in combo), dict(zip(variables, keys))))
     found.sort(key=lambda x: -x[0])
-    return found[:best]
+    return [
+        (score + extra, full)
+        for score, mapping in found[:best]
+        for extra, full in key_options(linked, template, mapping)
+    ]
 
 
 def _fill_values(linked: Linked, s: Sketch) -> tuple[Sketch, dict[str, float]] | None:
@@ -119,6 +131,9 @@ def _fill_values(linked: Linked, s: Sketch) -> tuple[Sketch, dict[str, float]] |
     def cond(c: Cond) -> Cond | None:
         if isinstance(c.value, Item):
             return c
+        if isinstance(c.value, Sketch):
+            sub = part(c.value)
+            return None if sub is None else replace(c, value=sub)
         if isinstance(c.value, tuple):
             if len(numbers) < 2:
                 return None
@@ -162,7 +177,7 @@ def _count_tables(linked: Linked, s: Sketch) -> list[list[str]]:
     ranked = sorted(linked.tables, key=lambda k: -linked.tables[k])
     if not _has_star(s):
         return [[]]
-    have = {split_key(c)[0] for c in s.columns()}
+    have = {split_key(c)[0] for c in s.own_columns()}
     if not have:
         return [[t] for t in ranked[:2]]
     missing = [t for t in ranked if t not in have][:1]
@@ -174,7 +189,7 @@ def _extra_tables(linked: Linked, s: Sketch) -> list[tuple[list[str], list[str]]
     EXCEPT / INTERSECT a partner whose columns are all the first query's: none or the likeliest other table."""
     out: list[tuple[list[str], list[str]]] = [(extra, []) for extra in _count_tables(linked, s)]
     if s.other is not None and s.setop in ("except", "intersect") and not s.other.where:
-        have = {split_key(c)[0] for c in s.other.columns()}
+        have = {split_key(c)[0] for c in s.other.own_columns()}
         ranked = [t for t in sorted(linked.tables, key=lambda k: -linked.tables[k]) if t not in have][:2]
         out += [(extra, [t]) for extra, _ in out[:1] for t in ranked]
     return out
