@@ -174,7 +174,7 @@ def fit_ranker(
         gold_skel = gold.rename({c: f"c{i}" for i, c in enumerate(gold.columns())}).skeleton()
         linked = link(rq, cats[q["db"]], model)  # rq.hits already hold the probed values
         words = {t.lemma for t in rq.toks if t.kind == "word"} | set(linked.masked)
-        for cand in candidates(linked, model, exclude=db_ids[q["db"]])[:80]:
+        for cand in candidates(linked, model, exclude=db_ids[q["db"]], rendered=80):
             rows.append({**cand.features, **_cross(words, cand.skeleton)})
             same = cand.skeleton == gold_skel and set(cand.sketch.columns()) == set(gold.columns())
             gold_tables = gold.all_tables()

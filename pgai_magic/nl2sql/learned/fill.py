@@ -11,6 +11,7 @@ question as DAIL-SQL, Gao et al. VLDB 2024, selects examples).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -42,6 +43,8 @@ class Candidate:
     features: dict[str, float] = field(default_factory=dict)
     skeleton: str = ""
     tables: tuple[str, ...] = ()  # tables added beyond those of the columns
+    extra: tuple[str, ...] = ()  # of them, those of the query itself
+    other: tuple[str, ...] = ()  # and those of its set-operation partner
 
 
 def _constraints(template: Sketch) -> dict[str, str]:
@@ -202,12 +205,13 @@ def _has_star(s: Sketch) -> bool:
     return any(i.column is None for i in items)
 
 
-def _atoms(skeleton: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _atoms(skeleton: str) -> frozenset[str]:
     """The keywords of a skeleton (columns as c): what the ranker crosses with the question's words."""
     toks = [re.sub(r"c\d+", "c", t) for t in skeleton.split()]
     atoms = {t for t in toks if t not in ("c", "c,", "v", "n", "by", "select", "and") or t == "v"}
     atoms.add(f"items{skeleton.split(' where ')[0].split(' group ')[0].count(',') + 1}")
-    return atoms
+    return frozenset(atoms)
 
 
 def _cross(words: set[str], skeleton: str) -> dict[str, float]:
@@ -249,11 +253,12 @@ def _shapes(linked: Linked, template: Sketch) -> list[tuple[Sketch, str]]:
 
 
 def candidates(
-    linked: Linked, model: LearnedModel, *, k: int = 30, top: int = 20, exclude: int = -1
+    linked: Linked, model: LearnedModel, *, k: int = 30, top: int = 20, exclude: int = -1, rendered: int = 16
 ) -> list[Candidate]:
     """Candidate SQL, best first: the `top` templates voted by the `k` nearest train questions (none from group
     `exclude`), filled and varied, scored by the ranker (a logistic regression over candidate features and the
-    question's words crossed with the shape's keywords)."""
+    question's words crossed with the shape's keywords); only the best `rendered` are written as SQL (those whose
+    tables foreign keys do not connect are passed over)."""
     votes: dict[int, float] = defaultdict(float)
     near = model.index.query(linked.masked, k, exclude)
     for label, sim in near:
@@ -262,7 +267,7 @@ def candidates(
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:top]
     words = {t.lemma for t in linked.question.toks if t.kind == "word"} | set(linked.masked)
     out: list[Candidate] = []
-    seen: set[str] = set()
+    seen: set[Any] = set()
     for rank, (label, vote) in enumerate(ranked):
         for shape, edit in _shapes(linked, model.templates[label]):
             skeleton = shape.skeleton()
@@ -271,13 +276,10 @@ def candidates(
             parts = _fit_parts(linked, shape)
             n_vars = len(shape.columns())
             for extra, other in _extra_tables(linked, shape):
-                tree = render(shape, linked.catalog, extra, other)
-                if tree is None:
+                key = (shape, tuple(extra), tuple(other))
+                if key in seen:
                     continue
-                sql = tree.sql(dialect="postgres")
-                if sql in seen:
-                    continue
-                seen.add(sql)
+                seen.add(key)
                 share = vote / total
                 feats = {
                     "vote": share,
@@ -299,10 +301,28 @@ def candidates(
                     score = model.ranker.logit({**feats, **cross})
                 else:
                     score = feats["log_vote"] + fit - 2.0 * feats["hits_unused"] - 1.5 * feats["numbers_unused"]
-                cand = Candidate(shape, sql, score, feats, skeleton)
+                cand = Candidate(shape, "", score, feats, skeleton)
                 cand.tables = tuple(extra) + tuple(other)
+                cand.extra, cand.other = tuple(extra), tuple(other)
                 out.append(cand)
     out.sort(key=lambda c: -c.score)
+    return _render_best(linked, out, rendered)
+
+
+def _render_best(linked: Linked, ranked: list[Candidate], limit: int) -> list[Candidate]:
+    """The first `limit` of `ranked` that render (their SQL set), one per distinct SQL."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for cand in ranked:
+        if len(out) >= limit:
+            break
+        tree = render(cand.sketch, linked.catalog, cand.extra, cand.other)
+        if tree is None:
+            continue
+        cand.sql = tree.sql(dialect="postgres")
+        if cand.sql not in seen:
+            seen.add(cand.sql)
+            out.append(cand)
     return out
 
 

@@ -108,29 +108,31 @@ def _select(s: Sketch, catalog: Catalog, extra: Iterable[str]) -> exp.Select | N
 
     query = exp.Select(expressions=[item(i) for i in s.select], distinct=exp.Distinct() if s.distinct else None)
     first, _ = tree[0]
-    query = query.from_(_table(catalog, first, alias[first]))
+    query = query.from_(_table(catalog, first, alias[first]), copy=False)
     for table, fk in tree[1:]:
         assert fk is not None
         on = [
             exp.EQ(this=exp.column(a, table=alias[fk.table]), expression=exp.column(b, table=alias[fk.ref_table]))
             for a, b in zip(fk.columns, fk.ref_columns)
         ]
-        query = query.join(_table(catalog, table, alias[table]), on=exp.and_(*on))
+        query = query.join(_table(catalog, table, alias[table]), on=exp.and_(*on, copy=False), copy=False)
     try:
         conds = [_cond(c, item, catalog) for c in s.where]
     except _Disconnected:
         return None
     if conds:
-        query = query.where(exp.and_(*conds) if s.conj == "and" else exp.or_(*conds))
+        query = query.where(
+            exp.and_(*conds, copy=False) if s.conj == "and" else exp.or_(*conds, copy=False), copy=False
+        )
     if s.group:
-        query = query.group_by(*[col(g) for g in s.group])
+        query = query.group_by(*[col(g) for g in s.group], copy=False)
     if s.having:
-        query = query.having(_cond(s.having, item, catalog))
+        query = query.having(_cond(s.having, item, catalog), copy=False)
     if s.order:
         key = item(s.order[0])
-        query = query.order_by(exp.Ordered(this=key, desc=s.order[1], nulls_first=not s.order[1]))
+        query = query.order_by(exp.Ordered(this=key, desc=s.order[1], nulls_first=not s.order[1]), copy=False)
     if s.limit is not None:
-        query = query.limit(s.limit)
+        query = query.limit(s.limit, copy=False)
     return query
 
 

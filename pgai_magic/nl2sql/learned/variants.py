@@ -1,7 +1,8 @@
 """Variants of a filled sketch, so that shapes no train question had can still be candidates.
 
-A template from the neighbours is often right but for one part: the other sort direction or comparison, a value
-of the question left out, a column more or less in the select list. Each variant is one such edit; the ranker sees
+A template from the neighbours is often right but for one part: the other sort direction or comparison (in WHERE
+or HAVING), a value or number of the question left out, a column more or less in the select list, DISTINCT, the
+count of each group. Each variant is one such edit; the ranker sees
 which edit made it (`variant:<edit>`) and the question's words crossed with the new shape's keywords, and learns
 when an edit is right (the edits are candidate generators, the ranker decides).
 """
@@ -69,6 +70,12 @@ def variants(linked: Linked, s: Sketch) -> list[tuple[Sketch, str]]:
             where[k] = replace(c, op=_FLIP[c.op])
             out.append((replace(s, where=tuple(where)), "flip_cmp"))
             break
+    if s.having is not None and s.having.op in _FLIP:
+        out.append((replace(s, having=replace(s.having, op=_FLIP[s.having.op])), "flip_having"))
+    if not any(i.agg for i in s.select) and s.other is None:
+        out.append((replace(s, distinct=not s.distinct), "toggle_distinct"))
+    if s.group and s.other is None and not any(i.agg == "count" and i.column is None for i in s.select):
+        out.append((replace(s, select=(*s.select, Item(None, "count"))), "add_count"))
     values = {str(v) for v in _all_values(s)}
     added: set[int] = set()
     for h in linked.question.hits:
