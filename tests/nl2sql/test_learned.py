@@ -213,3 +213,29 @@ def test_numbers_the_template_leaves_out_become_conditions(world: tuple[psycopg.
         (f"{schema}.captain.age", ">", 50),
         (f"{schema}.captain.rank", "=", "Midshipman"),
     }
+
+
+def test_filtered_scalar_subqueries_are_nested_sketches() -> None:
+    """`c op (SELECT agg(c) FROM t WHERE …)` reads as a nested sketch whose columns are linked in the WHERE role."""
+    names = {"captain": ["name", "age", "rank", "ship_id"], "ship": ["ship_id", "name", "built_year"]}
+    s = parse_sketch(
+        "SELECT name FROM captain WHERE age > (SELECT avg(age) FROM captain WHERE rank = 'Midshipman')", names
+    )
+    assert s.skeleton() == "select c0 where c1 > (select avg(c1) where c2 = v)"
+    assert roles(s) == {"captain.name": {"select"}, "captain.age": {"where"}, "captain.rank": {"where"}}
+    assert in_keys(s) == [] and s.values() == ["Midshipman"]
+
+
+def test_candidates_that_agree_on_their_result_gain() -> None:
+    """Execution agreement: of two candidates with the same score, the one whose result another candidate also
+    returns ranks first."""
+    from pgai_magic.nl2sql.learned.fill import Candidate
+    from pgai_magic.nl2sql.learned.translate import _agree, _fingerprint
+
+    sk = Sketch((Item(None, "count"),))
+    a, b, c = (Candidate(sk, f"SELECT {k}", 0.0) for k in (1, 2, 3))
+    checked = [(0.0, a, {}), (0.0, b, {}), (0.0, c, {})]
+    results = [_fingerprint([(1,)]), _fingerprint([(2,)]), _fingerprint([(2,)])]
+    ranked = sorted(_agree(checked, results, 1.0), key=lambda x: -x[0])
+    assert ranked[0][1] is not a and ranked[0][2]["agree"] == 0.5
+    assert _fingerprint([(1, "x")]) == _fingerprint([("x", 1)]) and _fingerprint([]) is None
