@@ -84,8 +84,8 @@ def _fits(c: Column, kind: str | None) -> bool:
 def _assignments(linked: Linked, template: Sketch, best: int = 2) -> list[tuple[float, dict[str, str]]]:
     """The `best` assignments of columns to the template's variables: (sum of role logits, {var: column key})."""
     var_roles = roles(template)
-    keys = key_variables(template)
-    variables = [v for v in template.columns() if v not in keys]
+    key_vars = key_variables(template)
+    variables = [v for v in template.columns() if v not in key_vars]
     need = _constraints(template)
     options = []
     for v in variables:
