@@ -3,6 +3,7 @@ worker. It works on a `Database` given at construction, never on the session."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import shlex
@@ -135,6 +136,7 @@ class Embeddings:
             self._loader = threading.Thread(target=self._load_default, args=(after,), name="pgai-model-load",
                                             daemon=True)  # fmt: skip
             self._loader.start()
+            atexit.register(self._loader.join, 120.0)  # exiting mid-load aborts inside torch: wait for it
 
     def _load_default(self, after: threading.Event | None = None) -> None:
         from pgai_magic.embed.sentence import load_embedder
