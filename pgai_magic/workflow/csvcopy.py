@@ -237,9 +237,9 @@ def _refused(path: Path, fmt: CsvFormat, err: SQLError) -> PgaiError:
         return err
     line, column = int(where["line"]), where["column"]
     if "invalid byte sequence" in err.message:  # the file is not the UTF-8 it was read as
-        found = err.message.split(":", 1)[-1].strip()
+        bytes_seen = err.message.split(":", 1)[-1].strip()
         return ConfigError(
-            f"{path.name} line {line} is not {fmt.encoding} text (bytes {found}): give the file's encoding, "
+            f"{path.name} line {line} is not {fmt.encoding} text (bytes {bytes_seen}): give the file's encoding, "
             "e.g. --encoding latin-1 (nothing was loaded)"
         )
     if "unterminated CSV quoted field" in err.message:
