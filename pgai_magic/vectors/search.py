@@ -275,7 +275,7 @@ def search_method(conn: psycopg.Connection, target: Target, exact_below: int, ef
     with conn.cursor() as cur:
         chunks = estimated_chunks(cur, target)
     if chunks <= exact_below:
-        return f"exact ({chunks:,} chunks, at most {exact_below:,} are searched exactly)"
+        return f"exact ({chunks:,} chunks)"
     return f"hnsw ({chunks:,} chunks, ef_search {ef_search})"
 
 

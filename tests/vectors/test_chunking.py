@@ -89,7 +89,7 @@ def test_long_text_is_found_by_its_best_chunk(
     ).fetchone()
     assert stored[0] >= 9 and stored[1] == len(document) and stored[2]
     status = esession.status()["embedded columns"]
-    assert f"{schema}.docs.body (1 rows chunked)" in status
+    assert f"{schema}.docs.body (1 rows chunked, search: exact (" in status
     # the text becomes short: its extra chunks go with the next sync
     esession.vectors.stop_worker()  # drain by hand (a batch claimed by the kernel worker would be skipped)
     conn.execute(f"UPDATE {schema}.docs SET body = %s WHERE id = 1", (ANSWER,))
