@@ -207,9 +207,10 @@ class Embeddings:
     def embed(self, request: EmbedRequest) -> EmbedResult:
         """Embed every row of TABLE.COLUMN (or of a `template` / `columns` of TABLE), index it, keep it in sync.
 
-        Texts longer than `chunk_tokens` (default: the model's window) are split into chunks sharing
-        `chunk_overlap` tokens; `language` is the full-text configuration of hybrid search (default
-        english). Options left out keep the values of an earlier embed of the same column (EmbedRequest).
+        Texts longer than `chunk_tokens` (default: chunking.DEFAULT_CHUNK_TOKENS) are split into chunks of
+        whole sentences sharing up to `chunk_overlap` tokens; `language` is the full-text configuration of hybrid
+        search and picks the sentence rules (default english). Options left out keep the values of an earlier
+        embed of the same column (EmbedRequest).
         Raises ConfigError for a bad name, template or option, EmbeddingError when the model cannot load.
         """
         from tqdm.auto import tqdm
