@@ -36,10 +36,12 @@ class Chunk:
 
 @dataclass(frozen=True)
 class ChunkSizes:
-    """Tokens per chunk and tokens shared by neighbours; `size` None: the embedder cannot count tokens."""
+    """Tokens per chunk and tokens shared by neighbours; `size` None: the embedder cannot count tokens.
+    `window` (the model's window, when larger than `size`): a long text also gets chunks of that many tokens."""
 
     size: int | None
     overlap: int
+    window: int | None = None
 
 
 def sentence_language(text_search: str) -> str:
@@ -68,7 +70,7 @@ def chunk_sizes(embedder: Embedder, size: int | None = None, overlap: int | None
     shared = min(DEFAULT_OVERLAP, chosen // 4) if overlap is None else overlap
     if not 0 <= shared < chosen / 2:
         raise ConfigError(f"--chunk-overlap {shared} must be at least 0 and less than half of {chosen} tokens")
-    return ChunkSizes(chosen, shared)
+    return ChunkSizes(chosen, shared, window if window > chosen else None)
 
 
 def _windows(first: int, last: int, size: int, overlap: int) -> list[tuple[int, int]]:
@@ -102,15 +104,11 @@ def _units(
     return units
 
 
-def split(text: str, spans: Sequence[tuple[int, int]], size: int, overlap: int, language: str = "en") -> list[Chunk]:
-    """Chunks of whole sentences of `text` (character spans `spans` of its tokens) of at most `size` tokens; each
-    chunk repeats the last sentences of the one before it, up to `overlap` tokens. A sentence longer than `size`
-    tokens is cut into windows of `size` tokens sharing `overlap`. A text of at most `size` tokens is one chunk.
-    Sentences: sentencex's rules for `language` (an ISO 639-1 code), Wikimedia's segmenter for ~300 languages.
-    """
-    if len(spans) <= size:
-        return [Chunk(0, 0, len(text), text, True)]
-    units = _units(text, spans, size, overlap, language)
+def _pack(
+    text: str, spans: Sequence[tuple[int, int]], units: list[tuple[int, int]], size: int, overlap: int
+) -> list[Chunk]:
+    """Consecutive `units` (token ranges) packed into chunks of at most `size` tokens; each chunk starts with
+    the last units of the one before it that fit in `overlap` tokens."""
     chunks: list[Chunk] = []
     first = 0
     while first < len(units):
@@ -128,6 +126,32 @@ def split(text: str, spans: Sequence[tuple[int, int]], size: int, overlap: int, 
     return chunks
 
 
+def split(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    size: int,
+    overlap: int,
+    language: str = "en",
+    window: int | None = None,
+) -> list[Chunk]:
+    """Chunks of whole sentences of `text` (character spans `spans` of its tokens) of at most `size` tokens; each
+    chunk repeats the last sentences of the one before it, up to `overlap` tokens. A sentence longer than `size`
+    tokens is cut into windows of `size` tokens sharing `overlap`. A text of at most `size` tokens is one chunk.
+    With `window` (larger than `size`), the same sentences are also packed into chunks of up to `window` tokens
+    (the whole text when it fits), numbered first: a question about the gist of a passage matches those, one
+    about a single sentence matches the small ones. Sentences: sentencex's rules for `language` (an ISO 639-1
+    code), Wikimedia's segmenter for ~300 languages.
+    """
+    if len(spans) <= size:
+        return [Chunk(0, 0, len(text), text, True)]
+    units = _units(text, spans, size, overlap, language)
+    small = _pack(text, spans, units, size, overlap)
+    if window is None or window <= size:
+        return small
+    large = _pack(text, spans, units, window, overlap)
+    return [Chunk(n, c.start, c.end, c.text, False) for n, c in enumerate(large + small)]
+
+
 def _surely_short(text: str, size: int) -> bool:
     """True when `text` cannot exceed `size` tokens: a token covers at least one byte, plus a word marker."""
     return len(text.encode("utf-8")) + len(text.split()) <= size
@@ -143,5 +167,5 @@ def chunk_texts(embedder: Embedder, texts: Sequence[str], sizes: ChunkSizes, lan
     if longer:
         spans = embedder.token_spans([texts[i] for i in longer])  # type: ignore[attr-defined]
         for i, text_spans in zip(longer, spans):
-            out[i] = split(texts[i], text_spans, size, sizes.overlap, language)
+            out[i] = split(texts[i], text_spans, size, sizes.overlap, language, sizes.window)
     return out

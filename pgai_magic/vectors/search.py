@@ -179,7 +179,7 @@ def estimated_chunks(cur: psycopg.Cursor[Any], target: Target, where: str | None
             _source(target, where), target.store_ident, key_match(target, "t", "e")
         )
     )
-    row = cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(query)).fetchone()
+    row = cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(query), {}).fetchone()  # {}: %% is %
     plan = row[0] if row else None
     if isinstance(plan, str):
         import json

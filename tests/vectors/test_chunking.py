@@ -12,7 +12,7 @@ from pgai_magic.embed.base import FakeEmbedder
 from pgai_magic.embed.sentence import SentenceTransformerEmbedder
 from pgai_magic.errors import ConfigError
 from pgai_magic.session import Session
-from pgai_magic.vectors.chunking import DEFAULT_CHUNK_TOKENS, chunk_sizes, chunk_texts, split
+from pgai_magic.vectors.chunking import DEFAULT_CHUNK_TOKENS, ChunkSizes, chunk_sizes, chunk_texts, split
 
 ANSWER = "Refunds are paid back to the original card within 5 business days after we receive the returned item."
 QUERY = "How do I get my money back?"
@@ -52,13 +52,30 @@ def test_sizes_default_to_the_window_and_refuse_what_the_model_would_cut(minilm:
 
 def test_chunks_follow_the_models_tokenizer(minilm: SentenceTransformerEmbedder) -> None:
     document = long_document()
+    [small] = chunk_texts(minilm, [document], ChunkSizes(100, 20))
+    lengths = [len(minilm.token_spans([c.text])[0]) for c in small]
+    assert max(lengths) <= 100 and min(lengths[:-1]) > 60  # whole sentences up to 100 tokens
+    assert all(c.text.endswith(".") for c in small)
+    assert small[-1].text.endswith(ANSWER) and small[-1].end == len(document)
+    [large] = chunk_texts(minilm, [document], ChunkSizes(254, 20))
+    assert max(len(minilm.token_spans([c.text])[0]) for c in large) <= 254 and len(large) < len(small) / 2
     sizes = chunk_sizes(minilm, 100, 20)
-    [chunks] = chunk_texts(minilm, [document], sizes)
-    assert len(chunks) > 5 and chunks[-1].text.endswith(ANSWER[-30:])
-    counts = [len(minilm.token_spans([c.text])[0]) for c in chunks]
-    assert max(counts) <= 100 and min(counts[:-1]) > 60  # whole sentences up to 100 tokens
-    assert all(c.text.endswith(".") for c in chunks)
-    assert chunks[-1].end == len(document)
+    assert sizes.window == 254  # by default both: the window-sized chunks first, then the small ones
+    [both] = chunk_texts(minilm, [document], sizes)
+    assert [c.text for c in both] == [c.text for c in large + small]
+    assert [c.number for c in both] == list(range(len(both)))
+
+
+def test_a_long_text_gets_window_sized_chunks_too() -> None:
+    sentences = [" ".join(f"s{i}w{j}" for j in range(4)) + "." for i in range(20)]  # 20 sentences of 4 tokens
+    text = " ".join(sentences)
+    chunks = split(text, FakeEmbedder().token_spans([text])[0], 10, 0, window=30)
+    assert [len(c.text.split()) for c in chunks] == [28, 28, 24] + [8] * 10  # 7 sentences per large chunk, 2 per small
+    assert [c.number for c in chunks] == list(range(13)) and not any(c.whole for c in chunks)
+    assert chunks[0].text == " ".join(sentences[:7]) and chunks[3].text == " ".join(sentences[:2])
+    six = " ".join(sentences[:6])  # 24 tokens: within the window, so one large chunk holds it all
+    fits = split(six, FakeEmbedder().token_spans([six])[0], 10, 0, window=30)
+    assert [c.text for c in fits] == [six, *(" ".join(sentences[i : i + 2]) for i in (0, 2, 4))]
 
 
 def test_long_text_is_found_by_its_best_chunk(
