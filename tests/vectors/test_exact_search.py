@@ -94,7 +94,7 @@ def test_size_and_filter_choose_exact_or_hnsw(
     selective = esession.similar(column, query, k=3, where="id BETWEEN 30 AND 60")  # ~31 rows: exact
     assert selective.attrs["search"] == "exact" and selective.iloc[0]["id"] == 42 and len(selective) == 3
     modulo = esession.similar(column, query, k=3, where="id % 100 = 42")  # 30 rows ('%' reaches the planner)
-    assert modulo.attrs["search"] == "exact" and list(modulo["id"])[0] == 42 and (modulo["id"] % 100 == 42).all()
+    assert modulo.attrs["search"] == "exact" and modulo.iloc[0]["id"] == 42 and (modulo["id"] % 100 == 42).all()
     broad = esession.similar(column, query, k=3, where="id > 10")  # most rows: HNSW with an iterative scan
     assert broad.attrs["search"] == "hnsw" and broad.iloc[0]["id"] == 42
     both = esession.similar(column, query, k=3, hybrid=True)
