@@ -10,7 +10,7 @@ from pgai_magic.errors import ConfigError
 
 __all__ = ["DEFAULT_CHUNK_TOKENS", "Chunk", "ChunkSizes", "chunk_sizes", "chunk_texts", "sentence_language", "split"]
 
-DEFAULT_CHUNK_TOKENS = 128  # tokens per chunk (bench/bench_retrieval.py: measured against 64, 96 and the window)
+DEFAULT_CHUNK_TOKENS = 64  # tokens per small chunk (bench/bench_retrieval.py and BENCHMARKS.md: 64, 96, 128, 254)
 DEFAULT_OVERLAP = 32  # tokens shared by consecutive chunks (at most a quarter of the chunk)
 # full-text configurations of PostgreSQL -> the language codes of the sentence splitter (others: English rules,
 # which also end sentences at the CJK full stops 。！？)
