@@ -38,7 +38,7 @@ def test_windows_cover_every_token_with_the_overlap() -> None:
 
 def test_sizes_default_to_the_window_and_refuse_what_the_model_would_cut(minilm: SentenceTransformerEmbedder) -> None:
     sizes = chunk_sizes(minilm)
-    assert (sizes.size, sizes.overlap) == (DEFAULT_CHUNK_TOKENS, 32)
+    assert (sizes.size, sizes.overlap, sizes.window) == (DEFAULT_CHUNK_TOKENS, min(32, DEFAULT_CHUNK_TOKENS // 4), 254)
     assert minilm.max_tokens == 254  # MiniLM reads 256 word pieces, 2 are [CLS] / [SEP]
     assert chunk_sizes(minilm, 64).overlap == 16
     with pytest.raises(ConfigError, match="--chunk-tokens 300 must be between 8 and 254"):

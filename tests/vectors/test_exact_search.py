@@ -13,7 +13,7 @@ from pgai_magic.session import Session
 from pgai_magic.vectors.search import EXACT_MAX_CHUNKS
 
 OUTLIER = "The application hangs on the loading screen every time I start it"
-QUERY = "the application hangs at startup and never gets past the loading screen"
+QUERY = "application hangs on loading screen at every start"
 _WHO = ("my", "our", "the", "a customer's", "her", "his", "their", "one")
 _WHAT = ("order", "parcel", "invoice", "refund", "coupon", "payment", "account", "password", "subscription", "receipt")
 _PROBLEM = (
