@@ -223,7 +223,7 @@ def search(
     k: int = 5,
     where: str | None = None,
     timeout_s: float = 30.0,
-    ef_search: int = 100,
+    ef_search: int = 200,
     hybrid_text: str | None = None,
     exact: Callable[[str], bool] = lambda word: True,
     chunked: bool = False,

@@ -90,7 +90,7 @@ def test_size_and_filter_choose_exact_or_hnsw(
     esession.vectors.exact_below = 1000  # as if the table were large: the HNSW index answers
     hits = esession.similar(column, query, k=3)
     assert hits.attrs["search"] == "hnsw" and hits.iloc[0]["id"] == 42
-    assert "search: hnsw (3,000 chunks, ef_search 100)" in esession.status()["embedded columns"]
+    assert "search: hnsw (3,000 chunks, ef_search 200)" in esession.status()["embedded columns"]
     selective = esession.similar(column, query, k=3, where="id BETWEEN 30 AND 60")  # ~31 rows: exact
     assert selective.attrs["search"] == "exact" and selective.iloc[0]["id"] == 42 and len(selective) == 3
     modulo = esession.similar(column, query, k=3, where="id % 100 = 42")  # 30 rows ('%' reaches the planner)
