@@ -20,3 +20,30 @@ def drop_schema(conn: psycopg.Connection, name: str) -> None:
 def scalar(conn: psycopg.Connection, query: str, params: Sequence[Any] | None = None) -> Any:
     """The first column of the one row `query` returns (pgai_magic.db.one: an error naming the query when none)."""
     return one(conn, query, params)[0]
+
+
+def failed(shell: Any, code: str) -> str:
+    """Run `code` in an IPython shell: it must fail the cell with a PgaiError (no internal error). Returns what IPython
+    shows for it: its `_render_traceback_` lines, after anything printed before (IPython prints them to stdout)."""
+    from pgai_magic.errors import InternalError, PgaiError
+
+    result = shell.run_cell(code)
+    err = result.error_in_exec
+    assert isinstance(err, PgaiError) and not isinstance(err, InternalError), (code, err)
+    assert result.result is None
+    return "\n".join(err._render_traceback_())
+
+
+def magic_error(shell: Any, line: str, cell: str | None = None) -> Any:
+    """Call the %pgai magic (`cell` given: %%pgai) expecting it to raise a PgaiError; returns the error (its
+    `headline()` is what the notebook shows)."""
+    from pgai_magic.errors import PgaiError
+
+    try:
+        if cell is None:
+            shell.run_line_magic("pgai", line)
+        else:
+            shell.run_cell_magic("pgai", line, cell)
+    except PgaiError as err:
+        return err
+    raise AssertionError(f"%pgai {line} did not fail")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import time
+from collections.abc import Iterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -20,7 +21,7 @@ from psycopg import pq
 from pgai_magic.db._binding import dump, inline
 from pgai_magic.db._connection import connect, register_vector, timeout_message
 from pgai_magic.db._errors import translate
-from pgai_magic.db._fetch import LimitReached, copy_query, decode_columns, result_to_table, stream_copy
+from pgai_magic.db._fetch import LimitReached, copy_query, decode_columns, reader_kinds, result_to_table, stream_copy
 from pgai_magic.db._interrupt import interruptible
 from pgai_magic.db._pgtypes import Column, TypeResolver
 from pgai_magic.db._protocol import (
@@ -54,6 +55,16 @@ __all__ = ["CellResult", "Database", "StatementResult"]
 _BINDS_PARAMETERS = PLANNABLE | {"EXPLAIN", "DECLARE", "CALL"}
 _TS = pq.TransactionStatus
 _EXEC = pq.ExecStatus
+
+
+def _switches(planner: Mapping[str, bool] | None) -> list[tuple[str, bool]]:
+    """The planner's method switches (enable_hashjoin, enable_indexscan, …) as (name, on); ValueError otherwise."""
+    found = []
+    for name, on in (planner or {}).items():
+        if not (name.startswith("enable_") and name[7:].replace("_", "").isalpha() and name.islower()):
+            raise ValueError(f"{name!r} is not a planner method switch (enable_…)")
+        found.append((name, bool(on)))
+    return found
 
 
 class Database:
@@ -275,8 +286,12 @@ class Database:
             return self._plain(conn, stmt, how)
 
     # -- the fast path ---------------------------------------------------------------------------------------------
-    def _query(self, conn: psycopg.Connection, stmt: Statement, how: Route) -> StatementResult | None:
-        """A query through binary COPY; None when it returns no rows (then it runs as a plain statement)."""
+    def _start_copy(
+        self, conn: psycopg.Connection, stmt: Statement, limit: int | None
+    ) -> tuple[list[Column], Statement, int, list[str], int] | None:
+        """Describe a query and start its binary COPY: (columns, the statement sent, caret shift, the parse's
+        notices, how many notices there were before the COPY was sent); None when it returns no rows (then it
+        runs as a plain statement)."""
         pg = conn.pgconn
         sent = inline(conn, stmt)
         if sent is None:
@@ -293,10 +308,9 @@ class Database:
             return None
         parse_notices = self._notices[seen:]
         columns = self._columns(conn, desc)
-        limit = self.autolimit if how.path == "query" else None
         copy_sql = copy_query(literal, columns, limit)
-        seen = len(self._notices)
         shift = len(copy_sql.split(literal, 1)[0])
+        seen = len(self._notices)
         pg.send_query(copy_sql.encode(enc))
         flush(conn)
         first = next_result(conn)
@@ -304,8 +318,17 @@ class Database:
             drain(conn)
             check(first, conn, sent, shift=shift)
             raise psycopg.OperationalError("the server did not start the COPY")
+        return columns, sent, shift, parse_notices, seen
+
+    def _query(self, conn: psycopg.Connection, stmt: Statement, how: Route) -> StatementResult | None:
+        """A query through binary COPY; None when it returns no rows (then it runs as a plain statement)."""
+        limit = self.autolimit if how.path == "query" else None
+        started = self._start_copy(conn, stmt, limit)
+        if started is None:
+            return None
+        columns, sent, shift, parse_notices, seen = started
         try:
-            rows, buffers = stream_copy(pg, "".join(c.kind for c in columns), limit=self.max_result_bytes)
+            rows, buffers, _ = stream_copy(conn.pgconn, reader_kinds(columns), limit=self.max_result_bytes)
         except LimitReached as stop:
             self._stop_copy(conn)
             raise ResultTooLarge(self._too_large(f"after {stop.rows:,} rows")) from None
@@ -319,6 +342,34 @@ class Database:
         if limit and rows >= limit:
             notes.append(f"only the first {limit:,} rows were fetched (%config Pgai.autolimit = 0 fetches all)")
         return StatementResult(stmt, table, rows, command, 0.0, status=f"{command} {rows}", notes=notes)
+
+    def stream(self, query: str, rows: int) -> Iterator[pa.Table]:
+        """Run a query the package wrote (no parameters) through the fast path on the session connection, as Arrow
+        tables of at most `rows` rows each, read as they are taken: memory stays at one batch.
+
+        The connection is held (its lock) until the last batch is read or the iterator is closed, which cancels
+        the rest of the query. Raises the pgai error of a failing query (SQLError, ConnectionError…)."""
+        conn = self.session
+        stmt = Statement(query)
+        with conn.lock:
+            copying = ended = False
+            try:
+                started = self._start_copy(conn, stmt, None)
+                if started is None:
+                    raise ParameterError("the query returns no rows to stream")
+                columns, sent, shift, _, _ = started
+                kinds, enc, copying, header = reader_kinds(columns), conn.info.encoding, True, False
+                while not ended:
+                    n, buffers, ended = stream_copy(conn.pgconn, kinds, max_rows=rows, started=header)
+                    header = True
+                    if n:
+                        yield decode_columns(columns, n, buffers, enc)
+                check(last_result(conn), conn, sent, shift=shift)
+            except psycopg.Error as exc:
+                raise self._translate(exc, conn, stmt) from None
+            finally:
+                if copying and not ended and not conn.closed and not conn.broken:
+                    self._stop_copy(conn)  # closed early (or failed): cancel the rest, keep the connection
 
     def _columns(self, conn: psycopg.Connection, res: pq.abc.PGresult) -> list[Column]:
         columns, self._tz_note = self._resolver.columns(conn, res, self.control)
@@ -395,18 +446,23 @@ class Database:
         checked = Statement(check_read_query(query, what=what, error=error))
         return self.run_readonly(checked, timeout_s=self.read_timeout_s)
 
-    def run_readonly(self, stmt: Statement, *, timeout_s: float = 30.0) -> StatementResult:
+    def run_readonly(
+        self, stmt: Statement, *, timeout_s: float = 30.0, planner: Mapping[str, bool] | None = None
+    ) -> StatementResult:
         """Run one (already validated) query in a READ ONLY transaction with a statement timeout.
 
         Uses the session connection when no user transaction is open, else a short-lived one, and always ends
-        with ROLLBACK: nothing it runs can persist.
+        with ROLLBACK: nothing it runs can persist. `planner` switches the planner's methods for this query only
+        (`{"enable_indexscan": False}`: SET LOCAL enable_indexscan = off); ValueError for another setting.
         """
+        switches = "".join(f"; SET LOCAL {name} = {'on' if on else 'off'}" for name, on in _switches(planner))
         own = self.in_transaction
+        start = time.perf_counter()
         conn = self.connect(autocommit=True, prepare_threshold=None) if own else self.session
         ms = int(max(timeout_s, 0.001) * 1000)
         try:
             with conn.lock:
-                conn.pgconn.exec_(f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}".encode())
+                conn.pgconn.exec_(f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}{switches}".encode())
             try:
                 result = interruptible(
                     partial(self._execute, conn, stmt),
@@ -424,7 +480,9 @@ class Database:
                 if isinstance(err, QueryCancelled):
                     raise QueryCancelled(timeout_message(timeout_s)) from None
                 raise err
-            return result.value  # type: ignore[no-any-return]
+            out: StatementResult = result.value
+            out.elapsed = time.perf_counter() - start  # the statement's time as run (what a result's footer shows)
+            return out
         finally:
             if own:
                 conn.close()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from pgai_magic.display import counted
 from pgai_magic.errors import EmbeddingError
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def embedding_status(service: Embeddings) -> dict[str, Any]:
         info.setdefault("warnings", []).append(f"the embedding worker skips columns of {model}: {why}")
     if worker is not None:
         state = "running" if worker.running else "stopped"
-        info["embedding worker"] = f"{state}, {worker.rows:,} rows synced" + (
+        info["embedding worker"] = f"{state}, {counted(worker.rows, 'row')} synced" + (
             f", last error: {worker.errors[-1]}" if worker.errors else ""
         )
     return info
@@ -61,7 +62,7 @@ def _column_line(row: Any) -> str:
     if row.pending and not pd.isna(row.pending):
         notes.append(f"{int(row.pending)} pending")
     if row.chunked and not pd.isna(row.chunked):
-        notes.append(f"{int(row.chunked)} rows chunked")
+        notes.append(f"{counted(int(row.chunked), 'row')} chunked")
     if isinstance(row.search, str):
         notes.append(f"search: {row.search}")
     return f"{row.column} ({', '.join(notes)})" if notes else str(row.column)
