@@ -239,3 +239,17 @@ def test_candidates_that_agree_on_their_result_gain() -> None:
     ranked = sorted(_agree(checked, results, 1.0), key=lambda x: -x[0])
     assert ranked[0][1] is not a and ranked[0][2]["agree"] == 0.5
     assert _fingerprint([(1, "x")]) == _fingerprint([("x", 1)]) and _fingerprint([]) is None
+
+
+def test_questions_about_rows_without_related_rows_use_not_in(world: tuple[psycopg.Connection, Catalog]) -> None:
+    """'… that have no captain' is answered by a NOT IN over the foreign key (a shape only nested sketches write)."""
+    _check(
+        world,
+        "What are the names of ships that do not have a captain?",
+        "SELECT name FROM ship WHERE ship_id NOT IN (SELECT ship_id FROM captain)",
+    )
+    _check(
+        world,
+        "How many departments do not offer any course?",
+        "SELECT count(*) FROM department WHERE dept_code NOT IN (SELECT dept_code FROM course)",
+    )
