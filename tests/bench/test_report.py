@@ -100,3 +100,11 @@ def test_missing_results_name_the_command_and_update_rewrites_only_the_marked_pa
 def test_the_results_in_the_repository_render() -> None:
     text = report.report()
     assert text.count("### ") >= len(report.SECTIONS) - 1
+
+
+def test_a_goal_is_judged_at_the_precision_shown() -> None:
+    data = {"machine": {"cores": 2}, "loads": [(0.1, 0.2)]}
+    assert "0.35x (0.35–0.35)** per run; goal ≤ 0.35x: the median meets it." in report.goal(
+        "persist", [0.353, 0.353, 0.354], 0.35, at_most=True, data=data
+    )
+    assert "the median misses it" in report.goal("persist", [0.36] * 3, 0.35, at_most=True, data=data)
