@@ -186,6 +186,11 @@ def write(data: Data) -> list[str]:
         if path.endswith("%pgai load"):
             out.append(goal("`%pgai load`'s time / psql `\\copy`'s", per_run(data, path, anchor), 0.94,
                             at_most=True, data=data))  # fmt: skip
+            infer, analyze = extra(data, path, "infer_s"), extra(data, path, "analyze_s")
+            if infer and analyze:
+                out.append(f"- the steps of `%pgai load` that `\\copy` does not take, timed apart after each load: "
+                           f"type inference {spread(infer, '{:.3f}', ' s')}, ANALYZE {spread(analyze, '{:.3f}', ' s')} "
+                           f"(against `\\copy`'s {spread(data['times'][anchor], '{:.3f}', ' s')}).")  # fmt: skip
     return [*out, ""]
 
 

@@ -108,3 +108,15 @@ def test_a_goal_is_judged_at_the_precision_shown() -> None:
         "persist", [0.353, 0.353, 0.354], 0.35, at_most=True, data=data
     )
     assert "the median misses it" in report.goal("persist", [0.36] * 3, 0.35, at_most=True, data=data)
+
+
+def test_the_load_line_gives_what_copy_does_not_do_and_its_goal() -> None:
+    psql, ours = "load 1,000,000-row CSV: psql \\copy", "load 1,000,000-row CSV: %pgai load"
+    runs = benchlib.Runs({psql: psql, ours: psql})
+    for p, o in [(1.0, 1.2), (1.0, 1.1), (2.0, 2.0)]:
+        runs.add(psql, p)
+        runs.add(ours, o, infer_s=0.05, analyze_s=0.1)
+    runs.loads.extend([(0.3, 0.4)] * 3)
+    text = "\n".join(report.write(_result(runs, "python bench/bench_write.py", {"runs": 3})))
+    assert "`%pgai load`'s time / psql `\\copy`'s: 1.10x (1.00–1.20)** per run; goal ≤ 0.94x: the median misses" in text
+    assert "type inference 0.050 s (0.050–0.050), ANALYZE 0.100 s (0.100–0.100)" in text
