@@ -74,12 +74,13 @@ def header(data: Data, title: str, intro: str) -> list[str]:
     load = f"{min(seen):.2f}–{max(seen):.2f}" if seen else "not recorded"
     cores = m.get("cores")
     state = "quiet" if quiet(data) else f"loaded (above {(cores or 0) / 2:g} on {cores} cores)"
+    at = f" at commit {data['commit']}" if data.get("commit") else ""
     return [
         f"### {title}",
         "",
         intro,
         "",
-        f"Command: `{data['command']}` (run {data.get('when', '?')}, {len(next(iter(data['times'].values())))} "
+        f"Command: `{data['command']}` (run {data.get('when', '?')}{at}, {len(next(iter(data['times'].values())))} "
         f"interleaved rounds). Machine: {m.get('cpu', '?')}, {cores} cores, {m.get('memory_gib', '?')} GiB, "
         f"Python {m.get('python', '?')}. Load average (1 min) during the runs: **{load}**, {state}.",
         "",

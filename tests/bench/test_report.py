@@ -38,12 +38,12 @@ def _fetch(loads: list[tuple[float, float]]) -> Any:
             runs.add(path, t, cpu_s=cpu, backend_cpu_s=0.3, display_s=0.05, peak_rss_mib=70.0,
                      rss_after_del_mib=2.0, dtypes=["int32", "str"])  # fmt: skip
     runs.loads.extend(loads)
-    return _result(runs, "python bench/bench_sql.py --runs 3", {"rows": 1_000_000})
+    return _result(runs, "python bench/bench_sql.py --runs 3", {"rows": 1_000_000}, commit="abc1234")
 
 
 def test_fetch_section_gives_command_load_median_range_and_per_round_ratios() -> None:
     text = "\n".join(report.fetch(_fetch([(0.1, 0.2), (0.2, 0.3), (0.3, 0.4)])))
-    assert "`python bench/bench_sql.py --runs 3`" in text and "3 interleaved rounds" in text
+    assert "`python bench/bench_sql.py --runs 3` (run 2026-01-01 00:00:00 at commit abc1234, 3 interleaved" in text
     assert "**0.10–0.40**, quiet" in text
     # medians and ranges of the times; ratios taken round by round: pgai/adbc = 0.67, 1.0, 1.0
     assert "| 1.000 (1.000–2.000) | 1.00x (0.67–1.00) |" in text
