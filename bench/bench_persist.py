@@ -1,26 +1,29 @@
-"""Benchmark: a 1M-row × 6-column pandas DataFrame into a new table: `%pgai persist` vs `DataFrame.to_sql`
-(SQLAlchemy + psycopg2, method="multi") vs JupySQL's `%sql --persist`.
+"""Benchmark: a pandas DataFrame (1M rows × 6 columns by default) into a new table: `%pgai persist` (the anchor) vs
+`DataFrame.to_sql` (SQLAlchemy + psycopg2, method="multi", chunks of 10,000) vs JupySQL's `%sql --persist`.
 
-Run by hand: `python bench/bench_persist.py [--rows 1000000] [--reps 3]`. One embedded server; each method writes
-a fresh table per repetition (round-robin over the methods); the table is dropped between runs.
+    python bench/bench_persist.py [--rows 1000000] [--runs 5] [--methods pgai,to_sql_multi,jupysql]
+
+One embedded server; each method writes a fresh table per round (dropped before its turn, outside the timing;
+the row count checked after it), round-robin over the methods after one untimed round (`--no-warm` skips it: at
+1M rows to_sql takes minutes). Results: a table on stdout and bench/results/persist[_ROWS].json (bench/report.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchlib
 
 
 def frame(rows: int) -> pd.DataFrame:
@@ -39,9 +42,11 @@ def frame(rows: int) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--methods", default="pgai,to_sql_multi,jupysql")
+    parser.add_argument("--no-warm", action="store_true", help="no untimed first round")
     args = parser.parse_args()
     from IPython.testing.globalipapp import start_ipython
     from sqlalchemy import create_engine, text
@@ -52,39 +57,44 @@ def main() -> None:
     server = ensure_embedded(Path(tempfile.mkdtemp(prefix="pgai-bench-")) / "pg", cleanup="delete")
     df = frame(args.rows)
     session = Session(server.dsn)
-    engine = create_engine(server.dsn.replace("postgresql://", "postgresql+psycopg2://", 1))
+    sa_url = server.dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
+    engine = create_engine(sa_url)
     ip = start_ipython()
     ip.run_line_magic("load_ext", "sql")
-    ip.run_line_magic("sql", server.dsn.replace("postgresql://", "postgresql+psycopg2://", 1))
+    ip.run_line_magic("sql", sa_url)
     ip.user_ns["bench_df"] = df
 
-    def drop() -> None:
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS bench_df"))
-
-    methods = {
-        "pgai": lambda: session.persist(df, "bench_df"),
-        "to_sql_multi": lambda: df.to_sql("bench_df", engine, index=False, method="multi", chunksize=10_000),
-        "jupysql": lambda: ip.run_line_magic("sql", "--persist bench_df"),
-    }
-    times: dict[str, list[float]] = {m: [] for m in methods}
-    for rep in range(args.reps):
-        for name, fn in methods.items():
-            drop()
+    def timed(fn: Callable[[], Any]) -> Callable[[], dict[str, float]]:
+        def run() -> dict[str, float]:
+            with engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS bench_df"))
             start = time.perf_counter()
             fn()
             elapsed = time.perf_counter() - start
             with engine.connect() as conn:
                 n = conn.execute(text("SELECT count(*) FROM bench_df")).scalar()
-            assert n == args.rows, (name, n)
-            times[name].append(elapsed)
-            print(f"rep {rep + 1} {name:13s} {elapsed:.3f} s", flush=True)
-    med = {m: statistics.median(v) for m, v in times.items()}
-    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, rows={args.rows:,}, reps={args.reps}")
-    print("| method | median s | min s | max s | vs pgai |")
-    print("|---|---|---|---|---|")
-    for m in methods:
-        print(f"| {m} | {med[m]:.3f} | {min(times[m]):.3f} | {max(times[m]):.3f} | {med[m] / med['pgai']:.1f}x |")
+            assert n == args.rows, n
+            return {"seconds": elapsed}
+
+        return run
+
+    every = {
+        "%pgai persist": lambda: session.persist(df, "bench_df"),
+        "DataFrame.to_sql (method='multi', chunks of 10,000)": lambda: df.to_sql(
+            "bench_df", engine, index=False, method="multi", chunksize=10_000
+        ),
+        "JupySQL %sql --persist": lambda: ip.run_line_magic("sql", "--persist bench_df"),
+    }
+    keys = dict(zip(["pgai", "to_sql_multi", "jupysql"], every, strict=True))
+    chosen = [keys[m] for m in args.methods.split(",")]
+    paths = {name: timed(every[name]) for name in chosen}
+    runs = benchlib.Runs(dict.fromkeys(paths, chosen[0]))
+    benchlib.interleave(paths, args.runs, runs, warm=not args.no_warm)
+    print(f"\n{args.rows:,} rows; {benchlib.machine()}")
+    print(runs.load_line())
+    print(runs.table())
+    name = "persist" if args.rows == 1_000_000 else f"persist_{args.rows}"
+    print(f"results: {benchlib.write_json(name, benchlib.command_line(), vars(args), runs)}")
     session.close()
     server.handle.cleanup()  # type: ignore[attr-defined]
 

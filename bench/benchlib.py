@@ -140,12 +140,26 @@ def child(script: str, args: Sequence[str], *, env: dict[str, str] | None = None
     return json.loads(lines[-1])  # type: ignore[no-any-return]
 
 
+def commit() -> str | None:
+    """The checkout's commit (short hash, "+changes" when files differ from it); None outside a git checkout."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if dirty else "")
+
+
 def write_json(name: str, command: str, settings: dict[str, Any], runs: Runs, **more: Any) -> Path:
-    """bench/results/NAME.json: the command, the machine, the settings, per-run times, loads and the summary."""
+    """bench/results/NAME.json: the command, the commit, the machine, the settings, per-run times, loads and the
+    summary."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     data = {
         "command": command,
+        "commit": commit(),
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": machine(),
         "settings": settings,

@@ -38,7 +38,7 @@ BATCH_BYTES = 64 * 2**20
 BATCH_ROWS = (20_000, 1_000_000)  # the fewest and the most rows per batch
 Stream = Callable[[str, int], Iterator[pa.Table]]  # a query → its rows as Arrow tables of at most N rows
 # the sample runs serial and reads nothing back; on the whole table CREATE TABLE AS runs in parallel and moves no
-# rows through the kernel: SQL that is up to 1.5x slower on the sample was faster in full (bench_inference --score)
+# rows through the kernel: SQL up to 1.5x slower on the sample was faster in full when the rule was set
 SQL_FAVOUR = 1.5
 SQL_NODE_LIMIT = 20_000  # above this the SQL probe alone (planning the inlined CASE tree) takes seconds
 
