@@ -52,9 +52,12 @@ def catalogs(conn: Any, dbs: set[str]) -> dict[str, Any]:
     return out
 
 
-def examples(qs: list[dict[str, Any]], cats: dict[str, Any], conn: Any) -> list[tuple[dict[str, Any], Any, Any]]:
-    """(question, read question, gold sketch with 'schema.table.column' keys) for the questions in the class."""
-    from pgai_magic.nl2sql.learned.features import find_values, read_question
+def examples(
+    qs: list[dict[str, Any]], cats: dict[str, Any], conn: Any, cache: dict[str, Any] | None = None
+) -> list[tuple[dict[str, Any], Any, Any]]:
+    """(question, read question, gold sketch with 'schema.table.column' keys) for the questions in the class;
+    `cache`: value hits by question id, read and filled (the data does not change between fits)."""
+    from pgai_magic.nl2sql.learned.features import ValueHit, find_values, read_question
     from pgai_magic.nl2sql.learned.probe import probe_values
     from pgai_magic.nl2sql.learned.sketch import Unsupported, parse_sketch
 
@@ -67,17 +70,19 @@ def examples(qs: list[dict[str, Any]], cats: dict[str, Any], conn: Any) -> list[
         except Unsupported:
             continue
         schema = q["pg_schema"]
-        tables = {t: f"{schema}.{t}" for t in cat_names(sk)}
+        tables = {t: f"{schema}.{t}" for t in sk.all_tables()}
         keyed = sk.rename({c: f"{schema}.{c}" for c in sk.columns()} | tables)
         rq = read_question(q["question"])
-        rq.hits = [*find_values(rq, cat)]
-        rq.hits += probe_values(rq, cat, conn)
+        if cache is not None and q["id"] in cache:
+            cols = {f"{t.key}.{c.name}": c for t in cat.tables.values() for c in t.columns}
+            rq.hits = [ValueHit(cols[k], v, a, b) for k, v, a, b in cache[q["id"]]]
+        else:
+            rq.hits = [*find_values(rq, cat)]
+            rq.hits += probe_values(rq, cat, conn)
+        if cache is not None:
+            cache[q["id"]] = [(f"{h.column.table}.{h.column.name}", h.value, h.start, h.end) for h in rq.hits]
         out.append((q, rq, keyed))
     return out
-
-
-def cat_names(sk: Any) -> set[str]:
-    return set(sk.tables) | (set(sk.other.tables) if sk.other else set())
 
 
 def fit_linear(rows: list[dict[str, float]], ys: list[int], c: float = 0.5) -> dict[str, Any]:
@@ -112,7 +117,7 @@ def fit(exs: list[tuple[dict[str, Any], Any, Any]], cats: dict[str, Any]) -> dic
     for q, rq, sk in exs:
         cat = cats[q["db"]]
         used = roles(sk)
-        gold_tables = set(sk.tables) | {c.rpartition(".")[0] for c in sk.columns()}
+        gold_tables = sk.all_tables() | {c.rpartition(".")[0] for c in sk.columns()}
         cfeats, tfeats = schema_features(rq, cat)
         for key, tf in tfeats.items():
             tab_rows.append(tf)
@@ -169,10 +174,10 @@ def fit_ranker(
         gold_skel = gold.rename({c: f"c{i}" for i, c in enumerate(gold.columns())}).skeleton()
         linked = link(rq, cats[q["db"]], model)  # rq.hits already hold the probed values
         words = {t.lemma for t in rq.toks if t.kind == "word"} | set(linked.masked)
-        for cand in candidates(linked, model, exclude=db_ids[q["db"]])[:80]:
+        for cand in candidates(linked, model, exclude=db_ids[q["db"]], rendered=80):
             rows.append({**cand.features, **_cross(words, cand.skeleton)})
             same = cand.skeleton == gold_skel and set(cand.sketch.columns()) == set(gold.columns())
-            gold_tables = set(gold.tables) | set(gold.other.tables if gold.other else ())
+            gold_tables = gold.all_tables()
             ys.append(int(same and set(cand.tables) <= gold_tables))
     print(f"ranker: {len(sample)} questions, {len(rows)} candidates, {sum(ys)} right", flush=True)
     return fit_linear(rows, ys, c=0.5)
@@ -252,6 +257,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default="/tmp/pgai-spider/pg")
     parser.add_argument("--out", default=None)
     parser.add_argument("--no-calibrate", action="store_true")
+    parser.add_argument("--hits-cache", help="keep the value hits of the fitting questions in this JSON file")
     parser.add_argument("--calibrate-only", action="store_true", help="keep the fitted models of --out, calibrate")
     args = parser.parse_args()
     import psycopg
@@ -267,6 +273,10 @@ def main() -> None:
         learn = [q for q in qs if not data.is_holdout(q["db"])]
         t0 = time.perf_counter()
         out = Path(args.out) if args.out else DATA_FILE
+        cache_file = Path(args.hits_cache) if args.hits_cache else None
+        cache = (
+            json.loads(cache_file.read_text()) if cache_file and cache_file.exists() else ({} if cache_file else None)
+        )
         if args.calibrate_only:
             with gzip.open(out, "rt", encoding="utf-8") as f:
                 model_data = json.load(f)
@@ -274,9 +284,11 @@ def main() -> None:
             model_data = {
                 "version": f"spider-train-{dt.date.today().isoformat()}",
                 "source": "Spider 1.0 train (Yu et al., EMNLP 2018), CC BY-SA 4.0; see NOTICE",
-                **fit(examples(learn, cats, conn), cats),
+                **fit(examples(learn, cats, conn, cache), cats),
             }
         print(f"fit in {time.perf_counter() - t0:.0f} s", flush=True)
+        if cache_file is not None and cache is not None:
+            cache_file.write_text(json.dumps(cache))
         if not args.no_calibrate:
             calibrate(model_data, [q for q in qs if data.is_holdout(q["db"])], cats, conn)
     out.parent.mkdir(parents=True, exist_ok=True)

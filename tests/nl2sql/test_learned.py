@@ -20,9 +20,13 @@ from pgai_magic.catalog import Catalog, load_catalog
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.evaluate import gold_is_ordered, results_match
 from pgai_magic.nl2sql.learned.features import abbreviates, read_question
+from pgai_magic.nl2sql.learned.link import link
 from pgai_magic.nl2sql.learned.model import model
-from pgai_magic.nl2sql.learned.sketch import Unsupported, parse_sketch
+from pgai_magic.nl2sql.learned.nested import key_options
+from pgai_magic.nl2sql.learned.render import render
+from pgai_magic.nl2sql.learned.sketch import Item, Sketch, Unsupported, dump, in_keys, load, parse_sketch, roles
 from pgai_magic.nl2sql.learned.translate import LearnedTranslator
+from pgai_magic.nl2sql.learned.variants import variants
 from tests.pg_helpers import drop_schema
 
 _SCHEMA = """
@@ -156,3 +160,96 @@ def test_sketch_reads_gold_sql_and_rejects_what_it_cannot_express() -> None:
     assert s.skeleton() == "select c0, count(*) group by c0 order by count(*) desc limit 1"
     with pytest.raises(Unsupported):
         parse_sketch("SELECT name FROM (SELECT name FROM captain) AS x", names)
+
+
+def test_sketch_reads_in_subqueries_and_renders_them(world: tuple[psycopg.Connection, Catalog]) -> None:
+    """`c [NOT] IN (SELECT k FROM … [WHERE …])` is in the sketch class: its keys are not role-linked columns, its
+    own filter columns are; filled with a foreign key of the catalog it renders SQL returning the gold's rows."""
+    conn, catalog = world
+    names = {t.name: [c.name for c in t.columns] for t in catalog.tables.values()}
+    gold = "SELECT name FROM ship WHERE NOT ship_id IN (SELECT ship_id FROM captain WHERE age > 50)"
+    s = parse_sketch(gold, names)
+    assert s.skeleton() == "select c0 where c1 not in (select c2 where c3 > n)"
+    assert in_keys(s) == [("ship.ship_id", ["captain.ship_id"])]
+    assert roles(s) == {"ship.name": {"select"}, "captain.age": {"where"}}
+    assert s.all_tables() == {"ship", "captain"} and s.values() == [50]
+    template = s.rename({c: f"c{i}" for i, c in enumerate(s.columns())})
+    assert load(dump(template)).skeleton() == template.skeleton()
+    schema = next(iter(catalog.tables.values())).schema
+    keyed = s.rename({c: f"{schema}.{c}" for c in s.columns()})
+    tree = render(keyed, catalog)
+    assert tree is not None
+    sql = tree.sql(dialect="postgres")
+    assert sorted(conn.execute(sql).fetchall()) == sorted(conn.execute(gold).fetchall()), sql  # type: ignore[arg-type]
+
+
+def test_in_keys_come_from_foreign_keys(world: tuple[psycopg.Connection, Catalog]) -> None:
+    """The filler takes an IN's two keys from a foreign key between the outer query's table and the subquery's:
+    'ships that have no captain' compares ship.ship_id with captain.ship_id, whatever the role models say."""
+    conn, catalog = world
+    names = {t.name: [c.name for c in t.columns] for t in catalog.tables.values()}
+    template = parse_sketch("SELECT name FROM ship WHERE NOT ship_id IN (SELECT ship_id FROM captain)", names)
+    template = template.rename({c: f"c{i}" for i, c in enumerate(template.columns())})
+    linked = link(read_question("What are the names of ships that have no captain?"), catalog, model(), conn)
+    schema = next(iter(catalog.tables.values())).schema
+    mapping = {"c0": f"{schema}.ship.name"}
+    options = key_options(linked, template, mapping)
+    assert options and options[0][1]["c1"] == f"{schema}.ship.ship_id", options
+    assert options[0][1]["c2"] == f"{schema}.captain.ship_id", options
+
+
+def test_numbers_the_template_leaves_out_become_conditions(world: tuple[psycopg.Connection, Catalog]) -> None:
+    """A number of the question no neighbour's template uses is added as a comparison with the likeliest numeric
+    column, the comparison read from the words before it ('older than 50' is `> 50`)."""
+    conn, catalog = world
+    linked = link(read_question("Which captains are older than 50 and have rank Midshipman?"), catalog, model(), conn)
+    schema = next(iter(catalog.tables.values())).schema
+    base = Sketch((Item(f"{schema}.captain.name"),))
+    edits = dict((name, s) for s, name in variants(linked, base))
+    added = edits["add_num"].where
+    assert [(c.op, c.value) for c in added] == [(">", 50)] and added[0].item.column == f"{schema}.captain.age"
+    both = edits["add_all"]
+    assert {(c.item.column, c.op, c.value) for c in both.where} == {
+        (f"{schema}.captain.age", ">", 50),
+        (f"{schema}.captain.rank", "=", "Midshipman"),
+    }
+
+
+def test_filtered_scalar_subqueries_are_nested_sketches() -> None:
+    """`c op (SELECT agg(c) FROM t WHERE …)` reads as a nested sketch whose columns are linked in the WHERE role."""
+    names = {"captain": ["name", "age", "rank", "ship_id"], "ship": ["ship_id", "name", "built_year"]}
+    s = parse_sketch(
+        "SELECT name FROM captain WHERE age > (SELECT avg(age) FROM captain WHERE rank = 'Midshipman')", names
+    )
+    assert s.skeleton() == "select c0 where c1 > (select avg(c1) where c2 = v)"
+    assert roles(s) == {"captain.name": {"select"}, "captain.age": {"where"}, "captain.rank": {"where"}}
+    assert in_keys(s) == [] and s.values() == ["Midshipman"]
+
+
+def test_candidates_that_agree_on_their_result_gain() -> None:
+    """Execution agreement: of two candidates with the same score, the one whose result another candidate also
+    returns ranks first."""
+    from pgai_magic.nl2sql.learned.fill import Candidate
+    from pgai_magic.nl2sql.learned.translate import _agree, _fingerprint
+
+    sk = Sketch((Item(None, "count"),))
+    a, b, c = (Candidate(sk, f"SELECT {k}", 0.0) for k in (1, 2, 3))
+    checked = [(0.0, a, {}), (0.0, b, {}), (0.0, c, {})]
+    results = [_fingerprint([(1,)]), _fingerprint([(2,)]), _fingerprint([(2,)])]
+    ranked = sorted(_agree(checked, results, 1.0), key=lambda x: -x[0])
+    assert ranked[0][1] is not a and ranked[0][2]["agree"] == 0.5
+    assert _fingerprint([(1, "x")]) == _fingerprint([("x", 1)]) and _fingerprint([]) is None
+
+
+def test_questions_about_rows_without_related_rows_use_not_in(world: tuple[psycopg.Connection, Catalog]) -> None:
+    """'… that have no captain' is answered by a NOT IN over the foreign key (a shape only nested sketches write)."""
+    _check(
+        world,
+        "What are the names of ships that do not have a captain?",
+        "SELECT name FROM ship WHERE ship_id NOT IN (SELECT ship_id FROM captain)",
+    )
+    _check(
+        world,
+        "How many departments do not offer any course?",
+        "SELECT count(*) FROM department WHERE dept_code NOT IN (SELECT dept_code FROM course)",
+    )

@@ -125,7 +125,9 @@ def _fuzzy(q: Question, name: str) -> float:
     for i in range(len(low)):
         for span in (low[i], "".join(low[i : i + 2])):
             if abs(len(span) - len(flat)) <= 3 and len(flat) >= 3:
-                best = max(best, difflib.SequenceMatcher(None, span, flat).ratio())
+                sm = difflib.SequenceMatcher(None, span, flat)
+                if sm.real_quick_ratio() > best and sm.quick_ratio() > best:  # upper bounds of ratio(): same max
+                    best = max(best, sm.ratio())
     return best
 
 

@@ -11,6 +11,7 @@ question as DAIL-SQL, Gao et al. VLDB 2024, selects examples).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -21,6 +22,7 @@ from typing import Any
 from pgai_magic.catalog import Column
 from pgai_magic.nl2sql.learned.link import ROLES, Linked, link
 from pgai_magic.nl2sql.learned.model import LearnedModel
+from pgai_magic.nl2sql.learned.nested import key_options, key_variables
 from pgai_magic.nl2sql.learned.render import render, split_key
 from pgai_magic.nl2sql.learned.sketch import Cond, Item, Sketch, roles
 from pgai_magic.nl2sql.learned.variants import usage, variants
@@ -41,14 +43,14 @@ class Candidate:
     features: dict[str, float] = field(default_factory=dict)
     skeleton: str = ""
     tables: tuple[str, ...] = ()  # tables added beyond those of the columns
+    extra: tuple[str, ...] = ()  # of them, those of the query itself
+    other: tuple[str, ...] = ()  # and those of its set-operation partner
 
 
 def _constraints(template: Sketch) -> dict[str, str]:
     """'number' or 'text' for the variables the template's use constrains."""
     need: dict[str, str] = {}
-    parts = (template, template.other) if template.other else (template,)
-    for part in parts:
-        assert part is not None
+    for part in _parts(template):
         for it in part.select:
             if it.column and it.agg in ("sum", "avg"):
                 need[it.column] = "number"
@@ -63,6 +65,14 @@ def _constraints(template: Sketch) -> dict[str, str]:
     return need
 
 
+def _parts(s: Sketch) -> list[Sketch]:
+    """`s`, its set-operation partner and its IN subqueries (recursively)."""
+    out = [s]
+    for sub in [*([s.other] if s.other else []), *s.subqueries()]:
+        out += _parts(sub)
+    return out
+
+
 def _fits(c: Column, kind: str | None) -> bool:
     if kind == "number":
         return c.kind == "number"
@@ -74,7 +84,8 @@ def _fits(c: Column, kind: str | None) -> bool:
 def _assignments(linked: Linked, template: Sketch, best: int = 2) -> list[tuple[float, dict[str, str]]]:
     """The `best` assignments of columns to the template's variables: (sum of role logits, {var: column key})."""
     var_roles = roles(template)
-    variables = template.columns()
+    key_vars = key_variables(template)
+    variables = [v for v in template.columns() if v not in key_vars]
     need = _constraints(template)
     options = []
     for v in variables:
@@ -94,7 +105,11 @@ def _assignments(linked: Linked, template: Sketch, best: int = 2) -> list[tuple[
             continue
         found.append((sum(s for s, _ in combo), dict(zip(variables, keys))))
     found.sort(key=lambda x: -x[0])
-    return found[:best]
+    return [
+        (score + extra, full)
+        for score, mapping in found[:best]
+        for extra, full in key_options(linked, template, mapping)
+    ]
 
 
 def _fill_values(linked: Linked, s: Sketch) -> tuple[Sketch, dict[str, float]] | None:
@@ -119,6 +134,9 @@ def _fill_values(linked: Linked, s: Sketch) -> tuple[Sketch, dict[str, float]] |
     def cond(c: Cond) -> Cond | None:
         if isinstance(c.value, Item):
             return c
+        if isinstance(c.value, Sketch):
+            sub = part(c.value)
+            return None if sub is None else replace(c, value=sub)
         if isinstance(c.value, tuple):
             if len(numbers) < 2:
                 return None
@@ -162,7 +180,7 @@ def _count_tables(linked: Linked, s: Sketch) -> list[list[str]]:
     ranked = sorted(linked.tables, key=lambda k: -linked.tables[k])
     if not _has_star(s):
         return [[]]
-    have = {split_key(c)[0] for c in s.columns()}
+    have = {split_key(c)[0] for c in s.own_columns()}
     if not have:
         return [[t] for t in ranked[:2]]
     missing = [t for t in ranked if t not in have][:1]
@@ -174,7 +192,7 @@ def _extra_tables(linked: Linked, s: Sketch) -> list[tuple[list[str], list[str]]
     EXCEPT / INTERSECT a partner whose columns are all the first query's: none or the likeliest other table."""
     out: list[tuple[list[str], list[str]]] = [(extra, []) for extra in _count_tables(linked, s)]
     if s.other is not None and s.setop in ("except", "intersect") and not s.other.where:
-        have = {split_key(c)[0] for c in s.other.columns()}
+        have = {split_key(c)[0] for c in s.other.own_columns()}
         ranked = [t for t in sorted(linked.tables, key=lambda k: -linked.tables[k]) if t not in have][:2]
         out += [(extra, [t]) for extra, _ in out[:1] for t in ranked]
     return out
@@ -187,12 +205,13 @@ def _has_star(s: Sketch) -> bool:
     return any(i.column is None for i in items)
 
 
-def _atoms(skeleton: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _atoms(skeleton: str) -> frozenset[str]:
     """The keywords of a skeleton (columns as c): what the ranker crosses with the question's words."""
     toks = [re.sub(r"c\d+", "c", t) for t in skeleton.split()]
     atoms = {t for t in toks if t not in ("c", "c,", "v", "n", "by", "select", "and") or t == "v"}
     atoms.add(f"items{skeleton.split(' where ')[0].split(' group ')[0].count(',') + 1}")
-    return atoms
+    return frozenset(atoms)
 
 
 def _cross(words: set[str], skeleton: str) -> dict[str, float]:
@@ -234,11 +253,12 @@ def _shapes(linked: Linked, template: Sketch) -> list[tuple[Sketch, str]]:
 
 
 def candidates(
-    linked: Linked, model: LearnedModel, *, k: int = 30, top: int = 20, exclude: int = -1
+    linked: Linked, model: LearnedModel, *, k: int = 30, top: int = 20, exclude: int = -1, rendered: int = 16
 ) -> list[Candidate]:
     """Candidate SQL, best first: the `top` templates voted by the `k` nearest train questions (none from group
     `exclude`), filled and varied, scored by the ranker (a logistic regression over candidate features and the
-    question's words crossed with the shape's keywords)."""
+    question's words crossed with the shape's keywords); only the best `rendered` are written as SQL (those whose
+    tables foreign keys do not connect are passed over)."""
     votes: dict[int, float] = defaultdict(float)
     near = model.index.query(linked.masked, k, exclude)
     for label, sim in near:
@@ -247,7 +267,7 @@ def candidates(
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:top]
     words = {t.lemma for t in linked.question.toks if t.kind == "word"} | set(linked.masked)
     out: list[Candidate] = []
-    seen: set[str] = set()
+    seen: set[Any] = set()
     for rank, (label, vote) in enumerate(ranked):
         for shape, edit in _shapes(linked, model.templates[label]):
             skeleton = shape.skeleton()
@@ -256,13 +276,10 @@ def candidates(
             parts = _fit_parts(linked, shape)
             n_vars = len(shape.columns())
             for extra, other in _extra_tables(linked, shape):
-                tree = render(shape, linked.catalog, extra, other)
-                if tree is None:
+                key = (shape, tuple(extra), tuple(other))
+                if key in seen:
                     continue
-                sql = tree.sql(dialect="postgres")
-                if sql in seen:
-                    continue
-                seen.add(sql)
+                seen.add(key)
                 share = vote / total
                 feats = {
                     "vote": share,
@@ -284,10 +301,28 @@ def candidates(
                     score = model.ranker.logit({**feats, **cross})
                 else:
                     score = feats["log_vote"] + fit - 2.0 * feats["hits_unused"] - 1.5 * feats["numbers_unused"]
-                cand = Candidate(shape, sql, score, feats, skeleton)
+                cand = Candidate(shape, "", score, feats, skeleton)
                 cand.tables = tuple(extra) + tuple(other)
+                cand.extra, cand.other = tuple(extra), tuple(other)
                 out.append(cand)
     out.sort(key=lambda c: -c.score)
+    return _render_best(linked, out, rendered)
+
+
+def _render_best(linked: Linked, ranked: list[Candidate], limit: int) -> list[Candidate]:
+    """The first `limit` of `ranked` that render (their SQL set), one per distinct SQL."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for cand in ranked:
+        if len(out) >= limit:
+            break
+        tree = render(cand.sketch, linked.catalog, cand.extra, cand.other)
+        if tree is None:
+            continue
+        cand.sql = tree.sql(dialect="postgres")
+        if cand.sql not in seen:
+            seen.add(cand.sql)
+            out.append(cand)
     return out
 
 

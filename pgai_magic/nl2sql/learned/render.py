@@ -17,6 +17,10 @@ _AGG = {"count": exp.Count, "sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max
 _CMP = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE, "like": exp.ILike}
 
 
+class _Disconnected(Exception):
+    """A subquery's tables are not connected by foreign keys."""
+
+
 def split_key(column: str) -> tuple[str, str]:
     """'schema.table.column' -> ('schema.table', 'column')."""
     table, _, name = column.rpartition(".")
@@ -68,12 +72,7 @@ def _path(edges: dict[str, list[tuple[str, ForeignKey]]], start: set[str], targe
 
 
 def _tables_of(s: Sketch, extra: Iterable[str]) -> list[str]:
-    cols = [c for c in s.columns() if s.other is None or c in _own_columns(s)]
-    return list(dict.fromkeys([split_key(c)[0] for c in cols] + list(extra)))
-
-
-def _own_columns(s: Sketch) -> list[str]:
-    return Sketch(s.select, s.where, s.conj, s.group, s.having, s.order).columns()
+    return list(dict.fromkeys([split_key(c)[0] for c in s.own_columns()] + list(extra)))
 
 
 def render(s: Sketch, catalog: Catalog, extra: Iterable[str] = (), other: Iterable[str] = ()) -> exp.Expr | None:
@@ -109,26 +108,31 @@ def _select(s: Sketch, catalog: Catalog, extra: Iterable[str]) -> exp.Select | N
 
     query = exp.Select(expressions=[item(i) for i in s.select], distinct=exp.Distinct() if s.distinct else None)
     first, _ = tree[0]
-    query = query.from_(_table(catalog, first, alias[first]))
+    query = query.from_(_table(catalog, first, alias[first]), copy=False)
     for table, fk in tree[1:]:
         assert fk is not None
         on = [
             exp.EQ(this=exp.column(a, table=alias[fk.table]), expression=exp.column(b, table=alias[fk.ref_table]))
             for a, b in zip(fk.columns, fk.ref_columns)
         ]
-        query = query.join(_table(catalog, table, alias[table]), on=exp.and_(*on))
-    conds = [_cond(c, item, catalog) for c in s.where]
+        query = query.join(_table(catalog, table, alias[table]), on=exp.and_(*on, copy=False), copy=False)
+    try:
+        conds = [_cond(c, item, catalog) for c in s.where]
+    except _Disconnected:
+        return None
     if conds:
-        query = query.where(exp.and_(*conds) if s.conj == "and" else exp.or_(*conds))
+        query = query.where(
+            exp.and_(*conds, copy=False) if s.conj == "and" else exp.or_(*conds, copy=False), copy=False
+        )
     if s.group:
-        query = query.group_by(*[col(g) for g in s.group])
+        query = query.group_by(*[col(g) for g in s.group], copy=False)
     if s.having:
-        query = query.having(_cond(s.having, item, catalog))
+        query = query.having(_cond(s.having, item, catalog), copy=False)
     if s.order:
         key = item(s.order[0])
-        query = query.order_by(exp.Ordered(this=key, desc=s.order[1], nulls_first=not s.order[1]))
+        query = query.order_by(exp.Ordered(this=key, desc=s.order[1], nulls_first=not s.order[1]), copy=False)
     if s.limit is not None:
-        query = query.limit(s.limit)
+        query = query.limit(s.limit, copy=False)
     return query
 
 
@@ -151,6 +155,15 @@ def _cond(c: Cond, item: Any, catalog: Catalog) -> exp.Expr:
     if c.op == "between":
         low, high = c.value
         node: exp.Expr = exp.Between(this=left, low=_literal(low), high=_literal(high))
+    elif isinstance(c.value, Sketch):
+        sub = render(c.value, catalog)
+        if sub is None:
+            raise _Disconnected
+        node = (
+            exp.In(this=left, query=exp.Subquery(this=sub))
+            if c.op == "in"
+            else _CMP[c.op](this=left, expression=exp.Subquery(this=sub))
+        )
     elif isinstance(c.value, Item):
         inner = c.value
         table, name = split_key(inner.column or "")

@@ -2,10 +2,11 @@
 
 A sketch is one SELECT over the tables its columns need (joined along foreign keys), in the class most of Spider's
 questions fall into: select items `[agg]([DISTINCT] c)` or `count(*)`, a WHERE of `c op value` (all AND or all OR;
-a value may be `(SELECT agg(c) FROM t)`), GROUP BY columns, one HAVING `agg(c|*) op number`, one ORDER BY item and a
-LIMIT; or two such queries joined by INTERSECT / UNION / EXCEPT. Its `skeleton` names the columns c0, c1… in order
-of first appearance, so "SELECT c0, count(*) … GROUP BY c0" is one class whatever the columns are (the skeleton
-of RESDSQL, Li et al. AAAI 2023, with the column variables of SyntaxSQLNet-style slot filling).
+a value may be `(SELECT agg(c) FROM t)`, a nested sketch of one column for `c op (SELECT … WHERE …)`, or one for
+`c [NOT] IN (SELECT k FROM …)`), GROUP BY columns, one HAVING `agg(c|*) op number`, one ORDER BY item and a LIMIT;
+or two such queries joined by INTERSECT / UNION / EXCEPT. Its `skeleton` names the columns c0, c1… in order of
+first appearance, so "SELECT c0, count(*) … GROUP BY c0" is one class whatever the columns are (the skeleton of
+RESDSQL, Li et al. AAAI 2023, with the column variables of SyntaxSQLNet-style slot filling).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["AGGS", "Cond", "Item", "Sketch", "Unsupported", "dump", "load", "parse_sketch", "roles"]
+__all__ = ["AGGS", "Cond", "Item", "Sketch", "Unsupported", "dump", "in_keys", "load", "parse_sketch", "roles"]
 
 AGGS = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max"}
 _OPS = {exp.EQ: "=", exp.NEQ: "!=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<=", exp.ILike: "like"}
@@ -39,8 +40,8 @@ class Item:
 
 @dataclass(frozen=True)
 class Cond:
-    """`item op value`; value a str/int/float literal, an Item (a scalar subquery over its table), or a tuple
-    (low, high) for BETWEEN; `negated` for NOT LIKE / NOT IN."""
+    """`item op value`; value a str/int/float literal, an Item (a scalar subquery over its table), a tuple
+    (low, high) for BETWEEN, or a Sketch of one column for op 'in'; `negated` for NOT LIKE / NOT IN."""
 
     item: Item
     op: str
@@ -64,26 +65,34 @@ class Sketch:
     other: Sketch | None = None
     tables: tuple[str, ...] = ()  # the tables of the gold FROM, 'table' keys (for `count(*)` and joins)
 
-    def columns(self) -> list[str]:
-        """The distinct columns in order of first appearance (select, where, group, having, order, then `other`)."""
-        found: list[str] = []
-        items = [*self.select, *(c.item for c in self.where)]
-        items += [c.value for c in self.where if isinstance(c.value, Item)]
-        items += [Item(g) for g in self.group]
-        items += [self.having.item] if self.having else []
-        items += [self.having.value] if self.having and isinstance(self.having.value, Item) else []
-        items += [self.order[0]] if self.order else []
-        for it in items:
-            if it.column is not None and it.column not in found:
-                found.append(it.column)
-        for c in self.other.columns() if self.other else []:
-            if c not in found:
-                found.append(c)
+    def own_columns(self) -> list[str]:
+        """The columns of this query's own FROM (not those of `other` nor of IN subqueries), in order."""
+        return _columns(self, nested=False)
+
+    def subqueries(self) -> list[Sketch]:
+        """The sketches of the WHERE's subqueries (IN, and scalar ones with a filter or an order)."""
+        return [c.value for c in self.where if isinstance(c.value, Sketch)]
+
+    def all_tables(self) -> set[str]:
+        """The gold FROM tables of this query, its subqueries and `other`."""
+        found = set(self.tables)
+        for sub in [*self.subqueries(), *([self.other] if self.other else [])]:
+            found |= sub.all_tables()
         return found
 
+    def columns(self) -> list[str]:
+        """The distinct columns in order of first appearance (select, where — an IN subquery's columns where it
+        stands —, group, having, order, then `other`)."""
+        return _columns(self, nested=True)
+
     def values(self) -> list[Any]:
-        """The literal values of the WHERE (and of `other`'s), in order."""
-        out = [c.value for c in self.where if not isinstance(c.value, Item)]
+        """The literal values of the WHERE (and of its subqueries and `other`'s), in order."""
+        out: list[Any] = []
+        for c in self.where:
+            if isinstance(c.value, Sketch):
+                out += c.value.values()
+            elif not isinstance(c.value, Item):
+                out.append(c.value)
         return out + (self.other.values() if self.other else [])
 
     def skeleton(self) -> str:
@@ -97,6 +106,29 @@ class Sketch:
         return _rename(self, mapping, left)
 
 
+def _columns(s: Sketch, nested: bool) -> list[str]:
+    found: list[str] = []
+
+    def add(items: Sequence[Item]) -> None:
+        for it in items:
+            if it.column is not None and it.column not in found:
+                found.append(it.column)
+
+    add(s.select)
+    add([c.item for c in s.where])
+    add([c.value for c in s.where if isinstance(c.value, Item)])
+    for sub in s.subqueries() if nested else []:
+        add([Item(col) for col in sub.columns()])
+    add([Item(g) for g in s.group])
+    if s.having:
+        add([s.having.item, *([s.having.value] if isinstance(s.having.value, Item) else [])])
+    add([s.order[0]] if s.order else [])
+    for col in s.other.columns() if s.other and nested else []:
+        if col not in found:
+            found.append(col)
+    return found
+
+
 def _item_text(it: Item, names: dict[str, str]) -> str:
     inner = "*" if it.column is None else names.get(it.column, it.column)
     inner = f"distinct {inner}" if it.distinct else inner
@@ -108,6 +140,8 @@ def _value_text(v: Any, names: dict[str, str]) -> str:
         return f"(select {_item_text(v, names)})"
     if isinstance(v, tuple):
         return "n and n"
+    if isinstance(v, Sketch):
+        return f"({_skeleton(v, names)})"
     return "n" if isinstance(v, (int, float)) else "v"
 
 
@@ -141,7 +175,9 @@ def _rename(s: Sketch, m: dict[str, str], values: list[Any] | None) -> Sketch:
     where = []
     for c in s.where:
         value = it(c.value) if isinstance(c.value, Item) else c.value
-        if values is not None and not isinstance(c.value, Item):
+        if isinstance(c.value, Sketch):
+            value = _rename(c.value, m, values)
+        elif values is not None and not isinstance(c.value, Item):
             value = values.pop(0) if values else value
         where.append(replace(c, item=it(c.item), value=value))
     return replace(
@@ -216,8 +252,8 @@ class _Reader:
         having = None
         if t.args.get("having"):
             hs, _ = self.conds(t.args["having"].this)
-            if len(hs) != 1:
-                raise Unsupported("several HAVING conditions")
+            if len(hs) != 1 or isinstance(hs[0].value, Sketch):
+                raise Unsupported("several HAVING conditions, or a subquery in HAVING")
             having = hs[0]
         order = None
         if t.args.get("order"):
@@ -276,6 +312,8 @@ class _Reader:
         negated = False
         if isinstance(node, exp.Not):
             node, negated = node.this, True
+        if isinstance(node, exp.In) and node.args.get("query") is not None:
+            return Cond(self.item(node.this), "in", self.subquery(node.args["query"]), negated)
         if isinstance(node, exp.Between):
             low, high = _literal(node.args["low"]), _literal(node.args["high"])
             return Cond(self.item(node.this), "between", (low, high), negated)
@@ -283,9 +321,26 @@ class _Reader:
             if isinstance(node, kind):
                 right = node.expression
                 if isinstance(right, exp.Subquery) or isinstance(right, exp.Select):
-                    return Cond(self.item(node.this), op, self.scalar(right), negated)
+                    try:
+                        return Cond(self.item(node.this), op, self.scalar(right), negated)
+                    except Unsupported:  # a scalar subquery with its own filter or order: a nested sketch
+                        return Cond(self.item(node.this), op, self.subquery(right, scalar=True), negated)
                 return Cond(self.item(node.this), op, _literal(right), negated)
         raise Unsupported(f"condition {node.sql()}")
+
+    def subquery(self, node: exp.Expr, scalar: bool = False) -> Sketch:
+        """`(SELECT c FROM …)` of `c IN (…)`: a sketch of one plain column (set operations allowed); `scalar`:
+        of `c op (SELECT [agg](c) FROM … WHERE …)`, one column, aggregated or not."""
+        inner = node.this if isinstance(node, exp.Subquery) else node
+        sub = _query(inner, self.columns)
+        for part in (sub, sub.other) if sub.other else (sub,):
+            if scalar and (len(part.select) != 1 or part.select[0].column is None or part.subqueries()):
+                raise Unsupported("a scalar subquery other than one column")
+            if scalar:
+                continue
+            if len(part.select) != 1 or part.select[0].agg or part.select[0].column is None or part.subqueries():
+                raise Unsupported("an IN subquery other than one plain column")
+        return sub
 
     def scalar(self, node: exp.Expr) -> Item:
         """`(SELECT agg(c) FROM t)` as the Item agg(t.c)."""
@@ -321,6 +376,8 @@ def dump(s: Sketch) -> dict[str, Any]:
     def value(v: Any) -> Any:
         if isinstance(v, Item):
             return {"item": item(v)}
+        if isinstance(v, Sketch):
+            return {"sub": dump(v)}
         if isinstance(v, tuple):
             return {"between": True}
         return 0 if isinstance(v, (int, float)) else "v"
@@ -348,6 +405,8 @@ def load(d: dict[str, Any]) -> Sketch:
     def cond(x: list[Any]) -> Cond:
         v = x[2]
         value = item(v["item"]) if isinstance(v, dict) and "item" in v else (0, 0) if isinstance(v, dict) else v
+        if isinstance(v, dict) and "sub" in v:
+            value = load(v["sub"])
         return Cond(item(x[0]), x[1], value, bool(x[3]))
 
     return Sketch(
@@ -377,13 +436,35 @@ def roles(s: Sketch) -> dict[str, set[str]]:
         for i in part.select:
             add(i.column, "select")
         for c in part.where:
+            if isinstance(c.value, Sketch) and c.op == "in":  # the keys an IN compares are joined (in_keys)
+                sub = c.value
+                keys = {c.item.column, *(p.select[0].column for p in ((sub, sub.other) if sub.other else (sub,)))}
+                for col in roles(sub):
+                    if col not in keys:
+                        add(col, "where")
+                continue
             add(c.item.column, "where")
             if isinstance(c.value, Item):
                 add(c.value.column, "where")
+            for col in roles(c.value) if isinstance(c.value, Sketch) else ():
+                add(col, "where")
         for g in part.group:
             add(g, "group")
         if part.having:
             add(part.having.item.column, "where")
         if part.order:
             add(part.order[0].column, "order")
+    return out
+
+
+def in_keys(s: Sketch) -> list[tuple[str, list[str]]]:
+    """For each `c IN (subquery)` of `s` (and of `other`): (c, the subquery's select columns) — the key pairs the
+    filler takes from foreign keys rather than from the role models."""
+    out: list[tuple[str, list[str]]] = []
+    for part in (s, s.other) if s.other else (s,):
+        for c in part.where:
+            if isinstance(c.value, Sketch) and c.op == "in" and c.item.column is not None:
+                sub = c.value
+                keys = [p.select[0].column for p in ((sub, sub.other) if sub.other else (sub,)) if p.select[0].column]
+                out.append((c.item.column, [k for k in keys if k]))
     return out

@@ -12,6 +12,8 @@ threshold the question is refused.
 
 from __future__ import annotations
 
+import collections
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,7 @@ __all__ = ["LearnedAnswer", "LearnedTranslator"]
 _CHECKED = 6  # candidates run per question at most
 _TIMEOUT_S = 2.0
 _EMPTY_PENALTY = 1.5
+_ROWS = 101  # rows read per check (the result compared between candidates: the first of them)
 
 
 @dataclass
@@ -48,6 +51,10 @@ class LearnedTranslator:
     `conn` runs the read-only checks (None: no execution check; the features then say so).
     """
 
+    checked = _CHECKED
+    agree_weight = 0.0  # score added per log(1 + other checked candidates' weight with the same result)
+    stop_after = 2  # stop checking after this many candidates that return rows (agree_weight 0)
+
     def __init__(self, catalog: Catalog, conn: psycopg.Connection | None, learned: LearnedModel | None = None) -> None:
         self.catalog = catalog
         self.conn = conn
@@ -59,16 +66,21 @@ class LearnedTranslator:
         linked = link(q, self.catalog, self.model, self.conn)
         cands = candidates(linked, self.model)
         checked: list[tuple[float, Candidate, dict[str, float]]] = []
-        for cand in cands[:_CHECKED]:
-            rows = self._run(cand.sql)
-            if rows is None:
+        results: list[Any] = []
+        for cand in cands[: self.checked]:
+            got = self._run(cand.sql)
+            if got is None:
                 continue
+            rows = len(got)
             extra = {"empty": float(rows == 0), "rows_log": float(min(rows, 100) > 1), "checked": 1.0}
             checked.append((cand.score - _EMPTY_PENALTY * extra["empty"], cand, extra))
-            if rows > 0 and len(checked) >= 2:
+            results.append(_fingerprint(got))
+            if not self.agree_weight and rows > 0 and len(checked) >= self.stop_after:
                 break
         if not checked:
             return None
+        if self.agree_weight:
+            checked = _agree(checked, results, self.agree_weight)
         checked.sort(key=lambda x: -x[0])
         score, cand, extra = checked[0]
         ranked = [c for _, c, _ in checked] + [c for c in cands if all(c is not x for _, x, _ in checked)]
@@ -88,13 +100,33 @@ class LearnedTranslator:
             )
         return answer
 
-    def _run(self, sql: str) -> int | None:
-        """Rows the query returns (at most 101 counted), or None when it fails; read-only, short timeout."""
+    def _run(self, sql: str) -> list[tuple[Any, ...]] | None:
+        """The first rows the query returns (at most 101), or None when it fails; read-only, short timeout."""
         if self.conn is None:
-            return 1
+            return [()]
         try:
             with read_only(self.conn, _TIMEOUT_S):
                 cur = self.conn.execute(sql)  # type: ignore[arg-type]  # built by sqlglot, not user text
-                return len(cur.fetchmany(101))
+                return cur.fetchmany(_ROWS)
         except (psycopg.Error, PgaiError):
             return None
+
+
+def _fingerprint(rows: list[tuple[Any, ...]]) -> Any:
+    """The rows as a multiset of value sets (column order and row order ignored), for comparing results."""
+    return frozenset(collections.Counter(tuple(sorted(map(repr, r))) for r in rows).items()) if rows else None
+
+
+def _agree(
+    checked: list[tuple[float, Candidate, dict[str, float]]], results: list[Any], weight: float
+) -> list[tuple[float, Candidate, dict[str, float]]]:
+    """Each checked candidate's score plus `weight` * log(1 + the summed probability of the other candidates whose
+    non-empty result is the same): execution agreement among candidates (the self-consistency of Wang et al.,
+    ICLR 2023, over SQL results as in execution-based minimum Bayes risk decoding, Shi et al. EMNLP 2022)."""
+    probs = [1.0 / (1.0 + math.exp(-max(-30.0, s))) for s, _, _ in checked]
+    out = []
+    for k, (score, cand, extra) in enumerate(checked):
+        same = sum(p for j, p in enumerate(probs) if j != k and results[j] is not None and results[j] == results[k])
+        extra = {**extra, "agree": same}
+        out.append((score + weight * math.log1p(same), cand, extra))
+    return out
