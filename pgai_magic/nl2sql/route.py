@@ -30,14 +30,25 @@ from sqlglot import exp
 
 from pgai_magic.catalog import Catalog
 from pgai_magic.errors import PgaiError, TranslationError
-from pgai_magic.nl2sql.generator import Generated, Request
+from pgai_magic.nl2sql.generator import Generated, Request, TranslatorGenerator
 from pgai_magic.nl2sql.learned.generator import agreement, outside_sketches
-from pgai_magic.nl2sql.learned.model import LearnedModel, LinearModel
+from pgai_magic.nl2sql.learned.model import LearnedModel, LinearModel, model
 from pgai_magic.nl2sql.learned.translate import LearnedAnswer, LearnedTranslator
 from pgai_magic.nl2sql.translator import Translator
 from pgai_magic.nl2sql.zh import has_cjk
 
-__all__ = ["ROUTE_FILE", "Judgement", "Option", "RouteModel", "Router", "compare", "route_model", "shape"]
+__all__ = [
+    "ROUTE_FILE",
+    "Judgement",
+    "Option",
+    "RouteModel",
+    "Router",
+    "RulesWhileLoading",
+    "compare",
+    "models",
+    "route_model",
+    "shape",
+]
 
 ROUTE_FILE = Path(__file__).resolve().parent / "data" / "route.json"
 _AGGS = (exp.Sum, exp.Avg, exp.Min, exp.Max)
@@ -147,6 +158,20 @@ class RouteModel:
 def route_model(path: Path = ROUTE_FILE) -> RouteModel:
     """The shipped judge (nl2sql/data/route.json), read once; FileNotFoundError when it is missing."""
     return RouteModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def models() -> tuple[LearnedModel, RouteModel]:
+    """The shipped learned model and judge, read once per process; FileNotFoundError when a data file is missing."""
+    return model(), route_model()
+
+
+class RulesWhileLoading(TranslatorGenerator):
+    """The rule translator alone, while the learned translator's data is still read in the background."""
+
+    def generate(self, request: Request) -> Generated:
+        got = super().generate(request)
+        got.notes.append("the learned translator's model is still loading: the rule translator answered alone")
+        return got
 
 
 def rule_features(rule_conf: float, rank: int, outside: bool, learned: LearnedAnswer | None) -> dict[str, float]:
