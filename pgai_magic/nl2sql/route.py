@@ -82,10 +82,12 @@ class Shape:
     grouped: frozenset[str]
     aggregated: frozenset[str]
     parsed: bool = True
+    group_unselected: bool = False  # grouped by a column it does not select
 
 
 def shape(sql: str) -> Shape:
-    """The columns `sql` names (lower case, without table), those it groups by and those under SUM/AVG/MIN/MAX."""
+    """The columns `sql` names (lower case, without table), those it groups by, those under SUM/AVG/MIN/MAX, and
+    whether its outer query groups by a column it does not select."""
     try:
         tree = sqlglot.parse_one(sql, dialect="postgres")
     except sqlglot.errors.ParseError:
@@ -98,7 +100,12 @@ def shape(sql: str) -> Shape:
     for kind in _AGGS:
         for a in tree.find_all(kind):
             aggregated |= {c.name.lower() for c in a.find_all(exp.Column) if c.name}
-    return Shape(cols, frozenset(grouped), frozenset(aggregated))
+    select = tree.find(exp.Select)
+    unselected = False
+    if select is not None and select.args.get("group"):
+        shown = {c.name.lower() for e in select.expressions for c in e.find_all(exp.Column)}
+        unselected = any(c.name.lower() not in shown for c in select.args["group"].find_all(exp.Column))
+    return Shape(cols, frozenset(grouped), frozenset(aggregated), group_unselected=unselected)
 
 
 def _keys(catalog: Catalog) -> frozenset[str]:
@@ -118,6 +125,7 @@ def compare(mine: Shape, other: Shape | None, keys: frozenset[str]) -> dict[str,
         "key_agg": float(bool(mine.aggregated & keys)),
         "grouped": float(bool(mine.grouped)),
         "n_columns": float(min(len(mine.columns), 6)),
+        "group_unselected": float(mine.group_unselected),
     }
     if other is None or not other.parsed:
         feats["other_none"] = 1.0
@@ -128,6 +136,7 @@ def compare(mine: Shape, other: Shape | None, keys: frozenset[str]) -> dict[str,
     feats["drops_group"] = float(bool(other.grouped) and not mine.grouped)
     feats["adds_group"] = float(bool(mine.grouped) and not other.grouped)
     feats["other_key_agg"] = float(bool(other.aggregated & keys))
+    feats["other_group_unselected"] = float(other.group_unselected)
     return feats
 
 
