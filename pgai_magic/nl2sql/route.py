@@ -52,6 +52,7 @@ __all__ = [
 
 ROUTE_FILE = Path(__file__).resolve().parent / "data" / "route.json"
 _AGGS = (exp.Sum, exp.Avg, exp.Min, exp.Max)
+_FULL = 0.999  # the rule translator's confidence when it explained every word of the question
 
 
 @dataclass
@@ -188,7 +189,7 @@ def rule_features(rule_conf: float, rank: int, outside: bool, learned: LearnedAn
     `agreement`'s), whether it is outside the learned translator's query class, the learned confidence."""
     return {
         "rule_conf": rule_conf,
-        "rule_full": float(rule_conf >= 0.999),
+        "rule_full": float(rule_conf >= _FULL),
         "outside": float(outside),
         "agree": float(rank == 0),
         "agree_top": float(rank < 5),
@@ -231,21 +232,25 @@ class Router:
         self.record = record
 
     def judgement(self, request: Request) -> Judgement:
-        """Both translators' answers to `request`, each with its features and calibrated P(right), best first."""
-        try:
-            answer = LearnedTranslator(request.catalog, self.conn, self.learned).best(_english(request))
-        except PgaiError:
-            answer = None
+        """Both translators' answers to `request`, each with its features and calibrated P(right), best first. A rule
+        answer outside the learned translator's class that explains every word is given whatever the learned
+        translator says (`generate`), so the learned translator is not asked then."""
         rule_sql, rule_conf, notes, problem = None, 0.0, [], ""
         try:
             t = self.rules.finish(request.reading) if request.reading else self.rules.translate(request.question)
             rule_sql, rule_conf, notes = t.sql, t.confidence, t.notes
         except TranslationError as exc:
             problem = str(exc)
+        outside = rule_sql is not None and outside_sketches(rule_sql, request.catalog)
+        answer = None
+        if not (outside and rule_conf >= _FULL):
+            try:
+                answer = LearnedTranslator(request.catalog, self.conn, self.learned).best(_english(request))
+            except PgaiError:
+                answer = None
         keys = _keys(request.catalog)
         rs = shape(rule_sql) if rule_sql is not None else None
         ls = shape(answer.sql) if answer is not None else None
-        outside = rule_sql is not None and outside_sketches(rule_sql, request.catalog)
         rank = agreement(self.conn, rule_sql, answer) if rule_sql is not None and not outside else 5
         options: list[Option] = []
         if answer is not None and ls is not None:
