@@ -13,7 +13,8 @@ threshold (chosen on the same databases so that at most 1 in 5 of the answers gi
 below the threshold; without, the question is refused (TranslationError) and the LLM, when one is configured,
 gets it. A rule answer that uses what the learned translator cannot write (`outside_sketches`) and explains every
 word of the question is given either way, with the rule translator's own confidence (held-out Spider train has
-almost no such questions to calibrate it on).
+almost no such questions to calibrate it on); so is one for a question that gives a quantity in a unit, which only
+the rule translator converts (the learned translator is not asked then).
 """
 
 from __future__ import annotations
@@ -197,6 +198,13 @@ def rule_features(rule_conf: float, rank: int, outside: bool, learned: LearnedAn
     }
 
 
+def _units(request: Request) -> bool:
+    """Whether the question gives a quantity in a unit ('over 5 kg', 'more than 2 hours'): the rule translator converts
+    it to the unit the column stores (nl2sql/units.py); the learned translator would compare the bare number."""
+    items = request.analysis.items if request.analysis is not None else ()
+    return any(it.kind == "unit" and it.arg != "percent" for it in items)
+
+
 def _english(request: Request) -> str:
     """The question as the learned translator reads it: a Chinese question in the English the reading wrote for it
     (pgai_magic.nl2sql.zh.to_english), others as asked."""
@@ -234,16 +242,18 @@ class Router:
     def judgement(self, request: Request) -> Judgement:
         """Both translators' answers to `request`, each with its features and calibrated P(right), best first. A rule
         answer outside the learned translator's class that explains every word is given whatever the learned
-        translator says (`generate`), so the learned translator is not asked then."""
+        translator says (`generate`), so the learned translator is not asked then; nor when the question gives a
+        quantity in a unit (`_units`)."""
         rule_sql, rule_conf, notes, problem = None, 0.0, [], ""
         try:
             t = self.rules.finish(request.reading) if request.reading else self.rules.translate(request.question)
             rule_sql, rule_conf, notes = t.sql, t.confidence, t.notes
         except TranslationError as exc:
             problem = str(exc)
-        outside = rule_sql is not None and outside_sketches(rule_sql, request.catalog)
+        units = _units(request)
+        outside = units or (rule_sql is not None and outside_sketches(rule_sql, request.catalog))
         answer = None
-        if not (outside and rule_conf >= _FULL):
+        if not units and not (outside and rule_conf >= _FULL):
             try:
                 answer = LearnedTranslator(request.catalog, self.conn, self.learned).best(_english(request))
             except PgaiError:

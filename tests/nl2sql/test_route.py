@@ -166,3 +166,20 @@ def test_question_asked_while_the_learned_data_loads_is_answered_by_the_rules(
     loading.finish()
     later = session.questions.translate("how many products are there", schema=shop, remember=False, use_memory=False)
     assert not any("still loading" in n for n in later.notes), later.notes
+
+
+def test_a_quantity_in_a_unit_is_converted_by_the_rules_not_compared_bare(
+    conn: psycopg.Connection, schema: str
+) -> None:
+    conn.execute(f'SET search_path = "{schema}"')
+    conn.execute("CREATE TABLE parcel (parcel_id int PRIMARY KEY, city text, weight_g int)")
+    conn.execute(
+        "INSERT INTO parcel SELECT g, (ARRAY['Lyon', 'Oslo'])[1 + g % 2], g * 150 FROM generate_series(1, 40) g"
+    )
+    translator = Translator(load_catalog(conn, [schema]), conn=conn)
+    got = _router(conn, translator, trust_rules=False).generate(
+        _request(conn, translator, "how many parcels weigh more than 3 kg")
+    )
+    assert (
+        conn.execute(got.sql).fetchone() == conn.execute("SELECT COUNT(*) FROM parcel WHERE weight_g > 3000").fetchone()
+    )  # type: ignore[arg-type]
