@@ -271,7 +271,7 @@ class Router:
             options.append(Option("learned", answer.sql, self.judge.learned.prob(feats), feats,
                                    [f"learned: {answer.skeleton}"]))  # fmt: skip
         if rule_sql is not None and rs is not None:
-            feats = rule_features(rule_conf, rank, outside, answer)
+            feats = rule_features(rule_conf, rank, outside, answer) | {"units": float(units)}
             feats |= {f"c_{k}": v for k, v in compare(rs, ls, keys).items()}
             options.append(Option("rules", rule_sql, self.judge.rules.prob(feats), feats, list(notes)))
         options.sort(key=lambda o: -o.confidence)
@@ -286,7 +286,11 @@ class Router:
         rule = next((o for o in options if o.source == "rules"), None)
         if rule is not None and rule.features["outside"] and rule.features["rule_full"]:
             request.validate(rule.sql)  # what the learned translator cannot write: the rule translator's confidence
-            why = "date arithmetic, time buckets, shares or arithmetic: outside the learned translator's queries"
+            why = (
+                "a quantity in a unit, converted to the column's unit by the rule translator"
+                if rule.features.get("units")
+                else "date arithmetic, time buckets, shares or arithmetic: outside the learned translator's queries"
+            )
             return Generated(rule.sql, "translator", round(rule.features["rule_conf"], 3), [*rule.notes, why])
         best = options[0] if options else None
         if best is not None and best.confidence >= threshold:
