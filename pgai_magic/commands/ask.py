@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import threading
 from typing import Any
@@ -23,6 +24,8 @@ Options may also follow the question (%pgai ask how many orders --dry-run); -h /
 An answer shaped as a time series (a date + numbers) or a measure by category (a label + a number, up to 50 rows)
 is shown with a chart under its table (the altair chart is the result's `.chart`); --no-chart skips it.
 """
+
+_EXIT_WAIT_S = 120.0  # at most this long an exiting process waits for the warm-up to finish
 
 # option -> takes a value
 _FLAGS = {
@@ -248,4 +251,7 @@ def warm_up(session: Any) -> threading.Thread:
 
     thread = threading.Thread(target=run, name="pgai-warm-up", daemon=True)
     thread.start()
+    # a process that exits mid warm-up waits for it: the chart renderer's JavaScript engine and torch abort the
+    # process ("terminate called without an active exception") when their threads are torn down half-started
+    atexit.register(thread.join, _EXIT_WAIT_S)
     return thread

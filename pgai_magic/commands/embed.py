@@ -8,6 +8,7 @@ from typing import Any
 from pgai_magic.commands import ArgParser, Context, check_out, command, given, request_fields, split_args
 from pgai_magic.display import ResultFrame
 from pgai_magic.errors import ConfigError
+from pgai_magic.vectors.chunking import DEFAULT_CHUNK_TOKENS
 from pgai_magic.vectors.request import EmbedRequest
 
 __all__: list[str] = []
@@ -26,7 +27,12 @@ def _embed(ctx: Context, rest: str, cell: str | None) -> None:
     parser.add_argument("--columns", "-c", metavar="A,B", help="several columns, one per line (a simple template)")
     parser.add_argument("--name", "-n", metavar="N", help="the name of a template's embedding (TABLE.N in similar)")
     parser.add_argument("--model", "-m", metavar="M", help="a local model folder or a model in the HF cache")
-    parser.add_argument("--chunk-tokens", type=int, metavar="N", help="tokens per chunk (default: the model's window)")
+    parser.add_argument(
+        "--chunk-tokens",
+        type=int,
+        metavar="N",
+        help=f"tokens per chunk of whole sentences (default {DEFAULT_CHUNK_TOKENS}, at most the model's window)",
+    )
     parser.add_argument("--chunk-overlap", type=int, metavar="N", help="tokens shared by neighbouring chunks")
     parser.add_argument("--language", metavar="CFG", help="full-text search configuration (default english)")
     parser.add_argument("--batch-size", type=int, metavar="N", help="rows claimed and written per transaction")

@@ -17,7 +17,9 @@ class Embedder(Protocol):
     """Anything that turns texts into L2-normalised float32 vectors of a fixed dimension.
 
     An embedder that can count tokens also has `max_tokens` (the tokens of text it reads; more are cut)
-    and `token_spans(texts)` (each token's character span); long texts are then split into chunks.
+    and `token_spans(texts)` (each token's character span); long texts are then split into chunks. One that
+    knows its training languages has `languages` (ISO 639-1 codes, or "multilingual"); `embed` then warns
+    when most texts of a column are in other languages.
     """
 
     name: str

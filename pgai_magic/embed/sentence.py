@@ -61,8 +61,17 @@ def resolve_model(name: str | None) -> tuple[str, str]:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on one device (fp16 on cuda); vectors are L2-normalised float32."""
 
-    def __init__(self, name: str, model: Any, device: str, *, encode_batch_size: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        model: Any,
+        device: str,
+        *,
+        encode_batch_size: int | None = None,
+        languages: tuple[str, ...] | None = None,
+    ) -> None:
         self.name = name
+        self.languages = languages  # the model card's languages (None: unknown); see embed.language
         self.model = model
         self.device = device
         dim_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
@@ -151,6 +160,8 @@ def load_embedder(name: str | None = None, device: str | None = None) -> Sentenc
             ) from None
         if dev.startswith("cuda"):
             model = model.half()
-        embedder = SentenceTransformerEmbedder(canonical, model, dev)
+        from pgai_magic.embed.language import model_languages
+
+        embedder = SentenceTransformerEmbedder(canonical, model, dev, languages=model_languages(source))
         _CACHE[key] = embedder
         return embedder

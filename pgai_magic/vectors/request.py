@@ -24,8 +24,9 @@ class EmbedRequest:
       columns, one per line: comma-separated text or a sequence, stored as a tuple) embedded under `name`;
     - `model`: an `Embedder`, a local model folder or a model in the Hugging Face cache (None: the session's);
     - `batch_size`: rows claimed and written per transaction, 1 to 100000 (None: the session's, 256 at first);
-    - `chunk_tokens`, `chunk_overlap`: tokens per chunk and shared by neighbouring chunks (None: as embedded
-      before, else the model's window and no overlap); `language`: the full-text configuration of hybrid search
+    - `chunk_tokens`, `chunk_overlap`: tokens per chunk (whole sentences) and shared by neighbouring chunks
+      (None: as embedded before, else chunking.DEFAULT_CHUNK_TOKENS, at most the model's window, and
+      min(32, a quarter)); `language`: the full-text configuration of hybrid search
       (None: as before, else english);
     - `progress`: show a progress bar.
 

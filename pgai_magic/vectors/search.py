@@ -1,4 +1,4 @@
-"""Similarity search over an embedded column: HNSW with iterative scans, best chunk per row, hybrid with full text."""
+"""Similarity search over an embedded column: exact or HNSW with iterative scans, best chunk per row, hybrid."""
 
 from __future__ import annotations
 
@@ -20,7 +20,16 @@ from pgai_magic.sqltext import WRITE_NODES, check_read_condition, tokenize
 from pgai_magic.vectors.sync import key_match
 from pgai_magic.vectors.target import Target
 
-__all__ = ["RRF_K", "lexical_query", "search", "uses_web_syntax", "validate_where"]
+__all__ = [
+    "EXACT_MAX_CHUNKS",
+    "RRF_K",
+    "estimated_chunks",
+    "lexical_query",
+    "search",
+    "search_method",
+    "uses_web_syntax",
+    "validate_where",
+]
 
 _NOT_BOOLEAN = (exp.Literal, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.Query, exp.Star, exp.Null)
 _DISTANCE = "pgai_distance"
@@ -28,6 +37,7 @@ _CHUNK = "pgai_chunk"
 _HITS = "pgai_hits"
 _SCORE = "pgai_rrf_score"
 _MAX_CHUNKS = 16_384  # chunks one index scan may ask for before the exact search answers
+EXACT_MAX_CHUNKS = 20_000  # at most this many chunks (estimated) are searched exactly (bench/bench_exact.py)
 COMMON = 0.2  # a word in more than this share of the chunks is left out of the full-text side
 LEXICAL_WEIGHT = 1.0  # the weight of the full-text ranks against the vector ranks
 RRF_K = 60  # the constant of reciprocal-rank fusion: score = sum of 1 / (RRF_K + rank)
@@ -71,33 +81,54 @@ def _keys(target: Target, alias: str | None = None) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(alias, k) if alias else sql.Identifier(k) for k in target.keys)
 
 
-def _query(target: Target, where: str | None, *, exact: bool) -> sql.Composed:
-    """Nearest chunks (at most %(n)s; all of them when exact), then each row once with its best chunk."""
+def _nearest(target: Target, where: str | None, *, exact: bool) -> sql.Composed:
+    """(keys, chunk, d) of the chunks nearest to %(q)s: every chunk when `exact` (a sequential scan: no index,
+    every distance computed), else the %(n)s nearest by the HNSW index (an approximate, iterative index scan)."""
     emb = sql.SQL("e.{}").format(sql.Identifier(target.embedding_column))
-    order = sql.SQL("{} <=> %(q)s").format(emb)
-    limit = sql.SQL("") if exact else sql.SQL(" ORDER BY {} LIMIT %(n)s").format(order)
+    e_keys = sql.SQL(", ").join(
+        sql.SQL("{} AS {}").format(sql.Identifier("e", k), sql.Identifier(k)) for k in target.keys
+    )
+    order = sql.SQL("") if exact else sql.SQL(" ORDER BY {} <=> %(q)s LIMIT %(n)s").format(emb)
+    nearest = "SELECT {e_keys}, e.chunk, {emb} <=> %(q)s AS d FROM {source} t JOIN {store} e ON {te}{order}"
+    return sql.SQL(nearest).format(
+        e_keys=e_keys, emb=emb, source=_source(target, where), store=target.store_ident,
+        te=key_match(target, "t", "e"), order=order,
+    )  # fmt: skip
+
+
+def _query(target: Target, where: str | None, *, exact: bool) -> sql.Composed:
+    """The k rows nearest to %(q)s, each once with its best chunk: the table's row, that chunk's text and
+    distance, and how many chunks the search looked at."""
     return sql.SQL(
-        "WITH hits AS MATERIALIZED (SELECT t.*, e.chunk_text AS {chunk}, {emb} <=> %(q)s AS {dist} "
-        "FROM {source} t JOIN {store} e ON {match}{limit}), "
-        "best AS (SELECT DISTINCT ON ({keys}) * FROM hits ORDER BY {keys}, {dist}) "
-        "SELECT *, (SELECT count(*) FROM hits) AS {hits} FROM best ORDER BY {dist} LIMIT %(k)s"
+        "WITH hits AS MATERIALIZED ({nearest}), "
+        "best AS (SELECT DISTINCT ON ({keys}) * FROM hits ORDER BY {keys}, d), "
+        "top AS (SELECT * FROM best ORDER BY d LIMIT %(k)s) "
+        "SELECT t.*, e.chunk_text AS {chunk}, top.d AS {dist}, (SELECT count(*) FROM hits) AS {hits} "
+        "FROM top JOIN {table} t ON {t_top} JOIN {store} e ON {e_top} AND e.chunk = top.chunk ORDER BY top.d"
     ).format(
-        emb=emb,
+        nearest=_nearest(target, where, exact=exact),
+        keys=_keys(target),
         chunk=sql.Identifier(_CHUNK),
         dist=sql.Identifier(_DISTANCE),
         hits=sql.Identifier(_HITS),
-        source=_source(target, where),
+        table=target.table_ident,
+        t_top=key_match(target, "t", "top"),
         store=target.store_ident,
-        match=key_match(target, "t", "e"),
-        limit=limit,
-        keys=_keys(target),
+        e_top=key_match(target, "e", "top"),
     )
 
 
-def _hybrid_query(target: Target, where: str | None) -> sql.Composed:
-    """Reciprocal-rank fusion of the nearest rows and the best full-text matches, in one statement."""
+def _hybrid_query(target: Target, where: str | None, *, exact: bool) -> sql.Composed:
+    """Reciprocal-rank fusion of the nearest rows and the best full-text matches, in one statement.
+
+    Each row shows the chunk that ranked it best (its nearest chunk when its vector rank is at least as good as
+    its full-text rank, else its best full-text chunk), with that chunk's distance.
+    """
     emb = sql.SQL("e.{}").format(sql.Identifier(target.embedding_column))
-    v_keys = sql.SQL(", ").join(
+    nearest = _nearest(target, where, exact=exact)
+    if exact:  # the fence (OFFSET 0) keeps the planner from turning ORDER BY d into an index scan
+        nearest = sql.SQL("SELECT * FROM ({} OFFSET 0) x ORDER BY d LIMIT %(n)s").format(nearest)
+    e_keys = sql.SQL(", ").join(
         sql.SQL("{} AS {}").format(sql.Identifier("e", k), sql.Identifier(k)) for k in target.keys
     )
     fused_keys = sql.SQL(", ").join(
@@ -105,36 +136,56 @@ def _hybrid_query(target: Target, where: str | None) -> sql.Composed:
         for k in target.keys
     )
     return sql.SQL(
-        "WITH vec AS MATERIALIZED (SELECT {v_keys}, e.chunk_text, {emb} <=> %(q)s AS d FROM {source} t "
-        "JOIN {store} e ON {te} ORDER BY {emb} <=> %(q)s LIMIT %(n)s), "
+        "WITH vec AS MATERIALIZED ({nearest}), "
         "vrank AS (SELECT *, row_number() OVER (ORDER BY d) AS r FROM "
         "(SELECT DISTINCT ON ({keys}) * FROM vec ORDER BY {keys}, d) x), "
-        "lex AS MATERIALIZED (SELECT {v_keys}, e.chunk_text, ts_rank_cd(e.text_search, query) AS s "
+        "lex AS MATERIALIZED (SELECT {e_keys}, e.chunk, {emb} <=> %(q)s AS d, ts_rank_cd(e.text_search, query) AS s "
         "FROM CAST(%(tsquery)s AS tsquery) query, {source} t JOIN {store} e ON {te} "
         "WHERE e.text_search @@ query ORDER BY s DESC LIMIT %(n)s), "
         "lrank AS (SELECT *, row_number() OVER (ORDER BY s DESC) AS r FROM "
         "(SELECT DISTINCT ON ({keys}) * FROM lex ORDER BY {keys}, s DESC) x), "
         "fused AS (SELECT {fused_keys}, coalesce(1.0 / (%(rrf_k)s + v.r), 0) + coalesce(1.0 / (%(rrf_k)s + l.r), 0) "
-        "AS score, v.d, coalesce(v.chunk_text, l.chunk_text) AS chunk_text FROM vrank v FULL JOIN lrank l ON {vl}) "
-        "SELECT t.*, f.chunk_text AS {chunk}, coalesce(f.d, (SELECT min({emb} <=> %(q)s) FROM {store} e "
-        "WHERE {fe})) AS {dist}, f.score::float8 AS {score} FROM fused f JOIN {table} t ON {tf} "
-        "ORDER BY f.score DESC, {dist} LIMIT %(k)s"
+        "AS score, CASE WHEN l.r IS NULL OR v.r <= l.r THEN v.chunk ELSE l.chunk END AS chunk, "
+        "CASE WHEN l.r IS NULL OR v.r <= l.r THEN v.d ELSE l.d END AS d FROM vrank v FULL JOIN lrank l ON {vl}) "
+        "SELECT t.*, e.chunk_text AS {chunk}, f.d AS {dist}, f.score::float8 AS {score} "
+        "FROM fused f JOIN {table} t ON {tf} JOIN {store} e ON {ef} AND e.chunk = f.chunk "
+        "ORDER BY f.score DESC, f.d LIMIT %(k)s"
     ).format(
-        v_keys=v_keys,
+        nearest=nearest,
+        keys=_keys(target),
+        e_keys=e_keys,
         emb=emb,
         source=_source(target, where),
         store=target.store_ident,
         te=key_match(target, "t", "e"),
-        keys=_keys(target),
         fused_keys=fused_keys,
         vl=key_match(target, "v", "l"),
         chunk=sql.Identifier(_CHUNK),
         dist=sql.Identifier(_DISTANCE),
         score=sql.Identifier(_SCORE),
-        fe=key_match(target, "f", "e"),
         table=target.table_ident,
         tf=key_match(target, "t", "f"),
+        ef=key_match(target, "e", "f"),
     )
+
+
+def estimated_chunks(cur: psycopg.Cursor[Any], target: Target, where: str | None = None) -> int:
+    """The planner's estimate of the chunks a search of `target` looks at (those of the rows `where` keeps):
+    EXPLAIN's row count, which scales pg_class.reltuples to the table's current size."""
+    query = (
+        sql.SQL("SELECT 1 FROM {}").format(target.store_ident)
+        if where is None
+        else sql.SQL("SELECT 1 FROM {} t JOIN {} e ON {}").format(
+            _source(target, where), target.store_ident, key_match(target, "t", "e")
+        )
+    )
+    row = cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(query), {}).fetchone()  # {}: %% is %
+    plan = row[0] if row else None
+    if isinstance(plan, str):
+        import json
+
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"]) if plan else 0
 
 
 def uses_web_syntax(text: str) -> bool:
@@ -172,20 +223,24 @@ def search(
     k: int = 5,
     where: str | None = None,
     timeout_s: float = 30.0,
-    ef_search: int = 100,
+    ef_search: int = 200,
     hybrid_text: str | None = None,
     exact: Callable[[str], bool] = lambda word: True,
     chunked: bool = False,
+    exact_below: int = EXACT_MAX_CHUNKS,
 ) -> pd.DataFrame:
     """The `k` rows nearest to `vector` (all the table's columns plus `similarity`), best first, each row once.
 
-    Uses the HNSW index with pgvector's iterative scan (relaxed order, re-sorted), so a selective
-    filter still fills `k` rows; if the scan stops short, an exact search answers instead.
-    `ef_search` (at least `k`) trades speed for recall. A row split into chunks scores its best chunk;
-    with `chunked` (the column has such rows) a `chunk` column holds that chunk's text (None: the whole
-    text was embedded). With `hybrid_text`, the rows are ranked by reciprocal-rank fusion of this
-    vector ranking and PostgreSQL full-text search of `hybrid_text` (`rrf_score`, higher is better):
-    the words `exact` keeps (see lexical_query), or the text as written in web-search syntax.
+    When the planner estimates at most `exact_below` chunks to look at (a small table, or a selective `where`),
+    the search is exact: every distance is computed (a sequential scan, milliseconds at this size). Otherwise it
+    uses the HNSW index with pgvector 0.8's iterative index scan (relaxed order, re-sorted), so a filter still
+    fills `k` rows, with `ef_search` (at least `k`) candidates; if the scan stops short, an exact search answers.
+    A row split into chunks scores its best chunk; with `chunked` (the column has such rows) a `chunk` column
+    holds the text of the chunk that matched (None: the whole text was embedded). With `hybrid_text`, the rows
+    are ranked by reciprocal-rank fusion of this vector ranking and PostgreSQL full-text search of `hybrid_text`
+    (`rrf_score`, higher is better): the words `exact` keeps (see lexical_query), or the text as written in
+    web-search syntax. `frame.attrs["search"]` says how it ran: "exact", "hnsw", "hnsw, then exact" (the index
+    scan ran short), with " + full text" for hybrid.
     Raises ConfigError (bad k or --where), SQLError (from the server), QueryCancelled (timeout).
     """
     if k < 1:
@@ -193,19 +248,35 @@ def search(
     clause = validate_where(where) if where is not None else None
     params: dict[str, Any] = {"q": np.asarray(vector, dtype=np.float32), "k": k}
     try:
-        if hybrid_text is not None:
-            params.update(n=max(4 * k, 40), rrf_k=RRF_K, lexical_weight=LEXICAL_WEIGHT)
-            rows, names = _run_hybrid(conn, target, clause, params, timeout_s, ef_search, hybrid_text, exact)
-            how = "hybrid"
-        else:
-            rows, names, full_scan = _run(conn, target, clause, params, timeout_s, ef_search, chunked)
-            how = "exact" if full_scan else "hnsw"  # exact: the index scan ran short, a full scan answered
+        with read_only(conn, timeout_s, what="the search"), conn.cursor() as cur:
+            small = estimated_chunks(cur, target, clause) <= exact_below
+            _begin(cur, ef_search)
+            if hybrid_text is not None:
+                params.update(n=max(4 * k, 40), rrf_k=RRF_K, lexical_weight=LEXICAL_WEIGHT)
+                tsquery = lexical_query(cur, target, hybrid_text, exact) or None  # None: vectors alone
+                cur.execute(_hybrid_query(target, clause, exact=small), {**params, "tsquery": tsquery})
+                rows, names = cur.fetchall(), [d.name for d in cur.description or []]
+                how = ("exact" if small else "hnsw") + " + full text"
+            elif small:
+                cur.execute(_query(target, clause, exact=True), params)
+                rows, names, how = cur.fetchall(), [d.name for d in cur.description or []], "exact"
+            else:
+                rows, names, how = _run_hnsw(cur, target, clause, params, ef_search, chunked)
     except psycopg.Error as exc:
         err = translate(exc)
         if isinstance(err, SQLError) and clause is not None:
             err.message += " (in --where)"
         raise err from None
     return _frame(rows, names, chunked, how)
+
+
+def search_method(conn: psycopg.Connection, target: Target, exact_below: int, ef_search: int) -> str:
+    """How `similar` searches `target` without a filter now: "exact (N chunks)" or "hnsw (N chunks, ef_search E)"."""
+    with conn.cursor() as cur:
+        chunks = estimated_chunks(cur, target)
+    if chunks <= exact_below:
+        return f"exact ({chunks:,} chunks)"
+    return f"hnsw ({chunks:,} chunks, ef_search {ef_search})"
 
 
 def _frame(rows: list[tuple[Any, ...]], names: list[str], chunked: bool, how: str) -> pd.DataFrame:
@@ -234,55 +305,32 @@ def _begin(cur: psycopg.Cursor[Any], ef_search: int) -> None:
     cur.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(min(ef_search, 1000))))
 
 
-def _run(
-    conn: psycopg.Connection,
+def _run_hnsw(
+    cur: psycopg.Cursor[Any],
     target: Target,
     clause: str | None,
     params: dict[str, Any],
-    timeout_s: float,
     ef_search: int,
     chunked: bool,
-) -> tuple[list[tuple[Any, ...]], list[str], bool]:
-    """Run the search in a read-only transaction; (rows, column names, whether the exact fallback ran).
+) -> tuple[list[tuple[Any, ...]], list[str], str]:
+    """The HNSW search: (rows, column names, how it ran).
 
     Chunked rows take several index entries: the scan asks for 4 chunks per row wanted, and four
-    times more while the chunks it found hold fewer than k rows and the index had more to give.
+    times more while the chunks it found hold fewer than k rows and the index had more to give;
+    if it still finds fewer than k rows, an exact search answers.
     """
     k = params["k"]
     n = k * 4 if chunked else k
-    with read_only(conn, timeout_s, what="the search"), conn.cursor() as cur:
-        _begin(cur, max(ef_search, n))
-        while True:
-            cur.execute(_query(target, clause, exact=False), {**params, "n": n})
-            rows = cur.fetchall()
-            names = [d.name for d in cur.description or []]
-            hits = int(rows[0][names.index(_HITS)]) if rows else 0
-            if len(rows) >= k or hits < n or n >= _MAX_CHUNKS:
-                break
-            n *= 4
-            cur.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(min(max(ef_search, n), 1000))))
-        exact = len(rows) < k
-        if exact:
-            cur.execute(_query(target, clause, exact=True), params)
-            rows = cur.fetchall()
-            names = [d.name for d in cur.description or []]
-    return rows, names, exact
-
-
-def _run_hybrid(
-    conn: psycopg.Connection,
-    target: Target,
-    clause: str | None,
-    params: dict[str, Any],
-    timeout_s: float,
-    ef_search: int,
-    text: str,
-    exact: Callable[[str], bool],
-) -> tuple[list[tuple[Any, ...]], list[str]]:
-    with read_only(conn, timeout_s, what="the search"), conn.cursor() as cur:
-        _begin(cur, max(ef_search, params["n"]))
-        tsquery = lexical_query(cur, target, text, exact) or None  # None: no word to look up, vectors alone
-        cur.execute(_hybrid_query(target, clause), {**params, "tsquery": tsquery})
+    while True:
+        cur.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(min(max(ef_search, n), 1000))))
+        cur.execute(_query(target, clause, exact=False), {**params, "n": n})
         rows = cur.fetchall()
         names = [d.name for d in cur.description or []]
-    return rows, names
+        hits = int(rows[0][names.index(_HITS)]) if rows else 0
+        if len(rows) >= k or hits < n or n >= _MAX_CHUNKS:
+            break
+        n *= 4
+    if len(rows) >= k:
+        return rows, names, "hnsw"
+    cur.execute(_query(target, clause, exact=True), params)
+    return cur.fetchall(), [d.name for d in cur.description or []], "hnsw, then exact"

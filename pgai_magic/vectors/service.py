@@ -3,6 +3,7 @@ worker. It works on a `Database` given at construction, never on the session."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import shlex
@@ -30,6 +31,7 @@ from pgai_magic.vectors import sync
 from pgai_magic.vectors.chunking import chunk_sizes
 from pgai_magic.vectors.request import EmbedRequest
 from pgai_magic.vectors.rewrite import rewrite_embed_calls
+from pgai_magic.vectors.sample import language_check
 from pgai_magic.vectors.target import (
     Options,
     Source,
@@ -52,7 +54,7 @@ __all__ = [
 ]
 
 DEFAULT_BATCH_SIZE = 256
-DEFAULT_EF_SEARCH = 100
+DEFAULT_EF_SEARCH = 200  # recall@10 0.996 on 100,000 MiniLM-like rows (bench/bench_recall.py; 100: 0.959)
 MAX_SEARCH_CHARS = 20_000  # a search text past this is a mistake (the model truncates long before)
 
 
@@ -68,6 +70,7 @@ class EmbedResult:
     index_seconds: float = 0.0
     chunked_rows: int = 0  # rows whose text was split into several chunks
     chunk_tokens: int | None = None  # tokens per chunk (None: the embedder cannot count tokens)
+    warnings: tuple[str, ...] = ()  # e.g. most texts in a language the model was not trained on
 
     @property
     def rows_per_second(self) -> float:
@@ -92,6 +95,7 @@ class EmbedResult:
             f"SELECT * FROM {table} JOIN {t.store_label} USING ({keys}) "
             f"ORDER BY {emb} <=> pgai.embed('your text') LIMIT 5"
             + ("   (one line per chunk: docs/embeddings.md shows the best chunk per row)" if self.chunked_rows else "")
+            + "".join(f"\nwarning: {w}" for w in self.warnings)
         )
 
     def __repr__(self) -> str:
@@ -114,6 +118,7 @@ class Embeddings:
         self.worker: BackgroundWorker | None = None
         self.batch_size = DEFAULT_BATCH_SIZE
         self.ef_search = DEFAULT_EF_SEARCH  # HNSW candidates per search: more is slower, with better recall
+        self.exact_below = _search.EXACT_MAX_CHUNKS  # columns (or filtered rows) of at most this many chunks: exact
         self._loader: threading.Thread | None = None  # the background load of the default model
         self._preloading = threading.Lock()
         self._loaded_default: Embedder | None = None
@@ -135,6 +140,7 @@ class Embeddings:
             self._loader = threading.Thread(target=self._load_default, args=(after,), name="pgai-model-load",
                                             daemon=True)  # fmt: skip
             self._loader.start()
+            atexit.register(self._loader.join, 120.0)  # exiting mid-load aborts inside torch: wait for it
 
     def _load_default(self, after: threading.Event | None = None) -> None:
         from pgai_magic.embed.sentence import load_embedder
@@ -213,9 +219,10 @@ class Embeddings:
     def embed(self, request: EmbedRequest) -> EmbedResult:
         """Embed every row of TABLE.COLUMN (or of a `template` / `columns` of TABLE), index it, keep it in sync.
 
-        Texts longer than `chunk_tokens` (default: the model's window) are split into chunks sharing
-        `chunk_overlap` tokens; `language` is the full-text configuration of hybrid search (default
-        english). Options left out keep the values of an earlier embed of the same column (EmbedRequest).
+        Texts longer than `chunk_tokens` (default: chunking.DEFAULT_CHUNK_TOKENS) are split into chunks of
+        whole sentences sharing up to `chunk_overlap` tokens; `language` is the full-text configuration of hybrid
+        search and picks the sentence rules (default english). Options left out keep the values of an earlier
+        embed of the same column (EmbedRequest).
         Raises ConfigError for a bad name, template or option, EmbeddingError when the model cannot load.
         """
         from pgai_magic.display import progress as progress_bar
@@ -225,6 +232,7 @@ class Embeddings:
         source = _source(conn, request.table_column, request.template, request.column_names, request.name)
         embedder = self._resolve(request.model)
         options = _options(conn, source, embedder, request.chunk_tokens, request.chunk_overlap, request.language)
+        language = language_check(conn, source, embedder)  # a warning in the summary
         progress = request.progress
         started = time.perf_counter()
         with self.gate:
@@ -258,7 +266,8 @@ class Embeddings:
         self.start_worker()
         sizes = chunk_sizes(embedder, target.chunk_tokens, target.chunk_overlap)
         elapsed = time.perf_counter() - started
-        return EmbedResult(target, rows, elapsed, built, embedder.device, indexing, chunked, sizes.size)
+        notes = (language,) if language else ()
+        return EmbedResult(target, rows, elapsed, built, embedder.device, indexing, chunked, sizes.size, notes)
 
     @requires("embedding sync", vector=True)
     def sync(self, table_column: str | None = None, batch_size: int | None = None) -> int:
@@ -292,15 +301,17 @@ class Embeddings:
 
     @requires("embedded columns")
     def columns(self) -> pd.DataFrame:
-        """Every embedded column with its model, side tables and pending rows."""
+        """Every embedded column with its model, side tables, pending and chunked rows, and how `similar` searches
+        it (`search`: exact below `exact_below` chunks, else HNSW with `ef_search`)."""
         conn = self.db.control
         rows = []
         for t in list_targets(conn):
             try:
                 pending: int | None = sync.queue_length(conn, t)
                 chunked: int | None = sync.chunked_rows(conn, t)
+                search: str | None = _search.search_method(conn, t, self.exact_below, self.ef_search)
             except Exception:  # noqa: BLE001 - a side table dropped by hand
-                pending = chunked = None
+                pending = chunked = search = None
             rows.append(
                 {
                     "column": t.label,
@@ -312,9 +323,10 @@ class Embeddings:
                     "key": ", ".join(t.keys),
                     "pending": pending,
                     "chunked": chunked,
+                    "search": search,
                 }
             )
-        names = ["column", "template", "model", "active", "dim", "vectors", "key", "pending", "chunked"]
+        names = ["column", "template", "model", "active", "dim", "vectors", "key", "pending", "chunked", "search"]
         return pd.DataFrame(rows, columns=names)
 
     # -- search -----------------------------------------------------------------------------------
@@ -351,6 +363,7 @@ class Embeddings:
             k=k,
             where=where,
             ef_search=self.ef_search,
+            exact_below=self.exact_below,
             hybrid_text=text if hybrid else None,
             exact=exact_word,
             chunked=sync.has_chunks(conn, target),

@@ -63,4 +63,6 @@ def _column_line(row: Any) -> str:
         notes.append(f"{int(row.pending)} pending")
     if row.chunked and not pd.isna(row.chunked):
         notes.append(f"{counted(int(row.chunked), 'row')} chunked")
+    if isinstance(row.search, str):
+        notes.append(f"search: {row.search}")
     return f"{row.column} ({', '.join(notes)})" if notes else str(row.column)

@@ -94,7 +94,7 @@ class Target(Source):
     queue: str = ""
     model: str = ""
     dim: int = 0
-    chunk_tokens: int | None = None  # None: the model's window
+    chunk_tokens: int | None = None  # None: chunking.DEFAULT_CHUNK_TOKENS (at most the model's window)
     chunk_overlap: int | None = None  # None: the default overlap
     text_search: str = "english"  # the full-text search configuration of the hybrid search
     layout: int = LAYOUT

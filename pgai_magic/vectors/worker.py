@@ -25,7 +25,7 @@ from pgai_magic.db import connect, wait_for_notify
 from pgai_magic.display import counted
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import EmbeddingError
-from pgai_magic.vectors.chunking import Chunk, ChunkSizes, chunk_sizes, chunk_texts
+from pgai_magic.vectors.chunking import Chunk, ChunkSizes, chunk_sizes, chunk_texts, sentence_language
 from pgai_magic.vectors.sync import key_match
 from pgai_magic.vectors.target import LAYOUT, Target, list_targets
 
@@ -129,8 +129,8 @@ class Drainer:
         return batch
 
     @staticmethod
-    def _encode(batch: Batch, embedder: Embedder, dim: int, sizes: ChunkSizes) -> None:
-        batch.chunks = chunk_texts(embedder, batch.texts, sizes)
+    def _encode(batch: Batch, embedder: Embedder, dim: int, sizes: ChunkSizes, language: str) -> None:
+        batch.chunks = chunk_texts(embedder, batch.texts, sizes, language)
         texts = [c.text for chunks in batch.chunks for c in chunks]
         vectors = np.asarray(embedder.embed_batch(texts), dtype=np.float32)
         if vectors.shape != (len(texts), dim):
@@ -184,6 +184,7 @@ class Drainer:
                 f"{embedder.name!r} makes {embedder.dim}-dim ones: use that model, or embed the column again"
             )
         sizes = chunk_sizes(embedder, target.chunk_tokens, target.chunk_overlap)
+        language = sentence_language(target.text_search)
         halt = threading.Event()
         failures: list[BaseException] = []
         read_q: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
@@ -231,7 +232,7 @@ class Drainer:
         try:
             for batch in _items(read_q, halt):
                 if batch.texts:
-                    self._encode(batch, embedder, target.dim, sizes)
+                    self._encode(batch, embedder, target.dim, sizes, language)
                 _put(write_q, batch, halt)
         except BaseException as exc:  # noqa: BLE001 - Ctrl-C too: roll back, then re-raise below
             failures.append(exc)

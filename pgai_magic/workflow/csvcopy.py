@@ -4,7 +4,7 @@ quoting, NULLs and every value are read by the server's own CSV parser and input
 COPY's semantics (PostgreSQL docs, "COPY", CSV format): an unquoted empty field is NULL and a quoted empty one is an
 empty string; no other word is NULL unless given as the NULL string (`--null NA`), so `NA`, `N/A`, `nan`, `NULL` stay
 text; an unterminated quote, a missing or extra field or a value its column type does not accept is an error naming
-the line (and the column), and nothing is loaded. Column types are inferred from the first 4 MiB by pyarrow's CSV
+the line (and the column), and nothing is loaded. Column types are inferred from the first 1 MiB by pyarrow's CSV
 reader with the same NULL rule, year-first dates written with slashes (2012/01/31) are read as dates, and the notes
 say what was inferred.
 """
@@ -31,7 +31,7 @@ from pgai_magic.workflow.persist import PersistResult, check_names, column_ddl, 
 
 __all__ = ["BLOCK", "CsvFormat", "copy_csv", "infer_columns", "unclosed_quote"]
 
-BLOCK = 4 << 20  # bytes of the file the column types are inferred from
+BLOCK = 1 << 20  # bytes of the file the column types are inferred from (about 15,000 rows of 6 columns)
 _CHUNK = 1 << 20  # bytes per COPY write
 # values of a text column that look like dates / timestamps written year first with slashes: 2012/01/31 [10:30[:00]]
 _SLASH_DATE = r"^\d{4}/\d{1,2}/\d{1,2}$"
@@ -87,7 +87,7 @@ def _header(path: Path, fmt: CsvFormat) -> list[str]:
 
 
 def infer_columns(path: Path, fmt: CsvFormat) -> tuple[dict[str, str], list[str]]:
-    """The table's columns (name → PostgreSQL type) inferred from the first 4 MiB, and notes saying what was inferred.
+    """The table's columns (name → PostgreSQL type) inferred from the first 1 MiB, and notes saying what was inferred.
 
     Types are pyarrow's inference with COPY's NULL rule; then a text column of whole numbers too large for bigint is
     numeric (exact), one of year-first slash dates is date (or timestamp), and text that looks like day- or
@@ -155,8 +155,10 @@ def _refine(field: pa.Field, values: pa.ChunkedArray) -> tuple[str, str | None]:
 def _utf8_chunks(path: Path, fmt: CsvFormat, progress: Callable[[int], None] | None) -> Iterator[bytes]:
     """The file as UTF-8 (a byte-order mark dropped), in chunks; ConfigError naming the line of bytes that are not
     in the file's encoding."""
-    name = "utf-8-sig" if codecs.lookup(fmt.encoding).name == "utf-8" else fmt.encoding
-    decoder = codecs.getincrementaldecoder(name)(errors="strict")
+    if codecs.lookup(fmt.encoding).name == "utf-8":  # the server checks UTF-8 itself (_refused names the line)
+        yield from _raw_chunks(path, progress)
+        return
+    decoder = codecs.getincrementaldecoder(fmt.encoding)(errors="strict")
     line = 1
     with _open(path) as raw:
         while True:
@@ -176,6 +178,18 @@ def _utf8_chunks(path: Path, fmt: CsvFormat, progress: Callable[[int], None] | N
                 progress(len(chunk))
             if not chunk:
                 return
+
+
+def _raw_chunks(path: Path, progress: Callable[[int], None] | None) -> Iterator[bytes]:
+    """A UTF-8 file's bytes as they are (a byte-order mark dropped), in chunks."""
+    with _open(path) as raw:
+        chunk = raw.read(_CHUNK)
+        start = 3 if chunk.startswith(codecs.BOM_UTF8) else 0
+        while chunk:
+            yield chunk[start:] if start else chunk
+            if progress is not None:
+                progress(len(chunk))
+            chunk, start = raw.read(_CHUNK), 0
 
 
 def copy_csv(
@@ -222,6 +236,12 @@ def _refused(path: Path, fmt: CsvFormat, err: SQLError) -> PgaiError:
     if where is None:
         return err
     line, column = int(where["line"]), where["column"]
+    if "invalid byte sequence" in err.message:  # the file is not the UTF-8 it was read as
+        bytes_seen = err.message.split(":", 1)[-1].strip()
+        return ConfigError(
+            f"{path.name} line {line} is not {fmt.encoding} text (bytes {bytes_seen}): give the file's encoding, "
+            "e.g. --encoding latin-1 (nothing was loaded)"
+        )
     if "unterminated CSV quoted field" in err.message:
         found = unclosed_quote(path, fmt)
         if found is not None:

@@ -153,7 +153,7 @@ def test_worker_once_runs_the_due_checks_and_exits(session: Session, pg_dsn: str
                           capture_output=True, text=True, env=env, timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert f"monitor #{made['id']} {name} v1" in done.stdout and "alert #" in done.stdout
-    assert "1 monitoring checks" in done.stdout
+    assert "0 rows and 1 monitoring check in" in done.stdout
     row = session.models.schedules(name).iloc[0]
     assert row["runs"] == 1 and row["last_error"] is None
     bad = subprocess.run([sys.executable, "-m", "pgai_magic", "worker", "--once", "--jobs", "nothing"],

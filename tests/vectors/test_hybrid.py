@@ -49,7 +49,7 @@ def test_exact_codes_are_found_by_hybrid_search(esession: Session, errors_table:
         vector_right += vector.iloc[0]["code"] == code
         hybrid_right += hybrid.iloc[0]["code"] == code
         assert list(hybrid.columns) == ["id", "code", "message", "similarity", "rrf_score"]
-        assert hybrid["rrf_score"].is_monotonic_decreasing and hybrid.attrs["search"] == "hybrid"
+        assert hybrid["rrf_score"].is_monotonic_decreasing and hybrid.attrs["search"] == "exact + full text"
         # found by both sides (30 rows): at least 1 / (RRF_K + rank) from each
         assert hybrid.iloc[0]["rrf_score"] >= 2 / (RRF_K + 30)
     assert hybrid_right == len(codes) and vector_right < len(codes)

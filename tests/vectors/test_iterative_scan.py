@@ -42,4 +42,4 @@ def test_selective_filter_returns_limit_rows_through_the_index(
     # the control connection (pgai's own work) and connections opened later carry the same settings
     assert session.db.control.execute("SHOW hnsw.iterative_scan").fetchone()[0] == "strict_order"
     with session.db.connect(autocommit=True) as fresh:
-        assert fresh.execute("SHOW hnsw.ef_search").fetchone()[0] == "100"
+        assert fresh.execute("SHOW hnsw.ef_search").fetchone()[0] == "200"

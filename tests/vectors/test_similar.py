@@ -81,6 +81,7 @@ def test_selective_filter_uses_iterative_index_scan(
     conn.execute(f"ANALYZE {schema}.docs")
     conn.execute(f'ANALYZE pgai."{target.store}"')
     query = minilm.embed_batch(["Where is my order?"])[0]
+    esession.vectors.exact_below = 100  # as if the table were large (3,000 rows are searched exactly)
     hits = esession.similar(f"{schema}.docs.body", "Where is my order?", k=10, where="kind = 'far'")
     assert len(hits) == 10 and set(hits["kind"]) == {"far"} and hits.attrs["search"] == "hnsw"
     assert hits["similarity"].is_monotonic_decreasing
