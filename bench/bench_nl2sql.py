@@ -82,6 +82,7 @@ def ask_all(session: Session, questions: list[dict[str, Any]], runs: int) -> lis
                 translate_s=translate_s,
                 source=frame.attrs["source"],
                 sql=frame.attrs["sql"],
+                confidence=answer.confidence,
                 notes=answer.notes,
             )
         except PgaiError as err:
@@ -119,6 +120,13 @@ def report(title: str, rows: list[dict[str, Any]], *, table: bool = True) -> Non
             f"median gold SQL {gold_med * 1000:.1f} ms; median ratio ask/gold {ratio:.1f}x; "
             f"p90 ask {sorted(r['ask_s'] for r in answered)[int(0.9 * len(answered))] * 1000:.1f} ms"
         )
+    rated = [r for r in answered if r.get("confidence") is not None]
+    if rated:
+        print("reliability (answers by confidence): " + "; ".join(
+            f"[{lo:.1f}, {hi:.1f}) {sum(r['correct'] for r in b)}/{len(b)} right"
+            for lo, hi in ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01))
+            if (b := [r for r in rated if lo <= r["confidence"] < hi])
+        ))  # fmt: skip
     if table:
         print()
         print("| id | lang | question | correct | source | ask ms | translate ms | gold SQL ms | ask/gold |")

@@ -163,6 +163,30 @@ def main() -> None:
     out.write_text(json.dumps({"meta": meta, "summary": s, "questions": rows}, indent=1, default=str))
     print(f"## Spider {args.set} ({args.label}): {len(rows)} questions; {meta['machine']}; JSON: {out}\n")
     print(report.markdown(s))
+    print("\n" + deciles(rows))
+
+
+def deciles(rows: list[dict[str, Any]]) -> str:
+    """The reliability table in ten bins of 0.1 (every answer, also those below the threshold that the default mode
+    gives), with the gap between accuracy and mean confidence and whether it is within 10 points."""
+    answered = [r for r in rows if r["outcome"] != "refused" and r.get("confidence") is not None]
+    lines = [
+        "| confidence | n | accuracy | mean confidence | gap (points) | within 10 |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for k in range(10):
+        lo, hi = k / 10, (k + 1) / 10 if k < 9 else 1.0001
+        inside = [r for r in answered if lo <= r["confidence"] < hi]
+        if not inside:
+            continue
+        acc = sum(r["outcome"] == "correct" for r in inside) / len(inside)
+        conf = sum(r["confidence"] for r in inside) / len(inside)
+        gap = 100 * abs(acc - conf)
+        lines.append(
+            f"| [{lo:.1f}, {min(hi, 1.0):.1f}) | {len(inside)} | {acc:.3f} | {conf:.3f} | {gap:.1f} | "
+            f"{'yes' if gap <= 10 else 'no'} |"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

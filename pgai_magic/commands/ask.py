@@ -212,10 +212,14 @@ def warm_up(session: Any) -> threading.Thread:
     """In a background thread: import what a first question needs (the translator and its learned model, the chart
     and SQL renderers; the chart renderer draws one tiny chart, which starts its JavaScript engine), then let the
     embedding model's background load (`vectors.preload`, started at once so it counts as loading) go on. A
-    question asked meanwhile waits only for what is still being prepared, never for the embedding model. Nothing
+    question asked meanwhile waits only for the modules still being imported, never for the embedding model nor
+    the learned translator's data (until it is read, the rule translator answers alone: nl2sql.loading). Nothing
     runs on the database."""
+    from pgai_magic.nl2sql import loading
+
     imported = threading.Event()
     session.vectors.preload(after=imported)
+    loading.begin()
 
     def run() -> None:
         try:
@@ -230,10 +234,13 @@ def warm_up(session: Any) -> threading.Thread:
             from pgai_magic.workflow import autochart  # noqa: F401 - likewise
 
             SqlText("SELECT 1")._repr_html_()  # the SQL renderer (pygments) imported and used once
-        with contextlib.suppress(Exception):
-            from pgai_magic.nl2sql.learned.model import model
+        try:  # the built-in translator's learned model, neighbour index and judge, read once per process
+            with contextlib.suppress(Exception):
+                from pgai_magic.nl2sql.route import models
 
-            model()  # the built-in translator's learned model and neighbour index, read once per process
+                models()
+        finally:
+            loading.finish()  # questions asked until now were answered by the rule translator alone
         with contextlib.suppress(Exception):
             import altair as alt
             import pandas as pd

@@ -11,8 +11,9 @@ The question is read once: the Asker reads it (`Translator.read`), uses the anal
 and hands the reading to the TranslatorGenerator, which finishes it.
 The learned translator (learned/: Spider-train models in data/spider_learned.json.gz) fills SQL sketches voted by
 neighbouring train questions with linked columns, checks candidates by a read-only run and gives a confidence
-calibrated on held-out train databases; learned/generator.BuiltinGenerator chooses between its answer and the
-rule translator's by that confidence (one threshold).
+calibrated on held-out train databases; route.Router compares its answer with the rule translator's and a judge
+calibrated on held-out train databases (data/route.json, bench/bench_route.py) gives the more probable one, or
+refuses below its threshold.
 A new question pattern: its cue phrase in
 lexicon.CUES, its role in an Assembler pass (plan.py, derived.py; resolve.py for what is settled last), its SQL
 in the clause builder of build.py, and a golden question in tests/nl2sql/test_pipeline_golden.py.

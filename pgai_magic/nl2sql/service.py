@@ -12,14 +12,14 @@ import pandas as pd
 from pgai_magic.catalog import Catalog, CatalogCache, ForeignKey
 from pgai_magic.db import Database
 from pgai_magic.errors import ConfigError, GuardError, PgaiError, SQLError, TranslationError
+from pgai_magic.nl2sql import loading as learned_data
 from pgai_magic.nl2sql.embedding import LazyEmbedder
 from pgai_magic.nl2sql.generator import Generated, Generator, LLMGenerator, Request, TranslatorGenerator
 from pgai_magic.nl2sql.guard import explain, key_holds, run_read_only
-from pgai_magic.nl2sql.learned.generator import BuiltinGenerator
-from pgai_magic.nl2sql.learned.model import model
 from pgai_magic.nl2sql.llm import LLMBackend, backend_from_env
 from pgai_magic.nl2sql.memory import SOURCES, Memo, QuestionMemory, cue_signature, template_of
 from pgai_magic.nl2sql.reuse import Candidate, Reading, ReusePolicy
+from pgai_magic.nl2sql.route import Judgement, Router, RulesWhileLoading, models
 from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, clean_question
 from pgai_magic.nl2sql.translator import State, Translator
 
@@ -100,6 +100,7 @@ class Asker:
         self._unsaved: list[dict[str, Any]] = []  # asked while the model loaded: remembered on the next question
         self.reuse = reuse or ReusePolicy()
         self.trust_rules = True  # the rule translator's answer below the calibrated threshold (False: refuse)
+        self.route_log: list[Judgement] | None = None  # a list: every routing decision is appended (benchmarks)
         self.last_id: int | None = None
         self.llm_error: str | None = None
         self._translators: dict[str, Translator] = {}
@@ -139,13 +140,16 @@ class Asker:
         return found
 
     def _builtin(self, translator: Translator) -> Generator:
-        """The learned and rule translators together (learned/generator.py); the rule translator alone when the
-        learned model's data file is missing."""
+        """The learned and rule translators routed by the calibrated judge (route.py); the rule translator alone when
+        the learned model's or the judge's data file is missing, or while a warm-up still reads them
+        (nl2sql.loading)."""
+        if learned_data.pending():  # a kernel's warm-up still reads it: do not wait
+            return RulesWhileLoading(translator)
         try:
-            learned = model()
+            learned, judge = models()
         except FileNotFoundError:
             return TranslatorGenerator(translator)
-        return BuiltinGenerator(translator, self.db.control, learned, trust_rules=self.trust_rules)
+        return Router(translator, self.db.control, learned, judge, trust_rules=self.trust_rules, record=self.route_log)
 
     def memory_ready(self) -> bool:
         try:

@@ -111,3 +111,6 @@ def test_warm_up_imports_the_first_question_s_modules_before_the_model(
     thread.join(120)
     assert not thread.is_alive()
     assert own_session.vectors.embedder.name == "after-warm-up" and order == ["model"]
+    from pgai_magic.nl2sql import loading
+
+    assert not loading.pending()  # the learned data was read: questions are routed again
