@@ -395,6 +395,13 @@ class Database:
         checked = Statement(check_read_query(query, what=what, error=error))
         return self.run_readonly(checked, timeout_s=self.read_timeout_s)
 
+    def search_path(self) -> list[str]:
+        """The schemas a name in a `read` query resolves in (current_schemas(true): pg_catalog, the temporary schema,
+        the search_path), read on the connection `run_readonly` uses."""
+        conn = self.control if self.in_transaction else self.session
+        row = conn.execute("SELECT current_schemas(true)::text[]").fetchone()
+        return list(row[0]) if row else []
+
     def run_readonly(self, stmt: Statement, *, timeout_s: float = 30.0) -> StatementResult:
         """Run one (already validated) query in a READ ONLY transaction with a statement timeout.
 

@@ -10,6 +10,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from pgai_magic import catalog
 from pgai_magic.cell import convert
 from pgai_magic.db import Database, read_only
 from pgai_magic.errors import ModelError
@@ -101,10 +102,16 @@ def train(db: Database, request: TrainRequest) -> registry.ModelVersion:
                  random_state=request.random_state, params=dict(request.params or {}))  # fmt: skip
     compiled = compile_model(result.estimator, None, dict(result.features))
     snapshot = profile(frame.loc[result.train_frame.index], compiled.features)
+    sources = _sources(db, request.query)  # who may see this version: the roles that may read what it learnt from
     return registry.deploy(
         db.control, compiled, result.estimator, name, target=target, metrics=result.metrics, profile=snapshot,
-        strategy=request.strategy,
+        strategy=request.strategy, sources=sources,
     )  # fmt: skip
+
+
+def _sources(db: Database, query: str) -> list[int]:
+    """The relations `query` reads as the read-only path resolves them (pg_class oids)."""
+    return catalog.query_sources(catalog.reader(db.control), query, db.search_path())
 
 
 def _monitor_sql(conn: psycopg.Connection, mv: registry.ModelVersion, query: str, actual: str) -> str:
@@ -169,6 +176,7 @@ def monitor(db: Database, name: str, query: str, *, actual: str = "actual", reco
             len(frame),
             current,
             [{str(k): v for k, v in r.items()} for r in drift.to_dict(orient="records")],
+            sources=_sources(db, checked),
         )
     return MonitorReport(mv.name, mv.version, mv.task, len(frame), table, drift, frame, notes)
 

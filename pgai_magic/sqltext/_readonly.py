@@ -23,6 +23,7 @@ __all__ = [
     "check_read_condition",
     "check_read_query",
     "parse_read_query",
+    "relations_read",
 ]
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -140,3 +141,34 @@ def check_read_nodes(tree: exp.Expr, what: str, error: type[PgaiError]) -> None:
             arg = args[0] if args else None
             if not (isinstance(arg, exp.Literal) and arg.is_number and float(arg.this) <= _MAX_SLEEP_S):
                 raise error(f"pg_sleep() longer than {_MAX_SLEEP_S:g} s is not allowed in {what}")
+
+
+def relations_read(query: str | exp.Expr) -> list[tuple[str | None, str]]:
+    """The relations a query reads, as (schema or None, name) in order of appearance, each once; a query's text
+    is parsed first (GuardError when it does not parse).
+
+    Names in FROM / JOIN of every scope (subqueries, CTE bodies, EXISTS, LATERAL), as PostgreSQL reads them:
+    unquoted parts folded to lower case. References to a CTE and table functions (generate_series, unnest) are
+    not relations and are left out (sqlglot's scope analysis tells them apart).
+    """
+    from sqlglot.optimizer.scope import traverse_scope
+
+    tree = query if isinstance(query, exp.Expr) else _parse_one(query, "the query", GuardError)
+    try:
+        tables = [s for scope in traverse_scope(tree) for s in scope.sources.values() if isinstance(s, exp.Table)]
+    except SqlglotError:  # a shape the scope analysis does not know: every table name but the CTEs'
+        ctes = {_folded(cte.args["alias"].this) for cte in tree.find_all(exp.CTE) if cte.args.get("alias")}
+        tables = [t for t in tree.find_all(exp.Table) if t.args.get("db") or _folded(t.this) not in ctes]
+    found: dict[tuple[str | None, str], None] = {}
+    for table in tables:
+        schema = table.args.get("db")
+        if isinstance(table.this, exp.Identifier) and (schema is None or isinstance(schema, exp.Identifier)):
+            found[(_folded(schema) if schema is not None else None, _folded(table.this))] = None
+    return list(found)
+
+
+def _folded(node: exp.Expr | None) -> str:
+    """An identifier as PostgreSQL reads it: quoted as written, unquoted in lower case."""
+    if not isinstance(node, exp.Identifier):
+        return str(node.name if node is not None else "").lower()
+    return str(node.name) if node.args.get("quoted") else str(node.name).lower()
