@@ -122,30 +122,35 @@ class QuestionMemory:
         return catalog.query_sources(catalog.reader(self.conn), sql_text, scope.split(",") if scope else [])
 
     def backfill_sources(self) -> int:
-        """Record the relations of questions remembered before sources were (their `sources` is NULL, which every
-        role could read); returns how many were updated (0 when this role may not update the memory)."""
+        """Record the relations of questions remembered before they were recorded (`sources` NULL, which every role
+        reads) through pgai.record_question_sources (sql/041_question_sources.sql); how many were recorded."""
+        done = 0
         try:
-            with self.conn.transaction():
-                rows = self.conn.execute("SELECT id, sql, scope FROM pgai.questions WHERE sources IS NULL").fetchall()
-                for qid, text, scope in rows:
-                    self.conn.execute(
-                        "UPDATE pgai.questions SET sources = %s::int8[]::oid[]::regclass[] WHERE id = %s",
-                        (self.sources(text, scope), qid),
-                    )
+            rows = self.conn.execute("SELECT id, sql, scope FROM pgai.questions WHERE sources IS NULL").fetchall()
+            for qid, text, scope in rows:
+                recorded = self.conn.execute(
+                    "SELECT pgai.record_question_sources(%s, %s::int8[]::oid[]::regclass[])",
+                    (qid, self.sources(text, scope)),
+                ).fetchone()
+                done += bool(recorded and recorded[0])
         except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedColumn):
-            return 0
-        return len(rows)
+            pass  # a role without the question-memory GRANTs, or a memory not migrated yet: the owner's session does it
+        return done
 
     def _ensure_index(self, dim: int) -> None:
         if dim in self._indexed:
             return
-        name = sql.Identifier(f"questions_hnsw_{int(dim)}")
-        self.conn.execute(
-            sql.SQL(
-                "CREATE INDEX IF NOT EXISTS {} ON pgai.questions "
-                "USING hnsw ((embedding::vector({d})) vector_cosine_ops) WHERE dim = {d}"
-            ).format(name, d=sql.Literal(int(dim)))
-        )
+        name = f"questions_hnsw_{int(dim)}"
+        if catalog.find_relation(catalog.reader(self.conn), catalog.quoted_name("pgai", name), name) is None:
+            try:
+                self.conn.execute(
+                    sql.SQL(
+                        "CREATE INDEX IF NOT EXISTS {} ON pgai.questions "
+                        "USING hnsw ((embedding::vector({d})) vector_cosine_ops) WHERE dim = {d}"
+                    ).format(sql.Identifier(name), d=sql.Literal(int(dim)))
+                )
+            except psycopg.errors.InsufficientPrivilege:
+                pass  # only the table's owner indexes a new dimension; the memory works without (an exact search)
         self._indexed.add(dim)
 
     def add(

@@ -22,11 +22,11 @@ from tests.tiny_model import build_tiny_model
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def grants(section: str, **names: str) -> list[str]:
-    """The statements of one `<!-- grants: section -->` block of docs/privileges.md, names substituted."""
+def grants(section: str, kind: str = "grants", **names: str) -> list[str]:
+    """The statements of one `<!-- kind: section -->` block of docs/privileges.md, names substituted."""
     doc = (ROOT / "docs" / "privileges.md").read_text()
-    match = re.search(rf"<!-- grants: {section} -->\s*```sql\n(.*?)```", doc, re.S)
-    assert match, f"docs/privileges.md has no {section} block"
+    match = re.search(rf"<!-- {kind}: {section} -->\s*```sql\n(.*?)```", doc, re.S)
+    assert match, f"docs/privileges.md has no {kind}: {section} block"
     text = match.group(1)
     for word, value in names.items():
         text = re.sub(rf"\b{word}\b", value, text)
