@@ -5,9 +5,10 @@ same searches with row-level security switched off on the side table (the anchor
 
 Without --dsn it starts an embedded server in a temporary directory. The column is embedded by a hashing fake
 embedder (the search cost does not depend on the model). Searches run as three roles: the side table's owner,
-`reader` (SELECT on the source) and `filtered` (the source's own row-level security, enabled for its runs only,
-shows it every other row, so the policy checks each candidate row against the source). Prints, per role and search, the median and range
-over rounds of the per-round median query time, the plan node that searched, and the load average.
+`reader` (SELECT on the source) and `filtered` (the source's own row-level security, enabled for its runs
+only, shows it every other row, so the policy checks each candidate row against the source). Prints, per role
+and search, the median and range over rounds of the per-round median query time, the plan node that searched,
+and the load average.
 """
 
 from __future__ import annotations

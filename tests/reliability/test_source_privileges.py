@@ -70,7 +70,7 @@ def world(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wor
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA shop; CREATE SCHEMA hr")
         conn.execute("CREATE TABLE shop.tickets (id int PRIMARY KEY, body text)")
-        conn.execute("INSERT INTO shop.tickets SELECT g, 'parcel ' || g || ' arrived late' FROM generate_series(1, 40) g")
+        conn.execute("INSERT INTO shop.tickets SELECT g, 'parcel ' || g || ' came late' FROM generate_series(1, 40) g")
         conn.execute("CREATE TABLE shop.orders (id int PRIMARY KEY, total numeric)")
         conn.execute("INSERT INTO shop.orders SELECT g, g * 2.5 FROM generate_series(1, 200) g")
         conn.execute("CREATE TABLE hr.notes (id int PRIMARY KEY, body text)")
@@ -120,14 +120,14 @@ def test_memory_and_registry_show_the_analyst_only_what_it_may_read(world: World
         assert "m_hr" not in set(s.models()["name"])
         with pytest.raises(ModelError, match="no model named 'm_hr'"):
             s.models.info("m_hr")
-        with pytest.raises(ModelError, match="'m_hr' is taken by versions .* may not read: choose another name"):
+        with pytest.raises(ModelError, match=r"'m_hr' is taken by versions .* may not read: choose another name"):
             s.train("m_hr", "total", SHOP_ORDERS, task="regression")
 
 
 def test_similar_ask_and_models_keep_working_for_what_the_analyst_may_read(world: World) -> None:
     answers: list[Answer] = []
     with world.analyst() as s:
-        found = s.similar("shop.tickets.body", "parcel 7 arrived late", k=3)
+        found = s.similar("shop.tickets.body", "parcel 7 came late", k=3)
         assert len(found) == 3 and found.attrs["search"] == "hnsw"
         with pytest.raises(PgaiError):
             s.similar("hr.notes.body", "salary", k=1)
@@ -169,9 +169,9 @@ def test_a_source_with_row_level_security_shows_only_its_visible_rows(world: Wor
         ids = _ids(world.role_dsn, "SELECT id FROM pgai.shop_tickets_body_embedding")
         assert ids and all(i % 2 == 0 for i in ids) and len(ids) == 20
         with world.analyst() as s:
-            found = s.similar("shop.tickets.body", "parcel 7 arrived late", k=5)
+            found = s.similar("shop.tickets.body", "parcel 7 came late", k=5)
             assert len(found) == 5 and all(i % 2 == 0 for i in found["id"])
-            s.sql("INSERT INTO shop.tickets VALUES (43, 'an odd ticket the analyst may write')")  # queued by its trigger
+            s.sql("INSERT INTO shop.tickets VALUES (43, 'an odd ticket')")  # allowed to the analyst; queued
         assert 43 in _ids(world.admin_dsn, "SELECT id FROM pgai.shop_tickets_body_queue")
     finally:
         with psycopg.connect(world.admin_dsn, autocommit=True) as conn:
