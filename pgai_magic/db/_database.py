@@ -81,7 +81,10 @@ class Database:
 
     @property
     def control(self) -> psycopg.Connection:
-        """An autocommit psycopg connection for the package's own work (reconnects when closed)."""
+        """An autocommit psycopg connection for the package's own work (reconnects when closed, and restarts the
+        embedded server first when it stopped)."""
+        if self._control is not None and self.embedded is not None and not self.embedded.alive:
+            self.ensure_alive()
         if self._control is None or self._control.closed or self._control.broken:
             self._control = self.connect(autocommit=True)
         return self._control
@@ -102,8 +105,14 @@ class Database:
                 conn.execute("SELECT set_config(%s, %s, false)", (name, value))
 
     def connect(self, **kwargs: Any) -> psycopg.Connection:
-        """A new psycopg connection to the same server, with the session's settings (see `db.connect`)."""
-        return connect(self.dsn, settings=self.settings, **kwargs)
+        """A new psycopg connection to the same server, with the session's settings (see `db.connect`); an embedded
+        server found stopped is started again first (ConnectionError when it cannot be)."""
+        try:
+            return connect(self.dsn, settings=self.settings, **kwargs)
+        except ConnectionError:
+            if self.ensure_alive() is None:
+                raise
+            return connect(self.dsn, settings=self.settings, **kwargs)
 
     @property
     def session(self) -> psycopg.Connection:

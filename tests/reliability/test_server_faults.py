@@ -60,6 +60,25 @@ def test_killed_postmaster_comes_back_between_cells(own_server: Session) -> None
     assert s.db.control.execute("SELECT count(*) FROM keep").fetchone() == (1000,)
 
 
+def test_a_command_that_finds_its_server_stopped_starts_it_again(own_server: Session) -> None:
+    """Not only SQL cells: the package's own connection and new connections restart a stopped embedded server."""
+    s = own_server
+    assert s.db.embedded is not None
+    for reach in (
+        lambda: s.db.control.execute("SELECT 1").fetchone(),
+        lambda: s.db.connect().execute("SELECT 1").fetchone(),
+    ):
+        s.db.control.execute("SELECT 1")  # a control connection open on the server that is about to stop
+        pid = s.db.embedded.handle.get_pid()  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGINT)  # a fast shutdown, as the watcher asks for
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _alive(pid):
+            threading.Event().wait(0.02)
+        assert not _alive(pid)
+        assert reach()  # no "No such file or directory", no AdminShutdown: it started the server again
+        assert s.db.embedded.alive and s.db.embedded.handle.get_pid() != pid  # type: ignore[attr-defined]
+
+
 @pytest.mark.slow
 def test_oversized_result_stops_and_cancels(session: Session) -> None:
     session.db.max_result_bytes = 2 * 2**20
