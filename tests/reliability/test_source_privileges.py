@@ -5,19 +5,17 @@ another schema's embedding side tables, queues, question memory or model registr
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
 from pgai_magic.errors import ModelError, PgaiError
 from pgai_magic.nl2sql.service import Answer
 from pgai_magic.session import Session
-from tests.pg_helpers import scalar
+from tests.pg_helpers import database_and_role, scalar
 from tests.reliability.test_privileges import grants
 from tests.tiny_model import build_tiny_model
 
@@ -60,14 +58,14 @@ def world(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wor
     questions and trains a model on each schema; a row of each embedded table waits in its queue."""
     folder = tmp_path_factory.mktemp("tiny")
     os.chmod(folder, 0o755)
-    suffix = uuid.uuid4().hex[:8]
-    name, role = f"src_{suffix}", f"analyst_{suffix}"
-    with psycopg.connect(pg_dsn, autocommit=True) as su:
-        su.execute(f"CREATE DATABASE {name}")
-        su.execute(f"CREATE ROLE {role} LOGIN")
-    admin = make_conninfo(pg_dsn, dbname=name)
-    world = World(name, role, admin, make_conninfo(pg_dsn, dbname=name, user=role), str(build_tiny_model(folder)))
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with database_and_role(pg_dsn, "src") as (name, role, admin, role_dsn):
+        world = World(name, role, admin, role_dsn, str(build_tiny_model(folder)))
+        _populate(world)
+        yield world
+
+
+def _populate(world: World) -> None:
+    with psycopg.connect(world.admin_dsn, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA shop; CREATE SCHEMA hr")
         conn.execute("CREATE TABLE shop.tickets (id int PRIMARY KEY, body text)")
         conn.execute("INSERT INTO shop.tickets SELECT g, 'parcel ' || g || ' came late' FROM generate_series(1, 40) g")
@@ -90,10 +88,6 @@ def world(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wor
         s.sql("INSERT INTO shop.tickets VALUES (41, 'a new ticket'); INSERT INTO hr.notes VALUES (3, 'carol quits')")
     for section in ("read-pgai", "question-memory", "write-pgai"):
         world.run(section)
-    yield world
-    with psycopg.connect(pg_dsn, autocommit=True) as su:
-        su.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        su.execute(f"DROP ROLE IF EXISTS {role}")
 
 
 def _count(dsn: str, query: str) -> int:
