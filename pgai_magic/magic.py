@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.display import HTML, display
-from traitlets import Float, Int
+from traitlets import Float, Int, Unicode, default, observe
 
 from pgai_magic.cell import Limits
 from pgai_magic.commands import COMMANDS, Context, Settings, Snippet
@@ -36,12 +37,38 @@ class Pgai(Magics):
     max_result_mb = Float(2048.0, help="stop fetching a result past this size (MiB)").tag(config=True)
     statement_timeout_s = Float(30.0, help="statement timeout for generated SQL (seconds)").tag(config=True)
     autolimit = Int(0, help="fetch at most this many rows of a query (0: all), as JupySQL's autolimit").tag(config=True)
+    llm_base_url = Unicode(help="ask: an OpenAI-compatible chat endpoint (default $PGAI_LLM_BASE_URL)").tag(config=True)
+    llm_model = Unicode(help="ask: the model to request at llm_base_url (default $PGAI_LLM_MODEL)").tag(config=True)
+    llm_path = Unicode(help="ask: a local transformers model folder, if no endpoint (default $PGAI_LLM_PATH)").tag(
+        config=True
+    )
+    llm_threshold = Float(
+        0.9, help="ask --generator auto: a translator answer less sure than this (0..1) goes to the LLM"
+    ).tag(config=True)
+    llm_max_repairs = Int(1, help="ask: rounds of repair after the LLM's SQL is rejected").tag(config=True)
+
+    @default("llm_base_url")
+    def _default_base_url(self) -> str:
+        return os.environ.get("PGAI_LLM_BASE_URL", "")
+
+    @default("llm_model")
+    def _default_model(self) -> str:
+        return os.environ.get("PGAI_LLM_MODEL", "")
+
+    @default("llm_path")
+    def _default_path(self) -> str:
+        return os.environ.get("PGAI_LLM_PATH", "")
+
+    @observe("llm_base_url", "llm_model", "llm_path", "llm_threshold", "llm_max_repairs")
+    def _llm_changed(self, change: Any) -> None:
+        self._llm_dirty = True  # applied to the session on the next command
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
         self.connections = Connections(_open_default)
         self.snippets: dict[str, Snippet] = {}
         self.last_traceback: str | None = None
+        self._llm_dirty = getattr(self, "_llm_dirty", False)  # True when a config file set llm_* already
 
     # -- session -------------------------------------------------------------------
     def _get_session(self, alias: str | None = None) -> Session:
@@ -53,7 +80,21 @@ class Pgai(Magics):
         notice = session.db.ensure_alive()
         if notice:
             print(notice)
+        if self._llm_dirty:
+            self._configure_llm(session)
         return session
+
+    def _configure_llm(self, session: Session) -> None:
+        """The `%config Pgai.llm_*` settings on the session's question pipeline (the API key stays in the
+        environment: PGAI_LLM_API_KEY or OPENAI_API_KEY)."""
+        from pgai_magic.nl2sql.llm import backend_from_env
+
+        asker = session.questions
+        env = {k: v for k, v in os.environ.items() if k in ("PGAI_LLM_API_KEY", "OPENAI_API_KEY")}
+        env.update(PGAI_LLM_BASE_URL=self.llm_base_url, PGAI_LLM_MODEL=self.llm_model, PGAI_LLM_PATH=self.llm_path)
+        asker.llm_threshold, asker.llm_max_repairs = self.llm_threshold, self.llm_max_repairs
+        self._llm_dirty = False
+        asker.use_llm(backend_from_env(env))  # ConfigError (a model name missing, say) fails the command
 
     def _set_session(self, session: Session) -> None:
         self.connections.add(None, session)

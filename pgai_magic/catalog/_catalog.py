@@ -96,11 +96,17 @@ class Catalog:
         return "\n\n".join(parts)
 
 
+def search_path(conn: psycopg.Connection) -> tuple[str, ...]:
+    """The schemas of the connection's search path that exist (without pgai and the system schemas): a bare
+    table name is looked up in these."""
+    rows = conn.execute("SELECT unnest(current_schemas(false))").fetchall()
+    return tuple(r[0] for r in rows if r[0] not in ("pgai", "pg_catalog", "information_schema"))
+
+
 def default_schemas(conn: psycopg.Connection) -> tuple[str, ...]:
     """The schemas on the search path (without pgai and the system schemas); when those hold no table, every
     schema the role can use that holds one (names from them are then schema-qualified)."""
-    rows = conn.execute("SELECT unnest(current_schemas(false))").fetchall()
-    path = tuple(r[0] for r in rows if r[0] not in ("pgai", "pg_catalog", "information_schema"))
+    path = search_path(conn)
     row = conn.execute(_HAS_TABLES, (list(path),)).fetchone()
     if row is not None and row[0]:
         return path
@@ -196,8 +202,8 @@ def _kind(category: str, typname: str) -> str:
 
 def load_catalog(conn: psycopg.Connection, schemas: Sequence[str] | None = None, *, max_values: int = 300) -> Catalog:
     """Introspect `schemas` (default: the search path): one catalog of tables, keys and values."""
-    search_path = default_schemas(conn)
-    chosen = tuple(schemas) if schemas else search_path
+    path = search_path(conn)
+    chosen = tuple(schemas) if schemas else default_schemas(conn)
     state = fingerprint(conn, chosen)
     tables: dict[str, Table] = {}
     by_oid: dict[int, Table] = {}
@@ -228,7 +234,8 @@ def load_catalog(conn: psycopg.Connection, schemas: Sequence[str] | None = None,
     for t in tables.values():
         _fill_values(conn, t, max_values)
     infer_foreign_keys(conn, tables)
-    qualify = chosen != search_path[: len(chosen)] or len(chosen) == 0
+    # bare names only when the chosen schemas lead the search path: any other schema's tables are qualified
+    qualify = chosen != path[: len(chosen)] or len(chosen) == 0
     return Catalog(chosen, tables, qualify=qualify, fingerprint=state)
 
 

@@ -11,12 +11,13 @@ from pgai_magic.errors import ConfigError
 __all__ = ["USAGE", "split_flags"]
 
 USAGE = """
-%pgai ask [--dry-run] [--accept] [--no-memory] [--no-chart] [--schema S] [--generator auto|translator|llm]
+%pgai ask [-h] [--dry-run] [--accept] [--no-memory] [--no-chart] [--schema S] [--generator auto|translator|llm]
           [--out VAR] [--limit N] QUESTION
 %%pgai ask [options]            (the question in the cell body)
 %pgai ask --accept              (mark the last answer verified)
 %%pgai ask --teach "QUESTION"   (the verified SQL in the cell body)
 %pgai ask --history [--limit N]  /  %pgai ask --forget ID
+Options may also follow the question (%pgai ask how many orders --dry-run); -h / --help prints this.
 An answer shaped as a time series (a date + numbers) or a measure by category (a label + a number, up to 50 rows)
 is shown with a chart under its table (the altair chart is the result's `.chart`); --no-chart skips it.
 """
@@ -62,37 +63,70 @@ def _read_value(line: str, pos: int) -> tuple[str, int]:
 
 
 def split_flags(line: str) -> tuple[dict[str, Any], str]:
-    """Leading `--options` of the line, and the rest exactly as typed (the question: quotes and all)."""
+    """The `--options` of the line (before the question, or after it: `%pgai ask how many orders --dry-run`) and
+    the question exactly as typed (quotes and all). `-h` / `--help` anywhere sets '--help'. After the question
+    starts, only whole words that are ask's options count (a quoted word or an unknown `--word` stays in the
+    question); a leading `--` ends the options."""
     opts: dict[str, Any] = {}
-    pos = 0
+    kept: list[tuple[int, int]] = []  # the question's words
+    options_inside = pending = False  # an option between two words of the question / after one of them
+    pos, question_started = 0, False
     while True:
         while pos < len(line) and line[pos].isspace():
             pos += 1
-        if not line.startswith("--", pos):
+        if pos >= len(line):
             break
-        end = pos
-        while end < len(line) and not line[end].isspace():
-            end += 1
-        word = line[pos:end]
-        if word == "--":
-            pos = end
+        word, end = _word_at(line, pos)
+        if not question_started and word == "--":
+            kept.append((end, len(line)))
             break
         name, eq, value = word.partition("=")
-        if name not in _FLAGS:
+        if name in ("-h", "--help") and not eq:
+            opts["--help"] = True
+        elif name in _FLAGS:
+            end = _take_option(line, end, name, eq, value, opts)
+            pending = pending or question_started
+        elif not question_started and word.startswith("--"):
             raise ConfigError(f"unknown option {name} for %pgai ask\nusage: {USAGE.strip()}")
-        if _FLAGS[name]:
-            if not eq:
-                start = end
-                while start < len(line) and line[start].isspace():
-                    start += 1
-                value, end = _read_value(line, start)
-            opts[name] = value
         else:
-            if eq:
-                raise ConfigError(f"the option {name} takes no value")
-            opts[name] = True
+            question_started = True
+            kept.append((pos, end))
+            options_inside = options_inside or pending
         pos = end
-    return opts, line[pos:].strip()
+    if not kept:
+        return opts, ""
+    if options_inside:  # options between words of the question: its words, one space apart
+        return opts, " ".join(line[a:b].strip() for a, b in kept if line[a:b].strip())
+    return opts, line[kept[0][0] : kept[-1][1]].strip()
+
+
+def _word_at(line: str, pos: int) -> tuple[str, int]:
+    """The word at `pos` (up to the next space; a quoted run is part of it) and where it ends."""
+    end = pos
+    while end < len(line) and not line[end].isspace():
+        if line[end] in "\"'" and end == pos:
+            try:
+                return line[pos : _read_value(line, pos)[1]], _read_value(line, pos)[1]
+            except ConfigError:
+                pass  # an unclosed quote inside a question is text
+        end += 1
+    return line[pos:end], end
+
+
+def _take_option(line: str, end: int, name: str, eq: str, value: str, opts: dict[str, Any]) -> int:
+    """Record option `name` (its value after `=` or as the next word) in `opts`; returns where it ends."""
+    if _FLAGS[name]:
+        if not eq:
+            start = end
+            while start < len(line) and line[start].isspace():
+                start += 1
+            value, end = _read_value(line, start)
+        opts[name] = value
+    else:
+        if eq:
+            raise ConfigError(f"the option {name} takes no value")
+        opts[name] = True
+    return end
 
 
 def _int_option(opts: dict[str, Any], name: str) -> int | None:
@@ -110,6 +144,9 @@ def _int_option(opts: dict[str, Any], name: str) -> int | None:
 @command("ask", "answer a question (English or Chinese) with SQL: shown, run read-only, remembered", USAGE)
 def _ask(ctx: Context, rest: str, cell: str | None) -> Any:
     opts, text = split_flags(rest)
+    if opts.get("--help"):
+        ctx.say(f"usage: {USAGE.strip()}")
+        return None
     check_out(opts.get("--out"))
     session = ctx.session
     limit = _int_option(opts, "--limit")

@@ -8,6 +8,7 @@ import re
 import pandas as pd
 from psycopg import sql
 
+from pgai_magic.insights.clock import calendar_expr
 from pgai_magic.insights.model import COUNT, Breakdowns, ColumnInfo, Profile
 from pgai_magic.insights.runner import Runner
 
@@ -23,15 +24,16 @@ DATE_PART = re.compile(r"(^|_)(year|quarter|month|week|day|dow|weekday|hour|minu
 def complete_range(tmin: object, tmax: object) -> tuple[pd.Timestamp, pd.Timestamp, str] | None:
     """The whole months (or, under two months, whole days) between the first and last time seen.
 
-    A period missing less than a day (an hour for days) at either edge still counts as complete.
+    A period missing less than two days (an hour for days) at either edge still counts as complete (hourly
+    observations in UTC that end on the evening of December 30th in local time still cover December).
     """
     if tmin is None or tmax is None or str(tmin) in ("NaT", "nan") or str(tmax) in ("NaT", "nan"):
         return None
     first, last = pd.Timestamp(str(tmin)), pd.Timestamp(str(tmax))
-    lo = (first - pd.Timedelta(days=1)).to_period("M").to_timestamp()
-    if lo < first - pd.Timedelta(days=1):
+    lo = (first - pd.Timedelta(days=2)).to_period("M").to_timestamp()
+    if lo < first - pd.Timedelta(days=2):
         lo = lo + pd.offsets.MonthBegin(1)
-    hi = (last + pd.Timedelta(days=1)).to_period("M").to_timestamp()
+    hi = (last + pd.Timedelta(days=2)).to_period("M").to_timestamp()
     if (hi.year - lo.year) * 12 + hi.month - lo.month >= 2:
         return lo, hi, "month"
     lo, hi = (first - pd.Timedelta(hours=1)).ceil("D"), (last + pd.Timedelta(hours=1)).floor("D")
@@ -62,17 +64,18 @@ def plan(profile: Profile, tmin: object, tmax: object) -> Breakdowns:
             out.lo, out.hi, out.unit = got
             days = (out.hi - out.lo).days
             months = (out.hi.year - out.lo.year) * 12 + out.hi.month - out.lo.month
-            if out.unit == "month" and months >= 12:
+            # no pattern finer than the time column's own grain: yearly dates have no month, monthly no weekday
+            if out.unit == "month" and months >= 12 and profile.grain != "year":
                 out.grains.append("month")
-            if days >= 28:
+            if days >= 28 and profile.grain not in ("month", "year"):
                 out.grains.append("dow")
-            if profile.column(profile.time).type != "date" and days >= 2:
+            if profile.column(profile.time).type != "date" and profile.grain is None and days >= 2:
                 out.grains.append("hour")
     if profile.primary:
         for name in profile.numeric_others:
             if len(out.cuts) >= MAX_DRIVERS:
                 break
-            if profile.time and DATE_PART.search(name):
+            if profile.time and (DATE_PART.search(name) or name in profile.parts):
                 continue
             bounds = cuts(profile.column(name))
             if bounds:
@@ -97,8 +100,7 @@ def breakdowns_scan(runner: Runner, profile: Profile, plan_: Breakdowns, source:
     keys: list[tuple[str, sql.Composable]] = []
     t = sql.SQL("{}::timestamp").format(sql.Identifier(profile.time)) if profile.time else None
     for grain in plan_.grains:
-        assert t is not None
-        keys.append((f"cal:{grain}", sql.SQL("extract({} FROM {})::int").format(sql.SQL(CALENDAR[grain]), t)))
+        keys.append((f"cal:{grain}", calendar_expr(profile, grain)))
     for name, bounds in plan_.cuts.items():
         keys.append((f"x:{name}", _bin(name, bounds)))
     if not keys:

@@ -12,7 +12,7 @@ import psycopg
 from psycopg import sql
 
 from pgai_magic.errors import ConfigError, QueryCancelled
-from pgai_magic.insights import attribution, breakdowns, profile, reproduce, roles, scoring
+from pgai_magic.insights import attribution, breakdowns, clock, profile, quantiles, reproduce, roles, scoring
 from pgai_magic.insights.model import Frames, Insight, Profile
 from pgai_magic.insights.request import InsightsRequest
 from pgai_magic.insights.rules import run_rules
@@ -134,9 +134,16 @@ def _scan(runner: Runner, bar: Any, request: InsightsRequest) -> Frames:
         time=request.time,
         dimensions=request.dims,
     )
-    runner.record("catalog", started, before, note="analysed" if analysed else "")
     # every scan from here on is SQL the user did not write: it runs in read-only transactions
     runner.execute("SET default_transaction_read_only = on", at_least_s=roles.CATALOG_S)
+    clock.plan_local(runner, rel, prof)
+    runner.record("catalog", started, before, note="analysed" if analysed else "")
+    started, before = time.perf_counter(), runner.rows_fetched
+    try:
+        if quantiles.exact_quantiles(runner, rel, prof):
+            runner.record("quantiles", started, before)
+    except OutOfBudget as exc:
+        runner.record("quantiles", started, before, done=False, note=str(exc))
     _plan_cube(runner, rel, prof)
     bar.update(1)
     frames = Frames(prof)
@@ -213,7 +220,7 @@ def _plan_cube(runner: Runner, rel: roles.Relation, prof: Profile) -> None:
                 runner.record("time span", started, before, done=False, note=str(exc))
         if first is not None and last is not None and not pd.isna(first) and not pd.isna(last):
             days = (pd.Timestamp(last) - pd.Timestamp(first)).total_seconds() / 86400.0
-            prof.bucket = profile.choose_bucket(days)
+            prof.bucket = profile.choose_bucket(days, grain=prof.grain)
     buckets = 60 if prof.bucket else 1
 
     def size() -> float:
@@ -313,7 +320,9 @@ def find_insights(target: Any, request: InsightsRequest | None = None, /, **opti
     The first row is the overview (kind "overview": rows, period, measure totals, main dimensions) and counts
     as one of the `top` rows; the others are ranked by score. Each row's `sql` is a read query that recomputes
     its figures on the whole data; figures estimated from a sample say "about" and give the sample's size.
-    `target` is a pgai `Database` (a private connection is opened for the run) or a psycopg connection.
+    `target` is a pgai `Database` (a private connection is opened for the run, with the user's session's TimeZone)
+    or a psycopg connection. Calendar findings on a timestamptz read it in that TimeZone, or in the table's own
+    local hour / date columns when it has them, and say which.
     Raises ConfigError on bad options, InsightError when the table or query cannot be read, QueryCancelled on
     Ctrl-C. Source: in-database aggregate scans (pgai_magic.insights.profile, .breakdowns) and the rules.
     """
@@ -323,6 +332,9 @@ def find_insights(target: Any, request: InsightsRequest | None = None, /, **opti
     if not conn.autocommit:
         raise ConfigError("the insight engine needs a connection in autocommit mode")
     try:
+        if own:  # the scan reads timestamptz in the TimeZone the user's session has (a SET TimeZone included)
+            zone = target.session.execute("SHOW TimeZone").fetchone()
+            conn.execute("SELECT set_config('TimeZone', %s, false)", (zone[0],))
         chosen, runner, frames = analyse(conn, request)
     except KeyboardInterrupt:  # psycopg has already cancelled the running statement on the server
         raise QueryCancelled("insights cancelled (interrupted); the server query was cancelled") from None

@@ -33,11 +33,22 @@ class ColumnInfo:
     unique: bool = False  # a unique index or constraint covers exactly this column
     not_null: bool = False  # declared NOT NULL: its non-NULL count is the row count
     span: tuple[str, str] | None = None  # a time column's first and last value seen by pg_stats
+    hist_text: list[str] = field(default_factory=list)  # a time column's histogram bounds, as text
+    role: str = ""  # semantics.column_role: calendar | clock | code | key | amount | ratio | measure | the kind
+    exact_q: dict[float, float] | None = None  # exact quantiles of the whole column, when they were computed
+
+    @property
+    def quantiles_exact(self) -> bool:
+        """Whether `quantile` gives exact figures (computed on the whole column) rather than pg_stats' estimates."""
+        return self.exact_q is not None
 
     def quantile(self, q: float) -> float | None:
-        """An approximate quantile of a numeric column from its pg_stats MCVs and histogram."""
+        """A quantile of a numeric column: exact when computed (`exact_q`), else an estimate from pg_stats' MCVs
+        and histogram (the histogram covers the non-NULL rows that are not MCVs)."""
+        if self.exact_q is not None and q in self.exact_q:
+            return self.exact_q[q]
         points: list[tuple[float, float]] = []
-        rest = 1.0 - sum(self.mcf)
+        rest = max(1.0 - (self.null_frac or 0.0) - sum(self.mcf), 0.0)
         try:
             points += [(float(v), f) for v, f in zip(self.mcv, self.mcf)]
         except ValueError:
@@ -83,6 +94,10 @@ class Profile:
     id_like: list[str] = field(default_factory=list)
     measure_given: bool = False  # the user named the measures: row counts are not analysed as a measure
     numeric_others: list[str] = field(default_factory=list)  # numeric columns that are neither measure nor id
+    parts: dict[str, str] = field(default_factory=dict)  # calendar parts and clock times: column → role
+    zone: str | None = None  # the session's TimeZone, in which a timestamptz's calendar parts are read
+    grain: str | None = None  # the time column's own grain (year, month, day) when coarser than its type
+    local: dict[str, str] = field(default_factory=dict)  # calendar grain → the table's own column holding it
 
     def counted(self) -> list[str]:
         """The additive quantities analysed over time and groups: rows (unless a measure was named) and sums."""

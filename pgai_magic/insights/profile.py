@@ -11,20 +11,27 @@ from psycopg import sql
 
 from pgai_magic.catalog import Relation
 from pgai_magic.errors import InsightError
-from pgai_magic.insights.identities import identity_aggs, read_identities
+from pgai_magic.insights.identities import identity_aggs, near_identities, read_identities
 from pgai_magic.insights.model import COUNT, ROWS, TIME, Profile
 from pgai_magic.insights.runner import Runner
+from pgai_magic.insights.series import MIN_CHANGE_R, is_time_series, shared_trends
 
 __all__ = ["TOP_GROUPS", "choose_bucket", "cube_sets", "duplicates_scan", "profile_scan", "source", "top_groups_scan"]
 
 TOP_GROUPS = 100  # groups fetched per ranking of a high-cardinality dimension
 BASE_LIMIT = 200_000  # at most this many groups in the finest grouping (dimensions × time buckets)
+# PostgreSQL's target lists hold at most 1664 entries (MaxTupleAttributeNumber): a wide table's pair sums that do
+# not fit beside the cube's own aggregates go to extra one-row passes of at most this many aggregates each
+MAX_TARGETS = 1500
+NEAR_CHANGES_R = 0.8  # trending measures are one quantity only when their changes correlate this much
 _UNITS = (("hour", 1 / 24), ("day", 1.0), ("week", 7.0), ("month", 30.44), ("quarter", 91.31), ("year", 365.25))
 
 
-def choose_bucket(span_days: float, max_buckets: int = 60) -> str:
-    """The finest date_trunc unit giving at most `max_buckets` buckets over the time span."""
-    for unit, days in _UNITS:
+def choose_bucket(span_days: float, max_buckets: int = 60, grain: str | None = None) -> str:
+    """The finest date_trunc unit giving at most `max_buckets` buckets over the time span, and no finer than the
+    time column's own grain (yearly dates are never bucketed by quarter)."""
+    finest = next((i for i, (unit, _) in enumerate(_UNITS) if unit == grain), 0)
+    for unit, days in _UNITS[finest:]:
         if span_days / days <= max_buckets:
             return unit
     return "year"
@@ -87,14 +94,21 @@ def profile_scan(
     inner, others, v = _projection(profile, dims, gcols, with_time)
     fences = _fences(profile)
     pairs = list(itertools.combinations([m.name for m in profile.measures], 2))
-    aggs = _aggregates(profile, others, v, fences, pairs)
+    aggs, extra = _aggregates(profile, others, v, fences, pairs)
+    room = MAX_TARGETS - len(inner) - 2 * len(keys) - len(aggs)
+    aggs, extra = aggs + extra[: max(room, 0)], extra[max(room, 0) :]
     # OFFSET 0 keeps the inner select apart: each value is cast and centred once per row, not per aggregate
     src = sql.SQL("(SELECT {} FROM {} OFFSET 0) s").format(sql.SQL(", ").join(inner), source(rel, fraction))
     query, sets = _cube_query(aggs, keys, gcols, dims, with_time, src)
     frame = runner.fetch(query)
     frame.columns = ["gid:", *keys, *(name for _, name, _ in aggs)]
     out, total = _grouping_sets(profile, frame, keys, sets, others)
+    total = _extra_totals(runner, total, extra, src)
     wide = _wide(profile, total, others, pairs, fences, fraction)
+    # in a time series (a time value per row, or nearly), measures that only share a trend are not one quantity:
+    # their changes must agree as well
+    wide["changes"] = shared_trends(out, wide["corr"], MIN_CHANGE_R) if is_time_series(profile, wide["n"]) else {}
+    wide["near"] = [(a, b, r) for a, b, r in wide["near"] if abs(wide["changes"].get((a, b), 1.0)) >= NEAR_CHANGES_R]
     return wide, out
 
 
@@ -123,14 +137,29 @@ def _projection(
     return inner, others, v
 
 
+def _extra_totals(runner: Runner, total: pd.DataFrame, extra: list[Agg], src: sql.Composable) -> pd.DataFrame:
+    """The grand total with the aggregates that did not fit in the cube's statement, each chunk of MAX_TARGETS
+    computed over the same rows (the same repeatable sample) in a one-row pass."""
+    if not extra or not len(total):
+        return total
+    got: dict[str, Any] = {}
+    for start in range(0, len(extra), MAX_TARGETS):
+        chunk = extra[start : start + MAX_TARGETS]
+        items = (sql.SQL("{} AS {}").format(e, sql.Identifier(f"a{i}")) for i, (e, _, _) in enumerate(chunk))
+        row = runner.fetch(sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(items), src))
+        got.update({name: row.iloc[0, i] for i, (_, name, _) in enumerate(chunk)})
+    return pd.concat([total.reset_index(drop=True), pd.DataFrame([got])], axis=1)
+
+
 def _aggregates(
     profile: Profile,
     others: list[str],
     v: dict[str, sql.Identifier],
     fences: dict[str, tuple[float, float]],
     pairs: list[tuple[str, str]],
-) -> list[Agg]:
-    """Every aggregate of the pass: counts, the measures' moments and outliers, pair sums, identities, time span."""
+) -> tuple[list[Agg], list[Agg]]:
+    """Every aggregate of the pass: counts, the measures' moments and outliers and the time span (the cube's own);
+    and the pair sums and identities, which only the grand total needs."""
     # NOT NULL columns need no non-NULL count (it is n): every aggregate dropped is work saved on every row
     aggs: list[Agg] = [(sql.SQL("count(*)::float8"), COUNT, "sum")]
     for i, name in enumerate(others):
@@ -138,16 +167,17 @@ def _aggregates(
             aggs.append((sql.SQL("count({})::float8").format(sql.Identifier(f"k{i}")), f"nonnull:{name}", "sum"))
     for m in profile.measures:
         aggs += _measure_aggs(profile, m.name, v[m.name], m.center, fences.get(m.name))
-    for a, b in pairs:
-        aggs += _pair_aggs(profile, a, b, v)
-    aggs += identity_aggs(profile, v)
     if profile.time:
         t = sql.Identifier(f"k{others.index(profile.time)}")
         aggs += [
             (sql.SQL("min({})::timestamp").format(t), "t:min", "min"),
             (sql.SQL("max({})::timestamp").format(t), "t:max", "max"),
         ]
-    return aggs
+    extra: list[Agg] = []
+    for a, b in pairs:
+        extra += _pair_aggs(profile, a, b, v)
+    extra += identity_aggs(profile, v)
+    return aggs, extra
 
 
 def _measure_aggs(
@@ -319,6 +349,7 @@ def _wide(
             if var_a > 0 and var_b > 0:
                 r = max(-1.0, min(1.0, (n_ * ab - a_ * b_) / math.sqrt(var_a * var_b)))
         wide["corr"][(a, b)] = {"corr": r, "pairs": n_ab}
+    wide["near"] = near_identities(wide["corr"])
     return wide
 
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from pgai_magic.insights.clock import calendar_expr
+from pgai_magic.insights.identities import near, near_clusters
 from pgai_magic.insights.model import ROWS, Frames, Insight
 from pgai_magic.insights.rules.calendar import LABELS
+from pgai_magic.insights.series import MIN_CHANGE_R
 from pgai_magic.insights.words import num, pct
 
 __all__ = ["annotate_samples", "overview", "source_sql", "sql_for"]
@@ -70,10 +73,10 @@ def _compose(c: Insight, frames: Frames, src: sql.Composable) -> sql.Composable 
     if c.kind == "calendar" and prof.time and bd is not None and bd.lo is not None and bd.hi is not None:
         grain = str(c.evidence.get("grain"))
         return sql.SQL(
-            "SELECT extract({f} FROM {t}::timestamp) AS part, {v} AS value, count(*) AS rows FROM {s} "
+            "SELECT {f} AS part, {v} AS value, count(*) AS rows FROM {s} "
             "WHERE {t}::timestamp >= {lo} AND {t}::timestamp < {hi} GROUP BY 1 ORDER BY 1"
         ).format(
-            f=sql.SQL(_FIELD.get(grain, "month")),
+            f=calendar_expr(prof, grain if grain in _FIELD else "month"),
             t=ident(prof.time),
             v=value,
             s=src,
@@ -96,8 +99,8 @@ def _compose(c: Insight, frames: Frames, src: sql.Composable) -> sql.Composable 
         return sql.SQL("SELECT {a}, {b}, {v} AS value FROM {s} GROUP BY 1, 2 ORDER BY 1, 2").format(
             a=ident(cols[0]), b=ident(cols[1]), v=value, s=src
         )
-    if c.kind == "correlation" and len(c.columns) == 2:
-        a, b = c.columns
+    if c.kind == "correlation" and len(c.columns) >= 2:
+        a, b = c.columns[:2]  # the pair measured; further columns are the pair's near-identical echoes
         return sql.SQL("SELECT corr({a}, {b}) AS r, count({a} + {b}) AS pairs FROM {s}").format(
             a=ident(a), b=ident(b), s=src
         )
@@ -136,11 +139,52 @@ def annotate_samples(chosen: list[Insight], frames: Frames) -> None:
             )
 
 
+def _dependencies(frames: Frames) -> list[str]:
+    """Columns tied by definition, said once: near-identical measures, the time column's parts and clock times,
+    codes and keys (none of them is a measure), and the time in which calendar parts are read."""
+    prof, wide = frames.profile, frames.wide or {}
+    out = []
+    for group in near_clusters(wide.get("near", [])):
+        links = [r for a, b, r in wide["near"] if a in group]
+        strength = f"r = {links[0]:.2f}" if len(links) == 1 else f"|r| ≥ {min(abs(r) for r in links):.2f}"
+        named = f"{', '.join(group[:-1])} and {group[-1]}"
+        out.append(f"{named} are nearly one quantity ({strength}): not reported as a finding")
+    trend_only = [
+        f"{a} ~ {b}"
+        for (a, b), rc in wide.get("changes", {}).items()
+        if (abs(rc) < MIN_CHANGE_R or rc * float(wide["corr"][(a, b)]["corr"] or 0.0) < 0) and not near(wide, a, b)
+    ]
+    if trend_only:
+        named = ", ".join(trend_only[:3]) + (", ..." if len(trend_only) > 3 else "")
+        plural = "s" if len(trend_only) > 1 else ""
+        out.append(
+            f"{len(trend_only)} pair{plural} of measures correlate only through their trends over time, not in "
+            f"their changes ({named}): not reported as findings"
+        )
+    calendar = [c for c, role in prof.parts.items() if role == "calendar"]
+    clock = [c for c, role in prof.parts.items() if role == "clock"]
+    if calendar:
+        of = f" of {prof.time}" if prof.time else ""
+        out.append(f"calendar parts{of}: {', '.join(calendar)}")
+    if clock:
+        out.append(f"clock times (hhmm): {', '.join(clock)}")
+    codes = [c for c in prof.id_like if prof.column(c).kind == "numeric"]
+    if codes:
+        out.append(f"codes and keys: {', '.join(codes)}")
+    if prof.time and "with time zone" in prof.column(prof.time).type:
+        local = [f"hours from {prof.local['hour']}"] if "hour" in prof.local else []
+        local += [f"dates from {prof.local['date'].replace(',', ', ')}"] if "date" in prof.local else []
+        out.append(f"{prof.time} read in time zone {prof.zone}" + (f" ({'; '.join(local)})" if local else ""))
+    return out
+
+
 def overview(frames: Frames) -> Insight:
     """What the data is: rows, period, each primary measure's total or mean, the main dimensions."""
     prof, wide = frames.profile, frames.wide or {}
     rows = frames.n_rows / frames.sampled.get("profile", 1.0)
-    parts = [f"{prof.label}: {'about ' if frames.sampled.get('profile') else ''}{num(rows)} rows"]
+    parts = [
+        f"{prof.label}: {'about ' if frames.sampled.get('profile') else ''}{num(rows)} row{'' if rows == 1 else 's'}"
+    ]
     if prof.time and wide.get("tmin") is not None:
         parts.append(f"{prof.time} from {str(wide['tmin'])[:10]} to {str(wide['tmax'])[:10]}")
     for m in prof.primary:
@@ -152,6 +196,7 @@ def overview(frames: Frames) -> Insight:
             parts.append(f"{m} {'total ' if prof.measure(m).agg == 'sum' else ''}{figure}")
     for m, ident in wide.get("identities", {}).items():  # what follows from these is not reported as news
         parts.append(f"{m} = {ident['a']} {ident['op']} {ident['b']} (in {pct(ident['share'], 1)} of rows)")
+    parts += _dependencies(frames)
     dims = prof.dims + prof.wide_dims
     if dims:
         sizes = [f"{d} ({num(prof.column(d).n_distinct or 0)} values)" for d in dims[:5]]

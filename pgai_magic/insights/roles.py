@@ -20,6 +20,7 @@ from pgai_magic.db import copy_into_temp, server_message
 from pgai_magic.errors import ConfigError, InsightError, QueryCancelled
 from pgai_magic.insights.model import ColumnInfo, Measure, Profile
 from pgai_magic.insights.runner import Runner
+from pgai_magic.insights.semantics import ID_NAME, MEASURE_ROLES, column_role
 from pgai_magic.sqltext import check_read_query
 
 __all__ = ["CUBE_MAX", "ID_NAME", "WIDE_MAX", "Relation", "choose_roles", "materialize", "read_columns", "resolve"]
@@ -29,11 +30,6 @@ WIDE_MAX = 100_000  # up to which a dimension is scanned for its top groups
 MAX_CUBE_DIMS = 6
 NUMERIC = {"smallint", "integer", "bigint", "real", "double precision", "numeric"}
 TIME_TYPES = {"date", "timestamp without time zone", "timestamp with time zone"}
-ID_NAME = re.compile(r"(^id$|_id$|_key$|_uuid$|_guid$|_no$|_number$|_code$|[a-z]Id$)")
-_AVG_NAME = re.compile(
-    r"(price|rate|ratio|pct|percent|share|age|score|rating|avg|mean|temp|lat|lon|duration|delay|latency|wait|speed"
-    r"|visib|humid|pressure|_time$|minutes|seconds|days$)"
-)
 _PRIMARY = (
     "revenue",
     "sales",
@@ -49,6 +45,8 @@ _PRIMARY = (
     "units",
     "volume",
 )
+# the quantities an analyst looks at first by their average: outcomes before inputs
+_PRIMARY_AVG = ("rating", "score", "satisfaction", "delay", "latency", "duration", "wait", "temp", "price", "life")
 _TIME_NAME = re.compile(r"(date|time|_at$|_on$|ts$|day|month|created|updated|period)")
 
 CATALOG_S = 5.0  # catalog reads are tiny and always run, whatever is left of the budget
@@ -131,6 +129,7 @@ def read_columns(runner: Runner, rel: Relation, *, analyze: bool = True) -> tupl
         col.mcf = list(st.mcf)
         col.hist = list(st.hist)
         if col.kind == "time":
+            col.hist_text = list(st.time_hist)
             bounds = sorted([*st.time_hist, *col.mcv])
             col.span = (bounds[0], bounds[-1]) if bounds else None
         col.correlation = st.correlation
@@ -149,10 +148,23 @@ def _check(names: Sequence[str], columns: list[ColumnInfo], what: str) -> list[C
 
 
 def _is_id_like(col: ColumnInfo, n_rows: float) -> bool:
-    if ID_NAME.search(col.name):
+    """An identifier: a code or key by its role, or a text column (almost) unique per row."""
+    if col.role in ("code", "key") or (col.kind == "text" and ID_NAME.search(col.name)):
         return True
     unique = col.unique or (col.n_distinct is not None and n_rows > 50 and col.n_distinct >= 0.95 * n_rows)
-    return unique and (col.kind == "text" or col.type in ("smallint", "integer", "bigint"))
+    return unique and col.kind == "text"
+
+
+def _primary(measures: list[Measure]) -> list[str]:
+    """The measures analysed over time and by group: the first amount by name (revenue before cost), and the first
+    averaged quantity by name (a rating or a delay before a price), else the first in column order."""
+
+    def rank(m: Measure, words: tuple[str, ...]) -> int:
+        return next((i for i, k in enumerate(words) if k in m.name.lower()), 99)
+
+    additive = sorted((m for m in measures if m.agg == "sum"), key=lambda m: rank(m, _PRIMARY))
+    averaged = sorted((m for m in measures if m.agg == "avg"), key=lambda m: rank(m, _PRIMARY_AVG))
+    return [m.name for m in (additive[:1] + averaged[:1])]
 
 
 def choose_roles(
@@ -164,9 +176,14 @@ def choose_roles(
     time: str | None = None,
     dimensions: Sequence[str] | None = None,
 ) -> Profile:
-    """Pick measures, the time column and dimensions from types, pg_stats n_distinct and names."""
+    """Pick measures, the time column and dimensions from each column's role (semantics.column_role: name, type,
+    range and cardinality), pg_stats n_distinct and names. Calendar parts, clock times, codes and keys are never
+    measures; amounts are summed, other quantities averaged."""
+    for col in columns:
+        col.role = column_role(col, n_rows)
     profile = Profile(label=label, columns=columns, n_rows=n_rows)
     profile.id_like = [c.name for c in columns if c.kind in ("numeric", "text") and _is_id_like(c, n_rows)]
+    profile.parts = {c.name: c.role for c in columns if c.role in ("calendar", "clock")}
     if measures:
         chosen = _check(measures, columns, "measure")
         for col in chosen:
@@ -174,53 +191,62 @@ def choose_roles(
                 raise ConfigError(f"measure {col.name!r} is {col.type}, not a number")
         numeric = chosen
     else:
-        numeric = [
-            c
-            for c in columns
-            if c.kind == "numeric" and c.name not in profile.id_like and (c.n_distinct is None or c.n_distinct > 2)
-        ]
+        numeric = [c for c in columns if c.role in MEASURE_ROLES and (c.n_distinct is None or c.n_distinct > 2)]
     for col in numeric:
         center = col.quantile(0.5) or 0.0
-        agg = "avg" if _AVG_NAME.search(col.name.lower()) else "sum"
-        profile.measures.append(Measure(col.name, agg, center))
+        profile.measures.append(Measure(col.name, "sum" if col.role == "amount" else "avg", center))
     if measures:
         profile.primary = [m.name for m in profile.measures]
         profile.measure_given = True
     else:
-        additive = [m for m in profile.measures if m.agg == "sum"]
-        ranked = sorted(additive, key=lambda m: next((i for i, k in enumerate(_PRIMARY) if k in m.name.lower()), 99))
-        profile.primary = [ranked[0].name] if ranked else []
-    if time:
-        col = _check([time], columns, "time column")[0]
-        if col.kind != "time":
-            raise ConfigError(f"time column {time!r} is {col.type}, not a date or timestamp")
-        profile.time = col.name
-    else:
-        times = [c for c in columns if c.kind == "time" and (c.n_distinct is None or c.n_distinct > 1)]
-        times.sort(key=lambda c: (not _TIME_NAME.search(c.name.lower()), -(c.n_distinct or 0)))
-        profile.time = times[0].name if times else None
+        profile.primary = _primary(profile.measures)
+    profile.time = _time(columns, time)
     if dimensions:
         for col in _check(dimensions, columns, "dimension"):
             nd = col.n_distinct or 0
             (profile.dims if nd <= CUBE_MAX else profile.wide_dims).append(col.name)
     else:
-        measure_names = {m.name for m in profile.measures}
-        for col in columns:
-            if col.kind not in ("text", "bool", "numeric") or col.name in measure_names or col.n_distinct is None:
-                continue
-            nd = col.n_distinct
-            if nd < 2 or (col.kind == "numeric" and col.name not in profile.id_like and nd > 2):
-                continue
-            if nd <= CUBE_MAX:
-                profile.dims.append(col.name)
-            elif nd <= WIDE_MAX and nd <= 0.5 * n_rows:
-                profile.wide_dims.append(col.name)
-        if len(profile.dims) > MAX_CUBE_DIMS:
-            profile.dims.sort(key=lambda name: profile.column(name).n_distinct or 0)
-            profile.dims = profile.dims[:MAX_CUBE_DIMS]
-        profile.wide_dims = profile.wide_dims[:3]
+        _dimensions(profile, n_rows)
     taken = {m.name for m in profile.measures} | set(profile.id_like) | {profile.time}
     profile.numeric_others = [
-        c.name for c in columns if c.kind == "numeric" and c.name not in taken and (c.n_distinct or 0) > 1
+        c.name
+        for c in columns
+        if c.kind == "numeric"
+        and c.name not in taken
+        and (c.n_distinct or 0) > 1
+        and c.role != "clock"
+        and not (profile.time and c.role == "calendar")  # with a time column, calendar parts are its breakdowns
     ]
     return profile
+
+
+def _time(columns: list[ColumnInfo], time: str | None) -> str | None:
+    if time:
+        col = _check([time], columns, "time column")[0]
+        if col.kind != "time":
+            raise ConfigError(f"time column {time!r} is {col.type}, not a date or timestamp")
+        return col.name
+    times = [c for c in columns if c.kind == "time" and (c.n_distinct is None or c.n_distinct > 1)]
+    times.sort(key=lambda c: (not _TIME_NAME.search(c.name.lower()), -(c.n_distinct or 0)))
+    return times[0].name if times else None
+
+
+def _dimensions(profile: Profile, n_rows: float) -> None:
+    """Low-cardinality text, bool and code columns join the cube; wider ones get top-group scans."""
+    measure_names = {m.name for m in profile.measures}
+    for col in profile.columns:
+        if col.kind not in ("text", "bool", "numeric") or col.name in measure_names or col.n_distinct is None:
+            continue
+        nd = col.n_distinct
+        if nd < 2 or col.role in ("calendar", "clock", "key"):
+            continue
+        if col.kind == "numeric" and col.name not in profile.id_like and nd > 2:
+            continue
+        if nd <= CUBE_MAX:
+            profile.dims.append(col.name)
+        elif nd <= WIDE_MAX and nd <= 0.5 * n_rows:
+            profile.wide_dims.append(col.name)
+    if len(profile.dims) > MAX_CUBE_DIMS:
+        profile.dims.sort(key=lambda name: profile.column(name).n_distinct or 0)
+        profile.dims = profile.dims[:MAX_CUBE_DIMS]
+    profile.wide_dims = profile.wide_dims[:3]

@@ -81,8 +81,8 @@ def merge_events(kept: list[Insight]) -> list[Insight]:
             groups[(c.kind, tuple(sorted(c.filters.items())), c.direction)].append(c)
         elif c.kind == "segment_deviation":  # A's mix over B and B's mix over A tell one story
             groups[(c.kind, frozenset(c.columns))].append(c)
-        elif c.kind == "calendar":  # rows and a measure with the same rhythm: one pattern
-            groups[(c.kind, c.evidence.get("grain"))].append(c)
+        elif c.kind == "calendar":  # rows and a total with the same rhythm: one pattern (an average is its own)
+            groups[(c.kind, c.evidence.get("grain"), c.summary.startswith("Average"))].append(c)
         elif c.kind == "category_outlier":  # one group standing out in several measures: one fact
             groups[(c.kind, c.columns[:1], c.focus, c.direction)].append(c)
         elif c.kind in ("top_contributor", "concentration"):  # a value's share of rows and of a measure: one fact
@@ -99,7 +99,7 @@ def merge_events(kept: list[Insight]) -> list[Insight]:
                 best.summary = best.summary.rstrip(".") + (
                     f"; it also holds {pct(float(other.evidence['share']))} of {other.evidence.get('of')}."
                 )
-            if other.kind in ("calendar", "category_outlier") and other.measure != best.measure:
+            if other.kind in ("calendar", "category_outlier", "trend") and other.measure != best.measure:
                 verb = "follow" if other.measure == "rows" else "follows"
                 best.summary = best.summary.rstrip(".") + f"; {other.measure} {verb} a similar pattern."
             if not other.filters and best.filters:

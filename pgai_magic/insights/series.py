@@ -8,15 +8,30 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pgai_magic.insights.model import COUNT, ROWS, TIME, Frames
+from pgai_magic.insights.model import COUNT, ROWS, TIME, Frames, Profile
 from pgai_magic.insights.stats import LineFit, StepFit, fit_line, fit_step, theil_sen
 
-__all__ = ["MIN_SUBSPACE_SHARE", "PERIODS", "Models", "Series", "all_series", "models"]
+__all__ = [
+    "MIN_CHANGE_R",
+    "MIN_SUBSPACE_SHARE",
+    "PERIODS",
+    "Models",
+    "Series",
+    "all_series",
+    "is_time_series",
+    "models",
+    "shared_trends",
+]
 
 FREQ = {"hour": "h", "day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
 PERIODS = {"month": 12, "quarter": 4, "day": 7, "hour": 24}
 MIN_SUBSPACE_SHARE = 0.02
 MAX_VALUES_PER_DIM = 30
+SERIES_SHARE = 0.5  # a table is a time series when its time column holds at least this many values per row
+MIN_CHANGE_R = 0.3  # pairs correlated at least this much are checked for a shared trend over time
+PERSISTENT_R = 0.5  # lag-1 autocorrelation of a measure's bucket means from which it drifts (trends, cycles)
+MIN_CHANGES = 8  # buckets needed to correlate the changes of two measures
+MAX_OVERALL = 12  # measures beyond the primary ones followed over time (overall only: the cube holds their sums)
 
 
 @dataclass
@@ -106,7 +121,9 @@ def _values(
 
 
 def all_series(frames: Frames) -> list[Series]:
-    """Rows and each primary measure over time, overall and for every sizeable dimension value (cached)."""
+    """Rows and each primary measure over time, overall and for every sizeable dimension value; the other measures
+    overall only (a table of several series, a savings rate beside consumption, is read one series at a time)
+    (cached)."""
     if "series" in frames.cache:
         return frames.cache["series"]  # type: ignore[no-any-return]
     out: list[Series] = []
@@ -121,6 +138,9 @@ def all_series(frames: Frames) -> list[Series]:
     up = 1.0 / frames.sampled.get("profile", 1.0)
     measures: list[tuple[str, str]] = [] if prof.measure_given else [(ROWS, "count")]
     measures += [(m, prof.measure(m).agg) for m in prof.primary]
+    if not prof.measure_given and is_time_series(prof, float(grand[COUNT].iloc[0])):
+        others = [m for m in prof.measures if m.name not in prof.primary]
+        measures += [(m.name, m.agg) for m in others[:MAX_OVERALL]]
     for measure, agg in measures:
         col = COUNT if measure == ROWS or agg == "avg" else f"s:{measure}"
         total = float(grand[col].iloc[0])
@@ -129,6 +149,8 @@ def all_series(frames: Frames) -> list[Series]:
         got = _values(overall, measure, agg, center, grid, prof.bucket)
         if got is not None:
             out.append(Series(measure, agg, {}, grid, got[0] * k, got[1] * k * k, 1.0, prof.bucket))
+        if measure != ROWS and measure not in prof.primary:
+            continue
         for dim in prof.dims:
             part = frames.sets.get((dim, TIME))
             shares = frames.sets.get((dim,))
@@ -167,3 +189,50 @@ def models(s: Series) -> Models:
         robust = a + b * np.arange(n)
     s.models_ = Models(line, step, step_wins, robust.astype(float))
     return s.models_
+
+
+def is_time_series(prof: Profile, rows: float) -> bool:
+    """Whether the table is a time series (a time value per row, or nearly: economic series, sensor readings),
+    as opposed to events in time (flights, orders): every column of a series is read over time."""
+    if not prof.time or rows <= 0:
+        return False
+    return (prof.column(prof.time).n_distinct or 0.0) >= SERIES_SHARE * rows
+
+
+def shared_trends(
+    sets: dict[tuple[str, ...], pd.DataFrame], corr: dict[tuple[str, str], dict[str, object]], min_r: float
+) -> dict[tuple[str, str], float]:
+    """For each correlated pair (|r| ≥ min_r) of measures that both drift over time (trend or cycle: their bucket
+    means' lag-1 autocorrelation ≥ PERSISTENT_R), the correlation of their changes from one time bucket to the
+    next (the bucket means' first differences). Two drifting series correlate whatever ties them (a "spurious
+    regression": Granger & Newbold 1974, J. Econometrics 2(2)); their changes correlate only when they move
+    together. Call it on a table that is a time series (a time value per row, or nearly)."""
+    overall = sets.get((TIME,))
+    if overall is None or len(overall) < MIN_CHANGES + 1:
+        return {}
+    rows = overall.sort_values(TIME)
+    means: dict[str, np.ndarray] = {}
+
+    def mean_of(m: str) -> np.ndarray | None:
+        if m not in means and f"s:{m}" in rows:
+            nn = rows[f"nn:{m}"].to_numpy(float)
+            means[m] = np.where(nn > 0, rows[f"s:{m}"].to_numpy(float) / np.maximum(nn, 1.0), np.nan)
+        return means.get(m)
+
+    def drifts(y: np.ndarray, ok: np.ndarray) -> bool:
+        x = y[ok]
+        return bool(np.std(x[1:]) > 0 and np.std(x[:-1]) > 0 and np.corrcoef(x[1:], x[:-1])[0, 1] >= PERSISTENT_R)
+
+    out: dict[tuple[str, str], float] = {}
+    for (a, b), v in corr.items():
+        r = v.get("corr")
+        ya, yb = mean_of(a), mean_of(b)
+        if r is None or abs(float(r)) < min_r or ya is None or yb is None:  # type: ignore[arg-type]
+            continue
+        ok = ~(np.isnan(ya) | np.isnan(yb))
+        if ok.sum() < MIN_CHANGES + 1 or not (drifts(ya, ok) and drifts(yb, ok)):
+            continue
+        da, db = np.diff(ya[ok]), np.diff(yb[ok])
+        if np.std(da) > 0 and np.std(db) > 0:
+            out[(a, b)] = float(np.corrcoef(da, db)[0, 1])
+    return out

@@ -39,8 +39,13 @@ def num(x: float | None) -> str:
 
 
 def pct(share: float, digits: int = 0) -> str:
-    """0.4012 → '40%'."""
-    return f"{share * 100:.{digits}f}%"
+    """0.4012 → '40%'; a share that is not all (or not none) never prints as 100% (0%): 0.9988 → '99.9%',
+    0.0003 → '0.03%'."""
+    text = f"{share * 100:.{digits}f}"
+    while digits < 4 and ((float(text) >= 100.0 and share < 1.0) or (float(text) == 0.0 and share > 0.0)):
+        digits += 1
+        text = f"{share * 100:.{digits}f}"
+    return f"{text}%"
 
 
 def pval(p: float | None) -> str:

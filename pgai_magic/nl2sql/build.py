@@ -292,7 +292,12 @@ def _groups(plan: Plan, catalog: Catalog, names: Names) -> tuple[list[exp.Expr],
     selects: list[exp.Expr] = []
     groups: list[exp.Expr] = []
     grouped: dict[int, exp.Expr] = {}
+    seen: set[tuple[object, ...]] = set()
     for d in plan.dims:
+        key = (id(d.column), d.bucket) if d.column is not None else ("table", d.table)
+        if key in seen:  # 'each city and the number of addresses per city': one city column
+            continue
+        seen.add(key)
         if d.bucket:
             assert d.column is not None
             trunc = exp.cast(exp.func("date_trunc", exp.Literal.string(d.bucket), names.col(d.column)), "date")
@@ -357,7 +362,8 @@ def _child_joins(tree: JoinTree, table: str) -> bool:
 def _projection(query: exp.Select, plan: Plan, catalog: Catalog, names: Names, tree: JoinTree) -> exp.Select:
     fans = tree.fans_out or any(fk.ref_table != target for fk, target in tree.joins)
     if plan.columns:
-        query = query.select(*[names.col(c) for c in plan.columns])
+        columns = list({id(c): c for c in plan.columns}.values())  # a column named twice is selected once
+        query = query.select(*[names.col(c) for c in columns])
         distinct = plan.distinct
     else:
         subject = plan.subject or tree.root
@@ -367,7 +373,7 @@ def _projection(query: exp.Select, plan: Plan, catalog: Catalog, names: Names, t
     if distinct:
         query = query.distinct()
     if plan.columns and plan.order is None and not plan.limit:
-        query = query.order_by(*[names.col(c) for c in plan.columns])
+        query = query.order_by(*[names.col(c) for c in columns])
     return query
 
 

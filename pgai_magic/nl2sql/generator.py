@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from pgai_magic.catalog import Catalog
+from pgai_magic.catalog import Catalog, ForeignKey
 from pgai_magic.errors import GuardError, PgaiError, SQLError, TranslationError
+from pgai_magic.nl2sql.guard import check_scope
 from pgai_magic.nl2sql.llm import LLMBackend, Message
-from pgai_magic.nl2sql.schema_link import join_lines, join_paths, lexical_tables
+from pgai_magic.nl2sql.schema_link import holding, join_lines, join_paths, lexical_tables
 from pgai_magic.nl2sql.translator import Analysis, State, Translator
 
 __all__ = ["Generated", "Generator", "LLMGenerator", "Request", "TranslatorGenerator", "extract_sql", "linked_tables"]
@@ -22,6 +23,9 @@ class Request:
 
     `reading`: the translator's reading of the question (Translator.read: read and linked once, by the
     caller); `analysis` is its best analysis; `today` the date relative dates mean (None: the machine's).
+    `examples`: (question, SQL) pairs shown to an LLM as few-shot examples, most similar first (verified
+    memory questions; a learned translator may add its training questions). `holds(fk)`: whether an inferred
+    foreign key holds in the data (every child value is in the parent); None: every inferred key is shown.
     """
 
     question: str
@@ -31,6 +35,7 @@ class Request:
     examples: list[tuple[str, str]] = field(default_factory=list)
     today: dt.date | None = None
     reading: State | None = None
+    holds: Callable[[ForeignKey], bool] | None = None
 
 
 @dataclass
@@ -114,9 +119,11 @@ def extract_sql(reply: str) -> str:
 
 
 class LLMGenerator:
-    """Asks an LLM for SQL with the linked schema, sample values and verified examples; repairs a few times."""
+    """Asks an LLM for SQL with the linked schema (joins only where they hold in the data), sample values and
+    similar verified examples; the SQL may read only the question's tables (guard.check_scope); a rejected
+    query (guard or server error) goes back once for repair (`max_repairs`)."""
 
-    def __init__(self, backend: LLMBackend, *, max_repairs: int = 2) -> None:
+    def __init__(self, backend: LLMBackend, *, max_repairs: int = 1) -> None:
         if max_repairs < 0:
             raise ValueError("max_repairs must be zero or more")
         self.backend = backend
@@ -124,9 +131,11 @@ class LLMGenerator:
         self.name = f"LLM ({backend.name})"
 
     def messages(self, request: Request) -> list[Message]:
-        tables = linked_tables(request.catalog, request.analysis, question=request.question)
-        parts = ["Schema:\n" + request.catalog.describe(tables)]
-        joins = join_lines(request.catalog, tables)
+        """The chat: the rules, the linked schema and its joins, the examples (system); today and the question."""
+        catalog = request.catalog if request.holds is None else holding(request.catalog, request.holds)
+        tables = linked_tables(catalog, request.analysis, question=request.question)
+        parts = ["Schema:\n" + catalog.describe(tables)]
+        joins = join_lines(catalog, tables)
         if joins:
             parts.append("Joins (inferred: not declared, found from names and values):\n" + "\n".join(joins))
         if request.examples:
@@ -143,6 +152,7 @@ class LLMGenerator:
             reply = self.backend.complete(messages)
             sql = extract_sql(reply)
             try:
+                check_scope(sql, request.catalog)
                 request.validate(sql)
             except (GuardError, SQLError) as exc:
                 message = exc.message if isinstance(exc, SQLError) else str(exc)

@@ -1,4 +1,4 @@
-"""Word lists of the built-in translator: English cue phrases, business synonyms and a Chinese lexicon."""
+"""Word lists of the built-in translator: English cue phrases and business synonyms (Chinese: nl2sql.zh.lexicon)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ __all__ = [
     "STOPWORDS",
     "SYNONYMS",
     "UNIT_WORDS",
-    "ZH_DIGITS",
-    "ZH_PHRASES",
 ]
 
 # fmt: off
@@ -254,95 +252,4 @@ COUNTRY_ALIASES = {
     "holland": "netherlands", "the netherlands": "netherlands", "deutschland": "germany",
 }
 
-ZH_DIGITS = {
-    "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
-}
-
-# Chinese words and phrases -> English (longest match first); punctuation becomes spaces
-ZH_PHRASES: dict[str, str] = {
-    # verbs of asking
-    "显示": "show", "展示": "show", "列出": "list", "列举": "list", "给我看": "show", "给出": "show", "给我": "show",
-    "查询": "show", "查看": "show", "找出": "show", "告诉我": "show", "统计": "show", "看看": "show", "请": "",
-    "帮我": "", "一下": "", "马上": "", "立即": "", "立刻": "",
-    # measures
-    "总销售额": "total revenue", "销售总额": "total revenue", "销售额": "revenue", "销售金额": "revenue",
-    "营业额": "revenue", "营收": "revenue", "收入": "revenue", "销售收入": "revenue", "销售": "sales",
-    "销量": "units sold", "销售量": "units sold", "销售数量": "units sold", "卖出数量": "units sold",
-    "购买数量": "quantity", "数量": "number", "金额": "amount", "价格": "price", "售价": "price", "定价": "price",
-    "单价": "unit price",
-    # superlatives and ranking
-    "最高": "highest", "最多": "most", "最大": "largest", "最低": "lowest", "最少": "fewest", "最小": "smallest",
-    "最贵": "most expensive", "最便宜": "cheapest", "最畅销": "best-selling", "最受欢迎": "most popular",
-    "最": "most", "最早": "earliest", "最新": "latest", "排名": "ranked by", "排序": "sorted by",
-    "降序": "descending", "升序": "ascending",
-    # entities and attributes
-    "订单明细": "order item", "订单项": "order item", "订单行": "order item", "订单": "order", "产品": "product",
-    "商品": "product", "货品": "product", "客户": "customer", "顾客": "customer", "用户": "customer",
-    "买家": "customer", "国家": "country", "城市": "city", "类别": "category", "类目": "category", "品类": "category",
-    "分类": "category", "类型": "category", "品牌": "brand", "状态": "status", "销售渠道": "channel",
-    "渠道": "channel", "客户类型": "segment", "客户群": "segment", "细分": "segment", "注册日期": "signup date",
-    "注册": "signed up", "下单日期": "order date", "订单日期": "order date", "日期": "date", "名称": "name",
-    "名字": "name", "姓名": "name", "邮箱": "email", "电子邮件": "email",
-    # aggregates and grouping
-    "平均": "average", "总数": "total number of", "总计": "total", "总共": "total", "合计": "total", "总和": "total",
-    "一共": "total", "总": "total", "多少": "how many", "几个": "how many", "每一个": "per", "每个": "per",
-    "每个月": "per month", "每月": "per month", "按月": "by month", "每年": "per year", "按年": "by year",
-    "每天": "per day", "每日": "per day", "按天": "by day", "每周": "per week", "按周": "by week",
-    "每个季度": "per quarter", "月": "month", "年": "year", "天": "day", "周": "week", "各个": "per", "每": "per",
-    "各": "per", "按照": "by", "按": "by", "不同": "distinct", "所有": "all", "全部": "all",
-    # question words and fillers
-    "哪一个": "which", "哪个": "which", "哪些": "which", "哪": "which", "什么": "what", "是": "is", "的": " ",
-    "了": " ", "有": "have", "在": "in", "中": "in", "里": "in", "和": "and", "与": "and", "及": "and", "以及": "and",
-    "或者": "or", "或": "or", "被": " ", "都": " ", "我们": "we", "我": "i", "吗": " ", "来自": "from", "位于": "in",
-    "个": " ", "名": " ", "位": " ", "款": " ", "家": " ",
-    # negation and comparison
-    "不是": "not", "不包括": "excluding", "除了": "except", "排除": "excluding", "非": "not", "没有": "never",
-    "从未": "never", "大于": "more than", "超过": "more than", "高于": "more than", "多于": "more than",
-    "小于": "less than", "低于": "less than", "少于": "less than", "至少": "at least", "之后": "after",
-    "以后": "after", "之前": "before", "以前": "before", "从": "from", "到": "to", "至": "to",
-    # common values
-    "已取消": "cancelled", "取消": "cancelled", "已完成": "completed", "完成": "completed", "已退货": "returned",
-    "退货": "returned", "退回": "returned", "待处理": "pending", "处理中": "pending", "线上": "online",
-    "在线": "online", "网上": "online", "门店": "in-store", "店内": "in-store", "实体店": "in-store", "电话": "phone",
-    "手机应用": "mobile app", "移动应用": "mobile app", "企业客户": "enterprise customer", "企业": "enterprise",
-    "小企业": "small business", "小型企业": "small business", "消费者": "consumer", "个人": "consumer",
-    "电子产品": "electronics", "图书": "books", "书籍": "books", "服装": "clothing", "运动": "sports", "玩具": "toys",
-    "美妆": "beauty", "园艺": "garden", "德国": "germany", "法国": "france", "美国": "united states",
-    "英国": "united kingdom", "中国": "china", "日本": "japan", "西班牙": "spain", "意大利": "italy",
-    "巴西": "brazil", "加拿大": "canada", "荷兰": "netherlands", "澳大利亚": "australia", "印度": "india",
-    "柏林": "berlin", "巴黎": "paris", "伦敦": "london", "东京": "tokyo", "上海": "shanghai", "北京": "beijing",
-    "慕尼黑": "munich", "马德里": "madrid", "纽约": "new york",
-    # people, organisations and everyday measures
-    "员工": "employee", "职工": "employee", "雇员": "employee", "职员": "employee", "部门": "department",
-    "年龄": "age", "岁": "age", "性别": "gender", "男性": "male", "女性": "female", "男": "male", "女": "female",
-    "工资": "salary", "薪资": "salary", "薪水": "salary", "月薪": "salary", "入职日期": "hire date",
-    "入职": "hired", "职位": "title", "岗位": "title", "学历": "education", "人数": "number of", "数目": "number of",
-    "分布": "distribution", "比例": "percentage", "占比": "percentage", "百分比": "percentage", "中位数": "median",
-    "平均值": "average", "最大值": "maximum", "最小值": "minimum", "航班": "flight", "航空公司": "airline",
-    "机场": "airport", "飞机": "plane", "延误": "delay", "出发": "departure", "到达": "arrival", "距离": "distance",
-    "温度": "temperature", "企鹅": "penguin", "岛屿": "island", "岛": "island", "物种": "species", "种类": "species",
-    "体重": "body mass", "长度": "length", "重量": "weight", "高度": "height", "周末": "weekend", "工作日": "weekday",
-    "季度": "quarter", "第一季度": "first quarter", "上半年": "first half", "下半年": "second half",
-    "员工数": "number of employee", "数": "number", "多少只": "how many", "几只": "how many",
-    "几条": "how many", "几次": "how many", "几人": "how many", "多少人": "how many", "多少条": "how many",
-    "多少次": "how many", "有几": "how many", "只": " ", "条": " ", "次数": "number of", "次": " ", "公司": " ",
-    "品种": "species", "病人": "patient", "患者": "patient", "鳍长": "flipper length", "最重": "heaviest",
-    "最轻": "lightest", "最长": "longest", "最短": "shortest", "雄性": "male", "雌性": "female", "测量": " ",
-    "经理": "manager", "请假": "leave", "病假": "sick leave", "年假": "annual leave", "批准": "approved",
-    "目的地": "destination", "起飞": "departure", "飞往": "to", "分钟": "minutes", "小时": "hours", "公斤": "kg",
-    "千克": "kg", "元": " ", "从高到低": "highest to lowest", "从低到高": "lowest to highest",
-    "从大到小": "highest to lowest", "从小到大": "lowest to highest", "排列": "sorted", "持续": " ",
-    "天数": "days", "年薪": "annual salary", "鸢尾花": "iris", "葡萄酒": "wine", "酒精": "alcohol",
-    "含量": " ", "花瓣": "petal", "花萼": "sepal", "宽度": "width", "糖尿病": "diabetes",
-    "每种": "per", "岛上": "island",
-    "未被": "not", "未": "not",
-    "会员": "member", "书": "book", "谁": "who", "比赛": "match", "球队": "team", "球员": "player", "身高": "height",
-    "厘米": "cm", "米": "m", "本": " ", "笔": " ", "大于等于": "at least", "小于等于": "at most", "不少于": "at least",
-    "不超过": "at most", "下单": "ordered", "借阅": "loan", "借": "borrowed", "罚款": "fine", "作者": "author",
-    "出版": "published", "库存": "stock", "评分": "rating", "进球": "goals", "主场": "home", "客场": "away",
-    "国籍": "nationality", "位置": "position", "出生日期": "birth date", "出生": "born",
-    # data-changing verbs
-    "删除": "delete", "删掉": "delete", "清空": "delete", "更新": "update", "修改": "update", "插入": "insert",
-    "添加": "add", "创建": "create", "设置": "set",
-}
 # fmt: on

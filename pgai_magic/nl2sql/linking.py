@@ -18,6 +18,7 @@ from pgai_magic.nl2sql.text import Tok, lemma
 
 __all__ = ["CachedEmbedder", "EmbeddingLinker", "Mention", "SchemaIndex", "link_values", "ngrams", "trgm_schema"]
 
+_PLACE_PREPOSITIONS = frozenset(("in", "from", "at", "to", "into"))
 _GENERIC = {"id", "date", "name", "at", "is", "has", "number", "code", "type", "no", "num", "key", "value", "time"}
 
 
@@ -81,6 +82,8 @@ class SchemaIndex:
                     for w in {cw[0], cw[-1]} if len(cw) > 1 else set():
                         weight = 0.55 if w in _GENERIC else 0.75
                         self.partial.setdefault(w, []).append((c, weight))
+                elif c.primary_key and cw[-1] == "id":  # 'the IDs of customers': customer_id, a column
+                    self.partial.setdefault("id", []).append((c, 0.55))
         for concept, (triggers, _words, _agg) in CONCEPTS.items():
             cands = self.concept_columns(concept)
             if not cands:
@@ -207,6 +210,8 @@ def ngrams(toks: Sequence[Tok], free: Sequence[bool], longest: int = 4) -> list[
     for i in range(len(toks)):
         if not free[i] or toks[i].kind not in ("word", "quoted") or toks[i].text in STOPWORDS:
             continue
+        if toks[i].kind == "word" and toks[i].lemma == "id" and not (i and toks[i - 1].text in _PLACE_PREPOSITIONS):
+            continue  # 'the ID of …' asks for a key, not for a stored value 'ID' ('in ID': Idaho's code)
         for j in range(i + 1, min(len(toks), i + longest) + 1):
             if not free[j - 1]:
                 break

@@ -7,7 +7,7 @@ keeps anything between questions, so `run(State(...), RULES[:k])` stops after an
 inspected (`trace` returns the state after every pass; tests/nl2sql/golden holds them for a few questions).
 
 - `read`: the question's length and intent checked (a request to change data is refused), Chinese read as
-  English (zhlink), tokens (text.tokenize).
+  English (pgai_magic.nl2sql.zh), tokens (text.tokenize).
 - `link`: each span linked to time phrases (relative to `state.today`), quoted values, units, schema names,
   cue words (lexicon.CUES), stored values (pg_trgm), fuzzy names and embeddings: an `Analysis`. A catalog of
   several table groups (no foreign key between them) is read once per likely group, best reading first
@@ -199,7 +199,7 @@ def _unexplained_names(analysis: Analysis) -> list[str]:
     spans = re.finditer(r"(?<=[a-z0-9,;:] )([A-Z][A-Za-z]+)", analysis.question)
     capital = {m.group(1).lower() for m in spans}
     for tok, w in zip(analysis.toks, analysis.weight):
-        if w <= 0 and tok.kind == "word" and tok.text in capital and content(tok):
+        if w <= 0 and tok.kind == "word" and tok.text in capital and content(tok) and tok.lemma != "id":
             found.append(tok.text)
     return found
 

@@ -1,8 +1,8 @@
 """Reading a question against one catalog: its English text and tokens, then what each span links to.
 
-`Reader` holds what linking needs per catalog (the schema index, pg_trgm's schema, the embedder, Chinese names,
-and the catalog's table groups); it keeps nothing about any question. `read_text` and `Reader.link` are the
-first two passes of the translator's pipeline (pgai_magic.nl2sql.pipeline).
+`Reader` holds what linking needs per catalog (the schema index, pg_trgm's schema, the embedder, the vocabulary
+Chinese questions are linked through, and the catalog's table groups); it keeps nothing about any question.
+`read_text` and `Reader.link` are the first two passes of the translator's pipeline (pgai_magic.nl2sql.pipeline).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from pgai_magic.nl2sql.linking import (
     ngrams,
     trgm_schema,
 )
-from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, Tok, has_cjk, tokenize
+from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, Tok, tokenize
 from pgai_magic.nl2sql.timeexpr import find_time_ranges
 from pgai_magic.nl2sql.units import UNITS
-from pgai_magic.nl2sql.zhlink import zh_names, zh_to_english
+from pgai_magic.nl2sql.zh import Vocabulary, has_cjk, to_english
 
 __all__ = ["Reader", "read_text"]
 
@@ -39,17 +39,16 @@ _UNITS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", 
 FULL_READS = 4  # table groups read in full; with more, the likeliest by names and values
 
 
-def read_text(question: str, names: dict[str, str] | None = None) -> tuple[str, list[Tok]]:
+def read_text(question: str, vocab: Vocabulary | None = None) -> tuple[str, list[Tok]]:
     """The question's English text and tokens; TranslationError when too long, GuardError when it asks to
-    change data. `names`: Chinese names of the catalog's tables and columns (zhlink.zh_names)."""
+    change data. A Chinese question is written in English first (pgai_magic.nl2sql.zh.to_english), its words
+    linked through `vocab` (the catalog's names, Chinese comments and stored values)."""
     if len(question) > MAX_QUESTION_CHARS:
         raise TranslationError(
             f"the question is {len(question):,} characters long; questions are limited to {MAX_QUESTION_CHARS:,}"
         )
     refuse_writes(question)
-    english = zh_to_english(question, names or {}) if has_cjk(question) else question
-    if english is not question:
-        refuse_writes(english)
+    english = to_english(question, vocab) if has_cjk(question) else question
     return english, tokenize(english)
 
 
@@ -76,7 +75,7 @@ class Reader:
         self.trgm = trgm_schema(conn) if trgm is False else trgm
         self.embedder = CachedEmbedder(embedder) if embedder is not None and split else embedder
         self._embedding_linker: EmbeddingLinker | None = None
-        self.zh = zh_names(catalog)
+        self.zh = Vocabulary.of(catalog, embedder=self.embedder)
         groups = catalog.components() if split else []
         self.parts: list[Reader] = []
         if len(groups) > 1:

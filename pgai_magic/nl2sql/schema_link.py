@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from pgai_magic.catalog import Catalog, ForeignKey, Table
 
-__all__ = ["MAX_HOPS", "join_lines", "join_paths", "lexical_tables", "stems"]
+__all__ = ["MAX_HOPS", "holding", "join_lines", "join_paths", "lexical_tables", "stems"]
 
 MAX_HOPS = 3  # a join path longer than this is not followed (tables that far apart rarely answer one question)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -162,3 +163,19 @@ def _join_text(catalog: Catalog, fk: ForeignKey) -> str:
         f"{name(left)}.{a} = {name(right)}.{b}" for a, b in zip(fk.columns, fk.ref_columns, strict=False)
     )
     return pairs + (" (inferred)" if fk.inferred else "")
+
+
+def holding(catalog: Catalog, holds: Callable[[ForeignKey], bool]) -> Catalog:
+    """`catalog` without the inferred foreign keys the data does not bear out (`holds(fk)` False: some child
+    value is missing from the parent); declared keys always stay. Tables that lose a key are copies, the rest
+    are shared."""
+    tables: dict[str, Table] = {}
+    for key, table in catalog.tables.items():
+        dropped = [fk for fk in table.foreign_keys if fk.inferred and not holds(fk)]
+        if not dropped:
+            tables[key] = table
+            continue
+        columns = [replace(c, foreign_key=None) if c.foreign_key in dropped else c for c in table.columns]
+        kept = [fk for fk in table.foreign_keys if fk not in dropped]
+        tables[key] = replace(table, columns=columns, foreign_keys=kept)
+    return Catalog(catalog.schemas, tables, qualify=catalog.qualify, fingerprint=catalog.fingerprint)

@@ -9,21 +9,23 @@ from typing import Any
 
 import pandas as pd
 
-from pgai_magic.catalog import Catalog, CatalogCache
+from pgai_magic.catalog import Catalog, CatalogCache, ForeignKey
 from pgai_magic.db import Database
 from pgai_magic.errors import ConfigError, GuardError, PgaiError, SQLError, TranslationError
 from pgai_magic.nl2sql.embedding import LazyEmbedder
 from pgai_magic.nl2sql.generator import Generated, Generator, LLMGenerator, Request, TranslatorGenerator
-from pgai_magic.nl2sql.guard import explain, run_read_only
+from pgai_magic.nl2sql.guard import explain, key_holds, run_read_only
 from pgai_magic.nl2sql.llm import LLMBackend, backend_from_env
 from pgai_magic.nl2sql.memory import SOURCES, Memo, QuestionMemory, cue_signature, template_of
 from pgai_magic.nl2sql.reuse import Candidate, Reading, ReusePolicy
 from pgai_magic.nl2sql.text import MAX_QUESTION_CHARS, clean_question
 from pgai_magic.nl2sql.translator import State, Translator
 
-__all__ = ["GENERATORS", "Answer", "Asker"]
+__all__ = ["GENERATORS", "LLM_THRESHOLD", "MAX_EXAMPLES", "Answer", "Asker"]
 
 GENERATORS = ("auto", "translator", "llm")
+LLM_THRESHOLD = 0.9  # `auto`: a translator answer less sure than this goes to the LLM (when one is configured)
+MAX_EXAMPLES = 5  # few-shot examples in an LLM prompt
 _READINGS_KEPT = 512  # translator readings of questions kept for the memory's reuse checks
 
 
@@ -74,7 +76,12 @@ def _checked(question: str) -> str:
 
 
 class Asker:
-    """The question pipeline of one session: catalogs, translator, LLM backend and question memory."""
+    """The question pipeline of one session: catalogs, translator, LLM backend and question memory.
+
+    `llm_threshold`: with `auto`, a translator answer whose confidence is below it goes to the LLM too (0:
+    only refusals do); `llm_max_repairs`: rounds of repair after a rejected LLM query; `example_sources`:
+    callables (question, catalog) -> [(question, SQL)] whose pairs join the memory's as few-shot examples.
+    """
 
     def __init__(
         self,
@@ -95,6 +102,9 @@ class Asker:
         self._translators: dict[str, Translator] = {}
         self._readings: dict[tuple[str, str, dt.date | None, str], Reading] = {}
         self.llm: LLMBackend | None = None
+        self.llm_threshold = LLM_THRESHOLD
+        self.llm_max_repairs = 1
+        self.example_sources: list[Callable[[str, Catalog], Sequence[tuple[str, str]]]] = []
         self.use_llm(llm)
 
     # -- configuration ----------------------------------------------------------------
@@ -267,37 +277,78 @@ class Asker:
         vector: Any,
         scope: str,
     ) -> Answer:
+        """The translator's answer; with `auto`, the LLM's instead when the translator refuses or is less sure
+        than `llm_threshold` (its answer stays when the LLM gives nothing acceptable)."""
         question = reading.question
-        chain: list[Generator] = []
-        if generator in ("auto", "translator"):
-            chain.append(TranslatorGenerator(translator))
-        if generator in ("auto", "llm") and self.llm is not None:
-            chain.append(LLMGenerator(self.llm))
         if generator == "llm" and self.llm is None:
             raise ConfigError(
                 self.llm_error
                 or "no LLM is configured: set PGAI_LLM_BASE_URL and PGAI_LLM_MODEL, "
                 "or PGAI_LLM_PATH, or call session.questions.use_llm(backend)"
             )
-        examples: list[tuple[str, str]] = []
-        if vector is not None and any(isinstance(g, LLMGenerator) for g in chain):
-            memos = self.memory.nearest(vector, scope=scope, embedder=self.embedder.name, k=3)
-            examples = [(m.question, m.sql) for m in memos]
-        request = Request(question, catalog, validate, reading.read_analysis(), examples, reading.today, reading)
+        request = Request(question, catalog, validate, reading.read_analysis(), [], reading.today, reading)
         problems: list[str] = []
-        for gen in chain:
-            try:
-                got: Generated = gen.generate(request)
-            except TranslationError as exc:
-                problems.append(str(exc))
-                continue
-            except SQLError as exc:
-                problems.append(f"the {gen.name} wrote SQL the server rejected: {exc.message}")
-                continue
-            return Answer(
-                question, got.sql, got.source, got.confidence, got.notes, attempts=got.attempts, generator=gen.name
-            )
+        found: Answer | None = None
+        if generator in ("auto", "translator"):
+            found = self._attempt(TranslatorGenerator(translator), request, problems)
+            if found is not None and (self.llm is None or generator == "translator"):
+                return found
+            if found is not None and (found.confidence or 0.0) >= self.llm_threshold:
+                return found
+        if self.llm is not None and generator in ("auto", "llm"):
+            request.examples = self._examples(question, catalog, vector, scope)
+            request.holds = self._holds(catalog)
+            llm_answer = self._attempt(LLMGenerator(self.llm, max_repairs=self.llm_max_repairs), request, problems)
+            if llm_answer is not None:
+                if found is not None:
+                    llm_answer.notes.append(
+                        f"the built-in translator was {found.confidence:.2f} sure, below the LLM threshold "
+                        f"{self.llm_threshold:.2f}"
+                    )
+                return llm_answer
+            if found is not None:
+                found.notes.append(f"the LLM gave no acceptable SQL ({problems[-1]}); this is the translator's")
+                return found
         raise TranslationError(" — and ".join(problems) if problems else f"cannot translate {question!r}")
+
+    @staticmethod
+    def _attempt(gen: Generator, request: Request, problems: list[str]) -> Answer | None:
+        """`gen`'s answer to `request`, or None with the reason added to `problems`."""
+        try:
+            got: Generated = gen.generate(request)
+        except TranslationError as exc:
+            problems.append(str(exc))
+            return None
+        except SQLError as exc:
+            problems.append(f"the {gen.name} wrote SQL the server rejected: {exc.message}")
+            return None
+        return Answer(
+            request.question, got.sql, got.source, got.confidence, got.notes, attempts=got.attempts, generator=gen.name
+        )
+
+    def _examples(self, question: str, catalog: Catalog, vector: Any, scope: str) -> list[tuple[str, str]]:
+        """Few-shot examples for the LLM: the most similar verified memory questions, then those of each of
+        `example_sources` (callables (question, catalog) -> [(question, SQL)]), at most `MAX_EXAMPLES`."""
+        found: list[tuple[str, str]] = []
+        if vector is not None:
+            found += [
+                (m.question, m.sql) for m in self.memory.nearest(vector, scope=scope, embedder=self.embedder.name, k=3)
+            ]
+        for source in self.example_sources:
+            found += list(source(question, catalog))
+        return list(dict.fromkeys(found))[:MAX_EXAMPLES]
+
+    def _holds(self, catalog: Catalog) -> Callable[[ForeignKey], bool]:
+        """Whether an inferred foreign key holds in the data now: every non-NULL child value is a parent value
+        (checked once per question, read-only with a statement timeout; False when the check fails)."""
+        held: dict[ForeignKey, bool] = {}
+
+        def holds(fk: ForeignKey) -> bool:
+            if fk not in held:
+                held[fk] = key_holds(self.db, catalog, fk)
+            return held[fk]
+
+        return holds
 
     def run(self, answer: Answer, *, timeout_s: float = 30.0) -> pd.DataFrame:
         """Run the answer's SQL read-only; the DataFrame carries the SQL and its source in `attrs`."""

@@ -1,4 +1,4 @@
-"""Question text: Chinese to English lexicon mapping, tokens with lemmas, numbers, dates and quoted values."""
+"""Question text: tokens with lemmas, numbers, dates, quoted values (Chinese is written in English first: nl2sql.zh)."""
 
 from __future__ import annotations
 
@@ -8,59 +8,11 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from pgai_magic.nl2sql.lexicon import MONTHS, NUMBER_WORDS, ZH_PHRASES
+from pgai_magic.nl2sql.lexicon import MONTHS, NUMBER_WORDS
 
-__all__ = ["MAX_QUESTION_CHARS", "Tok", "clean_question", "has_cjk", "lemma", "to_english", "tokenize", "zh_number"]
+__all__ = ["MAX_QUESTION_CHARS", "Tok", "clean_question", "lemma", "tokenize"]
 
 MAX_QUESTION_CHARS = 2000  # a question, not a document: longer text is refused before it is read
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_ZH_NUM = "[0-9零〇一二两三四五六七八九十百千万]+"
-_ZH_UNITS = {
-    "天": "days",
-    "日": "days",
-    "周": "weeks",
-    "星期": "weeks",
-    "礼拜": "weeks",
-    "月": "months",
-    "季度": "quarters",
-    "年": "years",
-}
-_ZH_FIXED = {
-    "上周": " last week ",
-    "上星期": " last week ",
-    "上个月": " last month ",
-    "上月": " last month ",
-    "本周": " this week ",
-    "这周": " this week ",
-    "本星期": " this week ",
-    "本月": " this month ",
-    "这个月": " this month ",
-    "今年": " this year ",
-    "去年": " last year ",
-    "今天": " today ",
-    "昨天": " yesterday ",
-    "本季度": " this quarter ",
-    "近期": " recent ",
-}
-_MONTH_NAMES = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
-_PUNCT = str.maketrans({c: " " for c in '？?，,。！!、；;：:（）()【】[]《》“”"「」'}) | {
-    0xFF10 + i: str(i) for i in range(10)
-}
-_MAX_PHRASE = max(len(p) for p in ZH_PHRASES)
-
 _TOKEN = re.compile(
     r"""(?P<quoted>"[^"]+"|“[^”]+”|(?<![\w])'[^']+'(?![\w]))
       |(?P<date>\d{4}-\d{1,2}-\d{1,2})
@@ -91,66 +43,6 @@ def clean_question(text: str) -> str:
     return "".join(ch if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs") else " " for ch in text)
 
 
-def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))
-
-
-def zh_number(text: str) -> int:
-    """'12' -> 12, '十' -> 10, '二十五' -> 25, '一百' -> 100, '两千' -> 2000 (cn2an's "smart" mode)."""
-    if text.isdigit():
-        return int(text)
-    import cn2an
-
-    return int(cn2an.cn2an(text.replace("两", "二"), "smart"))
-
-
-def to_english(question: str) -> str:
-    """Map a Chinese (or mixed) question onto the English words the translator understands."""
-    text = question.translate(_PUNCT)
-    text = re.sub(r"(\d{4})年(\d{1,2})月(\d{1,2})[日号]?", lambda m: f" {m[1]}-{int(m[2]):02d}-{int(m[3]):02d} ", text)
-    text = re.sub(r"(\d{4})年(\d{1,2})月", lambda m: f" {_MONTH_NAMES[int(m[2]) - 1]} {m[1]} ", text)
-    text = re.sub(r"(\d{4}-\d{2}-\d{2}|\d{4}年)\s*(之后|以后|后)", lambda m: f" after {m[1].rstrip('年')} ", text)
-    text = re.sub(r"(\d{4}-\d{2}-\d{2}|\d{4}年)\s*(之前|以前|前)", lambda m: f" before {m[1].rstrip('年')} ", text)
-    text = re.sub(r"自\s*(\d{4})年?\s*以来", lambda m: f" since {m[1]}-01-01 ", text)
-    text = re.sub(r"(\d{4})年", lambda m: f" in {m[1]} ", text)
-    text = re.sub(
-        rf"(过去|最近|近|前|上)\s*的?\s*({_ZH_NUM})\s*个?\s*(天|日|周|星期|礼拜|月|季度|年)",
-        lambda m: f" last {zh_number(m[2])} {_ZH_UNITS[m[3]]} ",
-        text,
-    )
-    for phrase, english in _ZH_FIXED.items():
-        text = text.replace(phrase, english)
-    text = re.sub(rf"前\s*({_ZH_NUM})\s*(个|名|位|款|家|种|大)?", lambda m: f" top {zh_number(m[1])} ", text)
-    text = re.sub(rf"({_ZH_NUM})\s*(个|名|位|款|家|种)", lambda m: f" {zh_number(m[1])} ", text)
-    text = re.sub(  # 'two hours', 'three penguins': a numeral before a unit or a measure word
-        r"([零〇一二两三四五六七八九十百千万]+)(?=只|条|次|人|天|小时|分钟|周|公斤|千克|元|岁|年|月)",
-        lambda m: f" {zh_number(m[1])} ",
-        text,
-    )
-    text = re.sub(
-        r"(\d+)\s*(天|日|周|星期|个月|月|年)\s*(之前|以前|前)",
-        lambda m: f" {m[1]} {_ZH_UNITS[m[2].removeprefix('个')]} ago ",
-        text,
-    )
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if not _CJK.match(text[i]):
-            out.append(text[i])
-            i += 1
-            continue
-        for size in range(min(_MAX_PHRASE, len(text) - i), 0, -1):
-            mapped = ZH_PHRASES.get(text[i : i + size])
-            if mapped is not None:
-                out.append(f" {mapped} ")
-                i += size
-                break
-        else:
-            out.append(f" {text[i]} ")  # unknown character: stays, and counts as not understood
-            i += 1
-    return re.sub(r"\s+", " ", "".join(out)).strip()
-
-
 _IRREGULAR = {
     "people": "person",
     "children": "child",
@@ -162,6 +54,7 @@ _IRREGULAR = {
     "news": "news",
     "analyses": "analysis",
     "series": "series",
+    "ids": "id",
     "species": "species",
 }
 

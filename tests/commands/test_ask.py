@@ -56,6 +56,27 @@ def test_flags_lead_and_the_rest_is_the_question_verbatim() -> None:
         split_flags('--teach "unfinished question')
 
 
+def test_options_may_follow_the_question() -> None:
+    assert split_flags("how many orders --dry-run --schema s1") == (
+        {"--dry-run": True, "--schema": "s1"},
+        "how many orders",
+    )
+    assert split_flags("how many  --no-memory orders in 2024") == ({"--no-memory": True}, "how many orders in 2024")
+    assert split_flags('orders with status "--dry-run" --limit 5') == (
+        {"--limit": "5"},
+        'orders with status "--dry-run"',
+    )
+    assert split_flags("what's new --frob") == ({}, "what's new --frob")  # not an option of ask: a word
+    assert split_flags("how many orders -h") == ({"--help": True}, "how many orders")
+
+
+def test_help_prints_the_usage_and_asks_nothing(session: Session) -> None:
+    for line in ("-h", "--help", "how many orders -h"):
+        value, shown, _ = ask(session, line)
+        assert value is None and not shown.html
+        assert shown.said and shown.said[0].startswith("usage: %pgai ask")
+
+
 def test_line_ask_shows_sql_and_source_and_returns_the_frame(session: Session, shop: str) -> None:
     value, shown, ctx = ask(session, f"--schema {shop} --out top What's the most expensive 'Electronics' product?")
     assert isinstance(value, ResultFrame) and len(value) == 1

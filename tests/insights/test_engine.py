@@ -79,7 +79,9 @@ def test_result_frame_is_ranked_and_each_summary_is_one_sentence_with_names_and_
 def test_attributes_describe_the_run(found: pd.DataFrame, sales: str) -> None:
     attrs = found.attrs
     assert attrs["source"] == sales and attrs["rows_analysed"] == N_ROWS
-    assert attrs["time"] == "order_date" and attrs["bucket"] == "month" and attrs["primary"] == ["revenue"]
+    assert (
+        attrs["time"] == "order_date" and attrs["bucket"] == "month" and attrs["primary"] == ["revenue", "unit_price"]
+    )
     assert set(attrs["dimensions"]) == {"region", "channel", "category", "product"}
     assert "order_id" not in attrs["measures"] and "revenue" in attrs["measures"]
     assert attrs["tests"] > len(found) and all(s["done"] for s in attrs["stages"])

@@ -9,12 +9,13 @@ from hypothesis import strategies as st
 
 from pgai_magic.errors import PgaiError
 from pgai_magic.nl2sql.guard import check
-from pgai_magic.nl2sql.lexicon import CUES, ZH_PHRASES
+from pgai_magic.nl2sql.lexicon import CUES
 from pgai_magic.nl2sql.translator import Translator
+from pgai_magic.nl2sql.zh.lexicon import CONTENT, FUNCTION
 
 WORDS = (
     sorted(CUES)
-    + sorted(ZH_PHRASES)[:80]
+    + sorted({**FUNCTION, **CONTENT})[:80]
     + [
         "orders",
         "customers",

@@ -19,8 +19,9 @@ import pytest
 from pgai_magic.catalog import load_catalog
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.evaluate import gold_is_ordered, results_match
-from pgai_magic.nl2sql.text import tokenize, zh_number
+from pgai_magic.nl2sql.text import tokenize
 from pgai_magic.nl2sql.translator import Translator
+from pgai_magic.nl2sql.zh.numbers import number as zh_number
 from pgai_magic.session import Session
 from tests.pg_helpers import drop_schema
 

@@ -1,35 +1,13 @@
-"""Question text: the Chinese lexicon, tokens, numbers and time phrases (pure logic, no database)."""
+"""Question text: tokens, numbers and time phrases (pure logic, no database; Chinese: tests/nl2sql/test_zh.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
-from pgai_magic.nl2sql.text import lemma, to_english, tokenize, zh_number
+from pgai_magic.nl2sql.text import lemma, tokenize
 from pgai_magic.nl2sql.timeexpr import Bound, find_time_ranges
 
 TODAY = dt.date(2026, 11, 20)
-
-
-@pytest.mark.parametrize(
-    ("chinese", "english"),
-    [
-        ("显示过去一周销售额最高的前10个产品", "show last 1 weeks revenue highest top 10 product"),
-        ("每个国家有多少客户？", "per country have how many customer"),
-        ("2024年的总销售额是多少？", "in 2024 total revenue is how many"),
-        ("销量最高的5个品牌", "units sold highest 5 brand"),
-        ("最近三个月的销售额", "last 3 months revenue"),
-        ("2024年6月30日之后注册的客户", "after 2024-06-30 signed up customer"),
-        ("前十名客户", "top 10 customer"),
-    ],
-)
-def test_chinese_maps_onto_english_words(chinese: str, english: str) -> None:
-    assert to_english(chinese) == english
-
-
-def test_chinese_numbers() -> None:
-    assert [zh_number(x) for x in ("10", "十", "十五", "二十", "二十五", "三")] == [10, 10, 15, 20, 25, 3]
 
 
 def test_tokens_keep_quoted_literals_as_typed_and_read_numbers() -> None:

@@ -13,8 +13,13 @@ from pgai_magic.insights.stats import chi2_pvalue, norm_sf2, welch_z
 from pgai_magic.insights.words import num, pct, pval, quote
 
 MIN_SHARE = 0.02
+MIN_GROUP_SHARE = 0.001  # a group standing out by its mean may be small (a carrier with 0.2% of the flights)
 MIN_RELATIVE = 0.05  # a group mean at least 5% away from the rest
 MIN_D = 0.2  # and at least a small standardised effect (Cohen)
+MIN_RELATIVE_ALONE = 0.25  # or, in heavy-tailed measures (delays), a mean at least 25% away
+ALPHA_GROUP = 0.05  # Bonferroni-corrected over the groups of the dimension
+OTHER_MEASURE = 0.6  # a measure other than the primary ones counts less (distance beside the delays)
+MAX_NAMED = 4
 MIN_TVD = 0.1
 
 
@@ -23,69 +28,108 @@ def _label(value: object) -> str:
     return "NULL" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
-def _outliers(frames: Frames, dim: str, part: pd.DataFrame, m: Measure, grand: pd.DataFrame) -> list[Insight]:
-    """The group whose mean stands out most above the rest, and the one most below, each with enough support."""
+def _stats(part: pd.DataFrame, m: Measure, grand: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Per group: non-NULL count, sum, centred sum of squares; and the same three for all rows."""
     nn, s, q = (part[f"{k}:{m.name}"].to_numpy(float) for k in ("nn", "s", "q"))
     tn, ts, tq = (float(grand[f"{k}:{m.name}"].iloc[0]) for k in ("nn", "s", "q"))
-    if tn < 10:
+    return nn, s, q, np.array([tn, ts, tq])
+
+
+def _typical(nn: np.ndarray, means: np.ndarray) -> float:
+    """The row-weighted median of the group means: the level of the typical row's group."""
+    order = np.argsort(means)
+    cum = np.cumsum(nn[order])
+    return float(means[order][int(np.searchsorted(cum, cum[-1] / 2.0))])
+
+
+def _standouts(
+    nn: np.ndarray, s: np.ndarray, q: np.ndarray, total: np.ndarray, center: float
+) -> list[tuple[float, int, float, float, float]]:
+    """Groups whose mean stands out: (effect, index, z, group mean, rest mean) for each group at least
+    MIN_RELATIVE away from the typical group's mean (the row-weighted median of the group means, so that a
+    group is not reported only because another one pulls the rest away), with a small effect (Cohen's d ≥ MIN_D
+    in the measure's overall spread, or MIN_RELATIVE_ALONE apart) and a Bonferroni-corrected Welch test against
+    all the other rows under ALPHA_GROUP."""
+    tn, ts, tq = total
+    keep = nn > 0
+    means = np.where(keep, s / np.maximum(nn, 1.0), np.nan)
+    if keep.sum() < 2:
         return []
+    ref = _typical(nn[keep], means[keep])
+    sd = math.sqrt(max(tq / tn - (ts / tn - center) ** 2, 0.0))
+    out = []
+    for i in range(len(nn)):
+        rn = tn - nn[i]
+        if nn[i] < 30 or rn < 2 or nn[i] / tn < MIN_GROUP_SHARE:
+            continue
+        mg, mr = s[i] / nn[i], (ts - s[i]) / rn
+        relative = min(abs(mg - ref) / max(abs(ref), 1e-300), 1.0)
+        d = abs(mg - ref) / sd if sd > 0 else 0.0  # Cohen's d: the gap in the measure's own spread
+        if relative < MIN_RELATIVE or (d < MIN_D and relative < MIN_RELATIVE_ALONE) or (mg > ref) != (mg > mr):
+            continue
+        vg = q[i] / nn[i] - (mg - center) ** 2
+        vr = (tq - q[i]) / rn - (mr - center) ** 2
+        z = welch_z(mg, vg, nn[i], mr, vr, rn)
+        if norm_sf2(z) * len(nn) > ALPHA_GROUP:
+            continue
+        out.append((min(1.0, max(d, relative)) / 2.0, i, z, mg, mr))
+    return out
 
-    def strongest(skip: int | None) -> dict[bool, tuple[float, int, float, float, float]]:
-        """Per direction, the group standing out most from the rest (the `skip` group left out of both)."""
-        sn, ss, sq = (tn, ts, tq) if skip is None else (tn - nn[skip], ts - s[skip], tq - q[skip])
-        best: dict[bool, tuple[float, int, float, float, float]] = {}
-        for i in range(len(part)):
-            rn = sn - nn[i]
-            if i == skip or nn[i] < 30 or rn < 2 or nn[i] / tn < MIN_SHARE:
-                continue
-            mg, mr = s[i] / nn[i], (ss - s[i]) / rn
-            vg = q[i] / nn[i] - (mg - m.center) ** 2
-            vr = (sq - q[i]) / rn - (mr - m.center) ** 2
-            z = welch_z(mg, vg, nn[i], mr, vr, rn)
-            relative = abs(mg - mr) / max(abs(mg), abs(mr), 1e-300)
-            sd = math.sqrt(max((vg * nn[i] + vr * rn) / (nn[i] + rn), 0.0))
-            d = abs(mg - mr) / sd if sd > 0 else 0.0  # Cohen's d: the gap in the measure's own spread
-            impact = min(1.0, d / 2.0) * math.sqrt(nn[i] / tn)  # how far, times how much of the data it moves
-            if relative >= MIN_RELATIVE and d >= MIN_D and impact > best.get(mg > mr, (0.0,))[0]:
-                best[mg > mr] = (impact, i, z, mg, mr)
-        return best
 
-    best = strongest(None)
-    if len(best) == 2:  # the other side must stand out from the rest without the first group, not only by contrast
-        first = max(best, key=lambda k: best[k][0])
-        again = strongest(best[first][1]).get(not first)
-        best = {first: best[first], **({not first: again} if again is not None else {})}
-    found = []
+def _outliers(frames: Frames, dim: str, part: pd.DataFrame, m: Measure, grand: pd.DataFrame) -> list[Insight]:
+    """The groups whose mean stands out above the typical group and those below, as one finding: up to MAX_NAMED
+    groups a side (the most extreme first) against the mean of all rows; its direction is the stronger side's."""
+    nn, s, q, total = _stats(part, m, grand)
+    if total[0] < 10:
+        return []
+    found = _standouts(nn, s, q, total, m.center)
+    if not found:
+        return []
     labels = [_label(v) for v in part[dim]]
+    sides = {up: sorted((g for g in found if (g[3] > g[4]) == up), key=lambda g: -g[3] if up else g[3])[:MAX_NAMED]
+             for up in (True, False)}  # fmt: skip
+
+    def weight(side: list[tuple[float, int, float, float, float]]) -> float:
+        """A side's effect, row-weighted, times the square root of its share of the rows."""
+        rows = np.array([nn[g[1]] for g in side])
+        return float(np.average([g[0] for g in side], weights=rows) * math.sqrt(rows.sum() / nn.sum())) if side else 0.0
+
+    up = weight(sides[True]) >= weight(sides[False])  # the side that moves more of the data comes first
+    groups = sides[up] + sides[not up]
+    rows = np.array([nn[g[1]] for g in groups])
+    effect = float(np.average([g[0] for g in groups], weights=rows))
+    share = float(rows.sum() / max(nn.sum(), 1.0))
     about = "about " if frames.sampled.get("profile") else ""
-    for up, (impact, i, z, mg, mr) in best.items():
-        p = min(1.0, norm_sf2(z) * len(part))
-        value = labels[i]
-        ratio = f"{mg / mr:.1f}×" if mr > 0 and mg > 0 else "against"
-        found.append(
-            finding(
-                "category_outlier",
-                f"avg {m.name} where {dim} = {value}",
-                f"Average {m.name} for {dim} = {quote(value) if value != 'NULL' else 'NULL'} is {about}{num(mg)}, "
-                f"{ratio} the {num(mr)} of the other {dim} values ({'higher' if up else 'lower'}; {num(nn[i])} rows, "
-                f"z = {z:.1f}, {pval(p)}).",
-                effect=impact / math.sqrt(nn[i] / tn),
-                impact=impact,
-                p_value=p,
-                columns=(dim, m.name),
-                measure=m.name,
-                focus=(value,),
-                direction="up" if up else "down",
-                evidence={
-                    "chart": "bars",
-                    "x": labels,
-                    "y": (s / np.maximum(nn, 1)).tolist(),
-                    "ylabel": f"avg {m.name}",
-                    "highlight": value,
-                },
-            )
+
+    def named(side: list[tuple[float, int, float, float, float]]) -> str:
+        return ", ".join(f"{quote(labels[i]) if labels[i] != 'NULL' else 'NULL'} ({about}{num(mg)}, {num(nn[i])} rows)"
+                         for _, i, _, mg, _ in side)  # fmt: skip
+
+    parts = [f"{'highest' if u else 'lowest'} for {named(sides[u])}" for u in (up, not up) if sides[u]]
+    best = max(groups, key=lambda g: abs(g[2]))
+    p = min(1.0, norm_sf2(best[2]) * len(labels))
+    return [
+        finding(
+            "category_outlier",
+            f"avg {m.name} by {dim}: " + ", ".join(labels[i] for _, i, *_ in groups),
+            f"Average {m.name} by {dim} is {'; '.join(parts)}; against {about}{num(float(total[1] / total[0]))} "
+            f"over all rows (each against the rest: strongest z = {best[2]:.1f}, {pval(p)}).",
+            effect=effect,
+            impact=effect * math.sqrt(share) * (1.0 if m.name in frames.profile.primary else OTHER_MEASURE),
+            p_value=p,
+            columns=(dim, m.name),
+            measure=m.name,
+            focus=tuple(labels[i] for _, i, *_ in groups),
+            direction="up" if up else "down",
+            evidence={
+                "chart": "bars",
+                "x": labels,
+                "y": (s / np.maximum(nn, 1)).tolist(),
+                "ylabel": f"avg {m.name}",
+                "highlight": labels[best[1]],
+            },
         )
-    return found
+    ]
 
 
 @rule("category_outlier")

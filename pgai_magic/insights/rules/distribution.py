@@ -7,6 +7,7 @@ import math
 
 from scipy import stats as sst
 
+from pgai_magic.insights.identities import echo_of
 from pgai_magic.insights.model import ColumnInfo, Frames, Insight
 from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.stats import skew_pvalue
@@ -16,6 +17,7 @@ MIN_SKEW = 2.0
 # amounts bounded below by zero (prices, revenue, durations) are right-skewed as a rule (gamma, lognormal):
 # that shape is expected and counts half; a left skew, or a right skew of a signed measure, is news
 EXPECTED_SKEW_SURPRISE = 0.5
+ESTIMATED = " (quartiles estimated from pg_stats' sample of rows; the SQL gives the exact figures)"
 NORMAL_OUTSIDE = 2.0 * float(sst.norm.sf(0.6745 + 3 * 1.349))  # share beyond 3 IQR fences for a normal
 
 
@@ -67,6 +69,8 @@ def skew(frames: Frames) -> tuple[list[Insight], int]:
         return [], 0
     found, tests = [], 0
     for m in frames.profile.measures:
+        if echo_of(frames.wide, m.name):
+            continue  # one quantity twice: its first column speaks for the group
         n = frames.wide["nonnull"].get(m.name, 0.0)
         got = _moments(frames.wide["moments"].get(m.name, {}), n)
         if got is None:
@@ -78,8 +82,10 @@ def skew(frames: Frames) -> tuple[list[Insight], int]:
         col = frames.profile.column(m.name)
         mean, median, p99 = m1 + m.center, col.quantile(0.5), col.quantile(0.99 if g1 > 0 else 0.01)
         side = "right" if g1 > 0 else "left"
-        detail = f"mean {num(mean)} vs median {num(median)}" if median is not None else f"mean {num(mean)}"
-        tail = f"; 1% of rows lie {'above' if g1 > 0 else 'below'} {num(p99)}" if p99 is not None else ""
+        about = "" if col.quantiles_exact else "about "  # pg_stats' quantiles come from a sample of rows
+        detail = f"mean {num(mean)} vs median {about}{num(median)}" if median is not None else f"mean {num(mean)}"
+        tail = f"; 1% of rows lie {'above' if g1 > 0 else 'below'} {about}{num(p99)}" if p99 is not None else ""
+        tail += ESTIMATED if about and (median is not None or p99 is not None) else ""
         p = skew_pvalue(g1, n)
         effect = (abs(g1) - 1.0) / (abs(g1) + 4.0)
         low = frames.wide["moments"].get(m.name, {}).get("min")
@@ -106,6 +112,8 @@ def outliers(frames: Frames) -> tuple[list[Insight], int]:
         return [], 0
     found, tests = [], 0
     for m in frames.profile.measures:
+        if echo_of(frames.wide, m.name):
+            continue
         mom = frames.wide["moments"].get(m.name, {})
         n = frames.wide["nonnull"].get(m.name, 0.0)
         out = mom.get("out")
@@ -116,18 +124,20 @@ def outliers(frames: Frames) -> tuple[list[Insight], int]:
             continue
         lo, hi = frames.wide["fences"][m.name]
         share = out / n
+        exact = frames.profile.column(m.name).quantiles_exact
         p = float(sst.binom.sf(out - 1, int(n), NORMAL_OUTSIDE))
         total = mom.get("sum")
         carry = ""
-        if total and mom.get("min", -1) >= 0 and mom.get("outsum") is not None and total > 0:
+        if m.agg == "sum" and total and mom.get("min", -1) >= 0 and mom.get("outsum") is not None and total > 0:
             carry = f", carrying {pct(mom['outsum'] / total)} of its total"
         effect = min(1.0, 4.0 * share)
         found.append(
             finding(
                 "outliers",
                 m.name,
-                f"{num(out)} rows ({pct(share, 1)}) of {m.name} lie outside [{num(lo)}, {num(hi)}] "
-                f"(3 × IQR beyond the quartiles; range {num(mom.get('min'))} to {num(mom.get('max'))}){carry}.",
+                f"{num(out)} rows ({pct(share, 1)}) of {m.name} lie outside {'' if exact else 'about '}"
+                f"[{num(lo)}, {num(hi)}] (3 × IQR beyond the quartiles; range {num(mom.get('min'))} to "
+                f"{num(mom.get('max'))}){carry}{'' if exact else ESTIMATED}.",
                 effect=effect,
                 p_value=p,
                 columns=(m.name,),

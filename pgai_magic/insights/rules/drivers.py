@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from pgai_magic.insights.identities import near
 from pgai_magic.insights.model import Frames, Insight
 from pgai_magic.insights.rules import finding, rule
 from pgai_magic.insights.stats import anova_from_sums
@@ -19,9 +20,10 @@ MIN_EFFECT = 0.2  # the extreme bins' means differ by at least this share of the
 MIN_BIN = 30
 
 
-def bin_label(name: str, lo: float, hi: float) -> str:
-    """'precip = 0', 'hour 5–8'."""
-    return f"{name} = {num(lo)}" if lo == hi else f"{name} {num(lo)}–{num(hi)}"
+def bin_label(name: str, lo: float, hi: float, *, calendar: bool = False) -> str:
+    """'precip = 0', 'hour 5–8'; a calendar part as written ('year 1952–1962', never '1,952')."""
+    fmt = (lambda v: str(int(v))) if calendar and float(lo).is_integer() and float(hi).is_integer() else num
+    return f"{name} = {fmt(lo)}" if lo == hi else f"{name} {fmt(lo)}–{fmt(hi)}"
 
 
 def _finding(frames: Frames, x: str, part: pd.DataFrame, m: str) -> Insight | None:
@@ -35,7 +37,8 @@ def _finding(frames: Frames, x: str, part: pd.DataFrame, m: str) -> Insight | No
     if eta2 < MIN_ETA2 or abs(last - first) / max(abs(first), abs(last), 1e-300) < MIN_EFFECT:
         return None
     up = last > first
-    labels = [bin_label(x, lo, hi) for lo, hi in zip(part[f"lo:{x}"], part[f"hi:{x}"], strict=True)]
+    calendar = frames.profile.column(x).role == "calendar"
+    labels = [bin_label(x, lo, hi, calendar=calendar) for lo, hi in zip(part[f"lo:{x}"], part[f"hi:{x}"], strict=True)]
     about = "about " if frames.sampled.get("breakdowns") else ""
     effect = math.sqrt(eta2)
     return finding(
@@ -65,8 +68,8 @@ def driver(frames: Frames) -> tuple[list[Insight], int]:
         if part is None:
             continue
         for m in frames.profile.primary:
-            if frozenset((x, m)) in pairs:
-                continue  # both are measures: the correlation rule reports the pair
+            if frozenset((x, m)) in pairs or near(frames.wide, x, m) is not None:
+                continue  # both are measures: the correlation rule reports the pair (or the overview, when one)
             tests += 1
             got = _finding(frames, x, part, m)
             if got is not None:

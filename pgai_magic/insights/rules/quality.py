@@ -54,9 +54,13 @@ def missing(frames: Frames) -> tuple[list[Insight], int]:
 
 @rule("constant")
 def constant(frames: Frames) -> tuple[list[Insight], int]:
-    found = []
+    found: list[Insight] = []
     moments = frames.wide["moments"] if frames.wide is not None else {}
+    if frames.n_rows < 2:
+        return found, 0  # one row holds one value in every column: that says nothing about a column
     for col in frames.profile.columns:
+        if col.role == "calendar" and frames.profile.time:
+            continue  # one year of data has one year: the overview's period says it
         mom = moments.get(col.name)
         if mom and mom.get("min") is not None:
             single = mom["min"] == mom["max"]
@@ -86,7 +90,11 @@ def id_like(frames: Frames) -> tuple[list[Insight], int]:
         nd = col.n_distinct or 0
         if not (col.unique or (n > 0 and nd >= 0.95 * n)):
             continue
-        how = "has a unique index" if col.unique else f"has about {num(nd)} distinct values in {num(n)} rows"
+        how = (
+            f"has a unique index ({num(n)} distinct values)"
+            if col.unique
+            else f"has about {num(nd)} distinct values in {num(n)} rows"
+        )
         found.append(
             finding(
                 "id_like",

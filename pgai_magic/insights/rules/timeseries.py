@@ -77,6 +77,11 @@ def trend(frames: Frames) -> tuple[list[Insight], int]:
             continue  # a level shift explains the series better: the change-point rule reports it
         n = len(s.y)
         start, end = float(fit.line.at(0)), float(fit.line.at(n - 1))
+        low, high = float(np.min(s.y)), float(np.max(s.y))
+        if not (low <= start <= high and low <= end <= high):
+            # a line through a curved series can end where the data never were (consumption from -557):
+            # the first and last buckets' own values
+            start, end = float(s.y[0]), float(s.y[-1])
         effect = _relative(start, end)
         if effect < MIN_EFFECT or fit.line.r2 < 0.3:
             continue
