@@ -60,6 +60,7 @@ def test_killed_postmaster_comes_back_between_cells(own_server: Session) -> None
     assert s.db.control.execute("SELECT count(*) FROM keep").fetchone() == (1000,)
 
 
+@pytest.mark.slow
 def test_a_command_that_finds_its_server_stopped_starts_it_again(own_server: Session) -> None:
     """Not only SQL cells: the package's own connection and new connections restart a stopped embedded server."""
     s = own_server
