@@ -95,13 +95,14 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--dsn")
     args = parser.parse_args()
-    dsn = args.dsn
+    dsn, server = args.dsn, None
     if dsn is None:
         from pgai_magic.server import ensure_embedded
 
         folder = Path(tempfile.mkdtemp(prefix="pgai-bench-rls-"))
         os.chmod(folder, 0o755)
-        dsn = ensure_embedded(folder / "pg", cleanup="delete").dsn
+        server = ensure_embedded(folder / "pg", cleanup="delete")
+        dsn = server.dsn
     _setup(dsn, args.rows, args.dim)
     with psycopg.connect(dsn) as conn:
         target = find_target(conn, "bench_rls.docs.body")
@@ -136,6 +137,11 @@ def main() -> None:
             print(f"{role:9} {how:6} {cell[0]:28} {cell[1]:28} {ratio:5.2f}  {plans}")
     for conn in conns.values():
         conn.close()
+    if server is not None:
+        import shutil
+
+        server.handle.cleanup()  # type: ignore[attr-defined]  # stops the server, deletes its data directory
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

