@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -31,6 +32,7 @@ def own_server() -> Iterator[Session]:
         server.handle.cleanup()  # type: ignore[attr-defined]
     except Exception:  # the server may be down after a kill test
         pass
+    shutil.rmtree(root, ignore_errors=True)  # the lock and watcher files beside the data directory too
 
 
 def _alive(pid: int) -> bool:
