@@ -177,6 +177,8 @@ def watch(data_dir: Path) -> int:
     me, checks = os.getpid(), 0
     marker = _marker(data_dir)
     while True:
+        if not data_dir.exists():
+            return 0  # the cluster was deleted: nothing to watch (and no lock file to make beside it)
         with cluster_lock(data_dir):
             state = watcher_state(data_dir)
             if state is None or state[0] != me:
