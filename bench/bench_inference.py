@@ -1,7 +1,8 @@
 """Benchmark: score 200k rows with a 50-tree depth-3 GradientBoosting model in PostgreSQL vs fetch + predict + COPY.
 
     python bench/bench_inference.py [--rows 200000] [--runs 5] [--dsn DSN] [--data-dir DIR]
-    python bench/bench_inference.py --score [--rows 300000] [--runs 3]   # %pgai model score, see score_bench
+
+`%pgai model score` (its engines against fetch → predict → write by hand) is measured by bench/bench_score.py.
 
 In-database forms (each writes a `scores` table with CREATE TABLE AS, or INSERT ... SELECT):
   default     the deployed pgai.predict_proba_NAME (nested CASE, float8 midpoint thresholds), parallel query on
@@ -17,8 +18,6 @@ and the max |SQL - sklearn| score difference.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -30,6 +29,8 @@ import psycopg
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib
 
 from pgai_magic.inference.estimators import tree_sql
 from pgai_magic.inference.sqlexpr import Col, expit_sql, f8, sum_sql
@@ -117,11 +118,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dsn")
     parser.add_argument("--data-dir", default=str(Path.home() / ".cache" / "pgai-bench-inference"))
-    parser.add_argument("--score", action="store_true", help="benchmark `model score` (engines and auto) instead")
     args = parser.parse_args()
-    if args.score:
-        score_bench(args)
-        return
 
     session = Session(args.dsn, data_dir=None if args.dsn else args.data_dir)
     conn = session.db.control
@@ -168,13 +165,9 @@ def main() -> None:
         "in-db float4 form: x::float4 <= float4 threshold, parallel": ctas("bench.proba_float4", workers),
         "in-db leaf-array form: (ARRAY[leaves])[CASE → leaf no], parallel": ctas("bench.proba_leafarray", workers),
     }
-    load_before = os.getloadavg()[0]
-    results: dict[str, list[float]] = {label: [] for label in forms}
-    for fn in forms.values():
-        fn()  # warm-up
-    for _ in range(args.runs):  # round-robin, so load changes on a shared machine hit every path alike
-        for label, fn in forms.items():
-            results[label] += timed(fn, 1)
+    python_label = next(iter(forms))
+    runs = benchlib.Runs({label: python_label for label in forms})
+    benchlib.interleave(forms, args.runs, runs)  # round-robin: load changes hit every path alike
 
     def compute(function: str) -> Callable[[], None]:
         def run() -> None:
@@ -189,10 +182,8 @@ def main() -> None:
         "compute only, serial: float4 form": compute("bench.proba_float4"),
         "compute only, serial: leaf-array form": compute("bench.proba_leafarray"),
     }
-    compute_times: dict[str, list[float]] = {label: [] for label in kernels}
-    for _ in range(args.runs):
-        for label, fn in kernels.items():
-            compute_times[label] += timed(fn, 1)
+    compute_runs = benchlib.Runs({label: next(iter(kernels)) for label in kernels})
+    benchlib.interleave(kernels, args.runs, compute_runs, warm=False)
 
     diffs = {}
     python_path()
@@ -206,99 +197,18 @@ def main() -> None:
         f"EXPLAIN CREATE TABLE x AS SELECT id, pgai.predict_proba_{NAME}({cols}) FROM t"
     ).fetchall()  # fmt: skip
 
-    anchor = statistics.median(results[next(iter(results))])
     print(f"rows: {args.rows:,}; model: GradientBoostingClassifier(n_estimators=50, max_depth=3), 8 float8 features")
     shape = " / ".join(r[0].strip() for r in plan[:3])
-    print(f"server: PostgreSQL {session.state.server_version}; runs: {args.runs} (median); plan: {shape}")
-    print(f"machine: {os.cpu_count()} cores, load average {load_before:.2f} before / {os.getloadavg()[0]:.2f} after")
-    print()
-    print("| path | median s | min s | ratio to python |")
-    print("|---|---:|---:|---:|")
-    for label, times in results.items():
-        med = statistics.median(times)
-        print(f"| {label} | {med:.3f} | {min(times):.3f} | {med / anchor:.2f}x |")
-    base = statistics.median(next(iter(compute_times.values())))
-    for label, times in compute_times.items():
-        med = statistics.median(times)
-        print(f"| {label} | {med:.3f} | {min(times):.3f} | ({med / base:.2f}x of the default form) |")
+    print(f"server: PostgreSQL {session.state.server_version}; {args.runs} rounds; plan: {shape}; {benchlib.machine()}")
+    print(runs.load_line())
+    print(runs.table())
+    print(compute_runs.load_line())
+    print(compute_runs.table("compute only (anchor: the default form)"))
     print()
     for label, (diff, count) in diffs.items():
         print(f"exactness ({label}): max |SQL score - sklearn score| = {diff!r} over {count:,} rows")
-    session.close()
-
-
-def score_bench(args: argparse.Namespace) -> None:
-    """`%pgai model score` on a default 100-tree random forest and the 50-tree GB model vs the python anchor.
-
-    Anchor: ADBC fetch → sklearn predict → ADBC ingest of (id, prediction), as a user would write it.
-    Paths: score_table(engine='python'|'sql'|'auto'); auto includes its sample timing of both engines.
-    """
-    from sklearn.ensemble import RandomForestClassifier
-
-    from pgai_magic.inference.score import score_table
-
-    session = Session(args.dsn, data_dir=None if args.dsn else args.data_dir)
-    conn = session.db.control
-    make_table(conn, args.rows)
-    gb = train(conn)
-    rows = conn.execute(f"SELECT {', '.join(FEATURES)} FROM t ORDER BY id LIMIT 3000").fetchall()
-    X = np.asarray(rows, dtype=float)
-    y = (X[:, 0] - 0.5 * X[:, 1] + np.random.default_rng(1).normal(size=len(X)) > 0).astype(int)
-    forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(X, y)  # default: unlimited depth
-    cols = ", ".join(FEATURES)
-
-    def anchor(est: Any) -> Callable[[], None]:
-        def run() -> None:
-            import adbc_driver_postgresql.dbapi as adbc
-            import pyarrow as pa
-
-            with adbc.connect(session.dsn) as ac, ac.cursor() as cur:
-                cur.execute(f"SELECT id, {cols} FROM t")
-                table = cur.fetch_arrow_table()
-                Xt = np.column_stack([table.column(f).to_numpy() for f in FEATURES])
-                pred = est.predict(Xt)
-                cur.execute("DROP TABLE IF EXISTS scores_py")
-                cur.adbc_ingest("scores_py", pa.table({"id": table.column("id"), "prediction": pred}), mode="create")
-                ac.commit()
-
-        return run
-
-    def engine(name: str, which: str) -> Callable[[], None]:
-        def run() -> None:
-            conn.execute("DROP TABLE IF EXISTS scored")
-            result = score_table(conn, name, "t", "scored", key="id", engine=which, fetch=session.sql)
-            chosen[(name, which)] = f"{result.engine} ({result.reason})"
-
-        return run
-
-    chosen: dict[tuple[str, str], str] = {}
-    nodes = sum(int(e.tree_.node_count) for e in forest.estimators_)
-    for name, est in (("bench_rf", forest), ("bench_gb", gb)):
-        start = time.perf_counter()
-        session.deploy(est, name, features=FEATURES)
-        print(f"{name}: deployed in {time.perf_counter() - start:.1f} s")
-    paths: dict[str, Callable[[], None]] = {}
-    for name, est in (("bench_rf", forest), ("bench_gb", gb)):
-        paths[f"{name} anchor: ADBC fetch + predict + ADBC ingest"] = anchor(est)
-        for which in ("python", "auto") if name == "bench_rf" else ("python", "sql", "auto"):
-            paths[f"{name} model score --engine {which}"] = engine(name, which)
-    load_before = os.getloadavg()[0]
-    results: dict[str, list[float]] = {label: [] for label in paths}
-    for _ in range(args.runs):
-        for label, fn in paths.items():
-            results[label] += timed(fn, 1)
-    print(f"rows: {args.rows:,}; forest: 100 trees, default depth, {nodes:,} nodes (fit on 3,000 rows); "
-          f"gb: 50 trees depth 3; runs: {args.runs} (median)")  # fmt: skip
-    print(f"machine: {os.cpu_count()} cores, load average {load_before:.2f} before / {os.getloadavg()[0]:.2f} after")
-    print("| path | median s | min s | ratio to its anchor |")
-    print("|---|---:|---:|---:|")
-    for label, times in results.items():
-        base = statistics.median(results[label.split(" ")[0] + " anchor: ADBC fetch + predict + ADBC ingest"])
-        print(
-            f"| {label} | {statistics.median(times):.3f} | {min(times):.3f} | {statistics.median(times) / base:.2f}x |"
-        )
-    for key, how in chosen.items():
-        print(f"{key}: {how}")
+    benchlib.write_json("inference", benchlib.command_line(), vars(args), runs, compute=compute_runs.rows(),
+                        exactness={k: [float(v[0]), int(v[1])] for k, v in diffs.items()})  # fmt: skip
     session.close()
 
 

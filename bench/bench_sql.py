@@ -1,107 +1,145 @@
-"""Benchmark: 1M rows x 6 columns into pandas: %%pgai, JupySQL, pandas.read_sql over SQLAlchemy, raw ADBC.
+"""Benchmark: `SELECT *` of a 1M-row × 6-column table (int, float8, int, text, timestamptz, bool) into pandas:
+`%%pgai` against JupySQL (`%sql` + `.DataFrame()`) and raw ADBC (`cursor.execute` → `fetch_arrow_table()` →
+`to_pandas()`), optionally pandas.read_sql over SQLAlchemy + psycopg2.
 
-Run by hand: `python bench/bench_sql.py [--rows 1000000] [--reps 5]`. Each measurement runs in a fresh
-subprocess, round-robin over the methods so background load hits all of them alike. Each subprocess first
-runs the same query with LIMIT 10 (a notebook connection that has already run a cell), then times the
-full fetch into a pandas DataFrame; peak memory is the peak RSS growth over the process's baseline.
+    python bench/bench_sql.py [--runs 5] [--rows 1000000] [--methods pgai,jupysql,adbc] [--latency]
+
+Each measurement is a fresh process that first runs the query with LIMIT 10 (a notebook that has already run a
+cell), then times the full fetch, then the display of the value (IPython's formatters, text/plain and text/html, as
+a notebook renders it). The methods go round-robin, `--runs` rounds. Per run the process also reports its own CPU
+seconds, the server backend's CPU seconds (/proc), its peak RSS growth during the fetch and the RSS growth left
+after `del` of the result (the 10M-row memory figure: `--rows 10000000 --methods pgai,adbc`).
+Results: a table on stdout and bench/results/sql_fetch[_ROWS].json.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-METHODS = ["pgai", "jupysql", "read_sql", "adbc"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib
+
 QUERY = "SELECT * FROM bench_rows"
 
 
 def _rss_mb() -> float:
     with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+        return next(int(ln.split()[1]) / 1024 for ln in fh if ln.startswith("VmRSS:"))
 
 
-def _peak_mb() -> float:
-    import resource
+def _cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+class _Peak:
+    """The highest RSS seen while it runs (sampled every 5 ms in a thread)."""
+
+    def __init__(self) -> None:
+        self.peak = _rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, _rss_mb())
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak, _rss_mb())
 
 
-def child(method: str, dsn: str) -> None:
-    """Run one timed fetch in this (fresh) process and print a JSON line."""
-    import pandas as pd
-
+def _setup(method: str, dsn: str) -> tuple[Any, Any, int]:
+    """(run, shell or None, backend pid) for one method, after its first small query."""
     sa_url = dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
+    if method in ("pgai", "jupysql"):
+        from IPython.testing.globalipapp import start_ipython
+
+        ip = start_ipython()
+        ip.display_formatter.active_types = ip.display_formatter.format_types  # text/html too, as a notebook
     if method == "pgai":
-        from IPython.testing.globalipapp import start_ipython
-
         os.environ["PGAI_DSN"] = dsn
-        ip = start_ipython()
         ip.run_line_magic("load_ext", "pgai_magic")
-        run = lambda: ip.run_cell_magic("pgai", "", QUERY)  # noqa: E731
-    elif method == "jupysql":
-        from IPython.testing.globalipapp import start_ipython
-
-        ip = start_ipython()
+        ip.run_cell_magic("pgai", "", QUERY + " LIMIT 10")
+        session = ip.user_ns["_pgai_magics"]._get_session()
+        while session.vectors.loading:  # the model's background load would count in this process's time
+            time.sleep(0.1)
+        return (lambda: ip.run_cell_magic("pgai", "", QUERY)), ip, int(session.db.backend_pid)
+    if method == "jupysql":
         ip.run_line_magic("load_ext", "sql")
         ip.run_line_magic("config", "SqlMagic.displaylimit = 10")
         ip.run_line_magic("sql", sa_url)
-        run = lambda: ip.run_line_magic("sql", QUERY).DataFrame()  # noqa: E731
-    elif method == "read_sql":
+        ip.run_line_magic("sql", QUERY + " LIMIT 10").DataFrame()
+        pid = int(ip.run_line_magic("sql", "SELECT pg_backend_pid() AS p").DataFrame()["p"][0])
+        return (lambda: ip.run_line_magic("sql", QUERY).DataFrame()), ip, pid
+    if method == "read_sql":
+        import pandas as pd
         import sqlalchemy
 
-        engine = sqlalchemy.create_engine(sa_url)
-        conn = engine.connect()
-        run = lambda: pd.read_sql(QUERY, conn)  # noqa: E731
-    elif method == "adbc":
-        import adbc_driver_postgresql.dbapi as adbc
+        conn = sqlalchemy.create_engine(sa_url).connect()
+        pd.read_sql(QUERY + " LIMIT 10", conn)
+        pid = int(pd.read_sql("SELECT pg_backend_pid() AS p", conn)["p"][0])
+        return (lambda: pd.read_sql(QUERY, conn)), None, pid
+    import adbc_driver_postgresql.dbapi as adbc
 
-        aconn = adbc.connect(dsn, autocommit=True)
-        cur = aconn.cursor()
+    cur = adbc.connect(dsn, autocommit=True).cursor()
+    cur.execute(QUERY + " LIMIT 10")
+    cur.fetch_arrow_table().to_pandas()
+    cur.execute("SELECT pg_backend_pid()")
+    pid = int(cur.fetchone()[0])  # type: ignore[index]
 
-        def run() -> pd.DataFrame:
-            cur.execute(QUERY)
-            return cur.fetch_arrow_table().to_pandas()
+    def run() -> Any:
+        cur.execute(QUERY)
+        return cur.fetch_arrow_table().to_pandas()
+
+    return run, None, pid
+
+
+def child(method: str, dsn: str) -> None:
+    """One timed fetch (and its display) in this fresh process; prints a JSON line."""
+    run, ip, pid = _setup(method, dsn)
+    if ip is None:
+        from IPython.core.formatters import DisplayFormatter
+
+        formatter: Any = DisplayFormatter()
+        formatter.active_types = formatter.format_types
     else:
-        raise SystemExit(f"unknown method {method}")
-    # one small query first, as in a notebook where the connection has already run a cell
-    warm = QUERY
-    if method == "pgai":
-        ip.run_cell_magic("pgai", "", warm + " LIMIT 10")
-    elif method == "jupysql":
-        ip.run_line_magic("sql", warm + " LIMIT 10").DataFrame()
-    elif method == "read_sql":
-        pd.read_sql(warm + " LIMIT 10", conn)
-    else:
-        cur.execute(warm + " LIMIT 10")
-        cur.fetch_arrow_table().to_pandas()
-    base = _rss_mb()
+        formatter = ip.display_formatter
+    gc.collect()
+    base, cpu, backend = _rss_mb(), time.process_time(), _cpu_s(pid)
+    peak = _Peak()
     start = time.perf_counter()
     df = run()
     elapsed = time.perf_counter() - start
-    assert len(df) > 0 and df.shape[1] == 6, df.shape
-    print(
-        json.dumps(
-            {
-                "method": method,
-                "seconds": elapsed,
-                "rows": len(df),
-                "peak_growth_mb": _peak_mb() - base,
-                "dtypes": [str(t) for t in df.dtypes],
-            }
-        )
-    )
+    cpu, backend = time.process_time() - cpu, _cpu_s(pid) - backend
+    start = time.perf_counter()
+    shown = formatter.format(df)[0]
+    display = time.perf_counter() - start
+    high = peak.stop()
+    assert len(df) > 0 and df.shape[1] == 6 and "text/html" in shown, (df.shape, list(shown))
+    rows, dtypes, frame_mb = len(df), [str(t) for t in df.dtypes], df.memory_usage(deep=True).sum() / 2**20
+    after_fetch = _rss_mb() - base
+    del df, shown
+    gc.collect()
+    result = {
+        "seconds": elapsed, "display_s": display, "cpu_s": cpu, "backend_cpu_s": backend, "rows": rows,
+        "dtypes": dtypes, "frame_mib": frame_mb, "rss_after_fetch_mib": after_fetch, "peak_rss_mib": high - base,
+        "rss_after_del_mib": _rss_mb() - base,
+    }  # fmt: skip
+    print(json.dumps(result))
 
 
 def latency(dsn: str, n: int = 300) -> dict[str, float]:
@@ -114,9 +152,10 @@ def latency(dsn: str, n: int = 300) -> dict[str, float]:
     ip = start_ipython()
     ip.run_line_magic("load_ext", "pgai_magic")
     session = ip.user_ns["_pgai_magics"]._get_session()
+    while session.vectors.loading:  # the model's background load would share this process's time
+        time.sleep(0.1)
     pconn = psycopg.connect(dsn, autocommit=True)
-    aconn = adbc.connect(dsn, autocommit=True)
-    cur = aconn.cursor()
+    cur = adbc.connect(dsn, autocommit=True).cursor()
 
     def adbc_one() -> None:
         cur.execute("SELECT 1 AS a")
@@ -137,31 +176,13 @@ def latency(dsn: str, n: int = 300) -> dict[str, float]:
             fn()
             samples.append((time.perf_counter() - start) * 1000)
         out[name] = statistics.median(samples)
-    cur.close()
-    aconn.close()
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--child")
-    parser.add_argument("--dsn")
-    args = parser.parse_args()
-    if args.child == "latency":
-        print(json.dumps(latency(args.dsn)))
-        return
-    if args.child:
-        child(args.child, args.dsn)
-        return
-    sys.path.insert(0, str(ROOT))
-    from pgai_magic.server import ensure_embedded
-
-    server = ensure_embedded(Path(tempfile.mkdtemp(prefix="pgai-bench-")) / "pg", cleanup="delete")
+def _table(dsn: str, rows: int) -> None:
     import psycopg
 
-    with psycopg.connect(server.dsn, autocommit=True) as conn:
+    with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_rows")
         conn.execute(
             """CREATE TABLE bench_rows AS
@@ -170,61 +191,79 @@ def main() -> None:
                       timestamptz '2024-01-01' + g * interval '1 second' AS created_at,
                       g %% 3 = 0 AS flag
                FROM generate_series(1, %s) g""",
-            (args.rows,),
+            (rows,),
         )
         conn.execute("VACUUM ANALYZE bench_rows")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    times: dict[str, list[float]] = {m: [] for m in METHODS}
-    peaks: dict[str, list[float]] = {m: [] for m in METHODS}
-    dtypes: dict[str, list[str]] = {}
-    for rep in range(args.reps):
-        for method in METHODS:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", method, "--dsn", server.dsn],
-                capture_output=True,
-                text=True,
-                env=env,
-                check=False,
-            )
-            line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-            if out.returncode != 0 or not line:
-                raise SystemExit(f"{method} failed:\n{out.stdout}\n{out.stderr}")
-            result = json.loads(line[-1])
-            times[method].append(result["seconds"])
-            peaks[method].append(result["peak_growth_mb"])
-            dtypes[method] = result["dtypes"]
-            print(
-                f"rep {rep + 1} {method:9s} {result['seconds']:.3f} s  peak +{result['peak_growth_mb']:.0f} MiB",
-                flush=True,
-            )
-    med = {m: statistics.median(v) for m, v in times.items()}
-    print(
-        f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"rows={args.rows:,}, reps={args.reps}"
-    )
-    print("| method | median s | min s | max s | peak RSS growth MiB (median) | vs %%pgai |")
-    print("|---|---|---|---|---|---|")
-    for m in METHODS:
+
+
+def _ratio_line(runs: benchlib.Runs, num: str, den: str, label: str) -> str:
+    ratios = [a / b for a, b in zip(runs.times[num], runs.times[den])]
+    return f"{label}: median {statistics.median(ratios):.2f}x (range {min(ratios):.2f}–{max(ratios):.2f}, per run)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--methods", default="pgai,jupysql,adbc", help="any of pgai, jupysql, adbc, read_sql")
+    parser.add_argument("--latency", action="store_true", help="also the 1-row SELECT latency of each path")
+    parser.add_argument("--dsn", help="an existing server (default: a fresh embedded one)")
+    parser.add_argument("--child")
+    args = parser.parse_args()
+    if args.child == "latency":
+        print(json.dumps(latency(args.dsn)))
+        return
+    if args.child:
+        child(args.child, args.dsn)
+        return
+    server = None
+    dsn = args.dsn
+    if dsn is None:
+        from pgai_magic.server import ensure_embedded
+
+        server = ensure_embedded(Path(tempfile.mkdtemp(prefix="pgai-bench-")) / "pg", cleanup="delete")
+        dsn = server.dsn
+    _table(dsn, args.rows)
+    methods = args.methods.split(",")
+    anchor = "adbc" if "adbc" in methods else methods[0]
+    runs = benchlib.Runs({m: anchor for m in methods})
+
+    def measure(method: str) -> Any:
+        return lambda: benchlib.child(__file__, ["--child", method, "--dsn", dsn])
+
+    benchlib.interleave({m: measure(m) for m in methods}, args.runs, runs, warm=False)
+    print(f"\n{args.rows:,} rows × 6 columns; {args.runs} rounds; {benchlib.machine()}")
+    print(runs.load_line())
+    print(runs.table("method (fetch into pandas, no display)"))
+    extra: dict[str, Any] = {}
+    for m in methods:
+        fields = runs.extra[m]
+        med = {k: statistics.median(f[k] for f in fields) for k in fields[0] if isinstance(fields[0][k], float)}
+        extra[m] = med
         print(
-            f"| {m} | {med[m]:.3f} | {min(times[m]):.3f} | {max(times[m]):.3f} | {statistics.median(peaks[m]):.0f} | "
-            f"{med[m] / med['pgai']:.2f}x |"
+            f"{m}: display {med['display_s']:.3f} s, client CPU {med['cpu_s']:.3f} s, server backend CPU "
+            f"{med['backend_cpu_s']:.3f} s, frame {med['frame_mib']:.0f} MiB, peak RSS growth "
+            f"{med['peak_rss_mib']:.0f} MiB, after del {med['rss_after_del_mib']:.0f} MiB; dtypes {fields[0]['dtypes']}"
         )
-    print(
-        f"\n%%pgai vs JupySQL: {med['jupysql'] / med['pgai']:.1f}x faster; "
-        f"%%pgai / raw ADBC: {med['pgai'] / med['adbc']:.2f}x"
-    )
-    print("pgai dtypes:", dtypes["pgai"])
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", "latency", "--dsn", server.dsn],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    lat = json.loads([ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1])
-    print("1-row SELECT, median ms: " + ", ".join(f"{k} {v:.3f}" for k, v in lat.items()))
-    print(f"routing + conversion over raw psycopg (Session API): {lat['session'] - lat['psycopg']:.3f} ms")
-    server.handle.cleanup()  # type: ignore[attr-defined]
+    lines = []
+    if "pgai" in methods and "adbc" in methods:
+        lines.append(_ratio_line(runs, "pgai", "adbc", "%%pgai time / raw ADBC time"))
+    if "pgai" in methods and "jupysql" in methods:
+        lines.append(_ratio_line(runs, "jupysql", "pgai", "JupySQL time / %%pgai time"))
+        with_display = {m: [t + f["display_s"] for t, f in zip(runs.times[m], runs.extra[m])] for m in methods}
+        ratios = [j / p for j, p in zip(with_display["jupysql"], with_display["pgai"])]
+        lines.append(f"with display: JupySQL / %%pgai median {statistics.median(ratios):.2f}x "
+                     f"(range {min(ratios):.2f}–{max(ratios):.2f})")  # fmt: skip
+    print("\n".join(lines))
+    if args.latency:
+        lat = benchlib.child(__file__, ["--child", "latency", "--dsn", dsn])
+        extra["latency_ms"] = lat
+        print("1-row SELECT, median ms: " + ", ".join(f"{k} {v:.3f}" for k, v in lat.items()))
+    name = "sql_fetch" if args.rows == 1_000_000 else f"sql_fetch_{args.rows}"
+    path = benchlib.write_json(name, benchlib.command_line(), vars(args), runs, medians=extra, ratios=lines)
+    print(f"results: {path}")
+    if server is not None:
+        server.handle.cleanup()  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

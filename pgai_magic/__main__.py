@@ -1,4 +1,5 @@
-"""`python -m pgai_magic worker --dsn …`: run the embedding worker as a process (several may share a queue)."""
+"""`python -m pgai_magic worker --dsn …`: the worker process: embeds queued rows and runs due monitoring checks
+(several workers may share the work: rows and checks are claimed with FOR UPDATE SKIP LOCKED)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from pgai_magic.display import counted
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import EmbeddingError, PgaiError
 from pgai_magic.server import redact_text
@@ -30,9 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     worker = sub.add_parser(
         "worker",
-        help="embed queued rows of every embedded column, and keep doing so as rows change",
-        description="Embed rows queued by %%pgai embed and by changes to embedded columns. Several workers "
-        "(on several GPUs or machines) can share one queue: rows are claimed with FOR UPDATE SKIP LOCKED.",
+        help="embed queued rows of every embedded column as rows change, and run due monitoring checks",
+        description="Embed rows queued by %%pgai embed and by changes to embedded columns, and run the monitoring "
+        "checks scheduled with %%pgai model monitor --every. Several workers (on several GPUs or machines) can "
+        "share the work: rows and checks are claimed with FOR UPDATE SKIP LOCKED.",
     )
     worker.add_argument(
         "--dsn",
@@ -40,7 +43,13 @@ def _parser() -> argparse.ArgumentParser:
         "goes in PGAI_DSN / DATABASE_URL, a --dsn-file or ~/.pgpass); default: PGAI_DSN or DATABASE_URL",
     )
     worker.add_argument("--dsn-file", metavar="PATH", help="read the connection string from this file (first line)")
-    worker.add_argument("--once", action="store_true", help="drain the queues, then exit")
+    worker.add_argument("--once", action="store_true", help="drain the queues and run the due checks, then exit")
+    worker.add_argument(
+        "--jobs",
+        default="embed,monitor",
+        metavar="J",
+        help="what to run: embed, monitor or embed,monitor (default)",
+    )
     worker.add_argument("--batch-size", type=int, default=256, metavar="N", help="rows claimed per transaction")
     worker.add_argument(
         "--model",
@@ -142,6 +151,10 @@ def run_worker(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print(f"pgai worker: --batch-size must be at least 1, not {args.batch_size}", file=sys.stderr)
         return 2
+    jobs = {j.strip() for j in args.jobs.split(",") if j.strip()}
+    if not jobs or jobs - {"embed", "monitor"}:
+        print(f"pgai worker: --jobs takes embed, monitor or embed,monitor, not {args.jobs!r}", file=sys.stderr)
+        return 2
     if args.threads:
         import torch
 
@@ -149,19 +162,10 @@ def run_worker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the batches in flight, then exit
     say = (lambda message: None) if args.quiet else (lambda message: print(f"pgai worker: {message}", flush=True))
-    from pgai_magic.vectors.worker import serve
-
     say(f"pid {os.getpid()} on {redact_dsn(dsn)}" + (" (until the queues are empty)" if args.once else ""))
     started = time.perf_counter()
     try:
-        total = serve(
-            dsn,
-            _embedder_chooser(args.model, args.device),
-            batch_size=args.batch_size,
-            once=args.once,
-            stop=stop,
-            log=say,
-        )
+        total, checks = _serve(dsn, args, jobs, stop, say)
     except KeyboardInterrupt:
         say("interrupted; rows in flight stay queued")
         return 130
@@ -176,8 +180,44 @@ def run_worker(args: argparse.Namespace) -> int:
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
-    say(f"done: {total:,} rows in {time.perf_counter() - started:.1f} s")
+    checked = counted(checks, "monitoring check")
+    say(f"done: {counted(total, 'row')} and {checked} in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _serve(
+    dsn: str, args: argparse.Namespace, jobs: set[str], stop: threading.Event, say: Callable[[str], None]
+) -> tuple[int, int]:
+    """Run the jobs: with --once one after the other; else the monitoring checks in a thread beside the embedding
+    worker. (rows embedded, checks run)"""
+    from pgai_magic.inference.schedule import serve_checks
+
+    def checks_log(message: str) -> None:
+        say(f"monitor {message}")
+
+    if "embed" not in jobs:
+        return 0, serve_checks(dsn, once=args.once, stop=stop, log=checks_log)
+    from pgai_magic.vectors.worker import serve
+
+    counted = [0]
+    thread = None
+    if "monitor" in jobs and not args.once:
+
+        def run_checks() -> None:
+            counted[0] = serve_checks(dsn, stop=stop, log=checks_log)
+
+        thread = threading.Thread(target=run_checks, name="pgai-monitor", daemon=True)
+        thread.start()
+    try:
+        total = serve(dsn, _embedder_chooser(args.model, args.device), batch_size=args.batch_size, once=args.once,
+                      stop=stop, log=say)  # fmt: skip
+    finally:
+        if thread is not None:
+            stop.set()
+            thread.join(timeout=60)
+    if "monitor" in jobs and args.once:
+        counted[0] = serve_checks(dsn, once=True, stop=stop, log=checks_log)
+    return total, counted[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,8 +8,10 @@ __all__ = [
     "ConfigError",
     "ConnectionError",
     "EmbeddingError",
+    "FeatureError",
     "GuardError",
     "InsightError",
+    "InternalError",
     "ModelError",
     "ParameterError",
     "PgaiError",
@@ -26,10 +28,27 @@ class PgaiError(Exception):
     """Base of every error raised by pgai_magic.
 
     `notices`: what the server said before the error (NOTICE/WARNING lines, the command tags of the statements of the
-    cell that ran before it), shown above the error as psql shows them.
+    cell that ran before it), shown above the error as psql shows them. `shown`: the message as displayed (set by the
+    notebook edge, passwords redacted); `str()` gives it once set.
+
+    In IPython a PgaiError fails the cell (Run All, nbconvert --execute and papermill stop, as psql's ON_ERROR_STOP)
+    and is rendered as its message only: IPython calls `_render_traceback_` instead of printing a traceback.
     """
 
     notices: list[str] = []
+    shown: str | None = None
+
+    def __str__(self) -> str:
+        return self.shown if self.shown is not None else super().__str__()
+
+    def headline(self) -> str:
+        """The message as the notebook shows it: `ERROR: …` for a server error, else `ClassName: message`."""
+        text = str(self)
+        return text if text.startswith("ERROR") else f"{type(self).__name__}: {text}"
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython's hook: the lines shown for this error in place of a traceback (the message only)."""
+        return self.headline().splitlines() or [type(self).__name__]
 
 
 class ConfigError(PgaiError):
@@ -68,7 +87,7 @@ class SQLError(PgaiError):
         self.context = context  # where in a function or DO block it happened (the server's CONTEXT)
 
     def __str__(self) -> str:
-        return format_sql_error(self)
+        return self.shown if self.shown is not None else format_sql_error(self)
 
 
 class ParameterError(PgaiError):
@@ -99,8 +118,16 @@ class ModelError(PgaiError):
     """A model could not be compiled, deployed or found."""
 
 
+class FeatureError(PgaiError):
+    """A feature view could not be defined or found, or a training set could not be built."""
+
+
 class InsightError(PgaiError):
     """The insight engine could not analyse the requested data."""
+
+
+class InternalError(PgaiError):
+    """A bug in pgai_magic (not in the input): the cell fails with one line; the traceback is kept for `%pgai debug`."""
 
 
 class PrivilegeError(PgaiError):

@@ -11,12 +11,15 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from IPython.display import HTML, display
 from traitlets import Float, Int, Unicode, default, observe
 
+from pgai_magic.catalog import did_you_mean
 from pgai_magic.cell import Limits
-from pgai_magic.commands import COMMANDS, Context, Settings, Snippet
+from pgai_magic.commands import COMMANDS, Context, Settings, Snippet, command_help, unknown_command
 from pgai_magic.commands.base import help_text, run_sql, split_line
 from pgai_magic.connections import Connections
-from pgai_magic.errors import PgaiError
-from pgai_magic.server import redact_text
+from pgai_magic.display import use_progress_output
+from pgai_magic.errors import InternalError, PgaiError
+from pgai_magic.server import DEFAULT_DSN_FILE, redact_text
+from pgai_magic.sqltext import starts_statement
 
 if TYPE_CHECKING:
     from pgai_magic.session import Session
@@ -37,6 +40,10 @@ class Pgai(Magics):
     max_result_mb = Float(2048.0, help="stop fetching a result past this size (MiB)").tag(config=True)
     statement_timeout_s = Float(30.0, help="statement timeout for generated SQL (seconds)").tag(config=True)
     autolimit = Int(0, help="fetch at most this many rows of a query (0: all), as JupySQL's autolimit").tag(config=True)
+    dsn_filename = Unicode(
+        DEFAULT_DSN_FILE,
+        help="the INI file of `%pgai connect --section NAME` (default: JupySQL's SqlMagic.dsn_filename when set)",
+    ).tag(config=True)
     llm_base_url = Unicode(help="ask: an OpenAI-compatible chat endpoint (default $PGAI_LLM_BASE_URL)").tag(config=True)
     llm_model = Unicode(help="ask: the model to request at llm_base_url (default $PGAI_LLM_MODEL)").tag(config=True)
     llm_path = Unicode(help="ask: a local transformers model folder, if no endpoint (default $PGAI_LLM_PATH)").tag(
@@ -106,11 +113,21 @@ class Pgai(Magics):
             connections=self.connections,
             snippets=self.snippets,
             namespace=self.shell.user_ns if self.shell is not None else {},
-            settings=Settings(self.display_limit, self.max_result_mb, self.statement_timeout_s, self.autolimit),
+            settings=Settings(
+                self.display_limit, self.max_result_mb, self.statement_timeout_s, self.autolimit, self._dsn_file()
+            ),
             show_html=lambda markup: display(HTML(markup)),
             show=display,
             say=lambda message: print(redact_text(message)),
         )
+
+    def _dsn_file(self) -> str:
+        """Pgai.dsn_filename when set, else JupySQL's SqlMagic.dsn_filename (its config or its loaded magic)."""
+        if self.dsn_filename != DEFAULT_DSN_FILE or self.shell is None:
+            return str(self.dsn_filename)
+        jupysql = next((c for c in self.shell.configurables if type(c).__name__ == "SqlMagic"), None)
+        configured = self.shell.config.get("SqlMagic", {}).get("dsn_filename")
+        return str(getattr(jupysql, "dsn_filename", None) or configured or DEFAULT_DSN_FILE)
 
     # -- the magic -------------------------------------------------------------------
     @no_var_expand  # `{x}` and `$x` stay as typed: values come in as :name parameters
@@ -120,24 +137,28 @@ class Pgai(Magics):
         try:
             return self._dispatch(line, cell)
         except PgaiError as err:
-            # one clear message, no library traceback; the session stays usable; what ran before it first
-            for line in err.notices:
-                print(redact_text(line))
-            text = f"{type(err).__name__}: {err}" if not str(err).startswith("ERROR") else str(err)
-            print(redact_text(text), file=sys.stderr)
-            return None
+            raise self._failed(err) from None
         except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback kept for %pgai debug
             import traceback
 
             self.last_traceback = redact_text(traceback.format_exc())
-            print(
-                redact_text(
+            raise self._failed(
+                InternalError(
                     f"pgai internal error ({type(exc).__name__}: {exc}); the session is still usable. "
                     "`%pgai debug` shows the traceback."
-                ),
-                file=sys.stderr,
-            )
-            return None
+                )
+            ) from None
+
+    @staticmethod
+    def _failed(err: PgaiError) -> PgaiError:
+        """The one error convention of every command: what ran before the error is printed (the server's notices,
+        the command tags of the cell's earlier statements), then the error is raised so the cell fails and Run All,
+        nbconvert --execute and papermill stop. IPython shows it as its message only (`PgaiError._render_traceback_`),
+        passwords redacted, also in the exception's text (`str(err)`, which notebooks store as `evalue`)."""
+        for notice in err.notices:
+            print(redact_text(notice))
+        err.shown = redact_text(str(err))
+        return err
 
     def _dispatch(self, line: str, cell: str | None) -> Any:
         ctx = self.context()
@@ -150,6 +171,9 @@ class Pgai(Magics):
             print(self.last_traceback or "no internal error so far")
             return None
         if word in COMMANDS:
+            if rest.strip() in ("-h", "--help") and (cell is None or not cell.strip()):
+                print(command_help(word))
+                return None
             return COMMANDS[word].run(ctx, rest.strip(), cell)
         if word in _JUPYSQL_PERSIST and cell is None:
             # JupySQL's spellings: %sql --persist df / --persist-replace df / --append df
@@ -164,8 +188,12 @@ class Pgai(Magics):
             if not stripped:
                 print(help_text())
                 return None
+            if not word.startswith("-") and not starts_statement(stripped):  # `%pgai tabels`: not SQL either
+                raise unknown_command(word, sql_possible=True)
             options, sql = split_line(stripped)  # %pgai [--out x] [--polars] SELECT ...
             return run_sql(ctx, options, sql)
+        if word and not word.startswith("-") and did_you_mean(word, COMMANDS):  # `%%pgai tabels`
+            raise unknown_command(word, sql_possible=False)
         return run_sql(ctx, stripped, cell)
 
 
@@ -199,6 +227,36 @@ def protect_question_marks(lines: list[str]) -> list[str]:
     return out
 
 
+class ProgressDisplay:
+    """The file a progress bar (tqdm) writes to in a notebook: its last line is one display, updated in place, and
+    emptied when the bar is done, so a notebook saved afterwards holds no bar frozen at some percent (a tqdm widget
+    keeps the text it was first shown with)."""
+
+    encoding = "utf-8"
+
+    def __init__(self) -> None:
+        self._handle: Any = None
+
+    def write(self, text: str) -> int:
+        line = text.rsplit("\r", 1)[-1].strip()
+        if self._handle is None and line:
+            self._handle = display({"text/plain": line}, raw=True, display_id=True)
+        elif self._handle is not None:
+            self._handle.update({"text/plain": line}, raw=True)
+        return len(text)
+
+    def finish(self) -> None:
+        """The bar is done: its display is emptied (a bar that stays writes its last line instead)."""
+        if self._handle is not None:
+            self._handle.update({"text/plain": ""}, raw=True)
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+
 def load(ipython: Any) -> None:
     """Register the magics and open the session (starting the embedded server if no DSN is set)."""
     Pgai.pgai.__doc__ = help_text()  # `%pgai?` documents every sub-command
@@ -210,35 +268,61 @@ def load(ipython: Any) -> None:
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)
     _register_completer(ipython, magics)
+    if getattr(ipython, "kernel", None) is not None:  # a notebook (a terminal keeps tqdm's own bar on stderr)
+        use_progress_output(ProgressDisplay)
     ipython.user_ns.setdefault("_pgai_magics", magics)
     try:
         session = magics._get_session()
     except PgaiError as err:
         print(redact_text(f"pgai: {err}"), file=sys.stderr)
         return
-    session.vectors.preload()  # the model loads in the background: status and SQL do not wait for it
+    from pgai_magic.commands.ask import warm_up
+
+    warm_up(session)  # the first question's modules, then the model, load in the background: nothing waits
 
 
 def _register_completer(ipython: Any, magics: Pgai) -> None:
-    """Tab completion on %pgai lines (IPython's complete_command hook)."""
-    from pgai_magic.commands.complete import NameCache, complete_line
+    """Tab completion on %pgai lines and in %%pgai cell bodies (an IPython completion matcher, API v2): sub-commands,
+    options, tables, TABLE.COLUMN and alias.column, SQL keywords. Its matches replace the others (no Python names
+    after `%pgai --`)."""
+    from IPython.core.completer import SimpleCompletion, context_matcher
+
+    from pgai_magic.commands.complete import NameCache, complete_cell, complete_line
 
     cache: dict[int, NameCache] = {}
 
-    def completer(_: Any, event: Any) -> list[str]:
+    @context_matcher(identifier="pgai")
+    def pgai_matcher(context: Any) -> dict[str, Any]:
+        found: list[str] = []
         try:
-            session = magics._get_session()
-            names = cache.setdefault(id(session), NameCache(session.sql))
-            return complete_line(event.line, event.symbol, names)
+            lines = context.full_text.split("\n")
+            line, token = context.text_until_cursor, context.token
+            in_line = line.lstrip().startswith("%pgai") or (context.cursor_line == 0 and line.startswith("%%pgai"))
+            in_body = context.cursor_line > 0 and lines[0].startswith("%%pgai")
+            if in_line or in_body:
+                session = magics._get_session()
+                names = cache.setdefault(id(session), NameCache(session.sql))
+                if in_line:
+                    found = complete_line(line, token, names)
+                else:
+                    body = "\n".join(lines[1:])
+                    before = "\n".join([*lines[1 : context.cursor_line], line])
+                    found = complete_cell(lines[0], before, body, token, names)
         except Exception:  # noqa: BLE001 - completion never raises into the editor
-            return []
+            found = []
+        return {"completions": [SimpleCompletion(text=t, type="pgai") for t in found], "suppress": bool(found)}
 
-    ipython.set_hook("complete_command", completer, str_key="%pgai")
+    ipython.Completer.custom_matchers = [
+        m for m in ipython.Completer.custom_matchers if getattr(m, "matcher_identifier", None) != "pgai"
+    ] + [pgai_matcher]
 
 
 def unload(ipython: Any) -> None:
     if protect_question_marks in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(protect_question_marks)
+    use_progress_output(None)
+    matchers = ipython.Completer.custom_matchers
+    matchers[:] = [m for m in matchers if getattr(m, "matcher_identifier", None) != "pgai"]
     magics = ipython.user_ns.pop("_pgai_magics", None)
     if magics is not None:
         magics.connections.close_all()

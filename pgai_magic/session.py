@@ -13,6 +13,7 @@ from pgai_magic.cell import Format, Limits, SqlRunner
 from pgai_magic.db import CellResult, Database
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError
+from pgai_magic.features.store import FeatureStore
 from pgai_magic.inference.facade import Models
 from pgai_magic.server import ensure_embedded, redact_dsn, resolve_dsn
 from pgai_magic.setup import ServerState, Status, prepare_server, server_status
@@ -30,8 +31,10 @@ class Session:
     """A pgai_magic session on one PostgreSQL server (the embedded one when no DSN is given).
 
     `db` is the Database; the capabilities are `vectors` (embeddings and similarity search), `models`
-    (in-database models; `models()` lists them), `questions` (natural-language questions and their memory);
-    the verbs `sql`, `execute`, `embed`, `similar`, `ask`, `deploy`, `train` and `insights` delegate to them.
+    (in-database models; `models()` lists them), `features` (feature views and point-in-time training sets;
+    `features()` lists them), `questions` (natural-language questions and their memory); the verbs `sql`,
+    `execute`, `embed`, `similar`, `ask`, `deploy`, `train`, `define_features`, `training_set` and `insights`
+    delegate to them.
     """
 
     def __init__(
@@ -54,6 +57,7 @@ class Session:
         self.vectors = Embeddings(self.state)
         self._runner = SqlRunner(self.db, [self.vectors.rewrite_sql])  # pgai.embed('text') in SQL -> a vector
         self.models = Models(self.state, self._runner.sql)
+        self.features = FeatureStore(self.state)
         self._questions: Asker | None = None
         version = self.state.server_version
         if server is not None:
@@ -146,7 +150,9 @@ class Session:
     # -- status --------------------------------------------------------------------
     def status(self) -> Status:
         """Server, versions, extensions, where it runs, and each capability's lines; never a password."""
-        return server_status(self.state, [embedding_status(self.vectors), self.questions.status()])
+        return server_status(
+            self.state, [embedding_status(self.vectors), self.questions.status(), self.models.status_lines()]
+        )
 
     # -- embeddings (session.vectors) ---------------------------------------------------
     def embed(
@@ -178,12 +184,43 @@ class Session:
         """Compile a fitted estimator/Pipeline to pgai.predict_NAME as a new version (options: Models.deploy)."""
         return self.models.deploy(estimator, name, features, **options)
 
-    def train(self, name: str, target: str, query: str, **options: Any) -> ModelVersion:
+    def train(
+        self, name: str, target: str, query: str | None = None, *, features: str | None = None,
+        labels: str | None = None, label_time: str | None = None, ttl: str | None = None, **options: Any,
+    ) -> ModelVersion:  # fmt: skip
         """Train on `query`'s rows with a held-out split and deploy as `name`; the options are those of
-        pgai_magic.inference.request.TrainRequest (algorithm, test_size, task, random_state, params, strategy)."""
+        pgai_magic.inference.request.TrainRequest (algorithm, test_size, task, random_state, params, strategy).
+
+        Or train on feature views: `labels` (a read query of the entity, the label time and the `target` column)
+        joined point-in-time with `features` (`view[@version][:feature],…`; `label_time`, `ttl` as for
+        `training_set`); the model remembers the views, their versions and the training set (`model show`)."""
         from pgai_magic.inference.request import TrainRequest
 
-        return self.models.train(TrainRequest(name, target, query, **options))
+        if (query is None) == (features is None or labels is None):
+            raise ConfigError('train on --from "SELECT …", or on --features VIEW,… with --labels "SELECT …"')
+        if query is not None:
+            return self.models.train(TrainRequest(name, target, query, **options))
+        built = self.features.training_query(str(labels), str(features), target, label_time=label_time, ttl=ttl)
+        mv = self.models.train(TrainRequest(name, target, built.sql, lineage=built.lineage, **options))
+        mv.notes = built.notes
+        return mv
+
+    # -- feature views (session.features) -----------------------------------------------------
+    def define_features(self, name: str, entity: str, time: str, query: str | None = None, **options: Any) -> Any:
+        """Define (or redefine: a new version) the feature view `name` over `query` (or table=T); the options are
+        those of pgai_magic.features.ViewRequest (table, created, description). (FeatureView, whether a new
+        version was made)."""
+        from pgai_magic.features import ViewRequest
+
+        return self.features.define(ViewRequest(name, entity, time, query, **options))
+
+    def training_set(self, labels: str, features: str, **options: Any) -> Any:
+        """Each row of `labels` with the features of `features` (`view[@version][:feature],…`) as of its label time,
+        computed in PostgreSQL; the options are those of pgai_magic.features.TrainingSetRequest (label_time, ttl,
+        into, strategy). A TrainingSet (its `frame`, or the table `into`)."""
+        from pgai_magic.features import TrainingSetRequest
+
+        return self.features.training_set(TrainingSetRequest(labels, features, **options))
 
     # -- natural-language questions (session.questions) -------------------------------------
     @property

@@ -1,10 +1,12 @@
-"""Cut the README's images out of executed tutorial notebooks (inline SVG outputs → PNG via vl-convert).
+"""Cut the README's images out of executed tutorial notebooks (their SVG charts → PNG via vl-convert): charts shown
+as image/svg+xml outputs, and charts inside HTML (insight cards, answers) as <img> data URIs of their SVG.
 
 usage: python scripts/readme_images.py   (after `python scripts/run_tutorials.py --inplace`)
 """
 
 from __future__ import annotations
 
+import base64
 import html.parser
 from pathlib import Path
 
@@ -13,51 +15,36 @@ import vl_convert as vlc
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "images"
+_PREFIX = "data:image/svg+xml;base64,"
 
 
-class _SvgGrabber(html.parser.HTMLParser):
-    """Collects the raw text of each top-level <svg> element in an HTML output."""
+class _SvgImages(html.parser.HTMLParser):
+    """Collects the SVG text of each <img> whose source is an SVG data URI, in document order."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=False)
-        self.text = text
+    def __init__(self) -> None:
+        super().__init__()
         self.svgs: list[str] = []
-        self._depth = 0
-        self._start = 0
-        self._lines = [0]
-        for line in text.splitlines(keepends=True):
-            self._lines.append(self._lines[-1] + len(line))
-
-    def _offset(self) -> int:
-        line, col = self.getpos()
-        return self._lines[line - 1] + col
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "svg":
-            if self._depth == 0:
-                self._start = self._offset()
-            self._depth += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "svg" and self._depth:
-            self._depth -= 1
-            if self._depth == 0:
-                end = self.text.index("</svg>", self._offset()) + len("</svg>")
-                self.svgs.append(self.text[self._start : end])
+        src = dict(attrs).get("src") or ""
+        if tag == "img" and src.startswith(_PREFIX):
+            self.svgs.append(base64.b64decode(src[len(_PREFIX) :]).decode("utf-8"))
 
 
 def svgs_of(notebook: Path, marker: str) -> list[str]:
-    """Every SVG in the HTML outputs of the first code cell whose source contains `marker`."""
+    """Every SVG chart in the outputs of the first code cell whose source contains `marker`."""
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code" and marker in cell.source:
             found: list[str] = []
             for out in cell.outputs:
-                markup = out.get("data", {}).get("text/html")
-                if markup:
-                    grabber = _SvgGrabber(markup)
-                    grabber.feed(markup)
-                    found.extend(grabber.svgs)
+                data = out.get("data", {})
+                if "image/svg+xml" in data:
+                    found.append(data["image/svg+xml"])
+                elif data.get("text/html"):
+                    images = _SvgImages()
+                    images.feed(data["text/html"])
+                    found.extend(images.svgs)
             return found
     return []
 

@@ -40,3 +40,30 @@ def database_and_role(pg_dsn: str, prefix: str, *, owns: bool = False) -> Iterat
         with psycopg.connect(pg_dsn, autocommit=True) as su:
             su.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             su.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def failed(shell: Any, code: str) -> str:
+    """Run `code` in an IPython shell: it must fail the cell with a PgaiError (no internal error). Returns what IPython
+    shows for it: its `_render_traceback_` lines, after anything printed before (IPython prints them to stdout)."""
+    from pgai_magic.errors import InternalError, PgaiError
+
+    result = shell.run_cell(code)
+    err = result.error_in_exec
+    assert isinstance(err, PgaiError) and not isinstance(err, InternalError), (code, err)
+    assert result.result is None
+    return "\n".join(err._render_traceback_())
+
+
+def magic_error(shell: Any, line: str, cell: str | None = None) -> Any:
+    """Call the %pgai magic (`cell` given: %%pgai) expecting it to raise a PgaiError; returns the error (its
+    `headline()` is what the notebook shows)."""
+    from pgai_magic.errors import PgaiError
+
+    try:
+        if cell is None:
+            shell.run_line_magic("pgai", line)
+        else:
+            shell.run_cell_magic("pgai", line, cell)
+    except PgaiError as err:
+        return err
+    raise AssertionError(f"%pgai {line} did not fail")

@@ -7,8 +7,10 @@
     ├── _keys       foreign keys nobody declared, inferred from names and checked against the data
     ├── _relation   one relation as PostgreSQL resolves it: name resolution, columns, unique keys, pg_stats
     ├── _describe   what `%pgai tables` / `columns` show: relations, column descriptions, primary keys, privileges
+    ├── _indexes    a relation's indexes as column lists (key and INCLUDE columns)
     ├── _objects    a schema's functions, the installed extensions' versions and schemas
-    └── _suggest    the one "did you mean" (did_you_mean) and the SQL error hint built on it
+    ├── _suggest    the one "did you mean" (did_you_mean) and the SQL error hint built on it
+    └── _sources    the user relations a read query reads (the `sources` of pgai's rows derived from it)
 
 Every reader takes a psycopg connection or a `Read` callable, so the session's runner, the insight engine's
 budgeted runner and a plain connection use the same SQL. May import `sqltext` (quoting) and the leaf `errors`.
@@ -24,6 +26,7 @@ from pgai_magic.catalog._describe import (
     primary_key,
     unprotected,
 )
+from pgai_magic.catalog._indexes import IndexColumns, index_columns
 from pgai_magic.catalog._keys import infer_foreign_keys
 from pgai_magic.catalog._model import Column, ForeignKey, Table, words
 from pgai_magic.catalog._objects import FunctionSignature, extension_schema, extension_versions, read_functions
@@ -60,6 +63,7 @@ __all__ = [
     "ColumnStatistics",
     "ForeignKey",
     "FunctionSignature",
+    "IndexColumns",
     "Query",
     "Read",
     "Relation",
@@ -76,6 +80,7 @@ __all__ = [
     "find_relation",
     "fingerprint",
     "has_privileges",
+    "index_columns",
     "infer_foreign_keys",
     "list_relations",
     "load_catalog",

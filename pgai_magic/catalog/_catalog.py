@@ -31,6 +31,7 @@ class Catalog:
     tables: dict[str, Table]
     qualify: bool = False
     fingerprint: str = ""
+    checks: dict[tuple[object, ...], Any] | None = None  # key inference's query results (a reload reuses them)
 
     def table(self, name: str) -> Table | None:
         if name in self.tables:
@@ -161,8 +162,10 @@ def fingerprint(conn: psycopg.Connection, schemas: Sequence[str]) -> str:
 
 
 _TABLES = """
-SELECT c.oid, n.nspname, c.relname, c.relkind, obj_description(c.oid, 'pg_class'), c.reltuples::bigint
+SELECT c.oid, n.nspname, c.relname, c.relkind, obj_description(c.oid, 'pg_class'), c.reltuples::bigint,
+       c.relfilenode::bigint, coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
 ORDER BY n.nspname, c.relname
 """
@@ -200,16 +203,27 @@ def _kind(category: str, typname: str) -> str:
     return _KIND.get(category, "other")
 
 
-def load_catalog(conn: psycopg.Connection, schemas: Sequence[str] | None = None, *, max_values: int = 300) -> Catalog:
-    """Introspect `schemas` (default: the search path): one catalog of tables, keys and values."""
+def load_catalog(
+    conn: psycopg.Connection,
+    schemas: Sequence[str] | None = None,
+    *,
+    max_values: int = 300,
+    previous: Catalog | None = None,
+) -> Catalog:
+    """Introspect `schemas` (default: the search path): one catalog of tables, keys and values.
+
+    With `previous` (an older catalog of the same schemas), the sampled values and key checks of tables whose
+    state did not change (no DDL, rows written, ANALYZE or TRUNCATE since) are taken from it instead of queried.
+    """
     path = search_path(conn)
     chosen = tuple(schemas) if schemas else default_schemas(conn)
     state = fingerprint(conn, chosen)
     tables: dict[str, Table] = {}
     by_oid: dict[int, Table] = {}
-    for oid, nsp, rel, kind, comment, reltuples in conn.execute(_TABLES, (list(chosen),)):
+    for oid, nsp, rel, kind, comment, reltuples, node, writes in conn.execute(_TABLES, (list(chosen),)):
         table = Table(nsp, rel, {"r": "table", "p": "table", "v": "view", "m": "view", "f": "table"}[kind], comment, [])
         table.rows = int(reltuples)
+        table.state = (int(oid), int(node), int(writes), int(reltuples))
         tables[table.key] = by_oid[oid] = table
     oids = list(by_oid)
     for oid, name, type_, cat, typname, nullable, comment, pos, n_distinct in conn.execute(_COLUMNS, (oids,)):
@@ -218,7 +232,21 @@ def load_catalog(conn: psycopg.Connection, schemas: Sequence[str] | None = None,
         if nd is not None and nd < 0:
             nd = -nd * max(t.rows, 0)
         t.columns.append(Column(t.key, name, type_, _kind(cat, typname), nullable, comment, pos, nd))
-    for oid, contype, cols, ref, ref_cols in conn.execute(_KEYS, (oids,)):
+    _declared_keys(conn, by_oid)
+    before = {t.state: t for t in previous.tables.values()} if previous is not None else {}
+    for t in tables.values():
+        if not _reuse_values(t, before.get(t.state)):
+            _fill_values(conn, t, max_values)
+    checks: dict[tuple[object, ...], Any] = {}
+    infer_foreign_keys(conn, tables, memo=(previous.checks or {}) if previous is not None else {}, used=checks)
+    # bare names only when the chosen schemas lead the search path: any other schema's tables are qualified
+    qualify = chosen != path[: len(chosen)] or len(chosen) == 0
+    return Catalog(chosen, tables, qualify=qualify, fingerprint=state, checks=checks)
+
+
+def _declared_keys(conn: psycopg.Connection, by_oid: dict[int, Table]) -> None:
+    """Primary and foreign keys as declared, onto the tables and their columns."""
+    for oid, contype, cols, ref, ref_cols in conn.execute(_KEYS, (list(by_oid),)):
         t = by_oid[oid]
         if contype == "p":
             t.primary_key = tuple(cols)
@@ -231,12 +259,16 @@ def load_catalog(conn: psycopg.Connection, schemas: Sequence[str] | None = None,
                 col = t.column(cols[0])
                 if col is not None:
                     col.foreign_key = fk
-    for t in tables.values():
-        _fill_values(conn, t, max_values)
-    infer_foreign_keys(conn, tables)
-    # bare names only when the chosen schemas lead the search path: any other schema's tables are qualified
-    qualify = chosen != path[: len(chosen)] or len(chosen) == 0
-    return Catalog(chosen, tables, qualify=qualify, fingerprint=state)
+
+
+def _reuse_values(t: Table, old: Table | None) -> bool:
+    """Copy the sampled values of an unchanged table (same state, same columns) from its older load."""
+    if old is None or [(c.name, c.type) for c in old.columns] != [(c.name, c.type) for c in t.columns]:
+        return False
+    for new, was in zip(t.columns, old.columns):
+        new.samples, new.values = list(was.samples), None if was.values is None else list(was.values)
+        new.n_distinct, new.categorical = was.n_distinct, was.categorical
+    return True
 
 
 def _fill_values(conn: psycopg.Connection, t: Table, max_values: int) -> None:
@@ -281,7 +313,7 @@ def _short(value: Any) -> str:
 class CatalogCache:
     """Catalogs per connection target (server, database, role) and schema list; each `get` checks the cached
     catalog against the catalog's fingerprint (one small query) and reloads it when DDL from any connection, or
-    written rows, changed it."""
+    written rows, changed it — re-reading only what changed (`load_catalog`'s `previous`)."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[object, ...], Catalog] = {}
@@ -296,6 +328,6 @@ class CatalogCache:
         cached = self._cache.get(key)
         if cached is not None and not refresh and fingerprint(conn, chosen) == cached.fingerprint:
             return cached
-        catalog = load_catalog(conn, chosen)
+        catalog = load_catalog(conn, chosen, previous=None if refresh else cached)
         self._cache[key] = catalog
         return catalog

@@ -16,7 +16,8 @@ SQL and the LLM prompt say they were inferred.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -141,36 +142,50 @@ def _candidates(tables: Iterable[Table]) -> list[tuple[Table, Column, Table, Col
     return sorted(found, key=likely)
 
 
-def infer_foreign_keys(conn: psycopg.Connection, tables: dict[str, Table]) -> list[ForeignKey]:
+def infer_foreign_keys(
+    conn: psycopg.Connection,
+    tables: dict[str, Table],
+    *,
+    memo: dict[tuple[object, ...], Any] | None = None,
+    used: dict[tuple[object, ...], Any] | None = None,
+) -> list[ForeignKey]:
     """Add inferred foreign keys to `tables` (in place) and return them; declared keys are kept as they are.
 
     Runs at most `_MAX_CHECKS` small queries (uniqueness of the parent column, containment of a sample of
-    the child's distinct values); a query the role may not run just leaves that pair out.
+    the child's distinct values); a query the role may not run just leaves that pair out. `memo` holds the
+    answers of an earlier load, keyed by the tables' states (reused while a table is unchanged); every answer
+    this load used or found is put in `used`.
     """
+    old = memo if memo is not None else {}
+    found = used if used is not None else {}
+    ran = [0]
+
+    def ask(key: tuple[object, ...], counted: bool, query: Callable[..., Any], *args: Any) -> Any:
+        if key in old:
+            found[key] = old[key]
+        elif key not in found:
+            ran[0] += counted
+            found[key] = query(conn, *args)
+        return found[key]
+
     declared = {(fk.table, fk.columns) for t in tables.values() for fk in t.foreign_keys}
     pairs = {(fk.table, fk.ref_table) for t in tables.values() for fk in t.foreign_keys}
-    unique: dict[tuple[str, str], bool] = {}
-    known: dict[tuple[str, str], set[str] | None] = {}
     added: list[ForeignKey] = []
-    checks = 0
     for child, c, parent, p, why in _candidates(tables.values()):
-        if (child.key, (c.name,)) in declared or (parent.key, child.key) in pairs or checks >= _MAX_CHECKS:
+        if (child.key, (c.name,)) in declared or (parent.key, child.key) in pairs or ran[0] >= _MAX_CHECKS:
             continue
+        pkey = (parent.key, parent.state, p.name)
         try:
             if why == "code":  # no name evidence: the child's sample values must be parent values first
-                if (parent.key, p.name) not in known:
-                    known[(parent.key, p.name)] = _values_of(conn, parent, p)
-                have = known[(parent.key, p.name)]
+                have = ask(("values", *pkey), False, _values_of, parent, p)
                 seen = (c.values or [])[:50] + c.samples
                 if have is None or not seen or sum(v in have for v in seen) < 0.9 * len(seen):
                     continue
-            if (parent.key, p.name) not in unique:
-                checks += parent.primary_key != (p.name,)  # a primary key needs no query
-                unique[(parent.key, p.name)] = _unique(conn, parent, p)
-            if not unique[(parent.key, p.name)]:
+            # a primary key needs no query
+            if not ask(("unique", *pkey), parent.primary_key != (p.name,), _unique, parent, p):
                 continue
-            checks += 1
-            share = _containment(conn, child, c, parent, p)
+            key = ("share", child.key, child.state, c.name, *pkey)
+            share = ask(key, True, _containment, child, c, parent, p)
         except psycopg.Error:
             continue
         if share >= (_CODES if why == "code" else _NAMED):

@@ -70,6 +70,9 @@ class Table:
     primary_key: tuple[str, ...] = ()
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     rows: int = -1
+    # what the table's sampled values and inferred keys depend on (oid, storage, rows written, row estimate):
+    # an unchanged state lets a reload reuse them
+    state: tuple[int, ...] = ()
 
     @property
     def key(self) -> str:

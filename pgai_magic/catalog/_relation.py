@@ -178,14 +178,19 @@ def relation_oids(read: Read, names: Sequence[tuple[str | None, str]], search_pa
     return [int(r[0]) for r in read(_OIDS, params)]
 
 
-def query_sources(read: Read, query: str, search_path: Sequence[str]) -> list[int]:
+def query_sources(read: Read, query: str, search_path: Sequence[str] | None = None) -> list[int]:
     """The pg_class oids of the relations `query` reads (sqltext.relations_read, resolved by `relation_oids` with
-    `search_path`), each once; 0 for a name that resolves to nothing, [0] for a query that does not parse, so
-    what is recorded against it is unreadable rather than open to every role."""
+    `search_path`, by default the connection's own: current_schemas(true)), each once; 0 for a name that resolves
+    to nothing, [0] for a query that does not parse, so what is recorded against it is unreadable rather than open
+    to every role. The `sources` of every row pgai derives from a query (sql/040_source_privileges.sql).
+
+    Relations read only inside functions the query calls are not seen (PostgreSQL records no such dependency)."""
     try:
         names = relations_read(query)
     except PgaiError:
         return [0]
+    if search_path is None:
+        search_path = list(read("SELECT current_schemas(true)::text[]", ())[0][0])
     return list(dict.fromkeys(relation_oids(read, names, search_path)))
 
 

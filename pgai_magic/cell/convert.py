@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["as_format", "for_polars", "to_pandas", "to_polars"]
+__all__ = ["as_format", "for_polars", "to_arrow", "to_pandas", "to_polars"]
 
 
 def _post(field: pa.Field) -> str:
@@ -28,6 +28,17 @@ def _pandas_type(arrow_type: pa.DataType, has_nulls: bool) -> Any:
     return None
 
 
+def _arrow_backed(arrow_type: pa.DataType) -> Any:
+    """pandas' Arrow-backed dtype for the types numpy has no dtype for: time of day and bytea; None for the others
+    (numpy dtypes, pandas' own string dtype, and decimals, kept as Python Decimals: Arrow's decimal arithmetic
+    refuses results past 38 digits where Decimal's follows its context)."""
+    if pa.types.is_time(arrow_type):
+        return pd.ArrowDtype(arrow_type)
+    if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
+        return pd.ArrowDtype(pa.binary())
+    return None
+
+
 def _loader(oid: int) -> Any:
     """psycopg's text loader for `oid` (its Python value for uuid, inet, ranges, arrays…), None if it has none."""
     import psycopg
@@ -38,9 +49,14 @@ def _loader(oid: int) -> Any:
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
-    """A DataFrame: numpy dtypes (nullable Int/boolean where NULLs occur), parsed json, vectors as arrays,
-    and psycopg's Python values for the types that travel as text (pgtypes' map)."""
-    df = table.to_pandas(date_as_object=False, split_blocks=True)
+    """A DataFrame: numpy dtypes (nullable Int/boolean where NULLs occur), pandas' Arrow-backed string dtype for
+    text (no Python object per value), Arrow-backed times and bytea, Decimals, parsed json, vectors as arrays,
+    and psycopg's Python values for the types that travel as text (pgtypes' map, docs/types.md)."""
+    mapped = {f.type: _arrow_backed(f.type) for f in table.schema if _arrow_backed(f.type) is not None}
+    if any(pa.types.is_large_binary(t) for t in mapped):
+        table = to_arrow(table, text=False)  # bytea as binary, the Arrow-backed dtype's storage
+        mapped = {f.type: _arrow_backed(f.type) for f in table.schema if _arrow_backed(f.type) is not None}
+    df = table.to_pandas(date_as_object=False, split_blocks=True, types_mapper=mapped.get)
     for i, f in enumerate(table.schema):
         column = table.column(i)
         dtype = _pandas_type(f.type, column.null_count > 0)
@@ -50,7 +66,7 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
         parse: Callable[[str], Any] | None = None
         if post == "json":
             parse = json.loads
-        elif post == "load" and pa.types.is_string(f.type):
+        elif post == "load" and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)):
             loader = _loader(int((f.metadata or {}).get(b"pgai:oid", b"0")))
             parse = (lambda text, ld=loader: ld.load(text.encode())) if loader is not None else None
         if parse is not None:
@@ -99,6 +115,25 @@ def for_polars(table: pa.Table) -> tuple[pa.Table, list[str]]:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields)), notes
 
 
+def to_arrow(table: pa.Table, *, text: bool = True) -> pa.Table:
+    """The table in the map's Arrow types: text and bytea as string / binary (32-bit offsets) when they fit, as
+    most Arrow readers expect (the fast path reads them with 64-bit offsets, the layout pandas keeps); with
+    `text` False only bytea."""
+    small: dict[pa.DataType, pa.DataType] = {pa.large_binary(): pa.binary()}
+    if text:
+        small[pa.large_string()] = pa.string()
+    if not any(f.type in small for f in table.schema):
+        return table
+    fields, columns = [], []
+    for field, column in zip(table.schema, table.columns):
+        target = small.get(field.type)
+        if target is not None and column.nbytes < 2**31 - 1:
+            field, column = field.with_type(target), column.cast(target)
+        fields.append(field)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
 def to_polars(table: pa.Table) -> Any:
     """A polars DataFrame (vectors as List(Float32), the other types per pgtypes' map; see `for_polars`)."""
     import polars as pl
@@ -109,7 +144,7 @@ def to_polars(table: pa.Table) -> Any:
 def as_format(table: pa.Table, fmt: str) -> Any:
     """The result in the format asked for: "pandas", "arrow" or "polars" (ConfigError for another)."""
     if fmt == "arrow":
-        return table  # the runner's tables are already in the type map
+        return to_arrow(table)
     if fmt == "polars":
         return to_polars(table)
     if fmt == "pandas":

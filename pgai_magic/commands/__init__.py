@@ -29,9 +29,11 @@ __all__ = [
     "Snippet",
     "check_out",
     "command",
+    "command_help",
     "given",
     "request_fields",
     "split_args",
+    "unknown_command",
 ]
 
 
@@ -43,6 +45,7 @@ class Settings:
     max_result_mb: float = 2048.0
     statement_timeout_s: float = 30.0
     autolimit: int = 0  # SQL cells fetch at most this many rows of a query (0: all)
+    dsn_filename: str = "~/.jupysql/connections.ini"  # the INI file of `%pgai connect --section NAME`
 
 
 @dataclass
@@ -172,9 +175,31 @@ def split_args(text: str) -> list[str]:
         raise ConfigError(f"cannot parse the arguments {text!r}: {exc}") from None
 
 
+def unknown_command(word: str, *, sql_possible: bool) -> ConfigError:
+    """The error for a first word that is no sub-command (`%pgai tabels`): "did you mean tables?" when one is close.
+
+    `sql_possible`: the line could have been SQL (line mode), so the message says what a statement starts with."""
+    from pgai_magic.catalog import did_you_mean
+
+    advice = did_you_mean(word, COMMANDS, kind="the sub-command", show=str)
+    if advice:
+        return ConfigError(f"unknown sub-command {word!r}: {advice} (`%pgai help` lists them)")
+    sql = " nor the start of a SQL statement (SELECT, WITH, CREATE, …)" if sql_possible else ""
+    return ConfigError(f"{word!r} is neither a sub-command{sql}: `%pgai help` lists the sub-commands")
+
+
+def command_help(name: str) -> str:
+    """`%pgai NAME -h`: the command's usage and summary."""
+    cmd = COMMANDS[name]
+    return f"usage: {cmd.usage}\n    {cmd.summary}"
+
+
 # built-in commands register themselves on import; capabilities add theirs below
-from pgai_magic.commands import base  # noqa: E402,F401,I001
+from pgai_magic.commands import connect  # noqa: E402,F401,I001
+from pgai_magic.commands import base  # noqa: E402,F401
 from pgai_magic.commands import model  # noqa: E402, F401
+from pgai_magic.commands import monitoring  # noqa: E402, F401
+from pgai_magic.commands import features  # noqa: E402, F401
 from pgai_magic.commands import insights  # noqa: E402, F401
 from pgai_magic.commands import ask  # noqa: E402, F401
 from pgai_magic.commands import embed  # noqa: E402, F401

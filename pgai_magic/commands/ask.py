@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from typing import Any
 
 from pgai_magic.commands import Context, check_out, command
-from pgai_magic.display import ResultFrame, render_sql_html
+from pgai_magic.display import ResultFrame, SqlText
 from pgai_magic.errors import ConfigError
 
-__all__ = ["USAGE", "split_flags"]
+__all__ = ["USAGE", "split_flags", "warm_up"]
 
 USAGE = """
 %pgai ask [-h] [--dry-run] [--accept] [--no-memory] [--no-chart] [--schema S] [--generator auto|translator|llm]
@@ -181,7 +183,7 @@ def _ask(ctx: Context, rest: str, cell: str | None) -> Any:
         raise ConfigError(f"ask needs a question\nusage: {USAGE.strip()}")
 
     def show(answer: Any) -> None:
-        ctx.show_html(render_sql_html(answer.sql, answer.caption()))
+        ctx.show(SqlText(answer.sql, answer.caption()))  # highlighted, and readable as plain text
 
     result = session.ask(
         question,
@@ -201,3 +203,42 @@ def _ask(ctx: Context, rest: str, cell: str | None) -> Any:
     chart = None if opts.get("--no-chart") else answer_chart(result)  # a time series or a measure by category
     frame = ResultFrame.wrap(result, display_limit=display_limit, elapsed=result.attrs.get("elapsed"), chart=chart)
     return ctx.store(opts.get("--out"), frame)
+
+
+def warm_up(session: Any) -> threading.Thread:
+    """In a background thread: import what a first question needs (the translator and its learned model, the chart
+    and SQL renderers; the chart renderer draws one tiny chart, which starts its JavaScript engine), then let the
+    embedding model's background load (`vectors.preload`, started at once so it counts as loading) go on. A
+    question asked meanwhile waits only for what is still being prepared, never for the embedding model. Nothing
+    runs on the database."""
+    imported = threading.Event()
+    session.vectors.preload(after=imported)
+
+    def run() -> None:
+        try:
+            _warm()
+        finally:
+            imported.set()
+
+    def _warm() -> None:
+        # a warm-up only: what fails here fails again, with its message, where it is used
+        with contextlib.suppress(Exception):
+            from pgai_magic.nl2sql import embedding, service  # noqa: F401 - imported for the first question
+            from pgai_magic.workflow import autochart  # noqa: F401 - likewise
+
+            SqlText("SELECT 1")._repr_html_()  # the SQL renderer (pygments) imported and used once
+        with contextlib.suppress(Exception):
+            from pgai_magic.nl2sql.learned.model import model
+
+            model()  # the built-in translator's learned model and neighbour index, read once per process
+        with contextlib.suppress(Exception):
+            import altair as alt
+            import pandas as pd
+
+            from pgai_magic.display import altair_svg
+
+            altair_svg(alt.Chart(pd.DataFrame({"x": [1.0]})).mark_point().encode(x="x:Q"))
+
+    thread = threading.Thread(target=run, name="pgai-warm-up", daemon=True)
+    thread.start()
+    return thread

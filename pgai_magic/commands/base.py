@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from pgai_magic.commands import COMMANDS, ArgParser, Context, command, split_args
 from pgai_magic.display import ResultFrame
-from pgai_magic.errors import PgaiError
 
 if TYPE_CHECKING:
     from pgai_magic.cell import Format
@@ -95,11 +94,20 @@ def _cell_sql(ctx: Context, args: Any, sql: str) -> str:
     order_snippets(explicit, ctx.snippets)  # unknown names are an error before anything is saved or run
     others = {k: v for k, v in ctx.snippets.items() if k != args.save}
     uses = tuple(dict.fromkeys(explicit + referenced(sql, others)))
-    if args.save:
-        ctx.snippets[args.save] = Snippet(args.save, check_snippet(args.save, sql), uses)
-    elif args.no_execute:
-        raise ConfigError("--no-execute goes with --save NAME (it saves the query without running it)")
-    return with_snippets(sql, uses, ctx.snippets)
+    if not args.save:
+        if args.no_execute:
+            raise ConfigError("--no-execute goes with --save NAME (it saves the query without running it)")
+        return with_snippets(sql, uses, ctx.snippets)
+    # checked in full before the snippet is kept: a refused --save (a cycle, several statements) changes nothing
+    proposed = {**ctx.snippets, args.save: Snippet(args.save, check_snippet(args.save, sql), uses)}
+    try:
+        order_snippets([args.save], proposed)
+    except ConfigError as err:
+        kept = "the saved one is unchanged" if args.save in ctx.snippets else "nothing was saved"
+        raise ConfigError(f"--save {args.save}: {err} ({kept})") from None
+    text = with_snippets(sql, uses, proposed)
+    ctx.snippets[args.save] = proposed[args.save]
+    return text
 
 
 def run_sql(ctx: Context, options: str, sql: str) -> Any:
@@ -155,75 +163,19 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
     return ctx.store(args.out, value)
 
 
-@command(
-    "connect",
-    "connect to another PostgreSQL server (with --alias, keep the others open)",
-    "%pgai connect DSN [--alias A]   (or: %pgai connect --embedded)",
-)
-def _connect(ctx: Context, rest: str, cell: str | None) -> None:
-    from pgai_magic.session import Session
-
-    parser = ArgParser("%pgai connect")
-    parser.add_argument("dsn", nargs="?", help="postgresql://user@host:5432/db, or key=value form")
-    parser.add_argument("--embedded", action="store_true", help="use the embedded server")
-    parser.add_argument("--alias", "-a", metavar="A", help="a name for this connection (others stay open)")
-    args = parser.parse(split_args(rest))
-    if not args.dsn and not args.embedded:
-        parser.error("give a DSN, or --embedded for the embedded server")
-    try:
-        session = Session(args.dsn, embedded=args.embedded, announce=ctx.say)
-    except PgaiError as err:  # say which server the next cell runs on, so no write goes to the wrong one
-        err.notices = [*err.notices, _still_on(ctx)]
-        raise
-    if args.alias and ctx.connections is not None:
-        ctx.connections.add(args.alias, session)
-    else:
-        ctx.set_session(session)
-
-
-def _still_on(ctx: Context) -> str:
-    """Where the next cell runs after a failed connect: the current connection, unchanged, or none."""
-    current = ctx.connections.current_alias if ctx.connections is not None else None
-    if ctx.connections is None or current is None:
-        return "the connect failed: no connection is open (the next cell opens the default one)"
-    session = ctx.connections.get(current)
-    return f"the connect failed: the current connection is still {current!r} ({session.display_dsn})"
-
-
-def _connections(ctx: Context) -> Any:
-    from pgai_magic.errors import ConfigError
-
-    if ctx.connections is None:
-        raise ConfigError("named connections live in the IPython magic (%pgai connect DSN --alias A)")
-    return ctx.connections
-
-
-@command("connections", "open connections: alias, server, current (never a password)", "%pgai connections")
-def _list_connections(ctx: Context, rest: str, cell: str | None) -> Any:
-    return _connections(ctx).table()
-
-
-@command("use", "make another open connection the current one", "%pgai use ALIAS")
-def _use(ctx: Context, rest: str, cell: str | None) -> None:
-    session = _connections(ctx).use(rest.strip())
-    ctx.say(f"using {rest.strip()!r}: {session.display_dsn}")
-
-
-@command("close", "close an open connection (the current one when no ALIAS is given)", "%pgai close [ALIAS]")
-def _close(ctx: Context, rest: str, cell: str | None) -> None:
-    alias = rest.strip() or (_connections(ctx).current_alias or "")
-    _connections(ctx).close(alias)
-    current = _connections(ctx).current_alias
-    ctx.say(
-        f"closed {alias!r}"
-        + (f"; current: {current!r}" if current else "; none open (the next cell opens the default)")
-    )
-
-
-@command("snippets", "saved queries (%%pgai --save NAME), usable with --with NAME", "%pgai snippets")
+@command("snippets", "saved queries (%%pgai --save NAME), usable with --with NAME", "%pgai snippets [--delete NAME]")
 def _snippets(ctx: Context, rest: str, cell: str | None) -> Any:
     import pandas as pd
 
+    parser = ArgParser("%pgai snippets")
+    parser.add_argument("--delete", metavar="NAME", help="forget a saved snippet (refused while others use it)")
+    args = parser.parse(split_args(rest))
+    if args.delete is not None:
+        from pgai_magic.workflow.snippets import delete_snippet
+
+        delete_snippet(args.delete, ctx.snippets)
+        ctx.say(f"deleted snippet {args.delete!r}")
+        return None
     rows = [{"name": s.name, "uses": ", ".join(s.uses), "sql": s.sql} for s in ctx.snippets.values()]
     return pd.DataFrame(rows, columns=["name", "uses", "sql"])
 

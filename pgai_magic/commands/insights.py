@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from pgai_magic.commands import ArgParser, Context, check_out, command, split_args
-from pgai_magic.errors import ConfigError
+from pgai_magic.errors import ConfigError, InsightError
 
 __all__ = ["insights_parser"]
 
@@ -16,6 +16,22 @@ USAGE = (
     "%pgai insights TABLE | --query SQL [--measure M[,M2]] [--time T] [--dimensions a,b] [--top K] "
     "[--budget SECONDS] [--out VAR] [--html PATH] [--no-charts]   (or %%pgai insights with the query in the cell)"
 )
+
+
+MIN_ROWS = 2  # with fewer rows nothing varies: every column would be reported "constant"
+
+
+def _check_enough_rows(frame: pd.DataFrame) -> None:
+    """InsightError when the data had fewer than MIN_ROWS rows: too little to find anything (nothing is shown, stored
+    or written)."""
+    rows = frame.attrs.get("rows_analysed")
+    if rows is not None and int(rows) < MIN_ROWS:
+        rows = int(rows)
+        source = frame.attrs.get("source", "the data")
+        raise InsightError(
+            f"{source} has {rows} row{'s' if rows != 1 else ''}: too little data for insights (they compare values "
+            f"across at least {MIN_ROWS} rows; with one, every column would look constant)"
+        )
 
 
 def insights_parser() -> ArgParser:
@@ -60,13 +76,14 @@ def _insights(ctx: Context, rest: str, cell: str | None) -> pd.DataFrame:
         progress=True,
     )
     frame: pd.DataFrame = ctx.session.insights(**asdict(request))
+    _check_enough_rows(frame)
     from pgai_magic.display import CardFrame
-    from pgai_magic.insights.render import cards_html
+    from pgai_magic.insights.render import cards_html, cards_text
 
     if target is not None:
         from pgai_magic.insights.render import report_html
 
         target.write_text(report_html(frame), encoding="utf-8")
     # the cards are how the frame displays: one rendering, not cards and then the table again
-    shown = CardFrame.wrap(frame, cards_html(frame, with_charts=not args.no_charts))
+    shown = CardFrame.wrap(frame, cards_html(frame, with_charts=not args.no_charts), cards_text(frame))
     return ctx.store(args.out, shown)

@@ -16,10 +16,10 @@ __all__ = ["persist_args"]
 
 @contextmanager
 def _progress(total: int | None, unit: str = "rows") -> Iterator[Callable[[int], None]]:
-    """A tqdm bar that appears only past two seconds (short loads stay quiet)."""
-    from tqdm.auto import tqdm
+    """A progress bar that appears only past two seconds (short loads stay quiet)."""
+    from pgai_magic.display import progress
 
-    bar = tqdm(total=total, unit=f" {unit}", unit_scale=True, delay=2.0, leave=False)
+    bar = progress(total=total, unit=unit if unit == "B" else f" {unit}", unit_scale=True, delay=2.0)
 
     def advance(n: int) -> None:
         bar.update(n)
@@ -74,6 +74,14 @@ def _persist(ctx: Context, rest: str, cell: str | None) -> Any:
     return None
 
 
+def _size(path: Path) -> int | None:
+    """The file's size in bytes (a CSV's progress), None when it cannot be read (load_file then says why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
 def _rows(data: Any) -> int | None:
     try:
         return len(data)
@@ -84,7 +92,8 @@ def _rows(data: Any) -> int | None:
 @command(
     "load",
     "load a CSV or Parquet file into a table (read on the client, streamed)",
-    "%pgai load PATH [--table NAME] [--schema S] [--append | --replace] [--delimiter C] [--no-header] [--encoding E]",
+    "%pgai load PATH [--table NAME] [--schema S] [--append | --replace] [--delimiter C] [--no-header] [--encoding E] "
+    "[--null TEXT]",
 )
 def _load(ctx: Context, rest: str, cell: str | None) -> Any:
     from pgai_magic.workflow.request import LoadRequest
@@ -95,11 +104,15 @@ def _load(ctx: Context, rest: str, cell: str | None) -> Any:
     parser.add_argument("--delimiter", metavar="C", help="CSV delimiter (default: sniffed from the file)")
     parser.add_argument("--no-header", action="store_true", help="the CSV has no header row (default: it has one)")
     parser.add_argument("--encoding", metavar="E", help=f"the CSV's text encoding (default {LoadRequest.encoding})")
+    parser.add_argument(
+        "--null", metavar="TEXT", help="the CSV text read as NULL (default: only an unquoted empty field, as COPY)"
+    )
     args = parser.parse(split_args(rest))
     options = given(table=args.table, schema=args.schema, mode=_mode(args), delimiter=args.delimiter,
-                    encoding=args.encoding)  # fmt: skip
+                    encoding=args.encoding, null=args.null)  # fmt: skip
     request = LoadRequest(Path(args.path), header=not args.no_header, **options)
-    with _progress(None) as update:
+    parquet = request.path.name.lower().endswith((".parquet", ".pq"))
+    with _progress(None if parquet else _size(request.path), unit="rows" if parquet else "B") as update:
         result = ctx.session.load(progress=update, **request_fields(request))
     for note in result.notes:
         ctx.say(note)
@@ -229,7 +242,7 @@ def _analyze_rolled_back(ctx: Context, text: str) -> Any:
 @command(
     "plot",
     "histogram, box, bar, pie, line or scatter of a column, aggregated in PostgreSQL",
-    "%pgai plot histogram|box|bar|pie|line|scatter TABLE.COLUMN [--by COL] [--where SQL] [--bins N]",
+    "%pgai plot histogram|box|bar|pie|line|scatter TABLE.COLUMN [--by COL] [--where SQL] [--bins N] [--interactive]",
 )
 def _plot(ctx: Context, rest: str, cell: str | None) -> Any:
     import pandas as pd
@@ -244,6 +257,11 @@ def _plot(ctx: Context, rest: str, cell: str | None) -> Any:
     parser.add_argument("--by", metavar="COL", help="group (histogram, box) or x axis (line, scatter)")
     parser.add_argument("--where", metavar="SQL", help="a condition on the rows")
     parser.add_argument("--bins", type=int, default=30, metavar="N", help="histogram bins (default 30)")
+    parser.add_argument(
+        "--interactive",
+        action="store_true",
+        help="return the altair chart itself (drawn by altair's renderer; its default loads Vega from the web)",
+    )
     args = parser.parse(split_args(rest))
     table, _, column = args.column.rpartition(".")
     if not table:
@@ -254,4 +272,5 @@ def _plot(ctx: Context, rest: str, cell: str | None) -> Any:
         result = session.db.run_readonly(Statement(query), timeout_s=ctx.settings.statement_timeout_s)
         return convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()
 
-    return plot_column(fetch, args.kind, table, column, by=args.by, where=args.where, bins=args.bins)
+    chart = plot_column(fetch, args.kind, table, column, by=args.by, where=args.where, bins=args.bins)
+    return chart.chart if args.interactive else chart  # static images unless asked for

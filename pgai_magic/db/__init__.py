@@ -2,7 +2,8 @@
 
     pgai_magic.db
     ├── _connection   connect() with the settings every pgai connection needs, register_vector(), read_only()
-    │                 (READ ONLY + statement timeout), set_statement_timeout(), scalar()/one(), copy_into_temp()
+    │                 (READ ONLY + statement timeout), set_statement_timeout(), scalar()/one(), copy_into_temp(),
+    │                 wait_for_notify() (LISTEN / NOTIFY)
     ├── _database     Database: the session's statement runner (fast COPY path for queries, psycopg for the
     │                 rest), its own-work `control` connection, cancellation, the read-only path `read()`
     ├── _protocol     libpq result plumbing of the runner (socket waits, draining, notices)
@@ -34,6 +35,7 @@ from pgai_magic.db._connection import (
     register_vector,
     scalar,
     set_statement_timeout,
+    wait_for_notify,
 )
 from pgai_magic.db._database import Database
 from pgai_magic.db._errors import error_class, server_detail, server_message, sql_error, translate
@@ -55,4 +57,5 @@ __all__ = [
     "set_statement_timeout",
     "sql_error",
     "translate",
+    "wait_for_notify",
 ]

@@ -9,6 +9,8 @@ one clear ConnectionError); `read_only` is the one READ ONLY transaction with a 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -28,6 +30,7 @@ __all__ = [
     "scalar",
     "set_statement_timeout",
     "startup_options",
+    "wait_for_notify",
 ]
 
 Query = str | bytes | sql.Composable
@@ -153,3 +156,13 @@ def copy_into_temp(conn: psycopg.Connection, query: str, name: str, *, timeout_s
     with read_only(conn, timeout_s, commit=True):
         cur = conn.execute(sql.SQL("INSERT INTO pg_temp.{} SELECT * FROM ({}\n) AS q").format(table, body))
         return cur.rowcount
+
+
+def wait_for_notify(listener: psycopg.Connection, stop: threading.Event, seconds: float) -> bool:
+    """Wait on `listener` (autocommit, LISTENing) until a notification arrives (True), `stop` is set or `seconds`
+    pass (False), in short slices so that `stop` is seen promptly."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if any(True for _ in listener.notifies(timeout=min(0.2, left), stop_after=1)):
+            return True
+    return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import time
+from collections.abc import Iterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -20,7 +21,7 @@ from psycopg import pq
 from pgai_magic.db._binding import dump, inline
 from pgai_magic.db._connection import connect, register_vector, timeout_message
 from pgai_magic.db._errors import translate
-from pgai_magic.db._fetch import LimitReached, copy_query, decode_columns, result_to_table, stream_copy
+from pgai_magic.db._fetch import LimitReached, copy_query, decode_columns, reader_kinds, result_to_table, stream_copy
 from pgai_magic.db._interrupt import interruptible
 from pgai_magic.db._pgtypes import Column, TypeResolver
 from pgai_magic.db._protocol import (
@@ -56,6 +57,16 @@ _TS = pq.TransactionStatus
 _EXEC = pq.ExecStatus
 
 
+def _switches(planner: Mapping[str, bool] | None) -> list[tuple[str, bool]]:
+    """The planner's method switches (enable_hashjoin, enable_indexscan, …) as (name, on); ValueError otherwise."""
+    found = []
+    for name, on in (planner or {}).items():
+        if not (name.startswith("enable_") and name[7:].replace("_", "").isalpha() and name.islower()):
+            raise ValueError(f"{name!r} is not a planner method switch (enable_…)")
+        found.append((name, bool(on)))
+    return found
+
+
 class Database:
     """One user session on one server: a psycopg connection for statements, another for pgai's own work."""
 
@@ -81,8 +92,7 @@ class Database:
 
     @property
     def control(self) -> psycopg.Connection:
-        """An autocommit psycopg connection for the package's own work (reconnects when closed, and restarts the
-        embedded server first when it stopped)."""
+        """An autocommit connection for the package's own work (reconnects; restarts a stopped embedded server)."""
         if self._control is not None and self.embedded is not None and not self.embedded.alive:
             self.ensure_alive()
         if self._control is None or self._control.closed or self._control.broken:
@@ -105,8 +115,7 @@ class Database:
                 conn.execute("SELECT set_config(%s, %s, false)", (name, value))
 
     def connect(self, **kwargs: Any) -> psycopg.Connection:
-        """A new psycopg connection to the same server, with the session's settings (see `db.connect`); an embedded
-        server found stopped is started again first (ConnectionError when it cannot be)."""
+        """A new connection with the session's settings (`db.connect`); a stopped embedded server is started again."""
         try:
             return connect(self.dsn, settings=self.settings, **kwargs)
         except ConnectionError:
@@ -284,8 +293,12 @@ class Database:
             return self._plain(conn, stmt, how)
 
     # -- the fast path ---------------------------------------------------------------------------------------------
-    def _query(self, conn: psycopg.Connection, stmt: Statement, how: Route) -> StatementResult | None:
-        """A query through binary COPY; None when it returns no rows (then it runs as a plain statement)."""
+    def _start_copy(
+        self, conn: psycopg.Connection, stmt: Statement, limit: int | None
+    ) -> tuple[list[Column], Statement, int, list[str], int] | None:
+        """Describe a query and start its binary COPY: (columns, the statement sent, caret shift, the parse's
+        notices, how many notices there were before the COPY was sent); None when it returns no rows (then it
+        runs as a plain statement)."""
         pg = conn.pgconn
         sent = inline(conn, stmt)
         if sent is None:
@@ -302,10 +315,9 @@ class Database:
             return None
         parse_notices = self._notices[seen:]
         columns = self._columns(conn, desc)
-        limit = self.autolimit if how.path == "query" else None
         copy_sql = copy_query(literal, columns, limit)
-        seen = len(self._notices)
         shift = len(copy_sql.split(literal, 1)[0])
+        seen = len(self._notices)
         pg.send_query(copy_sql.encode(enc))
         flush(conn)
         first = next_result(conn)
@@ -313,8 +325,17 @@ class Database:
             drain(conn)
             check(first, conn, sent, shift=shift)
             raise psycopg.OperationalError("the server did not start the COPY")
+        return columns, sent, shift, parse_notices, seen
+
+    def _query(self, conn: psycopg.Connection, stmt: Statement, how: Route) -> StatementResult | None:
+        """A query through binary COPY; None when it returns no rows (then it runs as a plain statement)."""
+        limit = self.autolimit if how.path == "query" else None
+        started = self._start_copy(conn, stmt, limit)
+        if started is None:
+            return None
+        columns, sent, shift, parse_notices, seen = started
         try:
-            rows, buffers = stream_copy(pg, "".join(c.kind for c in columns), limit=self.max_result_bytes)
+            rows, buffers, _ = stream_copy(conn.pgconn, reader_kinds(columns), limit=self.max_result_bytes)
         except LimitReached as stop:
             self._stop_copy(conn)
             raise ResultTooLarge(self._too_large(f"after {stop.rows:,} rows")) from None
@@ -328,6 +349,34 @@ class Database:
         if limit and rows >= limit:
             notes.append(f"only the first {limit:,} rows were fetched (%config Pgai.autolimit = 0 fetches all)")
         return StatementResult(stmt, table, rows, command, 0.0, status=f"{command} {rows}", notes=notes)
+
+    def stream(self, query: str, rows: int) -> Iterator[pa.Table]:
+        """Run a query the package wrote (no parameters) through the fast path on the session connection, as Arrow
+        tables of at most `rows` rows each, read as they are taken: memory stays at one batch.
+
+        The connection is held (its lock) until the last batch is read or the iterator is closed, which cancels
+        the rest of the query. Raises the pgai error of a failing query (SQLError, ConnectionError…)."""
+        conn = self.session
+        stmt = Statement(query)
+        with conn.lock:
+            copying = ended = False
+            try:
+                started = self._start_copy(conn, stmt, None)
+                if started is None:
+                    raise ParameterError("the query returns no rows to stream")
+                columns, sent, shift, _, _ = started
+                kinds, enc, copying, header = reader_kinds(columns), conn.info.encoding, True, False
+                while not ended:
+                    n, buffers, ended = stream_copy(conn.pgconn, kinds, max_rows=rows, started=header)
+                    header = True
+                    if n:
+                        yield decode_columns(columns, n, buffers, enc)
+                check(last_result(conn), conn, sent, shift=shift)
+            except psycopg.Error as exc:
+                raise self._translate(exc, conn, stmt) from None
+            finally:
+                if copying and not ended and not conn.closed and not conn.broken:
+                    self._stop_copy(conn)  # closed early (or failed): cancel the rest, keep the connection
 
     def _columns(self, conn: psycopg.Connection, res: pq.abc.PGresult) -> list[Column]:
         columns, self._tz_note = self._resolver.columns(conn, res, self.control)
@@ -405,24 +454,27 @@ class Database:
         return self.run_readonly(checked, timeout_s=self.read_timeout_s)
 
     def search_path(self) -> list[str]:
-        """The schemas a name in a `read` query resolves in (current_schemas(true): pg_catalog, the temporary schema,
-        the search_path), read on the connection `run_readonly` uses."""
-        conn = self.control if self.in_transaction else self.session
-        row = conn.execute("SELECT current_schemas(true)::text[]").fetchone()
-        return list(row[0]) if row else []
+        """The schemas a `read` query's names resolve in (current_schemas(true)), on the connection it runs on."""
+        row = (self.control if self.in_transaction else self.session).execute("SELECT current_schemas(true)::text[]")
+        return list((row.fetchone() or [[]])[0])
 
-    def run_readonly(self, stmt: Statement, *, timeout_s: float = 30.0) -> StatementResult:
+    def run_readonly(
+        self, stmt: Statement, *, timeout_s: float = 30.0, planner: Mapping[str, bool] | None = None
+    ) -> StatementResult:
         """Run one (already validated) query in a READ ONLY transaction with a statement timeout.
 
         Uses the session connection when no user transaction is open, else a short-lived one, and always ends
-        with ROLLBACK: nothing it runs can persist.
+        with ROLLBACK: nothing it runs can persist. `planner` switches the planner's methods for this query only
+        (`{"enable_indexscan": False}`: SET LOCAL enable_indexscan = off); ValueError for another setting.
         """
+        switches = "".join(f"; SET LOCAL {name} = {'on' if on else 'off'}" for name, on in _switches(planner))
         own = self.in_transaction
+        start = time.perf_counter()
         conn = self.connect(autocommit=True, prepare_threshold=None) if own else self.session
         ms = int(max(timeout_s, 0.001) * 1000)
         try:
             with conn.lock:
-                conn.pgconn.exec_(f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}".encode())
+                conn.pgconn.exec_(f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}{switches}".encode())
             try:
                 result = interruptible(
                     partial(self._execute, conn, stmt),
@@ -440,7 +492,9 @@ class Database:
                 if isinstance(err, QueryCancelled):
                     raise QueryCancelled(timeout_message(timeout_s)) from None
                 raise err
-            return result.value  # type: ignore[no-any-return]
+            out: StatementResult = result.value
+            out.elapsed = time.perf_counter() - start  # the statement's time as run (what a result's footer shows)
+            return out
         finally:
             if own:
                 conn.close()

@@ -7,25 +7,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-import psycopg
 from psycopg import sql
 
 from pgai_magic import catalog
 from pgai_magic.cell import convert
-from pgai_magic.db import Database, read_only
+from pgai_magic.db import Database
 from pgai_magic.errors import ModelError
 from pgai_magic.inference import registry
 from pgai_magic.inference.abtest import compare_variants
+from pgai_magic.inference.check import check
 from pgai_magic.inference.compile import compile_model
-from pgai_magic.inference.monitor import (
-    MonitorReport,
-    align_labels,
-    classification_metrics,
-    compare_metrics,
-    feature_drift,
-    profile,
-    regression_metrics,
-)
+from pgai_magic.inference.drift import reference, store_reference
+from pgai_magic.inference.monitor import MonitorReport, profile
 from pgai_magic.inference.request import TrainRequest
 from pgai_magic.inference.splits import Split, create_split, get_split
 from pgai_magic.inference.train import evaluate, feature_types, fit
@@ -81,10 +74,22 @@ def deploy(
             fitted = getattr(estimator, "feature_names_in_", None)
             X: Any = known[[str(f) for f in fitted]] if fitted is not None else known[[n for n, _ in feats]].to_numpy()
             stored = {**evaluate(estimator, X, known[target], compiled.task), "split": "deploy data", **stored}
-    return registry.deploy(
+    refs = reference(data, compiled.features) if data is not None else []
+    mv = registry.deploy(
         db.control, compiled, estimator, name, target=target, metrics=stored, profile=snapshot,
-        strategy=strategy,
+        strategy=strategy, reference=lambda conn, version: store_reference(conn, name, version, refs, []),
     )  # fmt: skip
+    return _advised(mv, estimator)
+
+
+def _advised(mv: registry.ModelVersion, estimator: Any) -> registry.ModelVersion:
+    """The version with deploy's advice on where to score it (a model too large for SQL: the python engine)."""
+    from pgai_magic.inference.score import sql_advice
+
+    advice = sql_advice(estimator)
+    if advice:
+        mv.notes.append(advice.replace("NAME", mv.name))
+    return mv
 
 
 def train(db: Database, request: TrainRequest) -> registry.ModelVersion:
@@ -101,12 +106,16 @@ def train(db: Database, request: TrainRequest) -> registry.ModelVersion:
     result = fit(frame, target, algorithm=request.algorithm, task=request.task, test_size=request.test_size,
                  random_state=request.random_state, params=dict(request.params or {}))  # fmt: skip
     compiled = compile_model(result.estimator, None, dict(result.features))
-    snapshot = profile(frame.loc[result.train_frame.index], compiled.features)
+    trained_on = frame.loc[result.train_frame.index]
+    snapshot = profile(trained_on, compiled.features)
+    refs = reference(trained_on, compiled.features)
     sources = _sources(db, request.query)  # who may see this version: the roles that may read what it learnt from
-    return registry.deploy(
+    mv = registry.deploy(
         db.control, compiled, result.estimator, name, target=target, metrics=result.metrics, profile=snapshot,
-        strategy=request.strategy, sources=sources,
+        strategy=request.strategy, sources=sources, lineage=dict(request.lineage) if request.lineage else None,
+        reference=lambda conn, version: store_reference(conn, name, version, refs, sources),
     )  # fmt: skip
+    return _advised(mv, result.estimator)
 
 
 def _sources(db: Database, query: str) -> list[int]:
@@ -114,71 +123,16 @@ def _sources(db: Database, query: str) -> list[int]:
     return catalog.query_sources(catalog.reader(db.control), query, db.search_path())
 
 
-def _monitor_sql(conn: psycopg.Connection, mv: registry.ModelVersion, query: str, actual: str) -> str:
-    with read_only(conn, 30.0):  # the user's query only ever runs READ ONLY
-        described = conn.execute(sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(query))).description  # type: ignore[arg-type]
-    columns = [d.name for d in described or []]
-    missing = [f for f in mv.feature_names if f not in columns]
-    if missing or actual not in columns:
-        need = missing + ([actual] if actual not in columns else [])
-        raise ModelError(f"the monitoring query lacks column(s) {need}; it returns {columns}; "
-                         f"it needs the features {mv.feature_names} and the outcome column {actual!r}")  # fmt: skip
-    args = sql.SQL(", ").join(sql.SQL("q.{}").format(sql.Identifier(f)) for f in mv.feature_names)
-    parts = [
-        sql.SQL("{}.{}({}) AS prediction").format(sql.Identifier("pgai"), sql.Identifier(f"predict_{mv.name}"), args)
-    ]
-    if mv.proba_type:
-        fn = sql.Identifier(f"predict_proba_{mv.name}")
-        parts.append(sql.SQL("{}.{}({}) AS score").format(sql.Identifier("pgai"), fn, args))
-    parts.append(sql.SQL("q.{} AS actual").format(sql.Identifier(actual)))
-    parts += [sql.SQL("q.{}").format(sql.Identifier(f)) for f in mv.feature_names]
-    statement = sql.SQL("SELECT {} FROM ({}) AS q").format(sql.SQL(", ").join(parts), sql.SQL(query))
-    return statement.as_string(conn)
-
-
 def monitor(db: Database, name: str, query: str, *, actual: str = "actual", record: bool = True) -> MonitorReport:
-    """Score `query` with the deployed SQL function in the database; compare metrics and distributions."""
-    conn = db.control
-    mv = registry.get(conn, name)
-    checked = check_read_query(query, what="the monitoring query", error=ModelError)
-    text = _monitor_sql(conn, mv, checked, actual)
-    try:
-        result = db.run_readonly(Statement(text), timeout_s=db.read_timeout_s)
-    except Exception as exc:  # noqa: BLE001 - any SQL failure is reported as a model error with its message
-        raise ModelError(f"the monitoring query failed: {exc}") from None
-    frame = convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()
-    notes: list[str] = []
-    known = frame[frame["actual"].notna() & frame["prediction"].notna()] if len(frame) else frame
-    if len(known) < len(frame):
-        notes.append(
-            f"{len(frame) - len(known):,} rows without an actual outcome or a prediction (NULL features) "
-            "were left out of the metrics"
-        )
-    current: dict[str, Any] = {}
-    if len(known) == 0:
-        notes.append("no rows with an actual outcome: metrics cannot be computed")
-    elif mv.task == "regression":
-        current = regression_metrics(pd.to_numeric(known["actual"]), known["prediction"])
-    else:
-        truth = align_labels(known["actual"], mv.label_type)
-        scores = known["score"] if "score" in known.columns else None
-        current = classification_metrics(truth, known["prediction"], scores, mv.classes or [])
-    drift = feature_drift(mv.profile, frame)
-    if mv.profile is None:
-        notes.append("no training snapshot: deploy with data=... (or train) to get drift")
-    training = {k: v for k, v in mv.metrics.items() if isinstance(v, (int, float))}
-    table = compare_metrics(training, current, mv.task)
+    """Score `query` with the deployed SQL function in the database; compare metrics and distributions (check.check);
+    kept in pgai.model_monitoring unless `record` is False."""
+    report = check(db, name, query, actual=actual)
     if record:
-        registry.record_check(
-            conn,
-            mv.name,
-            mv.version,
-            len(frame),
-            current,
-            [{str(k): v for k, v in r.items()} for r in drift.to_dict(orient="records")],
-            sources=_sources(db, checked),
-        )
-    return MonitorReport(mv.name, mv.version, mv.task, len(frame), table, drift, frame, notes)
+        drift = [{str(k): v for k, v in r.items()} for r in report.drift.to_dict(orient="records")]
+        sources = _sources(db, query)
+        registry.record_check(db.control, report.name, report.version, report.n_rows, report.current, drift,
+                              sources=sources)  # fmt: skip
+    return report
 
 
 def split(db: Database, name: str, versions: Sequence[int], weights: Sequence[int] | None = None) -> Split:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["drift_chart", "metrics_chart", "monitor_chart"]
+__all__ = ["drift_chart", "history_chart", "metrics_chart", "monitor_chart"]
 
 _STATUS_COLORS = (["stable", "moderate", "drift", "n/a"], ["#4c9a2a", "#e8a317", "#c0392b", "#999999"])
 
@@ -69,3 +69,17 @@ def monitor_chart(name: str, version: int, metrics: pd.DataFrame, drift: pd.Data
         return charts[0]
     # each chart keeps its own colour scale: training/current and stable/moderate/drift are different legends
     return alt.hconcat(*charts).resolve_scale(color="independent").properties(title=f"{name} v{version}")
+
+
+def history_chart(history: pd.DataFrame, name: str, metric: str) -> Any:
+    """`metric` of model `name` over its monitoring runs (a line with a point per run; runs that raised an alert in
+    red), from `alerts.history`."""
+    import altair as alt
+
+    data = history.dropna(subset=[metric]).assign(run=lambda f: f["alert"].map({True: "alert", False: "run"}))
+    base = alt.Chart(data).encode(x=alt.X("checked_at:T", title=None), y=alt.Y(f"{metric}:Q", title=metric))
+    points = base.mark_point(filled=True, size=70).encode(
+        color=alt.Color("run:N", scale=alt.Scale(domain=["run", "alert"], range=["#2e86c1", "#c0392b"]), title=None),
+        tooltip=["checked_at:T", "version:Q", alt.Tooltip(f"{metric}:Q", format=".4g"), "run:N"],
+    )
+    return (base.mark_line(color="#2e86c1") + points).properties(title=f"{name}: {metric} over time", width=420)

@@ -19,7 +19,7 @@ from pgai_magic.inference.sqlexpr import (
     f8,
     label_lit,
     label_type,
-    le32_split,
+    le32_splits,
     sum_sql,
 )
 
@@ -124,10 +124,12 @@ def accepts_missing(est: Any) -> bool:
 def tree_sql(tree: Any, cols: Sequence[Col], leaf: Callable[[int], str], missing: bool) -> str:
     """Nested CASE for one fitted sklearn tree; `leaf(node)` gives the SQL of a leaf."""
     t = tree.tree_
-    left, right, feature, threshold = t.children_left, t.children_right, t.feature, t.threshold
+    left, right, feature = t.children_left, t.children_right, t.feature
     go_left = getattr(t, "missing_go_to_left", None) if missing else None
     if t.max_depth > 400:
         raise ModelError(f"a tree of depth {t.max_depth} is too deep to compile: refit with max_depth set")
+    inner = left != -1
+    le, bounds = le32_splits(np.where(inner, t.threshold, 0.0))  # every test at once (leaves get a dummy)
 
     def node(i: int) -> str:
         if left[i] == -1:
@@ -136,7 +138,7 @@ def tree_sql(tree: Any, cols: Sequence[Col], leaf: Callable[[int], str], missing
         if lsql == rsql:
             return lsql
         col = cols[int(feature[i])]
-        op, bound = le32_split(float(threshold[i]))
+        op, bound = ("<=" if le[i] else "<"), float(bounds[i])
         if col.indicator is not None:  # a 0/1 column: decide both values at compile time
             zero_left = 0.0 < bound or (op == "<=" and bound == 0.0)
             one_left = 1.0 < bound or (op == "<=" and bound == 1.0)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # imported when first used: a session that never touches mode
     from pgai_magic.inference.monitor import MonitorReport
     from pgai_magic.inference.registry import ModelVersion
     from pgai_magic.inference.request import TrainRequest
+    from pgai_magic.inference.schedule import ScheduleRequest
     from pgai_magic.inference.score import ScoreResult
     from pgai_magic.inference.splits import Split
 
@@ -24,7 +25,7 @@ __all__ = ["Models"]
 class Models:
     """The in-database models of one server: `models()` lists them; the methods deploy, train, inspect, roll
     back, split, monitor and score them. `state.db` is where they live; `fetch(query)` runs a query into a
-    DataFrame (the SQL runner's `sql`, used by the python scoring engine). Methods that need the pgai schema
+    DataFrame (the SQL runner's `sql`). Methods that need the pgai schema
     raise PrivilegeError naming the GRANTs when this role cannot use it."""
 
     def __init__(self, state: ServerState, fetch: Callable[[str], pd.DataFrame]) -> None:
@@ -119,16 +120,102 @@ class Models:
 
     def score(
         self, name: str, table: str, into: str, *, key: str | None = None, engine: str = "auto",
-        version: int | None = None, progress: Any = None, on_total: Any = None,
+        version: int | None = None, progress: Any = None, on_total: Any = None, log: bool = True,
     ) -> ScoreResult:  # fmt: skip
-        """Write (key, prediction) for every row of `table` into the new table `into` (engine auto|sql|python)."""
+        """Write (key, prediction) for every row of `table` into the new table `into` (engine auto|sql|python);
+        with `log` (default) the rows also go to pgai.prediction_log."""
         from pgai_magic.inference.score import score_table
 
         return score_table(self.db.control, name, table, into, key=key, engine=engine, version=version,
-                           progress=progress, on_total=on_total, fetch=self._fetch)  # fmt: skip
+                           progress=progress, on_total=on_total, stream=self.db.stream, log=log)  # fmt: skip
+
+    def score_split(self, name: str, table: str, into: str, *, key: str | None = None, log: bool = True) -> Any:
+        """Score every row of `table` through the model's A/B split into `into` (key, variant, prediction), in
+        the database; with `log` the rows also go to pgai.prediction_log with their variant."""
+        from pgai_magic.inference.predlog import score_split
+
+        return score_split(self.db.control, name, table, into, key=key, log=log)
 
     def monitor_variants(self, name: str, actual: str, *, target: str = "actual", key: str = "id") -> VariantReport:
         """Metrics per variant of a split model on `actual` (features, outcome and key), with a significance test."""
         from pgai_magic.inference import api
 
         return api.monitor_variants(self.db, name, actual, actual=target, key=key)
+
+    # -- monitoring on a schedule, alerts, the prediction log ------------------------------------------------
+    @requires("model monitor --every")
+    def schedule(self, request: ScheduleRequest) -> dict[str, Any]:
+        """Record a monitoring schedule (due now); workers run it (`python -m pgai_magic worker`, or `run_due`)."""
+        from pgai_magic.inference.schedule import create
+
+        return create(self.db, request)
+
+    @requires("model schedules")
+    def schedules(self, name: str | None = None) -> pd.DataFrame:
+        """The monitoring schedules (of one model, or all)."""
+        from pgai_magic.inference.schedule import list_schedules
+
+        return list_schedules(self.db.control, name)
+
+    @requires("model schedules --now")
+    def due_now(self, name: str) -> list[int]:
+        """Make every schedule of model `name` due now (the next worker pass runs them); their ids."""
+        from pgai_magic.inference.schedule import due_now
+
+        return due_now(self.db.control, name)
+
+    @requires("model schedules --drop")
+    def unschedule(self, schedule_id: int) -> None:
+        """Remove a monitoring schedule."""
+        from pgai_magic.inference.schedule import drop
+
+        drop(self.db.control, schedule_id)
+
+    @requires("model monitor --every")
+    def run_due(self, log: Callable[[str], None] | None = None) -> list[int]:
+        """Run the checks that are due now, here (what `python -m pgai_magic worker --once` does); their ids."""
+        from pgai_magic.inference.schedule import run_due
+
+        return run_due(self.db.dsn, log=log or (lambda message: None))
+
+    @requires("alerts")
+    def alerts(self, include_acknowledged: bool = False) -> pd.DataFrame:
+        """The open alerts, newest first (every alert with `include_acknowledged`)."""
+        from pgai_magic.inference.alerts import list_alerts
+
+        return list_alerts(self.db.control, include_acknowledged=include_acknowledged)
+
+    @requires("alerts --ack")
+    def acknowledge(self, alert_id: int) -> str:
+        """Acknowledge an open alert; its message."""
+        from pgai_magic.inference.alerts import acknowledge
+
+        return acknowledge(self.db.control, alert_id)
+
+    @requires("model history")
+    def history(self, name: str, metric: str = "psi") -> pd.DataFrame:
+        """A metric of every monitoring run of `name` (an alert rule's metric: auc, psi, p_value(plan), …)."""
+        from pgai_magic.inference.alerts import history
+        from pgai_magic.inference.rules import parse_rule
+
+        parse_rule(f"{metric} > 0")  # a known metric, or a clear error
+        return history(self.db.control, name, metric)
+
+    @requires("model monitor --from-log")
+    def monitor_log(self, name: str, actual: str, *, key: str, target: str = "actual", days: int = 30) -> pd.DataFrame:
+        """Metrics per version of the predictions logged in the last `days` days, against the outcomes of `actual`
+        (its `key` and `target` columns)."""
+        from pgai_magic.inference.check import check_log
+
+        return check_log(self.db, name, actual, key=key, actual=target, days=days)
+
+    def status_lines(self) -> dict[str, Any]:
+        """`status`'s line on alerts (nothing when this role cannot read pgai's schema)."""
+        if self.state.state_missing is not None:
+            return {}
+        from pgai_magic.inference.alerts import open_alert_lines
+
+        try:
+            return {"alerts": open_alert_lines(self.db.control)}
+        except Exception as exc:  # noqa: BLE001 - status never fails
+            return {"alerts": f"unavailable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from pgai_magic.display import counted
 from pgai_magic.errors import ModelError
 
 __all__ = [
@@ -161,21 +162,39 @@ class MonitorReport:
     drift: pd.DataFrame
     predictions: pd.DataFrame
     notes: list[str]
+    current: dict[str, Any] = field(default_factory=dict)  # the current metrics (accuracy, auc, … / mae, rmse, r2)
 
     @property
     def drifted(self) -> list[str]:
         return [str(f) for f in self.drift.loc[self.drift["status"] == "drift", "feature"]]
 
     def summary(self) -> str:
-        parts = [f"{self.name} v{self.version}: {self.n_rows:,} rows"]
+        parts = [f"{self.name} v{self.version}: {counted(self.n_rows, 'row')}"]
         for _, row in self.metrics.iterrows():
             then = "n/a" if pd.isna(row["training"]) else f"{row['training']:.4g}"
             now = "n/a" if pd.isna(row["current"]) else f"{row['current']:.4g}"
             parts.append(f"{row['metric']} {now} (training {then})")
-        if len(self.drift):
+        if len(self.drift) and pd.notna(self.drift.iloc[0].get("psi")):
             worst = self.drift.iloc[0]
             parts.append(f"largest drift: {worst['feature']} PSI {worst['psi']:.3f} ({worst['status']})")
+        tested = self.drift.dropna(subset=["p_value"]) if "p_value" in self.drift.columns else self.drift.iloc[:0]
+        if len(tested):
+            low = tested.sort_values("p_value").iloc[0]
+            parts.append(f"smallest p: {low['feature']} {low['test']} {low['statistic']:.3g} p = {low['p_value']:.3g}")
         return "; ".join(parts)
+
+    def feature_lines(self) -> list[str]:
+        """One line per feature: PSI and its status, then the test, its statistic and p-value
+        (e.g. `spend  PSI 0.412 (drift)  KS 0.210  p = 3.1e-12`)."""
+        width = max((len(str(f)) for f in self.drift["feature"]), default=0)
+        lines = []
+        for row in self.drift.to_dict(orient="records"):
+            psi_text = "" if pd.isna(row.get("psi")) else f"PSI {row['psi']:.3f} ({row['status']})"
+            test = ""
+            if pd.notna(row.get("p_value")):
+                test = f"{row['test']} {row['statistic']:.3g}  p = {row['p_value']:.3g}"
+            lines.append(f"{str(row['feature']).ljust(width)}  {psi_text:<20}  {test}".rstrip())
+        return lines
 
     def chart(self) -> Any:
         """An altair chart: metrics (training vs current) and PSI per feature."""
@@ -185,14 +204,20 @@ class MonitorReport:
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<p style='color:#a60'>{html.escape(n)}</p>" for n in self.notes)
-        drift = self.drift.to_html(index=False, float_format=lambda v: f"{v:.4f}", border=0) if len(self.drift) else ""
+        formats = {"p_value": lambda v: f"{v:.3g}", "statistic": lambda v: f"{v:.4g}"}
+        drift = (
+            self.drift.to_html(index=False, float_format=lambda v: f"{v:.4f}", formatters=formats, border=0)  # type: ignore[arg-type]
+            if len(self.drift)
+            else ""
+        )
         return (
-            f"<div class='pgai-monitor'><b>{html.escape(self.name)} v{self.version}</b> · {self.n_rows:,} rows"
+            f"<div class='pgai-monitor'><b>{html.escape(self.name)} v{self.version}</b> · {counted(self.n_rows, 'row')}"
             f"{self.metrics.to_html(index=False, float_format=lambda v: f'{v:.4f}', border=0)}{drift}{notes}</div>"
         )
 
     def __repr__(self) -> str:
-        return self.summary()
+        lines = [f"  {line}" for line in self.feature_lines()] if len(self.drift) else []
+        return "\n".join([self.summary(), *lines, *(f"note: {n}" for n in self.notes)])
 
 
 def compare_metrics(training: dict[str, Any], current: dict[str, Any], task: str) -> pd.DataFrame:

@@ -51,7 +51,10 @@ class ModelVersion:
     created_at: datetime
     active: bool
     profile: dict[str, Any] | None = field(default=None, repr=False)
+    # what it was trained on: {"training_set": id, "labels": …, "views": [{"name", "version", "features"}], …}
+    lineage: dict[str, Any] | None = field(default=None, repr=False)
     decision: str = ""  # why this version is (or is not) active, set by deploy
+    notes: list[str] = field(default_factory=list, repr=False, compare=False)  # advice from deploy and training
     # every version of the model (`versions_frame`: active mark, algorithm, headline metrics, the data they were
     # measured on); filled by `describe`, None otherwise
     history: pd.DataFrame | None = field(default=None, repr=False, compare=False)
@@ -78,9 +81,18 @@ class ModelVersion:
                 "classes": self.classes, "metrics": self.metrics, "sql": self.signatures(),
                 "functions": {k: f"pgai.{v}" for k, v in self.functions.items()},
                 "sklearn_version": self.sklearn_version, "created_at": self.created_at,
-                "drift_snapshot": self.profile is not None,
+                "drift_snapshot": self.profile is not None, **self._lineage_lines(),
             }
         )  # fmt: skip
+
+    def _lineage_lines(self) -> dict[str, Any]:
+        """The feature views and versions the model was trained on, and its training set (when it used views)."""
+        if not self.lineage or not self.lineage.get("views"):
+            return {}
+        views = "; ".join(f"{v['name']} v{v['version']} ({', '.join(v['features'])})" for v in self.lineage["views"])
+        ttl = f", ttl {self.lineage['ttl']}" if self.lineage.get("ttl") else ""
+        labels = f"#{self.lineage.get('training_set')}: labels {self.lineage.get('labels')}{ttl}"
+        return {"feature views": views, "training set": labels}
 
     def summary(self) -> str:
         state = "active" if self.active else "inactive"
@@ -139,7 +151,7 @@ def serialize(estimator: Any) -> bytes:
 
 _COLUMNS = (
     "name, version, algorithm, pipeline, task, features, target, classes, label_type, proba_type, "
-    "sklearn_version, metrics, functions, created_at, active, profile"
+    "sklearn_version, metrics, functions, created_at, active, profile, lineage"
 )
 
 
@@ -259,6 +271,8 @@ def deploy(
     profile: dict[str, Any] | None = None,
     strategy: str = "newest",
     sources: Sequence[int] = (),
+    lineage: dict[str, Any] | None = None,
+    reference: Any = None,
 ) -> ModelVersion:
     """Create the next version's functions and, as `strategy` decides, make it active; one transaction.
 
@@ -266,6 +280,8 @@ def deploy(
     version's, see strategy.decide) or 'never'. The returned version's `decision` says why. `sources` are the
     pg_class oids of the relations the model learnt from: only a role that may read them all sees the version
     (sql/040_source_privileges.sql). ModelError when the name is taken by versions this role may not see.
+    `lineage` (the feature views and training set) is kept with it; `reference` (a callable of (conn, version))
+    keeps the drift tests' training distribution in the same transaction.
     """
     from pgai_magic.inference.strategy import STRATEGIES
 
@@ -275,7 +291,8 @@ def deploy(
     blob = serialize(estimator)
     features = [{"name": n, "type": t} for n, t in compiled.features]
     try:
-        return _deploy(conn, compiled, blob, name, (target, metrics, profile, strategy), features, sources)
+        kept = (sources, lineage, reference)
+        return _deploy(conn, compiled, blob, name, (target, metrics, profile, strategy), features, kept)
     except psycopg.errors.UniqueViolation:
         raise _taken(name) from None
 
@@ -293,13 +310,14 @@ def _deploy(
     name: str,
     about: tuple[str | None, dict[str, Any] | None, dict[str, Any] | None, str],
     features: list[dict[str, str]],
-    sources: Sequence[int],
+    kept: tuple[Sequence[int], dict[str, Any] | None, Any],
 ) -> ModelVersion:
     import sklearn
 
     from pgai_magic.inference.strategy import decide
 
     target, metrics, profile, strategy = about
+    sources, lineage, reference = kept
     with conn.transaction():
         _lock(conn, name)
         row = conn.execute("SELECT COALESCE(max(version), 0) + 1 FROM pgai.models WHERE name = %s", (name,)).fetchone()
@@ -313,15 +331,19 @@ def _deploy(
             _execute(conn, compiled.create_function(SCHEMA, fname, which), f"pgai.{fname}")
         conn.execute(
             """INSERT INTO pgai.models (name, version, algorithm, pipeline, task, features, target, classes,
-                   label_type, proba_type, sklearn_version, metrics, profile, model, functions, sources)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::int8[]::oid[]::regclass[])""",
+                   label_type, proba_type, sklearn_version, metrics, profile, model, functions, lineage, sources)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                       %s::int8[]::oid[]::regclass[])""",
             (
                 name, version, compiled.algorithm, compiled.pipeline, compiled.task, _json(features), target,
                 None if compiled.classes is None else _json(compiled.classes), compiled.predict_type,
                 compiled.proba_type, sklearn.__version__, _json(metrics or {}),
-                None if profile is None else _json(profile), blob, _json(functions), list(sources),
+                None if profile is None else _json(profile), blob, _json(functions),
+                None if lineage is None else _json(lineage), list(sources),
             ),
         )  # fmt: skip
+        if reference is not None:
+            reference(conn, version)
         row = conn.execute(f"SELECT {_COLUMNS} FROM pgai.models WHERE name = %s AND active", (name,)).fetchone()
         decision = decide(strategy, version, metrics or {}, compiled.task, _row_to_version(row) if row else None)
         if decision.activate:
@@ -407,7 +429,8 @@ def rollback(conn: psycopg.Connection, name: str, version: int | None = None) ->
 
 
 def drop(conn: psycopg.Connection, name: str) -> int:
-    """Remove every version of `name` and its functions; returns how many versions were removed."""
+    """Remove every version of `name`, its functions, split and monitoring schedules (their alerts too); returns
+    how many versions were removed. Its prediction log stays."""
     validate_name(name)
     with conn.transaction():
         _lock(conn, name)
@@ -419,6 +442,7 @@ def drop(conn: psycopg.Connection, name: str) -> int:
         for regproc in procs:
             _execute(conn, sql.SQL("DROP FUNCTION {}").format(sql.SQL(regproc)), regproc)
         conn.execute("DELETE FROM pgai.model_splits WHERE name = %s", (name,))
+        conn.execute("DELETE FROM pgai.monitor_schedules WHERE name = %s", (name,))  # its alerts go with them
         cur = conn.execute("DELETE FROM pgai.models WHERE name = %s", (name,))
         return cur.rowcount
 
@@ -434,18 +458,14 @@ def load(conn: psycopg.Connection, name: str, version: int | None = None) -> Any
 
 
 def record_check(
-    conn: psycopg.Connection,
-    name: str,
-    version: int,
-    n_rows: int,
-    metrics: dict[str, Any],
-    drift: list[dict[str, Any]],
-    sources: Sequence[int] = (),
-) -> None:
-    """Keep a monitoring run in pgai.model_monitoring; `sources`: the oids of the relations the monitoring query
-    read (only a role that may read them, and see the model version, sees the run)."""
-    conn.execute(
-        "INSERT INTO pgai.model_monitoring (name, version, n_rows, metrics, drift, sources) "
-        "VALUES (%s, %s, %s, %s, %s, %s::int8[]::oid[]::regclass[])",
-        (name, version, n_rows, _json(metrics), _json(drift), list(sources)),
-    )
+    conn: psycopg.Connection, name: str, version: int, n_rows: int, metrics: dict[str, Any],
+    drift: list[dict[str, Any]], *, sources: list[int] | None = None, schedule_id: int | None = None,
+) -> int:  # fmt: skip
+    """Keep a monitoring run in pgai.model_monitoring (with the relations its query read, and the schedule that
+    ran it); its id."""
+    row = conn.execute(
+        """INSERT INTO pgai.model_monitoring (name, version, n_rows, metrics, drift, sources, schedule_id)
+           VALUES (%s, %s, %s, %s, %s, %s::int8[]::oid[]::regclass[], %s) RETURNING id""",
+        (name, version, n_rows, _json(metrics), _json(drift), list(sources or []), schedule_id),
+    ).fetchone()
+    return int(row[0]) if row else 0

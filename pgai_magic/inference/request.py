@@ -23,7 +23,8 @@ class TrainRequest:
     - `algorithm`: gradient_boosting (None: the default), random_forest, decision_tree, linear, ...;
     - `test_size`: the held-out fraction in (0, 1); `task`: classification or regression (None: from the target);
     - `random_state`: the seed of the split and the estimator; `params`: the estimator's parameters;
-    - `strategy`: best (activate only when the held-out metric beats the active version's), newest or never.
+    - `strategy`: best (activate only when the held-out metric beats the active version's), newest or never;
+    - `lineage`: what the query was built from (feature views and versions, the training set), kept with the model.
 
     Raises ModelError naming the bad option.
     """
@@ -37,6 +38,7 @@ class TrainRequest:
     random_state: int = 0
     params: Mapping[str, Any] | None = None
     strategy: str = "best"
+    lineage: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:

@@ -7,27 +7,36 @@ results back. 'auto' times both on a sample of the table and uses the faster one
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
 from psycopg import sql
 
 from pgai_magic import catalog
 from pgai_magic.db import read_only
+from pgai_magic.display import counted
 from pgai_magic.errors import ModelError, QueryCancelled
 from pgai_magic.inference import registry
-from pgai_magic.inference.train import prepare_frame
+from pgai_magic.inference.batch import PredictionWriter, feature_input, prediction_array, read_ahead
+from pgai_magic.inference.predlog import log_predictions
 
-__all__ = ["ENGINES", "ScoreResult", "score_table", "tree_nodes"]
+__all__ = ["ENGINES", "ScoreResult", "score_table", "sql_advice", "tree_nodes"]
 
 ENGINES = ("auto", "sql", "python")
 SAMPLE_ROWS = 5_000
-CHUNK_ROWS = 50_000
+# rows read, predicted and written at a time by the python engine: about 64 MiB of features per batch (estimators
+# that predict on every core gain nothing from smaller ones, and each predict call has its own cost)
+BATCH_BYTES = 64 * 2**20
+BATCH_ROWS = (20_000, 1_000_000)  # the fewest and the most rows per batch
+Stream = Callable[[str, int], Iterator[pa.Table]]  # a query → its rows as Arrow tables of at most N rows
 # the sample runs serial and reads nothing back; on the whole table CREATE TABLE AS runs in parallel and moves no
 # rows through the kernel: SQL that is up to 1.5x slower on the sample was faster in full (bench_inference --score)
 SQL_FAVOUR = 1.5
@@ -46,11 +55,13 @@ class ScoreResult:
     engine: str
     reason: str
     seconds: float
+    logged: int = 0  # rows kept in pgai.prediction_log (0 with --no-log)
 
     def summary(self) -> str:
+        log = f"; {self.logged:,} rows logged" if self.logged else "; not logged"
         return (
-            f"scored {self.rows:,} rows of {self.table} with {self.name} v{self.version} into {self.into} "
-            f"in {self.seconds:.2f} s; engine {self.engine}: {self.reason}"
+            f"scored {counted(self.rows, 'row')} of {self.table} with {self.name} v{self.version} into {self.into} "
+            f"in {self.seconds:.2f} s; engine {self.engine}: {self.reason}{log}"
         )
 
     def __repr__(self) -> str:
@@ -96,64 +107,70 @@ def _sql_select(mv: registry.ModelVersion, table: sql.Composed, key: str, limit:
     )
 
 
-def _predict_rows(estimator: Any, X: Any) -> list[Any]:
-    """sklearn's predictions; rows it refuses (missing values, unknown categories) get None, as the SQL does."""
+def _predict_rows(estimator: Any, X: Any) -> Any:
+    """sklearn's predictions (a numpy array); when it refuses rows (missing values, unknown categories) a list with
+    None for those rows, as the SQL gives NULL."""
     if len(X) == 0:
-        return []
+        return np.asarray([])
     try:
-        return list(np.asarray(estimator.predict(X)).tolist())
+        return np.asarray(estimator.predict(X))
     except ValueError:
         if len(X) == 1:
             return [None]
         half = len(X) // 2  # bisect to the refused rows: few predictions when they are few
         part = X.iloc if isinstance(X, pd.DataFrame) else X
-        return _predict_rows(estimator, part[:half]) + _predict_rows(estimator, part[half:])
+        return [*_predict_rows(estimator, part[:half]), *_predict_rows(estimator, part[half:])]
 
 
-def _copy_back(conn: psycopg.Connection, target: sql.Composed, key: str, keys: pd.Series, preds: list[Any]) -> None:
-    """COPY (key, prediction) rows: one CSV buffer (floats as repr, exact) unless an empty string needs quoting."""
-    copy = sql.SQL("COPY {} ({}, prediction) FROM STDIN").format(target, sql.Identifier(key))
-    values = keys.tolist()
-    if any(isinstance(v, str) and v == "" for v in [*values, *preds]):
-        with conn.cursor().copy(copy) as cp:  # '' and NULL differ: row by row
-            for k, p in zip(values, preds):
-                cp.write_row((k, p))
-        return
-    frame = pd.DataFrame({"k": keys.reset_index(drop=True), "p": pd.Series(preds, dtype=object)})
-    text = frame.to_csv(index=False, header=False, na_rep="", lineterminator="\n")
-    with conn.cursor().copy(sql.SQL("{} (FORMAT csv)").format(copy)) as cp:
-        cp.write(text.encode())
-
-
-def _python_engine(
-    conn: psycopg.Connection, mv: registry.ModelVersion, estimator: Any, table: sql.Composed, key: str,
-    target: sql.Composed | None, limit: int | None, progress: Callable[[int], None],
-    fetch: Callable[[str], pd.DataFrame] | None = None,
-) -> int:  # fmt: skip
-    """Fetch key + features, predict in chunks, COPY (key, prediction) into `target` (None: predict only).
-
-    `fetch` runs a query into a DataFrame (the session's Arrow fast path); without it a psycopg cursor reads.
-    """
-    types = [(f["name"], f["type"]) for f in mv.features]
+def _source_query(
+    mv: registry.ModelVersion, table: sql.Composed, key: str, limit: int | None, conn: psycopg.Connection
+) -> str:
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in [key, *mv.feature_names])
     query = sql.SQL("SELECT {} FROM {}").format(cols, table)
     if limit is not None:
         query = sql.SQL("{} LIMIT {}").format(query, sql.Literal(limit))
+    return query.as_string(conn)
+
+
+def _cursor_batches(conn: psycopg.Connection, query: str, names: list[str]) -> Iterator[pa.Table]:
+    """The rows as one Arrow table through a psycopg cursor (no session fast path given)."""
+    frame = pd.DataFrame.from_records(conn.execute(query).fetchall(), columns=names)
+    yield pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _python_engine(
+    conn: psycopg.Connection, mv: registry.ModelVersion, estimator: Any, table: sql.Composed, key: str,
+    target: tuple[sql.Composed, str] | None, limit: int | None, progress: Callable[[int], None],
+    stream: Stream | None = None,
+) -> int:  # fmt: skip
+    """Read key + features in batches, predict each, COPY (key, prediction) into `target` ((table, key type); None:
+    predict only). Reading (a thread, on the session's fast path `stream`), predicting (this thread) and writing
+    (psycopg's queued COPY writer, on `conn`) overlap; without `stream` a psycopg cursor reads."""
+    types = [(f["name"], f["type"]) for f in mv.features]
+    query = _source_query(mv, table, key, limit, conn)
     names = [key, *mv.feature_names]
-    if fetch is not None:
-        data = fetch(query.as_string(conn))
-    else:
-        data = pd.DataFrame.from_records(conn.execute(query).fetchall(), columns=names)
+
+    rows_per_batch = min(max(BATCH_BYTES // (8 * max(len(types), 1)), BATCH_ROWS[0]), BATCH_ROWS[1])
+
+    def source() -> Iterator[pa.Table]:
+        return stream(query, rows_per_batch) if stream is not None else _cursor_batches(conn, query, names)
+
     named = getattr(estimator, "feature_names_in_", None) is not None
-    with conn.transaction():
-        for start in range(0, len(data), CHUNK_ROWS):
-            frame = data.iloc[start : start + CHUNK_ROWS]
-            X = prepare_frame(frame, types)
-            preds = _predict_rows(estimator, X if named else X.to_numpy())
-            if target is not None:
-                _copy_back(conn, target, key, frame[key], preds)
-            progress(len(frame))
-    return len(data)
+    rows = 0
+    batches = read_ahead(source)
+    with contextlib.ExitStack() as stack:
+        stack.callback(batches.close)  # an early end stops the reading thread and cancels the query
+        first = next(batches, None)  # described (types looked up on `conn`) before the COPY below takes `conn`
+        writer = None
+        if target is not None:  # inside the caller's transaction, which created the table
+            writer = stack.enter_context(PredictionWriter(conn, target[0], key, target[1]))
+        for batch in itertools.chain([first] if first is not None else [], batches):
+            preds = _predict_rows(estimator, feature_input(batch, types, named))
+            if writer is not None:
+                writer.write(batch.column(key), prediction_array(preds, mv.label_type))
+            rows += batch.num_rows
+            progress(batch.num_rows)
+    return rows
 
 
 def _time(fn: Callable[[], Any]) -> float:
@@ -171,9 +188,21 @@ def tree_nodes(estimator: Any) -> int:
     return sum(int(t.tree_.node_count) for t in trees if hasattr(t, "tree_"))
 
 
+def sql_advice(estimator: Any) -> str | None:
+    """What `model deploy` says of a model too large to score well in SQL (None for the others)."""
+    nodes = tree_nodes(estimator)
+    if nodes <= SQL_NODE_LIMIT:
+        return None
+    return (
+        f"its SQL functions hold {nodes:,} tree nodes: PostgreSQL plans them in seconds and walks them far more "
+        "slowly than scikit-learn (bench/bench_score.py); `model score` scores it with the python engine "
+        "(fetch → predict → COPY), and pgai.predict_NAME suits a few rows at a time"
+    )
+
+
 def _choose(
     conn: psycopg.Connection, mv: registry.ModelVersion, estimator: Any, table: sql.Composed, key: str, n: int,
-    fetch: Callable[[str], pd.DataFrame] | None,
+    stream: Stream | None,
 ) -> tuple[str, str]:  # fmt: skip
     """Time both engines on the first SAMPLE_ROWS rows (without writing) and pick the faster (SQL_FAVOUR).
 
@@ -185,9 +214,9 @@ def _choose(
     if nodes > SQL_NODE_LIMIT:
         return "python", (
             f"the SQL form has {nodes:,} tree nodes (over {SQL_NODE_LIMIT:,}): planning and evaluating it per row "
-            "costs far more than scikit-learn's vectorised predict (bench/bench_inference.py --score)"
+            "costs far more than scikit-learn's vectorised predict (bench/bench_score.py)"
         )
-    t_py = _time(lambda: _python_engine(conn, mv, estimator, table, key, None, sample, lambda _: None, fetch))
+    t_py = _time(lambda: _python_engine(conn, mv, estimator, table, key, None, sample, lambda _: None, stream))
     query = sql.SQL("SELECT count(prediction) FROM ({}) AS s").format(_sql_select(mv, table, key, sample))
     budget_ms = max(200, int(t_py * 1000) + 1)
     per = 1_000_000.0 / max(sample, 1)  # seconds → ms per 1,000 rows
@@ -217,12 +246,14 @@ def score_table(
     version: int | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
-    fetch: Callable[[str], pd.DataFrame] | None = None,
+    stream: Stream | None = None,
+    log: bool = True,
 ) -> ScoreResult:
     """Write (key, prediction) for every row of `table` into the new table `into`; shapes: one row per input row.
 
     The model's version (default: the active one) scores; `key` defaults to the table's single-column
-    primary key. Raises ModelError when the table, key or features are missing or `into` exists.
+    primary key; with `log` the rows also go to pgai.prediction_log (predlog.log_predictions). Raises
+    ModelError when the table, key or features are missing or `into` exists.
     """
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
@@ -246,7 +277,7 @@ def score_table(
     estimator = registry.load(conn, name, mv.version) if engine != "sql" else None
     reason = f"--engine {engine}"
     if engine == "auto":
-        engine, reason = _choose(conn, mv, estimator, source, key, n, fetch)
+        engine, reason = _choose(conn, mv, estimator, source, key, n, stream)
     start = time.perf_counter()
     if engine == "sql":
         conn.execute(sql.SQL("CREATE TABLE {} AS {}").format(target, _sql_select(mv, source, key, None)))
@@ -257,5 +288,7 @@ def score_table(
         )
         with conn.transaction():
             conn.execute(create)
-            n = _python_engine(conn, mv, estimator, source, key, target, None, step, fetch)
-    return ScoreResult(name, mv.version, table, into, n, engine, reason, time.perf_counter() - start)
+            n = _python_engine(conn, mv, estimator, source, key, (target, columns[key]), None, step, stream)
+    seconds = time.perf_counter() - start
+    logged = log_predictions(conn, name, mv.version, into, key, catalog.quoted_name(*table.split("."))) if log else 0
+    return ScoreResult(name, mv.version, table, into, n, engine, reason, seconds, logged)

@@ -11,7 +11,18 @@ import numpy as np
 
 from pgai_magic.errors import ModelError
 
-__all__ = ["Col", "argmax_sql", "array_lit", "expit_sql", "f8", "label_lit", "le32_split", "sum_sql", "text_lit"]
+__all__ = [
+    "Col",
+    "argmax_sql",
+    "array_lit",
+    "expit_sql",
+    "f8",
+    "label_lit",
+    "le32_split",
+    "le32_splits",
+    "sum_sql",
+    "text_lit",
+]
 
 
 @dataclass(frozen=True)
@@ -117,6 +128,27 @@ def le32_split(threshold: float) -> tuple[str, float]:
     if not math.isfinite(float(g)):
         return "<", mid  # the max float32 has an odd mantissa: the tie rounds up to inf
     return ("<=" if _f32_bits_even(f) else "<"), mid
+
+
+def le32_splits(thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`le32_split` for a whole array of thresholds at once: (True where the test is '<=', else '<'; the bounds)."""
+    t = np.asarray(thresholds, dtype=np.float64)
+    if np.isnan(t).any():
+        raise ModelError("a tree threshold is NaN: the model looks corrupt")
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = t.astype(np.float32)
+        f = np.where(f.astype(np.float64) > t, np.nextafter(f, np.float32(-np.inf)), f).astype(np.float32)
+        g = np.nextafter(f, np.float32(np.inf))
+        lo, hi = f.astype(np.float64), g.astype(np.float64)
+        top = ~np.isfinite(hi)
+        mid = (lo + np.where(top, 2.0**128, hi)) / 2.0  # exact: needs 25 significant bits
+    le = (f.view(np.uint32) % 2 == 0) & ~top  # the tie rounds to the even mantissa; past the max float32, up
+    bounds = mid
+    low = np.isneginf(lo)  # below -max float32: only values rounding to -inf pass
+    bounds = np.where(low, -(2.0**128 - 2.0**103), bounds)
+    le = np.where(low, True, le)
+    inf = t == np.inf
+    return np.where(inf, True, le), np.where(inf, np.inf, bounds)
 
 
 def sum_sql(terms: Sequence[str]) -> str:

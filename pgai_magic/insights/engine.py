@@ -74,9 +74,9 @@ def analyse(
     # the rules and the ranking run after the last scan: about 3 s for a 1M-row table on a busy 2-core machine
     runner = Runner(conn, float(request.budget), reserve_s=min(3.0, 0.15 * float(request.budget)))
     conn.execute("SET work_mem = '64MB'")  # hash the cube and the duplicate count in memory
-    from tqdm.auto import tqdm
+    from pgai_magic.display import progress
 
-    bar = tqdm(total=2, desc="insights", disable=not request.progress, leave=False)
+    bar = progress(total=2, desc="insights", disable=not request.progress)
     top = request.top
     try:
         frames = _scan(runner, bar, request)

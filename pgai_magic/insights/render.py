@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["card_html", "cards_html", "chart", "chart_svg", "natural_order", "report_html"]
+__all__ = ["card_html", "cards_html", "cards_text", "chart", "chart_svg", "natural_order", "report_html"]
 
 WIDTH, HEIGHT = 280, 110
 ACCENT, MUTED = "#d6604d", "#4393c3"
@@ -142,51 +142,53 @@ def chart(item: Mapping[str, Any] | pd.Series) -> Any:
 
 
 def chart_svg(item: Mapping[str, Any] | pd.Series) -> str | None:
-    """The chart as inline SVG (vl-convert, offline); None when there is no chart or no converter."""
+    """The chart as SVG text (vl-convert, offline); None when there is no chart or no converter."""
     from pgai_magic.display import altair_svg
 
     return altair_svg(chart(item))
 
 
-_CSS = """
-<style>
-.pgai-insights{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:10px;font-family:sans-serif}
-.pgai-card{border:1px solid #ddd;border-radius:6px;padding:8px 10px;background:#fff}
-.pgai-card .head{display:flex;justify-content:space-between;font-size:11px;color:#666}
-.pgai-card .kind{color:#fff;border-radius:3px;padding:0 5px}
-.pgai-card .subject{font-weight:600;margin:4px 0 2px 0;font-size:13px}
-.pgai-card .summary{font-size:12px;line-height:1.35;margin-bottom:4px}
-.pgai-card svg{max-width:100%;height:auto}
-</style>
-"""
+# inline styles only, of the properties JupyterLab keeps in untrusted outputs (no <style>, no grid): the cards keep
+# their layout in a notebook opened before `jupyter trust`, on GitHub and in nbconvert's HTML
+_CARDS = "font-family:sans-serif"
+_CARD = (
+    "display:inline-block;vertical-align:top;width:340px;margin:0 10px 10px 0;border:1px solid #ddd;"
+    "border-radius:6px;padding:8px 10px;background:#fff;color:#222"
+)
+_HEAD = "font-size:11px;color:#666"
+_KIND = "color:#fff;border-radius:3px;padding:0 5px;background:{colour}"
+_SUBJECT = "font-weight:600;margin:4px 0 2px 0;font-size:13px"
+_SUMMARY = "font-size:12px;line-height:1.35;margin-bottom:4px"
 
 
 def card_html(rank: int, row: Mapping[str, Any] | pd.Series, *, with_chart: bool = True) -> str:
-    """One insight as a card: kind, score, subject, the summary sentence and its chart."""
+    """One insight as a card: kind, score, subject, the summary sentence and its chart (an <img> of its SVG)."""
+    from pgai_magic.display import svg_img
+
     kind = str(row.get("kind", ""))
     colour = FAMILY_COLOURS.get(kind, "#555")
     svg = chart_svg(row) if with_chart else None
-    figure = f"<div class='chart'>{svg}</div>" if svg else ""
+    subject = str(row.get("subject", ""))
+    figure = f"<div>{svg_img(svg, f'chart: {subject}')}</div>" if svg else ""
     q = row.get("q_value")
     sig = f" · q {q:.1e}" if isinstance(q, float) and q == q else ""
     return (
-        "<div class='pgai-card'>"
-        f"<div class='head'><span>#{rank} <span class='kind' style='background:{colour}'>"
-        f"{html.escape(kind.replace('_', ' '))}</span></span>"
-        f"<span>score {float(row.get('score', 0.0)):.3f}{sig}</span></div>"
-        f"<div class='subject'>{html.escape(str(row.get('subject', '')))}</div>"
-        f"<div class='summary'>{html.escape(str(row.get('summary', '')))}</div>{figure}</div>"
+        f"<div style='{_CARD}'>"
+        f"<div style='{_HEAD}'><span style='float:right'>score {float(row.get('score', 0.0)):.3f}{sig}</span>"
+        f"#{rank} <span style='{_KIND.format(colour=colour)}'>{html.escape(kind.replace('_', ' '))}</span></div>"
+        f"<div style='{_SUBJECT}'>{html.escape(subject)}</div>"
+        f"<div style='{_SUMMARY}'>{html.escape(str(row.get('summary', '')))}</div>{figure}</div>"
     )
 
 
 def cards_html(frame: pd.DataFrame, *, with_charts: bool = True) -> str:
-    """All insights of a frame as a grid of cards, with a footer on how they were computed."""
+    """All insights of a frame as cards (wrapping in rows), with a footer on how they were computed."""
     cards = "".join(card_html(i + 1, row, with_chart=with_charts) for i, (_, row) in enumerate(frame.iterrows()))
     attrs = frame.attrs
     parts = []
     if "elapsed_s" in attrs:
         parts.append(
-            f"{len(frame)} insights from {attrs.get('candidates', '?')} candidates and "
+            f"{len(frame)} insight{'s' if len(frame) != 1 else ''} from {attrs.get('candidates', '?')} candidates and "
             f"{attrs.get('tests', '?')} tests on {attrs.get('source', 'the data')} in {attrs['elapsed_s']:.1f} s"
         )
         parts.append(f"{attrs.get('rows_fetched', 0):,} aggregated rows fetched")
@@ -198,7 +200,18 @@ def cards_html(frame: pd.DataFrame, *, with_charts: bool = True) -> str:
     footer = f"<p style='color:#666;font-size:90%'>{html.escape(' · '.join(parts))}</p>" if parts else ""
     if frame.empty:
         cards = "<p>no insight passed the significance and size thresholds</p>"
-    return f"{_CSS}<div class='pgai-insights'>{cards}</div>{footer}"
+    return f"<div style='{_CARDS}'>{cards}</div>{footer}"
+
+
+def cards_text(frame: pd.DataFrame) -> str:
+    """The cards as plain text: one line per insight (rank, kind, subject, score), its summary below."""
+    if frame.empty:
+        return "no insight passed the significance and size thresholds"
+    lines = []
+    for i, (_, row) in enumerate(frame.iterrows()):
+        lines.append(f"#{i + 1} {str(row.get('kind', '')).replace('_', ' ')}: {row.get('subject', '')}")
+        lines.append(f"    {row.get('summary', '')}")
+    return "\n".join(lines)
 
 
 def report_html(frame: pd.DataFrame, *, title: str | None = None) -> str:

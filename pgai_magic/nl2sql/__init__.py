@@ -8,7 +8,12 @@ planning) -> `assemble` (roles: a Plan of measures, groups, filters, ranking, ti
 again) -> `build_sql` (one sqlglot builder per clause). Each pass returns a new state, so any prefix can be run
 and inspected (pipeline.trace, snapshot.py; tests/nl2sql/golden holds every pass's state for a few questions).
 The question is read once: the Asker reads it (`Translator.read`), uses the analysis for the question memory,
-and hands the reading to the TranslatorGenerator, which finishes it. A new question pattern: its cue phrase in
+and hands the reading to the TranslatorGenerator, which finishes it.
+The learned translator (learned/: Spider-train models in data/spider_learned.json.gz) fills SQL sketches voted by
+neighbouring train questions with linked columns, checks candidates by a read-only run and gives a confidence
+calibrated on held-out train databases; learned/generator.BuiltinGenerator chooses between its answer and the
+rule translator's by that confidence (one threshold).
+A new question pattern: its cue phrase in
 lexicon.CUES, its role in an Assembler pass (plan.py, derived.py; resolve.py for what is settled last), its SQL
 in the clause builder of build.py, and a golden question in tests/nl2sql/test_pipeline_golden.py.
 """

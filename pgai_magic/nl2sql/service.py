@@ -15,6 +15,8 @@ from pgai_magic.errors import ConfigError, GuardError, PgaiError, SQLError, Tran
 from pgai_magic.nl2sql.embedding import LazyEmbedder
 from pgai_magic.nl2sql.generator import Generated, Generator, LLMGenerator, Request, TranslatorGenerator
 from pgai_magic.nl2sql.guard import explain, key_holds, run_read_only
+from pgai_magic.nl2sql.learned.generator import BuiltinGenerator
+from pgai_magic.nl2sql.learned.model import model
 from pgai_magic.nl2sql.llm import LLMBackend, backend_from_env
 from pgai_magic.nl2sql.memory import SOURCES, Memo, QuestionMemory, cue_signature, template_of
 from pgai_magic.nl2sql.reuse import Candidate, Reading, ReusePolicy
@@ -97,6 +99,7 @@ class Asker:
         self.embedder = embedder or LazyEmbedder()
         self._unsaved: list[dict[str, Any]] = []  # asked while the model loaded: remembered on the next question
         self.reuse = reuse or ReusePolicy()
+        self.trust_rules = True  # the rule translator's answer below the calibrated threshold (False: refuse)
         self.last_id: int | None = None
         self.llm_error: str | None = None
         self._translators: dict[str, Translator] = {}
@@ -134,6 +137,15 @@ class Asker:
             found = Translator(catalog, conn=self.db.control, embedder=self.embedder)
             self._translators[key] = found
         return found
+
+    def _builtin(self, translator: Translator) -> Generator:
+        """The learned and rule translators together (learned/generator.py); the rule translator alone when the
+        learned model's data file is missing."""
+        try:
+            learned = model()
+        except FileNotFoundError:
+            return TranslatorGenerator(translator)
+        return BuiltinGenerator(translator, self.db.control, learned, trust_rules=self.trust_rules)
 
     def memory_ready(self) -> bool:
         try:
@@ -290,7 +302,7 @@ class Asker:
         problems: list[str] = []
         found: Answer | None = None
         if generator in ("auto", "translator"):
-            found = self._attempt(TranslatorGenerator(translator), request, problems)
+            found = self._attempt(self._builtin(translator), request, problems)
             if found is not None and (self.llm is None or generator == "translator"):
                 return found
             if found is not None and (found.confidence or 0.0) >= self.llm_threshold:

@@ -30,11 +30,12 @@ from pgai_magic.sqltext._split import (
     split_statements,
     tokenize,
 )
-from pgai_magic.sqltext._statements import PLANNABLE, Route, inner_query, route
+from pgai_magic.sqltext._statements import PLANNABLE, STATEMENT_WORDS, Route, inner_query, route, starts_statement
 
 __all__ = [
     "DENIED_FUNCTIONS",
     "PLANNABLE",
+    "STATEMENT_WORDS",
     "WRITE_NODES",
     "Route",
     "Statement",
@@ -52,5 +53,6 @@ __all__ = [
     "replace_spans",
     "route",
     "split_statements",
+    "starts_statement",
     "tokenize",
 ]

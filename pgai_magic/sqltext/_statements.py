@@ -13,10 +13,31 @@ from sqlglot.tokens import Token, TokenType
 
 from pgai_magic.sqltext._split import Statement, replace_spans, tokenize
 
-__all__ = ["PLANNABLE", "Route", "inner_query", "route"]
+__all__ = ["PLANNABLE", "STATEMENT_WORDS", "Route", "inner_query", "route", "starts_statement"]
 
 # statements the planner plans (the others are utility statements)
 PLANNABLE = frozenset({"SELECT", "WITH", "VALUES", "TABLE", "INSERT", "UPDATE", "DELETE", "MERGE"})
+
+# the first word of every SQL command of PostgreSQL 18 (the reference's "SQL Commands", ABORT … VALUES)
+STATEMENT_WORDS = frozenset(
+    "ABORT ALTER ANALYZE ANALYSE BEGIN CALL CHECKPOINT CLOSE CLUSTER COMMENT COMMIT COPY CREATE DEALLOCATE DECLARE "
+    "DELETE DISCARD DO DROP END EXECUTE EXPLAIN FETCH GRANT IMPORT INSERT LISTEN LOAD LOCK MERGE MOVE NOTIFY PREPARE "
+    "REASSIGN REFRESH REINDEX RELEASE RESET REVOKE ROLLBACK SAVEPOINT SECURITY SELECT SET SHOW START TABLE TRUNCATE "
+    "UNLISTEN UPDATE VACUUM VALUES WITH".split()
+)
+
+
+def starts_statement(text: str) -> bool:
+    """Whether `text` starts as a SQL statement does: a command's first word (any case) or `(`, after any comments."""
+    try:
+        tokens = tokenize(text)
+    except Exception:  # noqa: BLE001 - text sqlglot cannot read: judged by its first word
+        words = text.split(None, 1)
+        return not words or words[0].upper() in STATEMENT_WORDS
+    if not tokens:  # only comments: nothing to run, which the runner says
+        return True
+    return tokens[0].token_type == TokenType.L_PAREN or tokens[0].text.upper() in STATEMENT_WORDS
+
 
 _QUERY_HEADS = {"SELECT", "WITH", "VALUES", "TABLE"}
 _WRITES = {TokenType.INSERT, TokenType.UPDATE, TokenType.DELETE, TokenType.MERGE}

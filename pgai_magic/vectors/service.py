@@ -19,6 +19,7 @@ from psycopg import sql
 
 from pgai_magic import catalog
 from pgai_magic.db import scalar
+from pgai_magic.display import counted
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import ConfigError, EmbeddingError, QueryCancelled
 from pgai_magic.setup import ServerState, requires
@@ -78,12 +79,13 @@ class EmbedResult:
         table, column, emb = f"{_show(t.schema)}.{_show(t.table)}", _show(t.column), _show(t.embedding_column)
         what = f"template {t.template!r} over {t.table}" if t.template else t.label
         chunked = (
-            f"; {self.chunked_rows:,} rows longer than a chunk ({self.chunk_tokens} tokens) were split into chunks"
+            f"; {counted(self.chunked_rows, 'row')} longer than a chunk ({self.chunk_tokens} tokens) "
+            f"{'was' if self.chunked_rows == 1 else 'were'} split into chunks"
             if self.chunked_rows
             else ""
         )
         return (
-            f"embedded {self.rows:,} rows of {what} with {t.model} ({t.dim} dims, {self.device}) in "
+            f"embedded {counted(self.rows, 'row')} of {what} with {t.model} ({t.dim} dims, {self.device}) in "
             f"{self.seconds:.1f} s{chunked}; vectors in {t.store_label}.{emb}, kept in sync by "
             f"triggers and a background worker.\n"
             f'search: %pgai similar {shlex.quote(f"{table}.{column}")} "your text" [--hybrid]   or   '
@@ -113,28 +115,36 @@ class Embeddings:
         self.batch_size = DEFAULT_BATCH_SIZE
         self.ef_search = DEFAULT_EF_SEARCH  # HNSW candidates per search: more is slower, with better recall
         self._loader: threading.Thread | None = None  # the background load of the default model
+        self._preloading = threading.Lock()
         self._loaded_default: Embedder | None = None
         self._load_error: BaseException | None = None
         self._load_started = 0.0
         self.load_seconds: float | None = None  # how long the default model took to load
 
     # -- embedders -------------------------------------------------------------------------
-    def preload(self) -> None:
-        """Start loading the default model in a background thread (no-op when loaded or loading).
+    def preload(self, after: threading.Event | None = None) -> None:
+        """Start loading the default model in a background thread (no-op when loaded or loading); with `after`,
+        the thread waits for that event first (other warm-up work) and counts as loading meanwhile.
 
         `embedder` then waits only for what is left of the load; `status` never waits.
         """
-        if self._default is not None or self._loader is not None:
-            return
-        self._load_started = time.perf_counter()
-        self._loader = threading.Thread(target=self._load_default, name="pgai-model-load", daemon=True)
-        self._loader.start()
+        with self._preloading:  # one load, whichever thread asks first
+            if self._default is not None or self._loader is not None:
+                return
+            self._load_started = time.perf_counter()
+            self._loader = threading.Thread(target=self._load_default, args=(after,), name="pgai-model-load",
+                                            daemon=True)  # fmt: skip
+            self._loader.start()
 
-    def _load_default(self) -> None:
+    def _load_default(self, after: threading.Event | None = None) -> None:
         from pgai_magic.embed.sentence import load_embedder
 
+        if after is not None:
+            after.wait()
         try:
-            self._loaded_default = load_embedder()
+            loaded = load_embedder()
+            loaded.embed_batch(["warm up"])  # the first encode sets torch up: not in a question's time
+            self._loaded_default = loaded
         except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the embedder
             self._load_error = exc
         self.load_seconds = time.perf_counter() - self._load_started
@@ -208,7 +218,7 @@ class Embeddings:
         english). Options left out keep the values of an earlier embed of the same column (EmbedRequest).
         Raises ConfigError for a bad name, template or option, EmbeddingError when the model cannot load.
         """
-        from tqdm.auto import tqdm
+        from pgai_magic.display import progress as progress_bar
 
         size = request.batch_size or self.batch_size
         conn = self.db.control
@@ -221,8 +231,8 @@ class Embeddings:
             target, _ = sync.install(conn, source, embedder.name, embedder.dim, options)
             sync.enqueue_missing(conn, target)
             pending = sync.queue_length(conn, target)
-            bar = tqdm(
-                total=pending, unit="rows", desc=f"embedding {source.label}", disable=not progress or not pending
+            bar = progress_bar(
+                total=pending, unit=" rows", desc=f"embedding {source.label}", disable=not progress or not pending
             )
             drainer = Drainer(self.db.dsn, application_name="pgai_magic embed")
             try:

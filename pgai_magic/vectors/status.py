@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pgai_magic import catalog
+from pgai_magic.display import counted
 from pgai_magic.errors import EmbeddingError
 from pgai_magic.sqltext import quote_ident
 from pgai_magic.vectors.target import list_targets
@@ -56,7 +57,7 @@ def embedding_status(service: Embeddings) -> dict[str, Any]:
         info.setdefault("warnings", []).append(f"the embedding worker skips columns of {model}: {why}")
     if worker is not None:
         state = "running" if worker.running else "stopped"
-        info["embedding worker"] = f"{state}, {worker.rows:,} rows synced" + (
+        info["embedding worker"] = f"{state}, {counted(worker.rows, 'row')} synced" + (
             f", last error: {worker.errors[-1]}" if worker.errors else ""
         )
     return info
@@ -88,5 +89,5 @@ def _column_line(row: Any) -> str:
     if row.pending and not pd.isna(row.pending):
         notes.append(f"{int(row.pending)} pending")
     if row.chunked and not pd.isna(row.chunked):
-        notes.append(f"{int(row.chunked)} rows chunked")
+        notes.append(f"{counted(int(row.chunked), 'row')} chunked")
     return f"{row.column} ({', '.join(notes)})" if notes else str(row.column)

@@ -21,7 +21,8 @@ import psycopg
 from psycopg import sql
 
 from pgai_magic import catalog
-from pgai_magic.db import connect
+from pgai_magic.db import connect, wait_for_notify
+from pgai_magic.display import counted
 from pgai_magic.embed.base import Embedder
 from pgai_magic.errors import EmbeddingError
 from pgai_magic.vectors.chunking import Chunk, ChunkSizes, chunk_sizes, chunk_texts
@@ -333,26 +334,18 @@ def serve(
                     started = time.perf_counter()
                     count = drainer.drain(target, embedder, batch_size=batch_size, stop=stop, progress=progress)
                 if count:
-                    log(f"{target.label}: {count} rows in {time.perf_counter() - started:.1f} s")
+                    log(f"{target.label}: {counted(count, 'row')} in {time.perf_counter() - started:.1f} s")
                 handled += count
             total += handled
             if handled:
                 continue
             if once:
                 break
-            _wait(listener, stop, idle_s)
+            wait_for_notify(listener, stop, idle_s)  # a trigger's NOTIFY, or a poll should one be missed
     finally:
         drainer.close()
         listener.close()
     return total
-
-
-def _wait(listener: psycopg.Connection, stop: threading.Event, idle_s: float) -> None:
-    """Until a trigger notifies a change, `stop` is set, or `idle_s` passes (a poll, should one be missed)."""
-    deadline = time.monotonic() + idle_s
-    while not stop.is_set() and time.monotonic() < deadline:
-        if any(True for _ in listener.notifies(timeout=0.2, stop_after=1)):
-            return
 
 
 class BackgroundWorker:

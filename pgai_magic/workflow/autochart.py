@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from pgai_magic.workflow.plot import MAX_POINTS, result_chart
+from pgai_magic.workflow.plot import MAX_POINTS, result_altair
 
 __all__ = ["MAX_BARS", "ChartShape", "answer_chart", "chart_shape"]
 
@@ -79,7 +79,7 @@ def chart_shape(frame: pd.DataFrame) -> ChartShape | None:
 def answer_chart(frame: pd.DataFrame) -> Any | None:
     """An altair chart of a question's answer when its shape calls for one (see `chart_shape`), else None.
 
-    Drawn by `result_chart` (the `%%pgai --plot` code); several measures of a time series are drawn as one line
+    Drawn by `result_altair` (the `%%pgai --plot` code); several measures of a time series are drawn as one line
     each (a colour per measure). Exact numerics (Decimal) are drawn as float64: the table keeps the exact values.
     """
     shape = chart_shape(frame)
@@ -92,7 +92,7 @@ def answer_chart(frame: pd.DataFrame) -> Any | None:
     for name in shape.measures:
         data[name] = pd.to_numeric(frame[name].map(lambda v: float(v) if isinstance(v, Decimal) else v))
     if shape.kind == "bar" or len(shape.measures) == 1:
-        return result_chart(data, shape.kind, shape.x, shape.measures[0])
+        return result_altair(data, shape.kind, shape.x, shape.measures[0])
     import altair as alt
 
     return (

@@ -1,5 +1,6 @@
-"""Files ↔ tables: CSV and Parquet read on the client in batches (so a remote server works and a file larger than
-memory loads), written with the same binary COPY as `persist`; query results written to CSV or Parquet."""
+"""Files ↔ tables: a CSV file streamed through PostgreSQL's own COPY (csvcopy: its quoting, NULL and error rules), a
+Parquet file read here in batches and written with the same binary COPY as `persist` (a remote server works and a
+file larger than memory loads); query results written to CSV or Parquet."""
 
 from __future__ import annotations
 
@@ -18,11 +19,7 @@ from pgai_magic.errors import ConfigError
 from pgai_magic.workflow.persist import PersistResult, as_arrow, persist_batches, split_name
 from pgai_magic.workflow.request import LoadRequest
 
-__all__ = ["NULL_MARKERS", "load_file", "open_file", "table_name_for", "write_result"]
-
-# cells read as NULL in a CSV (besides an empty unquoted field): what pandas.read_csv treats as missing
-NULL_MARKERS = ["", "NULL", "null", "NA", "N/A", "NaN", "nan", "None", "#N/A"]
-_BLOCK = 4 << 20  # bytes per CSV block read
+__all__ = ["load_file", "open_parquet", "table_name_for", "write_result"]
 
 
 def table_name_for(path: Path) -> str:
@@ -56,13 +53,8 @@ def _delimiter(text: str | None) -> str | None:
     return value
 
 
-def open_file(
-    path: Path, *, delimiter: str | None = None, header: bool = True, encoding: str = "utf-8"
-) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    """The schema and a stream of record batches of a CSV or Parquet file (types inferred by pyarrow).
-
-    Raises ConfigError for a missing or unreadable file, one that is not in `encoding`, or a bad delimiter.
-    """
+def _check_path(path: Path, encoding: str) -> None:
+    """ConfigError for a missing file, a folder, a name that is not a file's, or an unknown encoding."""
     import codecs
 
     try:
@@ -78,56 +70,37 @@ def open_file(
     if not is_file:
         what = "a folder" if path.is_dir() else "no file"
         raise ConfigError(f"{path} is {what}: give a path to a .csv, .tsv, .txt (also .gz) or .parquet file")
-    name = path.name.lower()
+
+
+def open_parquet(path: Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """The schema and a stream of record batches of a Parquet file; ConfigError when it cannot be read."""
     try:
-        if name.endswith((".parquet", ".pq")):
-            parquet = pq.ParquetFile(path)
-            return parquet.schema_arrow, parquet.iter_batches(batch_size=65_536)
-        if not name.endswith((".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")):
-            raise ConfigError(f"{path.name}: pgai loads CSV (.csv, .tsv, .txt, also gzipped) and Parquet (.parquet)")
-        sep = _delimiter(delimiter) or ("\t" if ".tsv" in name else _sniff(path, encoding))
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(block_size=_BLOCK, autogenerate_column_names=not header, encoding=encoding),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                null_values=NULL_MARKERS, strings_can_be_null=True, quoted_strings_can_be_null=False
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeError) as exc:
-        raise ConfigError(
-            f"{path.name} cannot be read: {str(exc).splitlines()[0]} (a different --encoding, --delimiter or "
-            "--no-header may fit it)"
-        ) from None
-    binary = [f.name for f in reader.schema if pa.types.is_binary(f.type)]
-    if binary:
-        raise ConfigError(
-            f"{path.name} is not {encoding} text (column {binary[0]!r} holds other bytes): give the file's encoding, "
-            "e.g. --encoding latin-1"
-        )
-    return reader.schema, iter(reader)
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ConfigError(f"{path.name} cannot be read as Parquet: {str(exc).splitlines()[0]}") from None
+    return parquet.schema_arrow, parquet.iter_batches(batch_size=65_536)
 
 
 def load_file(conn: Any, request: LoadRequest, *, progress: Callable[[int], None] | None = None) -> PersistResult:
     """Load the request's CSV / Parquet file into a table, named after the file unless given (modes and errors:
-    persist).
+    persist). A CSV goes through COPY (csvcopy.copy_csv: PostgreSQL's CSV rules, errors naming the line and column,
+    nothing loaded on an error; `progress` gets bytes); a Parquet file through binary COPY (`progress` gets rows)."""
+    from pgai_magic.workflow.csvcopy import CsvFormat, copy_csv
 
-    CSV types are inferred from the first block (4 MiB); a later value that does not fit that type is a
-    ConfigError naming it, and nothing is written (the load is one transaction).
-    """
     start = time.perf_counter()
     path = request.path
     target = split_name(request.table or table_name_for(path), request.schema)
-    arrow_schema, batches = open_file(
-        path, delimiter=request.delimiter, header=request.header, encoding=request.encoding
-    )
-    try:
-        result = persist_batches(conn, arrow_schema, batches, target, mode=request.mode, progress=progress)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-        first = str(exc).splitlines()[0]
-        raise ConfigError(
-            f"{path.name}: {first} (CSV types are inferred from the first 4 MiB; nothing was written)"
-        ) from None
+    _check_path(path, request.encoding)
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        schema, batches = open_parquet(path)
+        result = persist_batches(conn, schema, batches, target, mode=request.mode, progress=progress)
+    elif name.endswith((".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")):
+        sep = _delimiter(request.delimiter) or ("\t" if ".tsv" in name else _sniff(path, request.encoding))
+        fmt = CsvFormat(sep, request.header, request.encoding, request.null)
+        result = copy_csv(conn, path, fmt, target, mode=request.mode, progress=progress)
+    else:
+        raise ConfigError(f"{path.name}: pgai loads CSV (.csv, .tsv, .txt, also gzipped) and Parquet (.parquet)")
     result.seconds = time.perf_counter() - start
     return result
 

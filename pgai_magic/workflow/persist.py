@@ -21,7 +21,16 @@ from pgai_magic import catalog
 from pgai_magic.errors import ConfigError, ParameterError
 from pgai_magic.workflow.request import Mode, PersistRequest
 
-__all__ = ["PersistResult", "as_arrow", "column_ddl", "persist_batches", "persist_frame", "split_name"]
+__all__ = [
+    "PersistResult",
+    "as_arrow",
+    "check_names",
+    "column_ddl",
+    "persist_batches",
+    "persist_frame",
+    "prepare_table",
+    "split_name",
+]
 
 _BATCH_ROWS = 65_536
 
@@ -132,11 +141,11 @@ def _failing_column(frame: Any) -> str:
 
 
 def _checked(table: pa.Table) -> pa.Table:
-    _check_names(table.column_names)
+    check_names(table.column_names)
     return table
 
 
-def _check_names(names: list[str]) -> None:
+def check_names(names: list[str]) -> None:
     """Column names PostgreSQL keeps as given: not empty, unique, at most 63 bytes (it would cut longer ones)."""
     if not names:
         raise ConfigError("the data has no columns: nothing to persist")
@@ -317,12 +326,12 @@ def persist_batches(
 
     ident = sql.Identifier(*[p for p in target if p])
     shown = ident.as_string(conn)
-    _check_names(schema.names)
+    check_names(schema.names)
     ddl = {f.name: column_ddl(f) for f in schema}
     notes: list[str] = []
     try:
         with conn.transaction():
-            created, have = _prepare_table(conn, ident, shown, ddl, mode)
+            created, have = prepare_table(conn, ident, shown, ddl, mode)
             staged = have is not None and any(have[c] != t for c, t in ddl.items())
             into = sql.Identifier("_pgai_staging") if staged else ident
             if staged:  # existing columns of other types: stage ours, then let the server cast on INSERT
@@ -386,7 +395,7 @@ def _copy_batches(
     return rows
 
 
-def _prepare_table(
+def prepare_table(
     conn: psycopg.Connection, ident: sql.Identifier, shown: str, ddl: dict[str, str], mode: Mode
 ) -> tuple[bool, dict[str, str] | None]:
     """Create / drop as the mode says; (created, the existing table's column types when appending)."""

@@ -1,5 +1,6 @@
 """Plots whose aggregation runs in PostgreSQL (as JupySQL's %sqlplot does): only the bins, quartiles or counts
-travel, so a table of any size plots in the time of one aggregate query. Drawn with altair."""
+travel, so a table of any size plots in the time of one aggregate query. Drawn with altair, shown as static images
+(pgai_magic.display.Chart: SVG and PNG rendered offline, no script)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import pandas as pd
 from psycopg import sql
 
 from pgai_magic import catalog
+from pgai_magic.display import Chart, counted
 from pgai_magic.errors import ConfigError
 from pgai_magic.sqltext import check_read_condition
 from pgai_magic.workflow.explore import catalog_read, float_expr, relation
 
-__all__ = ["KINDS", "chart_frame", "plot_column", "result_chart"]
+__all__ = ["KINDS", "chart_frame", "plot_column", "result_altair", "result_chart"]
 
 KINDS = ("histogram", "box", "bar", "pie", "line", "scatter")
 Fetch = Callable[[str], pd.DataFrame]  # runs a read-only query (its text) and returns the rows
@@ -65,12 +67,13 @@ def _source(table: str, where: str | None) -> str:
 
 def plot_column(
     fetch: Fetch, kind: str, table: str, column: str, *, by: str | None = None, where: str | None = None, bins: int = 30
-) -> Any:
-    """An altair chart of `table.column`: histogram (bins), box (quartiles, 1.5 IQR whiskers), bar / pie (counts of
-    the most frequent values), line (mean of the column along `by`), scatter (the column against `by`, sampled).
+) -> Chart:
+    """A chart of `table.column`: histogram (bins), box (quartiles, 1.5 IQR whiskers), bar / pie (counts of the most
+    frequent values), line (mean of the column along `by`), scatter (the column against `by`, sampled).
 
-    `where` is a SQL condition, `by` a column (a group for histogram and box). Raises ConfigError for a bad kind, a
-    column of the wrong kind, or more points or groups than a chart can show.
+    `where` is a SQL condition, `by` a column (a group for histogram and box). Returns a display.Chart (static images;
+    `.chart` is the altair chart, `.data` the aggregated rows). Raises ConfigError for a bad kind, a column of the
+    wrong kind, no rows or only NULLs to plot, or more points or groups than a chart can show.
     """
     if kind not in KINDS:
         raise ConfigError(f"unknown plot kind {kind!r}: use {', '.join(KINDS)}")
@@ -87,6 +90,7 @@ def plot_column(
     group = _resolve(fetch, table, by)[1] if by else None
     if kind in ("line", "scatter") and group is None:
         raise ConfigError(f"a {kind} plot needs --by COLUMN (the x axis)")
+    _check_values(fetch, src, col, table, column, where)
     builders = {
         "histogram": _histogram,
         "box": _box,
@@ -102,7 +106,21 @@ def plot_column(
             f"{len(data):,} {'points' if kind == 'line' else 'groups'} is more than a {kind} chart shows ({limit:,}): "
             "group by a coarser column (a date, a category) or narrow the rows with --where"
         )
-    return chart_frame(data, kind, x=column, y=by)
+    if data.empty:  # scatter / line: no row has both values
+        raise ConfigError(f"nothing to plot: no row of {table} has both {column!r} and {by!r} (all pairs hold a NULL)")
+    what = f"{kind} of {table}.{column}" + (f" by {by}" if by else "") + (f" where {where}" if where else "")
+    return Chart(chart_frame(data, kind, x=column, y=by), f"{what}: {counted(len(data), 'row')} drawn", data)
+
+
+def _check_values(fetch: Fetch, src: str, col: _Col, table: str, column: str, where: str | None) -> None:
+    """ConfigError when there is nothing to plot: no rows (after --where), or only NULLs in the column."""
+    counts = fetch(f"SELECT count(*) AS n_rows, count({col.sql}) AS n_values FROM {src}")
+    rows, values = int(counts["n_rows"][0]), int(counts["n_values"][0])
+    matching = f" matching --where {where!r}" if where else ""
+    if rows == 0:
+        raise ConfigError(f"nothing to plot: {table} has no rows{matching}")
+    if values == 0:
+        raise ConfigError(f"nothing to plot: {column!r} of {table} is NULL in all {rows:,} rows{matching}")
 
 
 def _histogram(fetch: Fetch, col: _Col, src: str, group: _Col | None, bins: int) -> pd.DataFrame:
@@ -186,8 +204,23 @@ def chart_frame(data: pd.DataFrame, kind: str, *, x: str, y: str | None = None) 
     return base.mark_circle(opacity=0.5).encode(x=alt.X("x", title=y), y=alt.Y("y:Q", title=x))
 
 
-def result_chart(frame: pd.DataFrame, kind: str, x: str, y: str | None) -> Any:
-    """A chart of a cell's result (`%%pgai --plot KIND --x A [--y B]`): the rows are already aggregated or small."""
+def result_chart(frame: pd.DataFrame, kind: str, x: str, y: str | None) -> Chart:
+    """A chart of a cell's result (`%%pgai --plot KIND --x A [--y B]`) as static images (display.Chart).
+
+    Raises ConfigError for a bad kind or column, and when the result has no rows or only NULLs in the plotted
+    columns."""
+    chart = result_altair(frame, kind, x, y)
+    if frame.empty:
+        raise ConfigError("nothing to plot: the result has no rows")
+    for name in (x, y):
+        if name is not None and frame[name].isna().all():
+            raise ConfigError(f"nothing to plot: column {name!r} of the result is NULL in all {len(frame):,} rows")
+    what = f"{kind} of {x}" + (f" and {y}" if y else "")
+    return Chart(chart, f"{what}: {counted(len(frame), 'row')} of the result", frame)
+
+
+def result_altair(frame: pd.DataFrame, kind: str, x: str, y: str | None) -> Any:
+    """The altair chart of a result's columns (the rows are already aggregated or small)."""
     import altair as alt
 
     if kind not in KINDS:

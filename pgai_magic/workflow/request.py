@@ -46,7 +46,8 @@ class LoadRequest:
     - `path`: a .csv/.tsv/.txt (also .gz) or .parquet file (`~` expanded);
     - `table`, `schema`, `mode`: as PersistRequest's (None table: named after the file);
     - `delimiter`: the CSV delimiter (None: sniffed from the file); `header`: the CSV has a header row;
-      `encoding`: the CSV's text encoding.
+      `encoding`: the CSV's text encoding; `null`: the text read as NULL (COPY's NULL option; by default only an
+      unquoted empty field is NULL, and words such as NA or NULL are text).
 
     Raises ConfigError for an unknown mode.
     """
@@ -58,7 +59,10 @@ class LoadRequest:
     delimiter: str | None = None
     header: bool = True
     encoding: str = "utf-8"
+    null: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path).expanduser())
+        if "\n" in self.null or "\r" in self.null or "\\" in self.null:
+            raise ConfigError(f"--null cannot hold a line break or a backslash (COPY's rule), not {self.null!r}")
         _check_mode(self.mode)

@@ -11,7 +11,7 @@ from sqlglot.tokens import TokenType
 from pgai_magic.errors import ConfigError
 from pgai_magic.sqltext import split_statements, tokenize
 
-__all__ = ["check_snippet", "order_snippets", "referenced", "with_snippets"]
+__all__ = ["check_snippet", "delete_snippet", "order_snippets", "referenced", "with_snippets"]
 
 
 def referenced(sql: str, snippets: Mapping[str, Any]) -> tuple[str, ...]:
@@ -40,7 +40,7 @@ def check_snippet(name: str, sql: str) -> str:
 def order_snippets(names: Sequence[str], snippets: Mapping[str, Any]) -> list[str]:
     """`names` and everything they use, dependencies before dependents (ConfigError for unknown names, cycles)."""
     ordered: list[str] = []
-    visiting: set[str] = set()
+    visiting: list[str] = []
 
     def visit(name: str) -> None:
         if name in ordered:
@@ -49,16 +49,31 @@ def order_snippets(names: Sequence[str], snippets: Mapping[str, Any]) -> list[st
             known = ", ".join(sorted(snippets)) or "none saved yet (%%pgai --save NAME)"
             raise ConfigError(f"no saved snippet {name!r}: saved snippets are {known}")
         if name in visiting:
-            raise ConfigError(f"snippet {name!r} uses itself through --with")
-        visiting.add(name)
+            cycle = " → ".join([*visiting[visiting.index(name) :], name])
+            raise ConfigError(f"snippet {name!r} would use itself ({cycle})")
+        visiting.append(name)
         for dep in snippets[name].uses:
             visit(dep)
-        visiting.discard(name)
+        visiting.pop()
         ordered.append(name)
 
     for name in names:
         visit(name)
     return ordered
+
+
+def delete_snippet(name: str, snippets: dict[str, Any]) -> None:
+    """Forget snippet `name` (as JupySQL's `--delete`); ConfigError, changing nothing, when there is no such snippet
+    or other snippets use it (they would stop working)."""
+    if name not in snippets:
+        known = ", ".join(sorted(snippets)) or "none saved yet (%%pgai --save NAME)"
+        raise ConfigError(f"no saved snippet {name!r}: saved snippets are {known}")
+    users = sorted(other for other, s in snippets.items() if name in s.uses)
+    if users:
+        raise ConfigError(
+            f"snippet {name!r} is used by {', '.join(repr(u) for u in users)}: delete those first (nothing was deleted)"
+        )
+    del snippets[name]
 
 
 def with_snippets(sql: str, names: Sequence[str], snippets: Mapping[str, Any]) -> str:

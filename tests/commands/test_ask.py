@@ -31,7 +31,7 @@ def _ctx(session: Session, shown: Shown) -> Context:
         namespace={},
         settings=Settings(),
         show_html=shown.html.append,
-        show=print,
+        show=lambda value: shown.html.append(value._repr_html_() if hasattr(value, "_repr_html_") else repr(value)),
         say=shown.said.append,
     )
 

@@ -10,6 +10,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from pgai_magic.display import ResultFrame
 from pgai_magic.session import Session
+from tests.pg_helpers import failed
 
 
 def test_load_announces_embedded_server(
@@ -65,22 +66,19 @@ def test_ddl_reports_status_and_returns_nothing(
 
 
 def test_errors_are_one_clear_message(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
-    result = ip.run_cell("%%pgai\nSELECT * FROM no_such_table_here")
-    assert result.result is None
-    err = capsys.readouterr().err
+    capsys.readouterr()
+    err = failed(ip, "%%pgai\nSELECT * FROM no_such_table_here")
     assert "42P01" in err and "Traceback" not in err and "^" in err
-    ip.run_cell("%pgai --bogus-option")
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
+    out = capsys.readouterr()
+    assert out.out.count("42P01") == 1 and "Traceback" not in out.out + out.err  # shown once, no traceback
+    assert "Traceback" not in failed(ip, "%pgai --bogus-option")
     assert ip.run_line_magic("pgai", "SELECT 1 AS ok")["ok"][0] == 1
 
 
-def test_bad_options_are_clear(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
-    ip.run_cell("%%pgai --limit many\nSELECT 1")
-    err = capsys.readouterr().err
+def test_bad_options_are_clear(ip: InteractiveShell) -> None:
+    err = failed(ip, "%%pgai --limit many\nSELECT 1")
     assert "ConfigError" in err and "--limit" in err and "usage" in err
-    ip.run_cell("%%pgai --out 1bad\nSELECT 1")
-    assert "--out needs a python variable name" in capsys.readouterr().err
+    assert "--out needs a python variable name" in failed(ip, "%%pgai --out 1bad\nSELECT 1")
 
 
 def test_help_lists_every_command(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
@@ -127,8 +125,7 @@ def test_line_is_not_expanded_by_ipython(ip: InteractiveShell, capsys: pytest.Ca
     df = ip.run_cell("%pgai SELECT '{unknown_name}' AS braces, '$secret' AS dollar").result
     assert df["braces"][0] == "{unknown_name}" and df["dollar"][0] == "$secret"
     # a {name} template naming a notebook variable is never expanded, and never kept silently: refused
-    assert ip.run_cell("%pgai SELECT '{secret}' AS braces").result is None
-    assert "write :secret" in capsys.readouterr().err
+    assert "write :secret" in failed(ip, "%pgai SELECT '{secret}' AS braces")
 
 
 def test_questions_ending_in_a_question_mark_reach_the_magic(ip: InteractiveShell) -> None:
@@ -147,3 +144,21 @@ def test_questions_ending_in_a_question_mark_reach_the_magic(ip: InteractiveShel
         "what's the meaning of life?",
         "indented, with 'quotes'?",
     ]
+
+
+def test_a_mistyped_sub_command_is_named_and_sql_still_runs(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = failed(ip, "%pgai tabels")
+    assert "unknown sub-command 'tabels'" in err and "did you mean the sub-command tables?" in err
+    assert "did you mean the sub-command columns?" in failed(ip, "%pgai colums orders")
+    assert "did you mean the sub-command insights?" in failed(ip, "%%pgai insight\nSELECT 1")
+    assert "neither a sub-command nor the start of a SQL statement" in failed(ip, "%pgai frobnicate the data")
+    for line in ("SELECT 1 AS a", "select 1 AS a", "/* a comment */ SELECT 1 AS a", "(SELECT 1 AS a)", "TABLE x1"):
+        if line == "TABLE x1":
+            ip.run_cell("%pgai CREATE TEMP TABLE x1 AS SELECT 1 AS a")
+        assert ip.run_cell(f"%pgai {line}").result["a"][0] == 1, line
+    capsys.readouterr()
+    ip.run_cell("%pgai tables -h")
+    out = capsys.readouterr().out
+    assert out.startswith("usage: %pgai tables") and "tables and views" in out

@@ -88,3 +88,26 @@ def test_the_first_ask_does_not_wait_for_the_model(own_session: Session, monkeyp
     finally:
         release.set()
         own_session.sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_warm_up_imports_the_first_question_s_modules_before_the_model(
+    own_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import pgai_magic.embed.sentence as sentence
+    from pgai_magic.commands.ask import warm_up
+
+    order: list[str] = []
+
+    def load(name: str | None = None, device: str | None = None) -> FakeEmbedder:
+        order.append("model")
+        assert "pgai_magic.nl2sql.service" in sys.modules and "pgai_magic.workflow.autochart" in sys.modules
+        return FakeEmbedder(dim=8, name="after-warm-up")
+
+    monkeypatch.setattr(sentence, "load_embedder", load)
+    thread = warm_up(own_session)
+    assert own_session.vectors.loading or own_session.vectors.load_seconds is not None  # a question would not wait
+    thread.join(120)
+    assert not thread.is_alive()
+    assert own_session.vectors.embedder.name == "after-warm-up" and order == ["model"]

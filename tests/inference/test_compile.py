@@ -26,7 +26,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from pgai_magic.errors import ModelError
 from pgai_magic.inference import compile_model
-from pgai_magic.inference.sqlexpr import le32_split
+from pgai_magic.inference.sqlexpr import le32_split, le32_splits
 from tests.inference.helpers import check_model, sql_scores
 
 PROPERTY = settings(
@@ -90,6 +90,16 @@ def test_le32_split_around_float32_values(value: float) -> None:
             with np.errstate(over="ignore"):
                 expected = float(np.float32(x)) <= threshold
             assert (x <= bound if op == "<=" else x < bound) == expected
+
+
+@given(st.lists(st.floats(allow_nan=False, width=64), min_size=1, max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_le32_splits_is_le32_split_for_a_whole_array(thresholds: list[float]) -> None:
+    edges = [np.inf, -np.inf, 3.4028234663852886e38, 3.5e38, -3.5e38, 0.0, -0.0, 1e-46]
+    values = np.array(thresholds + edges)
+    le, bounds = le32_splits(values)
+    for t, is_le, bound in zip(values, le, bounds):
+        assert le32_split(float(t)) == ("<=" if is_le else "<", float(bound))
 
 
 # -- linear models -------------------------------------------------------------------

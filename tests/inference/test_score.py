@@ -117,3 +117,94 @@ def test_auto_skips_the_sql_probe_for_large_forests(
     assert result.engine == "python" and f"{nodes:,} tree nodes (over 100)" in result.reason
     with pytest.raises(ModelError, match="unknown engine 'gpu'"):
         session.models.score(model_name, f"{schema}.big", f"{schema}.x", key="id", engine="gpu")
+
+
+@pytest.mark.parametrize("key_type", ["bigint", "text", "uuid"])
+def test_python_engine_writes_exact_predictions_for_any_key_type(
+    session: Session, schema: str, conn: psycopg.Connection, model_name: str, key_type: str
+) -> None:
+    # binary COPY for int and text keys, CSV for the others (uuid): either way every float is written bit for bit
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2600, 2)) * [1e-3, 1e5]
+    est = LinearRegression().fit(X, X @ [3.0, -0.7] + rng.normal(size=len(X)))
+    key_sql = {"bigint": "g::bigint", "text": "'k' || g", "uuid": "md5(g::text)::uuid"}[key_type]
+    conn.execute(f"CREATE TABLE {schema}.pts AS SELECT {key_sql} AS k, 0.0::float8 AS a, 0.0::float8 AS b "
+                 "FROM generate_series(1, 2600) g")  # fmt: skip
+    with conn.cursor() as cur:
+        cur.executemany(f"UPDATE {schema}.pts SET a = %s, b = %s WHERE k = (SELECT k FROM {schema}.pts ORDER BY k "
+                        "OFFSET %s LIMIT 1)", [(float(a), float(b), i) for i, (a, b) in enumerate(X[:50])])  # fmt: skip
+    session.deploy(est, model_name, features=["a", "b"])
+    result = session.models.score(model_name, f"{schema}.pts", f"{schema}.out", key="k", engine="python")
+    assert result.rows == 2600
+    rows = conn.execute(f"SELECT p.a, p.b, o.prediction, pg_typeof(o.k)::text FROM {schema}.pts p "
+                        f"JOIN {schema}.out o USING (k)").fetchall()  # fmt: skip
+    assert len(rows) == 2600 and {r[3] for r in rows} == {key_type}
+    expected = est.predict(np.array([[r[0], r[1]] for r in rows]))
+    assert [r[2] for r in rows] == expected.tolist()  # exact: the same bits as scikit-learn's
+
+
+def test_python_engine_failure_writes_nothing_and_keeps_the_session(
+    session: Session, schema: str, model_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pgai_magic.inference import batch, score
+
+    frame = _data(2500)
+    session.deploy(_model("hgb", frame), model_name)
+    session.persist(frame, table=f"{schema}.people")
+    monkeypatch.setattr(score, "BATCH_ROWS", (500, 500))
+    calls: list[int] = []
+
+    def failing(*args: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("predict failed")
+        return real(*args)
+
+    real = batch.feature_input
+    monkeypatch.setattr(score, "feature_input", failing)
+    with pytest.raises(RuntimeError, match="predict failed"):
+        session.models.score(model_name, f"{schema}.people", f"{schema}.out", key="id", engine="python")
+    assert session.sql(f"SELECT to_regclass('{schema}.out') IS NULL AS gone")["gone"][0]
+    assert session.sql("SELECT 2 AS v")["v"][0] == 2  # the stream was cancelled: the session connection is free
+
+
+def test_deploy_says_when_a_forest_is_too_large_for_sql(
+    session: Session, model_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pgai_magic.inference import score
+
+    frame = _data(400)
+    forest, linear = _model("forest", frame), _model("linear", frame)
+    monkeypatch.setattr(score, "SQL_NODE_LIMIT", 100)
+    said: list[str] = []
+    ctx = Context(lambda: session, lambda s: None, {"forest": forest, "linear": linear}, Settings(), say=said.append)
+    COMMANDS["model"].run(ctx, f"deploy forest --name {model_name}", None)
+    nodes = score.tree_nodes(forest)
+    assert any(f"{nodes:,} tree nodes" in s and "python engine" in s for s in said), said
+    said.clear()
+    COMMANDS["model"].run(ctx, f"deploy linear --name {model_name}", None)
+    assert not any("note:" in s for s in said) and said
+
+
+def test_feature_input_is_what_prepare_frame_makes_of_the_same_rows() -> None:
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from pgai_magic.inference.batch import feature_input
+    from pgai_magic.inference.train import prepare_frame
+
+    batch = pa.table({
+        "x": pa.array([1.5, None, -2.0]), "n": pa.array([1, None, 3], pa.int32()), "b": pa.array([True, False, None]),
+        "t": pa.array(["a", None, "c"], pa.large_string()), "code": pa.array([7, 8, None], pa.int64()),
+        "d": pa.array([Decimal("1.25"), None, Decimal("2")], pa.decimal128(5, 2)),
+    })  # fmt: skip
+    types = [("x", "float8"), ("n", "float8"), ("b", "boolean"), ("t", "text"), ("code", "text"), ("d", "float8")]
+    expected = prepare_frame(batch.to_pandas(), types)
+    got = feature_input(batch, types, named=True)
+    pd.testing.assert_frame_equal(got, expected)
+    numeric = [t for t in types if t[1] != "text"]
+    assert np.array_equal(feature_input(batch, numeric, named=False), prepare_frame(batch.to_pandas(), numeric)
+                          .to_numpy(), equal_nan=True)  # fmt: skip

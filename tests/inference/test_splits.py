@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from pgai_magic.commands import COMMANDS, Context, Settings
+from pgai_magic.display import Chart
 from pgai_magic.errors import ConfigError, ModelError
 from pgai_magic.inference.abtest import significance
 from pgai_magic.inference.splits import variant_sql
@@ -123,7 +124,9 @@ def test_monitor_by_variant_command(session: Session, schema: str, conn: psycopg
     table = report.metrics.set_index("version")
     assert table.loc[1, "accuracy"] > table.loc[2, "accuracy"] and table["n"].sum() == 3000
     assert report.test == "chi-square test of accuracy" and report.significant and report.p_value < 1e-6
-    assert "significant at 0.05" in said[-1] and any("<svg" in str(s) for s in shown)
+    assert "significant at 0.05" in repr(report)  # the summary: once, as the cell's value
+    charts = [s for s in shown if isinstance(s, Chart)]  # the chart: a static image bundle
+    assert len(charts) == 1 and {"image/svg+xml", "image/png"} <= set(charts[0]._repr_mimebundle_())
     with pytest.raises(ConfigError, match="comma-separated integers"):
         run(ctx, f"split {model_name} --versions one,two", None)
     with pytest.raises(ModelError, match="lacks column"):

@@ -10,6 +10,7 @@ import pytest
 
 from pgai_magic.commands import COMMANDS, Context, Settings
 from pgai_magic.datasets import churn
+from pgai_magic.display import Chart
 from pgai_magic.errors import ConfigError, ModelError
 from pgai_magic.inference.monitor import feature_drift, profile, psi
 from pgai_magic.session import Session
@@ -165,8 +166,9 @@ def test_model_command(session: Session, churn_tables: tuple[str, str, str], mod
     assert table.loc[1, "algorithm"] == "LogisticRegression" and table.loc[2, "active"] == "✓"
     assert run(ctx, f"rollback {model_name}", None).version == 1
     report = run(ctx, f"monitor {model_name} --no-record", f"SELECT {FEATURES}, churned AS actual FROM {drifted}")
-    assert report.version == 1 and "accuracy" in said[-1] + " ".join(said)
-    assert any("<svg" in str(item) for item in shown)  # the monitor chart, as static SVG
+    assert report.version == 1 and "accuracy" in repr(report) and not any("accuracy" in line for line in said[-2:])
+    charts = [item for item in shown if isinstance(item, Chart)]  # the monitor chart, as static images
+    assert len(charts) == 1 and {"image/svg+xml", "image/png", "text/plain"} <= set(charts[0]._repr_mimebundle_())
     with pytest.raises(ConfigError, match="unknown model action 'fly'"):
         run(ctx, "fly", None)
     with pytest.raises(ConfigError, match="no variable named 'nothing'"):
@@ -185,7 +187,7 @@ def test_magic_dispatches_model_command(session: Session, capsys: pytest.Capture
     magics.connections.add("default", session)
     listing = magics.pgai("model list")
     assert list(listing.columns)[:3] == ["name", "version", "versions"]
-    assert magics.pgai("model show no_such_model_here") is None
-    assert "no model named 'no_such_model_here'" in capsys.readouterr().err
+    with pytest.raises(ModelError, match="no model named 'no_such_model_here'"):
+        magics.pgai("model show no_such_model_here")
     magics.pgai("help")
     assert "%pgai model deploy VAR --name NAME" in capsys.readouterr().out

@@ -11,6 +11,7 @@ import pytest
 
 from pgai_magic.insights import find_insights
 from pgai_magic.session import Session
+from tests.pg_helpers import magic_error
 
 # 30k orders from 2024-01-10 to 2024-12-20 (partial first and last months): evening and weekend peaks in rows,
 # a 45% NULL coupon, region 'r1' with lower and 'r4' with higher ratings, delay rising with rain, fee ~ items (1..5)
@@ -164,14 +165,12 @@ def test_html_report_is_self_contained(
     target = tmp_path / "report.html"
     frame = shell.run_line_magic("pgai", f"insights {orders} --top 6 --html {target}")
     page = target.read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<script" not in page
+    assert page.startswith("<!DOCTYPE html>") and "data:image/svg+xml;base64," in page and "<script" not in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
     for sql in frame["sql"]:
         assert sql.replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#x27;").replace('"', "&quot;") in page
-    capsys.readouterr()
-    assert shell.run_line_magic("pgai", f"insights {orders} --top 2 --html {tmp_path}/no/such/dir/r.html") is None
-    said = capsys.readouterr()
-    assert "--html" in said.out + said.err and "does not exist" in said.out + said.err
+    said = magic_error(shell, f"insights {orders} --top 2 --html {tmp_path}/no/such/dir/r.html").headline()
+    assert "--html" in said and "does not exist" in said
 
 
 GROWTH = """

@@ -240,11 +240,13 @@ def test_command_shows_cards_with_charts_and_returns_the_frame(session: Session,
     assert len(frame) == 4 and ctx.namespace["ins"] is frame
     assert shown == []  # the frame displays as its cards: rendered once
     page = frame._repr_html_()
-    assert page.count("class='pgai-card'") == 4 and page.count("<svg") >= 3
+    assert page.count("<div style='display:inline-block") == 4 and page.count('src="data:image/svg+xml;base64,') >= 3
+    assert "<svg" not in page and "<style" not in page and "class=" not in page  # readable untrusted, too
+    assert "#1 overview" in repr(frame) and "#4 " in repr(frame)  # the plain-text form: one entry per card
     assert "aggregated rows fetched" in page
     cell = f"SELECT * FROM {sales} WHERE region = 'west'"
     by_cell = COMMANDS["insights"].run(ctx, "--top 3 --no-charts", cell)
-    assert len(by_cell) == 3 and "<svg" not in by_cell._repr_html_() and by_cell.attrs["source"] == "the query"
+    assert len(by_cell) == 3 and "<img" not in by_cell._repr_html_() and by_cell.attrs["source"] == "the query"
     with pytest.raises(ConfigError, match="name a table"):
         COMMANDS["insights"].run(ctx, "--top 3", None)
     with pytest.raises(ConfigError, match="invalid int value"):

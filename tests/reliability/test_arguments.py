@@ -7,6 +7,8 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from pgai_magic.commands import COMMANDS
+from pgai_magic.errors import InternalError, PgaiError
+from tests.pg_helpers import magic_error
 
 HOSTILE = [
     "",
@@ -74,10 +76,16 @@ def test_no_argument_gives_an_internal_error(ip: InteractiveShell, capsys: pytes
     capsys.readouterr()
     failures = []
     for line in _lines():
-        ip.run_line_magic("pgai", line)
+        try:
+            ip.run_line_magic("pgai", line)
+            shown = ""
+        except InternalError as err:
+            shown = err.headline()
+        except PgaiError:
+            shown = ""
         out = capsys.readouterr()
-        if "internal error" in out.err or "Traceback" in out.err:
-            failures.append(f"%pgai {line[:80]}\n    {out.err.strip()[:300]}")
+        if shown or "Traceback" in out.err + out.out:
+            failures.append(f"%pgai {line[:80]}\n    {(shown or out.err).strip()[:300]}")
     ip.run_cell_magic("pgai", "--out fuzz_ok", "SELECT count(*) AS n FROM fuzz_t")
     assert ip.user_ns["fuzz_ok"]["n"][0] == 0
     assert not failures, "\n".join(failures)
@@ -100,6 +108,5 @@ def test_out_of_range_values_are_one_clear_error(
 ) -> None:
     ip.run_cell_magic("pgai", "", "CREATE TABLE IF NOT EXISTS fuzz_t (id int PRIMARY KEY, c text, y float8)")
     capsys.readouterr()
-    ip.run_line_magic("pgai", line)
-    err = capsys.readouterr().err.strip()
+    err = magic_error(ip, line).headline()
     assert message in err and "internal error" not in err, err[:500]

@@ -13,7 +13,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from pgai_magic.session import Session
-from tests.pg_helpers import drop_schema, scalar
+from tests.pg_helpers import drop_schema, failed, scalar
 
 S = f"one_{uuid.uuid4().hex[:8]}"  # the module's schema
 SELECT = f"SELECT id::float8 AS x, v::float8 AS y FROM {S}.t"
@@ -67,10 +67,11 @@ def _intact(pg_dsn: str) -> None:
 
 
 def _fails(ip: InteractiveShell, capsys: pytest.CaptureFixture[str], line: str, *expected: str) -> str:
+    """Run `%pgai line`: it must fail the cell with one PgaiError (pg_helpers.failed) whose text names one of
+    `expected`; that text."""
     capsys.readouterr()
-    result = ip.run_cell(f"%pgai {line}")
-    err = capsys.readouterr().err
-    assert result.result is None and "Traceback" not in err and "internal error" not in err, err
+    err = failed(ip, f"%pgai {line}")
+    assert "Traceback" not in err and "internal error" not in err, err
     assert any(e in err for e in expected), f"{line!r}: expected one of {expected}, got {err!r}"
     return err
 
@@ -123,3 +124,77 @@ def test_the_same_commands_run_one_read_query(
     assert len(ip.run_cell("%" + WHERE_CASES["similar --where"].format(w="id < 10")).result) == 5
     _fails(ip, capsys, f"explain SELECT 1; {DROP}", "explain takes one statement")
     _intact(pg_dsn)
+
+
+VIEW_ROWS = f"SELECT id, v, v * 2 AS f FROM {S}.t"
+LABELS = f"SELECT id, v + 0.5 AS label_time, v > 40 AS y FROM {S}.t"
+FEATURE_CASES = {  # the commands of feature views and scheduled monitoring, each with a query of the columns it needs
+    "features define --from": ("features define v_bad --entity id --time v --from {q}", VIEW_ROWS, "the feature view"),
+    "features training-set --labels": ("features training-set --features v_one --labels {q}", LABELS, "labels query"),
+    "model train --labels": (
+        "model train m_one_f --target y --task classification --features v_one --labels {q}",
+        LABELS,
+        "labels query",
+    ),
+    "model monitor --every": ("model monitor m_one --every 1d --target y --actual {q}", SELECT, "query"),
+}
+
+
+def _quoted(query: str) -> str:
+    return '"' + query.replace('"', '\\"') + '"'
+
+
+@pytest.mark.parametrize("kind", ["second", "delete", "cte"])
+@pytest.mark.parametrize("command", list(FEATURE_CASES))
+def test_feature_and_schedule_queries_are_one_read_query(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str], session: Session, pg_dsn: str, command: str, kind: str
+) -> None:
+    line, base, what = FEATURE_CASES[command]
+    query, expected = {
+        "second": (f"{base}; {DROP}", TWO),
+        "delete": (f"DELETE FROM {S}.sentinel RETURNING 1 AS id, 1.0 AS v", WRITES),
+        "cte": (f"WITH d AS (DELETE FROM {S}.sentinel RETURNING 1) {base}", CHANGES),
+    }[kind]
+    session.define_features("v_one", "id", "v", VIEW_ROWS)
+    err = _fails(ip, capsys, line.format(q=_quoted(query)), expected, "--actual takes a query")
+    assert what in err
+    _intact(pg_dsn)
+    with psycopg.connect(pg_dsn) as conn:  # nothing recorded
+        assert scalar(conn, "SELECT count(*) FROM pgai.feature_views WHERE name = 'v_bad'") == 0
+        assert scalar(conn, "SELECT count(*) FROM pgai.monitor_schedules WHERE name = 'm_one'") == 0
+        assert scalar(conn, "SELECT count(*) FROM pgai.models WHERE name = 'm_one_f'") == 0
+
+
+def test_a_function_that_writes_never_runs_outside_read_only(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str], session: Session, pg_dsn: str
+) -> None:
+    """A query calling a function that writes passes the parse (it reads like a query); wherever pgai runs it, it
+    runs READ ONLY, so the write fails there: in a training set written to a table, in the training query, in a
+    scheduled check run by the worker."""
+    session.define_features("v_one", "id", "v", VIEW_ROWS)
+    wipe_labels = f"{LABELS} WHERE {S}.wipe()"
+    for line in (
+        f"features training-set --features v_one --labels {_quoted(wipe_labels)}",
+        f"features training-set --features v_one --labels {_quoted(wipe_labels)} --into {S}.ts_out",
+        f"model train m_one_f --target y --task classification --features v_one --labels {_quoted(wipe_labels)}",
+    ):
+        _fails(ip, capsys, line, READ_ONLY)
+        _intact(pg_dsn)
+    # a view whose query writes is recorded (its columns are read with LIMIT 0); using it fails, read-only
+    session.define_features("v_wipe", "id", "v", f"SELECT id, v, {S}.wipe()::int AS f FROM {S}.t")
+    _fails(ip, capsys, f"features training-set --features v_wipe --labels {_quoted(LABELS)} --into {S}.ts_out",
+           READ_ONLY)  # fmt: skip
+    _intact(pg_dsn)
+    with psycopg.connect(pg_dsn) as conn:
+        assert scalar(conn, "SELECT to_regclass(%s) IS NULL", (f"{S}.ts_out",))
+    ip.run_cell(f'%pgai model monitor m_one --every 1d --target y --actual "{WIPE}"')
+    try:
+        session.models.run_due()
+        _intact(pg_dsn)
+        with psycopg.connect(pg_dsn) as conn:
+            error = scalar(conn, "SELECT last_error FROM pgai.monitor_schedules WHERE name = 'm_one'")
+        assert error and READ_ONLY in error
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            conn.execute("DELETE FROM pgai.monitor_schedules WHERE name = 'm_one'")
+            conn.execute("DELETE FROM pgai.feature_views WHERE name IN ('v_one', 'v_wipe')")

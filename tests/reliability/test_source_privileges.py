@@ -75,6 +75,14 @@ def _populate(world: World) -> None:
         conn.execute("INSERT INTO hr.notes VALUES (1, 'salary of alice is secret'), (2, 'bob asked for a raise')")
         conn.execute("CREATE TABLE hr.salaries (id int PRIMARY KEY, level int, pay numeric)")
         conn.execute("INSERT INTO hr.salaries SELECT g, g % 7, 1000 + (g % 7) * 300 FROM generate_series(1, 200) g")
+        conn.execute("CREATE TABLE hr.events (emp_id int, ts timestamptz, score float8)")
+        conn.execute("INSERT INTO hr.events SELECT g % 10, '2026-01-01'::timestamptz + g * interval '1 day', g "
+                     "FROM generate_series(1, 50) g")  # fmt: skip
+        conn.execute("CREATE TABLE shop.visits (customer_id int, ts timestamptz, pages float8)")
+        conn.execute("INSERT INTO shop.visits SELECT g % 10, '2026-01-01'::timestamptz + g * interval '1 day', g "
+                     "FROM generate_series(1, 50) g")  # fmt: skip
+        conn.execute("CREATE TABLE shop.staff (id int PRIMARY KEY, level float8)")  # scored by the HR model
+        conn.execute("INSERT INTO shop.staff SELECT g, g % 7 FROM generate_series(1, 30) g")
     world.run("read")
     world.run("admin")
     with world.admin() as s:
@@ -86,8 +94,39 @@ def _populate(world: World) -> None:
         for question, schema in (("how many notes are there", "hr"), ("how many tickets are there", "shop")):
             s.ask(question, schema=schema, accept=True)
         s.sql("INSERT INTO shop.tickets VALUES (41, 'a new ticket'); INSERT INTO hr.notes VALUES (3, 'carol quits')")
+        _derive(s)
     for section in ("read-pgai", "question-memory", "write-pgai"):
         world.run(section)
+
+
+HR_LABELS = "SELECT emp_id, ts + interval '1 hour' AS label_time, score > 25 AS quit FROM hr.events"
+
+
+def _derive(s: Session) -> None:
+    """The admin's rows derived from hr (and one from shop): feature views, a training set, a monitoring schedule
+    run by the worker (its run and alert), and predictions of the HR model logged for hr's and shop's rows."""
+    from pgai_magic.inference.schedule import ScheduleRequest
+
+    s.define_features("hr_view", "emp_id", "ts", "SELECT emp_id, ts, score FROM hr.events")
+    s.define_features("shop_view", "customer_id", "ts", "SELECT customer_id, ts, pages FROM shop.visits")
+    assert len(s.training_set(HR_LABELS, "hr_view").frame) == 50
+    actual = HR_SALARIES.replace("pay::float8 AS pay", "pay::float8 AS actual")
+    s.models.schedule(ScheduleRequest("m_hr", actual, "1d", alert="n >= 1"))
+    assert len(s.models.run_due()) == 1
+    s.models.score("m_hr", "hr.salaries", "hr.salaries_scored", key="id")
+    s.models.score("m_hr", "shop.staff", "shop.staff_scored", key="id")  # shop's rows, the model of hr's
+
+
+DERIVED_HR = {  # what the admin derived from hr, as the admin sees it
+    "feature_views WHERE name = 'hr_view'": 1,
+    "training_sets": 1,
+    "model_reference WHERE name = 'm_hr'": 1,
+    "monitor_schedules WHERE name = 'm_hr'": 1,
+    "model_monitoring WHERE name = 'm_hr'": 2,
+    "alerts WHERE name = 'm_hr'": 1,
+    "prediction_log WHERE name = 'm_hr'": 230,
+    "prediction_log WHERE name = 'm_hr' AND sources = ARRAY['shop.staff'::regclass]": 30,
+}
 
 
 def _count(dsn: str, query: str) -> int:
@@ -96,7 +135,7 @@ def _count(dsn: str, query: str) -> int:
 
 
 def test_the_documented_check_reads_no_row_of_another_schema(world: World) -> None:
-    assert world.run("isolation", "check", world.role_dsn) == [0, 0, 0, 0, 0]
+    assert world.run("isolation", "check", world.role_dsn) == [0] * 11
     # what the check counts is there: the admin sees it, and the analyst sees its own schema's side tables
     assert _count(world.admin_dsn, "SELECT count(*) FROM pgai.hr_notes_body_embedding") == 2
     assert _count(world.admin_dsn, "SELECT count(*) FROM pgai.hr_notes_body_queue") == 1
@@ -106,7 +145,7 @@ def test_the_documented_check_reads_no_row_of_another_schema(world: World) -> No
 
 def test_memory_and_registry_show_the_analyst_only_what_it_may_read(world: World) -> None:
     assert _count(world.admin_dsn, "SELECT count(*) FROM pgai.questions WHERE scope = 'hr'") == 1
-    assert _count(world.admin_dsn, "SELECT count(*) FROM pgai.model_monitoring") == 1
+    assert _count(world.admin_dsn, "SELECT count(*) FROM pgai.model_monitoring") == 2
     for table in ("questions WHERE scope = 'hr'", "models WHERE name = 'm_hr'", "model_monitoring"):
         assert _count(world.role_dsn, f"SELECT count(*) FROM pgai.{table}") == 0, table
     with world.analyst() as s:
@@ -116,6 +155,20 @@ def test_memory_and_registry_show_the_analyst_only_what_it_may_read(world: World
             s.models.info("m_hr")
         with pytest.raises(ModelError, match=r"'m_hr' is taken by versions .* may not read: choose another name"):
             s.train("m_hr", "total", SHOP_ORDERS, task="regression")
+
+
+def test_feature_views_training_sets_monitoring_and_the_log_show_the_analyst_nothing_of_hr(world: World) -> None:
+    for table, count in DERIVED_HR.items():
+        assert _count(world.admin_dsn, f"SELECT count(*) FROM pgai.{table}") == count, table
+        assert _count(world.role_dsn, f"SELECT count(*) FROM pgai.{table}") == 0, table
+    assert _count(world.role_dsn, "SELECT count(*) FROM pgai.feature_views WHERE name = 'shop_view'") == 1
+    with world.analyst() as s:
+        assert list(s.features()["name"]) == ["shop_view"]
+        assert s.models.alerts().empty and s.models.schedules().empty
+        found = s.training_set("SELECT customer_id, ts AS label_time FROM shop.visits", "shop_view").frame
+        assert len(found) == 50
+    # the analyst's own training set (shop's) is the one it sees
+    assert _count(world.role_dsn, "SELECT count(*) FROM pgai.training_sets") == 1
 
 
 def test_similar_ask_and_models_keep_working_for_what_the_analyst_may_read(world: World) -> None:

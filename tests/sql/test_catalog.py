@@ -48,3 +48,48 @@ def test_cache_reloads_when_the_schema_changes(conn: psycopg.Connection, schema:
 def test_words_split_identifiers() -> None:
     assert words("signupDate_2") == ["signup", "date", "2"]
     assert words("order_items") == ["order", "items"]
+
+
+def test_a_reload_reads_again_only_the_tables_that_changed(conn: psycopg.Connection, schema: str) -> None:
+    s = f'"{schema}"'
+    conn.execute(f"CREATE TABLE {s}.teams (team_id int PRIMARY KEY, name text)")
+    conn.execute(f"CREATE TABLE {s}.players (player_id int PRIMARY KEY, team_id int, pos text)")  # no FK declared
+    conn.execute(f"CREATE TABLE {s}.venues (venue_id int PRIMARY KEY, city text)")
+    conn.execute(f"INSERT INTO {s}.teams SELECT g, 'team ' || g FROM generate_series(1, 20) g")
+    conn.execute(f"INSERT INTO {s}.players SELECT g, 1 + g % 20, (ARRAY['gk','df','fw'])[1 + g % 3] "
+                 "FROM generate_series(1, 200) g")  # fmt: skip
+    conn.execute(f"INSERT INTO {s}.venues SELECT g, (ARRAY['Lyon','Nice'])[1 + g % 2] FROM generate_series(1, 9) g")
+    first = load_catalog(conn, [schema])
+    assert [fk.inferred for fk in first.table("players").foreign_keys] == [True]  # type: ignore[union-attr]
+    conn.execute(f"INSERT INTO {s}.venues VALUES (10, 'Metz')")
+    conn.execute(f"ANALYZE {s}.venues")  # the write and the new estimate reach the statistics the state reads
+    queries: list[str] = []
+    traced = _Tracing(conn, queries)
+    again = load_catalog(traced, [schema], previous=first)  # type: ignore[arg-type]
+    fresh = load_catalog(conn, [schema])
+    assert _shape(again) == _shape(fresh)
+    touched = " ".join(queries)
+    assert "venues" in touched and "players" not in touched and "teams" not in touched
+    assert sorted(again.table("venues").column("city").values) == ["Lyon", "Metz", "Nice"]  # type: ignore[union-attr]
+
+
+class _Tracing:
+    """A connection that records the text of every query run through `execute`."""
+
+    def __init__(self, conn: psycopg.Connection, seen: list[str]) -> None:
+        self._conn, self._seen = conn, seen
+
+    def execute(self, query: object, *args: object, **kwargs: object) -> object:
+        self._seen.append(query if isinstance(query, str) else query.as_string(self._conn))  # type: ignore[attr-defined]
+        return self._conn.execute(query, *args, **kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._conn, name)
+
+
+def _shape(cat: object) -> dict[str, object]:
+    tables = cat.tables  # type: ignore[attr-defined]
+    return {
+        k: (sorted(map(str, t.foreign_keys)), [(c.name, c.values, c.samples, c.n_distinct) for c in t.columns])
+        for k, t in tables.items()
+    }

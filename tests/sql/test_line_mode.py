@@ -7,6 +7,8 @@ import pyarrow as pa
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from tests.pg_helpers import failed
+
 
 def test_out_limit_and_formats_in_line_mode(ip: InteractiveShell) -> None:
     result = ip.run_cell("%pgai --out x SELECT 1 AS a")
@@ -24,18 +26,13 @@ def test_out_limit_and_formats_in_line_mode(ip: InteractiveShell) -> None:
 
 
 @pytest.mark.parametrize("line", ["%pgai --nope SELECT 1", "%pgai --persistt df", "%pgai -x SELECT 1"])
-def test_unknown_option_is_an_error_naming_it(
-    ip: InteractiveShell, capsys: pytest.CaptureFixture[str], line: str
-) -> None:
-    result = ip.run_cell(line)
-    assert result.result is None
-    err = capsys.readouterr().err
+def test_unknown_option_is_an_error_naming_it(ip: InteractiveShell, line: str) -> None:
+    err = failed(ip, line)
     assert "unrecognized arguments" in err and line.split()[1] in err
 
 
-def test_unknown_option_in_cell_mode(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
-    assert ip.run_cell("%%pgai --nope df\nSELECT 1").result is None
-    assert "--nope" in capsys.readouterr().err
+def test_unknown_option_in_cell_mode(ip: InteractiveShell) -> None:
+    assert "--nope" in failed(ip, "%%pgai --nope df\nSELECT 1")
 
 
 def test_nothing_to_run_says_so(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:

@@ -225,6 +225,29 @@ def test_values_python_cannot_hold_come_as_postgresql_text(session: Session, via
     assert sum("kept as PostgreSQL's text" in n for n in result.notices) == 4
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_dates_moved_by_the_reader_stay_exact_after_an_overflowing_one(
+    session: Session, monkeypatch: pytest.MonkeyPatch, native: bool
+) -> None:
+    # the reader moves dates and timestamps to 1970 as it reads; a timestamp the move would overflow (year 294276)
+    # after ordinary ones makes it keep the whole column as sent, and every value still comes out exact
+    if not native:
+        monkeypatch.setattr(fetch, "_native", lambda pgconn: None)
+    sql = (
+        "SELECT ts, d, b FROM (VALUES (1, '2024-01-01 10:00'::timestamp, '2024-02-29'::date, true), "
+        "(2, NULL, NULL, NULL), (3, '1900-01-01', 'infinity', false), (4, '294276-12-31 23:59:59', '0001-01-01', true)"
+        ") v(k, ts, d, b) ORDER BY k"
+    )
+    result = session.execute(sql)
+    reference = session.sql(f"SELECT ts::text, d::text, b FROM ({sql}) q")
+    assert result.value["ts"].tolist() == reference["ts"].tolist()  # past Python's years: all as PostgreSQL's text
+    assert result.value["d"][0] == pd.Timestamp("2024-02-29") and result.value["d"][2].year == 9999
+    assert pd.isna(result.value["d"][1]) and result.value["d"][3] == pd.Timestamp("0001-01-01")
+    assert result.value["b"].tolist() == [True, pd.NA, False, True]
+    first = session.execute("SELECT '2024-01-01 10:00'::timestamptz AS t, '1999-12-31'::date AS d").value
+    assert first["t"][0] == pd.Timestamp("2024-01-01 10:00", tz="UTC") and first["d"][0] == pd.Timestamp("1999-12-31")
+
+
 def test_time_zone_with_daylight_saving_rules_but_no_name(session: Session) -> None:
     try:
         session.sql("SET TimeZone = 'CET-1CEST,M3.5.0,M10.5.0/3'")
@@ -281,3 +304,18 @@ def test_domains_on_the_plain_path(session: Session, schema: str) -> None:
     session.sql(f"CREATE DOMAIN {schema}.qty AS int CHECK (VALUE >= 0); CREATE TABLE {schema}.dq (q {schema}.qty)")
     df = session.sql(f"INSERT INTO {schema}.dq VALUES (3), (NULL) RETURNING q")
     assert str(df["q"].dtype) == "Int32" and df["q"][0] == 3
+
+
+def test_pandas_dtypes_are_arrow_backed_where_numpy_has_none(session: Session) -> None:
+    df = session.sql(
+        "SELECT 'item ' || g AS t, '10:30'::time + g * interval '1 minute' AS tm, decode(lpad(g::text, 2, '0'), "
+        "'hex') AS b, g AS i FROM generate_series(1, 3) g UNION ALL SELECT NULL, NULL, NULL, 4"
+    )
+    assert df["t"].dtype == pd.StringDtype("pyarrow", na_value=np.nan) and isinstance(
+        df["t"].array, pd.arrays.ArrowStringArray
+    )
+    assert df["t"].str.upper().tolist()[:3] == ["ITEM 1", "ITEM 2", "ITEM 3"] and pd.isna(df["t"][3])
+    assert df["tm"].dtype == pd.ArrowDtype(pa.time64("us")) and df["tm"][0] == dt.time(10, 31)
+    assert (df["tm"] < dt.time(10, 32)).tolist()[:3] == [True, False, False]
+    assert df["b"].dtype == pd.ArrowDtype(pa.binary()) and df["b"][1] == b"\x02" and pd.isna(df["b"][3])
+    assert df["i"].dtype == np.int32 and df["i"].sum() == 10

@@ -71,7 +71,7 @@ def test_long_text_is_found_by_its_best_chunk(
         esession.vectors.embedder.embed_batch([document])[0] @ esession.vectors.embedder.embed_batch([QUERY])[0]
     )
     result = esession.embed(f"{schema}.docs.body", progress=False)
-    assert result.chunked_rows == 1 and "1 rows longer than a chunk (254 tokens) were split" in result.summary()
+    assert result.chunked_rows == 1 and "1 row longer than a chunk (254 tokens) was split" in result.summary()
     hits = esession.similar(f"{schema}.docs.body", QUERY, k=3)
     assert hits.iloc[0]["id"] == 1 and sorted(hits["id"]) == [1, 2, 3]  # each row once
     assert list(hits.columns) == ["id", "body", "similarity", "chunk"]
@@ -84,7 +84,7 @@ def test_long_text_is_found_by_its_best_chunk(
     ).fetchone()
     assert stored[0] >= 9 and stored[1] == len(document) and stored[2]
     status = esession.status()["embedded columns"]
-    assert f"{schema}.docs.body (1 rows chunked)" in status
+    assert f"{schema}.docs.body (1 row chunked)" in status
     # the text becomes short: its extra chunks go with the next sync
     esession.vectors.stop_worker()  # drain by hand (a batch claimed by the kernel worker would be skipped)
     conn.execute(f"UPDATE {schema}.docs SET body = %s WHERE id = 1", (ANSWER,))

@@ -12,6 +12,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from pgai_magic.session import Session
 from pgai_magic.workflow.explain import plan_tree
 from pgai_magic.workflow.explore import columns_of, profile_table, tables_of
+from tests.pg_helpers import failed
 
 
 @pytest.fixture()
@@ -111,13 +112,11 @@ def test_snippets_and_files(
     assert df["n"][0] == 20
     listing = ip.run_cell("%pgai snippets").result
     assert listing["name"].tolist() == ["oslo", "big"] and listing["uses"].tolist() == ["", "oslo"]
-    ip.run_cell("%%pgai --with nope\nSELECT 1")
-    assert "no saved snippet 'nope'" in capsys.readouterr().err
+    assert "no saved snippet 'nope'" in failed(ip, "%%pgai --with nope\nSELECT 1")
     query = tmp_path / "q.sql"
     query.write_text(f"-- a saved query\nSELECT count(*) AS n FROM {store}.customers;\n")
     assert ip.run_cell(f"%pgai --file {query}").result["n"][0] == 40
-    ip.run_cell(f"%%pgai --file {query}\nSELECT 2")
-    assert "not both" in capsys.readouterr().err
+    assert "not both" in failed(ip, f"%%pgai --file {query}\nSELECT 2")
 
 
 def test_connections_and_autolimit(
@@ -134,8 +133,7 @@ def test_connections_and_autolimit(
     assert magics.connections.current_alias == "default"
     ip.run_cell("%pgai close second")
     assert ip.run_cell("%pgai connections").result["alias"].tolist() == ["default"]
-    ip.run_cell("%pgai use nope")
-    assert "no connection named 'nope'" in capsys.readouterr().err
+    assert "no connection named 'nope'" in failed(ip, "%pgai use nope")
     ip.run_line_magic("config", "Pgai.autolimit = 7")
     try:
         df = ip.run_cell(f"%pgai SELECT * FROM {store}.orders").result
@@ -184,8 +182,7 @@ def test_plot_magics(ip: InteractiveShell, store: str, capsys: pytest.CaptureFix
         f"%%pgai --plot bar --x city --y n\nSELECT city, count(*) AS n FROM {store}.customers GROUP BY 1"
     ).result
     assert chart.data["n"].sum() == 40
-    assert ip.run_cell(f"%pgai plot line {store}.orders.total").result is None
-    assert "needs --by COLUMN" in capsys.readouterr().err
+    assert "needs --by COLUMN" in failed(ip, f"%pgai plot line {store}.orders.total")
     ip.run_cell(
         f'%pgai plot bar {store}.orders.total --where "(SELECT count(*) FROM pg_class) > 0; DELETE FROM {store}.orders"'
     )
@@ -200,6 +197,30 @@ def test_tab_completion(ip: InteractiveShell, store: str) -> None:
     assert f"{store}.orders" in complete(f"%pgai SELECT * FROM {store}.or")
     assert complete(f"%pgai profile {store}.orders.to") == [f"{store}.orders.total"]
     assert complete(f"%pgai plot histogram {store}.customers.ci") == [f"{store}.customers.city"]
+    # options, not Python names
+    assert complete("%pgai --") == ["--arrow", "--conn", "--file", "--limit", "--no-execute", "--out", "--plot",
+                                    "--polars", "--save", "--save-as", "--with", "--x", "--y"]  # fmt: skip
+    assert complete("%pgai plot histogram x.y --b") == ["--bins", "--by"]
+    assert complete("%%pgai --li") == ["--limit"]
+    # one-line SQL: an alias's columns
+    assert complete(f"%pgai SELECT * FROM {store}.orders o WHERE o.to") == ["o.total"]
+
+
+def test_tab_completion_in_cell_bodies(ip: InteractiveShell, store: str) -> None:
+    from IPython.core.completer import provisionalcompleter
+
+    def complete(cell: str) -> list[str]:  # as JupyterLab asks: the whole cell and the cursor's offset
+        with provisionalcompleter():
+            return [c.text for c in ip.Completer.completions(cell, len(cell))]
+
+    assert f"{store}.orders" in complete(f"%%pgai\nSELECT *\nFROM {store}.or")
+    body = f"%%pgai --out x\nSELECT o.id\nFROM {store}.orders o JOIN {store}.customers AS c ON c.id = o.customer_id\n"
+    assert complete(body + "WHERE c.ci") == ["c.city"]
+    assert complete(body + "WHERE o.to") == ["o.total"]
+    assert complete(body + "GROUP BY cit") == ["city"]  # the statement's tables' columns
+    assert "ORDER BY" in complete(body + "ORD") and "order by" in complete(body + "ord")
+    assert complete("%%pgai ask\nhow many ord") == []  # a question, not SQL
+    assert f"{store}.orders" in complete(f"%%pgai insights\nSELECT * FROM {store}.or")
 
 
 def test_save_as_and_config_listing(
@@ -220,8 +241,7 @@ def test_save_as_and_config_listing(
 def test_explain_runs_one_statement_and_keeps_nothing(
     ip: InteractiveShell, store: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ip.run_cell(f"%pgai explain SELECT 1; DELETE FROM {store}.orders")
-    assert "one statement" in capsys.readouterr().err
+    assert "one statement" in failed(ip, f"%pgai explain SELECT 1; DELETE FROM {store}.orders")
     tree = ip.run_cell(f"%pgai explain --analyze DELETE FROM {store}.orders WHERE id <= 100").result
     assert tree.analyzed and "rolled back" in capsys.readouterr().out
     assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {store}.orders").result["n"][0] == 200
@@ -229,8 +249,7 @@ def test_explain_runs_one_statement_and_keeps_nothing(
     ip.run_cell(f"%pgai explain --analyze UPDATE {store}.orders SET total = 0")
     assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {store}.orders WHERE total = 0").result["n"][0] == 0
     ip.run_cell("%pgai ROLLBACK")
-    ip.run_cell("%pgai explain --verbose SELECT 1")
-    assert "unrecognized arguments: --verbose" in capsys.readouterr().err
+    assert "unrecognized arguments: --verbose" in failed(ip, "%pgai explain --verbose SELECT 1")
 
 
 def test_autolimit_leaves_pgai_commands_alone(ip: InteractiveShell, store: str, tmp_path: Path) -> None:
@@ -249,10 +268,8 @@ def test_snippets_resolve_what_they_use(ip: InteractiveShell, store: str, capsys
     ip.run_cell(f"%%pgai --save s_alpha --no-execute\nSELECT id FROM {store}.customers WHERE id <= 10")
     ip.run_cell("%%pgai --save s_beta --no-execute\nSELECT id FROM s_alpha WHERE id > 5")
     assert ip.run_cell("%pgai SELECT count(*) AS n FROM s_beta").result["n"][0] == 5
-    ip.run_cell("%%pgai --save select --no-execute\nSELECT 1")
-    assert "not a keyword" in capsys.readouterr().err
-    ip.run_cell("%%pgai --save two --no-execute\nSELECT 1; SELECT 2")
-    assert "one query" in capsys.readouterr().err
+    assert "not a keyword" in failed(ip, "%%pgai --save select --no-execute\nSELECT 1")
+    assert "one query" in failed(ip, "%%pgai --save two --no-execute\nSELECT 1; SELECT 2")
 
 
 def test_quoted_and_odd_names(
@@ -267,8 +284,7 @@ def test_quoted_and_odd_names(
         assert ip.run_cell('%pgai columns "Odd Table"').result["name"].tolist() == ["Mixed Case", "when"]
         chart = ip.run_cell('%pgai plot histogram "Odd Table.Mixed Case" --bins 2').result
         assert chart is not None and chart.data["count"].sum() == 3
-        ip.run_cell('%pgai plot histogram "Odd Table.when"')
-        assert "needs a numeric column" in capsys.readouterr().err
+        assert "needs a numeric column" in failed(ip, '%pgai plot histogram "Odd Table.when"')
     finally:
         ip.run_cell("%pgai RESET search_path")
         session.sql("RESET search_path")
@@ -302,8 +318,35 @@ def test_more_column_kinds_in_profile_and_plot(
         plot_module.MAX_POINTS = saved
     ip.run_cell("%pgai unload \"SELECT 'infinity'::timestamptz AS t\" " + str(tmp_path / "inf.csv"))
     assert "holds ±infinity" in capsys.readouterr().out
-    ip.run_cell("%pgai explain --analyze SELECT 1/0")
-    err = capsys.readouterr().err
+    err = failed(ip, "%pgai explain --analyze SELECT 1/0")
     assert "division by zero" in err and "ROLLBACK" not in err
-    ip.run_cell("%pgai explain VACUUM")
-    assert "EXPLAIN explains SELECT" in capsys.readouterr().err
+    assert "EXPLAIN explains SELECT" in failed(ip, "%pgai explain VACUUM")
+
+
+def test_empty_inputs_say_what_happened_and_change_nothing(ip: InteractiveShell, store: str) -> None:
+    ip.run_cell(f"%pgai CREATE TABLE {store}.blank (v float8, k text)")
+    assert f"nothing to plot: {store}.blank has no rows" in failed(ip, f"%pgai plot histogram {store}.blank.v")
+    ip.run_cell(f"%pgai INSERT INTO {store}.blank SELECT NULL, 'a' FROM generate_series(1, 5)")
+    err = failed(ip, f"%pgai plot bar {store}.blank.v")
+    assert "nothing to plot: 'v' of" in err and "NULL in all 5 rows" in err
+    assert "no rows matching --where" in failed(ip, f'%pgai plot bar {store}.orders.total --where "id < 0"')
+    err = failed(ip, f"%%pgai --plot bar --x k --y v\nSELECT k, v FROM {store}.blank")
+    assert "column 'v' of the result is NULL in all 5 rows" in err
+    ip.run_cell(f"%pgai CREATE TABLE {store}.one AS SELECT 1 AS id, 2.5 AS amount, 'x' AS kind")
+    err = failed(ip, f"%pgai insights {store}.one --out found")
+    assert "has 1 row: too little data for insights" in err and "found" not in ip.user_ns
+
+
+def test_snippets_refused_changes_keep_what_was_saved(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+    ip.run_cell("%%pgai --save snip_a --no-execute\nSELECT 1 AS x")
+    ip.run_cell("%%pgai --save snip_b --no-execute\nSELECT x + 1 AS y FROM snip_a")
+    err = failed(ip, "%%pgai --save snip_a --no-execute\nSELECT * FROM snip_b")
+    assert "snip_a → snip_b → snip_a" in err and "the saved one is unchanged" in err
+    listing = ip.run_cell("%pgai snippets").result.set_index("name")
+    assert listing.loc["snip_a", "sql"] == "SELECT 1 AS x" and listing.loc["snip_b", "uses"] == "snip_a"
+    assert "used by 'snip_b'" in failed(ip, "%pgai snippets --delete snip_a")
+    assert "no saved snippet 'nope'" in failed(ip, "%pgai snippets --delete nope")
+    capsys.readouterr()
+    ip.run_cell("%pgai snippets --delete snip_b")
+    assert "deleted snippet 'snip_b'" in capsys.readouterr().out
+    assert ip.run_cell("%pgai snippets").result["name"].tolist() == ["snip_a"]

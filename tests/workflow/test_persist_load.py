@@ -14,6 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from pgai_magic.errors import ConfigError, ParameterError, SQLError
 from pgai_magic.session import Session
+from tests.pg_helpers import failed
 
 
 def _types(session: Session, table: str) -> dict[str, str]:
@@ -101,11 +102,9 @@ def test_persist_magic_and_jupysql_spellings(
     assert "3 rows" in capsys.readouterr().out
     ip.run_cell(f"%pgai --append frame --schema {schema}")
     ip.run_cell(f"%pgai --persist-replace frame --schema {schema}")
-    ip.run_cell(f"%pgai --persist frame --schema {schema}")
-    assert "already exists" in capsys.readouterr().err
+    assert "already exists" in failed(ip, f"%pgai --persist frame --schema {schema}")
     assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {schema}.frame").result["n"][0] == 3
-    ip.run_cell("%pgai persist nosuchvar")
-    assert "no variable 'nosuchvar'" in capsys.readouterr().err
+    assert "no variable 'nosuchvar'" in failed(ip, "%pgai persist nosuchvar")
 
 
 def test_load_csv_sniffs_and_keeps_nulls_and_quotes(session: Session, schema: str, tmp_path: Path) -> None:
@@ -115,8 +114,13 @@ def test_load_csv_sniffs_and_keeps_nulls_and_quotes(session: Session, schema: st
     assert "sales_2024" in result.table and result.rows == 3
     df = session.sql(f"SELECT * FROM {schema}.sales_2024 ORDER BY id")
     assert df["name"][0] == 'a; quoted "name"' and pd.isna(df["name"][1]) and df["name"][2] == ""
-    assert pd.isna(df["amount"][1]) and df["amount"][2] == 3.0
+    assert df["amount"].tolist() == ["1.5", "NA", "3"]  # NA is text, as COPY reads it (no --null given)
     assert _types(session, f"{schema}.sales_2024")["day"] == "date"
+    assert any("amount holds 'NA'" in note and "--null NA" in note for note in result.notes)
+    result = session.load(path, f"{schema}.with_null", null="NA")
+    back = session.sql(f"SELECT amount FROM {schema}.with_null ORDER BY id")["amount"]
+    assert back[0] == 1.5 and pd.isna(back[1]) and back[2] == 3.0
+    assert _types(session, f"{schema}.with_null")["amount"] == "double precision"
 
 
 def test_load_parquet_and_unload_round_trip(session: Session, schema: str, tmp_path: Path) -> None:
@@ -173,12 +177,12 @@ def test_load_options_and_refusals(session: Session, schema: str, tmp_path: Path
     session.load(tmp_path / "tabbed.csv", f"{schema}.tabbed", delimiter="\\t")
     assert session.sql(f"SELECT b FROM {schema}.tabbed")["b"][0] == "x"
     (tmp_path / "latin.csv").write_bytes("name\ncafé\n".encode("latin-1"))
-    with pytest.raises(ConfigError, match="--encoding latin-1"):
+    with pytest.raises(ConfigError, match=r"line 2 is not utf-8 text.*--encoding latin-1"):
         session.load(tmp_path / "latin.csv", f"{schema}.latin")
     session.load(tmp_path / "latin.csv", f"{schema}.latin", encoding="latin-1")
     assert session.sql(f"SELECT name FROM {schema}.latin")["name"][0] == "café"
     (tmp_path / "ragged.csv").write_text("a,b\n1,2\n3\n")
-    with pytest.raises(ConfigError, match=r"ragged\.csv"):
+    with pytest.raises(ConfigError, match=r"ragged\.csv line 3: missing data for column \"b\"; nothing was loaded"):
         session.load(tmp_path / "ragged.csv", f"{schema}.ragged")
     with pytest.raises(ConfigError, match="folder"):
         session.load(tmp_path, f"{schema}.dir")
@@ -211,3 +215,43 @@ def test_persist_documents_huge_ints_sparse_and_lossy_appends(session: Session, 
         session.persist(pd.DataFrame({"a": [1.5]}), f"{schema}.ints", mode="append")
     with pytest.raises(ConfigError, match="unknown encoding 'nosuch'"):
         session.load(tmp_path / "x.csv", f"{schema}.x", encoding="nosuch")
+
+
+def test_csv_is_read_as_copy_reads_it(
+    session: Session, schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COPY's CSV rules (PostgreSQL docs, COPY): quoting, NULL only as given, errors naming the line and column with
+    nothing loaded; year-first slash dates read as dates, what was inferred said."""
+    quote = tmp_path / "quote.csv"
+    quote.write_text('id,name,city\n1,"Ann,Oslo\n2,Bob,Bergen\n3,Cid,Tromsø\n')
+    with pytest.raises(ConfigError, match=r"quote\.csv line 2, column name: unterminated CSV quoted field"):
+        session.load(quote, f"{schema}.quote")
+    assert session.sql(f"SELECT to_regclass('{schema}.quote') IS NULL AS gone")["gone"][0]  # nothing loaded
+    words = tmp_path / "words.csv"
+    words.write_text('k,v\n1,NA\n2,N/A\n3,nan\n4,NULL\n5,\n6,""\n')
+    result = session.load(words, f"{schema}.words")
+    values = session.sql(f"SELECT v FROM {schema}.words ORDER BY k")["v"].tolist()
+    assert values[:4] == ["NA", "N/A", "nan", "NULL"] and pd.isna(values[4]) and values[5] == ""
+    assert any("column v holds" in n for n in result.notes)
+    dates = tmp_path / "dates.csv"
+    dates.write_text(
+        "d,t,amb,n\n2012/01/31,2012/01/31 10:30,01/02/2012,1\n2013/12/01,2013/12/01 00:00:05,03/04/2012,x\n"
+    )
+    result = session.load(dates, f"{schema}.dates")
+    types = _types(session, f"{schema}.dates")
+    assert types == {"d": "date", "t": "timestamp without time zone", "amb": "text", "n": "text"}
+    back = session.sql(f"SELECT d, t FROM {schema}.dates ORDER BY d")
+    assert str(back["d"][0])[:10] == "2012-01-31" and str(back["t"][1]) == "2013-12-01 00:00:05"
+    assert any("d date" in n and "inferred" in n for n in result.notes)
+    assert any("amb" in n and "DD/MM/YYYY" in n for n in result.notes)
+    late = tmp_path / "late.csv"
+    late.write_text("id,amount\n" + "".join(f"{i},{i}\n" for i in range(1, 100)) + "100,abc\n")
+    monkeypatch.setattr("pgai_magic.workflow.csvcopy.BLOCK", 64)  # types from the first 64 bytes: abc comes later
+    with pytest.raises(ConfigError, match=r"late\.csv line 101, column amount: invalid input syntax for type bigint"):
+        session.load(late, f"{schema}.late")
+    monkeypatch.undo()
+    big = tmp_path / "big.csv"
+    big.write_text("n\n12345678901234567890123\n1\n")
+    session.load(big, f"{schema}.big")
+    assert _types(session, f"{schema}.big") == {"n": "numeric"}
+    assert session.sql(f"SELECT n::text AS n FROM {schema}.big ORDER BY n DESC")["n"][0] == "12345678901234567890123"

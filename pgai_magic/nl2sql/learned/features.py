@@ -1,0 +1,317 @@
+"""Schema-linking features of a question against each column and table (the match features of RAT-SQL).
+
+A question is read into tokens (pgai_magic.nl2sql.text.tokenize); each token carries the English words it may
+stand for (`Question.alts`: its text and lemma, plus any gloss a caller adds, e.g. English words for a Chinese
+span). For a column the features are name matches (exact phrase, share of its words, fuzzy), its table's match,
+stored-value hits (a text value of the column written in the question), its type and key role, and the words around
+its best mention (left/right context) — the schema-linking features of RAT-SQL (Wang et al., ACL 2020) and IRNet
+(Guo et al., ACL 2019), scored by a linear model trained on Spider train.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pgai_magic.catalog import Catalog, Column, Table, words
+from pgai_magic.nl2sql.text import Tok, lemma, tokenize
+
+__all__ = ["Question", "ValueHit", "column_features", "name_words", "read_question", "table_features"]
+
+_GENERIC = frozenset({"id", "name", "code", "number", "type"})
+_STOP = frozenset({"the", "of", "a", "an", "in", "is", "to", "for", "by", "on", "at", "and", "or", "with"})
+_NAME_WORDS = frozenset({"name", "title", "first", "last", "fname", "lname"})
+
+
+@dataclass
+class ValueHit:
+    """A stored value of `column` written in the question at tokens [start, end)."""
+
+    column: Column
+    value: str
+    start: int
+    end: int
+
+
+@dataclass
+class Question:
+    """A question read for linking: tokens, per-token candidate words, numbers, quoted text, value hits."""
+
+    text: str
+    toks: list[Tok]
+    alts: list[set[str]]
+    hits: list[ValueHit] = field(default_factory=list)
+
+    @property
+    def lemmas(self) -> list[str]:
+        return [t.lemma for t in self.toks]
+
+    def numbers(self) -> list[tuple[int, Any]]:
+        """(token index, value) of each number in the question."""
+        return [(i, t.value) for i, t in enumerate(self.toks) if t.kind == "num"]
+
+    def quoted(self) -> list[tuple[int, str]]:
+        return [(i, str(t.value)) for i, t in enumerate(self.toks) if t.kind == "quoted"]
+
+
+def read_question(text: str, glosses: dict[int, Iterable[str]] | None = None) -> Question:
+    """`text` as tokens with their candidate words; `glosses` adds English words to tokens by index."""
+    toks = tokenize(text)
+    alts = [{t.text, t.lemma} for t in toks]
+    for i, extra in (glosses or {}).items():
+        if 0 <= i < len(alts):
+            alts[i] |= {lemma(w.lower()) for w in extra} | {w.lower() for w in extra}
+    return Question(text, toks, alts)
+
+
+def name_words(name: str) -> list[str]:
+    """The lemmas of an identifier's words, without function words: 'singer_in_concert' -> ['singer', 'concert']."""
+    found = [lemma(w) for w in words(name)]
+    return [w for w in found if w not in _STOP] or found
+
+
+def abbreviates(short: str, words_: Sequence[str]) -> bool:
+    """Whether identifier word `short` abbreviates the question words `words_` ('fname' ~ 'first name', 'dept' ~
+    'department', 'qty' ~ 'quantity', 'dob' ~ 'date of birth'; not 'age' ~ 'average'): one word by a prefix or a
+    consonant skeleton, several words by their letters in order with every word's initial."""
+    full = "".join(words_)
+    if len(short) < 3 or not full or full[0] != short[0] or len(full) <= len(short) or not short.isalpha():
+        return False
+    if len(words_) == 1 and not full.startswith(short[:3]) and any(ch in "aeiou" for ch in short[1:]):
+        return False
+    it = iter(full)
+    if not all(ch in it for ch in short):
+        return False
+    initials = iter(short)
+    return all(w[0] in initials for w in words_)
+
+
+def _abbr(q: Question, target: Sequence[str]) -> float:
+    """Share of `target` words that abbreviate one to three consecutive question words (not matched exactly)."""
+    low = [t.text for t in q.toks]
+    hit = 0
+    for w in target:
+        if any(w in alts for alts in q.alts):
+            hit += 1
+            continue
+        if any(abbreviates(w, low[i : i + n]) for n in (1, 2, 3) for i in range(len(low) - n + 1)):
+            hit += 1
+    return hit / len(target) if target else 0.0
+
+
+def _match(q: Question, target: Sequence[str]) -> tuple[float, float, int, int]:
+    """(share of `target` words in the question, 1.0 if they occur as one phrase, start, end of the best span)."""
+    if not target:
+        return 0.0, 0.0, -1, -1
+    n = len(target)
+    for i in range(len(q.toks) - n + 1):
+        if all(target[k] in q.alts[i + k] for k in range(n)):
+            return 1.0, 1.0, i, i + n
+    found = [i for i, alts in enumerate(q.alts) if any(w in alts for w in target)]
+    share = len({w for w in target if any(w in alts for alts in q.alts)}) / n
+    if not found:
+        return 0.0, 0.0, -1, -1
+    return share, 0.0, found[0], found[-1] + 1
+
+
+def _fuzzy(q: Question, name: str) -> float:
+    """The best difflib ratio of the identifier (no underscores) against question words and word pairs."""
+    flat = name.replace("_", "").lower()
+    best = 0.0
+    low = [t.text for t in q.toks]
+    for i in range(len(low)):
+        for span in (low[i], "".join(low[i : i + 2])):
+            if abs(len(span) - len(flat)) <= 3 and len(flat) >= 3:
+                best = max(best, difflib.SequenceMatcher(None, span, flat).ratio())
+    return best
+
+
+def offsets(q: Question) -> list[tuple[int, int]]:
+    """The character span of each token in the lower-cased question text ((-1, -1) where it is not found as is)."""
+    text = q.text.lower().replace("’", "'")
+    out, cursor = [], 0
+    for t in q.toks:
+        probe = t.text if t.kind != "quoted" else str(t.value).lower()
+        at = text.find(probe, cursor)
+        if at < 0:
+            out.append((-1, -1))
+            continue
+        out.append((at, at + len(probe)))
+        cursor = at + len(probe)
+    return out
+
+
+def _span(offs: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """The tokens [i, j) covering characters [start, end)."""
+    inside = [i for i, (a, b) in enumerate(offs) if a >= 0 and a < end and b > start]
+    return (inside[0], inside[-1] + 1) if inside else None
+
+
+def value_index(catalog: Catalog) -> dict[str, list[tuple[Column, str]]]:
+    """The catalog's stored text values by their lower-cased, space-normalised text (two characters or more)."""
+    index: dict[str, list[tuple[Column, str]]] = {}
+    for t in catalog.tables.values():
+        for c in t.columns:
+            for v in c.values or ():
+                key = " ".join(v.lower().split())
+                if len(key) >= 2 and not key.isdigit() and len(key) <= 60 and key not in _STOP:
+                    index.setdefault(key, []).append((c, v))
+    return index
+
+
+def find_values(
+    q: Question, catalog: Catalog, index: dict[str, list[tuple[Column, str]]] | None = None
+) -> list[ValueHit]:
+    """Stored text values written in the question (whole words, any case), longest first, spans not overlapping."""
+    index = index if index is not None else value_index(catalog)
+    text = " ".join(q.text.lower().replace("’", "'").split(" "))
+    found: list[tuple[int, int, str]] = []
+    for key in index:
+        at = text.find(key)
+        while at >= 0:
+            end = at + len(key)
+            if (at == 0 or not text[at - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
+                found.append((at, end, key))
+                break
+            at = text.find(key, at + 1)
+    found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+    offs = offsets(q)
+    hits: list[ValueHit] = []
+    taken: list[tuple[int, int]] = []
+    for a, b, key in found:
+        if any(a < y and b > x for x, y in taken):
+            continue
+        span = _span(offs, a, b)
+        if span is None:
+            continue
+        taken.append((a, b))
+        hits += [ValueHit(c, v, span[0], span[1]) for c, v in index[key]]
+    return hits
+
+
+def _context(q: Question, start: int, end: int, prefix: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k, i in enumerate((start - 1, start - 2, start - 3)):
+        if i >= 0:
+            out[f"{prefix}L{min(k, 1)}:{q.toks[i].lemma if q.toks[i].kind == 'word' else q.toks[i].kind}"] = 1.0
+    for k, i in enumerate((end, end + 1, end + 2)):
+        if i < len(q.toks):
+            out[f"{prefix}R{min(k, 1)}:{q.toks[i].lemma if q.toks[i].kind == 'word' else q.toks[i].kind}"] = 1.0
+    return out
+
+
+def table_features(q: Question, t: Table) -> dict[str, float]:
+    """Match features of table `t` (its name's words against the question)."""
+    share, phrase, start, _end = _match(q, name_words(t.name))
+    f = {"t_share": share, "t_phrase": phrase, "t_fuzzy": _fuzzy(q, t.name), "t_abbr": _abbr(q, name_words(t.name))}
+    f["t_ncols"] = math.log1p(len(t.columns))
+    f["t_hit"] = float(any(h.column.table == t.key for h in q.hits))
+    if start >= 0:
+        f["t_pos"] = start / max(1, len(q.toks))
+    return f
+
+
+def column_features(q: Question, t: Table, c: Column, tf: dict[str, float]) -> dict[str, float]:
+    """Features of column `c` of table `t` (`tf`: the table's features) for the role models."""
+    target = [w for w in name_words(c.name)]
+    core = [w for w in target if w not in _GENERIC] or target
+    share, phrase, start, end = _match(q, target)
+    core_share, core_phrase, cs, ce = _match(q, core)
+    f: dict[str, float] = {"bias": 1.0, "share": share, "phrase": phrase, "core_share": core_share}
+    f["core_phrase"] = core_phrase
+    f["fuzzy"] = _fuzzy(q, c.name)
+    f["abbr"] = _abbr(q, target)
+    f["core_abbr"] = _abbr(q, core)
+    f.update({k: v for k, v in tf.items() if k != "t_ncols"})
+    f["kind:" + c.kind] = 1.0
+    f["pk"] = float(c.primary_key)
+    f["fk"] = float(c.foreign_key is not None)
+    f["first"] = float(c.position <= 1)
+    f["namelike"] = float(any(w in _NAME_WORDS for w in target))
+    f["id_like"] = float(target[-1:] == ["id"])
+    hits = [h for h in q.hits if h.column is c]
+    f["value_hit"] = float(bool(hits))
+    if hits:
+        f["value_len"] = min(len(hits[0].value), 20) / 20
+        f["value_only"] = 1.0 / len({id(h.column) for h in q.hits if h.start == hits[0].start})
+    if hits:
+        start, end = hits[0].start, hits[0].end
+    f["has_num"] = float(bool(q.numbers())) * float(c.kind == "number")
+    if core_share > 0 and start < 0:
+        start, end = cs, ce
+    if start >= 0 and (share > 0 or hits):
+        f["mentioned"] = 1.0
+        f["pos"] = start / max(1, len(q.toks))
+        f.update(_context(q, start, end, ""))
+    f.update(_cues(q, c.kind))
+    for k in list(f):
+        if k.startswith(("L", "R")) and share + core_share == 0 and not hits:
+            del f[k]
+    return f
+
+
+def _cues(q: Question, kind: str) -> dict[str, float]:
+    """The question's words crossed with the column's kind ('recent' with dates, 'average' with numbers …)."""
+    out: dict[str, float] = {}
+    for t in q.toks:
+        if t.kind == "word":
+            out[f"Q:{t.lemma}|{kind}"] = 1.0
+    return out
+
+
+def ngram_keys(q: Question) -> list[str]:
+    """The question's words for the neighbour index: lemmas, with numbers, values and quoted text masked."""
+    masked = [t.lemma if t.kind == "word" else t.kind.upper() for t in q.toks]
+    for h in q.hits:
+        for i in range(h.start, h.end):
+            masked[i] = "VALUE"
+    return masked
+
+
+def schema_mask(q: Question, catalog: Catalog) -> list[str]:
+    """`ngram_keys` with words that name a table or a column replaced by TABLE / COLUMN (the masked question of
+    DAIL-SQL, Gao et al. VLDB 2024)."""
+    masked = ngram_keys(q)
+    names: dict[str, str] = {}
+    for t in catalog.tables.values():
+        for w in name_words(t.name):
+            names.setdefault(w, "TABLE")
+        for c in t.columns:
+            for w in name_words(c.name):
+                if w not in _GENERIC:
+                    names.setdefault(w, "COLUMN")
+    return [names.get(w, w) if masked[i] == q.toks[i].lemma else w for i, w in enumerate(masked)]
+
+
+def schema_features(q: Question, catalog: Catalog) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """(features by column key 'schema.table.column', features by table key) of `q` over `catalog`, with each
+    column's match compared with the best match of any column (rank features)."""
+    tables: dict[str, dict[str, float]] = {}
+    cols: dict[str, dict[str, float]] = {}
+    for t in catalog.tables.values():
+        tables[t.key] = tf = table_features(q, t)
+        for c in t.columns:
+            cols[f"{t.key}.{c.name}"] = column_features(q, t, c, tf)
+    for name in ("share", "core_share"):
+        best = max((f[name] for f in cols.values()), default=0.0)
+        for f in cols.values():
+            if f[name] > 0:
+                f[name + "_best"] = float(f[name] >= best)
+                f[name + "_gap"] = f[name] - best
+    best_t = max((f["t_share"] for f in tables.values()), default=0.0)
+    for f in tables.values():
+        if f["t_share"] > 0:
+            f["t_best"] = float(f["t_share"] >= best_t)
+    for key, f in cols.items():
+        tf = tables[key.rpartition(".")[0]]
+        if "t_best" in tf:
+            f["t_best"] = tf["t_best"]
+    return cols, tables
+
+
+def sparse(rows: Iterable[dict[str, float]], vocab: dict[str, int]) -> list[list[tuple[int, float]]]:
+    """Feature dicts as (index, value) lists in `vocab` (unknown names dropped)."""
+    return [[(vocab[k], v) for k, v in r.items() if k in vocab] for r in rows]

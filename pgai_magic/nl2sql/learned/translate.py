@@ -1,0 +1,100 @@
+"""The learned translator: link, fill candidate sketches, check them by a read-only run, rank, and say how sure.
+
+    LearnedTranslator(catalog, conn, model).translate(question) -> LearnedAnswer   (TranslationError: refused)
+
+Candidates (fill.candidates) are run read-only in score order, a few at most, with a short statement timeout (the
+execution-guided checking of Wang et al. 2018, "Robust text-to-SQL generation with execution-guided decoding"):
+one that errors is dropped, one that returns no row loses score (a question asks about rows that exist). The
+confidence of the chosen one is a logistic regression over its features, fitted on held-out train databases
+(bench/spider/train_learned.py), so that answers at confidence p are right about p of the time; below the model's
+threshold the question is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from pgai_magic.catalog import Catalog
+from pgai_magic.db import read_only
+from pgai_magic.errors import PgaiError, TranslationError
+from pgai_magic.nl2sql.learned.features import read_question
+from pgai_magic.nl2sql.learned.fill import Candidate, candidates, link, summarise
+from pgai_magic.nl2sql.learned.model import LearnedModel, model
+
+__all__ = ["LearnedAnswer", "LearnedTranslator"]
+
+_CHECKED = 6  # candidates run per question at most
+_TIMEOUT_S = 2.0
+_EMPTY_PENALTY = 1.5
+
+
+@dataclass
+class LearnedAnswer:
+    """The chosen SQL, its confidence (0..1, calibrated on held-out train databases) and its features."""
+
+    sql: str
+    confidence: float
+    features: dict[str, float]
+    skeleton: str = ""
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+class LearnedTranslator:
+    """Question -> SQL over one catalog with the learned models (`model`: the shipped data file by default).
+
+    `conn` runs the read-only checks (None: no execution check; the features then say so).
+    """
+
+    def __init__(self, catalog: Catalog, conn: psycopg.Connection | None, learned: LearnedModel | None = None) -> None:
+        self.catalog = catalog
+        self.conn = conn
+        self.model = learned if learned is not None else model()
+
+    def best(self, question: str, glosses: dict[int, Any] | None = None) -> LearnedAnswer | None:
+        """The best checked candidate with its confidence, or None when no candidate runs."""
+        q = read_question(question, glosses)
+        linked = link(q, self.catalog, self.model, self.conn)
+        cands = candidates(linked, self.model)
+        checked: list[tuple[float, Candidate, dict[str, float]]] = []
+        for cand in cands[:_CHECKED]:
+            rows = self._run(cand.sql)
+            if rows is None:
+                continue
+            extra = {"empty": float(rows == 0), "rows_log": float(min(rows, 100) > 1), "checked": 1.0}
+            checked.append((cand.score - _EMPTY_PENALTY * extra["empty"], cand, extra))
+            if rows > 0 and len(checked) >= 2:
+                break
+        if not checked:
+            return None
+        checked.sort(key=lambda x: -x[0])
+        score, cand, extra = checked[0]
+        ranked = [c for _, c, _ in checked] + [c for c in cands if all(c is not x for _, x, _ in checked)]
+        feats = {**cand.features, **extra, **summarise(ranked), "score": score}
+        feats["skeleton_" + cand.skeleton.split(" ", 2)[1]] = 1.0
+        conf = self.model.confidence.prob(feats) if self.model.confidence else 0.5
+        return LearnedAnswer(cand.sql, conf, feats, cand.skeleton, ranked)
+
+    def translate(self, question: str, glosses: dict[int, Any] | None = None) -> LearnedAnswer:
+        """The answer, or TranslationError when no candidate runs or the confidence is below the threshold."""
+        answer = self.best(question, glosses)
+        if answer is None:
+            raise TranslationError(f"the learned translator found no query for {question!r} that runs")
+        if answer.confidence < self.model.threshold:
+            raise TranslationError(
+                f"the learned translator is not confident enough ({answer.confidence:.2f}) about {question!r}"
+            )
+        return answer
+
+    def _run(self, sql: str) -> int | None:
+        """Rows the query returns (at most 101 counted), or None when it fails; read-only, short timeout."""
+        if self.conn is None:
+            return 1
+        try:
+            with read_only(self.conn, _TIMEOUT_S):
+                cur = self.conn.execute(sql)  # type: ignore[arg-type]  # built by sqlglot, not user text
+                return len(cur.fetchmany(101))
+        except (psycopg.Error, PgaiError):
+            return None
