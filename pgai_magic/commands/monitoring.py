@@ -6,20 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from pgai_magic.commands import ArgParser, Context, command, split_args
-from pgai_magic.display import altair_svg
+from pgai_magic.display import Chart
 
 __all__ = ["history", "monitor_log", "schedule", "schedules", "show_chart", "try_rule"]
 
 ALERTS_USAGE = "%pgai alerts [--all] [--ack ID]"
 
 
-def show_chart(ctx: Context, chart: Any) -> None:
-    """A chart as inline static SVG (renders offline and on GitHub, no JavaScript), else the chart object."""
-    svg = altair_svg(chart)
-    if svg:
-        ctx.show_html(f"<div class='pgai-chart'>{svg}</div>")
-    else:
-        ctx.show(chart)
+def show_chart(ctx: Context, chart: Any, description: str) -> None:
+    """A chart as static images (display.Chart: SVG and PNG, offline; an untrusted notebook shows the PNG)."""
+    ctx.show(Chart(chart, description))
 
 
 def schedule(ctx: Context, ns: Any) -> Any:
@@ -83,7 +79,7 @@ def history(ctx: Context, args: list[str]) -> Any:
     parser.add_argument("--metric", default="psi", help="psi (default), auc, accuracy, p_value, ks, psi(age), …")
     ns = parser.parse(args)
     frame = ctx.session.models.history(ns.name, ns.metric)
-    show_chart(ctx, history_chart(frame, ns.name, ns.metric))
+    show_chart(ctx, history_chart(frame, ns.name, ns.metric), f"chart: {ns.metric} of each monitoring run of {ns.name}")
     return frame
 
 
