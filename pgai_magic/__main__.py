@@ -39,8 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument(
         "--dsn",
-        help="PostgreSQL connection string; one with a password shows in the process list: prefer PGAI_DSN / "
-        "DATABASE_URL or --dsn-file (default: PGAI_DSN or DATABASE_URL)",
+        help="PostgreSQL connection string without a password (the process list shows it to every user: a password "
+        "goes in PGAI_DSN / DATABASE_URL, a --dsn-file or ~/.pgpass); default: PGAI_DSN or DATABASE_URL",
     )
     worker.add_argument("--dsn-file", metavar="PATH", help="read the connection string from this file (first line)")
     worker.add_argument("--once", action="store_true", help="drain the queues and run the due checks, then exit")
@@ -92,9 +92,8 @@ def _embedder_chooser(model: str | None, device: str | None) -> Callable[[Target
 
 
 def _worker_dsn(args: argparse.Namespace) -> str | None:
-    """The DSN from --dsn-file, PGAI_DSN / DATABASE_URL, or --dsn (warned about when it holds a password)."""
-    from psycopg.conninfo import conninfo_to_dict
-
+    """The DSN from --dsn-file, PGAI_DSN / DATABASE_URL, or --dsn; None (after saying why) when there is none, or
+    when --dsn holds a password: the command line is visible to every user of the machine (`ps`)."""
     from pgai_magic.server import resolve_dsn
 
     if args.dsn and args.dsn_file:
@@ -111,19 +110,35 @@ def _worker_dsn(args: argparse.Namespace) -> str | None:
                   file=sys.stderr)  # fmt: skip
             return None
         return resolve_dsn(text[0].strip())
-    if args.dsn:
-        try:
-            params = conninfo_to_dict(resolve_dsn(args.dsn) or "")
-            has_password = bool(params.get("password") or params.get("sslpassword"))
-        except psycopg.ProgrammingError:
-            has_password = "password" in args.dsn.lower() or "@" in args.dsn
-        if has_password:
-            print("pgai worker: warning: the password in --dsn is visible to every user in the process list; "
-                  "set PGAI_DSN or use --dsn-file PATH instead", file=sys.stderr)  # fmt: skip
+    if args.dsn and _has_password(args.dsn):
+        print("pgai worker: --dsn holds a password, which every user of this machine can read in the process list; "
+              "nothing was run: set PGAI_DSN (or DATABASE_URL), or put the connection string in a file only you may "
+              "read and give --dsn-file PATH (or keep the password in ~/.pgpass)", file=sys.stderr)  # fmt: skip
+        return None
     dsn = resolve_dsn(args.dsn)
     if dsn is None:
         print("pgai worker: give --dsn-file PATH (or set PGAI_DSN / DATABASE_URL)", file=sys.stderr)
     return dsn
+
+
+def _has_password(dsn: str) -> bool:
+    """Whether a connection string holds a password (`password=` / `sslpassword=`, or user:password@ in a URL);
+    one that does not parse counts when it names a password or has user:…@ in a URL."""
+    from urllib.parse import urlsplit
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    from pgai_magic.server import resolve_dsn
+
+    try:
+        params = conninfo_to_dict(resolve_dsn(dsn) or "")
+        return bool(params.get("password") or params.get("sslpassword"))
+    except psycopg.ProgrammingError:
+        try:
+            in_url = "://" in dsn and urlsplit(dsn).password is not None
+        except ValueError:
+            in_url = True
+        return in_url or "password" in dsn.lower()
 
 
 def run_worker(args: argparse.Namespace) -> int:

@@ -137,10 +137,11 @@ class Session:
         return load_file(self.db.session, LoadRequest(Path(path), table, **options), progress=progress)
 
     def unload(self, query: str, path: str | Path, *, namespace: Mapping[str, Any] | None = None) -> int:
-        """Run `query` and write its rows to a CSV / Parquet file; returns the rows written."""
+        """Run `query` (one read query, run READ ONLY: SqlRunner.read) and write its rows to a CSV / Parquet file;
+        returns the rows written. ConfigError for a second statement or one that writes (nothing runs)."""
         from pgai_magic.workflow.files import write_result
 
-        result = self.execute(query, namespace, fmt="arrow")
+        result = self._runner.read(query, namespace, what="the unload query", fmt="arrow")
         if result.value is None:
             raise ConfigError("the query returned no rows to write (it must be a row-returning statement)")
         self.last_notices = result.notices  # e.g. ±infinity shown as the last / first date: the caller prints them

@@ -1,10 +1,7 @@
 -- pgai_magic feature views and point-in-time training sets.
--- Every row records the user relations it reads (`sources`); row-level security shows a row only to a role that may
--- SELECT every one of them, so nobody sees through pgai's tables what they could not read in the source tables.
-CREATE OR REPLACE FUNCTION pgai.sources_readable(sources regclass[]) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT coalesce(bool_and(coalesce(has_table_privilege(s, 'SELECT'), false)), true) FROM unnest(sources) AS s
-$$;
+-- Every row records the user relations it reads (`sources`); row-level security (053_derived_rows_sources) shows a
+-- row only to a role that may read every one of them (pgai.sources_readable, 040_source_privileges), so nobody sees
+-- through pgai's tables what they could not read in the source tables.
 
 -- a named, versioned feature view: the entity and time columns of a read query and the features it returns
 CREATE TABLE IF NOT EXISTS pgai.feature_views (
@@ -38,10 +35,3 @@ CREATE TABLE IF NOT EXISTS pgai.training_sets (
     created_by      name NOT NULL DEFAULT current_user
 );
 COMMENT ON TABLE pgai.training_sets IS 'pgai_magic: point-in-time training sets and what they were built from';
-
-ALTER TABLE pgai.feature_views ENABLE ROW LEVEL SECURITY;
-DROP POLICY IF EXISTS feature_views_sources ON pgai.feature_views;
-CREATE POLICY feature_views_sources ON pgai.feature_views USING (pgai.sources_readable(sources));
-ALTER TABLE pgai.training_sets ENABLE ROW LEVEL SECURITY;
-DROP POLICY IF EXISTS training_sets_sources ON pgai.training_sets;
-CREATE POLICY training_sets_sources ON pgai.training_sets USING (pgai.sources_readable(sources));

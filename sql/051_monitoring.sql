@@ -1,5 +1,5 @@
 -- pgai_magic monitoring: training references for drift tests, schedules, alerts, and the models' lineage.
--- New rows carry the user relations they derive from (`sources`) under row-level security (see 050).
+-- New rows carry the user relations they derive from (`sources`) under row-level security (053_derived_rows_sources).
 
 -- the feature views and versions a model was trained on, and its training set
 ALTER TABLE pgai.models ADD COLUMN IF NOT EXISTS lineage jsonb;
@@ -66,16 +66,3 @@ CREATE TABLE IF NOT EXISTS pgai.alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_open ON pgai.alerts (raised_at) WHERE acknowledged_at IS NULL;
 COMMENT ON TABLE pgai.alerts IS 'pgai_magic: breached monitoring rules; %pgai alerts lists the open ones';
-
-ALTER TABLE pgai.model_reference ENABLE ROW LEVEL SECURITY;
-DROP POLICY IF EXISTS model_reference_sources ON pgai.model_reference;
-CREATE POLICY model_reference_sources ON pgai.model_reference USING (pgai.sources_readable(sources));
-ALTER TABLE pgai.monitor_schedules ENABLE ROW LEVEL SECURITY;
-DROP POLICY IF EXISTS monitor_schedules_sources ON pgai.monitor_schedules;
-CREATE POLICY monitor_schedules_sources ON pgai.monitor_schedules USING (pgai.sources_readable(sources));
-ALTER TABLE pgai.model_monitoring ENABLE ROW LEVEL SECURITY;
-DROP POLICY IF EXISTS model_monitoring_sources ON pgai.model_monitoring;
-CREATE POLICY model_monitoring_sources ON pgai.model_monitoring USING (pgai.sources_readable(sources));
-ALTER TABLE pgai.alerts ENABLE ROW LEVEL SECURITY;
-DROP POLICY IF EXISTS alerts_sources ON pgai.alerts;
-CREATE POLICY alerts_sources ON pgai.alerts USING (pgai.sources_readable(sources));

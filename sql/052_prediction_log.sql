@@ -13,7 +13,3 @@ CREATE TABLE IF NOT EXISTS pgai.prediction_log (
 -- doubled `model score`'s time at 300k rows; this adds 60 %, bench/bench_prediction_log.py)
 CREATE INDEX IF NOT EXISTS prediction_log_recent ON pgai.prediction_log USING brin (predicted_at);
 COMMENT ON TABLE pgai.prediction_log IS 'pgai_magic: predictions of model score, by model, version and time';
-
-ALTER TABLE pgai.prediction_log ENABLE ROW LEVEL SECURITY;
-DROP POLICY IF EXISTS prediction_log_sources ON pgai.prediction_log;
-CREATE POLICY prediction_log_sources ON pgai.prediction_log USING (pgai.sources_readable(sources));

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from pgai_magic.db import one
 
@@ -20,6 +23,23 @@ def drop_schema(conn: psycopg.Connection, name: str) -> None:
 def scalar(conn: psycopg.Connection, query: str, params: Sequence[Any] | None = None) -> Any:
     """The first column of the one row `query` returns (pgai_magic.db.one: an error naming the query when none)."""
     return one(conn, query, params)[0]
+
+
+@contextmanager
+def database_and_role(pg_dsn: str, prefix: str, *, owns: bool = False) -> Iterator[tuple[str, str, str, str]]:
+    """A fresh database `<prefix>_…` and a LOGIN role with no privilege yet (or owning the database, with `owns`):
+    (database, role, the superuser's DSN and the role's DSN on that database); both dropped afterwards."""
+    suffix = uuid.uuid4().hex[:8]
+    name, role = f"{prefix}_{suffix}", f"{'owner' if owns else 'analyst'}_{suffix}"
+    with psycopg.connect(pg_dsn, autocommit=True) as su:
+        su.execute(f"CREATE ROLE {role} LOGIN")
+        su.execute(f"CREATE DATABASE {name}" + (f" OWNER {role}" if owns else ""))
+    try:
+        yield name, role, make_conninfo(pg_dsn, dbname=name), make_conninfo(pg_dsn, dbname=name, user=role)
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as su:
+            su.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            su.execute(f"DROP ROLE IF EXISTS {role}")
 
 
 def failed(shell: Any, code: str) -> str:

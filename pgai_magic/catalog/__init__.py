@@ -24,6 +24,7 @@ from pgai_magic.catalog._describe import (
     has_privileges,
     list_relations,
     primary_key,
+    unprotected,
 )
 from pgai_magic.catalog._indexes import IndexColumns, index_columns
 from pgai_magic.catalog._keys import infer_foreign_keys
@@ -38,18 +39,19 @@ from pgai_magic.catalog._relation import (
     column_names,
     find_relation,
     parse_relation_name,
+    query_sources,
     quoted_name,
     read_attributes,
     read_statistics,
     reader,
     relation_names,
+    relation_oids,
     relations_exist,
     resolve_relation,
     statistics_of,
     table_names,
     typed_names,
 )
-from pgai_magic.catalog._sources import relations_read
 from pgai_magic.catalog._suggest import add_suggestion, closest, did_you_mean
 
 __all__ = [
@@ -84,17 +86,19 @@ __all__ = [
     "load_catalog",
     "parse_relation_name",
     "primary_key",
+    "query_sources",
     "quoted_name",
     "read_attributes",
     "read_functions",
     "read_statistics",
     "reader",
     "relation_names",
+    "relation_oids",
     "relations_exist",
-    "relations_read",
     "resolve_relation",
     "statistics_of",
     "table_names",
     "typed_names",
+    "unprotected",
     "words",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "has_privileges",
     "list_relations",
     "primary_key",
+    "unprotected",
 ]
 
 
@@ -169,3 +170,16 @@ def has_privileges(read: Read, schema: str, name: str, privileges: Sequence[str]
     ).format(s=sql.Placeholder("s"), r=sql.Placeholder("r"), each=each)
     rows = read(query, {"s": quoted_name(schema), "r": quoted_name(schema, name)})
     return bool(rows and rows[0][0])
+
+
+def unprotected(read: Read, schema: str, names: Sequence[str]) -> dict[str, str]:
+    """The relations of `schema` among `names` (exact names) whose rows are not guarded by forced row-level
+    security (pg_class.relrowsecurity and relforcerowsecurity), each with its owner's name; missing ones are left
+    out."""
+    rows = read(
+        "SELECT c.relname::text, pg_get_userbyid(c.relowner)::text FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = ANY(%s::text[]) "
+        "AND NOT (c.relrowsecurity AND c.relforcerowsecurity)",
+        (schema, list(names)),
+    )
+    return {str(name): str(owner) for name, owner in rows}

@@ -17,7 +17,8 @@ import sqlglot
 from psycopg import sql
 from sqlglot import exp
 
-from pgai_magic.errors import ConfigError
+from pgai_magic.errors import ConfigError, PgaiError
+from pgai_magic.sqltext import relations_read
 
 __all__ = [
     "Attribute",
@@ -28,11 +29,13 @@ __all__ = [
     "column_names",
     "find_relation",
     "parse_relation_name",
+    "query_sources",
     "quoted_name",
     "read_attributes",
     "read_statistics",
     "reader",
     "relation_names",
+    "relation_oids",
     "relations_exist",
     "resolve_relation",
     "statistics_of",
@@ -153,6 +156,42 @@ def relations_exist(read: Read, regclasses: Sequence[str]) -> list[bool]:
         (list(regclasses),),
     )
     return [bool(r[0]) for r in rows]
+
+
+_OIDS = """
+SELECT coalesce((SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 JOIN unnest(CASE WHEN r.nsp IS NULL THEN %(path)s::text[] ELSE ARRAY[r.nsp] END)
+                      WITH ORDINALITY AS p(nsp, o) ON p.nsp = n.nspname
+                 WHERE c.relname = r.rel ORDER BY p.o LIMIT 1), 0)::bigint
+FROM unnest(%(schemas)s::text[], %(names)s::text[]) WITH ORDINALITY AS r(nsp, rel, i) ORDER BY r.i
+"""
+
+
+def relation_oids(read: Read, names: Sequence[tuple[str | None, str]], search_path: Sequence[str]) -> list[int]:
+    """The pg_class oid of each (schema or None, exact name), 0 where there is none, in one query: a bare name is
+    looked up in pg_catalog, then `search_path` in order, as PostgreSQL resolves it. Read from pg_class, so a name
+    in a schema this role may not use still resolves (to_regclass would fail there)."""
+    if not names:
+        return []
+    path = list(search_path) if "pg_catalog" in search_path else ["pg_catalog", *search_path]
+    params = {"path": path, "schemas": [s for s, _ in names], "names": [n for _, n in names]}
+    return [int(r[0]) for r in read(_OIDS, params)]
+
+
+def query_sources(read: Read, query: str, search_path: Sequence[str] | None = None) -> list[int]:
+    """The pg_class oids of the relations `query` reads (sqltext.relations_read, resolved by `relation_oids` with
+    `search_path`, by default the connection's own: current_schemas(true)), each once; 0 for a name that resolves
+    to nothing, [0] for a query that does not parse, so what is recorded against it is unreadable rather than open
+    to every role. The `sources` of every row pgai derives from a query (sql/040_source_privileges.sql).
+
+    Relations read only inside functions the query calls are not seen (PostgreSQL records no such dependency)."""
+    try:
+        names = relations_read(query)
+    except PgaiError:
+        return [0]
+    if search_path is None:
+        search_path = list(read("SELECT current_schemas(true)::text[]", ())[0][0])
+    return list(dict.fromkeys(relation_oids(read, names, search_path)))
 
 
 def typed_names(text: str) -> list[str]:

@@ -10,8 +10,15 @@ import pandas as pd
 
 from pgai_magic.cell import convert
 from pgai_magic.db import CellResult, Database, StatementResult
-from pgai_magic.errors import PgaiError, QueryCancelled, SQLError
-from pgai_magic.sqltext import Statement, bind_parameters, check_positional, check_templates, split_statements
+from pgai_magic.errors import ConfigError, PgaiError, QueryCancelled, SQLError
+from pgai_magic.sqltext import (
+    Statement,
+    bind_parameters,
+    check_positional,
+    check_read_query,
+    check_templates,
+    split_statements,
+)
 
 __all__ = ["Format", "Limits", "Preprocessor", "SqlRunner"]
 
@@ -73,6 +80,24 @@ class SqlRunner:
             return self._run(statements, query, namespace or {}, fmt)
         finally:
             self.db.autolimit = None
+
+    def read(
+        self,
+        query: str,
+        namespace: Mapping[str, Any] | None = None,
+        *,
+        what: str = "the query",
+        fmt: Format = "pandas",
+    ) -> CellResult:
+        """Run a query given as an argument (`unload`): exactly one read query (`check_read_query`: a second
+        statement, a write, a lock or a side-effect function is a ConfigError naming `what`, and nothing runs),
+        preprocessed and `:name`-bound like a cell, then READ ONLY with the read-path timeout (Limits)."""
+        (stmt,) = self.prepare(check_read_query(query, what=what, error=ConfigError), namespace)
+        notice = self.db.ensure_alive()
+        result = self.db.run_readonly(stmt, timeout_s=self.db.read_timeout_s)
+        value = None if result.table is None else convert.as_format(result.table, fmt)
+        notices = [*([notice] if notice else []), *result.notices, *result.notes]
+        return CellResult(value=value, results=[result], notices=notices)
 
     def _run(self, statements: list[Statement], query: str, namespace: Mapping[str, Any], fmt: Format) -> CellResult:
         notices = []

@@ -92,7 +92,9 @@ class Database:
 
     @property
     def control(self) -> psycopg.Connection:
-        """An autocommit psycopg connection for the package's own work (reconnects when closed)."""
+        """An autocommit connection for the package's own work (reconnects; restarts a stopped embedded server)."""
+        if self._control is not None and self.embedded is not None and not self.embedded.alive:
+            self.ensure_alive()
         if self._control is None or self._control.closed or self._control.broken:
             self._control = self.connect(autocommit=True)
         return self._control
@@ -113,8 +115,13 @@ class Database:
                 conn.execute("SELECT set_config(%s, %s, false)", (name, value))
 
     def connect(self, **kwargs: Any) -> psycopg.Connection:
-        """A new psycopg connection to the same server, with the session's settings (see `db.connect`)."""
-        return connect(self.dsn, settings=self.settings, **kwargs)
+        """A new connection with the session's settings (`db.connect`); a stopped embedded server is started again."""
+        try:
+            return connect(self.dsn, settings=self.settings, **kwargs)
+        except ConnectionError:
+            if self.ensure_alive() is None:
+                raise
+            return connect(self.dsn, settings=self.settings, **kwargs)
 
     @property
     def session(self) -> psycopg.Connection:
@@ -445,6 +452,11 @@ class Database:
         functions; `error` names `what` otherwise), then `run_readonly` with `read_timeout_s` (seconds)."""
         checked = Statement(check_read_query(query, what=what, error=error))
         return self.run_readonly(checked, timeout_s=self.read_timeout_s)
+
+    def search_path(self) -> list[str]:
+        """The schemas a `read` query's names resolve in (current_schemas(true)), on the connection it runs on."""
+        row = (self.control if self.in_transaction else self.session).execute("SELECT current_schemas(true)::text[]")
+        return list((row.fetchone() or [[]])[0])
 
     def run_readonly(
         self, stmt: Statement, *, timeout_s: float = 30.0, planner: Mapping[str, bool] | None = None

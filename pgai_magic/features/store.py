@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from pgai_magic import catalog
 from pgai_magic.cell import convert
-from pgai_magic.db import server_message
+from pgai_magic.db import read_only, server_message
 from pgai_magic.errors import FeatureError, PgaiError
 from pgai_magic.features import asof, views
 from pgai_magic.features.request import TrainingSetRequest
@@ -101,7 +102,7 @@ class FeatureStore:
 
     def _record(self, p: asof.Plan, strategy: str, target: str | None, n_rows: int | None) -> int:
         conn = self.db.control
-        sources = sorted({*catalog.relations_read(catalog.reader(conn), p.labels), *p.sources})
+        sources = sorted({*catalog.query_sources(catalog.reader(conn), p.labels), *p.sources})
         row = conn.execute(
             """INSERT INTO pgai.training_sets (labels, label_time, views, ttl, strategy, target, n_rows, sources)
                VALUES (%s, %s, %s, %s, %s, %s, %s,
@@ -141,17 +142,25 @@ class FeatureStore:
         return convert.to_pandas(result.table) if result.table is not None else pd.DataFrame()
 
     def _create(self, into: str, chosen: asof.Chosen) -> int:
+        """Write the training set to the new table `into`. Its query (the labels' and the views' queries) only ever
+        runs READ ONLY, so a function it calls cannot write: into an empty temporary table made from its columns
+        (planned, not run), within the statement timeout of the read-only path, then copied to `into`."""
         conn = self.db.control
         parts = catalog.parse_relation_name(into)
         if catalog.find_relation(catalog.reader(conn), catalog.quoted_name(*parts), into) is not None:
             raise FeatureError(f"{into} already exists: choose another --into or drop it first")
-        target = sql.Identifier(*parts)
+        target, stage = sql.Identifier(*parts), sql.Identifier(f"pgai_training_set_{uuid.uuid4().hex[:12]}")
+        query = sql.SQL(chosen.sql)  # type: ignore[arg-type]
         try:
-            with conn.transaction():
+            conn.execute(sql.SQL("CREATE TEMP TABLE {} AS {} WITH NO DATA").format(stage, query))
+            with read_only(conn, self.db.read_timeout_s, commit=True, what="the training set query"):
                 asof.set_planner(conn, chosen.planner)
-                cur = conn.execute(sql.SQL("CREATE TABLE {} AS {}").format(target, sql.SQL(chosen.sql)))  # type: ignore[arg-type]
+                conn.execute(sql.SQL("INSERT INTO pg_temp.{} {}").format(stage, query))
+            cur = conn.execute(sql.SQL("CREATE TABLE {} AS TABLE pg_temp.{}").format(target, stage))
         except psycopg.Error as exc:
             raise FeatureError(f"the training set could not be written to {into}: {server_message(exc)}") from None
+        finally:
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(stage))
         return max(cur.rowcount, 0)
 
     @requires("model train --features")

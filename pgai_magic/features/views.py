@@ -151,7 +151,7 @@ def define(conn: psycopg.Connection, request: ViewRequest, timeout_s: float = 30
     query = _rows_query(conn, request)
     columns = query_columns(conn, query, "the feature view's query", timeout_s)
     features = _check_columns(request, columns)
-    sources = catalog.relations_read(catalog.reader(conn), query)
+    sources = catalog.query_sources(catalog.reader(conn), query)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"pgai.feature_view:{request.name}",))
         latest = _latest(conn, request.name)

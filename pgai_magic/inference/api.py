@@ -9,12 +9,13 @@ from typing import Any
 import pandas as pd
 from psycopg import sql
 
+from pgai_magic import catalog
 from pgai_magic.cell import convert
 from pgai_magic.db import Database
 from pgai_magic.errors import ModelError
 from pgai_magic.inference import registry
 from pgai_magic.inference.abtest import compare_variants
-from pgai_magic.inference.check import check, query_sources
+from pgai_magic.inference.check import check
 from pgai_magic.inference.compile import compile_model
 from pgai_magic.inference.drift import reference, store_reference
 from pgai_magic.inference.monitor import MonitorReport, profile
@@ -108,13 +109,18 @@ def train(db: Database, request: TrainRequest) -> registry.ModelVersion:
     trained_on = frame.loc[result.train_frame.index]
     snapshot = profile(trained_on, compiled.features)
     refs = reference(trained_on, compiled.features)
-    sources = query_sources(db.control, request.query)
+    sources = _sources(db, request.query)  # who may see this version: the roles that may read what it learnt from
     mv = registry.deploy(
         db.control, compiled, result.estimator, name, target=target, metrics=result.metrics, profile=snapshot,
-        strategy=request.strategy, lineage=dict(request.lineage) if request.lineage else None,
+        strategy=request.strategy, sources=sources, lineage=dict(request.lineage) if request.lineage else None,
         reference=lambda conn, version: store_reference(conn, name, version, refs, sources),
     )  # fmt: skip
     return _advised(mv, result.estimator)
+
+
+def _sources(db: Database, query: str) -> list[int]:
+    """The relations `query` reads as the read-only path resolves them (pg_class oids)."""
+    return catalog.query_sources(catalog.reader(db.control), query, db.search_path())
 
 
 def monitor(db: Database, name: str, query: str, *, actual: str = "actual", record: bool = True) -> MonitorReport:
@@ -123,7 +129,7 @@ def monitor(db: Database, name: str, query: str, *, actual: str = "actual", reco
     report = check(db, name, query, actual=actual)
     if record:
         drift = [{str(k): v for k, v in r.items()} for r in report.drift.to_dict(orient="records")]
-        sources = query_sources(db.control, query)
+        sources = _sources(db, query)
         registry.record_check(db.control, report.name, report.version, report.n_rows, report.current, drift,
                               sources=sources)  # fmt: skip
     return report

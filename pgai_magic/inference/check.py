@@ -30,7 +30,7 @@ __all__ = ["check", "check_log", "monitor_sql", "query_columns", "query_sources"
 
 def query_sources(conn: psycopg.Connection, query: str) -> list[int]:
     """The relations a monitoring query reads (the `sources` of the rows derived from it)."""
-    return catalog.relations_read(catalog.reader(conn), query)
+    return catalog.query_sources(catalog.reader(conn), query)
 
 
 def query_columns(conn: psycopg.Connection, query: str, timeout_s: float) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -269,25 +270,54 @@ def deploy(
     metrics: dict[str, Any] | None = None,
     profile: dict[str, Any] | None = None,
     strategy: str = "newest",
+    sources: Sequence[int] = (),
     lineage: dict[str, Any] | None = None,
     reference: Any = None,
 ) -> ModelVersion:
     """Create the next version's functions and, as `strategy` decides, make it active; one transaction.
 
     strategy: 'newest' (activate), 'best' (activate only when its headline metric beats the active
-    version's, see strategy.decide) or 'never'. The returned version's `decision` says why. `lineage` (the
-    feature views and training set) is kept with it; `reference` (a callable of (conn, version)) keeps the
-    drift tests' training distribution in the same transaction.
+    version's, see strategy.decide) or 'never'. The returned version's `decision` says why. `sources` are the
+    pg_class oids of the relations the model learnt from: only a role that may read them all sees the version
+    (sql/040_source_privileges.sql). ModelError when the name is taken by versions this role may not see.
+    `lineage` (the feature views and training set) is kept with it; `reference` (a callable of (conn, version))
+    keeps the drift tests' training distribution in the same transaction.
     """
-    import sklearn
-
-    from pgai_magic.inference.strategy import STRATEGIES, decide
+    from pgai_magic.inference.strategy import STRATEGIES
 
     if strategy not in STRATEGIES:
         raise ModelError(f"unknown deploy strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     validate_name(name)
     blob = serialize(estimator)
     features = [{"name": n, "type": t} for n, t in compiled.features]
+    try:
+        kept = (sources, lineage, reference)
+        return _deploy(conn, compiled, blob, name, (target, metrics, profile, strategy), features, kept)
+    except psycopg.errors.UniqueViolation:
+        raise _taken(name) from None
+
+
+def _taken(name: str) -> ModelError:
+    return ModelError(
+        f"the model name {name!r} is taken by versions trained on data this role may not read: choose another name"
+    )
+
+
+def _deploy(
+    conn: psycopg.Connection,
+    compiled: CompiledModel,
+    blob: bytes,
+    name: str,
+    about: tuple[str | None, dict[str, Any] | None, dict[str, Any] | None, str],
+    features: list[dict[str, str]],
+    kept: tuple[Sequence[int], dict[str, Any] | None, Any],
+) -> ModelVersion:
+    import sklearn
+
+    from pgai_magic.inference.strategy import decide
+
+    target, metrics, profile, strategy = about
+    sources, lineage, reference = kept
     with conn.transaction():
         _lock(conn, name)
         row = conn.execute("SELECT COALESCE(max(version), 0) + 1 FROM pgai.models WHERE name = %s", (name,)).fetchone()
@@ -295,18 +325,21 @@ def deploy(
         functions = {"predict": f"predict_{name}_v{version}"}
         if compiled.proba_sql is not None:
             functions["predict_proba"] = f"predict_proba_{name}_v{version}"
+        if catalog.read_functions(catalog.reader(conn), SCHEMA, list(functions.values())):
+            raise _taken(name)  # a version this role does not see (pgai.models' row-level security) has them
         for which, fname in functions.items():
             _execute(conn, compiled.create_function(SCHEMA, fname, which), f"pgai.{fname}")
         conn.execute(
             """INSERT INTO pgai.models (name, version, algorithm, pipeline, task, features, target, classes,
-                   label_type, proba_type, sklearn_version, metrics, profile, model, functions, lineage)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                   label_type, proba_type, sklearn_version, metrics, profile, model, functions, lineage, sources)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                       %s::int8[]::oid[]::regclass[])""",
             (
                 name, version, compiled.algorithm, compiled.pipeline, compiled.task, _json(features), target,
                 None if compiled.classes is None else _json(compiled.classes), compiled.predict_type,
                 compiled.proba_type, sklearn.__version__, _json(metrics or {}),
                 None if profile is None else _json(profile), blob, _json(functions),
-                None if lineage is None else _json(lineage),
+                None if lineage is None else _json(lineage), list(sources),
             ),
         )  # fmt: skip
         if reference is not None:
@@ -432,7 +465,7 @@ def record_check(
     ran it); its id."""
     row = conn.execute(
         """INSERT INTO pgai.model_monitoring (name, version, n_rows, metrics, drift, sources, schedule_id)
-           VALUES (%s, %s, %s, %s, %s, %s::oid[]::regclass[], %s) RETURNING id""",
+           VALUES (%s, %s, %s, %s, %s, %s::int8[]::oid[]::regclass[], %s) RETURNING id""",
         (name, version, n_rows, _json(metrics), _json(drift), list(sources or []), schedule_id),
     ).fetchone()
     return int(row[0]) if row else 0

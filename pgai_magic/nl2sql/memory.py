@@ -102,6 +102,7 @@ class QuestionMemory:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._indexed: set[int] = {384}
+        self._backfilled = False
 
     @property
     def conn(self) -> psycopg.Connection:
@@ -109,18 +110,47 @@ class QuestionMemory:
 
     def available(self) -> bool:
         # a role that may not use the table (docs/privileges.md, question memory) asks without memory
-        return catalog.has_privileges(catalog.reader(self.conn), "pgai", "questions", ("SELECT", "INSERT"))
+        usable = catalog.has_privileges(catalog.reader(self.conn), "pgai", "questions", ("SELECT", "INSERT"))
+        if usable and not self._backfilled:
+            self._backfilled = True
+            self.backfill_sources()
+        return usable
+
+    def sources(self, sql_text: str, scope: str) -> list[int]:
+        """The pg_class oids of the relations `sql_text` reads, its bare names resolved in the schemas of `scope`:
+        a remembered question is seen only by roles that may read them all (sql/041_question_sources.sql)."""
+        return catalog.query_sources(catalog.reader(self.conn), sql_text, scope.split(",") if scope else [])
+
+    def backfill_sources(self) -> int:
+        """Record the relations of questions remembered before they were recorded (`sources` NULL, which every role
+        reads) through pgai.record_question_sources (sql/041_question_sources.sql); how many were recorded."""
+        done = 0
+        try:
+            rows = self.conn.execute("SELECT id, sql, scope FROM pgai.questions WHERE sources IS NULL").fetchall()
+            for qid, text, scope in rows:
+                recorded = self.conn.execute(
+                    "SELECT pgai.record_question_sources(%s, %s::int8[]::oid[]::regclass[])",
+                    (qid, self.sources(text, scope)),
+                ).fetchone()
+                done += bool(recorded and recorded[0])
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedColumn):
+            pass  # a role without the question-memory GRANTs, or a memory not migrated yet: the owner's session does it
+        return done
 
     def _ensure_index(self, dim: int) -> None:
         if dim in self._indexed:
             return
-        name = sql.Identifier(f"questions_hnsw_{int(dim)}")
-        self.conn.execute(
-            sql.SQL(
-                "CREATE INDEX IF NOT EXISTS {} ON pgai.questions "
-                "USING hnsw ((embedding::vector({d})) vector_cosine_ops) WHERE dim = {d}"
-            ).format(name, d=sql.Literal(int(dim)))
-        )
+        name = f"questions_hnsw_{int(dim)}"
+        if catalog.find_relation(catalog.reader(self.conn), catalog.quoted_name("pgai", name), name) is None:
+            try:
+                self.conn.execute(
+                    sql.SQL(
+                        "CREATE INDEX IF NOT EXISTS {} ON pgai.questions "
+                        "USING hnsw ((embedding::vector({d})) vector_cosine_ops) WHERE dim = {d}"
+                    ).format(sql.Identifier(name), d=sql.Literal(int(dim)))
+                )
+            except psycopg.errors.InsufficientPrivilege:
+                pass  # only the table's owner indexes a new dimension; the memory works without (an exact search)
         self._indexed.add(dim)
 
     def add(
@@ -137,7 +167,9 @@ class QuestionMemory:
         vector: np.ndarray,
         verified: bool = False,
     ) -> int:
-        """Store a question (or count it again when the same question got the same SQL); returns its id."""
+        """Store a question (or count it again when the same question got the same SQL); returns its id.
+
+        The relations its SQL reads are recorded with it (`sources`): only roles that may read them all see it."""
         dim = int(vector.shape[0])
         self._ensure_index(dim)
         row = self.conn.execute(
@@ -153,8 +185,9 @@ class QuestionMemory:
             return int(row[0])
         row = self.conn.execute(
             """INSERT INTO pgai.questions (question, template, literals, cues, sql, source, verified, scope, embedder,
-                                           dim, embedding, verified_at)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END)
+                                           dim, embedding, verified_at, sources)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END,
+                       %s::int8[]::oid[]::regclass[])
                RETURNING id""",
             (
                 question,
@@ -169,6 +202,7 @@ class QuestionMemory:
                 dim,
                 vector,
                 verified,
+                self.sources(sql_text, scope),
             ),
         ).fetchone()
         assert row is not None

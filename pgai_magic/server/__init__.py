@@ -3,7 +3,8 @@
     pgai_magic.server
     ├── _embedded   ensure_embedded(): start (or join) the embedded PostgreSQL 18 + pgvector; resolve_dsn():
     │               an explicit DSN, PGAI_DSN / DATABASE_URL, JupySQL's active connection, or the embedded one
-    ├── _watchdog   a small process per cluster that stops the postmaster once no live kernel uses it
+    ├── _watchdog   a small process per cluster that stops the postmaster once no live kernel uses it; attaching
+    │               and stopping are one critical section (cluster_lock)
     ├── _dsnfile    dsn_from_section(): a named connection of an INI file (JupySQL's connections.ini)
     └── _redact     redact_dsn() / redact_text(): passwords never appear in output or logs
 

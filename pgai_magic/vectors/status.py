@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from pgai_magic import catalog
 from pgai_magic.display import counted
 from pgai_magic.errors import EmbeddingError
+from pgai_magic.sqltext import quote_ident
+from pgai_magic.vectors.target import list_targets
 
 if TYPE_CHECKING:
     from pgai_magic.vectors.service import Embeddings
@@ -47,6 +50,9 @@ def embedding_status(service: Embeddings) -> dict[str, Any]:
             "%pgai embed TABLE.COLUMN (or session.sync_embeddings()) resumes them; "
             "`python -m pgai_magic worker` keeps them in sync outside the notebook"
         )
+    info.setdefault("warnings", []).extend(_unprotected(service))
+    if not info["warnings"]:
+        del info["warnings"]
     for model, why in service.unavailable.items():
         info.setdefault("warnings", []).append(f"the embedding worker skips columns of {model}: {why}")
     if worker is not None:
@@ -55,6 +61,27 @@ def embedding_status(service: Embeddings) -> dict[str, Any]:
             f", last error: {worker.errors[-1]}" if worker.errors else ""
         )
     return info
+
+
+def _unprotected(service: Embeddings) -> list[str]:
+    """A warning per embedded column whose side tables lack the row-level security that makes them follow the
+    source table's privileges (made by an older pgai_magic, by a role other than the one that migrated)."""
+    try:
+        conn = service.db.control
+        targets = list_targets(conn)
+        found = catalog.unprotected(catalog.reader(conn), "pgai", [n for t in targets for n in (t.store, t.queue)])
+    except Exception:  # noqa: BLE001 - status never fails (no pgai schema, no privilege)
+        return []
+    lines = []
+    for t in targets:
+        owners = sorted({found[n] for n in (t.store, t.queue) if n in found})
+        if owners:
+            lines.append(
+                f"the side tables of {t.label} ({t.store_label}) do not follow the privileges of "
+                f"{quote_ident(t.schema)}.{quote_ident(t.table)}: every role that may read pgai's tables reads its "
+                f"text; {' or '.join(owners)} (their owner) runs its %pgai embed again (docs/privileges.md)"
+            )
+    return lines
 
 
 def _column_line(row: Any) -> str:

@@ -56,6 +56,11 @@ def _legacy_trigger_name(target: Target, event: str) -> str:
     return name if len(name.encode()) <= 63 else f"pgai_embed_{target.id}_{target.store[:30]}_{event}"
 
 
+def visible_function(target: Target) -> sql.Identifier:
+    """The function the side tables' row-level security calls (sql/040_source_privileges.sql)."""
+    return sql.Identifier("pgai", f"embedding_visible_{target.id}")
+
+
 def index_name(target: Target) -> str:
     return target.store[: 63 - len("_hnsw")] + "_hnsw"
 
@@ -139,6 +144,7 @@ def _install(conn: psycopg.Connection, source: Source, model: str, dim: int, opt
             )
         )
         _create_triggers(conn, target)
+        conn.execute("SELECT pgai.protect_embedding(%s)", (target.id,))  # the side tables follow the source
     return target, reset
 
 
@@ -248,4 +254,5 @@ def drop(conn: psycopg.Connection, target: Target) -> None:
                     sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(name), target.table_ident)
                 )
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(target.store_ident, target.queue_ident))
+        conn.execute(sql.SQL("DROP FUNCTION IF EXISTS {}").format(visible_function(target)))
         conn.execute("DELETE FROM pgai.embedded_columns WHERE id = %s", (target.id,))

@@ -14,6 +14,7 @@ from psycopg import sql
 from pgai_magic import catalog
 from pgai_magic.display import Chart, counted
 from pgai_magic.errors import ConfigError
+from pgai_magic.sqltext import check_read_condition
 from pgai_magic.workflow.explore import catalog_read, float_expr, relation
 
 __all__ = ["KINDS", "chart_frame", "plot_column", "result_altair", "result_chart"]
@@ -61,7 +62,7 @@ def _resolve(fetch: Fetch, table: str, column: str) -> tuple[str, _Col]:
 
 
 def _source(table: str, where: str | None) -> str:
-    return table + (f" WHERE {where}" if where else "")
+    return table + (f" WHERE ({where})" if where else "")
 
 
 def plot_column(
@@ -78,6 +79,8 @@ def plot_column(
         raise ConfigError(f"unknown plot kind {kind!r}: use {', '.join(KINDS)}")
     if bins < 1 or bins > 1000:
         raise ConfigError(f"--bins must be between 1 and 1000, not {bins}")
+    if where is not None:  # one boolean expression that only reads (a second statement or a write: ConfigError)
+        where = check_read_condition(where, what="--where", error=ConfigError)
     table, col = _resolve(fetch, table, column)
     if kind in ("histogram", "box", "line", "scatter") and col.number is None:
         raise ConfigError(

@@ -5,28 +5,26 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
 from pgai_magic.errors import PrivilegeError
 from pgai_magic.session import Session
-from tests.pg_helpers import scalar
+from tests.pg_helpers import database_and_role, scalar
 from tests.tiny_model import build_tiny_model
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def grants(section: str, **names: str) -> list[str]:
-    """The statements of one `<!-- grants: section -->` block of docs/privileges.md, names substituted."""
+def grants(section: str, kind: str = "grants", **names: str) -> list[str]:
+    """The statements of one `<!-- kind: section -->` block of docs/privileges.md, names substituted."""
     doc = (ROOT / "docs" / "privileges.md").read_text()
-    match = re.search(rf"<!-- grants: {section} -->\s*```sql\n(.*?)```", doc, re.S)
-    assert match, f"docs/privileges.md has no {section} block"
+    match = re.search(rf"<!-- {kind}: {section} -->\s*```sql\n(.*?)```", doc, re.S)
+    assert match, f"docs/privileges.md has no {kind}: {section} block"
     text = match.group(1)
     for word, value in names.items():
         text = re.sub(rf"\b{word}\b", value, text)
@@ -49,26 +47,18 @@ class Db:
 @pytest.fixture(scope="module")
 def db(pg_dsn: str) -> Iterator[Db]:
     """A fresh database with shop.orders / shop.tickets and a LOGIN role that has no privilege at all yet."""
-    suffix = uuid.uuid4().hex[:8]
-    name, role = f"ro_{suffix}", f"analyst_{suffix}"
-    with psycopg.connect(pg_dsn, autocommit=True) as su:
-        su.execute(f"CREATE DATABASE {name}")
-        su.execute(f"CREATE ROLE {role} LOGIN")
-    admin = make_conninfo(pg_dsn, dbname=name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("CREATE SCHEMA shop")
-        conn.execute("CREATE TABLE shop.orders (id int PRIMARY KEY, city text, total numeric, placed date)")
-        conn.execute(
-            "INSERT INTO shop.orders SELECT g, (ARRAY['paris', 'rome', 'oslo'])[1 + g % 3], g * 1.5, "
-            "date '2024-01-01' + g FROM generate_series(1, 300) g"
-        )
-        conn.execute("CREATE TABLE shop.tickets (id int PRIMARY KEY, body text)")
-        conn.execute("INSERT INTO shop.tickets VALUES (1, 'refund for a late parcel'), (2, 'password reset'), "
-                     "(3, 'broken card charge'), (4, 'late delivery again')")  # fmt: skip
-    yield Db(name, role, admin, make_conninfo(pg_dsn, dbname=name, user=role))
-    with psycopg.connect(pg_dsn, autocommit=True) as su:
-        su.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        su.execute(f"DROP ROLE IF EXISTS {role}")
+    with database_and_role(pg_dsn, "ro") as (name, role, admin, role_dsn):
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("CREATE SCHEMA shop")
+            conn.execute("CREATE TABLE shop.orders (id int PRIMARY KEY, city text, total numeric, placed date)")
+            conn.execute(
+                "INSERT INTO shop.orders SELECT g, (ARRAY['paris', 'rome', 'oslo'])[1 + g % 3], g * 1.5, "
+                "date '2024-01-01' + g FROM generate_series(1, 300) g"
+            )
+            conn.execute("CREATE TABLE shop.tickets (id int PRIMARY KEY, body text)")
+            conn.execute("INSERT INTO shop.tickets VALUES (1, 'refund for a late parcel'), (2, 'password reset'), "
+                         "(3, 'broken card charge'), (4, 'late delivery again')")  # fmt: skip
+        yield Db(name, role, admin, role_dsn)
 
 
 @pytest.fixture(scope="module")
@@ -127,28 +117,19 @@ def test_3_question_memory_and_write_grants_give_remembered_questions_and_models
 
 
 def test_a_server_without_pgvector_says_how_to_get_it_and_migrates_when_it_appears(pg_dsn: str) -> None:
-    suffix = uuid.uuid4().hex[:8]
-    name, owner = f"nov_{suffix}", f"owner_{suffix}"
-    with psycopg.connect(pg_dsn, autocommit=True) as su:
-        su.execute(f"CREATE ROLE {owner} LOGIN")
-        su.execute(f"CREATE DATABASE {name} OWNER {owner}")
-    try:
-        dsn = make_conninfo(pg_dsn, dbname=name, user=owner)  # owns the database, may not create pgvector
+    # the role owns the database, and may not create pgvector
+    with database_and_role(pg_dsn, "nov", owns=True) as (_name, _owner, admin, dsn):
         with Session(dsn) as s:
             assert s.state.extensions["vector"] is None and s.state.state_missing is None
             assert any("020_question_memory (needs the vector extension)" in w for w in s.status()["warnings"])
             s.sql("CREATE TABLE notes (id int PRIMARY KEY, body text)")
             with pytest.raises(PrivilegeError, match=r"no pgvector extension.*CREATE EXTENSION vector"):
                 s.embed("notes.body")
-        with psycopg.connect(make_conninfo(pg_dsn, dbname=name), autocommit=True) as su:
+        with psycopg.connect(admin, autocommit=True) as su:
             su.execute("CREATE EXTENSION vector")
         with Session(dsn) as s:
             assert s.state.extensions["vector"]
             assert not any("020_question_memory" in w for w in s.status().get("warnings", []))
             recorded = s.sql("SELECT version FROM pgai.migrations ORDER BY version")["version"].tolist()
-            assert 20 in recorded
+            assert 20 in recorded and 41 in recorded  # question memory, then its row-level security
             assert s.sql("SELECT to_regclass('pgai.questions')::text AS t")["t"][0] == "pgai.questions"
-    finally:
-        with psycopg.connect(pg_dsn, autocommit=True) as su:
-            su.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            su.execute(f"DROP ROLE IF EXISTS {owner}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -31,6 +32,7 @@ def own_server() -> Iterator[Session]:
         server.handle.cleanup()  # type: ignore[attr-defined]
     except Exception:  # the server may be down after a kill test
         pass
+    shutil.rmtree(root, ignore_errors=True)  # the lock and watcher files beside the data directory too
 
 
 def _alive(pid: int) -> bool:
@@ -58,6 +60,26 @@ def test_killed_postmaster_comes_back_between_cells(own_server: Session) -> None
     assert s.db.embedded.handle.get_pid() != pid  # type: ignore[attr-defined]
     # the package's own connection works again too
     assert s.db.control.execute("SELECT count(*) FROM keep").fetchone() == (1000,)
+
+
+@pytest.mark.slow
+def test_a_command_that_finds_its_server_stopped_starts_it_again(own_server: Session) -> None:
+    """Not only SQL cells: the package's own connection and new connections restart a stopped embedded server."""
+    s = own_server
+    assert s.db.embedded is not None
+    for reach in (
+        lambda: s.db.control.execute("SELECT 1").fetchone(),
+        lambda: s.db.connect().execute("SELECT 1").fetchone(),
+    ):
+        s.db.control.execute("SELECT 1")  # a control connection open on the server that is about to stop
+        pid = s.db.embedded.handle.get_pid()  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGINT)  # a fast shutdown, as the watcher asks for
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _alive(pid):
+            threading.Event().wait(0.02)
+        assert not _alive(pid)
+        assert reach()  # no "No such file or directory", no AdminShutdown: it started the server again
+        assert s.db.embedded.alive and s.db.embedded.handle.get_pid() != pid  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow
