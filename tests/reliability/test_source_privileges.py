@@ -175,7 +175,10 @@ def test_similar_ask_and_models_keep_working_for_what_the_analyst_may_read(world
     answers: list[Answer] = []
     with world.analyst() as s:
         found = s.similar("shop.tickets.body", "parcel 7 came late", k=3)
-        assert len(found) == 3 and found.attrs["search"] == "hnsw"
+        assert len(found) == 3 and found.attrs["search"] == "exact"  # a small table is searched exactly
+        s.vectors.exact_below = 0  # and through the HNSW index, as a large one is
+        indexed = s.similar("shop.tickets.body", "parcel 7 came late", k=3)
+        assert indexed.attrs["search"] == "hnsw" and list(indexed["id"]) == list(found["id"])
         with pytest.raises(PgaiError):
             s.similar("hr.notes.body", "salary", k=1)
         result = s.ask("how many tickets are there", schema="shop", on_answer=answers.append)
