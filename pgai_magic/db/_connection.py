@@ -9,6 +9,7 @@ one clear ConnectionError); `read_only` is the one READ ONLY transaction with a 
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -51,8 +52,12 @@ def connect(dsn: str, *, settings: Mapping[str, str] | None = None, **kwargs: An
     except psycopg.OperationalError as exc:
         raise ConnectionError(redact_text(f"cannot connect to {redact_dsn(dsn)}: {str(exc).strip()}")) from None
     except psycopg.ProgrammingError as exc:  # a malformed connection string
+        # not echoed: a misspelt key (passwd=…) or a stray word may be a password that redaction cannot recognise
+        why = re.sub(r'(after|near) "[^"]*"', r"\1 a word", str(exc).strip())
         raise ConnectionError(
-            redact_text(f"{redact_dsn(dsn)} is not a connection string ({str(exc).strip()}): ")
+            redact_text(
+                f"the connection string is not valid ({why}); nothing of it is shown, as it may hold a password: "
+            )
             + "give a URL such as postgresql://user@host:5432/db, or key=value pairs such as 'host=h dbname=d'"
         ) from None
     register_vector(conn)

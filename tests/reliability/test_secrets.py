@@ -190,3 +190,21 @@ def test_log_lines_show_no_password(spellings: list[Spelling], caplog: pytest.Lo
     assert len(caplog.records) == len(spellings)
     for s, record in zip(spellings, caplog.records):
         _clean(record.getMessage(), s)
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "host=/nonexistent user=u passwd='my secret pw' dbname=postgres",  # a misspelt password keyword
+        "host=/nonexistent pw=s3cr3t-w0rd dbname=postgres",
+        "host=/nonexistent s3cr3t-w0rd dbname=postgres",  # a stray word: libpq quotes it in its error
+    ],
+)
+def test_a_malformed_connection_string_is_never_echoed(dsn: str) -> None:
+    from pgai_magic.db import connect
+    from pgai_magic.errors import ConnectionError as PgaiConnectionError
+
+    with pytest.raises(PgaiConnectionError) as raised:
+        connect(dsn)
+    message = str(raised.value)
+    assert "not valid" in message and "my secret pw" not in message and "s3cr3t-w0rd" not in message
