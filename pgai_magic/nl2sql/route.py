@@ -20,6 +20,7 @@ the rule translator converts (the learned translator is not asked then).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -213,6 +214,31 @@ def _english(request: Request) -> str:
     return request.question
 
 
+def _parts(word: str) -> str:
+    """A word as `mentions` compares it: lower case, a plural's s dropped."""
+    word = word.lower()
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def mentions(question: str, sql: str) -> bool:
+    """Whether some content word of `question` names something `sql` uses: a table or column (its name or a part of
+    it split at '_'), or a literal; a plural's s and case ignored, a shared first four letters enough ('author' /
+    'authorship'). An answer sharing no word with its question ('how many widgets are there?' answered from `cars`,
+    the only table) is a guess about a table the question never named. Stop words: scikit-learn's English list."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = {_parts(w) for w in re.findall(r"\w+", question) if w.lower() not in ENGLISH_STOP_WORDS}
+    try:
+        tree = sqlglot.parse_one(sql, read="postgres")
+    except sqlglot.errors.ParseError:
+        return True  # not ours to judge: the server's check reports it
+    names: set[str] = set()
+    for node in tree.find_all(exp.Table, exp.Column, exp.Literal):
+        text = node.name if not isinstance(node, exp.Literal) else str(node.this)
+        names |= {_parts(t) for t in re.findall(r"[^\W_]+", text)} | {_parts(text)}
+    return any(w == n or (len(w) >= 4 and len(n) >= 4 and w[:4] == n[:4]) for w in words for n in names)
+
+
 class Router:
     """The rule and learned translators as one generator, decided by `judge` (see the module docstring).
 
@@ -282,7 +308,9 @@ class Router:
 
     def generate(self, request: Request) -> Generated:
         found = self.judgement(request)
-        options, threshold = found.options, self.judge.threshold
+        english = _english(request)
+        options = [o for o in found.options if o.source != "learned" or mentions(english, o.sql)]
+        threshold = self.judge.threshold
         rule = next((o for o in options if o.source == "rules"), None)
         if rule is not None and rule.features["outside"] and rule.features["rule_full"]:
             request.validate(rule.sql)  # what the learned translator cannot write: the rule translator's confidence

@@ -183,3 +183,29 @@ def test_a_quantity_in_a_unit_is_converted_by_the_rules_not_compared_bare(
     assert (
         conn.execute(got.sql).fetchone() == conn.execute("SELECT COUNT(*) FROM parcel WHERE weight_g > 3000").fetchone()
     )  # type: ignore[arg-type]
+
+
+def test_mentions_needs_a_question_word_in_the_answer() -> None:
+    from pgai_magic.nl2sql.route import mentions
+
+    assert not mentions("how many widgets are there?", "SELECT COUNT(*) FROM cars")
+    assert mentions("How many singers do we have?", "SELECT count(*) FROM singer")
+    assert mentions("average horsepower of the cars", "SELECT AVG(horse_power) FROM vehicles")
+    assert mentions("list the names of singers from France", "SELECT name FROM people WHERE country = 'France'")
+
+
+def test_a_question_about_a_table_that_is_not_there_is_not_answered_from_another(
+    conn: psycopg.Connection, schema: str
+) -> None:
+    conn.execute(f'SET search_path = "{schema}"')
+    conn.execute("CREATE TABLE cars (car_id int PRIMARY KEY, name text, horsepower int, origin text)")
+    conn.execute("INSERT INTO cars VALUES (1, 'chevelle', 130, 'USA'), (2, 'corolla', 70, 'Japan')")
+    translator = Translator(load_catalog(conn, [schema]), conn=conn)
+    log: list = []
+    router = _router(conn, translator, record=log)
+    with pytest.raises(TranslationError):
+        router.generate(_request(conn, translator, "how many widgets are there?"))
+    # the learned translator did answer (from the only table): the answer is dropped, not never made
+    assert any(o.source == "learned" and "cars" in o.sql for o in log[0].options)
+    got = router.generate(_request(conn, translator, "how many cars are there?"))
+    assert conn.execute(got.sql).fetchone() == (2,), got.sql  # type: ignore[arg-type]  # SQL the router wrote
