@@ -13,7 +13,7 @@ from traitlets import Float, Int, Unicode, default, observe
 
 from pgai_magic.catalog import did_you_mean
 from pgai_magic.cell import Limits
-from pgai_magic.commands import COMMANDS, Context, Settings, Snippet, command_help, unknown_command
+from pgai_magic.commands import COMMANDS, Context, HelpRequested, Settings, Snippet, command_help, unknown_command
 from pgai_magic.commands.base import help_text, run_sql, split_line
 from pgai_magic.connections import Connections
 from pgai_magic.display import use_progress_output
@@ -174,7 +174,11 @@ class Pgai(Magics):
             if rest.strip() in ("-h", "--help") and (cell is None or not cell.strip()):
                 print(command_help(word))
                 return None
-            return COMMANDS[word].run(ctx, rest.strip(), cell)
+            try:
+                return COMMANDS[word].run(ctx, rest.strip(), cell)
+            except HelpRequested as shown:  # `%pgai model monitor -h`: a sub-command's usage
+                print(shown.text)
+                return None
         if word in _JUPYSQL_PERSIST and cell is None:
             # JupySQL's spellings: %sql --persist df / --persist-replace df / --append df
             return COMMANDS["persist"].run(ctx, rest.strip() + _JUPYSQL_PERSIST[word], None)

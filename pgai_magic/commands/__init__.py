@@ -24,6 +24,7 @@ __all__ = [
     "ArgParser",
     "Command",
     "Context",
+    "HelpRequested",
     "NamedConnections",
     "Settings",
     "Snippet",
@@ -146,6 +147,14 @@ def command(name: str, summary: str, usage: str) -> Callable[[Handler], Handler]
     return decorate
 
 
+class HelpRequested(Exception):  # not an error: the magic prints the text and the cell succeeds
+    """`-h` / `--help` given to a sub-command's parser: `text` is its help."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 class ArgParser(argparse.ArgumentParser):
     """argparse that raises ConfigError (with the usage) instead of exiting the kernel."""
 
@@ -158,6 +167,8 @@ class ArgParser(argparse.ArgumentParser):
         raise ConfigError(f"{message}\nusage: {usage}")
 
     def parse(self, args: list[str]) -> argparse.Namespace:
+        if "-h" in args or "--help" in args:  # `%pgai model monitor -h`: the usage, before any check of the rest
+            raise HelpRequested(self.format_help().replace("%%", "%"))
         try:
             ns, extra = self.parse_known_args(args)
         except argparse.ArgumentError as exc:

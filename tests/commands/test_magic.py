@@ -81,6 +81,13 @@ def test_bad_options_are_clear(ip: InteractiveShell) -> None:
     assert "--out needs a python variable name" in failed(ip, "%%pgai --out 1bad\nSELECT 1")
 
 
+def test_a_sub_commands_help_is_its_usage(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+    for line in ("model monitor -h", "features training-set --help", "model score -h"):
+        assert ip.run_line_magic("pgai", line) is None  # no ConfigError for the arguments it did not get
+        out = capsys.readouterr().out
+        assert out.startswith("usage: %pgai " + line.rsplit(" ", 1)[0]) and "options:" in out, out
+
+
 def test_help_lists_every_command(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
     from pgai_magic.commands import COMMANDS
 
