@@ -247,12 +247,13 @@ def search(
 
 
 def search_method(conn: psycopg.Connection, target: Target, exact_below: int, ef_search: int) -> str:
-    """How `similar` searches `target` without a filter now: "exact (N chunks)" or "hnsw (N chunks, ef_search E)"."""
+    """How `similar` searches `target` without a filter now: "exact (about N chunks)" or "hnsw (about N chunks,
+    ef_search E)"; N is the planner's estimate (pg_class.reltuples), what the choice is made on, not a count."""
     with conn.cursor() as cur:
         chunks = estimated_chunks(cur, target)
     if chunks <= exact_below:
-        return f"exact ({chunks:,} chunks)"
-    return f"hnsw ({chunks:,} chunks, ef_search {ef_search})"
+        return f"exact (about {chunks:,} chunks)"
+    return f"hnsw (about {chunks:,} chunks, ef_search {ef_search})"
 
 
 def _frame(rows: list[tuple[Any, ...]], names: list[str], chunked: bool, how: str) -> pd.DataFrame:

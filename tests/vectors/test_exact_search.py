@@ -86,11 +86,11 @@ def test_size_and_filter_choose_exact_or_hnsw(
     query = texts[41]
     assert EXACT_MAX_CHUNKS >= 3000 and esession.similar(column, query, k=3).attrs["search"] == "exact"
     listed = esession.vectors.columns().set_index("column").loc[f"{schema}.faq3k.question", "search"]
-    assert listed.startswith("exact (3,000 chunks")
+    assert listed.startswith("exact (about 3,000 chunks")
     esession.vectors.exact_below = 1000  # as if the table were large: the HNSW index answers
     hits = esession.similar(column, query, k=3)
     assert hits.attrs["search"] == "hnsw" and hits.iloc[0]["id"] == 42
-    assert "search: hnsw (3,000 chunks, ef_search 200)" in esession.status()["embedded columns"]
+    assert "search: hnsw (about 3,000 chunks, ef_search 200)" in esession.status()["embedded columns"]
     selective = esession.similar(column, query, k=3, where="id BETWEEN 30 AND 60")  # ~31 rows: exact
     assert selective.attrs["search"] == "exact" and selective.iloc[0]["id"] == 42 and len(selective) == 3
     modulo = esession.similar(column, query, k=3, where="id % 100 = 42")  # 30 rows ('%' reaches the planner)
