@@ -172,6 +172,30 @@ def has_privileges(read: Read, schema: str, name: str, privileges: Sequence[str]
     return bool(rows and rows[0][0])
 
 
+def privilege_gap(read: Read, schema: str, name: str, privileges: Sequence[str]) -> tuple[str, list[str]] | None:
+    """What keeps this role from `privileges` on `schema`.`name` (exact names), None when nothing does:
+    ('schema', []) the schema does not exist, ('usage', []) no USAGE on it, ('relation', []) no such relation,
+    ('privileges', the missing ones in the order given). Never a permission error (as `has_privileges`)."""
+    if not privileges:
+        raise ValueError("privilege_gap needs at least one privilege to check")
+    each = sql.SQL(", ").join(
+        sql.SQL("has_table_privilege({r}, {p})").format(r=sql.Placeholder("r"), p=sql.Literal(p)) for p in privileges
+    )
+    query = sql.SQL(
+        "SELECT CASE WHEN to_regnamespace({s}) IS NULL THEN 'schema' "
+        "WHEN NOT has_schema_privilege(to_regnamespace({s}), 'USAGE') THEN 'usage' "
+        "WHEN to_regclass({r}) IS NULL THEN 'relation' END, "
+        "CASE WHEN to_regnamespace({s}) IS NULL OR NOT has_schema_privilege(to_regnamespace({s}), 'USAGE') "
+        "THEN NULL WHEN to_regclass({r}) IS NOT NULL THEN ARRAY[{each}] END"
+    ).format(s=sql.Placeholder("s"), r=sql.Placeholder("r"), each=each)
+    rows = read(query, {"s": quoted_name(schema), "r": quoted_name(schema, name)})
+    kind, held = rows[0]
+    if kind is not None:
+        return str(kind), []
+    missing = [p for p, ok in zip(privileges, held) if not ok]
+    return ("privileges", missing) if missing else None
+
+
 def unprotected(read: Read, schema: str, names: Sequence[str]) -> dict[str, str]:
     """The relations of `schema` among `names` (exact names) whose rows are not guarded by forced row-level
     security (pg_class.relrowsecurity and relforcerowsecurity), each with its owner's name; missing ones are left

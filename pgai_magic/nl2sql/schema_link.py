@@ -158,7 +158,7 @@ def join_lines(catalog: Catalog, tables: Iterable[str]) -> list[str]:
 
 def _join_text(catalog: Catalog, fk: ForeignKey) -> str:
     left, right = catalog.tables[fk.table], catalog.tables[fk.ref_table]
-    name = (lambda t: t.key) if catalog.qualify else (lambda t: t.name)
+    name = catalog.sql_name
     pairs = " AND ".join(
         f"{name(left)}.{a} = {name(right)}.{b}" for a, b in zip(fk.columns, fk.ref_columns, strict=False)
     )
