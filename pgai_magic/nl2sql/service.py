@@ -381,7 +381,13 @@ class Asker:
     # -- memory ---------------------------------------------------------------------------
     def _require_memory(self) -> None:
         if not self.memory_ready():
-            raise ConfigError("the question memory needs pgvector (CREATE EXTENSION vector) and the pgai schema")
+            raise ConfigError(f"the question memory is unavailable: {self._memory_missing()}")
+
+    def _memory_missing(self) -> str:
+        try:
+            return self.memory.unavailable() or "it could not be read"
+        except (PgaiError, psycopg.Error) as exc:
+            return f"its state could not be checked ({exc})"
 
     def accept(self, question_id: int | None = None) -> int:
         """Mark an answer (the last one by default) as verified, so similar questions reuse it."""
@@ -435,5 +441,5 @@ class Asker:
             total, verified = self.memory.counts()
             info["question memory"] = f"{total} question{'s' if total != 1 else ''}, {verified} verified"
         else:
-            info["question memory"] = "unavailable (needs pgvector)"
+            info["question memory"] = f"unavailable ({self._memory_missing()})"
         return info
