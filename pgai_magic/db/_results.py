@@ -51,6 +51,12 @@ class CellResult:
                 return result
         return None
 
+    def tags(self) -> list[str]:
+        """What psql prints for the statements whose rows are not the cell's value, in order: each command tag
+        ('CREATE TABLE', 'INSERT 0 3', 'SELECT 5' for an earlier query); the last query's rows are the value."""
+        shown = self.last_rows if self.value is not None else None
+        return [r.status or r.command for r in self.results if r is not shown]
+
     def summary(self) -> str:
         """The server's command tag of the last statement, as psql prints it ('UPDATE 1', 'CREATE TABLE')."""
         if not self.results:
