@@ -97,9 +97,7 @@ def _train(ctx: Context, args: list[str]) -> Any:
     else:
         request = TrainRequest(ns.name, ns.target, ns.query, **options)  # checked before the query runs
         mv = ctx.session.train(**request_fields(request))
-    _announce(ctx, mv)
-    for note in mv.notes:
-        ctx.say(f"hint: {note}")
+    _announce(ctx, mv)  # its notes (the index advice of feature views) once
     return mv
 
 
