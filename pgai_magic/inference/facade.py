@@ -210,12 +210,17 @@ class Models:
         return check_log(self.db, name, actual, key=key, actual=target, days=days)
 
     def status_lines(self) -> dict[str, Any]:
-        """`status`'s line on alerts (nothing when this role cannot read pgai's schema)."""
+        """`status`'s lines on alerts and monitoring schedules (failing checks and their errors); nothing when this
+        role cannot read pgai's schema."""
         if self.state.state_missing is not None:
             return {}
         from pgai_magic.inference.alerts import open_alert_lines
+        from pgai_magic.inference.schedule import failing_lines
 
-        try:
-            return {"alerts": open_alert_lines(self.db.control)}
-        except Exception as exc:  # noqa: BLE001 - status never fails
-            return {"alerts": f"unavailable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"}
+        lines: dict[str, Any] = {}
+        for label, line in (("alerts", open_alert_lines), ("monitoring", failing_lines)):
+            try:
+                lines[label] = line(self.db.control)
+            except Exception as exc:  # noqa: BLE001 - status never fails
+                lines[label] = f"unavailable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        return lines
