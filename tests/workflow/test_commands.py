@@ -252,6 +252,16 @@ def test_explain_runs_one_statement_and_keeps_nothing(
     assert "unrecognized arguments: --verbose" in failed(ip, "%pgai explain --verbose SELECT 1")
 
 
+def test_unload_refuses_to_overwrite_a_file_unless_told(ip: InteractiveShell, store: str, tmp_path: Path) -> None:
+    out = tmp_path / "orders.csv"
+    out.write_text("keep me\n")
+    err = failed(ip, f'%pgai unload "SELECT * FROM {store}.orders" {out}')
+    assert str(out) in err and "--replace" in err
+    assert out.read_text() == "keep me\n"  # nothing lost
+    assert ip.run_cell(f'%pgai unload "SELECT * FROM {store}.orders" {out} --replace').success
+    assert len(out.read_text().splitlines()) == 201
+
+
 def test_autolimit_leaves_pgai_commands_alone(ip: InteractiveShell, store: str, tmp_path: Path) -> None:
     ip.run_line_magic("config", "Pgai.autolimit = 2")
     try:
