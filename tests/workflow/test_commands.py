@@ -183,6 +183,11 @@ def test_plot_magics(ip: InteractiveShell, store: str, capsys: pytest.CaptureFix
     ).result
     assert chart.data["n"].sum() == 40
     assert "needs --by COLUMN" in failed(ip, f"%pgai plot line {store}.orders.total")
+    assert "did you mean 'city'" in failed(ip, f"%pgai plot bar {store}.customers.Cty")  # the catalog's one advice
+    assert "did you mean 'city'" in failed(ip, f"%pgai plot box {store}.customers.id --by citty")
+    assert "did you mean 'n'" in failed(
+        ip, f"%%pgai --plot bar --x city --y nn\nSELECT city, 1 AS n FROM {store}.customers"
+    )
     ip.run_cell(
         f'%pgai plot bar {store}.orders.total --where "(SELECT count(*) FROM pg_class) > 0; DELETE FROM {store}.orders"'
     )
