@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import psycopg
 
 from pgai_magic.catalog import Catalog, CatalogCache, ForeignKey
 from pgai_magic.db import Database
