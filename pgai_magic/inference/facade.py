@@ -91,8 +91,9 @@ class Models:
         return registry.rollback(self.db.control, name, version)
 
     @requires("model monitor")
-    def monitor(self, name: str, actual: str, *, target: str = "actual", record: bool = True) -> MonitorReport:
-        """Score `actual` (a SELECT of the features and the outcome column `target`) in the database; metrics
+    def monitor(self, name: str, actual: str, *, target: str | None = None, record: bool = True) -> MonitorReport:
+        """Score `actual` (a SELECT of the features and the outcome column `target`; None: the model's target
+        column when the query returns it, else `actual`) in the database; metrics
         and drift (kept in pgai.model_monitoring unless `record` is False)."""
         from pgai_magic.inference import api
 
@@ -136,7 +137,7 @@ class Models:
 
         return score_split(self.db.control, name, table, into, key=key, log=log)
 
-    def monitor_variants(self, name: str, actual: str, *, target: str = "actual", key: str = "id") -> VariantReport:
+    def monitor_variants(self, name: str, actual: str, *, target: str | None = None, key: str = "id") -> VariantReport:
         """Metrics per variant of a split model on `actual` (features, outcome and key), with a significance test."""
         from pgai_magic.inference import api
 
@@ -202,7 +203,9 @@ class Models:
         return history(self.db.control, name, metric)
 
     @requires("model monitor --from-log")
-    def monitor_log(self, name: str, actual: str, *, key: str, target: str = "actual", days: int = 30) -> pd.DataFrame:
+    def monitor_log(
+        self, name: str, actual: str, *, key: str, target: str | None = None, days: int = 30
+    ) -> pd.DataFrame:
         """Metrics per version of the predictions logged in the last `days` days, against the outcomes of `actual`
         (its `key` and `target` columns)."""
         from pgai_magic.inference.check import check_log

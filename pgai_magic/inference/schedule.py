@@ -21,7 +21,7 @@ from pgai_magic.db import Database, connect, interval_words, server_message, wai
 from pgai_magic.errors import ModelError, PgaiError
 from pgai_magic.inference import registry
 from pgai_magic.inference.alerts import FAILED_RULE, raise_alert
-from pgai_magic.inference.check import check, check_log, monitor_sql, query_columns, query_sources
+from pgai_magic.inference.check import check, check_log, monitor_sql, outcome_column, query_columns, query_sources
 from pgai_magic.inference.rules import observed, parse_rule
 from pgai_magic.sqltext import check_read_query
 
@@ -45,7 +45,8 @@ def _every(column: str) -> str:
 @dataclass(frozen=True)
 class ScheduleRequest:
     """`%pgai model monitor NAME --every 1d [--alert RULE] --actual SQL`: model `name`, the read query `actual`
-    (features and the outcome column `target`; or, with `log_key`, the key and outcome of rows scored in the last
+    (features and the outcome column `target`, None: the model's target column when the query returns it, else
+    'actual'; or, with `log_key`, the key and outcome of rows scored in the last
     `log_days` days of the prediction log), how often (`every`: a PostgreSQL interval such as 1d, 12h, 1w) and the
     alert rule (rules.parse_rule). ModelError naming the bad option."""
 
@@ -53,7 +54,7 @@ class ScheduleRequest:
     actual: str
     every: str
     alert: str | None = None
-    target: str = "actual"
+    target: str | None = None
     log_key: str | None = None
     log_days: int = 30
 
@@ -81,10 +82,12 @@ def create(db: Database, request: ScheduleRequest) -> dict[str, Any]:
     if request.alert is not None:
         parse_rule(request.alert, mv.feature_names)
     query = check_read_query(request.actual, what="the monitoring query", error=ModelError)
+    columns = query_columns(conn, query, db.read_timeout_s)
+    target = outcome_column(mv, columns, request.target)  # recorded: later runs use the same column
     if request.log_key is None:
-        monitor_sql(conn, mv, query, request.target, db.read_timeout_s)  # the columns it needs, checked now
-    elif not {request.log_key, request.target} <= set(query_columns(conn, query, db.read_timeout_s)):
-        raise ModelError(f"the outcomes query must return the key {request.log_key!r} and {request.target!r}")
+        monitor_sql(conn, mv, query, target, db.read_timeout_s)  # the columns it needs, checked now
+    elif not {request.log_key, target} <= set(columns):
+        raise ModelError(f"the outcomes query must return the key {request.log_key!r} and {target!r}")
     sources = query_sources(conn, query)
     days = request.log_days if request.log_key else None
     with conn.transaction():
@@ -93,14 +96,14 @@ def create(db: Database, request: ScheduleRequest) -> dict[str, Any]:
                       sources = %s::oid[]::regclass[]
                WHERE name = %s AND actual = %s AND target = %s AND log_key IS NOT DISTINCT FROM %s
                  AND log_days IS NOT DISTINCT FROM %s RETURNING id, next_run""",
-            (request.every, request.alert, sources, request.name, query, request.target, request.log_key, days),
+            (request.every, request.alert, sources, request.name, query, target, request.log_key, days),
         ).fetchone()
         updated = found is not None
         if found is None:
             found = conn.execute(
                 """INSERT INTO pgai.monitor_schedules (name, actual, target, log_key, log_days, every, alert, sources)
                    VALUES (%s, %s, %s, %s, %s, %s::interval, %s, %s::oid[]::regclass[]) RETURNING id, next_run""",
-                (request.name, query, request.target, request.log_key, days, request.every, request.alert, sources),
+                (request.name, query, target, request.log_key, days, request.every, request.alert, sources),
             ).fetchone()  # fmt: skip
         conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(found[0] if found else "")))
     assert found is not None
