@@ -36,6 +36,7 @@ from pgai_magic.nl2sql.generator import Generated, Request, TranslatorGenerator
 from pgai_magic.nl2sql.learned.generator import agreement, outside_sketches
 from pgai_magic.nl2sql.learned.model import LearnedModel, LinearModel, model
 from pgai_magic.nl2sql.learned.translate import LearnedAnswer, LearnedTranslator
+from pgai_magic.nl2sql.pipeline import refusal
 from pgai_magic.nl2sql.translator import Translator
 from pgai_magic.nl2sql.zh import has_cjk
 
@@ -329,8 +330,8 @@ class Router:
             below = f"confidence {rule.confidence:.2f} is below the calibrated threshold {threshold:.2f}: check the SQL"
             return Generated(rule.sql, "translator", round(rule.confidence, 3), [*rule.notes, below])
         said = f" (best confidence {best.confidence:.2f}, threshold {threshold:.2f})" if best else ""
+        if found.problem and not options:  # the rules' own refusal says why, and what to do
+            raise TranslationError(refusal(found.problem))
         raise TranslationError(
-            f"the built-in translator is not sure enough of an answer to {request.question!r}{said}"
-            + (f"; {found.problem}" if found.problem and not options else "")
-            + "; rephrase it, configure an LLM, or teach the SQL with %%pgai ask --teach"
+            refusal(f"the built-in translator is not sure enough of an answer to {request.question!r}{said}")
         )

@@ -203,8 +203,10 @@ def test_a_question_about_a_table_that_is_not_there_is_not_answered_from_another
     translator = Translator(load_catalog(conn, [schema]), conn=conn)
     log: list = []
     router = _router(conn, translator, record=log)
-    with pytest.raises(TranslationError):
+    with pytest.raises(TranslationError) as refused:
         router.generate(_request(conn, translator, "how many widgets are there?"))
+    assert str(refused.value).count("rephrase it") == 1, str(refused.value)  # the advice, once
+    assert str(refused.value).count("--teach") == 1, str(refused.value)
     # the learned translator did answer (from the only table): the answer is dropped, not never made
     assert any(o.source == "learned" and "cars" in o.sql for o in log[0].options)
     got = router.generate(_request(conn, translator, "how many cars are there?"))
