@@ -315,12 +315,11 @@ class Router:
         rule = next((o for o in options if o.source == "rules"), None)
         if rule is not None and rule.features["outside"] and rule.features["rule_full"]:
             request.validate(rule.sql)  # what the learned translator cannot write: the rule translator's confidence
-            why = (
-                "a quantity in a unit, converted to the column's unit by the rule translator"
-                if rule.features.get("units")
-                else "date arithmetic, time buckets, shares or arithmetic: outside the learned translator's queries"
-            )
-            return Generated(rule.sql, "translator", round(rule.features["rule_conf"], 3), [*rule.notes, why])
+            # a confident rule answer needs no note on why the learned translator did not write it; a converted
+            # unit is said (the number in the SQL is not the one the question gave)
+            units = ["a quantity in a unit, converted to the column's unit by the rule translator"]
+            why = units if rule.features.get("units") else []
+            return Generated(rule.sql, "translator", round(rule.features["rule_conf"], 3), [*rule.notes, *why])
         best = options[0] if options else None
         if best is not None and best.confidence >= threshold:
             request.validate(best.sql)
