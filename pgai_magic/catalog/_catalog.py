@@ -32,6 +32,9 @@ class Catalog:
     qualify: bool = False
     fingerprint: str = ""
     checks: dict[tuple[object, ...], Any] | None = None  # key inference's query results (a reload reuses them)
+    # the schemas its SQL's bare names resolve in, and its remembered questions are filed under: the search path
+    # for the default catalog (stable when other schemas come and go), the schemas given otherwise
+    scope: tuple[str, ...] = ()
 
     def table(self, name: str) -> Table | None:
         """The table of key 'schema.name', or of a bare name (the one the search path finds first)."""
@@ -76,7 +79,7 @@ class Catalog:
     def subset(self, keys: Iterable[str]) -> Catalog:
         """The same catalog restricted to `keys` (the tables and columns are shared, not copied)."""
         chosen = {k: self.tables[k] for k in keys if k in self.tables}
-        return Catalog(self.schemas, chosen, qualify=self.qualify, fingerprint=self.fingerprint)
+        return Catalog(self.schemas, chosen, qualify=self.qualify, fingerprint=self.fingerprint, scope=self.scope)
 
     def describe(self, tables: Iterable[str] | None = None, *, values: int = 8) -> str:
         """The chosen tables as commented CREATE TABLE text with sample values (for an LLM prompt)."""
@@ -221,12 +224,14 @@ def load_catalog(
     *,
     max_values: int = 300,
     previous: Catalog | None = None,
+    scope: Sequence[str] | None = None,
 ) -> Catalog:
     """Introspect `schemas` (default: `default_schemas`): one catalog of the tables and views the role may SELECT,
     their keys and values.
 
     With `previous` (an older catalog of the same schemas), the sampled values and key checks of tables whose
     state did not change (no DDL, rows written, ANALYZE or TRUNCATE since) are taken from it instead of queried.
+    `scope` (default: `schemas` when given, else the search path) is the catalog's `scope`.
     """
     chosen = tuple(schemas) if schemas else default_schemas(conn)
     state = fingerprint(conn, chosen)
@@ -253,7 +258,8 @@ def load_catalog(
     checks: dict[tuple[object, ...], Any] = {}
     infer_foreign_keys(conn, tables, memo=(previous.checks or {}) if previous is not None else {}, used=checks)
     # a table a bare name would not find is qualified on its own (Table.visible); with no schema at all, every one
-    return Catalog(chosen, tables, qualify=len(chosen) == 0, fingerprint=state, checks=checks)
+    where = tuple(scope) if scope is not None else tuple(schemas) if schemas else search_path(conn)
+    return Catalog(chosen, tables, qualify=len(chosen) == 0, fingerprint=state, checks=checks, scope=where)
 
 
 def _declared_keys(conn: psycopg.Connection, by_oid: dict[int, Table]) -> None:
@@ -337,10 +343,12 @@ class CatalogCache:
         chosen = tuple(schemas) if schemas else default_schemas(conn)
         info = conn.info
         # the search path decides which tables need their schema named (Table.visible)
-        key = (info.host, info.port, info.dbname, info.user, chosen, search_path(conn))
+        path = search_path(conn)
+        key = (info.host, info.port, info.dbname, info.user, chosen, path)
         cached = self._cache.get(key)
         if cached is not None and not refresh and fingerprint(conn, chosen) == cached.fingerprint:
             return cached
-        catalog = load_catalog(conn, chosen, previous=None if refresh else cached)
+        scope = tuple(schemas) if schemas else path
+        catalog = load_catalog(conn, chosen, previous=None if refresh else cached, scope=scope)
         self._cache[key] = catalog
         return catalog

@@ -160,16 +160,7 @@ def has_privileges(read: Read, schema: str, name: str, privileges: Sequence[str]
     has_table_privilege). Raises ValueError for an empty `privileges`."""
     if not privileges:
         raise ValueError("has_privileges needs at least one privilege to check")
-    each = sql.SQL(" AND ").join(
-        sql.SQL("has_table_privilege({r}, {p})").format(r=sql.Placeholder("r"), p=sql.Literal(p)) for p in privileges
-    )
-    query = sql.SQL(
-        "SELECT CASE WHEN to_regnamespace({s}) IS NULL THEN false "
-        "WHEN NOT has_schema_privilege(to_regnamespace({s}), 'USAGE') THEN false "
-        "WHEN to_regclass({r}) IS NULL THEN false ELSE {each} END"
-    ).format(s=sql.Placeholder("s"), r=sql.Placeholder("r"), each=each)
-    rows = read(query, {"s": quoted_name(schema), "r": quoted_name(schema, name)})
-    return bool(rows and rows[0][0])
+    return privilege_gap(read, schema, name, privileges) is None
 
 
 def privilege_gap(read: Read, schema: str, name: str, privileges: Sequence[str]) -> tuple[str, list[str]] | None:

@@ -178,4 +178,6 @@ def holding(catalog: Catalog, holds: Callable[[ForeignKey], bool]) -> Catalog:
         columns = [replace(c, foreign_key=None) if c.foreign_key in dropped else c for c in table.columns]
         kept = [fk for fk in table.foreign_keys if fk not in dropped]
         tables[key] = replace(table, columns=columns, foreign_keys=kept)
-    return Catalog(catalog.schemas, tables, qualify=catalog.qualify, fingerprint=catalog.fingerprint)
+    return Catalog(
+        catalog.schemas, tables, qualify=catalog.qualify, fingerprint=catalog.fingerprint, scope=catalog.scope
+    )

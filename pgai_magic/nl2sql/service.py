@@ -186,7 +186,7 @@ class Asker:
         analysis = reading.read_analysis()
         template, lits = template_of(analysis)
         cues = cue_signature(analysis)
-        scope = ",".join(catalog.schemas)
+        scope = ",".join(catalog.scope or catalog.schemas)
         memory_on = remember or use_memory
         loading = memory_on and not self.embedder.ready  # the model still loads: do not wait for it
         vector = self.embedder.embed_batch([template])[0] if memory_on and not loading and self.memory_ready() else None
@@ -419,7 +419,7 @@ class Asker:
             cues=cue_signature(analysis),
             sql_text=sql.strip().rstrip(";").strip(),
             source="teach",
-            scope=",".join(catalog.schemas),
+            scope=",".join(catalog.scope or catalog.schemas),
             embedder=self.embedder.name,
             vector=vector,
             verified=True,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from pgai_magic.errors import TranslationError
 from pgai_magic.session import Session
 from tests.pg_helpers import database_and_role
 
@@ -44,3 +45,6 @@ def test_the_catalog_holds_only_tables_the_role_may_select(sales_db: tuple[str, 
         catalog = s.questions.catalog()
         assert sorted(catalog.tables) == ["sales.orders"]
         assert catalog.qualified(catalog.tables["sales.orders"])
+        assert catalog.scope == ("public",)  # questions are remembered under the search path, as before
+        with pytest.raises(TranslationError, match="no tables in public"):  # --schema restricts; none readable
+            s.ask("how many orders are there", schema="public")
