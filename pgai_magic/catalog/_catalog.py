@@ -166,8 +166,7 @@ SELECT md5(coalesce((
 def fingerprint(conn: psycopg.Connection, schemas: Sequence[str]) -> str:
     """A short text that changes whenever the catalog of `schemas` does: a table, view or column created,
     dropped, renamed or retyped, a comment, a privilege granted or revoked, a primary or foreign key (from any
-    connection, once committed),
-    or rows written (pg_stat_user_tables, as the statistics collector reports them)."""
+    connection, once committed), or rows written (pg_stat_user_tables, as the statistics collector reports them)."""
     row = conn.execute(_FINGERPRINT, {"s": list(schemas)}).fetchone()
     assert row is not None  # an aggregate without GROUP BY returns one row
     return str(row[0])

@@ -130,10 +130,8 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
     # Pgai.autolimit applies to SQL cells only (never to pgai's own queries), and never below --limit
     limit = ctx.settings.autolimit
     result = session.execute(sql, ctx.namespace, fmt=fmt, autolimit=max(limit, args.limit or 0) if limit > 0 else None)
-    for notice in result.notices:
-        ctx.say(notice)
-    for tag in result.tags():  # as psql: each statement's command tag, then the result
-        ctx.say(tag)
+    for line in result.lines():  # as psql: each statement's notices and command tag, then the result
+        ctx.say(line)
     value = result.value
     if value is None:
         if not result.results:

@@ -81,7 +81,7 @@ def test_each_statement_of_a_cell_shows_its_tag_as_psql_does(
     assert capsys.readouterr().out.splitlines()[:2] == ["SELECT 1", "UPDATE 3"]  # an earlier query: its tag
     assert ip.run_cell(f"%%pgai\nDROP TABLE {schema}.t;\nDROP TABLE IF EXISTS {schema}.t").result is None
     out = capsys.readouterr().out.splitlines()
-    assert out == ['NOTICE:  table "t" does not exist, skipping', "DROP TABLE", "DROP TABLE"]  # notices come first
+    assert out == ["DROP TABLE", 'NOTICE:  table "t" does not exist, skipping', "DROP TABLE"]  # in psql's order
 
 
 def test_errors_are_one_clear_message(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:

@@ -40,7 +40,7 @@ def test_ask_reads_the_readable_table_off_the_search_path(sales_db: tuple[str, s
 
 
 def test_the_catalog_holds_only_tables_the_role_may_select(sales_db: tuple[str, str]) -> None:
-    role_dsn, _ = sales_db
+    role_dsn, admin = sales_db
     with Session(role_dsn) as s:
         catalog = s.questions.catalog()
         assert sorted(catalog.tables) == ["sales.orders"]
@@ -48,3 +48,11 @@ def test_the_catalog_holds_only_tables_the_role_may_select(sales_db: tuple[str, 
         assert catalog.scope == ("public",)  # questions are remembered under the search path, as before
         with pytest.raises(TranslationError, match="no tables in public"):  # --schema restricts; none readable
             s.ask("how many orders are there", schema="public")
+        role = s.sql("SELECT current_user AS r")["r"][0]
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"GRANT SELECT ON sales.secret TO {role}")
+        try:  # a GRANT changes the catalog's fingerprint: the cached catalog is read again
+            assert sorted(s.questions.catalog().tables) == ["sales.orders", "sales.secret"]
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f"REVOKE SELECT ON sales.secret FROM {role}")
