@@ -136,11 +136,15 @@ class Session:
 
         return load_file(self.db.session, LoadRequest(Path(path), table, **options), progress=progress)
 
-    def unload(self, query: str, path: str | Path, *, namespace: Mapping[str, Any] | None = None) -> int:
+    def unload(
+        self, query: str, path: str | Path, *, namespace: Mapping[str, Any] | None = None, replace: bool = False
+    ) -> int:
         """Run `query` (one read query, run READ ONLY: SqlRunner.read) and write its rows to a CSV / Parquet file;
-        returns the rows written. ConfigError for a second statement or one that writes (nothing runs)."""
-        from pgai_magic.workflow.files import write_result
+        returns the rows written. ConfigError for a second statement or one that writes, and for a file that
+        exists unless `replace` (nothing runs)."""
+        from pgai_magic.workflow.files import check_target, write_result
 
+        check_target(Path(path), replace=replace)
         result = self._runner.read(query, namespace, what="the unload query", fmt="arrow")
         if result.value is None:
             raise ConfigError("the query returned no rows to write (it must be a row-returning statement)")

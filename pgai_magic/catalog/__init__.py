@@ -24,6 +24,7 @@ from pgai_magic.catalog._describe import (
     has_privileges,
     list_relations,
     primary_key,
+    privilege_gap,
     unprotected,
 )
 from pgai_magic.catalog._indexes import IndexColumns, index_columns
@@ -86,6 +87,7 @@ __all__ = [
     "load_catalog",
     "parse_relation_name",
     "primary_key",
+    "privilege_gap",
     "query_sources",
     "quoted_name",
     "read_attributes",

@@ -32,11 +32,25 @@ class Catalog:
     qualify: bool = False
     fingerprint: str = ""
     checks: dict[tuple[object, ...], Any] | None = None  # key inference's query results (a reload reuses them)
+    # the schemas its SQL's bare names resolve in, and its remembered questions are filed under: the search path
+    # for the default catalog (stable when other schemas come and go), the schemas given otherwise
+    scope: tuple[str, ...] = ()
 
     def table(self, name: str) -> Table | None:
+        """The table of key 'schema.name', or of a bare name (the one the search path finds first)."""
         if name in self.tables:
             return self.tables[name]
-        return next((t for t in self.tables.values() if t.name == name), None)
+        named = [t for t in self.tables.values() if t.name == name]
+        return next((t for t in named if t.visible), named[0] if named else None)
+
+    def qualified(self, table: Table) -> bool:
+        """Whether SQL must name `table` with its schema: the whole catalog is qualified, or a bare name would
+        not find this table (its schema is off the search path, or an earlier schema has a same-named one)."""
+        return self.qualify or not table.visible
+
+    def sql_name(self, table: Table) -> str:
+        """`table`'s name as generated SQL writes it: 'schema.name' when `qualified`, else the bare name."""
+        return table.key if self.qualified(table) else table.name
 
     def column(self, table: str, name: str) -> Column | None:
         found = self.table(table)
@@ -65,14 +79,14 @@ class Catalog:
     def subset(self, keys: Iterable[str]) -> Catalog:
         """The same catalog restricted to `keys` (the tables and columns are shared, not copied)."""
         chosen = {k: self.tables[k] for k in keys if k in self.tables}
-        return Catalog(self.schemas, chosen, qualify=self.qualify, fingerprint=self.fingerprint)
+        return Catalog(self.schemas, chosen, qualify=self.qualify, fingerprint=self.fingerprint, scope=self.scope)
 
     def describe(self, tables: Iterable[str] | None = None, *, values: int = 8) -> str:
         """The chosen tables as commented CREATE TABLE text with sample values (for an LLM prompt)."""
         chosen = [self.tables[k] for k in (tables if tables is not None else self.tables) if k in self.tables]
         parts = []
         for t in chosen:
-            name = t.key if self.qualify else t.name
+            name = self.sql_name(t)
             lines = [f"CREATE TABLE {name} (" + (f"  -- {t.comment}" if t.comment else "")]
             for i, c in enumerate(t.columns):
                 bits = [f"  {c.name} {c.type}"]
@@ -80,7 +94,7 @@ class Catalog:
                     bits.append("PRIMARY KEY")
                 if c.foreign_key is not None:
                     ref = self.tables.get(c.foreign_key.ref_table)
-                    ref_name = (ref.key if self.qualify else ref.name) if ref else c.foreign_key.ref_table
+                    ref_name = self.sql_name(ref) if ref else c.foreign_key.ref_table
                     bits.append(f"REFERENCES {ref_name}({c.foreign_key.ref_columns[0]})")
                     if c.foreign_key.inferred:
                         bits.append("-- inferred join (no declared foreign key)")
@@ -105,24 +119,20 @@ def search_path(conn: psycopg.Connection) -> tuple[str, ...]:
 
 
 def default_schemas(conn: psycopg.Connection) -> tuple[str, ...]:
-    """The schemas on the search path (without pgai and the system schemas); when those hold no table, every
-    schema the role can use that holds one (names from them are then schema-qualified)."""
+    """The schemas on the search path (without pgai and the system schemas), then every other schema the role
+    may use (USAGE) that holds a table or view it may SELECT; tables outside the search path are named with
+    their schema in generated SQL (`Catalog.qualified`)."""
     path = search_path(conn)
-    row = conn.execute(_HAS_TABLES, (list(path),)).fetchone()
-    if row is not None and row[0]:
-        return path
     return path + tuple(r[0] for r in conn.execute(_READABLE_SCHEMAS, (list(path),)))
 
 
 _RELKINDS = "('r', 'v', 'm', 'p', 'f')"
-_HAS_TABLES = f"""
-SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-               WHERE n.nspname = ANY(%s) AND c.relkind IN {_RELKINDS})"""
 _READABLE_SCHEMAS = f"""
 SELECT n.nspname FROM pg_namespace n
 WHERE n.nspname NOT LIKE 'pg\\_%%' AND n.nspname NOT IN ('information_schema', 'pgai') AND n.nspname <> ALL(%s)
   AND has_schema_privilege(n.oid, 'USAGE')
-  AND EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN {_RELKINDS})
+  AND EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN {_RELKINDS}
+              AND NOT c.relispartition AND has_table_privilege(c.oid, 'SELECT'))
 ORDER BY n.nspname"""
 
 
@@ -131,6 +141,7 @@ ORDER BY n.nspname"""
 _FINGERPRINT = """
 SELECT md5(coalesce((
          SELECT string_agg(c.oid::text || ':' || c.relname || ':' || c.relkind::text || ':'
+                           || coalesce(c.relacl::text, '') || coalesce(n.nspacl::text, '') || ':'
                            || coalesce(a.attnum::text, '') || coalesce(a.attname::text, '')
                            || coalesce(a.atttypid::text, '') || coalesce(d.description, ''),
                            ',' ORDER BY c.oid, a.attnum)
@@ -154,19 +165,22 @@ SELECT md5(coalesce((
 
 def fingerprint(conn: psycopg.Connection, schemas: Sequence[str]) -> str:
     """A short text that changes whenever the catalog of `schemas` does: a table, view or column created,
-    dropped, renamed or retyped, a comment, a primary or foreign key (from any connection, once committed),
-    or rows written (pg_stat_user_tables, as the statistics collector reports them)."""
+    dropped, renamed or retyped, a comment, a privilege granted or revoked, a primary or foreign key (from any
+    connection, once committed), or rows written (pg_stat_user_tables, as the statistics collector reports them)."""
     row = conn.execute(_FINGERPRINT, {"s": list(schemas)}).fetchone()
     assert row is not None  # an aggregate without GROUP BY returns one row
     return str(row[0])
 
 
+# the relations of the schemas the role may SELECT (USAGE on the schema and SELECT on the table), and whether a
+# bare name finds each one (pg_table_is_visible: its schema is on the search path, no earlier one shadows it)
 _TABLES = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, obj_description(c.oid, 'pg_class'), c.reltuples::bigint,
-       c.relfilenode::bigint, coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0)
+       c.relfilenode::bigint, coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0), pg_table_is_visible(c.oid)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
+  AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
 ORDER BY n.nspname, c.relname
 """
 
@@ -209,19 +223,22 @@ def load_catalog(
     *,
     max_values: int = 300,
     previous: Catalog | None = None,
+    scope: Sequence[str] | None = None,
 ) -> Catalog:
-    """Introspect `schemas` (default: the search path): one catalog of tables, keys and values.
+    """Introspect `schemas` (default: `default_schemas`): one catalog of the tables and views the role may SELECT,
+    their keys and values.
 
     With `previous` (an older catalog of the same schemas), the sampled values and key checks of tables whose
     state did not change (no DDL, rows written, ANALYZE or TRUNCATE since) are taken from it instead of queried.
+    `scope` (default: `schemas` when given, else the search path) is the catalog's `scope`.
     """
-    path = search_path(conn)
     chosen = tuple(schemas) if schemas else default_schemas(conn)
     state = fingerprint(conn, chosen)
     tables: dict[str, Table] = {}
     by_oid: dict[int, Table] = {}
-    for oid, nsp, rel, kind, comment, reltuples, node, writes in conn.execute(_TABLES, (list(chosen),)):
+    for oid, nsp, rel, kind, comment, reltuples, node, writes, visible in conn.execute(_TABLES, (list(chosen),)):
         table = Table(nsp, rel, {"r": "table", "p": "table", "v": "view", "m": "view", "f": "table"}[kind], comment, [])
+        table.visible = bool(visible)
         table.rows = int(reltuples)
         table.state = (int(oid), int(node), int(writes), int(reltuples))
         tables[table.key] = by_oid[oid] = table
@@ -239,9 +256,9 @@ def load_catalog(
             _fill_values(conn, t, max_values)
     checks: dict[tuple[object, ...], Any] = {}
     infer_foreign_keys(conn, tables, memo=(previous.checks or {}) if previous is not None else {}, used=checks)
-    # bare names only when the chosen schemas lead the search path: any other schema's tables are qualified
-    qualify = chosen != path[: len(chosen)] or len(chosen) == 0
-    return Catalog(chosen, tables, qualify=qualify, fingerprint=state, checks=checks)
+    # a table a bare name would not find is qualified on its own (Table.visible); with no schema at all, every one
+    where = tuple(scope) if scope is not None else tuple(schemas) if schemas else search_path(conn)
+    return Catalog(chosen, tables, qualify=len(chosen) == 0, fingerprint=state, checks=checks, scope=where)
 
 
 def _declared_keys(conn: psycopg.Connection, by_oid: dict[int, Table]) -> None:
@@ -324,10 +341,13 @@ class CatalogCache:
         catalog cannot be read."""
         chosen = tuple(schemas) if schemas else default_schemas(conn)
         info = conn.info
-        key = (info.host, info.port, info.dbname, info.user, chosen)
+        # the search path decides which tables need their schema named (Table.visible)
+        path = search_path(conn)
+        key = (info.host, info.port, info.dbname, info.user, chosen, path)
         cached = self._cache.get(key)
         if cached is not None and not refresh and fingerprint(conn, chosen) == cached.fingerprint:
             return cached
-        catalog = load_catalog(conn, chosen, previous=None if refresh else cached)
+        scope = tuple(schemas) if schemas else path
+        catalog = load_catalog(conn, chosen, previous=None if refresh else cached, scope=scope)
         self._cache[key] = catalog
         return catalog

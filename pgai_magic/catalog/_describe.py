@@ -160,16 +160,31 @@ def has_privileges(read: Read, schema: str, name: str, privileges: Sequence[str]
     has_table_privilege). Raises ValueError for an empty `privileges`."""
     if not privileges:
         raise ValueError("has_privileges needs at least one privilege to check")
-    each = sql.SQL(" AND ").join(
+    return privilege_gap(read, schema, name, privileges) is None
+
+
+def privilege_gap(read: Read, schema: str, name: str, privileges: Sequence[str]) -> tuple[str, list[str]] | None:
+    """What keeps this role from `privileges` on `schema`.`name` (exact names), None when nothing does:
+    ('schema', []) the schema does not exist, ('usage', []) no USAGE on it, ('relation', []) no such relation,
+    ('privileges', the missing ones in the order given). Never a permission error (as `has_privileges`)."""
+    if not privileges:
+        raise ValueError("privilege_gap needs at least one privilege to check")
+    each = sql.SQL(", ").join(
         sql.SQL("has_table_privilege({r}, {p})").format(r=sql.Placeholder("r"), p=sql.Literal(p)) for p in privileges
     )
     query = sql.SQL(
-        "SELECT CASE WHEN to_regnamespace({s}) IS NULL THEN false "
-        "WHEN NOT has_schema_privilege(to_regnamespace({s}), 'USAGE') THEN false "
-        "WHEN to_regclass({r}) IS NULL THEN false ELSE {each} END"
+        "SELECT CASE WHEN to_regnamespace({s}) IS NULL THEN 'schema' "
+        "WHEN NOT has_schema_privilege(to_regnamespace({s}), 'USAGE') THEN 'usage' "
+        "WHEN to_regclass({r}) IS NULL THEN 'relation' END, "
+        "CASE WHEN to_regnamespace({s}) IS NULL OR NOT has_schema_privilege(to_regnamespace({s}), 'USAGE') "
+        "THEN NULL WHEN to_regclass({r}) IS NOT NULL THEN ARRAY[{each}] END"
     ).format(s=sql.Placeholder("s"), r=sql.Placeholder("r"), each=each)
     rows = read(query, {"s": quoted_name(schema), "r": quoted_name(schema, name)})
-    return bool(rows and rows[0][0])
+    kind, held = rows[0]
+    if kind is not None:
+        return str(kind), []
+    missing = [p for p, ok in zip(privileges, held) if not ok]
+    return ("privileges", missing) if missing else None
 
 
 def unprotected(read: Read, schema: str, names: Sequence[str]) -> dict[str, str]:

@@ -73,6 +73,7 @@ class Table:
     # what the table's sampled values and inferred keys depend on (oid, storage, rows written, row estimate):
     # an unchanged state lets a reload reuse them
     state: tuple[int, ...] = ()
+    visible: bool = True  # a bare name finds this table (its schema is on the search path, none earlier shadows it)
 
     @property
     def key(self) -> str:

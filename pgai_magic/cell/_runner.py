@@ -97,7 +97,7 @@ class SqlRunner:
         result = self.db.run_readonly(stmt, timeout_s=self.db.read_timeout_s)
         value = None if result.table is None else convert.as_format(result.table, fmt)
         notices = [*([notice] if notice else []), *result.notices, *result.notes]
-        return CellResult(value=value, results=[result], notices=notices)
+        return CellResult(value=value, results=[result], notices=notices, lead=[notice] if notice else [])
 
     def _run(self, statements: list[Statement], query: str, namespace: Mapping[str, Any], fmt: Format) -> CellResult:
         notices = []
@@ -132,7 +132,7 @@ class SqlRunner:
             notices.extend(convert.for_polars(last.table)[1])  # type: ignore[arg-type]
         for r in results:
             notices.extend(n for n in r.notes if r is last or "interrupt" in n)
-        return CellResult(value=value, results=results, notices=notices)
+        return CellResult(value=value, results=results, notices=notices, lead=notices[: 1 if notice else 0])
 
     def _explain_sql_error(self, err: SQLError, query: str, namespace: Mapping[str, Any]) -> None:
         from pgai_magic.cell._hints import explain_sql_error

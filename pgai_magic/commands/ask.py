@@ -21,6 +21,8 @@ USAGE = """
 %%pgai ask --teach "QUESTION"   (the verified SQL in the cell body)
 %pgai ask --history [--limit N]  /  %pgai ask --forget ID
 Options may also follow the question (%pgai ask how many orders --dry-run); -h / --help prints this.
+A question may read every table and view the role may SELECT (USAGE on its schema, SELECT on it), the search
+path's schemas first; one outside the search path is named with its schema. --schema S[,T] restricts it to those.
 An answer shaped as a time series (a date + numbers) or a measure by category (a label + a number, up to 50 rows)
 is shown with a chart under its table (the altair chart is the result's `.chart`); --no-chart skips it.
 """

@@ -130,11 +130,12 @@ def run_sql(ctx: Context, options: str, sql: str) -> Any:
     # Pgai.autolimit applies to SQL cells only (never to pgai's own queries), and never below --limit
     limit = ctx.settings.autolimit
     result = session.execute(sql, ctx.namespace, fmt=fmt, autolimit=max(limit, args.limit or 0) if limit > 0 else None)
-    for notice in result.notices:
-        ctx.say(notice)
+    for line in result.lines():  # as psql: each statement's notices and command tag, then the result
+        ctx.say(line)
     value = result.value
     if value is None:
-        ctx.say(result.summary() if result.results else "nothing to run: the cell has no SQL statement")
+        if not result.results:
+            ctx.say("nothing to run: the cell has no SQL statement")
         if args.out and result.results:
             ctx.say(f"--out {args.out}: no statement of the cell returned rows, so {args.out} was not set")
         return None

@@ -97,9 +97,7 @@ def _train(ctx: Context, args: list[str]) -> Any:
     else:
         request = TrainRequest(ns.name, ns.target, ns.query, **options)  # checked before the query runs
         mv = ctx.session.train(**request_fields(request))
-    _announce(ctx, mv)
-    for note in mv.notes:
-        ctx.say(f"hint: {note}")
+    _announce(ctx, mv)  # its notes (the index advice of feature views) once
     return mv
 
 
@@ -109,7 +107,9 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
     parser = ArgParser("%pgai model monitor")
     parser.add_argument("name")
     parser.add_argument("--actual", required=True, help="SELECT returning the features and the actual outcome")
-    parser.add_argument("--target", default="actual", help="the outcome column of --actual (default: actual)")
+    parser.add_argument(
+        "--target", help="the outcome column of --actual (default: the model's target column, else actual)"
+    )
     parser.add_argument("--no-record", action="store_true", help="do not keep this check in pgai.model_monitoring")
     parser.add_argument("--by-variant", action="store_true", help="compare the versions of the model's A/B split")
     parser.add_argument("--key", default="id", help="the key column of --actual (--by-variant, --from-log)")
@@ -121,7 +121,8 @@ def _monitor(ctx: Context, args: list[str]) -> Any:
     if not ns.actual.lstrip().lower().startswith(("select", "with", "(", "values", "table")):
         raise ConfigError(
             f"--actual takes a query, not {ns.actual!r}: a SELECT returning the model's features and the outcome "
-            f"in a column named {ns.target!r} (--target NAME), e.g. "
+            + (f"in a column named {ns.target!r}" if ns.target else "in the model's target column (or actual)")
+            + " (--target NAME), e.g. "
             '--actual "SELECT *, body_mass_g AS actual FROM penguins"'
         )
     if ns.by_variant:

@@ -123,18 +123,19 @@ def _load(ctx: Context, rest: str, cell: str | None) -> Any:
 @command(
     "unload",
     "write a query's result to a CSV or Parquet file",
-    '%pgai unload "SELECT ..." PATH',
+    '%pgai unload "SELECT ..." PATH [--replace]',
 )
 def _unload(ctx: Context, rest: str, cell: str | None) -> Any:
     parser = ArgParser("%pgai unload")
     parser.add_argument("query", metavar='"SELECT ..."', nargs="?", help="the query (or the cell body)")
     parser.add_argument("path", metavar="PATH", help="a .csv, .tsv or .parquet file to write")
+    parser.add_argument("--replace", action="store_true", help="overwrite PATH when it exists (else an error)")
     args = parser.parse(split_args(rest))
     query = cell if cell and cell.strip() else args.query
     if not query:
         raise ConfigError('give the query: %pgai unload "SELECT ..." PATH, or the query in the cell body')
     session = ctx.session
-    rows = session.unload(query, Path(args.path).expanduser(), namespace=ctx.namespace)
+    rows = session.unload(query, Path(args.path).expanduser(), namespace=ctx.namespace, replace=args.replace)
     for note in session.last_notices:
         ctx.say(note)
     ctx.say(f"wrote {rows:,} row{'s' if rows != 1 else ''} to {args.path}")

@@ -39,6 +39,7 @@ from pgai_magic.db._connection import (
 )
 from pgai_magic.db._database import Database
 from pgai_magic.db._errors import error_class, server_detail, server_message, sql_error, translate
+from pgai_magic.db._pgtext import interval_words
 from pgai_magic.db._results import CellResult, StatementResult
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "connect",
     "copy_into_temp",
     "error_class",
+    "interval_words",
     "one",
     "read_only",
     "register_vector",

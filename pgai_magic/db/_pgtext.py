@@ -3,7 +3,7 @@ intervals), computed from the binary form: what psql would print (DateStyle ISO,
 
 from __future__ import annotations
 
-__all__ = ["date_text", "interval_text", "time_text", "timestamp_text"]
+__all__ = ["date_text", "interval_text", "interval_words", "time_text", "timestamp_text"]
 
 _INT32_MAX, _INT32_MIN = 2**31 - 1, -(2**31)
 _INT64_MAX, _INT64_MIN = 2**63 - 1, -(2**63)
@@ -71,3 +71,20 @@ def interval_text(months: int, days: int, us: int) -> str:
         frac = f".{micros:06d}".rstrip("0") if micros else ""
         out.append(f"{sign}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}{frac}")
     return " ".join(out)
+
+
+def interval_words(months: int, days: int, us: int) -> str:
+    """An interval in words, as IntervalStyle 'postgres_verbose' writes it without its leading '@' (EncodeInterval
+    in datetime.c): '1 hour', '1 day 12 hours', '30 mins', '1 year 2 mons', '1 hour ago' for a negative one."""
+    ago = min(months, days, us) < 0 and max(months, days, us) <= 0
+    if ago:
+        months, days, us = -months, -days, -us
+    years, mons = int(months / 12), months - int(months / 12) * 12
+    sign, (seconds, micros) = (-1 if us < 0 else 1), divmod(abs(us), 1_000_000)
+    hours, rest = divmod(seconds, 3600)
+    parts = [(years, "year"), (mons, "mon"), (days, "day"), (sign * hours, "hour"), (sign * (rest // 60), "min")]
+    out = [f"{v} {unit}{'s' if abs(v) != 1 else ''}" for v, unit in parts if v]
+    if rest % 60 or micros:
+        secs = f"{'-' if sign < 0 else ''}{rest % 60}" + (f".{micros:06d}".rstrip("0") if micros else "")
+        out.append(f"{secs} sec{'' if secs == '1' else 's'}")
+    return (" ".join(out) or "0") + (" ago" if ago else "")

@@ -37,7 +37,8 @@ class CellResult:
 
     value: Any
     results: list[StatementResult] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # `lead`, each statement's notices in order, then pgai's notes
+    lead: list[str] = field(default_factory=list)  # the notices before the first statement ran (a reconnect)
 
     @property
     def total_rows(self) -> int | None:
@@ -50,6 +51,19 @@ class CellResult:
             if result.returns_rows:
                 return result
         return None
+
+    def lines(self) -> list[str]:
+        """What psql prints before the cell's value, in its order: `lead`, then each statement's notices and its
+        command tag ('CREATE TABLE', 'INSERT 0 3', 'SELECT 5' for an earlier query; the last query's rows are the
+        value, shown as its table), then pgai's own notes."""
+        shown = self.last_rows if self.value is not None else None
+        out = list(self.lead)
+        for r in self.results:
+            out += r.notices
+            if r is not shown:
+                out.append(r.status or r.command)
+        said = len(self.lead) + sum(len(r.notices) for r in self.results)
+        return out + self.notices[said:]
 
     def summary(self) -> str:
         """The server's command tag of the last statement, as psql prints it ('UPDATE 1', 'CREATE TABLE')."""

@@ -14,27 +14,29 @@ from psycopg.types.json import Jsonb
 from pgai_magic.errors import ModelError
 from pgai_magic.inference.rules import observed
 
-__all__ = ["CHANNEL", "acknowledge", "history", "list_alerts", "open_alert_lines", "raise_alert"]
+__all__ = ["CHANNEL", "FAILED_RULE", "acknowledge", "history", "list_alerts", "open_alert_lines", "raise_alert"]
 
 CHANNEL = "pgai_alert"
+FAILED_RULE = "check failed"  # the rule of the alert a scheduled check raises when it cannot run
 _COLUMNS = ["id", "model", "version", "rule", "message", "raised_at", "last_seen", "occurrences", "schedule",
             "acknowledged_at", "acknowledged_by"]  # fmt: skip
 
 
 def raise_alert(
-    conn: psycopg.Connection, *, schedule_id: int, run_id: int, name: str, version: int, rule: str,
+    conn: psycopg.Connection, *, schedule_id: int, run_id: int | None, name: str, version: int, rule: str,
     why: Sequence[str], values: dict[str, float], sources: Sequence[int],
 ) -> int:  # fmt: skip
     """Record a breach of `rule` by run `run_id` and NOTIFY pgai_alert (delivered when the caller commits).
 
-    A schedule has one open alert: while it is unacknowledged a new breach counts an occurrence on it (and
-    updates its message and values) instead of raising another. Returns the alert's id."""
+    A schedule has one open alert of its rule and one of its failures (`FAILED_RULE`, `run_id` None): while it is
+    unacknowledged a new breach (or failure) counts an occurrence on it (and updates its message and values)
+    instead of raising another. Returns the alert's id."""
     message = f"{name} v{version}: {' and '.join(why) or rule}"
     row = conn.execute(
         """UPDATE pgai.alerts SET occurrences = occurrences + 1, last_seen = now(), message = %s, observed = %s,
                   run_id = %s, version = %s
-           WHERE schedule_id = %s AND acknowledged_at IS NULL RETURNING id""",
-        (message, Jsonb(values), run_id, version, schedule_id),
+           WHERE schedule_id = %s AND acknowledged_at IS NULL AND (rule = %s) = %s RETURNING id""",
+        (message, Jsonb(values), run_id, version, schedule_id, FAILED_RULE, rule == FAILED_RULE),
     ).fetchone()
     if row is None:
         row = conn.execute(

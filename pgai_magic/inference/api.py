@@ -15,7 +15,7 @@ from pgai_magic.db import Database
 from pgai_magic.errors import ModelError
 from pgai_magic.inference import registry
 from pgai_magic.inference.abtest import compare_variants
-from pgai_magic.inference.check import check
+from pgai_magic.inference.check import check, outcome_column
 from pgai_magic.inference.compile import compile_model
 from pgai_magic.inference.drift import reference, store_reference
 from pgai_magic.inference.monitor import MonitorReport, profile
@@ -123,7 +123,7 @@ def _sources(db: Database, query: str) -> list[int]:
     return catalog.query_sources(catalog.reader(db.control), query, db.search_path())
 
 
-def monitor(db: Database, name: str, query: str, *, actual: str = "actual", record: bool = True) -> MonitorReport:
+def monitor(db: Database, name: str, query: str, *, actual: str | None = None, record: bool = True) -> MonitorReport:
     """Score `query` with the deployed SQL function in the database; compare metrics and distributions (check.check);
     kept in pgai.model_monitoring unless `record` is False."""
     report = check(db, name, query, actual=actual)
@@ -140,7 +140,7 @@ def split(db: Database, name: str, versions: Sequence[int], weights: Sequence[in
     return create_split(db.control, name, versions, weights or [1] * len(versions))
 
 
-def monitor_variants(db: Database, name: str, query: str, *, actual: str = "actual", key: str = "id") -> Any:
+def monitor_variants(db: Database, name: str, query: str, *, actual: str | None = None, key: str = "id") -> Any:
     """Score `query` through pgai.predict_NAME_split by its `key` column: metrics per variant, significance test."""
     conn = db.control
     plan = get_split(conn, name)
@@ -150,6 +150,7 @@ def monitor_variants(db: Database, name: str, query: str, *, actual: str = "actu
         d.name
         for d in conn.execute(sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(inner))).description or []
     ]
+    actual = outcome_column(mv, columns, actual)
     need = [c for c in [*mv.feature_names, actual, key] if c not in columns]
     if need:
         raise ModelError(f"the monitoring query lacks column(s) {need}; it returns {columns}; it needs the "

@@ -3,6 +3,7 @@ training, measure drift (PSI, and the KS / chi-square tests); or compare the pre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -25,7 +26,7 @@ from pgai_magic.inference.monitor import (
 )
 from pgai_magic.sqltext import Statement, check_read_query
 
-__all__ = ["check", "check_log", "monitor_sql", "query_columns", "query_sources"]
+__all__ = ["check", "check_log", "monitor_sql", "outcome_column", "query_columns", "query_sources"]
 
 
 def query_sources(conn: psycopg.Connection, query: str) -> list[int]:
@@ -40,9 +41,24 @@ def query_columns(conn: psycopg.Connection, query: str, timeout_s: float) -> lis
     return [d.name for d in described or []]
 
 
-def monitor_sql(conn: psycopg.Connection, mv: registry.ModelVersion, query: str, actual: str, timeout_s: float) -> str:
-    """The query scoring `query`'s rows with the model's SQL functions; ModelError when it lacks a column."""
+def outcome_column(mv: registry.ModelVersion, columns: Sequence[str], given: str | None) -> str:
+    """The outcome column of a monitoring query returning `columns`: `given` when given; else the model's target
+    (its registry entry's, e.g. 'churned') when the query returns it; else 'actual' when it returns that; else
+    the model's target (or 'actual'), for the error that names what is missing."""
+    if given is not None:
+        return given
+    if mv.target and mv.target in columns:
+        return mv.target
+    return "actual" if "actual" in columns or not mv.target else mv.target
+
+
+def monitor_sql(
+    conn: psycopg.Connection, mv: registry.ModelVersion, query: str, actual: str | None, timeout_s: float
+) -> str:
+    """The query scoring `query`'s rows with the model's SQL functions, the outcome column `actual` (None: the
+    model's target, `outcome_column`) as `actual`; ModelError when it lacks a column."""
     columns = query_columns(conn, query, timeout_s)
+    actual = outcome_column(mv, columns, actual)
     missing = [f for f in mv.feature_names if f not in columns]
     if missing or actual not in columns:
         need = missing + ([actual] if actual not in columns else [])
@@ -92,8 +108,11 @@ def _drift_tests(db: Database, mv: registry.ModelVersion, query: str, notes: lis
     return tests.drift_tests(rows)
 
 
-def check(db: Database, name: str, query: str, *, actual: str = "actual", version: int | None = None) -> MonitorReport:
-    """Score `query` (features and the outcome column `actual`) with the model's SQL function in the database;
+def check(
+    db: Database, name: str, query: str, *, actual: str | None = None, version: int | None = None
+) -> MonitorReport:
+    """Score `query` (features and the outcome column `actual`; None: the model's target, else 'actual') with the
+    model's SQL function in the database;
     metrics next to training's, PSI per feature and the KS / chi-square test per feature. Nothing is recorded."""
     conn = db.control
     mv = registry.get(conn, name, version)
@@ -118,13 +137,14 @@ def check(db: Database, name: str, query: str, *, actual: str = "actual", versio
     return MonitorReport(mv.name, mv.version, mv.task, len(frame), table, drift, frame, notes, current)
 
 
-def check_log(db: Database, name: str, query: str, *, key: str, actual: str = "actual", days: int = 30) -> Any:
+def check_log(db: Database, name: str, query: str, *, key: str, actual: str | None = None, days: int = 30) -> Any:
     """Metrics per version of the predictions logged for `name` in the last `days` days, joined with the outcomes
     of `query` (its `key` and `actual` columns) on the logged key: a DataFrame (version, n, metrics…)."""
     conn = db.control
     mv = registry.get(conn, name)
     checked = check_read_query(query, what="the outcomes query", error=ModelError)
     columns = query_columns(conn, checked, db.read_timeout_s)
+    actual = outcome_column(mv, columns, actual)
     if key not in columns or actual not in columns:
         raise ModelError(f"the outcomes query must return the key column {key!r} and the outcome {actual!r}; "
                          f"it returns {columns}")  # fmt: skip

@@ -91,8 +91,9 @@ class Models:
         return registry.rollback(self.db.control, name, version)
 
     @requires("model monitor")
-    def monitor(self, name: str, actual: str, *, target: str = "actual", record: bool = True) -> MonitorReport:
-        """Score `actual` (a SELECT of the features and the outcome column `target`) in the database; metrics
+    def monitor(self, name: str, actual: str, *, target: str | None = None, record: bool = True) -> MonitorReport:
+        """Score `actual` (a SELECT of the features and the outcome column `target`; None: the model's target
+        column when the query returns it, else `actual`) in the database; metrics
         and drift (kept in pgai.model_monitoring unless `record` is False)."""
         from pgai_magic.inference import api
 
@@ -136,7 +137,7 @@ class Models:
 
         return score_split(self.db.control, name, table, into, key=key, log=log)
 
-    def monitor_variants(self, name: str, actual: str, *, target: str = "actual", key: str = "id") -> VariantReport:
+    def monitor_variants(self, name: str, actual: str, *, target: str | None = None, key: str = "id") -> VariantReport:
         """Metrics per variant of a split model on `actual` (features, outcome and key), with a significance test."""
         from pgai_magic.inference import api
 
@@ -202,7 +203,9 @@ class Models:
         return history(self.db.control, name, metric)
 
     @requires("model monitor --from-log")
-    def monitor_log(self, name: str, actual: str, *, key: str, target: str = "actual", days: int = 30) -> pd.DataFrame:
+    def monitor_log(
+        self, name: str, actual: str, *, key: str, target: str | None = None, days: int = 30
+    ) -> pd.DataFrame:
         """Metrics per version of the predictions logged in the last `days` days, against the outcomes of `actual`
         (its `key` and `target` columns)."""
         from pgai_magic.inference.check import check_log
@@ -210,12 +213,17 @@ class Models:
         return check_log(self.db, name, actual, key=key, actual=target, days=days)
 
     def status_lines(self) -> dict[str, Any]:
-        """`status`'s line on alerts (nothing when this role cannot read pgai's schema)."""
+        """`status`'s lines on alerts and monitoring schedules (failing checks and their errors); nothing when this
+        role cannot read pgai's schema."""
         if self.state.state_missing is not None:
             return {}
         from pgai_magic.inference.alerts import open_alert_lines
+        from pgai_magic.inference.schedule import failing_lines
 
-        try:
-            return {"alerts": open_alert_lines(self.db.control)}
-        except Exception as exc:  # noqa: BLE001 - status never fails
-            return {"alerts": f"unavailable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"}
+        lines: dict[str, Any] = {}
+        for label, line in (("alerts", open_alert_lines), ("monitoring", failing_lines)):
+            try:
+                lines[label] = line(self.db.control)
+            except Exception as exc:  # noqa: BLE001 - status never fails
+                lines[label] = f"unavailable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        return lines

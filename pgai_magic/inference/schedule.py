@@ -17,23 +17,36 @@ from typing import Any
 import pandas as pd
 import psycopg
 
-from pgai_magic.db import Database, connect, server_message, wait_for_notify
+from pgai_magic.db import Database, connect, interval_words, server_message, wait_for_notify
 from pgai_magic.errors import ModelError, PgaiError
 from pgai_magic.inference import registry
-from pgai_magic.inference.alerts import raise_alert
-from pgai_magic.inference.check import check, check_log, monitor_sql, query_columns, query_sources
+from pgai_magic.inference.alerts import FAILED_RULE, raise_alert
+from pgai_magic.inference.check import check, check_log, monitor_sql, outcome_column, query_columns, query_sources
 from pgai_magic.inference.rules import observed, parse_rule
 from pgai_magic.sqltext import check_read_query
 
-__all__ = ["CHANNEL", "ScheduleRequest", "create", "drop", "due_now", "list_schedules", "run_due", "serve_checks"]
+__all__ = [
+    "CHANNEL", "ScheduleRequest", "create", "drop", "due_now", "failing_lines", "list_schedules", "run_due",
+    "serve_checks",
+]  # fmt: skip
 
 CHANNEL = "pgai_monitor"  # a new schedule wakes the waiting workers
+
+
+def _every(column: str) -> str:
+    """SQL for an interval column's (months, days, microseconds), which `interval_words` writes as '1 hour'."""
+    return (
+        f"(extract(year FROM {column}) * 12 + extract(month FROM {column}))::int, extract(day FROM {column})::int, "
+        f"(extract(hour FROM {column}) * 3600000000 + extract(minute FROM {column}) * 60000000 "
+        f"+ extract(microseconds FROM {column}))::bigint"
+    )
 
 
 @dataclass(frozen=True)
 class ScheduleRequest:
     """`%pgai model monitor NAME --every 1d [--alert RULE] --actual SQL`: model `name`, the read query `actual`
-    (features and the outcome column `target`; or, with `log_key`, the key and outcome of rows scored in the last
+    (features and the outcome column `target`, None: the model's target column when the query returns it, else
+    'actual'; or, with `log_key`, the key and outcome of rows scored in the last
     `log_days` days of the prediction log), how often (`every`: a PostgreSQL interval such as 1d, 12h, 1w) and the
     alert rule (rules.parse_rule). ModelError naming the bad option."""
 
@@ -41,7 +54,7 @@ class ScheduleRequest:
     actual: str
     every: str
     alert: str | None = None
-    target: str = "actual"
+    target: str | None = None
     log_key: str | None = None
     log_days: int = 30
 
@@ -59,8 +72,9 @@ def create(db: Database, request: ScheduleRequest) -> dict[str, Any]:
     conn = db.control
     mv = registry.get(conn, request.name)
     try:
-        row = conn.execute("SELECT %s::interval > interval '0', %s::interval::text", (request.every, request.every))
-        positive, every = row.fetchone() or (False, "")
+        row = conn.execute(f"SELECT i > interval '0', {_every('i')} FROM (SELECT %s::interval AS i) AS x",
+                           (request.every,)).fetchone()  # fmt: skip
+        positive, every = (bool(row[0]), interval_words(*row[1:])) if row else (False, "")
     except psycopg.Error:
         raise ModelError(f"--every {request.every!r} is not an interval: write e.g. 1d, 12h, 30min or 1w") from None
     if not positive:
@@ -68,10 +82,12 @@ def create(db: Database, request: ScheduleRequest) -> dict[str, Any]:
     if request.alert is not None:
         parse_rule(request.alert, mv.feature_names)
     query = check_read_query(request.actual, what="the monitoring query", error=ModelError)
+    columns = query_columns(conn, query, db.read_timeout_s)
+    target = outcome_column(mv, columns, request.target)  # recorded: later runs use the same column
     if request.log_key is None:
-        monitor_sql(conn, mv, query, request.target, db.read_timeout_s)  # the columns it needs, checked now
-    elif not {request.log_key, request.target} <= set(query_columns(conn, query, db.read_timeout_s)):
-        raise ModelError(f"the outcomes query must return the key {request.log_key!r} and {request.target!r}")
+        monitor_sql(conn, mv, query, target, db.read_timeout_s)  # the columns it needs, checked now
+    elif not {request.log_key, target} <= set(columns):
+        raise ModelError(f"the outcomes query must return the key {request.log_key!r} and {target!r}")
     sources = query_sources(conn, query)
     days = request.log_days if request.log_key else None
     with conn.transaction():
@@ -80,14 +96,14 @@ def create(db: Database, request: ScheduleRequest) -> dict[str, Any]:
                       sources = %s::oid[]::regclass[]
                WHERE name = %s AND actual = %s AND target = %s AND log_key IS NOT DISTINCT FROM %s
                  AND log_days IS NOT DISTINCT FROM %s RETURNING id, next_run""",
-            (request.every, request.alert, sources, request.name, query, request.target, request.log_key, days),
+            (request.every, request.alert, sources, request.name, query, target, request.log_key, days),
         ).fetchone()
         updated = found is not None
         if found is None:
             found = conn.execute(
                 """INSERT INTO pgai.monitor_schedules (name, actual, target, log_key, log_days, every, alert, sources)
                    VALUES (%s, %s, %s, %s, %s, %s::interval, %s, %s::oid[]::regclass[]) RETURNING id, next_run""",
-                (request.name, query, request.target, request.log_key, days, request.every, request.alert, sources),
+                (request.name, query, target, request.log_key, days, request.every, request.alert, sources),
             ).fetchone()  # fmt: skip
         conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(found[0] if found else "")))
     assert found is not None
@@ -98,12 +114,27 @@ def create(db: Database, request: ScheduleRequest) -> dict[str, Any]:
 def list_schedules(conn: psycopg.Connection, name: str | None = None) -> pd.DataFrame:
     """The schedules (of model `name`, or all): id, model, every, alert, next run, last run, runs, last error."""
     rows = conn.execute(
-        """SELECT id, name, every::text, alert, next_run, last_run, runs, last_error, enabled, actual
-           FROM pgai.monitor_schedules WHERE %(name)s::text IS NULL OR name = %(name)s ORDER BY id""",
+        f"""SELECT id, name, {_every("every")}, alert, next_run, last_run, runs, last_error, enabled, actual
+            FROM pgai.monitor_schedules WHERE %(name)s::text IS NULL OR name = %(name)s ORDER BY id""",
         {"name": name},
     ).fetchall()
     columns = ["id", "model", "every", "alert", "next_run", "last_run", "runs", "last_error", "enabled", "actual"]
-    return pd.DataFrame.from_records(rows, columns=columns)
+    shown = [(r[0], r[1], interval_words(*r[2:5]), *r[5:]) for r in rows]  # every: '1 hour', as written
+    return pd.DataFrame.from_records(shown, columns=columns)
+
+
+def failing_lines(conn: psycopg.Connection, limit: int = 3) -> str:
+    """`status`'s line on monitoring: how many schedules there are, and those whose last check failed (its error)."""
+    frame = list_schedules(conn)
+    if frame.empty:
+        return "no schedules"
+    failing = frame[frame["last_error"].notna() & frame["enabled"]]
+    total = f"{len(frame)} schedule{'s' if len(frame) != 1 else ''}"
+    if failing.empty:
+        return f"{total}, none failing"
+    shown = "; ".join(f"#{r.id} {r.model} every {r.every}: {r.last_error}" for r in failing.head(limit).itertuples())
+    more = f"; … (%pgai model schedules lists all {len(failing)})" if len(failing) > limit else ""
+    return f"{total}, {len(failing)} failing: {shown}{more}"
 
 
 def due_now(conn: psycopg.Connection, name: str) -> list[int]:
@@ -163,9 +194,26 @@ def _run(db: Database, conn: psycopg.Connection, row: tuple[Any, ...]) -> str:
     return said
 
 
+def _failed(conn: psycopg.Connection, row: tuple[Any, ...], error: str) -> str:
+    """Raise (or repeat) the alert of a failed check, with the schedule's sources and the model's active version
+    (0 when the model is gone); what happened ('alert #N', or why no alert could be recorded)."""
+    sid, name, *_, sources = row
+    try:
+        with conn.transaction():
+            found = conn.execute("SELECT max(version) FILTER (WHERE active) FROM pgai.models WHERE name = %s", (name,))
+            version = (found.fetchone() or (None,))[0]
+            alert_id = raise_alert(conn, schedule_id=sid, run_id=None, name=name, version=int(version or 0),
+                                   rule=FAILED_RULE, why=[f"scheduled check #{sid} failed: {error}"], values={},
+                                   sources=list(sources or []))  # fmt: skip
+    except psycopg.Error as exc:
+        return f"no alert recorded: {server_message(exc)}"
+    return f"alert #{alert_id}"
+
+
 def run_due(dsn: str, *, log: Callable[[str], None] = lambda message: None, limit: int | None = None) -> list[int]:
     """Run every check that is due (at most `limit`), each claimed with FOR UPDATE SKIP LOCKED, and return the ids
-    of the schedules run. A check that fails records its error on the schedule and moves on."""
+    of the schedules run. A check that fails records its error on the schedule, raises an alert (FAILED_RULE) and
+    moves on."""
     db = Database(dsn)
     conn = connect(dsn, application_name="pgai_magic monitor")
     done: list[int] = []
@@ -181,7 +229,7 @@ def run_due(dsn: str, *, log: Callable[[str], None] = lambda message: None, limi
                         log(_run(db, conn, row))
                 except (PgaiError, psycopg.Error) as err:
                     error = server_message(err) if isinstance(err, psycopg.Error) else str(err)
-                    log(f"#{row[0]} {row[1]}: failed: {error}")
+                    log(f"#{row[0]} {row[1]}: failed: {error}; {_failed(conn, row, error)}")
                 conn.execute(_ADVANCE, (error, row[0]))
             done.append(int(row[0]))
     finally:

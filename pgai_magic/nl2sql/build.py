@@ -342,7 +342,7 @@ def anti_join(plan: Plan, catalog: Catalog, names: Names, tree: JoinTree) -> exp
         on.append(exp.EQ(this=col_ref(there, inner_alias), expression=names.col(here, subject)))
     inner = (
         exp.select(exp.Literal.number(1))
-        .from_(exp.Table(this=ident(table.name), db=ident(table.schema) if catalog.qualify else None,
+        .from_(exp.Table(this=ident(table.name), db=ident(table.schema) if catalog.qualified(table) else None,
                          alias=exp.TableAlias(this=ident(inner_alias))))
         .where(exp.and_(*on) if len(on) > 1 else on[0])
     )  # fmt: skip

@@ -28,11 +28,11 @@ def check(sql: str) -> exp.Expr:
 def check_scope(sql: str, catalog: Catalog) -> None:
     """GuardError unless every relation `sql` reads is a table of `catalog` (the question's scope): no system
     catalog (pg_authid, pg_stat_activity), no other schema, no table the catalog does not hold. A name is
-    matched as PostgreSQL resolves it: 'schema.table' by its key; a bare name only when the catalog's schemas
-    lead the search path (`catalog.qualify` False). Names of the query's own CTEs are allowed."""
+    matched as PostgreSQL resolves it: 'schema.table' by its key; a bare name only when it finds a table of the
+    catalog on the search path (`catalog.qualified` False). Names of the query's own CTEs are allowed."""
     tree = check(sql)
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    bare = {t.name.lower() for t in catalog.tables.values()} if not catalog.qualify else set()
+    bare = {t.name.lower() for t in catalog.tables.values() if not catalog.qualified(t)}
     keys = {k.lower() for k in catalog.tables}
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):

@@ -116,6 +116,36 @@ class QuestionMemory:
             self.backfill_sources()
         return usable
 
+    def unavailable(self) -> str | None:
+        """Why this role cannot use the question memory, naming what is missing and what fixes it (the GRANT,
+        the extension); None when it can."""
+        read = catalog.reader(self.conn)
+        gap = catalog.privilege_gap(read, "pgai", "questions", ("SELECT", "INSERT"))
+        if gap is None:
+            return None
+        name = str(read("SELECT current_user", None)[0][0])
+        role = name if name.isidentifier() and name.islower() else sql.Identifier(name).as_string(self.conn)
+        grants = (
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON pgai.questions TO {role}; "
+            f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgai TO {role}"
+        )
+        kind, missing = gap
+        if kind == "schema":
+            return "no pgai schema in this database: an admin connects once to create it (docs/privileges.md)"
+        if kind == "usage":
+            return (
+                f"role {role} has no USAGE on schema pgai: an admin runs GRANT USAGE ON SCHEMA pgai TO {role}; "
+                f"{grants} (docs/privileges.md, question memory)"
+            )
+        if kind == "relation":
+            if not catalog.extension_versions(read, ["vector"]).get("vector"):
+                return "needs the pgvector extension: a superuser runs CREATE EXTENSION vector in this database"
+            return "no table pgai.questions yet: it is created when the pgai schema's owner connects"
+        return (
+            f"role {role} lacks {' and '.join(missing)} on pgai.questions: an admin runs {grants} "
+            "(docs/privileges.md, question memory)"
+        )
+
     def sources(self, sql_text: str, scope: str) -> list[int]:
         """The pg_class oids of the relations `sql_text` reads, its bare names resolved in the schemas of `scope`:
         a remembered question is seen only by roles that may read them all (sql/041_question_sources.sql)."""

@@ -42,12 +42,17 @@ from pgai_magic.nl2sql.build import Plan, build
 from pgai_magic.nl2sql.reading import Reader, read_text
 from pgai_magic.nl2sql.text import Tok
 
-__all__ = ["ADVICE", "RULES", "TRANSLATE_RULES", "Pass", "State", "run", "trace"]
+__all__ = ["ADVICE", "RULES", "TRANSLATE_RULES", "Pass", "State", "refusal", "run", "trace"]
 
 ADVICE = (
     "rephrase it, configure an LLM (PGAI_LLM_BASE_URL or PGAI_LLM_PATH), "
     'or teach the SQL with %%pgai ask --teach "question"'
 )
+
+
+def refusal(message: str) -> str:
+    """`message` ending with ADVICE once: a message that already gives it (a translator's own refusal) is kept."""
+    return message if message.endswith(ADVICE) else f"{message}; {ADVICE}"
 
 
 @dataclass(frozen=True)

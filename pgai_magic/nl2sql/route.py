@@ -36,6 +36,7 @@ from pgai_magic.nl2sql.generator import Generated, Request, TranslatorGenerator
 from pgai_magic.nl2sql.learned.generator import agreement, outside_sketches
 from pgai_magic.nl2sql.learned.model import LearnedModel, LinearModel, model
 from pgai_magic.nl2sql.learned.translate import LearnedAnswer, LearnedTranslator
+from pgai_magic.nl2sql.pipeline import refusal
 from pgai_magic.nl2sql.translator import Translator
 from pgai_magic.nl2sql.zh import has_cjk
 
@@ -314,12 +315,11 @@ class Router:
         rule = next((o for o in options if o.source == "rules"), None)
         if rule is not None and rule.features["outside"] and rule.features["rule_full"]:
             request.validate(rule.sql)  # what the learned translator cannot write: the rule translator's confidence
-            why = (
-                "a quantity in a unit, converted to the column's unit by the rule translator"
-                if rule.features.get("units")
-                else "date arithmetic, time buckets, shares or arithmetic: outside the learned translator's queries"
-            )
-            return Generated(rule.sql, "translator", round(rule.features["rule_conf"], 3), [*rule.notes, why])
+            # a confident rule answer needs no note on why the learned translator did not write it; a converted
+            # unit is said (the number in the SQL is not the one the question gave)
+            units = ["a quantity in a unit, converted to the column's unit by the rule translator"]
+            why = units if rule.features.get("units") else []
+            return Generated(rule.sql, "translator", round(rule.features["rule_conf"], 3), [*rule.notes, *why])
         best = options[0] if options else None
         if best is not None and best.confidence >= threshold:
             request.validate(best.sql)
@@ -329,8 +329,8 @@ class Router:
             below = f"confidence {rule.confidence:.2f} is below the calibrated threshold {threshold:.2f}: check the SQL"
             return Generated(rule.sql, "translator", round(rule.confidence, 3), [*rule.notes, below])
         said = f" (best confidence {best.confidence:.2f}, threshold {threshold:.2f})" if best else ""
+        if found.problem and not options:  # the rules' own refusal says why, and what to do
+            raise TranslationError(refusal(found.problem))
         raise TranslationError(
-            f"the built-in translator is not sure enough of an answer to {request.question!r}{said}"
-            + (f"; {found.problem}" if found.problem and not options else "")
-            + "; rephrase it, configure an LLM, or teach the SQL with %%pgai ask --teach"
+            refusal(f"the built-in translator is not sure enough of an answer to {request.question!r}{said}")
         )

@@ -158,7 +158,7 @@ def join_lines(catalog: Catalog, tables: Iterable[str]) -> list[str]:
 
 def _join_text(catalog: Catalog, fk: ForeignKey) -> str:
     left, right = catalog.tables[fk.table], catalog.tables[fk.ref_table]
-    name = (lambda t: t.key) if catalog.qualify else (lambda t: t.name)
+    name = catalog.sql_name
     pairs = " AND ".join(
         f"{name(left)}.{a} = {name(right)}.{b}" for a, b in zip(fk.columns, fk.ref_columns, strict=False)
     )
@@ -178,4 +178,6 @@ def holding(catalog: Catalog, holds: Callable[[ForeignKey], bool]) -> Catalog:
         columns = [replace(c, foreign_key=None) if c.foreign_key in dropped else c for c in table.columns]
         kept = [fk for fk in table.foreign_keys if fk not in dropped]
         tables[key] = replace(table, columns=columns, foreign_keys=kept)
-    return Catalog(catalog.schemas, tables, qualify=catalog.qualify, fingerprint=catalog.fingerprint)
+    return Catalog(
+        catalog.schemas, tables, qualify=catalog.qualify, fingerprint=catalog.fingerprint, scope=catalog.scope
+    )

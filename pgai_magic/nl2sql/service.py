@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import psycopg
 
 from pgai_magic.catalog import Catalog, CatalogCache, ForeignKey
 from pgai_magic.db import Database
@@ -185,7 +186,7 @@ class Asker:
         analysis = reading.read_analysis()
         template, lits = template_of(analysis)
         cues = cue_signature(analysis)
-        scope = ",".join(catalog.schemas)
+        scope = ",".join(catalog.scope or catalog.schemas)
         memory_on = remember or use_memory
         loading = memory_on and not self.embedder.ready  # the model still loads: do not wait for it
         vector = self.embedder.embed_batch([template])[0] if memory_on and not loading and self.memory_ready() else None
@@ -381,7 +382,13 @@ class Asker:
     # -- memory ---------------------------------------------------------------------------
     def _require_memory(self) -> None:
         if not self.memory_ready():
-            raise ConfigError("the question memory needs pgvector (CREATE EXTENSION vector) and the pgai schema")
+            raise ConfigError(f"the question memory is unavailable: {self._memory_missing()}")
+
+    def _memory_missing(self) -> str:
+        try:
+            return self.memory.unavailable() or "it could not be read"
+        except (PgaiError, psycopg.Error) as exc:
+            return f"its state could not be checked ({exc})"
 
     def accept(self, question_id: int | None = None) -> int:
         """Mark an answer (the last one by default) as verified, so similar questions reuse it."""
@@ -412,7 +419,7 @@ class Asker:
             cues=cue_signature(analysis),
             sql_text=sql.strip().rstrip(";").strip(),
             source="teach",
-            scope=",".join(catalog.schemas),
+            scope=",".join(catalog.scope or catalog.schemas),
             embedder=self.embedder.name,
             vector=vector,
             verified=True,
@@ -435,5 +442,5 @@ class Asker:
             total, verified = self.memory.counts()
             info["question memory"] = f"{total} question{'s' if total != 1 else ''}, {verified} verified"
         else:
-            info["question memory"] = "unavailable (needs pgvector)"
+            info["question memory"] = f"unavailable ({self._memory_missing()})"
         return info

@@ -62,7 +62,7 @@ class Names:
         alias = self.alias.get(key)
         return exp.Table(
             this=ident(t.name),
-            db=ident(t.schema) if self.catalog.qualify else None,
+            db=ident(t.schema) if self.catalog.qualified(t) else None,
             alias=exp.TableAlias(this=ident(alias)) if alias else None,
         )
 

@@ -105,6 +105,17 @@ def load_file(conn: Any, request: LoadRequest, *, progress: Callable[[int], None
     return result
 
 
+def check_target(path: Path, *, replace: bool = False) -> None:
+    """ConfigError, before any query runs, when `path` cannot take a result: its folder is missing, its suffix is not
+    one pgai writes, or the file exists and `replace` is False (nothing is overwritten unless told)."""
+    if not path.parent.is_dir():
+        raise ConfigError(f"no folder {str(path.parent)!r} to write {path.name} into: create it first")
+    if path.suffix.lower() not in (".parquet", ".pq", ".csv", ".tsv", ".txt"):
+        raise ConfigError(f"{path.name}: pgai writes .csv, .tsv and .parquet files")
+    if path.exists() and not replace:
+        raise ConfigError(f"{str(path)!r} already exists: add --replace to overwrite it, or choose another file")
+
+
 def write_result(table: pa.Table, path: Path) -> int:
     """Write a query's Arrow result to CSV or Parquet (by the file's suffix); returns the rows written."""
     if not path.parent.is_dir():

@@ -55,7 +55,10 @@ def _resolve(fetch: Fetch, table: str, column: str) -> tuple[str, _Col]:
     match = next((a for a in attributes if a.name == column), None)
     match = match or next((a for a in attributes if a.name == column.lower()), None)  # typed without its quotes
     if match is None:
-        raise ConfigError(f"{found} has no column {column!r}: `%pgai columns {found}` lists them")
+        hint = catalog.did_you_mean(column, [a.name for a in attributes], n=3)
+        raise ConfigError(
+            f"{found} has no column {column!r}: " + (f"{hint}" if hint else f"`%pgai columns {found}` lists them")
+        )
     name, cat, kind = _q(match.name), match.category, match.type
     number = float_expr(name, kind) if cat == "N" else None
     return found, _Col(name, cat, number)
@@ -227,8 +230,10 @@ def result_altair(frame: pd.DataFrame, kind: str, x: str, y: str | None) -> Any:
         raise ConfigError(f"unknown plot kind {kind!r}: use {', '.join(KINDS)}")
     for name in (x, y):
         if name is not None and name not in frame.columns:
+            hint = catalog.did_you_mean(name, map(str, frame.columns), n=3)
             raise ConfigError(
-                f"the result has no column {name!r}: its columns are {', '.join(map(str, frame.columns))}"
+                f"the result has no column {name!r}: "
+                + (hint or f"its columns are {', '.join(map(str, frame.columns))}")
             )
     base = alt.Chart(frame)
     if kind == "histogram":

@@ -65,6 +65,25 @@ def test_ddl_reports_status_and_returns_nothing(
     assert "INSERT 0 2" in capsys.readouterr().out
 
 
+def test_each_statement_of_a_cell_shows_its_tag_as_psql_does(
+    ip: InteractiveShell, schema: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    cell = (
+        f"%%pgai\nCREATE TABLE {schema}.t (a int);\nINSERT INTO {schema}.t VALUES (1), (2), (3);\n"
+        f"SELECT count(*) AS n FROM {schema}.t"
+    )
+    result = ip.run_cell(cell)
+    assert result.result["n"][0] == 3
+    assert capsys.readouterr().out.splitlines()[:3] == ["CREATE TABLE", "INSERT 0 3", "Out[0]: "]
+    result = ip.run_cell(f"%%pgai\nSELECT 1 AS one;\nUPDATE {schema}.t SET a = a + 1;\nSELECT 2 AS two")
+    assert result.result["two"][0] == 2
+    assert capsys.readouterr().out.splitlines()[:2] == ["SELECT 1", "UPDATE 3"]  # an earlier query: its tag
+    assert ip.run_cell(f"%%pgai\nDROP TABLE {schema}.t;\nDROP TABLE IF EXISTS {schema}.t").result is None
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["DROP TABLE", 'NOTICE:  table "t" does not exist, skipping', "DROP TABLE"]  # in psql's order
+
+
 def test_errors_are_one_clear_message(ip: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     err = failed(ip, "%%pgai\nSELECT * FROM no_such_table_here")

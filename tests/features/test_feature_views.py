@@ -132,6 +132,20 @@ def test_model_train_on_feature_views_remembers_them(session: Session, events: s
         session.train(model_name, "churned", "SELECT 1", features=name, labels=labels)
 
 
+def test_the_magic_prints_the_index_advice_of_model_train_once(
+    ip: InteractiveShell, events: str, model_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = f"v_{events}"
+    ip.run_line_magic("pgai", f"features define {name} --entity customer_id --time ts --table {events}.events")
+    labels = f"SELECT customer_id, label_time, churned FROM {events}.labels"
+    capsys.readouterr()
+    ip.run_line_magic(
+        "pgai", f'model train {model_name} --target churned --features {name} --labels "{labels}" --algorithm linear'
+    )
+    out = capsys.readouterr().out
+    assert out.count("CREATE INDEX ON") == 1, out
+
+
 def test_the_magic_defines_lists_and_builds_training_sets(ip: InteractiveShell, events: str) -> None:
     name = f"v_{events}"
     ip.run_line_magic("pgai", f"features define {name} --entity customer_id --time ts --table {events}.events")

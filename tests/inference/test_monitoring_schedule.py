@@ -128,6 +128,30 @@ def test_a_drifted_month_raises_exactly_one_alert_and_a_clean_one_none(
     assert f"#{alert_id}" not in session.models.status_lines()["alerts"]
 
 
+def test_a_failing_check_raises_an_alert_and_shows_in_status(
+    session: Session, monitored: tuple[str, str], conn: psycopg.Connection
+) -> None:
+    name, schema = monitored
+    conn.execute(f"CREATE TABLE {schema}.gone AS SELECT * FROM {schema}.clean")
+    made = session.models.schedule(ScheduleRequest(name, _month(schema, "gone"), "1h", "psi > 0.25"))
+    assert made["every"] == "1 hour"  # as PostgreSQL's verbose interval style writes it, not 01:00:00
+    conn.execute(f"DROP TABLE {schema}.gone")
+    assert session.models.run_due() == [made["id"]]
+    schedule = session.models.schedules(name).iloc[0]
+    assert "does not exist" in schedule["last_error"] and schedule["every"] == "1 hour"
+    alerts = session.models.alerts()
+    mine = alerts[alerts["model"] == name]
+    assert len(mine) == 1 and int(mine["schedule"].iloc[0]) == made["id"]
+    assert "failed" in mine["message"].iloc[0] and "does not exist" in mine["message"].iloc[0]
+    lines = session.models.status_lines()
+    assert f"#{int(mine['id'].iloc[0])}" in lines["alerts"]
+    assert f"#{made['id']} {name} every 1 hour" in lines["monitoring"] and "does not exist" in lines["monitoring"]
+    conn.execute("UPDATE pgai.monitor_schedules SET next_run = now() WHERE id = %s", (made["id"],))
+    session.models.run_due()  # failing again: the open alert counts an occurrence
+    again = session.models.alerts()
+    assert again.loc[again["model"] == name, "occurrences"].tolist() == [2]
+
+
 def test_bad_schedules_fail_before_anything_is_recorded(session: Session, monitored: tuple[str, str]) -> None:
     name, schema = monitored
     cases = [

@@ -106,8 +106,8 @@ def test_monitor_reports_metrics_and_drift(
     assert "PSI" in stable._repr_html_() or "psi" in stable._repr_html_()
     logged = session.sql("SELECT count(*) AS n FROM pgai.model_monitoring WHERE name = :name", name=model_name)
     assert int(logged["n"][0]) == 2
-    with pytest.raises(ModelError, match=r"lacks column\(s\) \['age', 'monthly_charges'.*'actual'\]"):
-        session.models.monitor(model_name, f"SELECT tenure_months FROM {same}")
+    with pytest.raises(ModelError, match=r"lacks column\(s\) \['age', 'monthly_charges'.*'churned'\]"):
+        session.models.monitor(model_name, f"SELECT tenure_months FROM {same}")  # the outcome: the model's target
 
 
 def test_psi_and_profile_units() -> None:
@@ -169,6 +169,8 @@ def test_model_command(session: Session, churn_tables: tuple[str, str, str], mod
     assert report.version == 1 and "accuracy" in repr(report) and not any("accuracy" in line for line in said[-2:])
     charts = [item for item in shown if isinstance(item, Chart)]  # the monitor chart, as static images
     assert len(charts) == 1 and {"image/svg+xml", "image/png", "text/plain"} <= set(charts[0]._repr_mimebundle_())
+    by_target = run(ctx, f"monitor {model_name} --no-record", f"SELECT {FEATURES}, churned FROM {drifted}")
+    assert by_target.current == report.current  # no --target: the model's target column, 'churned'
     with pytest.raises(ConfigError, match="unknown model action 'fly'"):
         run(ctx, "fly", None)
     with pytest.raises(ConfigError, match="no variable named 'nothing'"):

@@ -115,5 +115,5 @@ def test_questions_work_without_a_memory(session: Session, shop: str, monkeypatc
     frame = session.ask("how many products are there?", schema=shop)
     assert frame.attrs["question_id"] is None and int(frame.iloc[0, 0]) > 0
     assert session.status()["question memory"].startswith("unavailable")
-    with pytest.raises(ConfigError, match="pgvector"):
+    with pytest.raises(ConfigError, match="the question memory is unavailable"):
         session.questions.accept()

@@ -107,6 +107,6 @@ def off_path(conn: psycopg.Connection, pg_dsn: str) -> Iterator[tuple[psycopg.Co
 def test_tables_outside_the_search_path_are_qualified(off_path: tuple[psycopg.Connection, str]) -> None:
     conn, data = off_path
     catalog = load_catalog(conn)  # the search path holds no table: every readable schema is read
-    assert f"{data}.pilot" in catalog.tables and catalog.qualify
+    assert f"{data}.pilot" in catalog.tables and catalog.qualified(catalog.tables[f"{data}.pilot"])
     sql = Translator(catalog.subset([f"{data}.pilot"]), conn=conn).translate("average age of pilots").sql
     assert conn.execute(sql).fetchall() == [(33.0,)]  # runs: the table is named with its schema

@@ -93,11 +93,15 @@ def test_2_after_the_admin_set_up_the_read_pgai_grants_give_similar(db: Db, tiny
         admin.vectors.stop_worker()
     with Session(db.role_dsn) as s:
         assert s.state.state_missing and "an admin created it, but this role may not read it" in s.state.state_missing
+        memory = s.status().capabilities["question memory"]  # the privilege is missing, not pgvector
+        assert "pgvector" not in memory and f"GRANT USAGE ON SCHEMA pgai TO {db.role}" in memory, memory
         with pytest.raises(PrivilegeError, match=r"similar keeps its state.*docs/privileges\.md"):
             s.similar("shop.tickets.body", "late parcel", k=2)
     db.run("read-pgai")
     with Session(db.role_dsn) as s:
         assert s.state.state_missing is None
+        memory = s.status().capabilities["question memory"]
+        assert "lacks INSERT on pgai.questions" in memory and f"ON pgai.questions TO {db.role}" in memory, memory
         found = s.similar("shop.tickets.body", "late parcel", k=2)
         assert len(found) == 2 and set(found["id"]) <= {1, 2, 3, 4}
         with pytest.raises(PrivilegeError, match=r"model train.*docs/privileges\.md"):
@@ -122,6 +126,7 @@ def test_a_server_without_pgvector_says_how_to_get_it_and_migrates_when_it_appea
         with Session(dsn) as s:
             assert s.state.extensions["vector"] is None and s.state.state_missing is None
             assert any("020_question_memory (needs the vector extension)" in w for w in s.status()["warnings"])
+            assert "CREATE EXTENSION vector" in s.status().capabilities["question memory"]
             s.sql("CREATE TABLE notes (id int PRIMARY KEY, body text)")
             with pytest.raises(PrivilegeError, match=r"no pgvector extension.*CREATE EXTENSION vector"):
                 s.embed("notes.body")

@@ -11,7 +11,7 @@ from pgai_magic.datasets import sales
 def test_catalog_reads_keys_comments_and_values(conn: psycopg.Connection, schema: str) -> None:
     sales.load(conn, schema=schema, scale=0.2)
     cat = load_catalog(conn, [schema])
-    assert cat.qualify  # the test schema is not on the search path
+    assert all(cat.qualified(t) for t in cat.tables.values())  # the test schema is not on the search path
     assert sorted(t.name for t in cat.tables.values()) == ["customers", "order_items", "orders", "products"]
     items = cat.table("order_items")
     assert items is not None and items.primary_key == ("order_item_id",)

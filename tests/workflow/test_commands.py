@@ -183,6 +183,11 @@ def test_plot_magics(ip: InteractiveShell, store: str, capsys: pytest.CaptureFix
     ).result
     assert chart.data["n"].sum() == 40
     assert "needs --by COLUMN" in failed(ip, f"%pgai plot line {store}.orders.total")
+    assert "did you mean 'city'" in failed(ip, f"%pgai plot bar {store}.customers.Cty")  # the catalog's one advice
+    assert "did you mean 'city'" in failed(ip, f"%pgai plot box {store}.customers.id --by citty")
+    assert "did you mean 'n'" in failed(
+        ip, f"%%pgai --plot bar --x city --y nn\nSELECT city, 1 AS n FROM {store}.customers"
+    )
     ip.run_cell(
         f'%pgai plot bar {store}.orders.total --where "(SELECT count(*) FROM pg_class) > 0; DELETE FROM {store}.orders"'
     )
@@ -250,6 +255,16 @@ def test_explain_runs_one_statement_and_keeps_nothing(
     assert ip.run_cell(f"%pgai SELECT count(*) AS n FROM {store}.orders WHERE total = 0").result["n"][0] == 0
     ip.run_cell("%pgai ROLLBACK")
     assert "unrecognized arguments: --verbose" in failed(ip, "%pgai explain --verbose SELECT 1")
+
+
+def test_unload_refuses_to_overwrite_a_file_unless_told(ip: InteractiveShell, store: str, tmp_path: Path) -> None:
+    out = tmp_path / "orders.csv"
+    out.write_text("keep me\n")
+    err = failed(ip, f'%pgai unload "SELECT * FROM {store}.orders" {out}')
+    assert str(out) in err and "--replace" in err
+    assert out.read_text() == "keep me\n"  # nothing lost
+    assert ip.run_cell(f'%pgai unload "SELECT * FROM {store}.orders" {out} --replace').success
+    assert len(out.read_text().splitlines()) == 201
 
 
 def test_autolimit_leaves_pgai_commands_alone(ip: InteractiveShell, store: str, tmp_path: Path) -> None:

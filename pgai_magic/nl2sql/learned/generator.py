@@ -28,6 +28,7 @@ from pgai_magic.errors import PgaiError, TranslationError
 from pgai_magic.nl2sql.generator import Generated, Request
 from pgai_magic.nl2sql.learned.model import LearnedModel
 from pgai_magic.nl2sql.learned.translate import LearnedAnswer, LearnedTranslator
+from pgai_magic.nl2sql.pipeline import refusal
 from pgai_magic.nl2sql.translator import Translator
 
 __all__ = ["BuiltinGenerator", "agreement", "outside_sketches", "rule_features", "same_result"]
@@ -169,10 +170,10 @@ class BuiltinGenerator:
             return Generated(rule_sql, "translator", round(conf, 3), [*notes, below])
         if not options or options[0][0] < model.threshold:
             best = f" (best confidence {options[0][0]:.2f})" if options else ""
+            if problem and not options:  # the rules' own refusal says why, and what to do
+                raise TranslationError(refusal(problem))
             raise TranslationError(
-                f"the built-in translator is not sure enough of an answer to {request.question!r}{best}"
-                + (f"; {problem}" if problem and not options else "")
-                + "; rephrase it, configure an LLM, or teach the SQL with %%pgai ask --teach"
+                refusal(f"the built-in translator is not sure enough of an answer to {request.question!r}{best}")
             )
         conf, sql, why = options[0]
         request.validate(sql)

@@ -138,7 +138,7 @@ def _select(s: Sketch, catalog: Catalog, extra: Iterable[str]) -> exp.Select | N
 
 def _table(catalog: Catalog, key: str, alias: str) -> exp.Expr:
     t = catalog.tables[key]
-    table = exp.Table(this=exp.to_identifier(t.name), db=exp.to_identifier(t.schema) if catalog.qualify else None)
+    table = exp.Table(this=exp.to_identifier(t.name), db=exp.to_identifier(t.schema) if catalog.qualified(t) else None)
     return exp.alias_(table, alias) if alias else table
 
 
