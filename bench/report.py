@@ -172,7 +172,8 @@ WRITE_INTRO = (
     "`Session.persist` (what `%pgai persist` runs: CREATE TABLE, binary COPY, ANALYZE, one transaction) against "
     "ADBC's `adbc_ingest` with its connect and commit (the anchor). load: the same columns as a CSV with a header, "
     "`Session.load` (what `%pgai load FILE.csv` runs: type inference, CREATE TABLE, `COPY … FROM STDIN (FORMAT csv)`, "
-    "ANALYZE) against `psql -c 'CREATE TABLE …' -c '\\copy …'` (the anchor, the psql process included)."
+    "commit; the new table's ANALYZE then runs on a second connection and the session's next statement waits for it) "
+    "against `psql -c 'CREATE TABLE …' -c '\\copy …'` (the anchor, the psql process included)."
 )
 
 
@@ -192,6 +193,10 @@ def write(data: Data) -> list[str]:
                 out.append(f"- the steps of `%pgai load` that `\\copy` does not take, timed apart after each load: "
                            f"type inference {spread(infer, '{:.3f}', ' s')}, ANALYZE {spread(analyze, '{:.3f}', ' s')} "
                            f"(against `\\copy`'s {spread(data['times'][anchor], '{:.3f}', ' s')}).")  # fmt: skip
+            after = extra(data, path, "analyze_after_s")
+            if after:
+                out.append(f"- the ANALYZE after the load (not in its time; the next statement waits for it) ended "
+                           f"{spread(after, '{:.3f}', ' s')} after the load returned.")  # fmt: skip
     return [*out, ""]
 
 
