@@ -117,6 +117,7 @@ FETCH_LABELS = {
     "jupysql": "JupySQL (`%sql` + `.DataFrame()`)",
     "adbc": "raw ADBC (`fetch_arrow_table().to_pandas()`)",
     "read_sql": "`pandas.read_sql` (SQLAlchemy + psycopg2)",
+    "pgai_blocking": "`%%pgai`, its reader blocking in libpq between reads (no naps)",
 }
 
 
@@ -145,6 +146,9 @@ def fetch(data: Data) -> list[str]:
         cpu = [p / a for p, a in zip(extra(data, "pgai", "cpu_s"), extra(data, "adbc", "cpu_s"), strict=True)]
         out.append(f"- `%%pgai`'s client CPU seconds / raw ADBC's: {spread(cpu, '{:.2f}', 'x')} per run (CPU time is "
                    "what load changes least).")  # fmt: skip
+    if "pgai" in methods and "pgai_blocking" in methods:
+        ratios = spread(per_run(data, "pgai", "pgai_blocking"), "{:.2f}", "x")
+        out.append(f"- `%%pgai`'s time / the same with its reader blocking in libpq between reads: {ratios} per run.")
     if "pgai" in methods:
         dtypes = data["extra"]["pgai"][0].get("dtypes")
         out.append(f"- dtypes of the `%%pgai` frame: {', '.join(dtypes or [])} (text as pandas' Arrow-backed `str`).")
