@@ -67,12 +67,6 @@ class _Peak:
 
 def _setup(method: str, dsn: str) -> tuple[Any, Any, int]:
     """(run, shell or None, backend pid) for one method, after its first small query."""
-    sa_url = dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
-    if method in ("pgai", "jupysql"):
-        from IPython.testing.globalipapp import start_ipython
-
-        ip = start_ipython()
-        ip.display_formatter.active_types = ip.display_formatter.format_types  # text/html too, as a notebook
     if method == "pgai_blocking":  # the same path with the reader blocking in libpq between reads (no naps)
         from pgai_magic.db import _fetch
 
@@ -84,6 +78,12 @@ def _setup(method: str, dsn: str) -> tuple[Any, Any, int]:
 
         _fetch._native = blocking
         method = "pgai"
+    sa_url = dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
+    if method in ("pgai", "jupysql"):
+        from IPython.testing.globalipapp import start_ipython
+
+        ip = start_ipython()
+        ip.display_formatter.active_types = ip.display_formatter.format_types  # text/html too, as a notebook
     if method == "pgai":
         os.environ["PGAI_DSN"] = dsn
         ip.run_line_magic("load_ext", "pgai_magic")

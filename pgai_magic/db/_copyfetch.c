@@ -24,12 +24,12 @@
  *            0 `max_rows` rows were read (0: no such stop) and the COPY goes on: call again with header_done=1.
  *
  * Waiting for rows (with consumeinput_ptr, libpq's PQconsumeInput): a reader blocked in libpq's poll() is woken by
- * every 8 KB the server sends, and such a synchronous wake-up is often run on the server's own CPU, so the server and
- * the reader take turns on one core instead of working side by side. When libpq holds no complete row, the reader
- * reads what the socket has; if that is still no row it sleeps briefly (20 us, doubling to 640 us: less than the
- * server needs to fill the socket's buffer) and looks again, so the server's sends wake no one; after that it blocks
- * in libpq as before (a query that is slow to send its rows costs a few wake-ups per pause, never a busy loop).
- * Measured: bench/bench_sql.py (BENCHMARKS.md).
+ * every 8 KB the server sends, so both processes pay a wake-up and a context switch per 8 KB. Instead, when libpq
+ * holds no complete row, the reader reads what the socket has; if that is still no row it sleeps briefly (20 us, a
+ * few KB of a full-speed server's output against a socket buffer of about 200 KB; doubling to 640 us only while no
+ * data comes) and looks again, so the server's sends wake no one and each read takes what accumulated; then it
+ * blocks in libpq as before (a query slow to send its rows costs a few wake-ups per pause, never a busy loop).
+ * Measured with bench/bench_sql.py --methods pgai,pgai_blocking,adbc (BENCHMARKS.md).
  *
  * Buffers over 1 MiB live in their own anonymous mappings (grown with mremap, no copy; transparent huge pages
  * asked for), so freeing a result gives its memory back to the system at once.

@@ -44,13 +44,20 @@ class BackgroundAnalyze:
         `shown` names it in a failure's note."""
         thread = threading.Thread(target=self._run, args=(oid, shown), name=f"pgai-analyze-{oid}", daemon=True)
         thread.start()
-        self._threads.append(thread)
+        with self._lock:
+            self._threads.append(thread)
 
     def wait(self) -> None:
-        """Block until every started ANALYZE has ended (failures are kept for `notes`)."""
-        while self._threads:
-            self._threads[0].join()
-            self._threads.pop(0)
+        """Block until every started ANALYZE has ended (failures are kept for `notes`); safe from any thread."""
+        while True:
+            with self._lock:
+                if not self._threads:
+                    return
+                thread = self._threads[0]
+            thread.join()
+            with self._lock:
+                if self._threads and self._threads[0] is thread:
+                    self._threads.pop(0)
 
     def notes(self) -> list[str]:
         """Wait, then hand over (and forget) the notes of failed runs."""
