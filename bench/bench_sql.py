@@ -4,6 +4,9 @@
 
     python bench/bench_sql.py [--runs 5] [--rows 1000000] [--methods pgai,jupysql,adbc] [--latency]
 
+`pgai_blocking` (not run by default) is `%%pgai` with its binary COPY reader waiting in libpq's poll() between reads,
+as it did before it napped (pgai_magic/db/_copyfetch.c, "Waiting for rows"): what the naps change.
+
 Each measurement is a fresh process that first runs the query with LIMIT 10 (a notebook that has already run a
 cell), then times the full fetch, then the display of the value (IPython's formatters, text/plain and text/html, as
 a notebook renders it). The methods go round-robin, `--runs` rounds. Per run the process also reports its own CPU
@@ -64,6 +67,17 @@ class _Peak:
 
 def _setup(method: str, dsn: str) -> tuple[Any, Any, int]:
     """(run, shell or None, backend pid) for one method, after its first small query."""
+    if method == "pgai_blocking":  # the same path with the reader blocking in libpq between reads (no naps)
+        from pgai_magic.db import _fetch
+
+        native = _fetch._native
+
+        def blocking(pgconn: Any) -> Any:
+            found = native(pgconn)
+            return None if found is None else (*found[:3], 0)  # no PQconsumeInput: no naps
+
+        _fetch._native = blocking
+        method = "pgai"
     sa_url = dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
     if method in ("pgai", "jupysql"):
         from IPython.testing.globalipapp import start_ipython
@@ -205,7 +219,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--methods", default="pgai,jupysql,adbc", help="any of pgai, jupysql, adbc, read_sql")
+    parser.add_argument(
+        "--methods", default="pgai,jupysql,adbc", help="any of pgai, jupysql, adbc, read_sql, pgai_blocking"
+    )
     parser.add_argument("--latency", action="store_true", help="also the 1-row SELECT latency of each path")
     parser.add_argument("--dsn", help="an existing server (default: a fresh embedded one)")
     parser.add_argument("--child")
@@ -248,6 +264,8 @@ def main() -> None:
     lines = []
     if "pgai" in methods and "adbc" in methods:
         lines.append(_ratio_line(runs, "pgai", "adbc", "%%pgai time / raw ADBC time"))
+    if "pgai" in methods and "pgai_blocking" in methods:
+        lines.append(_ratio_line(runs, "pgai", "pgai_blocking", "%%pgai time / the same with a blocking reader"))
     if "pgai" in methods and "jupysql" in methods:
         lines.append(_ratio_line(runs, "jupysql", "pgai", "JupySQL time / %%pgai time"))
         with_display = {m: [t + f["display_s"] for t, f in zip(runs.times[m], runs.extra[m])] for m in methods}

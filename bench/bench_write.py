@@ -9,11 +9,12 @@ a user's ADBC code, `with adbc.connect(dsn): cursor.adbc_ingest(table, pyarrow.T
 mode="create")` and commit (the anchor; a connection per call, as bench_inference's anchors), and the same ingest on
 a connection opened before the timing.
 load: the same columns written once as a CSV with a header (--load-rows rows); `Session.load` (what `%pgai load
-FILE.csv` runs: type inference, CREATE TABLE, `COPY … FROM STDIN (FORMAT csv)`, ANALYZE) against
+FILE.csv` runs: type inference, CREATE TABLE, `COPY … FROM STDIN (FORMAT csv)`, commit; then ANALYZE on a second
+connection, which the session's next statement waits for) against
 `psql -c "CREATE TABLE …" -c "\\copy … FROM 'FILE.csv' (FORMAT csv, HEADER)"`, the psql process included, as a user
 runs it. Each path writes a fresh table (dropped before its turn, outside the timing); paths go round-robin. After
-each `%pgai load`, outside its timing, the type inference and an `ANALYZE` of the loaded table are timed again
-apart: the two steps `\\copy` does not take.
+each `%pgai load`, outside its timing, the wait for its ANALYZE to end is timed, then the type inference and an
+`ANALYZE` of the loaded table again apart: the two steps `\\copy` does not take.
 Results: a table on stdout and bench/results/write.json.
 """
 
@@ -114,13 +115,18 @@ def load_paths(session: Session, rows: int, folder: Path) -> tuple[dict[str, Cal
         result = session.load(path, "l_pgai")
         elapsed = time.perf_counter() - start
         assert result.rows == rows
+        # the ANALYZE that runs after the load returned (the session's next statement waits for it): how long after
+        start = time.perf_counter()
+        session.db.statistics.wait()
+        after = time.perf_counter() - start
         # where the time over COPY goes, measured apart after the timing: the type inference and the ANALYZE
         start = time.perf_counter()
         infer_columns(path, CsvFormat())
         infer = time.perf_counter() - start
         start = time.perf_counter()
         session.sql("ANALYZE l_pgai")
-        return {"seconds": elapsed, "infer_s": infer, "analyze_s": time.perf_counter() - start}
+        analyze = time.perf_counter() - start
+        return {"seconds": elapsed, "infer_s": infer, "analyze_s": analyze, "analyze_after_s": after}
 
     def copy() -> dict[str, float]:
         session.sql("DROP TABLE IF EXISTS l_psql")

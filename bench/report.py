@@ -117,6 +117,7 @@ FETCH_LABELS = {
     "jupysql": "JupySQL (`%sql` + `.DataFrame()`)",
     "adbc": "raw ADBC (`fetch_arrow_table().to_pandas()`)",
     "read_sql": "`pandas.read_sql` (SQLAlchemy + psycopg2)",
+    "pgai_blocking": "`%%pgai`, its reader blocking in libpq between reads (no naps)",
 }
 
 
@@ -145,6 +146,9 @@ def fetch(data: Data) -> list[str]:
         cpu = [p / a for p, a in zip(extra(data, "pgai", "cpu_s"), extra(data, "adbc", "cpu_s"), strict=True)]
         out.append(f"- `%%pgai`'s client CPU seconds / raw ADBC's: {spread(cpu, '{:.2f}', 'x')} per run (CPU time is "
                    "what load changes least).")  # fmt: skip
+    if "pgai" in methods and "pgai_blocking" in methods:
+        ratios = spread(per_run(data, "pgai", "pgai_blocking"), "{:.2f}", "x")
+        out.append(f"- `%%pgai`'s time / the same with its reader blocking in libpq between reads: {ratios} per run.")
     if "pgai" in methods:
         dtypes = data["extra"]["pgai"][0].get("dtypes")
         out.append(f"- dtypes of the `%%pgai` frame: {', '.join(dtypes or [])} (text as pandas' Arrow-backed `str`).")
@@ -172,7 +176,8 @@ WRITE_INTRO = (
     "`Session.persist` (what `%pgai persist` runs: CREATE TABLE, binary COPY, ANALYZE, one transaction) against "
     "ADBC's `adbc_ingest` with its connect and commit (the anchor). load: the same columns as a CSV with a header, "
     "`Session.load` (what `%pgai load FILE.csv` runs: type inference, CREATE TABLE, `COPY … FROM STDIN (FORMAT csv)`, "
-    "ANALYZE) against `psql -c 'CREATE TABLE …' -c '\\copy …'` (the anchor, the psql process included)."
+    "commit; the new table's ANALYZE then runs on a second connection and the session's next statement waits for it) "
+    "against `psql -c 'CREATE TABLE …' -c '\\copy …'` (the anchor, the psql process included)."
 )
 
 
@@ -192,6 +197,10 @@ def write(data: Data) -> list[str]:
                 out.append(f"- the steps of `%pgai load` that `\\copy` does not take, timed apart after each load: "
                            f"type inference {spread(infer, '{:.3f}', ' s')}, ANALYZE {spread(analyze, '{:.3f}', ' s')} "
                            f"(against `\\copy`'s {spread(data['times'][anchor], '{:.3f}', ' s')}).")  # fmt: skip
+            after = extra(data, path, "analyze_after_s")
+            if after:
+                out.append(f"- the ANALYZE after the load (not in its time; the next statement waits for it) ended "
+                           f"{spread(after, '{:.3f}', ' s')} after the load returned.")  # fmt: skip
     return [*out, ""]
 
 

@@ -130,11 +130,14 @@ class Session:
         **options: Any,
     ) -> Any:
         """Load a CSV / Parquet file (read here, streamed) into a table named after the file unless given; the
-        options are those of pgai_magic.workflow.request.LoadRequest (schema, mode, delimiter, header, encoding)."""
+        options are those of pgai_magic.workflow.request.LoadRequest (schema, mode, delimiter, header, encoding).
+        A new table's ANALYZE may still run when it returns (the rows are committed): the next statement, and any
+        use of the session's connections, waits for it (`db.statistics.wait()`)."""
         from pgai_magic.workflow.files import load_file
         from pgai_magic.workflow.request import LoadRequest
 
-        return load_file(self.db.session, LoadRequest(Path(path), table, **options), progress=progress)
+        request = LoadRequest(Path(path), table, **options)
+        return load_file(self.db.session, request, progress=progress, analyze_later=self.db.statistics.start)
 
     def unload(
         self, query: str, path: str | Path, *, namespace: Mapping[str, Any] | None = None, replace: bool = False

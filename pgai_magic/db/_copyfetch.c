@@ -5,7 +5,7 @@
  * those of the libpq psycopg itself loaded, so one libpq owns the connection), decoding each row into
  * per-column buffers with the GIL released. Format: PostgreSQL docs, "COPY — Binary Format".
  *
- * fetch(pgconn_ptr, getcopydata_ptr, freemem_ptr, kinds, limit=0, max_rows=0, header_done=0)
+ * fetch(pgconn_ptr, getcopydata_ptr, freemem_ptr, kinds, limit=0, max_rows=0, header_done=0, consumeinput_ptr=0)
  *     -> (status, nrows, columns, message)
  *   kinds: one byte per column: 'b' bool (bit-packed, as Arrow), 'h' int2, 'i' int4/oid, 'q' int8/time,
  *          'f' float4, 'd' float8, 'n' interval (int64 us, int32 days, int32 months), 'v' variable bytes,
@@ -23,6 +23,14 @@
  *              the query and drains the rest,
  *            0 `max_rows` rows were read (0: no such stop) and the COPY goes on: call again with header_done=1.
  *
+ * Waiting for rows (with consumeinput_ptr, libpq's PQconsumeInput): a reader blocked in libpq's poll() is woken by
+ * every 8 KB the server sends, so both processes pay a wake-up and a context switch per 8 KB. Instead, when libpq
+ * holds no complete row, the reader reads what the socket has; if that is still no row it sleeps briefly (20 us, a
+ * few KB of a full-speed server's output against a socket buffer of about 200 KB; doubling to 640 us only while no
+ * data comes) and looks again, so the server's sends wake no one and each read takes what accumulated; then it
+ * blocks in libpq as before (a query slow to send its rows costs a few wake-ups per pause, never a busy loop).
+ * Measured with bench/bench_sql.py --methods pgai,pgai_blocking,adbc (BENCHMARKS.md).
+ *
  * Buffers over 1 MiB live in their own anonymous mappings (grown with mremap, no copy; transparent huge pages
  * asked for), so freeing a result gives its memory back to the system at once.
  */
@@ -32,6 +40,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #ifdef __linux__
 #include <sys/mman.h>
 #define PGAI_MAP_FROM ((size_t)1 << 20)
@@ -39,6 +48,7 @@
 
 typedef int (*getcopydata_fn)(void *conn, char **buffer, int async);
 typedef void (*freemem_fn)(void *ptr);
+typedef int (*consumeinput_fn)(void *conn);
 
 typedef struct {
     char *data;
@@ -308,14 +318,32 @@ static size_t held_bytes(Column *cols, Py_ssize_t ncols) {
     return total;
 }
 
+#define PGAI_NAP_FIRST_NS 20000L
+#define PGAI_NAP_LAST_NS 640000L
+
+/* the next CopyData message (libpq's PQgetCopyData return value); see "Waiting for rows" at the top */
+static int next_message(void *conn, getcopydata_fn getcopydata, consumeinput_fn consume, char **msg) {
+    if (consume == NULL) return getcopydata(conn, msg, 0);
+    for (long nap = PGAI_NAP_FIRST_NS;; nap *= 2) {
+        int n = getcopydata(conn, msg, 1);
+        if (n != 0) return n;
+        if (!consume(conn)) return getcopydata(conn, msg, 0); /* the connection failed: libpq reports it */
+        n = getcopydata(conn, msg, 1);
+        if (n != 0 || nap > PGAI_NAP_LAST_NS) return n != 0 ? n : getcopydata(conn, msg, 0);
+        struct timespec pause = {0, nap};
+        nanosleep(&pause, NULL);
+    }
+}
+
 /* drain the COPY into `cols`; returns the status (see the top of this file) */
-static int drain(void *conn, getcopydata_fn getcopydata, freemem_fn freemem, Column *cols, Py_ssize_t ncols,
-                 unsigned long long limit, size_t max_rows, int header_done, size_t *rows, const char **why) {
+static int drain(void *conn, getcopydata_fn getcopydata, freemem_fn freemem, consumeinput_fn consume, Column *cols,
+                 Py_ssize_t ncols, unsigned long long limit, size_t max_rows, int header_done, size_t *rows,
+                 const char **why) {
     int status = 0, ended = 0;
     for (;;) {
         if (max_rows && *rows >= max_rows) return 0;
         char *msg = NULL;
-        int n = getcopydata(conn, &msg, 0);
+        int n = next_message(conn, getcopydata, consume, &msg);
         if (n < 0) return n;
         const unsigned char *p = (const unsigned char *)msg;
         size_t len = (size_t)n;
@@ -367,10 +395,10 @@ static PyObject *fetch(PyObject *self, PyObject *args) {
     unsigned long long conn_ptr, get_ptr, free_ptr;
     const char *kinds;
     Py_ssize_t ncols;
-    unsigned long long limit = 0, max_rows = 0;
+    unsigned long long limit = 0, max_rows = 0, consume_ptr = 0;
     int header_done = 0;
-    if (!PyArg_ParseTuple(args, "KKKy#|KKp", &conn_ptr, &get_ptr, &free_ptr, &kinds, &ncols, &limit, &max_rows,
-                          &header_done))
+    if (!PyArg_ParseTuple(args, "KKKy#|KKpK", &conn_ptr, &get_ptr, &free_ptr, &kinds, &ncols, &limit, &max_rows,
+                          &header_done, &consume_ptr))
         return NULL;
     Column *cols = new_columns(kinds, ncols);
     if (!cols) return NULL;
@@ -379,7 +407,8 @@ static PyObject *fetch(PyObject *self, PyObject *args) {
     const char *why = NULL;
     Py_BEGIN_ALLOW_THREADS
     status = drain((void *)(uintptr_t)conn_ptr, (getcopydata_fn)(uintptr_t)get_ptr, (freemem_fn)(uintptr_t)free_ptr,
-                   cols, ncols, limit, (size_t)max_rows, header_done, &rows, &why);
+                   (consumeinput_fn)(uintptr_t)consume_ptr, cols, ncols, limit, (size_t)max_rows, header_done, &rows,
+                   &why);
     Py_END_ALLOW_THREADS
     if (status == -3 || status == -4) {
         free_columns(cols, (int)ncols);

@@ -37,6 +37,7 @@ from pgai_magic.db._protocol import (
     result_notes,
 )
 from pgai_magic.db._results import CellResult, StatementResult
+from pgai_magic.db._statistics import BackgroundAnalyze
 from pgai_magic.errors import (
     ConnectionError,
     GuardError,
@@ -83,6 +84,8 @@ class Database:
         self.autolimit: int | None = None  # fetch at most this many rows of a query (Pgai.autolimit)
         self.read_timeout_s = 30.0  # statement timeout of the read-only path (Pgai.statement_timeout_s)
         self.settings: dict[str, str] = {}  # server settings of every connection (use_settings)
+        # ANALYZE after a load, waited for before the next use (its own connections: no restart from its thread)
+        self.statistics = BackgroundAnalyze(lambda **kw: connect(self.dsn, settings=self.settings, **kw))
         atexit.register(self.close)
 
     # -- connections -----------------------------------------------------------------------------------------
@@ -93,6 +96,7 @@ class Database:
     @property
     def control(self) -> psycopg.Connection:
         """An autocommit connection for the package's own work (reconnects; restarts a stopped embedded server)."""
+        self.statistics.wait()
         if self._control is not None and self.embedded is not None and not self.embedded.alive:
             self.ensure_alive()
         if self._control is None or self._control.closed or self._control.broken:
@@ -126,6 +130,7 @@ class Database:
     @property
     def session(self) -> psycopg.Connection:
         """The connection the user's statements run on (opened on first use)."""
+        self.statistics.wait()
         if self._session is None or self._session.closed:
             conn = self.connect(autocommit=True, prepare_threshold=None)
             conn.add_notice_handler(self._on_notice)
@@ -180,6 +185,7 @@ class Database:
         return None
 
     def close(self) -> None:
+        self.statistics.wait()
         self._drop_session()
         if self._control is not None:
             self._control.close()
@@ -217,7 +223,7 @@ class Database:
         for attempt in (1, 2):
             conn = self.session
             before = conn.info.transaction_status
-            self._notices = []
+            self._notices = self.statistics.notes()  # those of an ANALYZE after a load that failed (none: [])
             result = interruptible(partial(self._execute, conn, stmt), cancel=self.cancel, terminate=self.terminate)
             lost = result.error is not None and not result.cancelled and (conn.broken or conn.closed)
             # a read outside a transaction on a connection that died (server restarted): reconnect, run it again
@@ -435,16 +441,9 @@ class Database:
                     f"{self.max_result_bytes / 2**20:,.0f} MiB limit and was not kept: FETCH fewer rows, add a "
                     "LIMIT, or raise %config Pgai.max_result_mb (0: no limit)"
                 )
-        count = res.command_tuples
-        return StatementResult(
-            stmt,
-            table,
-            count if count is not None else -1,
-            status.split(" ", 1)[0] if status else how.command,
-            0.0,
-            status=status,
-            notes=result_notes(table, self._tz_note),
-        )
+        rows = res.command_tuples if res.command_tuples is not None else -1
+        command = status.split(" ", 1)[0] if status else how.command
+        return StatementResult(stmt, table, rows, command, 0.0, status=status, notes=result_notes(table, self._tz_note))
 
     def read(self, query: str, *, what: str = "the query", error: type[PgaiError] = GuardError) -> StatementResult:
         """THE read-only path for a query the user did not write as a SQL cell (insights --query, model train

@@ -57,8 +57,19 @@ def _open(path: Path) -> Any:
     return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")
 
 
-def _read_block(path: Path, fmt: CsvFormat, names: list[str] | None) -> pa.Table:
-    """The first block of the file, typed by pyarrow's inference (names given: only those columns, as text)."""
+def _head(path: Path) -> bytes:
+    """The file's first two blocks: what the first block's rows are read from (the second completes its last row)."""
+    with _open(path) as raw:
+        return bytes(raw.read(2 * BLOCK))
+
+
+def _read_block(path: Path, fmt: CsvFormat, names: list[str] | None, head: bytes | None = None) -> pa.Table:
+    """The first block of the file, typed by pyarrow's inference (names given: only those columns, as text).
+
+    Read from `head` (the file's first bytes, `_head`) when given: pyarrow's streaming reader over the file reads
+    ahead several blocks, several times the work of the one block used. When `head` cannot be read that way (a
+    record longer than it, a character cut at its end) the file itself is read, which says what is wrong if anything
+    is."""
     read = pacsv.ReadOptions(block_size=BLOCK, autogenerate_column_names=not fmt.header, encoding=fmt.encoding)
     parse = pacsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True)
     convert = pacsv.ConvertOptions(
@@ -68,7 +79,16 @@ def _read_block(path: Path, fmt: CsvFormat, names: list[str] | None) -> pa.Table
         column_types={n: pa.string() for n in names} if names is not None else None,
         include_columns=names,
     )
-    with pacsv.open_csv(_open(path), read_options=read, parse_options=parse, convert_options=convert) as reader:
+    if head is not None:
+        try:
+            return _first_batch(pa.BufferReader(head), read, parse, convert)
+        except (pa.ArrowInvalid, UnicodeError):
+            pass  # read from the file below: the same rows, or the file's own error
+    return _first_batch(_open(path), read, parse, convert)
+
+
+def _first_batch(source: Any, read: Any, parse: Any, convert: Any) -> pa.Table:
+    with pacsv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert) as reader:
         try:
             batch = reader.read_next_batch()
         except StopIteration:  # a header and no rows
@@ -94,12 +114,13 @@ def infer_columns(path: Path, fmt: CsvFormat) -> tuple[dict[str, str], list[str]
     month-first dates, or holds words pandas reads as NULL, is named in a note. A first block pyarrow cannot read
     leaves every column text: the COPY that follows names what is wrong in the file.
     """
+    head = _head(path)
     try:
-        typed = _read_block(path, fmt, None)
+        typed = _read_block(path, fmt, None, head)
         if any(pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type) for f in typed.schema):
             raise UnicodeError(f"bytes that are not {fmt.encoding} text")
         floats = [f.name for f in typed.schema if pa.types.is_floating(f.type)]
-        text = _read_block(path, fmt, floats) if floats else typed  # whole numbers past bigint read as floats
+        text = _read_block(path, fmt, floats, head) if floats else typed  # whole numbers past bigint read as floats
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError) as exc:
         names = _header(path, fmt)
         check_names(names)
@@ -200,13 +221,21 @@ def copy_csv(
     *,
     mode: str = "create",
     progress: Callable[[int], None] | None = None,
+    analyze_later: Callable[[int, str], None] | None = None,
 ) -> PersistResult:
     """Load the CSV file into `target` (schema, table) with one `COPY … FROM STDIN (FORMAT csv)` in one transaction;
     modes as persist's. `progress` gets the bytes read. Raises ConfigError naming the line (and column) of what
-    the server refused in the file, SQLError for anything else; either way nothing is loaded."""
+    the server refused in the file, SQLError for anything else; either way nothing is loaded.
+
+    A created table's statistics are gathered by ANALYZE: inside the transaction, or — with `analyze_later` (called
+    with the table's oid and name once the load is committed) and no transaction of the user's open — after it, so
+    the load returns as soon as its rows are committed (the caller waits for it before its next statement)."""
     from pgai_magic.db import sql_error
 
     start = time.perf_counter()
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        analyze_later = None  # the table is committed with the user's transaction: no other connection sees it yet
+    later: int | None = None
     columns, notes = infer_columns(path, fmt)
     ident = sql.Identifier(*[p for p in target if p])
     shown = ident.as_string(conn)
@@ -222,10 +251,15 @@ def copy_csv(
                     for data in _utf8_chunks(path, fmt, progress):
                         copy.write(data)
                 rows = cur.rowcount
-            if created:
+            if created and analyze_later is not None:
+                later = int((conn.execute("SELECT to_regclass(%s)::oid", (shown,)).fetchone() or [0])[0])
+            elif created:
                 conn.execute(sql.SQL("ANALYZE {}").format(ident))
     except psycopg.Error as exc:
         raise _refused(path, fmt, sql_error(exc)) from None
+    if later is not None and analyze_later is not None:
+        analyze_later(later, shown)
+        notes.append(f"planner statistics of {shown} (ANALYZE) are being gathered; the next statement waits for them")
     return PersistResult(shown, rows, columns, created, time.perf_counter() - start, notes)
 
 

@@ -81,10 +81,17 @@ def open_parquet(path: Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     return parquet.schema_arrow, parquet.iter_batches(batch_size=65_536)
 
 
-def load_file(conn: Any, request: LoadRequest, *, progress: Callable[[int], None] | None = None) -> PersistResult:
+def load_file(
+    conn: Any,
+    request: LoadRequest,
+    *,
+    progress: Callable[[int], None] | None = None,
+    analyze_later: Callable[[int, str], None] | None = None,
+) -> PersistResult:
     """Load the request's CSV / Parquet file into a table, named after the file unless given (modes and errors:
     persist). A CSV goes through COPY (csvcopy.copy_csv: PostgreSQL's CSV rules, errors naming the line and column,
-    nothing loaded on an error; `progress` gets bytes); a Parquet file through binary COPY (`progress` gets rows)."""
+    nothing loaded on an error; `progress` gets bytes; its ANALYZE after the commit with `analyze_later`); a
+    Parquet file through binary COPY (`progress` gets rows)."""
     from pgai_magic.workflow.csvcopy import CsvFormat, copy_csv
 
     start = time.perf_counter()
@@ -98,7 +105,7 @@ def load_file(conn: Any, request: LoadRequest, *, progress: Callable[[int], None
     elif name.endswith((".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")):
         sep = _delimiter(request.delimiter) or ("\t" if ".tsv" in name else _sniff(path, request.encoding))
         fmt = CsvFormat(sep, request.header, request.encoding, request.null)
-        result = copy_csv(conn, path, fmt, target, mode=request.mode, progress=progress)
+        result = copy_csv(conn, path, fmt, target, mode=request.mode, progress=progress, analyze_later=analyze_later)
     else:
         raise ConfigError(f"{path.name}: pgai loads CSV (.csv, .tsv, .txt, also gzipped) and Parquet (.parquet)")
     result.seconds = time.perf_counter() - start

@@ -32,3 +32,25 @@ def test_a_failing_query_raises_the_pgai_error_and_leaves_the_connection_usable(
     with pytest.raises(SQLError, match="division by zero"):
         list(session.db.stream("SELECT 1 / (g - 50000) FROM generate_series(1, 100000) g", 1000))
     assert session.sql("SELECT 1 AS v")["v"][0] == 1
+
+
+def test_the_reader_waits_out_pauses_and_blocking_reads_give_the_same_rows(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pgai_magic.db import _fetch
+
+    # rows that come with pauses longer than the reader's naps (it then blocks in libpq), and a burst after them
+    query = (
+        "SELECT g AS id, CASE WHEN g % 100 = 0 THEN pg_sleep(0.005)::text END AS paused, 'r' || g AS t "
+        "FROM generate_series(1, 3000) g"
+    )
+    napping = session.execute(query, fmt="arrow").value
+    assert napping.column("id").to_pylist() == list(range(1, 3001))
+    native = _fetch._native
+    found = native(session.db.session.pgconn)
+    assert found is not None and found[3] != 0  # PQconsumeInput found: the napping reader is the one used
+    monkeypatch.setattr(_fetch, "_native", lambda pgconn: (*found[:3], 0))  # no PQconsumeInput: blocking reads
+    blocking = session.execute(query, fmt="arrow").value
+    assert blocking.equals(napping)
+    batches = list(session.db.stream(query, 700))  # resumed batches over naps and pauses alike
+    assert pa.concat_tables(batches).column("t").to_pylist() == [f"r{i}" for i in range(1, 3001)]
