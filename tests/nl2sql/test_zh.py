@@ -69,7 +69,8 @@ def test_spans_cover_the_question_and_link_to_the_schema() -> None:
     assert by_text["英国"].kind == "value" and by_text["英国"].english[0] == '"United Kingdom"'
     assert by_text["登山者"].kind == "name" and by_text["登山者"].target == "c.climber"  # 登山 + 者: climber
     assert by_text["国家"].target == "c.climber.country"
-    assert render(spans) == 'country is "United Kingdom" climber maximum point what'  # 最高…是多少: the maximum
+    # 最高积分 (a superlative right before its noun): the maximum; the modifier before 的 goes after its noun
+    assert render(spans) == 'what is climber maximum point with country is "United Kingdom"'
 
 
 def test_comments_link_directly() -> None:

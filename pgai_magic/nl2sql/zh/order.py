@@ -88,8 +88,9 @@ def _sort_order(items: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], li
     words = {w for w, _ in items[end : last + 1]}
     key = [w for w, kind in items[by + 1 : end] if kind != "de"]
     direction = "ascending " if words & _ASCENDING else "descending " if words & _DESCENDING else ""
-    if not key:  # '按升序列出': in ascending order (of what is listed)
-        return items[:by] + items[last + 1 :], [f"in {direction}order"]
+    if not key or key in (["letter"], ["alphabet"]):  # '按升序列出', '按字母升序': in (alphabetical) order
+        kind = "alphabetical " if key else ""
+        return items[:by] + items[last + 1 :], [f"in {direction}{kind}order"]
     extra = sorted(words - _SORTS)  # 'oldest first'
     phrase = [f"in {direction}order of", *key] if direction else ["ordered by", *key, *extra]
     return items[:by] + items[last + 1 :], phrase
@@ -132,8 +133,15 @@ def _attach(head: list[str], mod: list[tuple[str, str]]) -> list[str]:
         return words + head  # '最高的山': highest mountain
     if words[0] == "per":
         return [*head, "for each", *words[1:]]
+    if "how many" in words:  # '球员有多少种不同的位置': how many distinct positions of players
+        i = words.index("how many")
+        return [*words[i:], *head, "of", *(w for w in words[:i] if w != "have")]
     if any(w in _NEGATIONS for w in words):
         return [*head, "that", *words]
+    if words[-1] in ("most common", "most popular"):  # '摔跤手最常见的统治期': the most common reign of wrestlers
+        return [words[-1], *head, "of", *words[:-1]]
+    if words[-1] in SUPERLATIVES and len(words) > 2 and mod[0][1] == "word":  # '举办比赛最多': hosted the most
+        return [*head, "that", words[0], "the", words[-1], *words[1:-1]]
     if words[-1] in SUPERLATIVES and len(words) > 1:
         return [*head, "with the", words[-1], *words[:-1]]  # '国际旅客最多的机场': with the most passengers
     if any(w.startswith(_COMPARE) or w == "is" for w in words):

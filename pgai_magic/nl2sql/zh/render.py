@@ -53,6 +53,9 @@ def _aggregate(spans: Sequence[Span], words: list[str], k: int, asks_value: bool
     after = next((i for i in range(k + 1, len(spans)) if words[i].strip() or spans[i].text == "的"), None)
     if after is None:
         return False
+    rest = [w for w in words[k + 1 :] if w.strip()]
+    if asks_value and all(w in _EXTREMES or w in ("and", "or", "what") for w in rest):
+        return True  # '旅客数最多和最少分别是多少': the maximum and the minimum
     if spans[after].kind in ("name", "word") and spans[after].text != "的":
         return True
     alone = k == 0 or spans[k - 1].text == "的" or not any(w.strip() for w in words[:k]) or words[k - 1] == "is"
