@@ -68,7 +68,7 @@ FUNCTION: dict[str, str] = {
     "最多不超过": "at most", "至少有": "at least", "最多有": "at most", "超过了": "more than", "等于": "equal to", "以上": "", "以下": "", "之间": "between",
     # negation and sets
     "不是": "not", "不为": "not", "不等于": "not", "不包括": "excluding", "除了": "except", "除": "except",
-    "以外": "", "之外": "", "排除": "excluding", "非": "not", "不": "not", "没有": "never", "没": "never",
+    "以外": "", "之外": "", "排除": "excluding", "非": "not", "不": "not", "没有": "do not have", "没": "did not",
     "从未": "never", "从来没": "never", "从来没有": "never", "未": "not", "未被": "not", "无": "no",
     "任何": "any", "既": "both", "同时": "both", "都": "", "也": "", "又": "and", "还": "and",
     # time words

@@ -32,7 +32,7 @@ SUPERLATIVES = frozenset(
     "most recent longest shortest heaviest lightest youngest oldest fastest slowest most common".split(" ")
 ) | {"most expensive", "best-selling", "most popular", "most recent", "most common"}
 _COMPARE = ("more than", "less than", "at least", "at most", "equal to", "longer than", "shorter than", "between")
-_NEGATIONS = frozenset(("not", "never", "no", "did not", "do not", "without", "except", "excluding"))
+_NEGATIONS = frozenset(("not", "never", "no", "did not", "do not", "do not have", "without", "except", "excluding"))
 _NOUNISH = frozenset(("name", "value", "word", "latin", "unknown"))
 _DETERMINERS = frozenset(("all", "distinct", "the"))
 _AGGREGATES = frozenset(("total", "average", "maximum", "minimum", "median"))
