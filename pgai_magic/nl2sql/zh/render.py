@@ -74,7 +74,7 @@ def _before_bound(words: list[str], k: int) -> bool:
 
 def _bound(spans: Sequence[Span], words: list[str], k: int) -> None:
     """'25岁及以上' -> 'at least 25', '两个以上' -> 'more than 2' (the words of spans k… rewritten in place)."""
-    j, inclusive = k + 1, False
+    j, inclusive, joins = k + 1, False, []
     ends = ("以上", "以下", "或以上", "或以下", "及以上", "及以下")
     while (
         j < len(spans)
@@ -83,10 +83,12 @@ def _bound(spans: Sequence[Span], words: list[str], k: int) -> None:
     ):
         inclusive = inclusive or spans[j].text in ("及", "或")
         if spans[j].text in "及或":
-            words[j] = ""
+            joins.append(j)
         j += 1
     if j >= len(spans) or spans[j].text not in ends:
-        return
+        return  # '超过3300或高度超过100': the 或 is 'or', not part of a bound
+    for i in joins:  # '25岁及以上': at least 25
+        words[i] = ""
     before = next((words[i] for i in range(k - 1, -1, -1) if words[i].strip()), "")
     if before in _COMPARATORS:
         return

@@ -138,8 +138,8 @@ class Vocabulary:
         if hit is not None and len(phrase) > 1:
             return Choice(f'"{hit[0]}"', "value", hit[1], 1.0)
         head = phrase.strip().lower().split(" ")[-1]
-        hit = self.values.get(head) if 1 < len(phrase.split()) <= 3 and len(head) > 3 else None
-        if hit is not None:  # 'early morning' (早上) for the stored value 'Morning'
+        hit = self.values.get(head) if len(phrase.split()) == 2 and len(head) > 3 else None
+        if hit is not None:  # 'early morning' (早上) for 'Morning'; not 'use in total' (共用) for 'Total'
             return Choice(f'"{hit[0]}"', "value", hit[1], 0.8)
         key = _key(phrase)
         if not key:
