@@ -129,6 +129,8 @@ def _clause(items: list[tuple[str, str]]) -> list[str]:
 def _attach(head: list[str], mod: list[tuple[str, str]]) -> list[str]:
     """`mod` (the words before a 的) attached to `head` (the noun phrase after it), in English order."""
     words = [w for w, _ in mod]
+    if all(kind == "time" for _, kind in mod):  # '2024年的总销售额': total revenue in 2024
+        return [*head, *words]
     if len(words) == 1 and (words[0] in SUPERLATIVES or words[0] in _DETERMINERS or words[0] in _AGGREGATES):
         return words + head  # '最高的山': highest mountain
     if words[0] == "per":
@@ -144,8 +146,8 @@ def _attach(head: list[str], mod: list[tuple[str, str]]) -> list[str]:
         return [*head, "that", words[0], "the", words[-1], *words[1:-1]]
     if words[-1] in SUPERLATIVES and len(words) > 1:
         return [*head, "with the", words[-1], *words[:-1]]  # '国际旅客最多的机场': with the most passengers
-    if any(w.startswith(_COMPARE) or w == "is" for w in words):
-        return [*head, "with", *words]
+    if any(w.startswith(_COMPARE) or w == "is" for w in words):  # '有一个以上办公室的建筑': with more than 1 office
+        return [*head, "with", *(w for w in words if w != "have")]
     if all(kind in _NOUNISH or w in _DETERMINERS for w, kind in mod):
         return [*head, "of", *words]
     return [*head, "that", *words]
