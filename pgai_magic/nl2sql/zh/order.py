@@ -33,7 +33,7 @@ SUPERLATIVES = frozenset(
 ) | {"most expensive", "best-selling", "most popular", "most recent", "most common"}
 _COMPARE = ("more than", "less than", "at least", "at most", "equal to", "longer than", "shorter than", "between")
 _NEGATIONS = frozenset(("not", "never", "no", "did not", "do not", "do not have", "without", "except", "excluding"))
-_NOUNISH = frozenset(("name", "value", "word", "latin", "unknown"))
+_NOUNISH = frozenset(("name", "value", "word", "latin", "unknown", "time"))
 _DETERMINERS = frozenset(("all", "distinct", "the"))
 _AGGREGATES = frozenset(("total", "average", "maximum", "minimum", "median"))
 _PREDICATES = SUPERLATIVES | _NEGATIONS | {"is", "which", "what", "what is", "who", "how many"}
@@ -56,7 +56,7 @@ def order(words: Sequence[str], spans: Sequence[_Span]) -> list[str]:
             out += _clause(rest)
             sort += by
             clause = []
-        elif span.text == "的":
+        elif span.text.endswith("的") and not word.strip():  # 的, and 过的 as jieba keeps it ('攀登过的山')
             clause.append(("", "de"))
         elif word.strip():
             clause.append((word, span.kind))
@@ -148,6 +148,7 @@ def _attach(head: list[str], mod: list[tuple[str, str]]) -> list[str]:
         return [*head, "with the", words[-1], *words[:-1]]  # '国际旅客最多的机场': with the most passengers
     if any(w.startswith(_COMPARE) or w == "is" for w in words):  # '有一个以上办公室的建筑': with more than 1 office
         return [*head, "with", *(w for w in words if w != "have")]
-    if all(kind in _NOUNISH or w in _DETERMINERS for w, kind in mod):
-        return [*head, "of", *words]
+    kinds = {kind for _, kind in mod}
+    if all(kind in _NOUNISH or w in _DETERMINERS for w, kind in mod) and not {"time", "word"} <= kinds:
+        return [*head, "of", *words]  # not '2024年6月30日之后注册': a time and a verb are a clause
     return [*head, "that", *words]

@@ -148,6 +148,8 @@ class Vocabulary:
         if exact is not None:
             return Choice(exact[0], exact[1], exact[2], 1.0)
         best = Choice(phrase)
+        if " of " in phrase:  # 'name of a person' (名字) is a name, not a person: its head comes first
+            key = _key(phrase.split(" of ")[0]) or key
         for name_key, (text, kind, target) in self.names.items():
             score = _overlap(key, name_key)
             if score > best.score or (score == best.score > 0 and kind == "table" and best.kind != "table"):
