@@ -17,7 +17,7 @@ from pgai_magic.nl2sql.zh import Vocabulary, gloss, to_english
 from pgai_magic.nl2sql.zh.numbers import phrases
 
 
-def vocabulary(names: list[tuple[str, str, str]], values: list[tuple[str, str]] = ()) -> Vocabulary:  # type: ignore[assignment]
+def vocabulary(names: list[tuple[str, str, str]], values: tuple[tuple[str, str], ...] | list = ()) -> Vocabulary:
     vocab = Vocabulary()
     for name, kind, target in names:
         vocab.add_name(name, kind, target)
@@ -28,8 +28,9 @@ def vocabulary(names: list[tuple[str, str, str]], values: list[tuple[str, str]] 
 
 
 DEPARTMENTS = vocabulary(
-    [("department", "table", "d.department"), ("head", "table", "d.head"), ("born_state", "column", "d.head.born_state"),
-     ("ranking", "column", "d.department.ranking"), ("name", "column", "d.head.name")],
+    [("department", "table", "d.department"), ("head", "table", "d.head"),
+     ("born_state", "column", "d.head.born_state"), ("ranking", "column", "d.department.ranking"),
+     ("name", "column", "d.head.name")],
     [("California", "d.head.born_state"), ("State", "d.department.name")],
 )  # fmt: skip
 CLIMBING = vocabulary(
@@ -147,8 +148,9 @@ def roller_coaster(conn: psycopg.Connection, schema: str) -> Translator:
             REFERENCES country, length float, height float, speed text, opened text, status text);
         INSERT INTO country VALUES (1, 'Austria', 8206524, 83871, 'German'), (2, 'Finland', 5261008, 338145,
             'Finnish Swedish'), (3, 'Sweden', 9047752, 449964, 'Swedish');
-        INSERT INTO roller_coaster VALUES (1, 'Boardwalk Bullet', 'Kemah Boardwalk', 1, 3236, 96, '51', 'August 31, 2007',
-            'Operating'), (2, 'Dauling Dragon', 'Happy Valley', 1, 3200, 105, '55', '2012', 'Under construction'),
+        INSERT INTO roller_coaster VALUES
+            (1, 'Boardwalk Bullet', 'Kemah Boardwalk', 1, 3236, 96, '51', 'August 31, 2007', 'Operating'),
+            (2, 'Dauling Dragon', 'Happy Valley', 1, 3200, 105, '55', '2012', 'Under construction'),
             (3, 'Hades 360', 'Mt. Olympus', 1, 4726, 136, '70', 'May 14, 2005', 'Operating'),
             (4, 'Ravine Flyer II', 'Waldameer', 2, 2900, 120, '57', 'May 17, 2008', 'Operating'),
             (5, 'Twister', 'Gröna Lund', 3, 1574, 50, '37.9', '2011', 'Operating');

@@ -54,7 +54,8 @@ FUNCTION: dict[str, str] = {
     "每月": "per month", "每个月": "per month", "按月": "by month", "每年": "per year", "按年": "by year",
     "每天": "per day", "每日": "per day", "按天": "by day", "每周": "per week", "按周": "by week",
     "每个季度": "per quarter", "各自": "", "对应": "", "相应": "", "按照": "by", "按": "by", "根据": "by",
-    "不同": "distinct", "去重": "distinct", "不重复": "distinct", "去掉重复": "distinct", "所有": "all", "全部": "all", "全部信息": "all", "所有信息": "all",
+    "不同": "distinct", "去重": "distinct", "不重复": "distinct", "去掉重复": "distinct", "所有": "all",
+    "全部": "all", "全部信息": "all", "所有信息": "all",
     # ordering
     "排名": "ranked by", "排序": "sorted", "排列": "sorted", "降序": "descending", "升序": "ascending",
     "倒序": "descending", "顺序": "order", "字母顺序": "alphabetical order", "按字母顺序": "alphabetically",
@@ -65,7 +66,8 @@ FUNCTION: dict[str, str] = {
     "不超过": "at most", "不高于": "at most", "不多于": "at most", "大于": "more than", "超过": "more than",
     "高于": "more than", "多于": "more than", "长于": "longer than", "小于": "less than", "低于": "less than",
     "少于": "less than", "不到": "less than", "短于": "shorter than", "至少": "at least", "至多": "at most",
-    "最多不超过": "at most", "至少有": "at least", "最多有": "at most", "超过了": "more than", "等于": "equal to", "以上": "", "以下": "", "之间": "between",
+    "最多不超过": "at most", "至少有": "at least", "最多有": "at most", "超过了": "more than", "等于": "equal to",
+    "以上": "", "以下": "", "之间": "between",
     # negation and sets
     "不是": "not", "不为": "not", "不等于": "not", "不包括": "excluding", "除了": "except", "除": "except",
     "以外": "", "之外": "", "排除": "excluding", "非": "not", "不": "not", "没有": "do not have", "没": "did not",

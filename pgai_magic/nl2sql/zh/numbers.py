@@ -78,7 +78,9 @@ def _month(text: str) -> str:
 _BETWEEN_UNIT = r"(?:年|岁|米|公里|公斤|千克|元|美元|分|个|人|名|家|次)?"
 _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str], str]] = [
     (
-        re.compile(rf"(?:在|介于|处于)?\s*({_NUM}){_BETWEEN_UNIT}\s*(?:到|至|和|与|-|~|～)\s*({_NUM}){_BETWEEN_UNIT}\s*之间"),
+        re.compile(
+            rf"(?:在|介于|处于)?\s*({_NUM}){_BETWEEN_UNIT}\s*(?:到|至|和|与|-|~|～)\s*({_NUM}){_BETWEEN_UNIT}\s*之间"
+        ),
         lambda m: f"between {_n(m[1])} and {_n(m[2])}",
         "number",
     ),

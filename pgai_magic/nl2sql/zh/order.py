@@ -40,8 +40,10 @@ _PREDICATES = SUPERLATIVES | _NEGATIONS | {"is", "which", "what", "what is", "wh
 
 
 class _Span(Protocol):
-    text: str
-    kind: str
+    @property
+    def text(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
 
 
 def order(words: Sequence[str], spans: Sequence[_Span]) -> list[str]:

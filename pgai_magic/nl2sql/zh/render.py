@@ -69,7 +69,7 @@ def _repeats(word: str, after: list[str]) -> bool:
 
 def _before_bound(words: list[str], k: int) -> bool:
     following = next((w for w in words[k + 1 :] if w.strip()), "")
-    return following.startswith(_COMPARATORS + ("between",))
+    return following.startswith((*_COMPARATORS, "between"))
 
 
 def _bound(spans: Sequence[Span], words: list[str], k: int) -> None:
