@@ -37,7 +37,7 @@ from pgai_magic.nl2sql.learned.generator import agreement, outside_sketches
 from pgai_magic.nl2sql.learned.model import LearnedModel, LinearModel, model
 from pgai_magic.nl2sql.learned.translate import LearnedAnswer, LearnedTranslator
 from pgai_magic.nl2sql.translator import Translator
-from pgai_magic.nl2sql.zh import has_cjk
+from pgai_magic.nl2sql.zh import has_cjk, to_english
 
 __all__ = [
     "ROUTE_FILE",
@@ -207,11 +207,12 @@ def _units(request: Request) -> bool:
 
 
 def _english(request: Request) -> str:
-    """The question as the learned translator reads it: a Chinese question in the English the reading wrote for it
-    (pgai_magic.nl2sql.zh.to_english), others as asked."""
-    if request.analysis is not None and has_cjk(request.question):
-        return request.analysis.english
-    return request.question
+    """The question as the learned translator reads it: a Chinese question in English words and English word order
+    (pgai_magic.nl2sql.zh.to_english: the order of the train questions it learned from), others as asked."""
+    if not has_cjk(request.question):
+        return request.question
+    vocab = request.reading.reader.zh if request.reading is not None else None
+    return to_english(request.question, vocab)
 
 
 def _parts(word: str) -> str:

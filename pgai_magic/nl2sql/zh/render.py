@@ -25,8 +25,10 @@ _CLAUSE_END = re.compile(r"[，,。；;？?！!\n]")
 _COMPARATORS = ("more than", "less than", "at least", "at most", "equal to", "longer than", "shorter than")
 
 
-def render(spans: Sequence[Span]) -> str:
-    """The English words of `spans`, with N以上/以下 and a closing 多少 rewritten."""
+def render(spans: Sequence[Span], *, english_order: bool = True) -> str:
+    """The English words of `spans`, with N以上/以下 and a closing 多少 rewritten; in English word order
+    (zh.order) unless `english_order` is False (the words in the question's order, as the rule translator's
+    cue patterns read them)."""
     words = [s.english[0] if s.english else "" for s in spans]
     asks_value = False  # 多少 after an aggregate or 是多少: a value, not rows
     for k, span in enumerate(spans):
@@ -41,7 +43,7 @@ def render(spans: Sequence[Span]) -> str:
             words[k] = _EXTREMES[word]
         elif word == "in" and _before_bound(words, k):  # '年龄在25岁以上': age more than 25
             words[k] = ""
-    ordered = [w for w in order(words, spans) if w.strip()]
+    ordered = [w for w in (order(words, spans) if english_order else words) if w.strip()]
     text = " ".join(w for k, w in enumerate(ordered) if not _repeats(w, ordered[k + 1 : k + 2]))
     return re.sub(r"\s+", " ", text).strip()
 
