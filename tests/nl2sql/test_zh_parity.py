@@ -166,7 +166,8 @@ def roller_coaster(conn: psycopg.Connection, schema: str) -> Translator:
         ("长度超过3300或高度超过130的过山车叫什么名字？",
          "What are the names of roller coasters with length more than 3300 or height more than 130?"),
         ("高度在一百二十及以上的过山车有几个？", "How many roller coasters have a height of at least 120?"),
-        ("状态不是\"Operating\"的过山车叫什么名字？", "What are the names of roller coasters whose status is not 'Operating'?"),
+        ("状态不是\"Operating\"的过山车叫什么名字？",
+         "What are the names of roller coasters whose status is not 'Operating'?"),
     ],
 )  # fmt: skip
 def test_rule_translator_reads_the_chinese_as_the_english(
