@@ -91,10 +91,13 @@ def ask_all(session: Any, questions: list[dict[str, Any]], lang: str) -> list[di
         except PgaiError as exc:
             sql, why = None, f"{type(exc).__name__}: {exc}"
         entry = {"id": q["id"], "sql": sql, "s": time.perf_counter() - start, "refusal": why}
-        if lang == "zh":  # the English the translator read (not timed)
+        if lang == "zh":  # the English the translators read (not timed): the learned one's, in English word order
+            from pgai_magic.nl2sql.zh import to_english
+
             asker = session.questions
             try:
-                entry["english"] = asker.translator(asker.catalog(q["pg_schema"])).read(text).english
+                reading = asker.translator(asker.catalog(q["pg_schema"])).read(text)
+                entry["english"] = to_english(text, reading.reader.zh)
             except PgaiError:
                 entry["english"] = None
         out.append(entry)
