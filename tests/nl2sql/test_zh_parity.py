@@ -65,6 +65,12 @@ PEOPLE = vocabulary(
         # 或 between two comparisons is 'or' (only 及/或 before 以上/以下 belong to the bound)
         (PEOPLE, "身高超过200或体重低于90的人", "person with height more than 200 or weight less than 90"),
         (PEOPLE, "年龄在25岁及以上的人", "person with age at least 25 years"),
+        # 既…又…: two noun phrases, each in English order, after the noun they describe
+        (
+            CLIMBING,
+            "显示既有高度超过5600的山又有高度低于5200的山的国家",
+            "show country that have both mountain with height more than 5600 and mountain with height less than 5200",
+        ),
         # a time phrase follows its noun as it is
         (None, "2024年的总销售额是多少？", "what is total revenue in 2024"),
     ],

@@ -117,15 +117,41 @@ def _clause(items: list[tuple[str, str]]) -> list[str]:
     if not segments:
         return lead + tail
     front = tail[:1] if tail else []
+    both = _both(segments)
+    if both is not None:
+        return lead + front + both
     if any(w in ("and", "or") for s in segments[1:-1] for w, _ in s):  # 'A的机场和B的机场': not one noun phrase
         return lead + front + [w for s in segments for w, _ in s]
+    return lead + front + _fold(segments)
+
+
+def _fold(segments: list[list[tuple[str, str]]]) -> list[str]:
+    """Segments cut at 的 as one English noun phrase: each modifier attached after the noun that follows it."""
     phrase = [w for w, _ in segments[-1]]
     for mod in reversed(segments[:-1]):
         if any(w in _PREDICATES or w.startswith(_COMPARE) for w in phrase):
             phrase = [w for w, _ in mod] + phrase  # '城市举办的赛事最多': the head is a clause, not a noun
         else:
             phrase = _attach(phrase, mod)
-    return lead + front + phrase
+    return phrase
+
+
+def _both(segments: list[list[tuple[str, str]]]) -> list[str] | None:
+    """'既有高度超过5600的山又有高度低于5200的山的国家' -> 'country that have both mountain with height more than 5600
+    and mountain with height less than 5200': the two noun phrases of 既…又… each in English order, after the noun
+    they describe; None when the clause is not of that shape."""
+    if len(segments) < 3 or segments[0][0][0] != "both":
+        return None
+    split = [(i, j) for i, s in enumerate(segments[1:-1], 1) for j, (w, _) in enumerate(s) if w == "and"]
+    if len(split) != 1:
+        return None
+    i, j = split[0]
+    left = [segments[0][1:], *segments[1:i], segments[i][:j]]
+    right = [segments[i][j + 1 :], *segments[i + 1 : -1]]
+    if not all(left) or not all(right):
+        return None
+    head = [w for w, _ in segments[-1]]
+    return [*head, "that have both", *_fold(left), "and", *_fold(right)]
 
 
 def _attach(head: list[str], mod: list[tuple[str, str]]) -> list[str]:
