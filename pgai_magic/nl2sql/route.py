@@ -266,11 +266,12 @@ class Router:
         self.trust_rules = trust_rules
         self.record = record
 
-    def judgement(self, request: Request) -> Judgement:
+    def judgement(self, request: Request, english: str | None = None) -> Judgement:
         """Both translators' answers to `request`, each with its features and calibrated P(right), best first. A rule
         answer outside the learned translator's class that explains every word is given whatever the learned
         translator says (`generate`), so the learned translator is not asked then; nor when the question gives a
-        quantity in a unit (`_units`)."""
+        quantity in a unit (`_units`). `english`: the question as the learned translator reads it (`_english`),
+        when the caller has it already."""
         rule_sql, rule_conf, notes, problem = None, 0.0, [], ""
         try:
             t = self.rules.finish(request.reading) if request.reading else self.rules.translate(request.question)
@@ -282,7 +283,7 @@ class Router:
         answer = None
         if not units and not (outside and rule_conf >= _FULL):
             try:
-                answer = LearnedTranslator(request.catalog, self.conn, self.learned).best(_english(request))
+                answer = LearnedTranslator(request.catalog, self.conn, self.learned).best(english or _english(request))
             except PgaiError:
                 answer = None
         keys = _keys(request.catalog)
@@ -308,8 +309,8 @@ class Router:
         return found
 
     def generate(self, request: Request) -> Generated:
-        found = self.judgement(request)
-        english = _english(request)
+        english = _english(request)  # a Chinese question is glossed once (about 20 ms)
+        found = self.judgement(request, english)
         options = [o for o in found.options if o.source != "learned" or mentions(english, o.sql)]
         threshold = self.judge.threshold
         rule = next((o for o in options if o.source == "rules"), None)
