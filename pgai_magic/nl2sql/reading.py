@@ -41,14 +41,15 @@ FULL_READS = 4  # table groups read in full; with more, the likeliest by names a
 
 def read_text(question: str, vocab: Vocabulary | None = None) -> tuple[str, list[Tok]]:
     """The question's English text and tokens; TranslationError when too long, GuardError when it asks to
-    change data. A Chinese question is written in English first (pgai_magic.nl2sql.zh.to_english), its words
-    linked through `vocab` (the catalog's names, Chinese comments and stored values)."""
+    change data. A Chinese question is written in English first (pgai_magic.nl2sql.zh.to_english, in the
+    question's word order: the rule translator's cue patterns were written for it), its words linked through
+    `vocab` (the catalog's names, Chinese comments and stored values)."""
     if len(question) > MAX_QUESTION_CHARS:
         raise TranslationError(
             f"the question is {len(question):,} characters long; questions are limited to {MAX_QUESTION_CHARS:,}"
         )
     refuse_writes(question)
-    english = to_english(question, vocab) if has_cjk(question) else question
+    english = to_english(question, vocab, english_order=False) if has_cjk(question) else question
     return english, tokenize(english)
 
 

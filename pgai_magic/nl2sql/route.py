@@ -38,7 +38,7 @@ from pgai_magic.nl2sql.learned.model import LearnedModel, LinearModel, model
 from pgai_magic.nl2sql.learned.translate import LearnedAnswer, LearnedTranslator
 from pgai_magic.nl2sql.pipeline import refusal
 from pgai_magic.nl2sql.translator import Translator
-from pgai_magic.nl2sql.zh import has_cjk
+from pgai_magic.nl2sql.zh import has_cjk, to_english
 
 __all__ = [
     "ROUTE_FILE",
@@ -208,11 +208,12 @@ def _units(request: Request) -> bool:
 
 
 def _english(request: Request) -> str:
-    """The question as the learned translator reads it: a Chinese question in the English the reading wrote for it
-    (pgai_magic.nl2sql.zh.to_english), others as asked."""
-    if request.analysis is not None and has_cjk(request.question):
-        return request.analysis.english
-    return request.question
+    """The question as the learned translator reads it: a Chinese question in English words and English word order
+    (pgai_magic.nl2sql.zh.to_english: the order of the train questions it learned from), others as asked."""
+    if not has_cjk(request.question):
+        return request.question
+    vocab = request.reading.reader.zh if request.reading is not None else None
+    return to_english(request.question, vocab)
 
 
 def _parts(word: str) -> str:
@@ -266,11 +267,12 @@ class Router:
         self.trust_rules = trust_rules
         self.record = record
 
-    def judgement(self, request: Request) -> Judgement:
+    def judgement(self, request: Request, english: str | None = None) -> Judgement:
         """Both translators' answers to `request`, each with its features and calibrated P(right), best first. A rule
         answer outside the learned translator's class that explains every word is given whatever the learned
         translator says (`generate`), so the learned translator is not asked then; nor when the question gives a
-        quantity in a unit (`_units`)."""
+        quantity in a unit (`_units`). `english`: the question as the learned translator reads it (`_english`),
+        when the caller has it already."""
         rule_sql, rule_conf, notes, problem = None, 0.0, [], ""
         try:
             t = self.rules.finish(request.reading) if request.reading else self.rules.translate(request.question)
@@ -282,7 +284,7 @@ class Router:
         answer = None
         if not units and not (outside and rule_conf >= _FULL):
             try:
-                answer = LearnedTranslator(request.catalog, self.conn, self.learned).best(_english(request))
+                answer = LearnedTranslator(request.catalog, self.conn, self.learned).best(english or _english(request))
             except PgaiError:
                 answer = None
         keys = _keys(request.catalog)
@@ -308,8 +310,8 @@ class Router:
         return found
 
     def generate(self, request: Request) -> Generated:
-        found = self.judgement(request)
-        english = _english(request)
+        english = _english(request)  # a Chinese question is glossed once (about 20 ms)
+        found = self.judgement(request, english)
         options = [o for o in found.options if o.source != "learned" or mentions(english, o.sql)]
         threshold = self.judge.threshold
         rule = next((o for o in options if o.source == "rules"), None)

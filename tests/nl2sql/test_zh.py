@@ -69,7 +69,8 @@ def test_spans_cover_the_question_and_link_to_the_schema() -> None:
     assert by_text["英国"].kind == "value" and by_text["英国"].english[0] == '"United Kingdom"'
     assert by_text["登山者"].kind == "name" and by_text["登山者"].target == "c.climber"  # 登山 + 者: climber
     assert by_text["国家"].target == "c.climber.country"
-    assert render(spans) == 'country is "United Kingdom" climber maximum point what'  # 最高…是多少: the maximum
+    # 最高积分 (a superlative right before its noun): the maximum; the modifier before 的 goes after its noun
+    assert render(spans) == 'what is climber maximum point with country is "United Kingdom"'
 
 
 def test_comments_link_directly() -> None:
@@ -82,16 +83,16 @@ def test_comments_link_directly() -> None:
 @pytest.mark.parametrize(
     ("chinese", "english"),
     [
-        ("显示过去一周销售额最高的前10个产品", "show last 1 weeks revenue highest top 10 product"),
+        ("显示过去一周销售额最高的前10个产品", "show top 10 product with the highest last 1 weeks revenue"),
         ("每个国家有多少客户？", "per country how many customer"),
-        ("2024年的总销售额是多少？", "in 2024 total revenue what"),
-        ("2024年6月30日之后注册的客户", "after 2024-06-30 signed up customer"),
+        ("2024年的总销售额是多少？", "what is total revenue in 2024"),
+        ("2024年6月30日之后注册的客户", "customer that after 2024-06-30 signed up"),
         ("前十名客户", "top 10 customer"),
-        ("年龄在25岁及以上的飞行员", "age in at least 25 years pilot"),
-        ("有一个以上办公室的建筑", "have more than 1 office construct"),
+        ("年龄在25岁及以上的飞行员", "pilot with age at least 25 years"),
+        ("有一个以上办公室的建筑", "construct with more than 1 office"),
         ("人口超过两万的县里一共有多少个城市", "population more than 20000 county in total how many city"),
-        ("按身高从低到高列出人的出生日期", "by height lowest to highest list people birth date"),
-        ("平均身高是多少", "average height what"),
+        ("按身高从低到高列出人的出生日期", "list birth date of people in ascending order of height"),
+        ("平均身高是多少", "what is average height"),
         ('行业是"Banking"或"Conglomerate"的公司有几家', 'trade is "Banking" or "Conglomerate" company how many'),
     ],
 )
@@ -101,12 +102,12 @@ def test_questions_written_in_english(chinese: str, english: str) -> None:
 
 def test_place_suffix_and_stored_values() -> None:
     english = to_english("给我上海市一月份的气温", climbing_vocabulary())
-    assert english.startswith('show "Shanghai" january')
+    assert english.startswith("show") and '"Shanghai" january' in english
 
 
 def test_no_dictionary_sense_reads_as_a_write() -> None:
     english = to_english("按建筑高度降序列出建筑名称")
-    assert "drop" not in english.split() and english.startswith("by")
+    assert "drop" not in english.split() and english.startswith("list")
 
 
 def test_has_cjk() -> None:

@@ -5,8 +5,8 @@ The interface (nothing here depends on how the English translator works):
 
     vocab = Vocabulary.of(catalog)            # once per catalog: names, Chinese comments, stored values
     spans = gloss(question, vocab)            # [Span(text, start, end, english candidates, kind, target)]
-    english = render(spans)                   # the question in English words, values and numbers exact
-    english = to_english(question, vocab)     # the two together
+    english = render(spans)                   # the question in English words and order, values and numbers exact
+    english = to_english(question, vocab)     # the two together (english_order=False: the question's order)
 
 `Span.kind` is 'value' | 'name' | 'number' | 'time' | 'function' | 'word' | 'latin' | 'unknown' | 'space';
 'name' and 'value' spans carry what they link to ('schema.table[.column]') in `target`.
@@ -28,6 +28,8 @@ def has_cjk(text: str) -> bool:
     return any("\u3400" <= ch <= "\u9fff" for ch in text)
 
 
-def to_english(question: str, vocab: Vocabulary | None = None) -> str:
-    """`question` (Chinese, or Chinese mixed with English) as the English words a translator reads."""
-    return render(gloss(question, vocab))
+def to_english(question: str, vocab: Vocabulary | None = None, *, english_order: bool = True) -> str:
+    """`question` (Chinese, or Chinese mixed with English) as the English words a translator reads: in English word
+    order (modifiers after their noun, the sort order last; zh.order), or with `english_order=False` in the
+    question's own order."""
+    return render(gloss(question, vocab), english_order=english_order)

@@ -27,6 +27,7 @@ from pgai_magic.nl2sql.zh.lexicon import (
     CONTENT,
     FUNCTION,
     MEASURE_WORDS,
+    NAMEABLE,
     PLACE_SUFFIXES,
     UNITS,
     WRITE_WORDS,
@@ -37,7 +38,7 @@ from pgai_magic.nl2sql.zh.vocabulary import Choice, Vocabulary
 
 __all__ = ["Span", "gloss"]
 
-_QUOTED = re.compile(r'"[^"]+"|“[^”]+”|「[^」]+」|『[^』]+』|‘[^’]+’|(?<![\w])\'[^\']+\'(?![\w])')
+_QUOTED = re.compile(r'"[^"]+"|“[^”]+”|「[^」]+」|『[^』]+』|‘[^’]+’|(?<![A-Za-z0-9])\'[^\']+\'(?![A-Za-z0-9])')
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_.&'\-]*(?:[ ]+[A-Za-z0-9][A-Za-z0-9_.&'\-]*)*|\d+(?:[.,]\d+)*%?")
 _NUMBER = re.compile(rf"^(?:\d+(?:\.\d+)?{NUMERAL}*|{NUMERAL}+)$")
 _NUMBER_RUN = re.compile(rf"\d+(?:\.\d+)?{NUMERAL}*|{NUMERAL}+")
@@ -145,7 +146,42 @@ def _segment(question: str, start: int, end: int, vocab: Vocabulary) -> list[Spa
                 spans[-1] = agent
             else:
                 spans.append(span)
-    return spans
+    return _compounds(spans, vocab)
+
+
+_JOINABLE = ("word", "name", "unknown", "value")  # a value here is a dictionary word that names a stored value
+
+
+def _compounds(spans: list[Span], vocab: Vocabulary) -> list[Span]:
+    """Neighbouring words whose English together names a column or table exactly are one name: '出生' + '州' ->
+    'born state' (born_state), '开业' + '年份' -> 'open year' (open_year); jieba cuts such compounds, and each
+    half alone links to something else or to nothing. Up to three words; every sense pair is tried."""
+    out: list[Span] = []
+    k = 0
+    while k < len(spans):
+        step, found = 1, spans[k]
+        for size in (3, 2):
+            group = spans[k : k + size]
+            if len(group) == size and all(s.kind in _JOINABLE and _CJK.search(s.text) for s in group):
+                merged = _compound(group, vocab)
+                if merged is not None:
+                    step, found = size, merged
+                    break
+        out.append(found)
+        k += step
+    return out
+
+
+def _compound(group: list[Span], vocab: Vocabulary) -> Span | None:
+    """One name span for `group` when some choice of their senses is a name's words exactly (None otherwise)."""
+    senses = [[e for e in s.english[:6] if e.strip() and not e.startswith('"')] for s in group]
+    for choice in itertools.product(*senses):
+        phrase = " ".join(choice)
+        found = vocab.name(phrase)
+        if found.kind:
+            text = "".join(s.text for s in group)
+            return Span(text, group[0].start, group[-1].end, (found.text, phrase), "name", found.target)
+    return None
 
 
 def _agent(before: Span, suffix: Span, vocab: Vocabulary) -> Span | None:
@@ -157,6 +193,9 @@ def _agent(before: Span, suffix: Span, vocab: Vocabulary) -> Span | None:
     nouns = [n for base in bases for sense in dictionary.senses(base) for n in agent_nouns(sense)]
     choice = vocab.choose(nouns) if nouns else Choice("")
     if not choice.kind:
+        if before.kind == "name" and suffix.text in "人者员方" and vocab.choose(before.english[:1]).score >= 0.9:
+            # '提名人': 提名 already names the nominee column; the suffix adds nothing
+            return Span(before.text + suffix.text, before.start, suffix.end, before.english, "name", before.target)
         return None
     return Span(before.text + suffix.text, before.start, suffix.end, (choice.text, *nouns), "name", choice.target)
 
@@ -207,6 +246,9 @@ def _word_span(word: str, start: int, end: int, vocab: Vocabulary) -> Span:
         except ValueError:
             pass
     if word in FUNCTION and word not in CONTENT:
+        named = vocab.choose(dictionary.senses(word)) if word in NAMEABLE else Choice("")
+        if named.kind in ("column", "table") and named.score >= 1.0:  # '排名在10到15之间': the ranking column
+            return Span(word, start, end, (named.text, FUNCTION[word]), "name", named.target)
         return Span(word, start, end, (FUNCTION[word],), "function")
     if word in CONTENT and not CONTENT[word]:  # '测量', '含量': no meaning for the query
         return Span(word, start, end, ("",), "function")
@@ -222,8 +264,10 @@ def _word_span(word: str, start: int, end: int, vocab: Vocabulary) -> Span:
         place = _place(word, start, end, vocab)
         if place.kind != "word":
             return place
-    if not choice.kind and word not in CONTENT:
-        choice = vocab.nearest(candidates)
+    if not choice.kind:
+        near = vocab.nearest(candidates)
+        if word not in CONTENT or near.kind == "table":  # a business word only to a table: 飞机 'plane' ~ aircraft
+            choice = near
     return _linked(word, start, end, choice, candidates)
 
 

@@ -9,6 +9,7 @@ __all__ = [
     "CONTENT",
     "FUNCTION",
     "MEASURE_WORDS",
+    "NAMEABLE",
     "PLACE_SUFFIXES",
     "UNITS",
     "WRITES",
@@ -34,6 +35,7 @@ FUNCTION: dict[str, str] = {
     "什么": "what", "啥": "what", "谁": "who", "几": "how many", "几个": "how many", "多少": "how many",
     "是多少": "what is", "为多少": "what is", "有多少": "how many", "有几": "how many", "分别": "",
     "分别是": "", "叫什么": "name", "叫什么名字": "name", "名叫": "named", "叫做": "named",
+    "名为": "named", "名称为": "named", "名字为": "named", "名字叫": "named", "被称为": "named",
     # aggregates
     "平均": "average", "平均值": "average", "均值": "average", "总数": "total number of", "总计": "total",
     "总共": "total", "合计": "total", "总和": "total", "一共": "total", "总": "total", "总额": "total",
@@ -52,7 +54,8 @@ FUNCTION: dict[str, str] = {
     "每月": "per month", "每个月": "per month", "按月": "by month", "每年": "per year", "按年": "by year",
     "每天": "per day", "每日": "per day", "按天": "by day", "每周": "per week", "按周": "by week",
     "每个季度": "per quarter", "各自": "", "对应": "", "相应": "", "按照": "by", "按": "by", "根据": "by",
-    "不同": "distinct", "所有": "all", "全部": "all", "全部信息": "all", "所有信息": "all",
+    "不同": "distinct", "去重": "distinct", "不重复": "distinct", "去掉重复": "distinct", "所有": "all",
+    "全部": "all", "全部信息": "all", "所有信息": "all",
     # ordering
     "排名": "ranked by", "排序": "sorted", "排列": "sorted", "降序": "descending", "升序": "ascending",
     "倒序": "descending", "顺序": "order", "字母顺序": "alphabetical order", "按字母顺序": "alphabetically",
@@ -63,10 +66,11 @@ FUNCTION: dict[str, str] = {
     "不超过": "at most", "不高于": "at most", "不多于": "at most", "大于": "more than", "超过": "more than",
     "高于": "more than", "多于": "more than", "长于": "longer than", "小于": "less than", "低于": "less than",
     "少于": "less than", "不到": "less than", "短于": "shorter than", "至少": "at least", "至多": "at most",
-    "最多不超过": "at most", "等于": "equal to", "以上": "", "以下": "", "之间": "between",
+    "最多不超过": "at most", "至少有": "at least", "最多有": "at most", "超过了": "more than", "等于": "equal to",
+    "以上": "", "以下": "", "之间": "between",
     # negation and sets
     "不是": "not", "不为": "not", "不等于": "not", "不包括": "excluding", "除了": "except", "除": "except",
-    "以外": "", "之外": "", "排除": "excluding", "非": "not", "不": "not", "没有": "never", "没": "never",
+    "以外": "", "之外": "", "排除": "excluding", "非": "not", "不": "not", "没有": "do not have", "没": "did not",
     "从未": "never", "从来没": "never", "从来没有": "never", "未": "not", "未被": "not", "无": "no",
     "任何": "any", "既": "both", "同时": "both", "都": "", "也": "", "又": "and", "还": "and",
     # time words
@@ -83,6 +87,9 @@ FUNCTION: dict[str, str] = {
     "删除": "delete", "删掉": "delete", "清空": "delete", "更新": "update", "修改": "update", "插入": "insert",
     "添加": "add", "创建": "create", "设置": "set",
 }
+
+# function words that are a column's name where a schema has one (排名: 'ranked by', or the column ranking)
+NAMEABLE = frozenset(("排名", "名次", "排行"))
 
 # classifiers: after a number they say only what is counted
 MEASURE_WORDS = frozenset("个名位家种条座艘场次张部架只本款所辆台件项门份户间首届批人")
@@ -135,7 +142,7 @@ CONTENT: dict[str, str] = {
     "出版": "published", "库存": "stock", "评分": "rating", "进球": "goals", "主场": "home", "客场": "away",
     "国籍": "nationality", "位置": "position", "出生日期": "birth date", "出生": "born", "月": "month",
     "年": "year", "天": "day", "周": "week", "持续": "", "测量": "", "含量": "",
-    "公司": "company", "数": "number", "年份": "year", "月份": "month",
+    "公司": "company", "数": "number", "年份": "year", "月份": "month", "编号": "id", "序号": "id",
 }
 
 # suffixes that make an agent noun of the word before them: 登山者 climber, 摔跤手 wrestler, 体操运动员 gymnast

@@ -4,7 +4,8 @@
     phrases("2010年以后开业的") -> [Phrase(0, 7, 'after 2010', 'time')]
 
 Chinese numerals are read by cn2an ("smart" mode: digits and numerals mixed, 万/亿 as multipliers), with 两 read
-as 二. Time phrases ('过去三个月', '2024年6月', '上周', '前十名') become the English words the translator reads.
+as 二. Time phrases ('过去三个月', '2024年6月', '上周', '前十名') and ranges ('在10到15之间': 'between 10 and 15')
+become the English words the translator reads.
 """
 
 from __future__ import annotations
@@ -74,7 +75,15 @@ def _month(text: str) -> str:
     return MONTHS[_MONTH_NUMERALS.index(text) if text in _MONTH_NUMERALS else int(text) - 1]
 
 
+_BETWEEN_UNIT = r"(?:年|岁|米|公里|公斤|千克|元|美元|分|个|人|名|家|次)?"
 _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str], str]] = [
+    (
+        re.compile(
+            rf"(?:在|介于|处于)?\s*({_NUM}){_BETWEEN_UNIT}\s*(?:到|至|和|与|-|~|～)\s*({_NUM}){_BETWEEN_UNIT}\s*之间"
+        ),
+        lambda m: f"between {_n(m[1])} and {_n(m[2])}",
+        "number",
+    ),
     (re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})[日号]?\s*(之后|以后|后|之前|以前|前)?"), lambda m: _day(m), "time"),
     (re.compile(r"(\d{4})年(\d{1,2})月(?!\d)"), lambda m: f"{_month(m[2])} {m[1]}", "time"),
     (re.compile(r"(\d{4})年?\s*(?:及|或|和)\s*(?:之后|以后)"), lambda m: f"{m[1]} or later", "time"),

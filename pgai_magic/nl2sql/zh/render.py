@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from pgai_magic.nl2sql.zh.gloss import Span
 from pgai_magic.nl2sql.zh.lexicon import MEASURE_WORDS, UNITS
+from pgai_magic.nl2sql.zh.order import order
 
 __all__ = ["render"]
 
@@ -24,8 +25,10 @@ _CLAUSE_END = re.compile(r"[，,。；;？?！!\n]")
 _COMPARATORS = ("more than", "less than", "at least", "at most", "equal to", "longer than", "shorter than")
 
 
-def render(spans: Sequence[Span]) -> str:
-    """The English words of `spans`, with N以上/以下 and a closing 多少 rewritten."""
+def render(spans: Sequence[Span], *, english_order: bool = True) -> str:
+    """The English words of `spans`, with N以上/以下 and a closing 多少 rewritten; in English word order
+    (zh.order) unless `english_order` is False (the words in the question's order, as the rule translator's
+    cue patterns read them)."""
     words = [s.english[0] if s.english else "" for s in spans]
     asks_value = False  # 多少 after an aggregate or 是多少: a value, not rows
     for k, span in enumerate(spans):
@@ -35,15 +38,45 @@ def render(spans: Sequence[Span]) -> str:
             if words[k] == "what is" or _aggregates_before(spans, words, k):
                 words[k] = "what"
                 asks_value = True
-    if asks_value and not _LISTS & set(words):  # '最高的支持率是多少': the maximum, not the top row
-        words = [_EXTREMES.get(w, w) for w in words]
-    text = " ".join(w for w in words if w.strip())
+    for k, word in enumerate(words):
+        if word in _EXTREMES and _aggregate(spans, words, k, asks_value and not _LISTS & set(words)):
+            words[k] = _EXTREMES[word]
+        elif word == "in" and _before_bound(words, k):  # '年龄在25岁以上': age more than 25
+            words[k] = ""
+    ordered = [w for w in (order(words, spans) if english_order else words) if w.strip()]
+    text = " ".join(w for k, w in enumerate(ordered) if not _repeats(w, ordered[k + 1 : k + 2]))
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _aggregate(spans: Sequence[Span], words: list[str], k: int, asks_value: bool) -> bool:
+    """Whether the superlative at k is an aggregate: right before the noun it measures ('最小体重': the minimum
+    weight), or alone before 的 in a question asking a value ('最高的支持率是多少'); not when it ends a modifier
+    ('总成绩最高的健美运动员': the body builder with the highest total)."""
+    after = next((i for i in range(k + 1, len(spans)) if words[i].strip() or spans[i].text == "的"), None)
+    if after is None:
+        return False
+    rest = [w for w in words[k + 1 :] if w.strip()]
+    if asks_value and all(w in _EXTREMES or w in ("and", "or", "what") for w in rest):
+        return True  # '旅客数最多和最少分别是多少': the maximum and the minimum
+    if spans[after].kind in ("name", "word") and spans[after].text != "的":
+        return True
+    alone = k == 0 or spans[k - 1].text == "的" or not any(w.strip() for w in words[:k]) or words[k - 1] == "is"
+    return asks_value and spans[after].text == "的" and alone
+
+
+def _repeats(word: str, after: list[str]) -> bool:
+    """Whether the next word says `word` again ('in' before 'in 2010' from 在2010年)."""
+    return bool(after) and (after[0] == word or after[0].startswith(word + " "))
+
+
+def _before_bound(words: list[str], k: int) -> bool:
+    following = next((w for w in words[k + 1 :] if w.strip()), "")
+    return following.startswith((*_COMPARATORS, "between"))
 
 
 def _bound(spans: Sequence[Span], words: list[str], k: int) -> None:
     """'25岁及以上' -> 'at least 25', '两个以上' -> 'more than 2' (the words of spans k… rewritten in place)."""
-    j, inclusive = k + 1, False
+    j, inclusive, joins = k + 1, False, []
     ends = ("以上", "以下", "或以上", "或以下", "及以上", "及以下")
     while (
         j < len(spans)
@@ -52,10 +85,12 @@ def _bound(spans: Sequence[Span], words: list[str], k: int) -> None:
     ):
         inclusive = inclusive or spans[j].text in ("及", "或")
         if spans[j].text in "及或":
-            words[j] = ""
+            joins.append(j)
         j += 1
     if j >= len(spans) or spans[j].text not in ends:
-        return
+        return  # '超过3300或高度超过100': the 或 is 'or', not part of a bound
+    for i in joins:  # '25岁及以上': at least 25
+        words[i] = ""
     before = next((words[i] for i in range(k - 1, -1, -1) if words[i].strip()), "")
     if before in _COMPARATORS:
         return

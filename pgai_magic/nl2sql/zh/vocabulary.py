@@ -126,14 +126,20 @@ class Vocabulary:
                 best = found
         return best
 
+    def name(self, phrase: str) -> Choice:
+        """The table or column whose name's words are exactly `phrase`'s ('born state' -> born_state), or Choice(phrase)
+        with no kind."""
+        exact = self.names.get(_key(phrase))
+        return Choice(exact[0], exact[1], exact[2], 1.0) if exact is not None else Choice(phrase)
+
     def link(self, phrase: str) -> Choice:
         """What `phrase` (English) names in this schema: a stored value, a table or column, or nothing."""
         hit = self.values.get(phrase.strip().lower())
         if hit is not None and len(phrase) > 1:
             return Choice(f'"{hit[0]}"', "value", hit[1], 1.0)
         head = phrase.strip().lower().split(" ")[-1]
-        hit = self.values.get(head) if 1 < len(phrase.split()) <= 3 and len(head) > 3 else None
-        if hit is not None:  # 'early morning' (早上) for the stored value 'Morning'
+        hit = self.values.get(head) if len(phrase.split()) == 2 and len(head) > 3 else None
+        if hit is not None:  # 'early morning' (早上) for 'Morning'; not 'use in total' (共用) for 'Total'
             return Choice(f'"{hit[0]}"', "value", hit[1], 0.8)
         key = _key(phrase)
         if not key:
@@ -142,6 +148,8 @@ class Vocabulary:
         if exact is not None:
             return Choice(exact[0], exact[1], exact[2], 1.0)
         best = Choice(phrase)
+        if " of " in phrase:  # 'name of a person' (名字) is a name, not a person: its head comes first
+            key = _key(phrase.split(" of ")[0]) or key
         for name_key, (text, kind, target) in self.names.items():
             score = _overlap(key, name_key)
             if score > best.score or (score == best.score > 0 and kind == "table" and best.kind != "table"):
@@ -177,8 +185,9 @@ class Vocabulary:
 
 
 def _overlap(key: tuple[str, ...], name: tuple[str, ...]) -> float:
-    """How well the words `key` name `name`: inside it (0.9), its last word (0.7), one word of it (0.5), the
-    same letters ('bodybuilder' ~ 'body builder', 0.6); 0 when unrelated."""
+    """How well the words `key` name `name`: inside it (0.9), its last word (0.7), one word of it or the head of a
+    one-word compound ('work' ~ artwork, 0.5), the same letters ('bodybuilder' ~ 'body builder', 0.6); 0 when
+    unrelated."""
     if len(key) > 1 and set(key) <= set(name):
         return 0.9
     if key[-1] == name[-1] and len(key[-1]) > 2:
@@ -188,4 +197,6 @@ def _overlap(key: tuple[str, ...], name: tuple[str, ...]) -> float:
         return 0.6
     if len(key) == 1 and key[0] in name and len(key[0]) > 3:
         return 0.5
+    if len(key) == 1 and len(name) == 1 and len(key[0]) > 3 and name[0].endswith(key[0]):
+        return 0.5  # the head of a compound written as one word: 'work' ~ artwork, 'line' ~ storyline
     return 0.0
