@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from pgai_magic.catalog import Catalog, load_catalog
-from pgai_magic.nl2sql.learned.features import find_values, name_words, read_question, window
+from pgai_magic.nl2sql.learned.features import find_values, name_words, read_question, schema_features, window
 from pgai_magic.nl2sql.learned.link import fk_preference
 from pgai_magic.nl2sql.learned.render import render
 from pgai_magic.nl2sql.learned.sketch import Cond, Item, Sketch
@@ -33,6 +33,10 @@ CREATE TABLE person (name text PRIMARY KEY, age int, gender text);
 INSERT INTO person VALUES ('Alice', 25, 'female'), ('Bob', 35, 'male'), ('Zach', 45, 'male');
 CREATE TABLE player (player_id int PRIMARY KEY, player_name text, sponsor_name text, residence text);
 INSERT INTO player VALUES (1, 'Jim Maloway', 'Elmwood', 'Winnipeg'), (2, 'Ron Strike', 'Alliance', 'Brandon');
+CREATE TABLE campuses (id int PRIMARY KEY, campus text, location text, county text, year int);
+INSERT INTO campuses VALUES (1, 'California State University-Long Beach', 'Long Beach', 'Los Angeles', 1949),
+  (2, 'California State University-Los Angeles', 'Los Angeles', 'Los Angeles', 1947),
+  (3, 'San Jose State University', 'San Jose', 'Santa Clara', 1857);
 ANALYZE;
 """
 
@@ -109,3 +113,15 @@ def test_joins_take_the_foreign_key_the_question_names(world: tuple[psycopg.Conn
         sql = tree.sql(dialect="postgres")
         assert used in sql
         assert sorted(conn.execute(sql).fetchall()) == expected  # type: ignore[arg-type]  # built by sqlglot
+
+
+def test_a_value_links_closer_to_the_column_named_beside_it(world: tuple[psycopg.Connection, Catalog]) -> None:
+    """A value stored in two columns ('Los Angeles': a location and a county) is marked for the column whose name
+    the question writes beside it ('Los Angeles county')."""
+    catalog = world[1]
+    q = read_question("Which campuses are in Los Angeles county?")
+    q.hits = find_values(q, catalog)
+    assert {h.column.name for h in q.hits} == {"location", "county"}
+    feats, _ = schema_features(q, catalog)
+    by_name = {k.rpartition(".")[2]: f for k, f in feats.items() if ".campuses." in k}
+    assert by_name["county"].get("value_named") == 1.0 and "value_named" not in by_name["location"]

@@ -291,6 +291,9 @@ def column_features(q: Question, t: Table, c: Column, tf: dict[str, float]) -> d
     f["core_phrase"] = core_phrase
     f["fuzzy"] = _fuzzy(q, c.name)
     f.update(window(q, target))
+    table_words = [w for w in name_words(t.name) if w not in target]
+    if table_words:  # 'names of the clubs' for club.name, 'club names' (the column's table written beside it)
+        f.update({"q_" + k: v for k, v in window(q, [*table_words, *target]).items()})
     f["abbr"] = _abbr(q, target)
     f["core_abbr"] = _abbr(q, core)
     f.update({k: v for k, v in tf.items() if k != "t_ncols"})
@@ -307,6 +310,9 @@ def column_features(q: Question, t: Table, c: Column, tf: dict[str, float]) -> d
     if hits:
         f["value_len"] = min(len(hits[0].value), 20) / 20
         f["value_only"] = 1.0 / len({id(h.column) for h in q.hits if h.start == hits[0].start})
+        near = [*range(max(0, hits[0].start - 2), hits[0].start), *range(hits[0].end, hits[0].end + 2)]
+        if any(w in q.alts[i] for i in near if i < len(q.alts) for w in core):  # 'Los Angeles county'
+            f["value_named"] = 1.0
     if hits:
         start, end = hits[0].start, hits[0].end
     f["has_num"] = float(bool(q.numbers())) * float(c.kind == "number")
