@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from pgai_magic.catalog import Catalog, Column, Table, words
 from pgai_magic.nl2sql.text import Tok, lemma, tokenize
 
-__all__ = ["Question", "ValueHit", "column_features", "name_words", "read_question", "table_features"]
+__all__ = ["Question", "ValueHit", "column_features", "name_words", "read_question", "table_features", "window"]
 
 _GENERIC = frozenset({"id", "name", "code", "number", "type"})
 _STOP = frozenset({"the", "of", "a", "an", "in", "is", "to", "for", "by", "on", "at", "and", "or", "with"})
@@ -50,11 +51,21 @@ class Question:
         return [t.lemma for t in self.toks]
 
     def numbers(self) -> list[tuple[int, Any]]:
-        """(token index, value) of each number in the question."""
-        return [(i, t.value) for i, t in enumerate(self.toks) if t.kind == "num"]
+        """(token index, value) of each number in the question that is not part of a stored value written in it
+        (the 211 of 'ACCT-211')."""
+        inside = {i for h in self.hits for i in range(h.start, h.end)}
+        return [(i, t.value) for i, t in enumerate(self.toks) if t.kind == "num" and i not in inside]
 
     def quoted(self) -> list[tuple[int, str]]:
-        return [(i, str(t.value)) for i, t in enumerate(self.toks) if t.kind == "quoted"]
+        """(token index, text) of quoted text and of dates (ISO 8601: '1978-06-26'), the literals a WHERE may
+        compare a column with when no stored value is written in the question."""
+        out = []
+        for i, t in enumerate(self.toks):
+            if t.kind == "quoted":
+                out.append((i, str(t.value)))
+            elif t.kind == "date" and hasattr(t.value, "isoformat"):
+                out.append((i, t.value.isoformat()))
+        return out
 
 
 def read_question(text: str, glosses: dict[int, Iterable[str]] | None = None) -> Question:
@@ -117,6 +128,37 @@ def _match(q: Question, target: Sequence[str]) -> tuple[float, float, int, int]:
     return share, 0.0, found[0], found[-1] + 1
 
 
+def window(q: Question, target: Sequence[str]) -> dict[str, float]:
+    """How closely the question writes a name of several words: `tight` = words / the narrowest run of tokens that
+    holds them all (1.0 for a phrase in either order), `of_phrase` = 1.0 for the name's last word, 'of' (and
+    'the'), then its other words ('names of sponsors' for sponsor_name, 'date of birth' for birth_date)."""
+    if len(target) < 2:
+        return {}
+    at: dict[str, list[int]] = {w: [i for i, alts in enumerate(q.alts) if w in alts] for w in target}
+    if not all(at.values()):
+        return {}
+    need = set(target)
+    marks = sorted((i, w) for w in need for i in at[w])
+    width, have, lo = len(q.toks) + 1, Counter[str](), 0
+    for i, w in marks:  # the narrowest window of marks holding every word (two pointers)
+        have[w] += 1
+        while len(have) == len(need):
+            width = min(width, i - marks[lo][0] + 1)
+            have[marks[lo][1]] -= 1
+            if not have[marks[lo][1]]:
+                del have[marks[lo][1]]
+            lo += 1
+    out = {"tight": len(need) / max(width, len(need))}
+    head, rest = target[-1], list(target[:-1])
+    for i in at[head]:
+        k = i + 1
+        if k < len(q.toks) and q.toks[k].lemma == "of":
+            k += 1 + int(k + 1 < len(q.toks) and q.toks[k + 1].lemma == "the")
+            if k + len(rest) <= len(q.toks) and all(w in q.alts[k + n] for n, w in enumerate(rest)):
+                out["of_phrase"] = 1.0
+    return out
+
+
 def _fuzzy(q: Question, name: str) -> float:
     """The best difflib ratio of the identifier (no underscores) against question words and word pairs."""
     flat = name.replace("_", "").lower()
@@ -153,13 +195,14 @@ def _span(offs: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] 
 
 
 def value_index(catalog: Catalog) -> dict[str, list[tuple[Column, str]]]:
-    """The catalog's stored text values by their lower-cased, space-normalised text (two characters or more)."""
+    """The catalog's stored text values by their lower-cased, space-normalised text (two characters or more; a
+    value of digits only from four digits on, matched in the question only where it is quoted)."""
     index: dict[str, list[tuple[Column, str]]] = {}
     for t in catalog.tables.values():
         for c in t.columns:
             for v in c.values or ():
                 key = " ".join(v.lower().split())
-                if len(key) >= 2 and not key.isdigit() and len(key) <= 60 and key not in _STOP:
+                if len(key) >= 2 and (len(key) >= 4 or not key.isdigit()) and len(key) <= 60 and key not in _STOP:
                     index.setdefault(key, []).append((c, v))
     return index
 
@@ -176,8 +219,9 @@ def find_values(
         while at >= 0:
             end = at + len(key)
             if (at == 0 or not text[at - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
-                found.append((at, end, key))
-                break
+                if not key.isdigit() or (at > 0 and text[at - 1] in "'\"" and text[end : end + 1] in ("'", '"')):
+                    found.append((at, end, key))
+                    break
             at = text.find(key, at + 1)
     found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
     offs = offsets(q)
@@ -191,7 +235,28 @@ def find_values(
             continue
         taken.append((a, b))
         hits += [ValueHit(c, v, span[0], span[1]) for c, v in index[key]]
-    return hits
+    return hits + _lemma_hits(q, index, hits)
+
+
+def _lemma_hits(q: Question, index: dict[str, list[tuple[Column, str]]], hits: list[ValueHit]) -> list[ValueHit]:
+    """Stored values written in the question in another form of their words ('females' for 'female', 'Democrats'
+    for 'Democrat'): runs of one to four words whose lemmas, joined by spaces, are a stored value, outside the
+    spans already found, longest first."""
+    taken = {i for h in hits for i in range(h.start, h.end)}
+    out: list[ValueHit] = []
+    for n in (4, 3, 2, 1):
+        for i in range(len(q.toks) - n + 1):
+            span = range(i, i + n)
+            if any(k in taken or q.toks[k].kind != "word" for k in span):
+                continue
+            key = " ".join(q.toks[k].lemma for k in span)
+            if key == " ".join(q.toks[k].text for k in span) or key in _STOP or len(key) < 3:
+                continue
+            for c, v in index.get(key, ()):
+                out.append(ValueHit(c, v, i, i + n))
+            if key in index:
+                taken.update(span)
+    return out
 
 
 def _context(q: Question, start: int, end: int, prefix: str) -> dict[str, float]:
@@ -225,6 +290,10 @@ def column_features(q: Question, t: Table, c: Column, tf: dict[str, float]) -> d
     f: dict[str, float] = {"bias": 1.0, "share": share, "phrase": phrase, "core_share": core_share}
     f["core_phrase"] = core_phrase
     f["fuzzy"] = _fuzzy(q, c.name)
+    f.update(window(q, target))
+    table_words = [w for w in name_words(t.name) if w not in target]
+    if table_words:  # 'names of the clubs' for club.name, 'club names' (the column's table written beside it)
+        f.update({"q_" + k: v for k, v in window(q, [*table_words, *target]).items()})
     f["abbr"] = _abbr(q, target)
     f["core_abbr"] = _abbr(q, core)
     f.update({k: v for k, v in tf.items() if k != "t_ncols"})
@@ -233,12 +302,17 @@ def column_features(q: Question, t: Table, c: Column, tf: dict[str, float]) -> d
     f["fk"] = float(c.foreign_key is not None)
     f["first"] = float(c.position <= 1)
     f["namelike"] = float(any(w in _NAME_WORDS for w in target))
+    if f["namelike"] and q.toks and q.toks[0].kind == "word":  # 'Who …', 'Which …': the question's first word
+        f[f"F:{q.toks[0].lemma}|name"] = 1.0
     f["id_like"] = float(target[-1:] == ["id"])
     hits = [h for h in q.hits if h.column is c]
     f["value_hit"] = float(bool(hits))
     if hits:
         f["value_len"] = min(len(hits[0].value), 20) / 20
         f["value_only"] = 1.0 / len({id(h.column) for h in q.hits if h.start == hits[0].start})
+        near = [*range(max(0, hits[0].start - 2), hits[0].start), *range(hits[0].end, hits[0].end + 2)]
+        if any(w in q.alts[i] for i in near if i < len(q.alts) for w in core):  # 'Los Angeles county'
+            f["value_named"] = 1.0
     if hits:
         start, end = hits[0].start, hits[0].end
     f["has_num"] = float(bool(q.numbers())) * float(c.kind == "number")

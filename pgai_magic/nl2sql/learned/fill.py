@@ -316,7 +316,7 @@ def _render_best(linked: Linked, ranked: list[Candidate], limit: int) -> list[Ca
     for cand in ranked:
         if len(out) >= limit:
             break
-        tree = render(cand.sketch, linked.catalog, cand.extra, cand.other)
+        tree = render(cand.sketch, linked.catalog, cand.extra, cand.other, linked.prefer)
         if tree is None:
             continue
         cand.sql = tree.sql(dialect="postgres")

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import psycopg
 
-from pgai_magic.catalog import Catalog, Column
-from pgai_magic.nl2sql.learned.features import Question, find_values, schema_features, schema_mask
+from pgai_magic.catalog import Catalog, Column, ForeignKey
+from pgai_magic.nl2sql.learned.features import Question, find_values, name_words, schema_features, schema_mask
 from pgai_magic.nl2sql.learned.model import LearnedModel
 from pgai_magic.nl2sql.learned.probe import probe_values
 
-__all__ = ["ROLES", "Linked", "link"]
+__all__ = ["ROLES", "Linked", "fk_preference", "link"]
 
 ROLES = ("select", "where", "group", "order")
 
@@ -27,6 +27,23 @@ class Linked:
     logits: dict[str, dict[str, float]]
     tables: dict[str, float]
     masked: list[str]
+
+    def prefer(self, fk: ForeignKey) -> float:
+        """`fk_preference` of the question (for render.join_tree)."""
+        return fk_preference(self.question, self.catalog, fk)
+
+
+_KEY_WORDS = frozenset({"id", "code", "no", "num", "key", "fk"})
+
+
+def fk_preference(q: Question, catalog: Catalog, fk: ForeignKey) -> float:
+    """The share of a foreign key's own words that the question writes: the words of its columns less key words
+    ('id', 'code') and the referenced table's name ('reported_by_staff_id' -> 'reported'); 0.0 when none is left."""
+    ref = set(name_words(catalog.tables[fk.ref_table].name)) if fk.ref_table in catalog.tables else set()
+    own = {w for c in fk.columns for w in name_words(c) if w not in _KEY_WORDS and w not in ref}
+    if not own:
+        return 0.0
+    return sum(any(w in alts for alts in q.alts) for w in own) / len(own)
 
 
 def link(q: Question, catalog: Catalog, model: LearnedModel, conn: psycopg.Connection | None = None) -> Linked:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlglot import exp
@@ -11,7 +11,7 @@ from sqlglot import exp
 from pgai_magic.catalog import Catalog, ForeignKey
 from pgai_magic.nl2sql.learned.sketch import Cond, Item, Sketch
 
-__all__ = ["join_tree", "render", "split_key"]
+__all__ = ["Prefer", "join_tree", "render", "split_key"]
 
 _AGG = {"count": exp.Count, "sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}
 _CMP = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE, "like": exp.ILike}
@@ -27,14 +27,25 @@ def split_key(column: str) -> tuple[str, str]:
     return table, name
 
 
-def join_tree(catalog: Catalog, tables: Iterable[str]) -> list[tuple[str, ForeignKey | None]] | None:
+Prefer = Callable[[ForeignKey], float]
+
+
+def join_tree(
+    catalog: Catalog, tables: Iterable[str], prefer: Prefer | None = None
+) -> list[tuple[str, ForeignKey | None]] | None:
     """The tables in join order with the foreign key joining each to one before it (None for the first): the
-    union of shortest foreign-key paths from the first table to each other one; None when one cannot be reached."""
+    union of shortest foreign-key paths from the first table to each other one; None when one cannot be reached.
+    Among paths of one length, those through the foreign keys `prefer` scores higher are taken (a table that
+    references another twice, `reported_by_staff_id` and `closure_authorised_by_staff_id`: the one the question
+    names)."""
     wanted = list(dict.fromkeys(tables))
     if not wanted:
         return None
     edges: dict[str, list[tuple[str, ForeignKey]]] = {}
-    for fk in catalog.foreign_keys():
+    fks = catalog.foreign_keys()
+    if prefer is not None:
+        fks = sorted(fks, key=lambda fk: -prefer(fk))  # stable: ties keep the catalog's order
+    for fk in fks:
         edges.setdefault(fk.table, []).append((fk.ref_table, fk))
         edges.setdefault(fk.ref_table, []).append((fk.table, fk))
     order: list[tuple[str, ForeignKey | None]] = [(wanted[0], None)]
@@ -75,23 +86,25 @@ def _tables_of(s: Sketch, extra: Iterable[str]) -> list[str]:
     return list(dict.fromkeys([split_key(c)[0] for c in s.own_columns()] + list(extra)))
 
 
-def render(s: Sketch, catalog: Catalog, extra: Iterable[str] = (), other: Iterable[str] = ()) -> exp.Expr | None:
+def render(
+    s: Sketch, catalog: Catalog, extra: Iterable[str] = (), other: Iterable[str] = (), prefer: Prefer | None = None
+) -> exp.Expr | None:
     """`s` (columns 'schema.table.column', real values) as a sqlglot expression; `extra` tables join in too
-    (e.g. the table `count(*)` counts), `other` into the set-operation partner. None when the tables are not
-    connected by foreign keys."""
-    main = _select(s, catalog, extra)
+    (e.g. the table `count(*)` counts), `other` into the set-operation partner; `prefer` orders the foreign keys
+    tried for joins (join_tree). None when the tables are not connected by foreign keys."""
+    main = _select(s, catalog, extra, prefer)
     if main is None or s.other is None:
         return main
-    partner = _select(s.other, catalog, other)
+    partner = _select(s.other, catalog, other, prefer)
     if partner is None:
         return None
     kind = {"intersect": exp.Intersect, "union": exp.Union, "except": exp.Except}[s.setop]
     return kind(this=main, expression=partner, distinct=True)
 
 
-def _select(s: Sketch, catalog: Catalog, extra: Iterable[str]) -> exp.Select | None:
+def _select(s: Sketch, catalog: Catalog, extra: Iterable[str], prefer: Prefer | None) -> exp.Select | None:
     tables = _tables_of(s, extra)
-    tree = join_tree(catalog, tables)
+    tree = join_tree(catalog, tables, prefer)
     if tree is None:
         return None
     alias = {t: (f"t{k + 1}" if len(tree) > 1 else "") for k, (t, _) in enumerate(tree)}
@@ -117,7 +130,7 @@ def _select(s: Sketch, catalog: Catalog, extra: Iterable[str]) -> exp.Select | N
         ]
         query = query.join(_table(catalog, table, alias[table]), on=exp.and_(*on, copy=False), copy=False)
     try:
-        conds = [_cond(c, item, catalog) for c in s.where]
+        conds = [_cond(c, item, catalog, prefer) for c in s.where]
     except _Disconnected:
         return None
     if conds:
@@ -127,7 +140,7 @@ def _select(s: Sketch, catalog: Catalog, extra: Iterable[str]) -> exp.Select | N
     if s.group:
         query = query.group_by(*[col(g) for g in s.group], copy=False)
     if s.having:
-        query = query.having(_cond(s.having, item, catalog), copy=False)
+        query = query.having(_cond(s.having, item, catalog, prefer), copy=False)
     if s.order:
         key = item(s.order[0])
         query = query.order_by(exp.Ordered(this=key, desc=s.order[1], nulls_first=not s.order[1]), copy=False)
@@ -150,13 +163,13 @@ def _literal(v: Any) -> exp.Expr:
     return exp.Literal.string(str(v))
 
 
-def _cond(c: Cond, item: Any, catalog: Catalog) -> exp.Expr:
+def _cond(c: Cond, item: Any, catalog: Catalog, prefer: Prefer | None = None) -> exp.Expr:
     left = item(c.item)
     if c.op == "between":
         low, high = c.value
         node: exp.Expr = exp.Between(this=left, low=_literal(low), high=_literal(high))
     elif isinstance(c.value, Sketch):
-        sub = render(c.value, catalog)
+        sub = render(c.value, catalog, prefer=prefer)
         if sub is None:
             raise _Disconnected
         node = (
