@@ -67,3 +67,12 @@ def test_no_neighbours_give_finite_neutral_features() -> None:
 )
 def test_results_that_say_nothing_count_as_empty(rows: list[tuple[object, ...]], hollow: float) -> None:
     assert _hollow(rows) == hollow
+
+
+def test_the_shipped_ranker_weighs_the_shape_vote() -> None:
+    from pgai_magic.nl2sql.learned.model import model
+
+    ranker = model().ranker
+    assert ranker is not None
+    assert {"skel_vote", "skel_sim", "kw_ll"} <= ranker.weights.keys()
+    assert ranker.weights["skel_sim"] > 0  # a neighbour close to the question with exactly this shape: more likely
