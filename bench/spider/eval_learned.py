@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="write per-question outcomes here")
     parser.add_argument("--checked", type=int, default=None, help="candidates run per question (translate.py)")
     parser.add_argument("--agree", type=float, default=None, help="weight of execution agreement (translate.py)")
+    parser.add_argument("--no-hollow", action="store_true", help="no NULL / zero result check (translate.py)")
     args = parser.parse_args()
     import psycopg
 
@@ -59,6 +60,8 @@ def main() -> None:
     model = LearnedModel.read(args.model or DATA_FILE)
     if args.checked is not None:
         LearnedTranslator.checked = args.checked
+    if args.no_hollow:
+        LearnedTranslator.hollow_checks = False
     if args.agree is not None:
         LearnedTranslator.agree_weight = args.agree
     model.index  # noqa: B018 - built before timing

@@ -6,15 +6,14 @@ column variables take distinct columns maximising the sum of the logits of their
 assignment under independent role models. Values come from the question: stored values written in it (for the
 column they belong to), quoted text, numbers in order. The candidate's score adds the log of its template's vote
 among the neighbours (the skeleton prediction of RESDSQL, Li et al. AAAI 2023, by nearest neighbours on the masked
-question as DAIL-SQL, Gao et al. VLDB 2024, selects examples).
+question as DAIL-SQL, Gao et al. VLDB 2024, selects examples) and the neighbours' vote on the candidate's own
+skeleton and keywords (rank.py), which a one-edit variant does not share with its template.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,6 +22,7 @@ from pgai_magic.catalog import Column
 from pgai_magic.nl2sql.learned.link import ROLES, Linked, link
 from pgai_magic.nl2sql.learned.model import LearnedModel
 from pgai_magic.nl2sql.learned.nested import key_options, key_variables
+from pgai_magic.nl2sql.learned.rank import atoms, shape_features, shape_vote
 from pgai_magic.nl2sql.learned.render import render, split_key
 from pgai_magic.nl2sql.learned.sketch import Cond, Item, Sketch, roles
 from pgai_magic.nl2sql.learned.variants import usage, variants
@@ -205,17 +205,8 @@ def _has_star(s: Sketch) -> bool:
     return any(i.column is None for i in items)
 
 
-@functools.lru_cache(maxsize=4096)
-def _atoms(skeleton: str) -> frozenset[str]:
-    """The keywords of a skeleton (columns as c): what the ranker crosses with the question's words."""
-    toks = [re.sub(r"c\d+", "c", t) for t in skeleton.split()]
-    atoms = {t for t in toks if t not in ("c", "c,", "v", "n", "by", "select", "and") or t == "v"}
-    atoms.add(f"items{skeleton.split(' where ')[0].split(' group ')[0].count(',') + 1}")
-    return frozenset(atoms)
-
-
 def _cross(words: set[str], skeleton: str) -> dict[str, float]:
-    return {f"x:{w}|{a}": 1.0 for w in words for a in _atoms(skeleton)}
+    return {f"x:{w}|{a}": 1.0 for w in words for a in atoms(skeleton)}
 
 
 def _fit(linked: Linked, s: Sketch) -> float:
@@ -264,6 +255,7 @@ def candidates(
     for label, sim in near:
         votes[label] += max(sim, 0.0) ** 2
     total = sum(votes.values()) or 1.0
+    vote_of = shape_vote(model.skeletons, near)
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:top]
     words = {t.lemma for t in linked.question.toks if t.kind == "word"} | set(linked.masked)
     out: list[Candidate] = []
@@ -272,6 +264,7 @@ def candidates(
         for shape, edit in _shapes(linked, model.templates[label]):
             skeleton = shape.skeleton()
             cross = _cross(words, skeleton)
+            by_shape = shape_features(vote_of, skeleton)
             fit = _fit(linked, shape)
             parts = _fit_parts(linked, shape)
             n_vars = len(shape.columns())
@@ -296,6 +289,7 @@ def candidates(
                     f"variant:{edit}": 1.0,
                     **usage(linked, shape),
                     **parts,
+                    **by_shape,
                 }
                 if model.ranker is not None:
                     score = model.ranker.logit({**feats, **cross})

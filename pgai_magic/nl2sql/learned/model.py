@@ -107,6 +107,11 @@ class LearnedModel:
         self.templates: list[Sketch] = [load(d) for d in data["index"]["templates"]]
 
     @cached_property
+    def skeletons(self) -> list[str]:
+        """The skeleton of each template, by label."""
+        return [t.skeleton() for t in self.templates]
+
+    @cached_property
     def index(self) -> NeighbourIndex:
         ix = self.data["index"]
         return NeighbourIndex(ix["vocab"], ix["idf"], ix["docs"], ix["labels"], ix["groups"])
@@ -130,4 +135,5 @@ def model(path: Path | str = DATA_FILE) -> LearnedModel:
         if found is None:
             found = _CACHE[key] = LearnedModel.read(path)
             found.index  # noqa: B018 - built here, once
+            found.skeletons  # noqa: B018
         return found

@@ -54,6 +54,7 @@ class LearnedTranslator:
     checked = _CHECKED
     agree_weight = 0.0  # score added per log(1 + other checked candidates' weight with the same result)
     stop_after = 2  # stop checking after this many candidates that return rows (agree_weight 0)
+    hollow_checks = True  # a result whose every row is NULL / zero in some column counts as empty (_hollow)
 
     def __init__(self, catalog: Catalog, conn: psycopg.Connection | None, learned: LearnedModel | None = None) -> None:
         self.catalog = catalog
@@ -73,7 +74,9 @@ class LearnedTranslator:
                 continue
             rows = len(got)
             extra = {"empty": float(rows == 0), "rows_log": float(min(rows, 100) > 1), "checked": 1.0}
-            checked.append((cand.score - _EMPTY_PENALTY * extra["empty"], cand, extra))
+            hollow = _hollow(got) if self.hollow_checks else 0.0
+            extra["hollow"] = hollow
+            checked.append((cand.score - _EMPTY_PENALTY * max(extra["empty"], hollow), cand, extra))
             results.append(_fingerprint(got))
             if not self.agree_weight and rows > 0 and len(checked) >= self.stop_after:
                 break
@@ -110,6 +113,16 @@ class LearnedTranslator:
                 return cur.fetchmany(_ROWS)
         except (psycopg.Error, PgaiError):
             return None
+
+
+def _hollow(rows: list[tuple[Any, ...]]) -> float:
+    """1.0 when the rows are there but say nothing: a column NULL in every row, or one row of zeros and NULLs
+    (a count or sum over no matching row); else 0.0. A question asks about what the data holds."""
+    if not rows or not rows[0]:
+        return 0.0
+    if len(rows) == 1 and all(v is None or (isinstance(v, (int, float)) and v == 0) for v in rows[0]):
+        return 1.0
+    return float(any(all(r[k] is None for r in rows) for k in range(len(rows[0]))))
 
 
 def _fingerprint(rows: list[tuple[Any, ...]]) -> Any:
