@@ -49,11 +49,15 @@ def loads(data: Data) -> list[float]:
     return [x for pair in data.get("loads", []) for x in pair]
 
 
+QUIET_PER_CORE = 0.65
+
+
 def quiet(data: Data) -> bool:
-    """Quiet: the 1-minute load average stayed at or below half the cores in every round."""
+    """Quiet: the 1-minute load average stayed at or below 0.65 per core in every round (the benchmark's own client
+    and server keep about one core busy, so a 2-core machine running nothing else reads 1.0–1.3)."""
     cores = data.get("machine", {}).get("cores") or 1
     seen = loads(data)
-    return bool(seen) and max(seen) <= cores / 2
+    return bool(seen) and max(seen) <= QUIET_PER_CORE * cores
 
 
 def goal(label: str, values: Sequence[float], target: float, *, at_most: bool, data: Data) -> str:
@@ -73,7 +77,7 @@ def header(data: Data, title: str, intro: str) -> list[str]:
     seen = loads(data)
     load = f"{min(seen):.2f}–{max(seen):.2f}" if seen else "not recorded"
     cores = m.get("cores")
-    state = "quiet" if quiet(data) else f"loaded (above {(cores or 0) / 2:g} on {cores} cores)"
+    state = "quiet" if quiet(data) else f"loaded (above {QUIET_PER_CORE * (cores or 0):g} on {cores} cores)"
     at = f" at commit {data['commit']}" if data.get("commit") else ""
     return [
         f"### {title}",
@@ -329,7 +333,12 @@ SECTIONS: list[tuple[str, Callable[[Data], list[str]], str, str]] = [
     ),
     ("sql_fetch_20000", latency, "Per-statement cost", "python bench/bench_sql.py --runs 5 --rows 20000 --latency"),
     ("write", write, "Data into PostgreSQL", "python bench/bench_write.py --runs 5"),
-    ("persist", persist, "DataFrame → table against pandas and JupySQL", "python bench/bench_persist.py --runs 5"),
+    (
+        "persist_100000",
+        persist,
+        "DataFrame → table against pandas and JupySQL",
+        "python bench/bench_persist.py --runs 5 --rows 100000",
+    ),
     ("score", score, "Batch scoring", "python bench/bench_score.py --runs 5"),
     ("ask", ask, "`%pgai ask` latency", "python bench/bench_ask.py --runs 5"),
     ("inference", inference, "In-database inference", "python bench/bench_inference.py --runs 5"),
