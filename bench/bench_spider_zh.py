@@ -39,7 +39,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-BENCHMARKS = Path(os.environ.get("PGAI_BENCHMARKS", ROOT.parent.parent / "shared" / "benchmarks"))
+BENCHMARKS = Path(
+    os.environ.get("PGAI_BENCHMARKS")
+    or next((p / "shared" / "benchmarks" for p in ROOT.parents if (p / "shared" / "benchmarks").is_dir()), ROOT.parent)
+)  # ../shared/benchmarks beside the checkout (or further up)
 QUESTIONS = HERE / "spider_zh" / "questions.jsonl"
 
 

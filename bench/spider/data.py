@@ -10,9 +10,14 @@ from typing import Any
 
 import psycopg
 
-BENCHMARKS = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
-if not BENCHMARKS.exists():  # a worktree at /work/wt/<name>: shared/ is two levels up
-    BENCHMARKS = Path("/work/shared/benchmarks")
+BENCHMARKS = next(  # ../shared/benchmarks beside the checkout (or further up)
+    (
+        p / "shared" / "benchmarks"
+        for p in Path(__file__).resolve().parents[3:]
+        if (p / "shared" / "benchmarks").is_dir()
+    ),
+    Path(__file__).resolve().parents[3] / "shared" / "benchmarks",
+)
 DEV = BENCHMARKS / "spider_dev"
 TRAIN = BENCHMARKS / "spider_train"
 HOLDOUT_SHARE = 0.2  # of the train databases, held out for tuning and calibration (split by database)
