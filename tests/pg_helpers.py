@@ -20,6 +20,22 @@ def drop_schema(conn: psycopg.Connection, name: str) -> None:
     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
 
+@contextmanager
+def schema_catalog(pg_dsn: str, prefix: str, ddl: str) -> Iterator[tuple[psycopg.Connection, Any]]:
+    """A fresh schema `<prefix>_…` first on the search path, `ddl` run in it: (connection, its pgai catalog);
+    the schema dropped afterwards."""
+    from pgai_magic.catalog import load_catalog
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_dsn, autocommit=True, options=f"-c search_path={name},public") as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+        conn.execute(ddl)  # type: ignore[arg-type]  # the test's own DDL text
+        try:
+            yield conn, load_catalog(conn, [name])
+        finally:
+            drop_schema(conn, name)
+
+
 def scalar(conn: psycopg.Connection, query: str, params: Sequence[Any] | None = None) -> Any:
     """The first column of the one row `query` returns (pgai_magic.db.one: an error naming the query when none)."""
     return one(conn, query, params)[0]

@@ -10,13 +10,12 @@ refuses what the schema cannot answer.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from pgai_magic.catalog import Catalog, load_catalog
+from pgai_magic.catalog import Catalog
 from pgai_magic.errors import TranslationError
 from pgai_magic.nl2sql.evaluate import gold_is_ordered, results_match
 from pgai_magic.nl2sql.learned.features import abbreviates, read_question
@@ -27,7 +26,7 @@ from pgai_magic.nl2sql.learned.render import render
 from pgai_magic.nl2sql.learned.sketch import Item, Sketch, Unsupported, dump, in_keys, load, parse_sketch, roles
 from pgai_magic.nl2sql.learned.translate import LearnedTranslator
 from pgai_magic.nl2sql.learned.variants import variants
-from tests.pg_helpers import drop_schema
+from tests.pg_helpers import schema_catalog
 
 _SCHEMA = """
 CREATE TABLE ship (ship_id int PRIMARY KEY, name text, type text, built_year int, class text, flag text);
@@ -70,12 +69,8 @@ ANALYZE;
 
 @pytest.fixture(scope="module")
 def world(pg_dsn: str) -> Iterator[tuple[psycopg.Connection, Catalog]]:
-    name = f"lrn_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_dsn, autocommit=True, options=f"-c search_path={name},public") as conn:
-        conn.execute(f"CREATE SCHEMA {name}")
-        conn.execute(_SCHEMA)
-        yield conn, load_catalog(conn, [name])
-        drop_schema(conn, name)
+    with schema_catalog(pg_dsn, "lrn", _SCHEMA) as world_:
+        yield world_
 
 
 def _answer(world: tuple[psycopg.Connection, Catalog], question: str) -> tuple[str, list[tuple[object, ...]]]:

@@ -7,18 +7,17 @@ of their sponsors); the data and the questions are written here (none from Spide
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from pgai_magic.catalog import Catalog, load_catalog
+from pgai_magic.catalog import Catalog
 from pgai_magic.nl2sql.learned.features import find_values, name_words, read_question, schema_features, window
 from pgai_magic.nl2sql.learned.link import fk_preference
 from pgai_magic.nl2sql.learned.render import render
 from pgai_magic.nl2sql.learned.sketch import Cond, Item, Sketch
-from tests.pg_helpers import drop_schema
+from tests.pg_helpers import schema_catalog
 
 _SCHEMA = """
 CREATE TABLE staff (staff_id int PRIMARY KEY, staff_first_name text, staff_last_name text);
@@ -43,12 +42,8 @@ ANALYZE;
 
 @pytest.fixture(scope="module")
 def world(pg_dsn: str) -> Iterator[tuple[psycopg.Connection, Catalog]]:
-    name = f"lnk_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_dsn, autocommit=True, options=f"-c search_path={name},public") as conn:
-        conn.execute(f"CREATE SCHEMA {name}")
-        conn.execute(_SCHEMA)
-        yield conn, load_catalog(conn, [name])
-        drop_schema(conn, name)
+    with schema_catalog(pg_dsn, "lnk", _SCHEMA) as world_:
+        yield world_
 
 
 def _hits(catalog: Catalog, question: str) -> set[tuple[str, str]]:
