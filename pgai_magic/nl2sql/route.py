@@ -328,8 +328,10 @@ class Router:
             return Generated(best.sql, "translator", round(best.confidence, 3), best.notes)
         if self.trust_rules and rule is not None:
             request.validate(rule.sql)
-            below = f"confidence {rule.confidence:.2f} is below the calibrated threshold {threshold:.2f}: check the SQL"
-            return Generated(rule.sql, "translator", round(rule.confidence, 3), [*rule.notes, below])
+            conf = round(rule.confidence, 3)  # one figure in the header and the note
+            below = (f"confidence {conf:.2f} is below the calibrated threshold {threshold:.2f}: a rule answer is still"
+                     " given (a learned one this unsure is refused): check the SQL")  # fmt: skip
+            return Generated(rule.sql, "translator", conf, [*rule.notes, below])
         said = f" (best confidence {best.confidence:.2f}, threshold {threshold:.2f})" if best else ""
         if found.problem and not options:  # the rules' own refusal says why, and what to do
             raise TranslationError(refusal(found.problem))

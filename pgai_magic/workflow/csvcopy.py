@@ -231,8 +231,10 @@ def copy_csv(
     with the table's oid and name once the load is committed) and no transaction of the user's open — after it, so
     the load returns as soon as its rows are committed (the caller waits for it before its next statement)."""
     from pgai_magic.db import sql_error
+    from pgai_magic.workflow.persist import refuse_in_aborted_transaction
 
     start = time.perf_counter()
+    refuse_in_aborted_transaction(conn)
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         analyze_later = None  # the table is committed with the user's transaction: no other connection sees it yet
     later: int | None = None

@@ -324,6 +324,7 @@ def persist_batches(
     """
     from pgai_magic.db import sql_error
 
+    refuse_in_aborted_transaction(conn)
     ident = sql.Identifier(*[p for p in target if p])
     shown = ident.as_string(conn)
     check_names(schema.names)
@@ -477,3 +478,12 @@ def persist_frame(
     result.notes = notes + result.notes
     result.seconds = time.perf_counter() - start
     return result
+
+
+def refuse_in_aborted_transaction(conn: psycopg.Connection) -> None:
+    """Raise SQLError before anything is sent when the user's open transaction is aborted (the server would refuse
+    every statement; a savepoint of psycopg's cannot even be released)."""
+    from pgai_magic.errors import SQLError
+
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+        raise SQLError("the open transaction is aborted on the server: run ROLLBACK to continue; nothing was loaded")

@@ -100,6 +100,9 @@ def test_strict_mode_refuses_below_the_threshold_default_mode_says_so(
     given: Generated = _router(conn, translator, judge=_judge(0.99)).generate(_request(conn, translator, question))
     assert given.confidence == 0.5
     assert any("below the calibrated threshold 0.99" in n for n in given.notes)
+    # the note gives the header's figure and says why a rule answer is given below the threshold
+    assert any(n.startswith(f"confidence {given.confidence:.2f} is below") and "rule answer is still given" in n
+               for n in given.notes)  # fmt: skip
     assert conn.execute(given.sql).fetchone() == conn.execute("SELECT COUNT(*) FROM customers").fetchone()  # type: ignore[arg-type]
     above = _router(conn, translator, judge=_judge(0.4), trust_rules=False).generate(
         _request(conn, translator, question)

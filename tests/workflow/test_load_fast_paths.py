@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import psycopg
+import pytest
 
 from pgai_magic.db._statistics import BackgroundAnalyze
+from pgai_magic.errors import SQLError
 from pgai_magic.session import Session
 
 _STATS = "SELECT count(*) AS n FROM pg_stats WHERE schemaname = :s AND tablename = :t"
@@ -89,3 +92,23 @@ def test_a_first_record_longer_than_the_inference_reads(session: Session, schema
     assert len(said) == 1 and "Expected 3 columns" not in said[0], result.notes  # not the cut record's error
     back = session.sql(f'SELECT id, length(note) AS n, amount FROM "{schema}".long ORDER BY id')
     assert back["n"].tolist() == [len(long_text) + len("\nsecond line"), 5] and back["amount"].tolist() == ["1.5", "2"]
+
+
+def test_in_an_aborted_transaction_load_and_persist_say_so_and_load_nothing(
+    session: Session, schema: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    session.execute("BEGIN")
+    try:
+        with pytest.raises(SQLError):
+            session.execute("SELECT 1/0")
+        for act in (
+            lambda: session.load(_csv(tmp_path, 10), schema=schema),
+            lambda: session.persist(pd.DataFrame({"a": [1, 2]}), table="frame", schema=schema),
+        ):
+            with pytest.raises(SQLError, match="transaction is aborted on the server: run ROLLBACK"):
+                act()
+        assert "error ignored" not in "".join(capfd.readouterr())  # no psycopg savepoint message
+    finally:
+        session.execute("ROLLBACK")
+    left = session.sql("SELECT count(*) AS n FROM pg_tables WHERE schemaname = :s", s=schema)
+    assert int(left["n"][0]) == 0
