@@ -235,10 +235,13 @@ def copy_csv(
 
     start = time.perf_counter()
     refuse_in_aborted_transaction(conn)
-    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+    in_users = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+    if in_users:
         analyze_later = None  # the table is committed with the user's transaction: no other connection sees it yet
     later: int | None = None
     columns, notes = infer_columns(path, fmt)
+    if in_users:
+        notes.append("inside the open transaction: the rows are committed with it (COMMIT), or undone by ROLLBACK")
     ident = sql.Identifier(*[p for p in target if p])
     shown = ident.as_string(conn)
     options = sql.SQL("FORMAT csv, HEADER {}, DELIMITER {}, NULL {}, ENCODING 'UTF8'").format(

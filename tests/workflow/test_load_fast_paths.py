@@ -46,6 +46,7 @@ def test_inside_a_transaction_the_load_analyzes_before_it_returns(
         result = session.load(_csv(tmp_path, 50), schema=schema)
         assert not session.db.statistics.pending
         assert not any("being gathered" in n for n in result.notes)
+        assert any("inside the open transaction" in n and "ROLLBACK" in n for n in result.notes)
         assert int(session.sql(_STATS, s=schema, t="events")["n"][0]) == 3  # analyzed in the user's transaction
         # not committed: no other connection sees the table until the user commits
         assert conn.execute("SELECT to_regclass(%s)", (f"{schema}.events",)).fetchone() == (None,)
