@@ -123,10 +123,10 @@ def infer_columns(path: Path, fmt: CsvFormat) -> tuple[dict[str, str], list[str]
         text = _read_block(path, fmt, floats, head) if floats else typed  # whole numbers past bigint read as floats
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError) as exc:
         names = _header(path, fmt)
-        check_names(names)
+        check_names(names, where=f"the header line of {path.name}")
         reason = str(exc).splitlines()[0][:160]
         return {n: "text" for n in names}, [f"column types not inferred ({reason}): every column is text"]
-    check_names(typed.column_names)
+    check_names(typed.column_names, where=f"the header line of {path.name}")
     columns: dict[str, str] = {}
     notes: list[str] = []
     null_like: dict[tuple[str, ...], list[str]] = {}  # words pandas reads as NULL → the text columns holding them

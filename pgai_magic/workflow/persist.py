@@ -145,12 +145,15 @@ def _checked(table: pa.Table) -> pa.Table:
     return table
 
 
-def check_names(names: list[str]) -> None:
-    """Column names PostgreSQL keeps as given: not empty, unique, at most 63 bytes (it would cut longer ones)."""
+def check_names(names: list[str], *, where: str = "") -> None:
+    """Column names PostgreSQL keeps as given: not empty, unique, at most 63 bytes (it would cut longer ones).
+    `where` names a file's header line in the error (a CSV's columns are renamed there, not in a DataFrame)."""
     if not names:
         raise ConfigError("the data has no columns: nothing to persist")
     if any(not n for n in names):
-        raise ConfigError("a column has an empty name: rename it first (df.columns = [...])")
+        empty = [i + 1 for i, n in enumerate(names) if not n]
+        fix = f"name it in {where}" if where else "rename it first (df.columns = [...])"
+        raise ConfigError(f"column {empty[0]} has an empty name: {fix}")
     long = [n for n in names if len(n.encode()) > 63]
     if long:
         raise ConfigError(

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from pgai_magic.db._statistics import BackgroundAnalyze
-from pgai_magic.errors import SQLError
+from pgai_magic.errors import ConfigError, SQLError
 from pgai_magic.session import Session
 
 _STATS = "SELECT count(*) AS n FROM pg_stats WHERE schemaname = :s AND tablename = :t"
@@ -113,3 +113,10 @@ def test_in_an_aborted_transaction_load_and_persist_say_so_and_load_nothing(
         session.execute("ROLLBACK")
     left = session.sql("SELECT count(*) AS n FROM pg_tables WHERE schemaname = :s", s=schema)
     assert int(left["n"][0]) == 0
+
+
+def test_a_csv_column_without_a_name_is_named_in_the_header_line(session: Session, schema: str, tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text("a,,c\n1,2,3\n")
+    with pytest.raises(ConfigError, match=r"column 2 has an empty name: name it in the header line of dup\.csv"):
+        session.load(path, schema=schema)
