@@ -1,14 +1,8 @@
-"""The built-in translators behind the generator seam: the learned translator and the rule translator, decided by
-calibrated confidence.
+"""What the choice between the rule and the learned translator (nl2sql/route.py) reads of their answers.
 
-Both read the question. An answer of the learned translator has a confidence calibrated on held-out Spider train
-databases. A plain rule answer gets one too, from the rule translator's confidence and whether its result equals
-the learned answer's; a rule answer that uses what only the rules write (date arithmetic and time buckets, shares
-and windows, CASE, arithmetic between columns: `outside_sketches`) keeps the rule translator's own confidence, and
-is given when the learned translator has no confident answer. The more confident answer at or above the model's
-threshold is given; below it, with `trust_rules` (the default) the rule translator's answer when it has one (its
-calibrated confidence and a note say how sure it is), else the question is refused (TranslationError), so that the
-LLM, when one is configured, gets it. `trust_rules=False` refuses every answer below the threshold.
+`outside_sketches`: a rule answer using what only the rules write (date arithmetic and time buckets, shares and
+windows, CASE, arithmetic between columns); `same_result` / `agreement`: whether a rule answer's result equals the
+learned candidates' (read-only runs); `rule_features`: the features of a rule answer for the routing judge.
 """
 
 from __future__ import annotations
@@ -24,14 +18,10 @@ from sqlglot import exp
 
 from pgai_magic.catalog import Catalog
 from pgai_magic.db import read_only
-from pgai_magic.errors import PgaiError, TranslationError
-from pgai_magic.nl2sql.generator import Generated, Request
-from pgai_magic.nl2sql.learned.model import LearnedModel
-from pgai_magic.nl2sql.learned.translate import LearnedAnswer, LearnedTranslator
-from pgai_magic.nl2sql.pipeline import refusal
-from pgai_magic.nl2sql.translator import Translator
+from pgai_magic.errors import PgaiError
+from pgai_magic.nl2sql.learned.translate import LearnedAnswer
 
-__all__ = ["BuiltinGenerator", "agreement", "outside_sketches", "rule_features", "same_result"]
+__all__ = ["agreement", "outside_sketches", "rule_features", "same_result"]
 
 _ROWS = 200  # rows compared when two answers are checked for the same result
 _AGREE_TOP = 5  # learned candidates a rule answer is compared with
@@ -117,64 +107,3 @@ def rule_features(rule_conf: float, learned: LearnedAnswer | None, rank: int) ->
         "learned_conf": learned.confidence if learned else 0.0,
         "learned_none": float(learned is None),
     }
-
-
-class BuiltinGenerator:
-    """The learned translator and the rule translator as one generator (see the module docstring)."""
-
-    name = "built-in translator"
-
-    def __init__(
-        self,
-        rules: Translator,
-        conn: psycopg.Connection,
-        learned: LearnedModel | None = None,
-        *,
-        trust_rules: bool = True,
-    ) -> None:
-        self.rules = rules
-        self.conn = conn
-        self.learned = learned
-        self.trust_rules = trust_rules
-
-    def generate(self, request: Request) -> Generated:
-        translator = LearnedTranslator(request.catalog, self.conn, self.learned)
-        model = translator.model
-        try:
-            answer = translator.best(request.question)
-        except PgaiError:
-            answer = None
-        rule_sql, rule_conf, notes, problem = None, 0.0, [], ""
-        try:
-            t = self.rules.finish(request.reading) if request.reading else self.rules.translate(request.question)
-            rule_sql, rule_conf, notes = t.sql, t.confidence, t.notes
-        except TranslationError as exc:
-            problem = str(exc)
-        options: list[tuple[float, str, list[str]]] = []
-        if answer is not None:
-            options.append((answer.confidence, answer.sql, [f"learned: {answer.skeleton}"]))
-        if rule_sql is not None:
-            if outside_sketches(rule_sql, request.catalog):
-                learned_sure = answer is not None and answer.confidence >= model.threshold
-                conf = rule_conf if not learned_sure else min(rule_conf, answer.confidence - 1e-3)  # type: ignore[union-attr]
-            else:
-                rank = agreement(self.conn, rule_sql, answer)
-                judge = model.rules_confidence
-                conf = judge.prob(rule_features(rule_conf, answer, rank)) if judge else rule_conf
-            options.append((conf, rule_sql, notes))
-        options.sort(key=lambda o: -o[0])
-        if self.trust_rules and rule_sql is not None and (not options or options[0][0] < model.threshold):
-            conf = next(c for c, q, _ in options if q is rule_sql)
-            request.validate(rule_sql)
-            below = f"confidence {conf:.2f} is below the calibrated threshold {model.threshold:.2f}: check the SQL"
-            return Generated(rule_sql, "translator", round(conf, 3), [*notes, below])
-        if not options or options[0][0] < model.threshold:
-            best = f" (best confidence {options[0][0]:.2f})" if options else ""
-            if problem and not options:  # the rules' own refusal says why, and what to do
-                raise TranslationError(refusal(problem))
-            raise TranslationError(
-                refusal(f"the built-in translator is not sure enough of an answer to {request.question!r}{best}")
-            )
-        conf, sql, why = options[0]
-        request.validate(sql)
-        return Generated(sql, "translator", round(conf, 3), why)
